@@ -1,0 +1,314 @@
+/*
+ * kiln.h — the whole public API of the kiln WebAssembly runtime.
+ *
+ * Anything not declared here is not API.  The objects and their lifetimes:
+ *
+ *   kiln_engine   configuration and process-wide caches (interned function
+ *                 types).  Thread-safe.  Outlives everything made from it.
+ *   kiln_module   a decoded, validated and lowered module.  Immutable once
+ *                 made: share it between threads freely.  Outlives the
+ *                 instances made from it.
+ *   kiln_store    a unit of isolation and of execution: owns instances, host
+ *                 functions, memories, tables and globals, carries the limits
+ *                 (fuel, deadline, call depth, stack size, memory cap), and
+ *                 the value stack.  Use a store from one thread at a time
+ *                 (kiln_store_interrupt is the one call that is safe from any
+ *                 thread).  Freeing the store frees everything it owns.
+ *   kiln_instance a module instantiated in a store.  Lives until its store
+ *                 is freed.
+ *   kiln_linker   names the things imports resolve to (host functions,
+ *                 memories, tables, globals, other instances' exports).
+ *
+ * So: engine → module → store → instance, each freed after what it made.
+ *
+ * Ownership, stated once: a function that returns a pointer through an
+ * out-parameter or as its result hands the caller ownership only if its
+ * name ends in _new or it returns kiln_error*; the caller releases those with
+ * the matching _free.  Everything else returned (kiln_func*, kiln_memory*,
+ * strings from accessors, ...) is borrowed from its owner.
+ *
+ * Errors are values: a function that can fail returns kiln_error* (NULL on
+ * success).  On failure its out-parameters are untouched.  The library never
+ * prints, never aborts on bad input and keeps no global state.
+ */
+#ifndef KILN_H
+#define KILN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KILN_VERSION_MAJOR 0
+#define KILN_VERSION_MINOR 1
+#define KILN_VERSION_PATCH 0
+#define KILN_VERSION_STRING "0.1.0"
+
+#if defined(__GNUC__)
+#define KILN_API __attribute__((visibility("default")))
+#else
+#define KILN_API
+#endif
+
+typedef struct kiln_engine kiln_engine;
+typedef struct kiln_module kiln_module;
+typedef struct kiln_store kiln_store;
+typedef struct kiln_instance kiln_instance;
+typedef struct kiln_linker kiln_linker;
+typedef struct kiln_func kiln_func;
+typedef struct kiln_memory kiln_memory;
+typedef struct kiln_table kiln_table;
+typedef struct kiln_global kiln_global;
+typedef struct kiln_error kiln_error;
+typedef struct kiln_caller kiln_caller;
+
+KILN_API const char *kiln_version(void);
+
+/* ---- Errors ------------------------------------------------------------ */
+
+typedef enum kiln_error_kind {
+    KILN_ERR_DECODE = 1,  /* malformed binary; kiln_error_offset says where */
+    KILN_ERR_VALIDATE,    /* well-formed but invalid module; offset too */
+    KILN_ERR_LINK,        /* an import is missing or has the wrong type */
+    KILN_ERR_TRAP,        /* execution trapped; see kiln_error_trap */
+    KILN_ERR_LIMIT,       /* a configured limit was reached (fuel, deadline,
+                             interrupt); kiln_error_trap says which */
+    KILN_ERR_HOST,        /* raised by a host function */
+    KILN_ERR_NOMEM,       /* out of host memory */
+    KILN_ERR_ARG,         /* the embedder passed a bad argument */
+} kiln_error_kind;
+
+typedef enum kiln_trap_code {
+    KILN_TRAP_NONE = 0,
+    KILN_TRAP_UNREACHABLE,
+    KILN_TRAP_MEMORY_OOB,        /* out of bounds memory access */
+    KILN_TRAP_TABLE_OOB,         /* out of bounds table access */
+    KILN_TRAP_INT_DIV_ZERO,      /* integer divide by zero */
+    KILN_TRAP_INT_OVERFLOW,      /* integer overflow */
+    KILN_TRAP_BAD_CONVERSION,    /* invalid conversion to integer */
+    KILN_TRAP_INDIRECT_MISMATCH, /* indirect call type mismatch */
+    KILN_TRAP_UNINIT_ELEMENT,    /* uninitialized (null) element */
+    KILN_TRAP_STACK_EXHAUSTED,   /* call stack exhausted */
+    KILN_TRAP_OUT_OF_FUEL,       /* fuel ran out (kind KILN_ERR_LIMIT) */
+    KILN_TRAP_DEADLINE,          /* deadline passed (kind KILN_ERR_LIMIT) */
+    KILN_TRAP_INTERRUPT,         /* kiln_store_interrupt (KILN_ERR_LIMIT) */
+    KILN_TRAP_HOST,              /* a host function raised a trap */
+    KILN_TRAP_EXIT,              /* a host function asked the guest to exit
+                                    (kiln_error_exit_code); e.g. proc_exit */
+} kiln_trap_code;
+
+KILN_API kiln_error_kind kiln_error_kind_of(const kiln_error *e);
+KILN_API const char *kiln_error_message(const kiln_error *e);
+/* Byte offset in the module binary for decode/validate errors, else -1. */
+KILN_API int64_t kiln_error_offset(const kiln_error *e);
+KILN_API kiln_trap_code kiln_error_trap(const kiln_error *e);
+KILN_API int kiln_error_exit_code(const kiln_error *e);
+/* Backtrace of a trap, innermost frame first. */
+KILN_API size_t kiln_error_frame_count(const kiln_error *e);
+/* Function index of frame i and its name (from the name section, or NULL). */
+KILN_API uint32_t kiln_error_frame_func(const kiln_error *e, size_t i);
+KILN_API const char *kiln_error_frame_name(const kiln_error *e, size_t i);
+KILN_API void kiln_error_free(kiln_error *e);
+
+/* For host functions: make an error to return.  kind is KILN_ERR_HOST for a
+ * plain trap raised by the host; message is copied. */
+KILN_API kiln_error *kiln_trap_new(const char *message);
+/* A host function returning this ends the whole call chain with
+ * KILN_TRAP_EXIT and the given code (WASI proc_exit). */
+KILN_API kiln_error *kiln_exit_new(int code);
+
+/* ---- Values ------------------------------------------------------------ */
+
+typedef enum kiln_valkind {
+    KILN_I32 = 0x7f,
+    KILN_I64 = 0x7e,
+    KILN_F32 = 0x7d,
+    KILN_F64 = 0x7c,
+    KILN_V128 = 0x7b,
+    KILN_FUNCREF = 0x70,
+    KILN_EXTERNREF = 0x6f,
+} kiln_valkind;
+
+typedef struct kiln_val {
+    kiln_valkind kind;
+    union {
+        int32_t i32;
+        int64_t i64;
+        float f32;
+        double f64;
+        uint8_t v128[16];
+        kiln_func *funcref;  /* NULL is ref.null func */
+        void *externref;     /* NULL is ref.null extern */
+    } of;
+} kiln_val;
+
+/* ---- Engine ------------------------------------------------------------ */
+
+typedef struct kiln_config {
+    int reserved; /* no engine-wide options yet; pass NULL */
+} kiln_config;
+
+KILN_API kiln_error *kiln_engine_new(const kiln_config *config, kiln_engine **out);
+KILN_API void kiln_engine_free(kiln_engine *engine);
+
+/* ---- Modules ----------------------------------------------------------- */
+
+/* Decode, validate and lower a binary module.  The bytes are copied. */
+KILN_API kiln_error *kiln_module_new(kiln_engine *engine, const uint8_t *bytes,
+                                     size_t len, kiln_module **out);
+KILN_API void kiln_module_free(kiln_module *module);
+
+typedef enum kiln_externkind {
+    KILN_EXTERN_FUNC = 0,
+    KILN_EXTERN_TABLE = 1,
+    KILN_EXTERN_MEMORY = 2,
+    KILN_EXTERN_GLOBAL = 3,
+} kiln_externkind;
+
+typedef struct kiln_limits {
+    uint64_t min;
+    uint64_t max;   /* meaningful only if has_max */
+    bool has_max;
+} kiln_limits;
+
+/* A function type, borrowed from its module or function. */
+typedef struct kiln_functype {
+    uint32_t nparams, nresults;
+    const kiln_valkind *params;
+    const kiln_valkind *results;
+} kiln_functype;
+
+typedef struct kiln_externtype {
+    kiln_externkind kind;
+    kiln_functype func;          /* KILN_EXTERN_FUNC */
+    kiln_valkind elem;           /* KILN_EXTERN_TABLE: element type */
+    kiln_limits limits;          /* TABLE (elements), MEMORY (64 KiB pages) */
+    kiln_valkind global_type;    /* KILN_EXTERN_GLOBAL */
+    bool global_mutable;
+} kiln_externtype;
+
+typedef struct kiln_import_desc {
+    const char *module;
+    const char *name;
+    kiln_externtype type;
+} kiln_import_desc;
+
+typedef struct kiln_export_desc {
+    const char *name;
+    uint32_t index;              /* in its index space */
+    kiln_externtype type;
+} kiln_export_desc;
+
+KILN_API size_t kiln_module_import_count(const kiln_module *m);
+KILN_API void kiln_module_import(const kiln_module *m, size_t i, kiln_import_desc *out);
+KILN_API size_t kiln_module_export_count(const kiln_module *m);
+KILN_API void kiln_module_export(const kiln_module *m, size_t i, kiln_export_desc *out);
+
+/* ---- Stores and limits ------------------------------------------------- */
+
+typedef struct kiln_store_limits {
+    uint64_t max_memory_bytes;  /* cap on each linear memory; 0 = 4 GiB */
+    uint64_t max_table_elems;   /* cap on each table; 0 = 10,000,000 */
+    uint32_t max_call_depth;    /* 0 = 10,000 frames */
+    uint64_t max_stack_bytes;   /* value stack; 0 = 8 MiB */
+    uint64_t fuel;              /* instruction budget (calls and loop
+                                   iterations); 0 = unlimited */
+    uint64_t timeout_ns;        /* wall-clock budget for each top-level
+                                   kiln_call; 0 = none */
+} kiln_store_limits;
+
+KILN_API kiln_error *kiln_store_new(kiln_engine *engine, const kiln_store_limits *limits,
+                                    kiln_store **out);
+KILN_API void kiln_store_free(kiln_store *store);
+/* Ask running code to stop with KILN_TRAP_INTERRUPT.  Safe from any thread
+ * and from signal handlers; takes effect within microseconds at the next
+ * call or loop back-edge.  The flag is cleared when the next top-level call
+ * starts. */
+KILN_API void kiln_store_interrupt(kiln_store *store);
+/* Fuel left (only meaningful when a fuel limit was set). */
+KILN_API uint64_t kiln_store_fuel_remaining(const kiln_store *store);
+KILN_API void kiln_store_set_fuel(kiln_store *store, uint64_t fuel);
+
+/* ---- Host objects ------------------------------------------------------ */
+
+/* A host function.  args/results follow the function type.  Return NULL on
+ * success or an error (kiln_trap_new / kiln_exit_new) to trap. */
+typedef kiln_error *(*kiln_host_fn)(kiln_caller *caller, void *env,
+                                    const kiln_val *args, kiln_val *results);
+
+KILN_API kiln_error *kiln_func_new(kiln_store *store, const kiln_functype *type,
+                                   kiln_host_fn fn, void *env, void (*finalize)(void *env),
+                                   kiln_func **out);
+KILN_API kiln_error *kiln_memory_new(kiln_store *store, kiln_limits pages, kiln_memory **out);
+KILN_API kiln_error *kiln_table_new(kiln_store *store, kiln_valkind elem, kiln_limits limits,
+                                    kiln_table **out);
+KILN_API kiln_error *kiln_global_new(kiln_store *store, kiln_val value, bool mutable_,
+                                     kiln_global **out);
+
+/* What a caller's host function may do with its caller. */
+KILN_API kiln_store *kiln_caller_store(kiln_caller *caller);
+KILN_API kiln_instance *kiln_caller_instance(kiln_caller *caller);
+/* The caller's memory 0, or NULL if it has none. */
+KILN_API kiln_memory *kiln_caller_memory(kiln_caller *caller);
+
+/* ---- Linking and instantiation ----------------------------------------- */
+
+KILN_API kiln_error *kiln_linker_new(kiln_store *store, kiln_linker **out);
+KILN_API void kiln_linker_free(kiln_linker *linker);
+KILN_API kiln_error *kiln_linker_define_func(kiln_linker *l, const char *module, const char *name,
+                                             kiln_func *f);
+KILN_API kiln_error *kiln_linker_define_memory(kiln_linker *l, const char *module,
+                                               const char *name, kiln_memory *m);
+KILN_API kiln_error *kiln_linker_define_table(kiln_linker *l, const char *module,
+                                              const char *name, kiln_table *t);
+KILN_API kiln_error *kiln_linker_define_global(kiln_linker *l, const char *module,
+                                               const char *name, kiln_global *g);
+/* Make every export of inst importable as (module, export name). */
+KILN_API kiln_error *kiln_linker_define_instance(kiln_linker *l, const char *module,
+                                                 kiln_instance *inst);
+/* Resolve imports, allocate, initialise tables and memories, run the start
+ * function.  On a trap during start the instance is not returned (the
+ * writes it made to imported memories/tables stay, as the spec says). */
+KILN_API kiln_error *kiln_linker_instantiate(kiln_linker *l, const kiln_module *m,
+                                             kiln_instance **out);
+
+KILN_API const kiln_module *kiln_instance_module(const kiln_instance *inst);
+/* Exports by name; NULL when absent or of another kind. */
+KILN_API kiln_func *kiln_instance_export_func(kiln_instance *inst, const char *name);
+KILN_API kiln_memory *kiln_instance_export_memory(kiln_instance *inst, const char *name);
+KILN_API kiln_table *kiln_instance_export_table(kiln_instance *inst, const char *name);
+KILN_API kiln_global *kiln_instance_export_global(kiln_instance *inst, const char *name);
+
+/* ---- Functions, memories, tables, globals ------------------------------ */
+
+KILN_API kiln_functype kiln_func_type(const kiln_func *f);
+/* Call f (from any instance of this store).  args must match the type;
+ * results has room for nresults values. */
+KILN_API kiln_error *kiln_call(kiln_store *store, kiln_func *f, const kiln_val *args,
+                               size_t nargs, kiln_val *results, size_t nresults);
+
+KILN_API uint8_t *kiln_memory_data(kiln_memory *m);
+KILN_API uint64_t kiln_memory_size(const kiln_memory *m); /* in bytes */
+/* Bounds-checked copies between host buffers and linear memory: return
+ * false (and copy nothing) if [addr, addr+len) is not inside the memory. */
+KILN_API bool kiln_memory_read(const kiln_memory *m, uint64_t addr, void *dst, size_t len);
+KILN_API bool kiln_memory_write(kiln_memory *m, uint64_t addr, const void *src, size_t len);
+/* Grow by delta pages; returns the old size in pages or -1. */
+KILN_API int64_t kiln_memory_grow(kiln_memory *m, uint64_t delta);
+
+KILN_API uint64_t kiln_table_size(const kiln_table *t);
+KILN_API bool kiln_table_get(const kiln_table *t, uint64_t i, kiln_val *out);
+
+KILN_API kiln_val kiln_global_get(const kiln_global *g);
+KILN_API kiln_valkind kiln_global_type(const kiln_global *g);
+KILN_API bool kiln_global_is_mutable(const kiln_global *g);
+/* Fails on an immutable global or a value of the wrong type. */
+KILN_API kiln_error *kiln_global_set(kiln_global *g, kiln_val v);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,204 @@
+/*
+ * module.h — the in-memory form of a decoded module (internal).
+ *
+ * The decoder (decode.c) fills a kn_module from a binary; the validator and
+ * lowering pass (compile.c) check it and attach lowered code to each
+ * function; after that the module is immutable and shared between threads.
+ *
+ * Invariants after decoding:
+ *   - every index stored here was range-checked against its index space
+ *     only where the binary format itself requires it; the validator checks
+ *     the rest (function bodies, constant expressions, segment indices);
+ *   - spans (kn_span) are byte ranges into m->bytes, which the module owns;
+ *   - imported entities come first in each index space, as in the spec:
+ *     funcs[0 .. num_func_imports) are imports, and likewise for tables,
+ *     memories and globals.
+ */
+#ifndef KN_MODULE_H
+#define KN_MODULE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kiln.h"
+#include "errors.h"
+
+/* Value types use their binary encodings. */
+typedef uint8_t kn_valtype;
+enum {
+    KN_I32 = 0x7f, KN_I64 = 0x7e, KN_F32 = 0x7d, KN_F64 = 0x7c,
+    KN_V128 = 0x7b, KN_FUNCREF = 0x70, KN_EXTERNREF = 0x6f,
+};
+
+/* Slots (8 bytes each) a value of type t occupies in a frame. */
+static inline uint32_t kn_slots_of(kn_valtype t) { return t == KN_V128 ? 2u : 1u; }
+static inline bool kn_is_reftype(kn_valtype t) { return t == KN_FUNCREF || t == KN_EXTERNREF; }
+
+typedef struct kn_span {
+    uint32_t start, end;  /* byte offsets into kn_module.bytes */
+} kn_span;
+
+typedef struct kn_functype {
+    uint32_t nparams, nresults;
+    kn_valtype *types;          /* params then results, nparams+nresults */
+    kiln_valkind *kinds;        /* the same as kiln_valkind, for the API */
+    uint32_t param_slots, result_slots;
+    uint32_t canon;             /* engine-wide id: equal iff types equal */
+} kn_functype;
+
+typedef struct kn_limits {
+    uint64_t min, max;
+    bool has_max;
+} kn_limits;
+
+typedef struct kn_tabletype {
+    kn_valtype elem;
+    kn_limits limits;
+} kn_tabletype;
+
+typedef struct kn_globaltype {
+    kn_valtype type;
+    bool mut;
+} kn_globaltype;
+
+enum { KN_EXT_FUNC = 0, KN_EXT_TABLE = 1, KN_EXT_MEMORY = 2, KN_EXT_GLOBAL = 3 };
+
+typedef struct kn_import {
+    char *module, *name;        /* NUL-terminated copies (valid UTF-8) */
+    uint8_t kind;               /* KN_EXT_* */
+    union {
+        uint32_t func_type;     /* type index */
+        kn_tabletype table;
+        kn_limits memory;
+        kn_globaltype global;
+    } u;
+    uint32_t offset;            /* byte offset of the import entry */
+} kn_import;
+
+typedef struct kn_export {
+    char *name;
+    uint8_t kind;
+    uint32_t index;
+} kn_export;
+
+/* A constant expression, kept as its bytes (up to and including `end`);
+ * validated by compile.c and evaluated by instantiation. */
+typedef kn_span kn_constexpr;
+
+typedef struct kn_global {
+    kn_globaltype type;
+    kn_constexpr init;
+} kn_global;
+
+enum { KN_SEG_ACTIVE = 0, KN_SEG_PASSIVE = 1, KN_SEG_DECLARATIVE = 2 };
+
+typedef struct kn_elem {
+    uint8_t mode;               /* KN_SEG_* */
+    uint32_t table;             /* active only */
+    kn_constexpr offset;        /* active only */
+    kn_valtype type;            /* funcref or externref */
+    uint32_t count;
+    /* Either plain function indices (func_indices != NULL) or one constant
+     * expression per item (exprs != NULL). */
+    uint32_t *func_indices;
+    kn_constexpr *exprs;
+    uint32_t offset_in_file;
+} kn_elem;
+
+typedef struct kn_data {
+    uint8_t mode;               /* KN_SEG_ACTIVE or KN_SEG_PASSIVE */
+    uint32_t memory;
+    kn_constexpr offset;
+    kn_span bytes;
+    uint32_t offset_in_file;
+} kn_data;
+
+typedef struct kn_localdecl {
+    uint32_t count;
+    kn_valtype type;
+} kn_localdecl;
+
+struct kn_code;                 /* lowered code, see lower.h */
+
+typedef struct kn_func {
+    uint32_t type;              /* type index */
+    /* Defined functions only: */
+    uint32_t nlocaldecls;
+    kn_localdecl *localdecls;
+    uint64_t nlocals;           /* total locals excluding params */
+    kn_span body;               /* the expression after the local decls */
+    uint32_t code_offset;       /* byte offset of the code entry (its size) */
+    struct kn_code *code;       /* set by compile.c */
+} kn_func;
+
+typedef struct kn_custom {
+    char *name;
+    kn_span data;               /* payload after the name */
+    uint32_t offset;            /* offset of the section id byte */
+} kn_custom;
+
+typedef struct kn_section {
+    uint8_t id;
+    uint32_t offset;            /* of the section id byte */
+    uint32_t payload;           /* offset of the payload */
+    uint32_t size;              /* payload size */
+} kn_section;
+
+typedef struct kn_module {
+    kiln_engine *engine;
+    uint8_t *bytes;
+    size_t len;
+
+    uint32_t ntypes;
+    kn_functype *types;
+
+    uint32_t nimports;
+    kn_import *imports;
+
+    uint32_t nfuncs, num_func_imports;        /* funcs includes imports */
+    kn_func *funcs;
+    uint32_t ntables, num_table_imports;
+    kn_tabletype *tables;
+    uint32_t nmemories, num_memory_imports;
+    kn_limits *memories;
+    uint32_t nglobals, num_global_imports;
+    kn_global *globals;                      /* imports have init {0,0} */
+
+    uint32_t nexports;
+    kn_export *exports;
+
+    bool has_start;
+    uint32_t start;
+
+    uint32_t nelems;
+    kn_elem *elems;
+
+    bool has_datacount;
+    uint32_t datacount;
+    uint32_t ndatas;
+    kn_data *datas;
+
+    uint32_t ncustoms;
+    kn_custom *customs;
+    uint32_t nsections;
+    kn_section *sections;
+
+    /* From the "name" custom section, if present and well-formed (a bad
+     * name section is ignored, as the spec allows). */
+    char *module_name;
+    char **func_names;          /* nfuncs entries, NULL where unnamed; or NULL */
+
+    /* Functions that may be referenced by ref.func (C.refs in the spec):
+     * those named in exports, element segments and global initialisers. */
+    uint8_t *func_declared;     /* nfuncs bytes, set by the validator */
+} kn_module;
+
+/* decode.c: parse a binary into *m (zeroed by the caller; m->engine set).
+ * On failure returns a KILN_ERR_DECODE error with the byte offset; the
+ * partially filled module must still be released with kn_module_clear. */
+kiln_error *kn_decode(kn_module *m, const uint8_t *bytes, size_t len);
+void kn_module_clear(kn_module *m);
+
+
+#endif

@@ -1,0 +1,156 @@
+/*
+ * runtime.h — the layout of runtime objects shared by instantiation
+ * (instance.c, store.c, linker.c, memory.c, table.c, global.c) and the
+ * interpreter (interp.c).  Internal: embedders see only opaque handles.
+ *
+ * Invariants:
+ *   - every object below is owned by exactly one kiln_store and freed with
+ *     it (store->objects); instances hold plain pointers to imported objects
+ *     of the same store, so nothing is reference counted;
+ *   - a kn_slot is 8 bytes; a v128 value takes two consecutive slots;
+ *   - a funcref value is a kiln_func* (NULL = null); an externref value is
+ *     the embedder's void* (NULL = null);
+ *   - memory bytes live in a reservation made once (see src/os/os.h), so
+ *     `data` never moves when the memory grows: the interpreter may cache it
+ *     across anything but a call out of the current function.
+ */
+#ifndef KN_RUNTIME_H
+#define KN_RUNTIME_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kiln.h"
+#include "module.h"
+
+typedef union kn_slot {
+    uint32_t i32;
+    uint64_t i64;
+    float f32;
+    double f64;
+    void *ref;
+} kn_slot;
+
+#define KN_PAGE_SIZE 65536u
+
+/* Every store-owned object starts with this header so the store can free
+ * objects of any kind from one list. */
+typedef enum { KN_OBJ_FUNC, KN_OBJ_MEMORY, KN_OBJ_TABLE, KN_OBJ_GLOBAL, KN_OBJ_INSTANCE } kn_objkind;
+typedef struct kn_object {
+    kn_objkind kind;
+    struct kn_object *next;
+} kn_object;
+
+struct kiln_func {
+    kn_object obj;
+    const kn_functype *type;     /* borrowed from a module, or owned (host) */
+    uint32_t canon;              /* == type->canon: checked by call_indirect */
+    kiln_instance *inst;         /* wasm functions: the defining instance */
+    uint32_t index;              /* wasm functions: index in that module */
+    const struct kn_code *code;  /* wasm functions: lowered code, else NULL */
+    /* host functions */
+    kiln_host_fn host;
+    void *env;
+    void (*finalize)(void *env);
+    kn_functype *owned_type;     /* host functions own their type */
+};
+
+struct kiln_memory {
+    kn_object obj;
+    uint8_t *data;               /* start of the reservation */
+    uint64_t size;               /* current size in bytes */
+    uint64_t reserved;           /* bytes reserved (>= max size) */
+    kn_limits limits;            /* in pages; max is the effective cap */
+};
+
+struct kiln_table {
+    kn_object obj;
+    kn_valtype elem;
+    void **elems;                /* kiln_func* or externref */
+    uint64_t size, capacity;
+    kn_limits limits;            /* max is the effective cap */
+};
+
+struct kiln_global {
+    kn_object obj;
+    kn_globaltype type;
+    kn_slot value[2];            /* two slots so a v128 fits */
+};
+
+struct kiln_instance {
+    kn_object obj;
+    kiln_store *store;
+    const kn_module *module;
+    kiln_func **funcs;           /* module->nfuncs, imports first */
+    kiln_table **tables;
+    kiln_memory **memories;
+    kiln_global **globals;
+    /* Element segments evaluated at instantiation (funcref: kiln_func*,
+     * externref: the host pointer); elem.drop and active/declarative
+     * segments after instantiation have len 0. */
+    struct { void **items; uint32_t len; } *elem_segs;   /* module->nelems */
+    uint8_t *data_dropped;       /* module->ndatas flags */
+};
+
+/* One activation record of the interpreter's frame stack. */
+typedef struct kn_frame {
+    const uint32_t *ret_ip;      /* where the caller resumes */
+    kn_slot *fp;                 /* the callee's frame base */
+    kiln_func *func;             /* the callee */
+} kn_frame;
+
+struct kiln_store {
+    kiln_engine *engine;
+    kiln_store_limits limits;    /* with defaults filled in */
+    kn_object *objects;          /* everything this store owns */
+
+    /* Execution state, allocated on first call. */
+    kn_slot *stack, *stack_end;
+    kn_frame *frames, *frames_end;
+    kn_frame *frame_top;         /* next free frame */
+    kn_slot *stack_top;          /* first free slot for a new host entry */
+    uint32_t depth;              /* nested kiln_call depth (host re-entry) */
+
+    /* Limits.  `budget` counts down at calls and loop back-edges; when it
+     * reaches zero the slow path (kn_check_limits) charges fuel, checks the
+     * deadline and the interrupt flag, and refills it. */
+    int64_t budget;
+    uint64_t fuel;               /* remaining, if limits.fuel != 0 */
+    bool fuel_on;
+    uint64_t deadline_ns;        /* CLOCK_MONOTONIC; 0 = none */
+    atomic_int interrupt;
+};
+
+/* ---- Shared between instance code and the interpreter ------------------ */
+
+/* memory.c */
+kiln_error *kn_memory_create(kiln_store *s, kn_limits pages, kiln_memory **out);
+/* Grow by delta pages; returns the old size in pages or -1. */
+int64_t kn_memory_grow(kiln_memory *m, uint64_t delta_pages);
+/* table.c */
+kiln_error *kn_table_create(kiln_store *s, const kn_tabletype *t, kiln_table **out);
+/* Grow by delta, filling with init; returns old size or -1. */
+int64_t kn_table_grow(kiln_table *t, uint64_t delta, void *init);
+
+/* interp.c: run f with arguments already in args[0..param_slots) of a
+ * kn_slot array, results written to the same array. */
+kiln_error *kn_invoke(kiln_store *s, kiln_func *f, kn_slot *args);
+
+/* store.c: the slow path of the budget counter.  Returns a trap code or
+ * KILN_TRAP_NONE after refilling s->budget. */
+kiln_trap_code kn_check_limits(kiln_store *s);
+
+/* Conversions between API values and slots (store.c). */
+void kn_val_to_slots(const kiln_val *v, kn_slot *out);
+kiln_val kn_slots_to_val(kn_valtype t, const kn_slot *in);
+
+/* Segment operations used both by instantiation (active segments) and by
+ * the interpreter (memory.init, table.init); instance.c.  Return a trap
+ * code (KILN_TRAP_NONE on success). */
+kiln_trap_code kn_table_init(kiln_instance *inst, uint32_t table, uint32_t elem, uint64_t dst,
+                             uint64_t src, uint64_t n);
+kiln_trap_code kn_memory_init(kiln_instance *inst, uint32_t mem, uint32_t data, uint64_t dst,
+                              uint64_t src, uint64_t n);
+
+#endif
