@@ -194,11 +194,29 @@ typedef struct kn_module {
     uint8_t *func_declared;     /* nfuncs bytes, set by the validator */
 } kn_module;
 
+/* The public handle is the decoded module itself. */
+struct kiln_module {
+    kn_module m;
+};
+
 /* decode.c: parse a binary into *m (zeroed by the caller; m->engine set).
  * On failure returns a KILN_ERR_DECODE error with the byte offset; the
  * partially filled module must still be released with kn_module_clear. */
 kiln_error *kn_decode(kn_module *m, const uint8_t *bytes, size_t len);
 void kn_module_clear(kn_module *m);
+/* validate_module.c: every rule of the spec's module validation except
+ * function bodies (types, imports, limits, globals and their constant
+ * expressions, exports, start, element and data segments), and fills
+ * m->func_declared.  Errors are KILN_ERR_VALIDATE with an offset. */
+kiln_error *kn_validate_module(kn_module *m);
+/* compile.c: validate every function body and lower it to internal code
+ * (m->funcs[i].code).  Runs after kn_validate_module. */
+kiln_error *kn_compile(kn_module *m);
+void kn_code_free(struct kn_code *code);
+/* engine.c: the engine-wide id of a function type (equal ids iff equal
+ * parameter and result lists).  Thread-safe. */
+uint32_t kn_engine_intern_type(kiln_engine *e, const kn_valtype *types, uint32_t nparams,
+                               uint32_t nresults);
 
 
 #endif

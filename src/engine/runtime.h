@@ -93,6 +93,12 @@ struct kiln_instance {
     uint8_t *data_dropped;       /* module->ndatas flags */
 };
 
+/* What a host function sees of its caller (made by the interpreter). */
+struct kiln_caller {
+    kiln_store *store;
+    kiln_instance *inst;         /* NULL when called directly by kiln_call */
+};
+
 /* One activation record of the interpreter's frame stack. */
 typedef struct kn_frame {
     const uint32_t *ret_ip;      /* where the caller resumes */
