@@ -21,7 +21,7 @@ SANFLAGS =
 endif
 
 WARN    = -Wall -Wextra -Werror -Wno-unused-parameter
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) $(SANFLAGS) -fvisibility=hidden \
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) $(SANFLAGS) -fvisibility=hidden -ffp-contract=off \
            -Iinclude -Isrc -Isrc/engine -MMD -MP
 LDFLAGS += $(SANFLAGS)
 LDLIBS  += -lm -lpthread

@@ -98,6 +98,7 @@ typedef enum kiln_trap_code {
     KILN_TRAP_HOST,              /* a host function raised a trap */
     KILN_TRAP_EXIT,              /* a host function asked the guest to exit
                                     (kiln_error_exit_code); e.g. proc_exit */
+    KILN_TRAP_UNDEFINED_ELEMENT, /* call_indirect index beyond the table */
 } kiln_trap_code;
 
 KILN_API kiln_error_kind kiln_error_kind_of(const kiln_error *e);

@@ -68,6 +68,7 @@ const char *kn_trap_message(kiln_trap_code c)
     case KILN_TRAP_INTERRUPT: return "interrupted";
     case KILN_TRAP_HOST: return "host trap";
     case KILN_TRAP_EXIT: return "exit";
+    case KILN_TRAP_UNDEFINED_ELEMENT: return "undefined element";
     }
     return "unknown trap";
 }

@@ -40,6 +40,7 @@ typedef enum { KN_OBJ_FUNC, KN_OBJ_MEMORY, KN_OBJ_TABLE, KN_OBJ_GLOBAL, KN_OBJ_I
 typedef struct kn_object {
     kn_objkind kind;
     struct kn_object *next;
+    kiln_store *store;           /* the owner: lets the API refuse mixing stores */
 } kn_object;
 
 struct kiln_func {
@@ -62,6 +63,8 @@ struct kiln_memory {
     uint64_t size;               /* current size in bytes */
     uint64_t reserved;           /* bytes reserved (>= max size) */
     kn_limits limits;            /* in pages; max is the effective cap */
+    kn_limits decl;              /* as declared; import matching uses this
+                                    with the current size as min */
 };
 
 struct kiln_table {
@@ -70,6 +73,7 @@ struct kiln_table {
     void **elems;                /* kiln_func* or externref */
     uint64_t size, capacity;
     kn_limits limits;            /* max is the effective cap */
+    kn_limits decl;              /* as declared (see kiln_memory) */
 };
 
 struct kiln_global {
@@ -102,7 +106,7 @@ struct kiln_caller {
 /* One activation record of the interpreter's frame stack. */
 typedef struct kn_frame {
     const uint32_t *ret_ip;      /* where the caller resumes */
-    kn_slot *fp;                 /* the callee's frame base */
+    kn_slot *fp;                 /* the caller's frame pointer, restored on return */
     kiln_func *func;             /* the callee */
 } kn_frame;
 
@@ -146,6 +150,21 @@ kiln_error *kn_invoke(kiln_store *s, kiln_func *f, kn_slot *args);
 /* store.c: the slow path of the budget counter.  Returns a trap code or
  * KILN_TRAP_NONE after refilling s->budget. */
 kiln_trap_code kn_check_limits(kiln_store *s);
+
+/* store.c: run f as a call from the host: at the outermost level (depth 0)
+ * clear the interrupt flag, start the deadline and refill the budget; host
+ * functions are called directly.  args as for kn_invoke.  Used by kiln_call
+ * and by instantiation for the start function. */
+kiln_error *kn_store_call(kiln_store *s, kiln_func *f, kn_slot *args);
+
+/* instance.c: make an instance of m whose imports are the already resolved
+ * and type-checked objects imports[0 .. m->nimports), in import order, and
+ * run its initialisation and start function (linker.c resolves). */
+kiln_error *kn_instantiate(kiln_store *s, const kn_module *m, kn_object *const *imports,
+                           kiln_instance **out);
+
+/* engine.c: kn_engine_intern_type returns this when it is out of memory. */
+#define KN_CANON_NONE UINT32_MAX
 
 /* Conversions between API values and slots (store.c). */
 void kn_val_to_slots(const kiln_val *v, kn_slot *out);

@@ -1,0 +1,21 @@
+/*
+ * cli.h — the subcommands of the kiln command and their help texts.
+ *
+ * main.c dispatches on the first argument; each subcommand lives in its own
+ * file and receives argv starting at its own name (argv[0] == "run").
+ */
+#ifndef KILN_CLI_H
+#define KILN_CLI_H
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary;      /* one line for `kiln help` */
+    const char *usage;        /* the full text for `kiln help NAME` */
+    int (*main)(int argc, char **argv);
+} cli_command;
+
+extern const cli_command cli_run;
+extern const cli_command cli_validate;
+extern const cli_command cli_inspect;
+
+#endif

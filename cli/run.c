@@ -1,0 +1,456 @@
+/*
+ * run.c — `kiln run`: load a module, instantiate it and run it, either as a
+ * command (its `_start` export) or by calling one export with arguments
+ * taken from the command line (--invoke), printing the results.
+ *
+ * The order of work is chosen so that mistakes are reported before anything
+ * runs: options, then the module (exit 1 if it does not load), then the
+ * entry point and its arguments (exit 2 if they do not fit), and only then
+ * instantiation (which already runs the module's start function) and the
+ * call.  Traps and limits exit 3 with a backtrace; a guest's own exit code
+ * is passed through.
+ *
+ * The CLI defines no imports yet: WASI (issue 4) will be added to the linker
+ * here, and will receive the program arguments that follow FILE.
+ */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "kiln.h"
+#include "kiln_inspect.h"
+#include "util.h"
+
+static const char run_usage[] =
+    "Usage: kiln run [OPTIONS] FILE [ARGS...]\n"
+    "\n"
+    "Run a WebAssembly module.  Options go before FILE; everything after FILE\n"
+    "belongs to the program.  FILE may be '-' to read the module from stdin.\n"
+    "\n"
+    "Without --invoke the module runs as a command: its `_start` export is\n"
+    "called.  A module without `_start` is run as a reactor if it exports\n"
+    "`_initialize`, or just instantiated if it has a start function; with none\n"
+    "of those there is nothing to run and kiln exits with 2.\n"
+    "\n"
+    "Options:\n"
+    "  --invoke NAME        Call the exported function NAME with ARGS as its\n"
+    "                       parameters and print its results, one per line\n"
+    "                       (after `_initialize`, if exported)\n"
+    "  --fuel N             Stop after N units of fuel (one per call and loop\n"
+    "                       iteration)\n"
+    "  --timeout DURATION   Stop after this much wall-clock time: seconds\n"
+    "                       (\"1.5\") or with a unit: ns, us, ms, s, m\n"
+    "                       (\"500ms\", \"2s\")\n"
+    "  --max-memory BYTES   Cap each linear memory (suffixes K, M, G: \"64M\")\n"
+    "  --max-table-elems N  Cap each table at N elements\n"
+    "  --max-stack BYTES    Size of the value stack (suffixes K, M, G)\n"
+    "  --max-depth N        Maximum call depth in frames\n"
+    "  -h, --help           Show this help\n"
+    "\n"
+    "Values (--invoke arguments and printed results):\n"
+    "  i32, i64   decimal or 0x hex, optionally negative; unsigned values up\n"
+    "             to 2^32-1 / 2^64-1 are accepted and wrap.  Printed as signed\n"
+    "             decimal.\n"
+    "  f32, f64   decimal or scientific (\"0.1\", \"-2.5e-3\"), hex floats\n"
+    "             (\"0x1.8p1\"), \"inf\", \"-inf\", \"nan\", \"-nan\" and NaNs with\n"
+    "             a payload (\"nan:0x200000\").  Printed as the shortest decimal\n"
+    "             that reads back to the same bits; \"-0\" for negative zero;\n"
+    "             \"nan\"/\"-nan\" for the canonical NaN and \"nan:0x...\" (the\n"
+    "             mantissa bits in hex) for any other NaN, so every printed\n"
+    "             value can be passed back in unchanged.\n"
+    "  v128       0x followed by up to 32 hex digits: the vector as one\n"
+    "             128-bit little-endian number.  Printed with 32 digits.\n"
+    "  funcref, externref\n"
+    "             only \"null\" can be passed.  Printed as \"ref.null func\",\n"
+    "             \"ref.null extern\", or \"<funcref>\" / \"<externref>\".\n"
+    "\n"
+    "On a trap kiln prints `kiln: trap: MESSAGE` and a backtrace, innermost\n"
+    "frame first, with function names from the module's name section.\n"
+    "\n" CLI_EXIT_CODES_TEXT;
+
+/* The store a Ctrl-C should interrupt, or NULL.  A signal handler can reach
+ * nothing else; an atomic pointer is lock-free and so safe to read there,
+ * and kiln_store_interrupt is documented as async-signal-safe. */
+static _Atomic(kiln_store *) interrupt_target;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    kiln_store *s = atomic_load(&interrupt_target);
+    if (s)
+        kiln_store_interrupt(s);
+}
+
+/* While guest code runs, the first Ctrl-C stops it cleanly (exit 3,
+ * "interrupted"); SA_RESETHAND makes a second one kill kiln outright in case
+ * the guest is stuck somewhere an interrupt cannot reach. */
+static void interrupt_begin(kiln_store *store, struct sigaction *saved)
+{
+    atomic_store(&interrupt_target, store);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, saved);
+}
+
+static void interrupt_end(const struct sigaction *saved)
+{
+    sigaction(SIGINT, saved, NULL);
+    atomic_store(&interrupt_target, NULL);
+}
+
+typedef struct run_options {
+    const char *invoke;
+    const char *fuel_text, *timeout_text; /* as given, for messages */
+    kiln_store_limits limits;
+    const char *file;
+    int nargs;
+    char **args;
+} run_options;
+
+/* Backtraces of deep recursion can have thousands of frames; show the
+ * innermost ones (where it went wrong) and the outermost few (how it got
+ * there) and count the rest. */
+#define BACKTRACE_HEAD 20
+#define BACKTRACE_TAIL 5
+
+static void print_frame(const kiln_error *err, size_t i)
+{
+    const char *name = kiln_error_frame_name(err, i);
+    fprintf(stderr, "  %zu: func[%" PRIu32 "]%s%s\n", i, kiln_error_frame_func(err, i),
+            name ? " " : "", name ? name : "");
+}
+
+static void print_backtrace(const kiln_error *err)
+{
+    size_t n = kiln_error_frame_count(err);
+    if (n == 0)
+        return;
+    fputs("backtrace:\n", stderr);
+    if (n <= BACKTRACE_HEAD + BACKTRACE_TAIL + 1) {
+        for (size_t i = 0; i < n; i++)
+            print_frame(err, i);
+        return;
+    }
+    for (size_t i = 0; i < BACKTRACE_HEAD; i++)
+        print_frame(err, i);
+    fprintf(stderr, "  ... %zu more frames ...\n", n - BACKTRACE_HEAD - BACKTRACE_TAIL);
+    for (size_t i = n - BACKTRACE_TAIL; i < n; i++)
+        print_frame(err, i);
+}
+
+/* Report an error from instantiation or a call and return the exit code. */
+static int report_run_error(const run_options *o, kiln_error *err)
+{
+    kiln_error_kind kind = kiln_error_kind_of(err);
+    kiln_trap_code trap = kiln_error_trap(err);
+    int code;
+    if (trap == KILN_TRAP_EXIT) {
+        /* The guest chose to exit: that is not an error of ours to print. */
+        code = kiln_error_exit_code(err);
+    } else if (kind == KILN_ERR_LIMIT) {
+        const char *detail = "";
+        char buf[128] = "";
+        if (trap == KILN_TRAP_OUT_OF_FUEL && o->fuel_text)
+            snprintf(buf, sizeof buf, " (--fuel %s)", o->fuel_text);
+        else if (trap == KILN_TRAP_DEADLINE && o->timeout_text)
+            snprintf(buf, sizeof buf, " (--timeout %s)", o->timeout_text);
+        detail = buf;
+        cli_error("limit reached: %s%s", kiln_error_message(err), detail);
+        print_backtrace(err);
+        code = CLI_EXIT_TRAP;
+    } else if (kind == KILN_ERR_TRAP || kind == KILN_ERR_HOST) {
+        cli_error("trap: %s", kiln_error_message(err));
+        print_backtrace(err);
+        code = CLI_EXIT_TRAP;
+    } else {
+        /* Link errors, and anything else that stops the module from being
+         * set up (e.g. out of memory for its memories or tables). */
+        print_module_error(o->file, err);
+        code = CLI_EXIT_LOAD;
+    }
+    kiln_error_free(err);
+    return code;
+}
+
+/* Find an exported function by name, with its type. */
+static bool find_func_export(const kiln_module *m, const char *name, kiln_export_desc *out)
+{
+    size_t n = kiln_module_export_count(m);
+    for (size_t i = 0; i < n; i++) {
+        kiln_export_desc d;
+        kiln_module_export(m, i, &d);
+        if (d.type.kind == KILN_EXTERN_FUNC && strcmp(d.name, name) == 0) {
+            *out = d;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void list_func_exports(const kiln_module *m)
+{
+    size_t n = kiln_module_export_count(m), shown = 0;
+    for (size_t i = 0; i < n; i++) {
+        kiln_export_desc d;
+        kiln_module_export(m, i, &d);
+        if (d.type.kind != KILN_EXTERN_FUNC)
+            continue;
+        fprintf(stderr, "%s%s", shown ? ", " : "kiln: exported functions: ", d.name);
+        shown++;
+    }
+    if (shown)
+        fputc('\n', stderr);
+    else
+        fputs("kiln: the module exports no functions\n", stderr);
+}
+
+/* Parse the program arguments as the parameters of `type`. */
+static int parse_invoke_args(const run_options *o, const kiln_functype *type, kiln_val *vals)
+{
+    char sig[256];
+    if ((uint32_t)o->nargs != type->nparams)
+        return usage_error("run", "'%s' has type %s: expected %" PRIu32 " argument%s, got %d",
+                           o->invoke, format_functype(type, sig, sizeof sig), type->nparams,
+                           type->nparams == 1 ? "" : "s", o->nargs);
+    for (int i = 0; i < o->nargs; i++)
+        if (!parse_value(o->args[i], type->params[i], &vals[i]))
+            return usage_error("run", "argument %d of '%s': '%s' is not a valid %s", i + 1,
+                               o->invoke, o->args[i], valkind_name(type->params[i]));
+    return CLI_EXIT_OK;
+}
+
+static int call_and_print(kiln_store *store, const run_options *o, kiln_func *f,
+                          const kiln_val *args, size_t nargs)
+{
+    kiln_functype t = kiln_func_type(f);
+    kiln_val *results = calloc(t.nresults ? t.nresults : 1, sizeof *results);
+    if (!results) {
+        cli_error("out of memory");
+        return CLI_EXIT_LOAD;
+    }
+    struct sigaction saved;
+    interrupt_begin(store, &saved);
+    kiln_error *err = kiln_call(store, f, args, nargs, results, t.nresults);
+    interrupt_end(&saved);
+    int code = CLI_EXIT_OK;
+    if (err) {
+        code = report_run_error(o, err);
+    } else {
+        char buf[96];
+        for (uint32_t i = 0; i < t.nresults; i++) {
+            format_value(&results[i], buf, sizeof buf);
+            puts(buf);
+        }
+    }
+    free(results);
+    return code;
+}
+
+static int parse_run_options(int argc, char **argv, run_options *o)
+{
+    memset(o, 0, sizeof *o);
+    int i = 1;
+    while (i < argc) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (a[0] != '-' || strcmp(a, "-") == 0)
+            break; /* FILE */
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(run_usage, stdout);
+            return -1;
+        }
+        const char *v;
+        int r;
+        uint64_t n;
+        if ((r = option_value("run", argv, argc, &i, "--invoke", &v)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            if (!*v)
+                return usage_error("run", "--invoke needs a function name");
+            o->invoke = v;
+        } else if ((r = option_value("run", argv, argc, &i, "--fuel", &v)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            if (!parse_count(v, &n) || n == 0)
+                return usage_error("run", "--fuel: '%s' is not a positive integer", v);
+            o->limits.fuel = n;
+            o->fuel_text = v;
+        } else if ((r = option_value("run", argv, argc, &i, "--timeout", &v)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            if (!parse_duration(v, &n) || n == 0)
+                return usage_error("run",
+                                   "--timeout: '%s' is not a positive duration (e.g. 1.5, "
+                                   "500ms, 2s)",
+                                   v);
+            o->limits.timeout_ns = n;
+            o->timeout_text = v;
+        } else if ((r = option_value("run", argv, argc, &i, "--max-memory", &v)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            if (!parse_size(v, &n) || n == 0)
+                return usage_error("run", "--max-memory: '%s' is not a positive size (e.g. "
+                                          "65536, 64K, 16M, 1G)", v);
+            o->limits.max_memory_bytes = n;
+        } else if ((r = option_value("run", argv, argc, &i, "--max-table-elems", &v)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            if (!parse_count(v, &n) || n == 0)
+                return usage_error("run", "--max-table-elems: '%s' is not a positive integer",
+                                   v);
+            o->limits.max_table_elems = n;
+        } else if ((r = option_value("run", argv, argc, &i, "--max-stack", &v)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            if (!parse_size(v, &n) || n == 0)
+                return usage_error("run", "--max-stack: '%s' is not a positive size (e.g. "
+                                          "1M)", v);
+            o->limits.max_stack_bytes = n;
+        } else if ((r = option_value("run", argv, argc, &i, "--max-depth", &v)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            if (!parse_count(v, &n) || n == 0 || n > UINT32_MAX)
+                return usage_error("run", "--max-depth: '%s' is not a positive integer "
+                                          "below 2^32", v);
+            o->limits.max_call_depth = (uint32_t)n;
+        } else {
+            return usage_error("run", "unknown option '%s'", a);
+        }
+    }
+    if (i >= argc)
+        return usage_error("run", "missing FILE");
+    o->file = argv[i];
+    o->args = argv + i + 1;
+    o->nargs = argc - i - 1;
+    return CLI_EXIT_OK;
+}
+
+/* Everything after the module has loaded; owns nothing but what it makes. */
+static int run_module(kiln_engine *engine, const kiln_module *module, const run_options *o)
+{
+    /* Decide what to call before running anything. */
+    kiln_export_desc entry = {0}, init = {0};
+    bool has_entry = false;
+    bool has_init = find_func_export(module, "_initialize", &init);
+    if (o->invoke) {
+        if (!find_func_export(module, o->invoke, &entry)) {
+            cli_error("%s: no exported function named '%s'", o->file, o->invoke);
+            list_func_exports(module);
+            return CLI_EXIT_USAGE;
+        }
+        has_entry = true;
+    } else if (find_func_export(module, "_start", &entry)) {
+        has_entry = true;
+        has_init = false; /* a command does its own initialisation */
+    } else if (!has_init && !kiln_inspect_start(module, NULL)) {
+        cli_error("%s: no _start export; use --invoke NAME to call a function", o->file);
+        list_func_exports(module);
+        return CLI_EXIT_USAGE;
+    }
+
+    uint32_t nparams = has_entry ? entry.type.func.nparams : 0;
+    kiln_val *args = calloc(nparams ? nparams : 1, sizeof *args);
+    if (!args) {
+        cli_error("out of memory");
+        return CLI_EXIT_LOAD;
+    }
+    int code = CLI_EXIT_OK;
+    if (o->invoke) {
+        code = parse_invoke_args(o, &entry.type.func, args);
+    } else if (has_entry && nparams != 0) {
+        cli_error("%s: _start takes parameters %s; use --invoke _start ARGS...", o->file,
+                  format_functype(&entry.type.func, (char[256]){0}, 256));
+        code = CLI_EXIT_USAGE;
+    }
+    if (code != CLI_EXIT_OK) {
+        free(args);
+        return code;
+    }
+
+    kiln_store *store = NULL;
+    kiln_linker *linker = NULL;
+    kiln_instance *inst = NULL;
+    kiln_error *err = kiln_store_new(engine, &o->limits, &store);
+    if (!err)
+        err = kiln_linker_new(store, &linker);
+    if (err) {
+        code = report_run_error(o, err);
+        goto out;
+    }
+    /* Instantiation runs the start function, so it is guest code too. */
+    struct sigaction saved;
+    interrupt_begin(store, &saved);
+    err = kiln_linker_instantiate(linker, module, &inst);
+    interrupt_end(&saved);
+    if (err) {
+        code = report_run_error(o, err);
+        goto out;
+    }
+    if (has_init) {
+        kiln_func *f = kiln_instance_export_func(inst, "_initialize");
+        code = f ? call_and_print(store, o, f, NULL, 0) : CLI_EXIT_OK;
+        if (code != CLI_EXIT_OK)
+            goto out;
+    }
+    if (has_entry) {
+        kiln_func *f = kiln_instance_export_func(inst, o->invoke ? o->invoke : "_start");
+        if (!f) {
+            cli_error("%s: export '%s' disappeared after instantiation", o->file,
+                      o->invoke ? o->invoke : "_start");
+            code = CLI_EXIT_LOAD;
+            goto out;
+        }
+        code = call_and_print(store, o, f, args, nparams);
+    }
+out:
+    free(args);
+    if (linker)
+        kiln_linker_free(linker);
+    if (store)
+        kiln_store_free(store); /* frees the instance too */
+    return code;
+}
+
+static int run_main(int argc, char **argv)
+{
+    run_options o;
+    int code = parse_run_options(argc, argv, &o);
+    if (code < 0)
+        return CLI_EXIT_OK; /* --help */
+    if (code != CLI_EXIT_OK)
+        return code;
+
+    kiln_engine *engine;
+    kiln_error *err = kiln_engine_new(NULL, &engine);
+    if (err) {
+        cli_error("%s", kiln_error_message(err));
+        kiln_error_free(err);
+        return CLI_EXIT_LOAD;
+    }
+    kiln_module *module;
+    code = load_module(engine, o.file, &module);
+    if (code == CLI_EXIT_OK) {
+        code = run_module(engine, module, &o);
+        kiln_module_free(module);
+    }
+    kiln_engine_free(engine);
+    fflush(stdout);
+    return code;
+}
+
+const cli_command cli_run = {
+    .name = "run",
+    .summary = "Run a WebAssembly module",
+    .usage = run_usage,
+    .main = run_main,
+};

@@ -1,0 +1,493 @@
+/*
+ * util.c — the helpers behind util.h: error output, loading module files,
+ * and converting between command-line text and kiln values.
+ *
+ * The value syntax follows the WebAssembly text format where it has one
+ * (decimal or 0x hex integers, "nan", "nan:0x...", "inf", hex floats) so
+ * that what `kiln run --invoke` prints can be pasted back as an argument and
+ * mean exactly the same bits.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util.h"
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("kiln: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int usage_error(const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("kiln: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    if (command)
+        fprintf(stderr, "Run 'kiln help %s' for usage.\n", command);
+    else
+        fputs("Run 'kiln help' for usage.\n", stderr);
+    return CLI_EXIT_USAGE;
+}
+
+/* ---- files and modules --------------------------------------------------- */
+
+bool read_file(const char *path, uint8_t **data, size_t *len)
+{
+    /* "-" reads standard input, handy for piping from wat2wasm. */
+    bool is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    if (!f) {
+        cli_error("%s: %s", path, strerror(errno));
+        return false;
+    }
+    /* Read in growing chunks rather than trusting a size from stat, so
+     * pipes and /dev/stdin work too. */
+    size_t cap = 64 * 1024, n = 0;
+    uint8_t *buf = malloc(cap);
+    bool ok = buf != NULL;
+    while (ok) {
+        if (n == cap) {
+            uint8_t *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+            if (!bigger) {
+                ok = false;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    int read_errno = errno;
+    if (ok && ferror(f)) {
+        cli_error("%s: %s", path, strerror(read_errno ? read_errno : EIO));
+        ok = false;
+    } else if (!ok) {
+        cli_error("%s: out of memory", path);
+    }
+    if (!is_stdin)
+        fclose(f);
+    if (!ok) {
+        free(buf);
+        return false;
+    }
+    *data = buf;
+    *len = n;
+    return true;
+}
+
+void print_module_error(const char *path, const kiln_error *err)
+{
+    int64_t off = kiln_error_offset(err);
+    kiln_error_kind kind = kiln_error_kind_of(err);
+    if (off >= 0 && (kind == KILN_ERR_DECODE || kind == KILN_ERR_VALIDATE))
+        cli_error("%s: error at offset 0x%" PRIx64 ": %s", path, (uint64_t)off,
+                  kiln_error_message(err));
+    else
+        cli_error("%s: %s", path, kiln_error_message(err));
+}
+
+int load_module(kiln_engine *engine, const char *path, kiln_module **out)
+{
+    uint8_t *bytes;
+    size_t len;
+    if (!read_file(path, &bytes, &len))
+        return CLI_EXIT_LOAD;
+    kiln_error *err = kiln_module_new(engine, bytes, len, out);
+    free(bytes); /* kiln_module_new copied what it needs */
+    if (err) {
+        print_module_error(path, err);
+        kiln_error_free(err);
+        return CLI_EXIT_LOAD;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* ---- option values ------------------------------------------------------- */
+
+int option_value(const char *command, char **argv, int argc, int *i, const char *name,
+                 const char **value)
+{
+    const char *arg = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(arg, name, n) != 0)
+        return 0;
+    if (arg[n] == '=') {
+        *value = arg + n + 1;
+        *i += 1;
+        return 1;
+    }
+    if (arg[n] != '\0')
+        return 0;
+    if (*i + 1 >= argc) {
+        usage_error(command, "option %s needs a value", name);
+        return -1;
+    }
+    *value = argv[*i + 1];
+    *i += 2;
+    return 1;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Digits only (decimal, or hex after "0x"), no sign; *end is left at the
+ * first character that is not part of the number.  False on no digits or
+ * overflow of 64 bits. */
+static bool parse_u64_prefix(const char *s, uint64_t *out, const char **end)
+{
+    unsigned base = 10;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        s += 2;
+    }
+    uint64_t v = 0;
+    const char *start = s;
+    for (;; s++) {
+        int d = hex_digit(*s);
+        if (d < 0 || (unsigned)d >= base)
+            break;
+        if (v > (UINT64_MAX - (uint64_t)d) / base)
+            return false;
+        v = v * base + (uint64_t)d;
+    }
+    if (s == start)
+        return false;
+    *out = v;
+    *end = s;
+    return true;
+}
+
+bool parse_count(const char *text, uint64_t *out)
+{
+    const char *end;
+    return parse_u64_prefix(text, out, &end) && *end == '\0';
+}
+
+bool parse_size(const char *text, uint64_t *out)
+{
+    const char *end;
+    uint64_t v;
+    if (!parse_u64_prefix(text, &v, &end))
+        return false;
+    unsigned shift = 0;
+    switch (*end) {
+    case '\0': break;
+    case 'k': case 'K': shift = 10; break;
+    case 'm': case 'M': shift = 20; break;
+    case 'g': case 'G': shift = 30; break;
+    case 't': case 'T': shift = 40; break;
+    default: return false;
+    }
+    if (shift) {
+        end++;
+        /* Accept K, KB, KiB (all binary: memory comes in 64 KiB pages and
+         * nobody means 1000-byte units here). */
+        if (strcmp(end, "iB") == 0 || strcmp(end, "ib") == 0 || strcmp(end, "B") == 0 ||
+            strcmp(end, "b") == 0)
+            end += strlen(end);
+        if (*end != '\0' || v > (UINT64_MAX >> shift))
+            return false;
+        v <<= shift;
+    }
+    *out = v;
+    return true;
+}
+
+bool parse_duration(const char *text, uint64_t *ns)
+{
+    /* strtod would accept leading space, "inf" and "nan"; durations are
+     * plain non-negative decimals. */
+    if (!((text[0] >= '0' && text[0] <= '9') || text[0] == '.'))
+        return false;
+    if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
+        return false;
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || errno == ERANGE || !isfinite(v) || v < 0)
+        return false;
+    double scale;
+    if (*end == '\0' || strcmp(end, "s") == 0)
+        scale = 1e9;
+    else if (strcmp(end, "ms") == 0)
+        scale = 1e6;
+    else if (strcmp(end, "us") == 0)
+        scale = 1e3;
+    else if (strcmp(end, "ns") == 0)
+        scale = 1;
+    else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+        scale = 60e9;
+    else
+        return false;
+    double t = v * scale;
+    if (t >= 18446744073709551615.0)
+        return false;
+    uint64_t r = (uint64_t)t;
+    /* A tiny but non-zero duration must not turn into 0, which would mean
+     * "no timeout". */
+    if (r == 0 && v > 0)
+        r = 1;
+    *ns = r;
+    return true;
+}
+
+/* ---- values -------------------------------------------------------------- */
+
+const char *valkind_name(kiln_valkind k)
+{
+    switch (k) {
+    case KILN_I32: return "i32";
+    case KILN_I64: return "i64";
+    case KILN_F32: return "f32";
+    case KILN_F64: return "f64";
+    case KILN_V128: return "v128";
+    case KILN_FUNCREF: return "funcref";
+    case KILN_EXTERNREF: return "externref";
+    }
+    return "?";
+}
+
+/* An integer of `bits` bits: signed values down to -2^(bits-1), unsigned up
+ * to 2^bits - 1 (wrapped, so 4294967295 is the i32 -1). */
+static bool parse_int(const char *s, unsigned bits, uint64_t *out)
+{
+    bool neg = false;
+    if (*s == '+' || *s == '-')
+        neg = *s++ == '-';
+    const char *end;
+    uint64_t mag;
+    if (!parse_u64_prefix(s, &mag, &end) || *end != '\0')
+        return false;
+    uint64_t umax = bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
+    uint64_t nmax = UINT64_C(1) << (bits - 1); /* magnitude of the minimum */
+    if (neg ? mag > nmax : mag > umax)
+        return false;
+    *out = neg ? (uint64_t)0 - mag : mag;
+    return true;
+}
+
+static bool ieq(const char *a, const char *b) { return strcasecmp(a, b) == 0; }
+
+/* Floats in the bit patterns of a format with `mant` mantissa bits and
+ * `expbits` exponent bits.  Special values are built from bits so that
+ * "nan", "-nan" and payloads are exact and independent of the C library. */
+static bool parse_float_special(const char *s, unsigned mant, unsigned expbits, uint64_t *bits)
+{
+    bool neg = false;
+    if (*s == '+' || *s == '-')
+        neg = *s++ == '-';
+    uint64_t sign = neg ? UINT64_C(1) << (mant + expbits) : 0;
+    uint64_t exp_all = ((UINT64_C(1) << expbits) - 1) << mant;
+    uint64_t mant_mask = (UINT64_C(1) << mant) - 1;
+    if (ieq(s, "inf") || ieq(s, "infinity")) {
+        *bits = sign | exp_all;
+        return true;
+    }
+    if (ieq(s, "nan")) {
+        *bits = sign | exp_all | (UINT64_C(1) << (mant - 1));
+        return true;
+    }
+    if (strncasecmp(s, "nan:0x", 6) == 0) {
+        const char *end;
+        uint64_t payload;
+        if (!parse_u64_prefix(s + 4, &payload, &end) || *end != '\0' || payload == 0 ||
+            payload > mant_mask)
+            return false;
+        *bits = sign | exp_all | payload;
+        return true;
+    }
+    return false;
+}
+
+/* What strtod/strtof may see: an optional sign then a digit or '.', which
+ * rules out the C library's own "nan(...)"/"infinity" spellings, leading
+ * blanks and empty strings. */
+static bool plain_number(const char *s)
+{
+    if (*s == '+' || *s == '-')
+        s++;
+    return (*s >= '0' && *s <= '9') || *s == '.';
+}
+
+bool parse_value(const char *text, kiln_valkind k, kiln_val *out)
+{
+    memset(out, 0, sizeof *out);
+    out->kind = k;
+    uint64_t u;
+    char *end;
+    switch (k) {
+    case KILN_I32:
+        if (!parse_int(text, 32, &u))
+            return false;
+        out->of.i32 = (int32_t)(uint32_t)u;
+        return true;
+    case KILN_I64:
+        if (!parse_int(text, 64, &u))
+            return false;
+        out->of.i64 = (int64_t)u;
+        return true;
+    case KILN_F32:
+        if (parse_float_special(text, 23, 8, &u)) {
+            uint32_t b = (uint32_t)u;
+            memcpy(&out->of.f32, &b, 4);
+            return true;
+        }
+        if (!plain_number(text))
+            return false;
+        /* strtof rounds correctly on its own; strtod then a cast to float
+         * could round twice. */
+        out->of.f32 = strtof(text, &end);
+        return end != text && *end == '\0';
+    case KILN_F64:
+        if (parse_float_special(text, 52, 11, &u)) {
+            memcpy(&out->of.f64, &u, 8);
+            return true;
+        }
+        if (!plain_number(text))
+            return false;
+        out->of.f64 = strtod(text, &end);
+        return end != text && *end == '\0';
+    case KILN_V128: {
+        /* One 128-bit hex number, lane bytes little-endian: the same form
+         * format_value prints. */
+        if (text[0] != '0' || (text[1] != 'x' && text[1] != 'X'))
+            return false;
+        const char *digits = text + 2;
+        size_t n = strlen(digits);
+        if (n == 0 || n > 32)
+            return false;
+        for (size_t i = 0; i < n; i++) {
+            int d = hex_digit(digits[n - 1 - i]);
+            if (d < 0)
+                return false;
+            out->of.v128[i / 2] |= (uint8_t)(d << (4 * (i % 2)));
+        }
+        return true;
+    }
+    case KILN_FUNCREF:
+    case KILN_EXTERNREF:
+        /* Only null can be spelled on a command line. */
+        return strcmp(text, "null") == 0 || strcmp(text, "ref.null") == 0;
+    }
+    return false;
+}
+
+/* Shortest %g text that reads back to the same value. */
+static void format_finite(double d, bool is_f32, char *buf, size_t cap)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, cap, "%.*g", prec, d);
+        if (is_f32 ? strtof(buf, NULL) == (float)d : strtod(buf, NULL) == d)
+            return;
+    }
+}
+
+static void format_float_bits(uint64_t bits, unsigned mant, unsigned expbits, double value,
+                              char *buf, size_t cap)
+{
+    bool neg = (bits >> (mant + expbits)) & 1;
+    uint64_t exp = (bits >> mant) & ((UINT64_C(1) << expbits) - 1);
+    uint64_t payload = bits & ((UINT64_C(1) << mant) - 1);
+    if (exp == (UINT64_C(1) << expbits) - 1) {
+        if (payload == 0)
+            snprintf(buf, cap, "%sinf", neg ? "-" : "");
+        else if (payload == UINT64_C(1) << (mant - 1))
+            snprintf(buf, cap, "%snan", neg ? "-" : "");
+        else
+            snprintf(buf, cap, "%snan:0x%" PRIx64, neg ? "-" : "", payload);
+        return;
+    }
+    format_finite(value, mant == 23, buf, cap);
+}
+
+void format_value(const kiln_val *v, char *buf, size_t cap)
+{
+    switch (v->kind) {
+    case KILN_I32:
+        snprintf(buf, cap, "%" PRId32, v->of.i32);
+        return;
+    case KILN_I64:
+        snprintf(buf, cap, "%" PRId64, v->of.i64);
+        return;
+    case KILN_F32: {
+        uint32_t b;
+        memcpy(&b, &v->of.f32, 4);
+        format_float_bits(b, 23, 8, v->of.f32, buf, cap);
+        return;
+    }
+    case KILN_F64: {
+        uint64_t b;
+        memcpy(&b, &v->of.f64, 8);
+        format_float_bits(b, 52, 11, v->of.f64, buf, cap);
+        return;
+    }
+    case KILN_V128: {
+        if (cap < 35) {
+            if (cap)
+                buf[0] = '\0';
+            return;
+        }
+        buf[0] = '0';
+        buf[1] = 'x';
+        for (int i = 0; i < 16; i++)
+            snprintf(buf + 2 + 2 * i, 3, "%02x", v->of.v128[15 - i]);
+        return;
+    }
+    case KILN_FUNCREF:
+        snprintf(buf, cap, "%s", v->of.funcref ? "<funcref>" : "ref.null func");
+        return;
+    case KILN_EXTERNREF:
+        snprintf(buf, cap, "%s", v->of.externref ? "<externref>" : "ref.null extern");
+        return;
+    }
+    snprintf(buf, cap, "?");
+}
+
+char *format_functype(const kiln_functype *t, char *buf, size_t cap)
+{
+    size_t n = 0;
+    /* Accumulate with snprintf; clamp n so later writes stay in bounds. */
+#define PUT(...)                                                              \
+    do {                                                                      \
+        int w_ = snprintf(buf + n, cap - n, __VA_ARGS__);                     \
+        if (w_ > 0)                                                           \
+            n = n + (size_t)w_ < cap ? n + (size_t)w_ : cap - 1;              \
+    } while (0)
+    if (cap == 0)
+        return buf;
+    buf[0] = '\0';
+    PUT("(");
+    for (uint32_t i = 0; i < t->nparams; i++)
+        PUT("%s%s", i ? ", " : "", valkind_name(t->params[i]));
+    PUT(") -> (");
+    for (uint32_t i = 0; i < t->nresults; i++)
+        PUT("%s%s", i ? ", " : "", valkind_name(t->results[i]));
+    PUT(")");
+#undef PUT
+    return buf;
+}

@@ -1,0 +1,103 @@
+/*
+ * util.h — helpers shared by the kiln subcommands: exit codes, error
+ * printing, reading and loading a module file, and the text forms of values,
+ * sizes and durations used on the command line.
+ *
+ * The CLI is an ordinary embedder: it sees only include/kiln.h and
+ * include/kiln_inspect.h, never the engine's internal headers.
+ */
+#ifndef KILN_CLI_UTIL_H
+#define KILN_CLI_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kiln.h"
+
+/* Exit codes of the kiln command (also listed in `kiln help`):
+ *   0  success
+ *   1  the module could not be read, decoded, validated or linked
+ *   2  usage error (bad command, option or argument)
+ *   3  the guest trapped or hit a limit (fuel, timeout, interrupt)
+ *   N  a guest that exits explicitly (proc_exit) passes its code through */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_LOAD = 1,
+    CLI_EXIT_USAGE = 2,
+    CLI_EXIT_TRAP = 3,
+};
+
+/* The same table for help texts (a literal, so it can be concatenated). */
+#define CLI_EXIT_CODES_TEXT                                                        \
+    "Exit codes:\n"                                                               \
+    "  0    success\n"                                                            \
+    "  1    the module could not be read, decoded, validated or linked\n"         \
+    "  2    usage error: unknown command or option, bad option value, wrong\n"   \
+    "       arguments for --invoke, nothing to run\n"                            \
+    "  3    the guest trapped, or reached a limit (fuel, timeout, interrupt)\n"   \
+    "  N    a guest that exits explicitly (e.g. WASI proc_exit) passes its\n"     \
+    "       exit code N through\n"
+
+/* "kiln: <message>\n" on stderr. */
+void cli_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+/* A usage error: the message, then a hint naming the help to read.
+ * `command` is the subcommand ("run") or NULL for the top level.
+ * Returns CLI_EXIT_USAGE so callers can `return usage_error(...)`. */
+int usage_error(const char *command, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Read a whole file into a malloc'd buffer (caller frees).  On failure
+ * prints "kiln: PATH: <reason>" and returns false. */
+bool read_file(const char *path, uint8_t **data, size_t *len);
+
+/* Print a load/link error for PATH on one line:
+ *   kiln: PATH: error at offset 0x1a: <message>   (decode/validate)
+ *   kiln: PATH: <message>                          (anything else)       */
+void print_module_error(const char *path, const kiln_error *err);
+
+/* Read, decode and validate PATH.  Prints the error and returns CLI_EXIT_LOAD on
+ * failure, else CLI_EXIT_OK with *out owned by the caller. */
+int load_module(kiln_engine *engine, const char *path, kiln_module **out);
+
+/* --- option values ------------------------------------------------------ */
+
+/* An option's value: `--name VALUE` or `--name=VALUE`.  If argv[*i] is the
+ * option `name`, sets *value, advances *i past what it consumed and returns
+ * 1; returns 0 if argv[*i] is another option; -1 (after printing a usage
+ * error) if the value is missing. */
+int option_value(const char *command, char **argv, int argc, int *i, const char *name,
+                 const char **value);
+
+/* A byte count with an optional binary suffix: 4096, 64K, 64KiB, 16M, 1G.
+ * Returns false on malformed input or overflow. */
+bool parse_size(const char *text, uint64_t *out);
+/* A plain unsigned decimal (or 0x hex) count. */
+bool parse_count(const char *text, uint64_t *out);
+/* A duration: seconds by default ("1.5"), or with a unit: ns, us, ms, s, m
+ * ("500ms", "2s").  Returns nanoseconds. */
+bool parse_duration(const char *text, uint64_t *ns);
+
+/* --- values -------------------------------------------------------------- */
+
+const char *valkind_name(kiln_valkind k);
+
+/* Parse text as a value of kind k (see `kiln help run` for the syntax).
+ * Returns false if it is not one. */
+bool parse_value(const char *text, kiln_valkind k, kiln_val *out);
+
+/* Render a value; buf should have room for at least 64 bytes.  Floats are
+ * printed so that parse_value gives back exactly the same bits. */
+void format_value(const kiln_val *v, char *buf, size_t cap);
+
+/* Render a function type as "(i32, i64) -> (f32)"; returns buf. */
+char *format_functype(const kiln_functype *t, char *buf, size_t cap);
+
+#endif

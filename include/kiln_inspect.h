@@ -1,0 +1,186 @@
+/*
+ * kiln_inspect.h — read-only views of a module's structure, for tooling.
+ *
+ * kiln.h answers what an embedder needs to run a module (imports, exports,
+ * function types).  Tools such as `kiln inspect` also want to see how the
+ * binary is laid out: its sections and where they sit, every function with
+ * its body size, table/memory/global definitions, segments and their offset
+ * expressions, and the names from the "name" section.  That is what this
+ * companion header offers; it is a separate header so that kiln.h stays the
+ * small embedding API.
+ *
+ * Everything here works on a kiln_module made by kiln_module_new, so only
+ * valid modules can be inspected.  All functions are pure reads: they do not
+ * allocate, never fail on an index in range, and every pointer they hand out
+ * (names, types, data bytes) is borrowed from the module and lives as long as
+ * it does.  Index arguments out of range are a caller bug; the functions then
+ * zero the output (or return NULL/false) rather than read out of bounds.
+ *
+ * Offsets are byte offsets into the module binary as given to
+ * kiln_module_new.
+ */
+#ifndef KILN_INSPECT_H
+#define KILN_INSPECT_H
+
+#include "kiln.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Sections ---------------------------------------------------------- */
+
+typedef struct kiln_section_info {
+    uint8_t id;             /* 0 = custom, 1 = type, ..., 12 = datacount */
+    const char *name;       /* "type", "import", ...; for a custom section
+                               its own name (e.g. "name") */
+    uint32_t offset;        /* of the section id byte */
+    uint32_t payload;       /* of the first payload byte */
+    uint32_t size;          /* payload size in bytes */
+    /* Entries declared in the section: types, imports, functions, ...;
+     * 1 for start; the declared count for datacount; 0 for custom. */
+    uint32_t count;
+} kiln_section_info;
+
+/* All sections in file order, custom sections included. */
+KILN_API size_t kiln_inspect_section_count(const kiln_module *m);
+KILN_API void kiln_inspect_section(const kiln_module *m, size_t i, kiln_section_info *out);
+
+/* Custom sections only, in file order. */
+typedef struct kiln_custom_info {
+    const char *name;
+    uint32_t offset;        /* of the section id byte */
+    uint32_t payload;       /* of the payload after the name */
+    uint32_t size;          /* size of that payload */
+    const uint8_t *data;    /* the payload itself */
+} kiln_custom_info;
+
+KILN_API size_t kiln_inspect_custom_count(const kiln_module *m);
+KILN_API void kiln_inspect_custom(const kiln_module *m, size_t i, kiln_custom_info *out);
+
+/* ---- Constant expressions ---------------------------------------------- */
+
+/* A constant expression (global initialiser, segment offset, element item),
+ * as a byte range of the binary including its final `end`.  size == 0 means
+ * "none" (e.g. the offset of a passive segment). */
+typedef struct kiln_expr {
+    uint32_t offset, size;
+} kiln_expr;
+
+/* Render an expression as text, instructions separated by ", " and without
+ * the final `end`: "i32.const 1024", "global.get 0, i32.const 16, i32.add",
+ * "ref.func 3", "f64.const 0x1p+0".  Works like snprintf: writes at most cap
+ * bytes including the NUL and returns the length the full text has. */
+KILN_API size_t kiln_inspect_expr_text(const kiln_module *m, kiln_expr e, char *buf, size_t cap);
+
+/* ---- Types and functions ----------------------------------------------- */
+
+KILN_API size_t kiln_inspect_type_count(const kiln_module *m);
+KILN_API kiln_functype kiln_inspect_type(const kiln_module *m, size_t i);
+
+typedef struct kiln_func_info {
+    uint32_t type_index;
+    kiln_functype type;
+    bool imported;          /* if so, the code fields below are 0 */
+    const char *name;       /* from the name section, or NULL */
+    uint32_t code_offset;   /* of the code entry (its size field) */
+    uint32_t code_size;     /* the entry's size: local decls plus body */
+    uint32_t body_offset;   /* of the first instruction */
+    uint32_t body_size;     /* instructions including the final end */
+    uint64_t nlocals;       /* locals declared, parameters excluded */
+} kiln_func_info;
+
+/* Functions in the function index space: imports first. */
+KILN_API size_t kiln_inspect_func_count(const kiln_module *m);
+KILN_API size_t kiln_inspect_func_import_count(const kiln_module *m);
+KILN_API void kiln_inspect_func(const kiln_module *m, size_t i, kiln_func_info *out);
+/* The same name as kiln_func_info.name. */
+KILN_API const char *kiln_inspect_func_name(const kiln_module *m, size_t i);
+/* The module's name from the name section, or NULL. */
+KILN_API const char *kiln_inspect_module_name(const kiln_module *m);
+
+/* ---- Tables, memories, globals ----------------------------------------- */
+
+typedef struct kiln_table_info {
+    kiln_valkind elem;
+    kiln_limits limits;     /* in elements */
+    bool imported;
+} kiln_table_info;
+
+typedef struct kiln_memory_info {
+    kiln_limits limits;     /* in 64 KiB pages */
+    bool imported;
+} kiln_memory_info;
+
+typedef struct kiln_global_info {
+    kiln_valkind type;
+    bool mutable_;
+    bool imported;
+    kiln_expr init;         /* size 0 for imports */
+} kiln_global_info;
+
+/* Each in its index space, imports first. */
+KILN_API size_t kiln_inspect_table_count(const kiln_module *m);
+KILN_API size_t kiln_inspect_table_import_count(const kiln_module *m);
+KILN_API void kiln_inspect_table(const kiln_module *m, size_t i, kiln_table_info *out);
+KILN_API size_t kiln_inspect_memory_count(const kiln_module *m);
+KILN_API size_t kiln_inspect_memory_import_count(const kiln_module *m);
+KILN_API void kiln_inspect_memory(const kiln_module *m, size_t i, kiln_memory_info *out);
+KILN_API size_t kiln_inspect_global_count(const kiln_module *m);
+KILN_API size_t kiln_inspect_global_import_count(const kiln_module *m);
+KILN_API void kiln_inspect_global(const kiln_module *m, size_t i, kiln_global_info *out);
+
+/* ---- Start function ---------------------------------------------------- */
+
+/* True (and *func set) if the module has a start section. */
+KILN_API bool kiln_inspect_start(const kiln_module *m, uint32_t *func);
+
+/* ---- Element and data segments ----------------------------------------- */
+
+typedef enum kiln_segment_mode {
+    KILN_SEGMENT_ACTIVE = 0,
+    KILN_SEGMENT_PASSIVE = 1,
+    KILN_SEGMENT_DECLARATIVE = 2, /* element segments only */
+} kiln_segment_mode;
+
+typedef struct kiln_elem_info {
+    kiln_segment_mode mode;
+    uint32_t table;         /* active only */
+    kiln_expr offset;       /* active only, else size 0 */
+    kiln_valkind type;      /* funcref or externref */
+    uint32_t count;         /* number of items */
+    bool has_exprs;         /* items are expressions, not function indices */
+    uint32_t file_offset;   /* of the segment in the binary */
+} kiln_elem_info;
+
+typedef struct kiln_elem_item {
+    /* When is_func: the item is function `func` (given as an index, or as
+     * the expression `ref.func func`).  Otherwise it is `expr` (e.g.
+     * ref.null func, global.get 0). */
+    bool is_func;
+    uint32_t func;
+    kiln_expr expr;         /* size 0 for a plain index */
+} kiln_elem_item;
+
+KILN_API size_t kiln_inspect_elem_count(const kiln_module *m);
+KILN_API void kiln_inspect_elem(const kiln_module *m, size_t i, kiln_elem_info *out);
+KILN_API void kiln_inspect_elem_item(const kiln_module *m, size_t seg, size_t item,
+                                     kiln_elem_item *out);
+
+typedef struct kiln_data_info {
+    kiln_segment_mode mode; /* active or passive */
+    uint32_t memory;        /* active only */
+    kiln_expr offset;       /* active only, else size 0 */
+    uint32_t size;          /* bytes of data */
+    uint32_t data_offset;   /* where those bytes sit in the binary */
+    const uint8_t *data;    /* the bytes themselves */
+    uint32_t file_offset;   /* of the segment in the binary */
+} kiln_data_info;
+
+KILN_API size_t kiln_inspect_data_count(const kiln_module *m);
+KILN_API void kiln_inspect_data(const kiln_module *m, size_t i, kiln_data_info *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

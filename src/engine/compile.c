@@ -1,0 +1,1227 @@
+/*
+ * compile.c — validates each function body and lowers it to internal code
+ * (lower.h) in the same single pass.
+ *
+ * Validation is the spec's algorithm (appendix "Validation Algorithm"): an
+ * operand stack of types and a control stack of frames, with the operand
+ * stack turning polymorphic after unreachable, br, br_table and return.
+ * Alongside each operand type the pass keeps where the value lives at run
+ * time: its canonical slot (fixed by the stack position) and its current
+ * slot, which differs only for a local.get that has not been copied yet.
+ *
+ * Invariants:
+ *   - only values pushed inside the innermost control frame can be outside
+ *     their canonical slot: every control boundary materialises them;
+ *   - nothing is emitted while the code is unreachable (c->dead): such code
+ *     is validated and then dropped;
+ *   - an unpatched forward branch offset holds the link to the previous one
+ *     of the same label (pos + 1, 0 ends the chain), so fixups need no
+ *     side table.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "leb.h"
+#include "lower.h"
+#include "module.h"
+
+#define KN_T_I32 KN_I32
+#define KN_T_I64 KN_I64
+#define KN_T_F32 KN_F32
+#define KN_T_F64 KN_F64
+#define T_ANY 0 /* the unknown type of a polymorphic stack */
+
+/* Most locals a function may declare; beyond this real compilers never go,
+ * and the frame must stay small enough to allocate. */
+#define KN_MAX_LOCALS 50000u
+
+/* ---- The opcode table, seen from the validator ---------------------------- */
+
+enum { OK_NONE, OK_CTRL, OK_LOAD, OK_STORE, OK_UN, OK_BIN };
+
+typedef struct kn_opinfo {
+    uint8_t kind;
+    kn_valtype in, out;
+    uint8_t size; /* loads/stores: access width in bytes */
+    uint16_t op;
+} kn_opinfo;
+
+#define PIDX(PFX) ((PFX) == 0xfc)
+static const kn_opinfo optab[2][256] = {
+#define KN_CTRL(ID, PFX, CODE, TEXT) [PIDX(PFX)][CODE] = {OK_CTRL, 0, 0, 0, KN_OP_##ID},
+#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) \
+    [PIDX(PFX)][CODE] = {OK_LOAD, KN_I32, KN_T_##T, sizeof(MEMT), KN_OP_##ID},
+#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) \
+    [PIDX(PFX)][CODE] = {OK_STORE, KN_T_##T, 0, sizeof(MEMT), KN_OP_##ID},
+#define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) \
+    [PIDX(PFX)][CODE] = {OK_UN, KN_T_##IN, KN_T_##OUT, 0, KN_OP_##ID},
+#define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) \
+    [PIDX(PFX)][CODE] = {OK_BIN, KN_T_##IN, KN_T_##OUT, 0, KN_OP_##ID},
+#define KN_UNOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) \
+    [PIDX(PFX)][CODE] = {OK_UN, KN_T_##IN, KN_T_##OUT, 0, KN_OP_##ID},
+#define KN_BINOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) \
+    [PIDX(PFX)][CODE] = {OK_BIN, KN_T_##IN, KN_T_##OUT, 0, KN_OP_##ID},
+#include "opcodes.def"
+};
+
+static const char *const op_names[KN_OP_COUNT] = {
+#define KN_CTRL(ID, PFX, CODE, TEXT) [KN_OP_##ID] = TEXT,
+#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) [KN_OP_##ID] = TEXT,
+#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) [KN_OP_##ID] = TEXT,
+#define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = TEXT,
+#define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = TEXT,
+#define KN_UNOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) [KN_OP_##ID] = TEXT,
+#define KN_BINOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) [KN_OP_##ID] = TEXT,
+#define KN_INTERNAL(ID, TEXT) [KN_OP_##ID] = TEXT,
+#include "opcodes.def"
+};
+
+const char *kn_op_name(kn_op op) { return op < KN_OP_COUNT ? op_names[op] : "?"; }
+
+/* ---- Compiler state ------------------------------------------------------- */
+
+typedef struct ventry {
+    kn_valtype type;
+    uint32_t slot;  /* where the value is now */
+    uint32_t cslot; /* where its stack position keeps it */
+} ventry;
+
+enum { CK_BLOCK, CK_LOOP, CK_IF, CK_ELSE, CK_FUNC };
+
+typedef struct ctl {
+    uint8_t kind;
+    bool unreachable;  /* validation: the stack is polymorphic */
+    bool outer_dead;   /* emission: code before this frame was dead */
+    uint32_t nparams, nresults;
+    uint32_t type_index;     /* when the block type names a type */
+    kn_valtype single;       /* when the block type is one value type */
+    uint8_t bt_form;         /* 0 empty, 1 single, 2 type index */
+    uint32_t height;         /* operand stack height below the params */
+    uint32_t label_slot;     /* where branch values go */
+    uint32_t loop_pos;       /* loops: word index of the loop head */
+    uint32_t fixups;         /* chain of forward branches to the end */
+    uint32_t else_fixup;     /* if: the JMP_UNLESS to patch at else/end */
+} ctl;
+
+typedef struct kc {
+    kn_module *m;
+    const kn_functype *ft;
+    kn_reader r;
+    kiln_error *err;
+
+    uint32_t nlocals;        /* params + declared */
+    kn_valtype *ltype;
+    uint32_t *lslot;
+    uint32_t temp_base, max_slot;
+
+    ventry *vs;
+    uint32_t vn, vcap;
+    ctl *cs;
+    uint32_t cn, ccap;
+
+    uint32_t *code;
+    uint32_t ncode, ccode;
+    bool dead;
+    bool oom;
+
+    /* The last instruction whose result may be redirected to a local:
+     * its dst word, the code size right after it and the stack height. */
+    uint32_t last_dst, last_end, last_vn;
+} kc;
+
+#define OFF(c) ((int64_t)((c)->r.p - (c)->r.start))
+#define FAIL(c, ...)                                                          \
+    do {                                                                      \
+        if (!(c)->err)                                                        \
+            (c)->err = kn_error_new(KILN_ERR_VALIDATE, OFF(c), __VA_ARGS__); \
+        return false;                                                         \
+    } while (0)
+#define MALFORMED(c, ...)                                                     \
+    do {                                                                      \
+        if (!(c)->err)                                                        \
+            (c)->err = kn_error_new(KILN_ERR_DECODE, OFF(c), __VA_ARGS__);   \
+        return false;                                                         \
+    } while (0)
+#define TRY(x)                \
+    do {                      \
+        if (!(x))             \
+            return false;     \
+    } while (0)
+
+static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    uint32_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, (size_t)n * elem);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = n;
+    return true;
+}
+
+/* ---- Emission ------------------------------------------------------------- */
+
+static uint32_t emit(kc *c, uint32_t w)
+{
+    if (c->dead)
+        return c->ncode;
+    if (!grow((void **)&c->code, &c->ccode, c->ncode + 1, sizeof(uint32_t))) {
+        c->oom = true;
+        return c->ncode;
+    }
+    c->code[c->ncode] = w;
+    return c->ncode++;
+}
+
+static void emit2(kc *c, uint32_t a, uint32_t b) { emit(c, a); emit(c, b); }
+static void emit3(kc *c, uint32_t a, uint32_t b, uint32_t d) { emit(c, a); emit(c, b); emit(c, d); }
+
+/* Mark a point that branches may reach: the previous instruction's result
+ * can no longer be redirected. */
+static void label_here(kc *c) { c->last_end = UINT32_MAX; }
+
+static void patch_chain(kc *c, uint32_t head, uint32_t target)
+{
+    while (head) {
+        uint32_t pos = head - 1;
+        head = c->code[pos];
+        c->code[pos] = target - pos;
+    }
+}
+
+/* ---- Operand stack -------------------------------------------------------- */
+
+static uint32_t next_slot(kc *c)
+{
+    if (c->vn == 0)
+        return c->temp_base;
+    ventry *e = &c->vs[c->vn - 1];
+    return e->cslot + (e->type == KN_V128 ? 2 : 1);
+}
+
+static bool push(kc *c, kn_valtype t)
+{
+    if (!grow((void **)&c->vs, &c->vcap, c->vn + 1, sizeof(ventry)))
+        MALFORMED(c, "out of memory");
+    uint32_t s = next_slot(c);
+    if (s > 0x7fffffffu)
+        FAIL(c, "function frame too large");
+    c->vs[c->vn++] = (ventry){t, s, s};
+    uint32_t top = s + (t == KN_V128 ? 2 : 1);
+    if (top > c->max_slot)
+        c->max_slot = top;
+    return true;
+}
+
+static ctl *top_ctl(kc *c) { return &c->cs[c->cn - 1]; }
+
+/* Pop one value, checking it against `expect` (T_ANY accepts anything). */
+static bool pop(kc *c, kn_valtype expect, ventry *out)
+{
+    ctl *f = top_ctl(c);
+    if (c->vn == f->height) {
+        if (f->unreachable) {
+            *out = (ventry){expect, 0, 0};
+            return true;
+        }
+        FAIL(c, "type mismatch");
+    }
+    ventry e = c->vs[--c->vn];
+    if (expect != T_ANY && e.type != T_ANY && e.type != expect)
+        FAIL(c, "type mismatch");
+    *out = e;
+    return true;
+}
+
+static void emit_copy(kc *c, kn_valtype t, uint32_t dst, uint32_t src)
+{
+    if (dst != src)
+        emit3(c, t == KN_V128 ? KN_OP_COPY2 : KN_OP_COPY, dst, src);
+}
+
+/* Put every value of the innermost frame from index `from` into its
+ * canonical slot. */
+static void materialize(kc *c, uint32_t from)
+{
+    if (c->dead)
+        return;
+    for (uint32_t i = from; i < c->vn; i++) {
+        ventry *e = &c->vs[i];
+        if (e->slot != e->cslot) {
+            emit_copy(c, e->type, e->cslot, e->slot);
+            e->slot = e->cslot;
+        }
+    }
+}
+
+static void materialize_frame(kc *c) { materialize(c, top_ctl(c)->height); }
+
+/* Push the result of an instruction just emitted, whose dst word is at
+ * dst_pos, so a following local.set/tee may redirect it. */
+static bool push_result(kc *c, kn_valtype t, uint32_t dst_pos)
+{
+    TRY(push(c, t));
+    if (!c->dead) {
+        c->last_dst = dst_pos;
+        c->last_end = c->ncode;
+        c->last_vn = c->vn;
+    }
+    return true;
+}
+
+/* Slot where the value an instruction is about to push will go. */
+static uint32_t result_slot(kc *c) { return next_slot(c); }
+
+/* ---- Block types and labels ------------------------------------------------ */
+
+static uint32_t bt_nparams(kc *c, const ctl *f)
+{
+    return f->bt_form == 2 ? c->m->types[f->type_index].nparams : 0;
+}
+static uint32_t bt_nresults(kc *c, const ctl *f)
+{
+    return f->bt_form == 2 ? c->m->types[f->type_index].nresults : f->bt_form == 1 ? 1 : 0;
+}
+static kn_valtype bt_param(kc *c, const ctl *f, uint32_t i)
+{
+    return c->m->types[f->type_index].types[i];
+}
+static kn_valtype bt_result(kc *c, const ctl *f, uint32_t i)
+{
+    if (f->kind == CK_FUNC)
+        return c->ft->types[c->ft->nparams + i];
+    if (f->bt_form == 1)
+        return f->single;
+    const kn_functype *t = &c->m->types[f->type_index];
+    return t->types[t->nparams + i];
+}
+/* Label types: a loop's label takes its params, any other its results. */
+static uint32_t label_arity(kc *c, const ctl *f)
+{
+    if (f->kind == CK_FUNC)
+        return c->ft->nresults;
+    return f->kind == CK_LOOP ? bt_nparams(c, f) : bt_nresults(c, f);
+}
+static kn_valtype label_type(kc *c, const ctl *f, uint32_t i)
+{
+    return f->kind == CK_LOOP ? bt_param(c, f, i) : bt_result(c, f, i);
+}
+
+static bool read_blocktype(kc *c, ctl *f)
+{
+    if (c->r.p >= c->r.end)
+        MALFORMED(c, "unexpected end");
+    uint8_t b = *c->r.p;
+    if (b == 0x40) {
+        c->r.p++;
+        f->bt_form = 0;
+        return true;
+    }
+    if (b == KN_I32 || b == KN_I64 || b == KN_F32 || b == KN_F64 || b == KN_V128 ||
+        b == KN_FUNCREF || b == KN_EXTERNREF) {
+        c->r.p++;
+        f->bt_form = 1;
+        f->single = b;
+        return true;
+    }
+    int64_t idx;
+    if (!kn_read_s33(&c->r, &idx) || idx < 0)
+        MALFORMED(c, "malformed block type");
+    if ((uint64_t)idx >= c->m->ntypes)
+        FAIL(c, "unknown type");
+    f->bt_form = 2;
+    f->type_index = (uint32_t)idx;
+    return true;
+}
+
+/* Enter a block/loop/if whose type was read into *tmpl. */
+static bool push_ctl(kc *c, ctl tmpl)
+{
+    uint32_t np = bt_nparams(c, &tmpl);
+    for (uint32_t i = np; i-- > 0;) {
+        ventry e;
+        TRY(pop(c, bt_param(c, &tmpl, i), &e));
+    }
+    tmpl.height = c->vn;
+    tmpl.label_slot = next_slot(c);
+    tmpl.outer_dead = c->dead;
+    tmpl.unreachable = false;
+    tmpl.fixups = 0;
+    tmpl.else_fixup = 0;
+    if (!grow((void **)&c->cs, &c->ccap, c->cn + 1, sizeof(ctl)))
+        MALFORMED(c, "out of memory");
+    c->cs[c->cn++] = tmpl;
+    for (uint32_t i = 0; i < np; i++)
+        TRY(push(c, bt_param(c, &tmpl, i)));
+    return true;
+}
+
+static void set_unreachable(kc *c)
+{
+    ctl *f = top_ctl(c);
+    c->vn = f->height;
+    f->unreachable = true;
+    c->dead = true;
+}
+
+/* Check the top of the stack against a frame's results, exactly. */
+static bool check_results(kc *c, ctl *f)
+{
+    uint32_t n = bt_nresults(c, f);
+    if (f->kind == CK_FUNC)
+        n = c->ft->nresults;
+    uint32_t save = c->vn;
+    for (uint32_t i = n; i-- > 0;) {
+        ventry e;
+        TRY(pop(c, bt_result(c, f, i), &e));
+    }
+    if (c->vn != f->height)
+        FAIL(c, "type mismatch");
+    c->vn = save > f->height + n ? f->height + n : save;
+    return true;
+}
+
+/* Check the label values of frame f on top of the stack (without popping)
+ * and emit the copies that put them where the label expects them. */
+static bool check_label_values(kc *c, ctl *f, uint32_t *n_out)
+{
+    uint32_t n = label_arity(c, f);
+    ventry *tmp = NULL;
+    if (n) {
+        tmp = malloc(n * sizeof *tmp);
+        if (!tmp)
+            MALFORMED(c, "out of memory");
+    }
+    for (uint32_t i = n; i-- > 0;) {
+        if (!pop(c, label_type(c, f, i), &tmp[i])) {
+            free(tmp);
+            return false;
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if (!push(c, tmp[i].type)) {
+            free(tmp);
+            return false;
+        }
+        c->vs[c->vn - 1].slot = tmp[i].slot;
+    }
+    free(tmp);
+    *n_out = n;
+    return true;
+}
+
+/* Copies from the top n values to the label slots of f. */
+static void emit_label_copies(kc *c, ctl *f, uint32_t n)
+{
+    if (c->dead)
+        return;
+    /* The function's label slots overlap the locals: copy from canonical
+     * temporaries only. */
+    if (f->kind == CK_FUNC)
+        materialize(c, c->vn - n);
+    uint32_t dst = f->kind == CK_FUNC ? 0 : f->label_slot;
+    for (uint32_t i = 0; i < n; i++) {
+        ventry *e = &c->vs[c->vn - n + i];
+        emit_copy(c, e->type, dst, e->slot);
+        dst += e->type == KN_V128 ? 2 : 1;
+    }
+}
+
+static bool label_copies_needed(kc *c, ctl *f, uint32_t n)
+{
+    if (c->dead)
+        return false;
+    uint32_t dst = f->kind == CK_FUNC ? 0 : f->label_slot;
+    for (uint32_t i = 0; i < n; i++) {
+        ventry *e = &c->vs[c->vn - n + i];
+        if (e->slot != dst)
+            return true;
+        dst += e->type == KN_V128 ? 2 : 1;
+    }
+    return false;
+}
+
+/* Emit a jump to frame f's label (after the copies); `op` is JMP or JMP_IF
+ * (with cond operand already emitted by the caller when has_cond). */
+static void emit_jump_to(kc *c, ctl *f, uint32_t op, bool has_cond, uint32_t cond)
+{
+    bool back = f->kind == CK_LOOP;
+    if (back)
+        op = op == KN_OP_JMP ? KN_OP_JMP_BACK : KN_OP_JMP_IF_BACK;
+    emit(c, op);
+    if (has_cond)
+        emit(c, cond);
+    if (c->dead)
+        return;
+    uint32_t pos = c->ncode;
+    if (back) {
+        emit(c, f->loop_pos - pos);
+    } else {
+        emit(c, f->fixups);
+        f->fixups = pos + 1;
+    }
+}
+
+static bool read_label(kc *c, ctl **out)
+{
+    uint32_t d;
+    if (!kn_read_u32(&c->r, &d))
+        MALFORMED(c, "malformed label");
+    if (d >= c->cn)
+        FAIL(c, "unknown label");
+    *out = &c->cs[c->cn - 1 - d];
+    return true;
+}
+
+/* ---- Instructions --------------------------------------------------------- */
+
+static bool read_u32(kc *c, uint32_t *v)
+{
+    if (!kn_read_u32(&c->r, v))
+        MALFORMED(c, "%s", c->r.err ? c->r.err : "malformed integer");
+    return true;
+}
+
+static bool zero_byte(kc *c)
+{
+    uint8_t b;
+    if (!kn_read_u8(&c->r, &b))
+        MALFORMED(c, "unexpected end");
+    if (b != 0)
+        MALFORMED(c, "zero byte expected");
+    return true;
+}
+
+static bool need_memory(kc *c)
+{
+    if (c->m->nmemories == 0)
+        FAIL(c, "unknown memory 0");
+    return true;
+}
+
+static bool read_table(kc *c, uint32_t *t)
+{
+    TRY(read_u32(c, t));
+    if (*t >= c->m->ntables)
+        FAIL(c, "unknown table %u", *t);
+    return true;
+}
+
+static bool local_index(kc *c, uint32_t *x)
+{
+    TRY(read_u32(c, x));
+    if (*x >= c->nlocals)
+        FAIL(c, "unknown local %u", *x);
+    return true;
+}
+
+static bool do_call(kc *c, const kn_functype *t, uint32_t op, uint32_t a, uint32_t b, bool has_idx,
+                    uint32_t idx_slot)
+{
+    ventry e;
+    for (uint32_t i = t->nparams; i-- > 0;)
+        TRY(pop(c, t->types[i], &e));
+    /* The arguments are now popped: they sit at [vn, vn+nparams) in the
+     * vstack array still; make them canonical. */
+    uint32_t save = c->vn;
+    c->vn += t->nparams;
+    materialize(c, save);
+    c->vn = save;
+    uint32_t base = next_slot(c);
+    emit(c, op);
+    emit(c, a);
+    if (op == KN_OP_CALL_INDIRECT) {
+        emit(c, b);
+        emit(c, idx_slot);
+    }
+    (void)has_idx;
+    emit(c, base);
+    uint32_t need = base + (t->param_slots > t->result_slots ? t->param_slots : t->result_slots);
+    if (need > c->max_slot)
+        c->max_slot = need;
+    for (uint32_t i = 0; i < t->nresults; i++)
+        TRY(push(c, t->types[t->nparams + i]));
+    return true;
+}
+
+static bool local_write(kc *c, uint32_t x, bool tee)
+{
+    kn_valtype t = c->ltype[x];
+    uint32_t ls = c->lslot[x];
+    ventry v;
+    TRY(pop(c, t, &v));
+    /* Values still reading this local must be copied out before it changes. */
+    bool hazard = false;
+    for (uint32_t i = top_ctl(c)->height; i < c->vn; i++)
+        if (c->vs[i].slot == ls)
+            hazard = true;
+    if (hazard)
+        materialize(c, top_ctl(c)->height);
+    if (!c->dead && !hazard && c->last_end == c->ncode && c->last_vn == c->vn + 1 &&
+        v.slot == v.cslot && c->code[c->last_dst] == v.cslot) {
+        c->code[c->last_dst] = ls;
+    } else if (v.slot != ls) {
+        emit_copy(c, t, ls, v.slot);
+    }
+    label_here(c);
+    if (tee) {
+        TRY(push(c, t));
+        c->vs[c->vn - 1].slot = ls;
+    }
+    return true;
+}
+
+static bool compile_instr(kc *c, uint8_t byte)
+{
+    const kn_opinfo *oi;
+    uint32_t sub = 0;
+    if (byte == 0xfc) {
+        TRY(read_u32(c, &sub));
+        if (sub > 255 || optab[1][sub].kind == OK_NONE)
+            MALFORMED(c, "illegal opcode");
+        oi = &optab[1][sub];
+    } else {
+        oi = &optab[0][byte];
+        if (oi->kind == OK_NONE)
+            MALFORMED(c, "illegal opcode");
+    }
+    ventry a, b, d;
+
+    switch (oi->kind) {
+    case OK_UN: {
+        TRY(pop(c, oi->in, &a));
+        uint32_t dst = result_slot(c);
+        emit(c, oi->op);
+        uint32_t pos = emit(c, dst);
+        emit(c, a.slot);
+        return push_result(c, oi->out, pos);
+    }
+    case OK_BIN: {
+        TRY(pop(c, oi->in, &b));
+        TRY(pop(c, oi->in, &a));
+        uint32_t dst = result_slot(c);
+        emit(c, oi->op);
+        uint32_t pos = emit(c, dst);
+        emit2(c, a.slot, b.slot);
+        return push_result(c, oi->out, pos);
+    }
+    case OK_LOAD:
+    case OK_STORE: {
+        uint32_t align, offset;
+        TRY(read_u32(c, &align));
+        TRY(read_u32(c, &offset));
+        TRY(need_memory(c));
+        if (align >= 32 || (1u << align) > oi->size)
+            FAIL(c, "alignment must not be larger than natural");
+        if (oi->kind == OK_LOAD) {
+            TRY(pop(c, KN_I32, &a));
+            uint32_t dst = result_slot(c);
+            emit(c, oi->op);
+            uint32_t pos = emit(c, dst);
+            emit2(c, a.slot, offset);
+            return push_result(c, oi->out, pos);
+        }
+        TRY(pop(c, oi->in, &b));
+        TRY(pop(c, KN_I32, &a));
+        emit(c, oi->op);
+        emit3(c, a.slot, b.slot, offset);
+        return true;
+    }
+    default:
+        break;
+    }
+
+    switch ((kn_op)oi->op) {
+    case KN_OP_UNREACHABLE:
+        emit2(c, KN_OP_TRAP, KILN_TRAP_UNREACHABLE);
+        set_unreachable(c);
+        return true;
+    case KN_OP_NOP:
+        return true;
+    case KN_OP_BLOCK:
+    case KN_OP_LOOP: {
+        ctl f = {.kind = oi->op == KN_OP_LOOP ? CK_LOOP : CK_BLOCK};
+        TRY(read_blocktype(c, &f));
+        materialize_frame(c);
+        label_here(c);
+        f.loop_pos = c->ncode;
+        return push_ctl(c, f);
+    }
+    case KN_OP_IF: {
+        ctl f = {.kind = CK_IF};
+        TRY(read_blocktype(c, &f));
+        TRY(pop(c, KN_I32, &a));
+        materialize_frame(c);
+        emit2(c, KN_OP_JMP_UNLESS, a.slot);
+        uint32_t pos = c->ncode;
+        emit(c, 0);
+        label_here(c);
+        TRY(push_ctl(c, f));
+        if (!c->dead)
+            top_ctl(c)->else_fixup = pos + 1;
+        return true;
+    }
+    case KN_OP_ELSE: {
+        ctl *f = top_ctl(c);
+        if (f->kind != CK_IF)
+            FAIL(c, "else without if");
+        TRY(check_results(c, f));
+        materialize_frame(c);
+        /* Then-arm falls through to the end. */
+        emit(c, KN_OP_JMP);
+        if (!c->dead) {
+            uint32_t pos = c->ncode;
+            emit(c, f->fixups);
+            f->fixups = pos + 1;
+        }
+        patch_chain(c, f->else_fixup, c->ncode);
+        f->else_fixup = 0;
+        f->kind = CK_ELSE;
+        c->vn = f->height;
+        f->unreachable = false;
+        c->dead = f->outer_dead;
+        label_here(c);
+        for (uint32_t i = 0; i < bt_nparams(c, f); i++)
+            TRY(push(c, bt_param(c, f, i)));
+        return true;
+    }
+    case KN_OP_END: {
+        ctl *f = top_ctl(c);
+        if (f->kind == CK_IF) {
+            /* An if without else behaves as if the else passed its params
+             * through: only valid when params equal results. */
+            uint32_t np = bt_nparams(c, f), nr = bt_nresults(c, f);
+            if (np != nr)
+                FAIL(c, "type mismatch");
+            for (uint32_t i = 0; i < np; i++)
+                if (bt_param(c, f, i) != bt_result(c, f, i))
+                    FAIL(c, "type mismatch");
+        }
+        TRY(check_results(c, f));
+        materialize_frame(c);
+        if (f->kind == CK_FUNC) {
+            emit_label_copies(c, f, c->ft->nresults);
+            patch_chain(c, f->fixups, c->ncode);
+            c->dead = false;
+            emit(c, KN_OP_RET);
+            c->cn--;
+            return true;
+        }
+        patch_chain(c, f->fixups, c->ncode);
+        patch_chain(c, f->else_fixup, c->ncode);
+        label_here(c);
+        ctl done = *f;
+        c->cn--;
+        c->dead = done.outer_dead;
+        c->vn = done.height;
+        for (uint32_t i = 0; i < bt_nresults(c, &done); i++)
+            TRY(push(c, bt_result(c, &done, i)));
+        return true;
+    }
+    case KN_OP_BR: {
+        ctl *f;
+        uint32_t n;
+        TRY(read_label(c, &f));
+        TRY(check_label_values(c, f, &n));
+        emit_label_copies(c, f, n);
+        emit_jump_to(c, f, KN_OP_JMP, false, 0);
+        set_unreachable(c);
+        return true;
+    }
+    case KN_OP_BR_IF: {
+        ctl *f;
+        uint32_t n;
+        TRY(read_label(c, &f));
+        TRY(pop(c, KN_I32, &a));
+        TRY(check_label_values(c, f, &n));
+        materialize(c, c->vn - n < top_ctl(c)->height ? top_ctl(c)->height : c->vn - n);
+        if (!label_copies_needed(c, f, n)) {
+            emit_jump_to(c, f, KN_OP_JMP_IF, true, a.slot);
+        } else {
+            emit2(c, KN_OP_JMP_UNLESS, a.slot);
+            uint32_t skip = c->ncode;
+            emit(c, 0);
+            emit_label_copies(c, f, n);
+            emit_jump_to(c, f, KN_OP_JMP, false, 0);
+            if (!c->dead)
+                c->code[skip] = c->ncode - skip;
+        }
+        label_here(c);
+        return true;
+    }
+    case KN_OP_BR_TABLE: {
+        uint32_t count;
+        TRY(read_u32(c, &count));
+        if (count > (uint32_t)(c->r.end - c->r.p))
+            MALFORMED(c, "unexpected end");
+        uint32_t *depths = malloc(((size_t)count + 1) * sizeof *depths);
+        if (!depths)
+            MALFORMED(c, "out of memory");
+        for (uint32_t i = 0; i <= count; i++) {
+            if (!read_u32(c, &depths[i])) {
+                free(depths);
+                return false;
+            }
+            if (depths[i] >= c->cn) {
+                free(depths);
+                FAIL(c, "unknown label");
+            }
+        }
+        bool ok = pop(c, KN_I32, &a);
+        ctl *deflt = &c->cs[c->cn - 1 - depths[count]];
+        uint32_t arity = label_arity(c, deflt);
+        for (uint32_t i = 0; ok && i <= count; i++) {
+            ctl *f = &c->cs[c->cn - 1 - depths[i]];
+            if (label_arity(c, f) != arity) {
+                free(depths);
+                FAIL(c, "type mismatch");
+            }
+            uint32_t n;
+            ok = check_label_values(c, f, &n);
+        }
+        if (!ok) {
+            free(depths);
+            return false;
+        }
+        /* JMP_TABLE idx n off[0..n]; each target gets a stub after the
+         * table that makes its copies and jumps.  The stubs must all see
+         * the values where they are now, so make them canonical first. */
+        if (!c->dead)
+            materialize(c, c->vn - arity);
+        emit(c, KN_OP_JMP_TABLE);
+        emit2(c, a.slot, count);
+        uint32_t table = c->ncode;
+        for (uint32_t i = 0; i <= count; i++)
+            emit(c, 0);
+        for (uint32_t i = 0; i <= count && !c->dead; i++) {
+            uint32_t j;
+            for (j = 0; j < i; j++)
+                if (depths[j] == depths[i])
+                    break;
+            if (j < i) {
+                c->code[table + i] = c->code[table + j] + (table + j) - (table + i);
+                continue;
+            }
+            ctl *f = &c->cs[c->cn - 1 - depths[i]];
+            c->code[table + i] = c->ncode - (table + i);
+            emit_label_copies(c, f, arity);
+            emit_jump_to(c, f, KN_OP_JMP, false, 0);
+        }
+        free(depths);
+        set_unreachable(c);
+        return true;
+    }
+    case KN_OP_RETURN: {
+        uint32_t n;
+        TRY(check_label_values(c, &c->cs[0], &n));
+        emit_label_copies(c, &c->cs[0], n);
+        emit(c, KN_OP_RET);
+        set_unreachable(c);
+        return true;
+    }
+    case KN_OP_CALL: {
+        uint32_t fi;
+        TRY(read_u32(c, &fi));
+        if (fi >= c->m->nfuncs)
+            FAIL(c, "unknown function %u", fi);
+        return do_call(c, &c->m->types[c->m->funcs[fi].type], KN_OP_CALL, fi, 0, false, 0);
+    }
+    case KN_OP_CALL_INDIRECT: {
+        uint32_t ti, tab;
+        TRY(read_u32(c, &ti));
+        TRY(read_u32(c, &tab));
+        if (tab >= c->m->ntables)
+            FAIL(c, "unknown table %u", tab);
+        if (ti >= c->m->ntypes)
+            FAIL(c, "unknown type");
+        if (c->m->tables[tab].elem != KN_FUNCREF)
+            FAIL(c, "type mismatch");
+        TRY(pop(c, KN_I32, &a));
+        return do_call(c, &c->m->types[ti], KN_OP_CALL_INDIRECT, ti, tab, true, a.slot);
+    }
+    case KN_OP_DROP:
+        return pop(c, T_ANY, &a);
+    case KN_OP_SELECT:
+    case KN_OP_SELECT_T: {
+        kn_valtype t = T_ANY;
+        if (oi->op == KN_OP_SELECT_T) {
+            uint32_t n;
+            TRY(read_u32(c, &n));
+            if (n != 1)
+                FAIL(c, "invalid result arity");
+            uint8_t vt;
+            if (!kn_read_u8(&c->r, &vt))
+                MALFORMED(c, "unexpected end");
+            if (vt != KN_I32 && vt != KN_I64 && vt != KN_F32 && vt != KN_F64 && vt != KN_V128 &&
+                vt != KN_FUNCREF && vt != KN_EXTERNREF)
+                MALFORMED(c, "malformed value type");
+            t = vt;
+        }
+        TRY(pop(c, KN_I32, &d));
+        TRY(pop(c, t, &b));
+        TRY(pop(c, t, &a));
+        if (t == T_ANY) {
+            if (kn_is_reftype(a.type) || kn_is_reftype(b.type))
+                FAIL(c, "type mismatch");
+            if (a.type != T_ANY && b.type != T_ANY && a.type != b.type)
+                FAIL(c, "type mismatch");
+            t = a.type != T_ANY ? a.type : b.type;
+        }
+        uint32_t dst = result_slot(c);
+        emit(c, t == KN_V128 ? KN_OP_SELECT2 : KN_OP_SELECT1);
+        uint32_t pos = emit(c, dst);
+        emit3(c, a.slot, b.slot, d.slot);
+        return push_result(c, t, pos);
+    }
+    case KN_OP_LOCAL_GET: {
+        uint32_t x;
+        TRY(local_index(c, &x));
+        TRY(push(c, c->ltype[x]));
+        c->vs[c->vn - 1].slot = c->lslot[x];
+        return true;
+    }
+    case KN_OP_LOCAL_SET:
+    case KN_OP_LOCAL_TEE: {
+        uint32_t x;
+        TRY(local_index(c, &x));
+        return local_write(c, x, oi->op == KN_OP_LOCAL_TEE);
+    }
+    case KN_OP_GLOBAL_GET: {
+        uint32_t g;
+        TRY(read_u32(c, &g));
+        if (g >= c->m->nglobals)
+            FAIL(c, "unknown global %u", g);
+        kn_valtype t = c->m->globals[g].type.type;
+        uint32_t dst = result_slot(c);
+        emit(c, t == KN_V128 ? KN_OP_GLOBAL_GET2 : KN_OP_GLOBAL_GET1);
+        uint32_t pos = emit(c, dst);
+        emit(c, g);
+        return push_result(c, t, pos);
+    }
+    case KN_OP_GLOBAL_SET: {
+        uint32_t g;
+        TRY(read_u32(c, &g));
+        if (g >= c->m->nglobals)
+            FAIL(c, "unknown global %u", g);
+        if (!c->m->globals[g].type.mut)
+            FAIL(c, "global is immutable");
+        kn_valtype t = c->m->globals[g].type.type;
+        TRY(pop(c, t, &a));
+        emit3(c, t == KN_V128 ? KN_OP_GLOBAL_SET2 : KN_OP_GLOBAL_SET1, a.slot, g);
+        return true;
+    }
+    case KN_OP_TABLE_GET: {
+        uint32_t t;
+        TRY(read_table(c, &t));
+        TRY(pop(c, KN_I32, &a));
+        uint32_t dst = result_slot(c);
+        emit(c, KN_OP_TABLE_GET);
+        uint32_t pos = emit(c, dst);
+        emit2(c, t, a.slot);
+        return push_result(c, c->m->tables[t].elem, pos);
+    }
+    case KN_OP_TABLE_SET: {
+        uint32_t t;
+        TRY(read_table(c, &t));
+        TRY(pop(c, c->m->tables[t].elem, &b));
+        TRY(pop(c, KN_I32, &a));
+        emit(c, KN_OP_TABLE_SET);
+        emit3(c, t, a.slot, b.slot);
+        return true;
+    }
+    case KN_OP_MEMORY_SIZE: {
+        TRY(zero_byte(c));
+        TRY(need_memory(c));
+        uint32_t dst = result_slot(c);
+        emit(c, KN_OP_MEMORY_SIZE);
+        uint32_t pos = emit(c, dst);
+        return push_result(c, KN_I32, pos);
+    }
+    case KN_OP_MEMORY_GROW: {
+        TRY(zero_byte(c));
+        TRY(need_memory(c));
+        TRY(pop(c, KN_I32, &a));
+        uint32_t dst = result_slot(c);
+        emit(c, KN_OP_MEMORY_GROW);
+        uint32_t pos = emit(c, dst);
+        emit(c, a.slot);
+        return push_result(c, KN_I32, pos);
+    }
+    case KN_OP_I32_CONST: {
+        int32_t v;
+        if (!kn_read_s32(&c->r, &v))
+            MALFORMED(c, "%s", c->r.err ? c->r.err : "malformed integer");
+        uint32_t dst = result_slot(c);
+        emit(c, KN_OP_CONST32);
+        uint32_t pos = emit(c, dst);
+        emit(c, (uint32_t)v);
+        return push_result(c, KN_I32, pos);
+    }
+    case KN_OP_F32_CONST: {
+        uint32_t v;
+        if (!kn_read_f32_bits(&c->r, &v))
+            MALFORMED(c, "unexpected end");
+        uint32_t dst = result_slot(c);
+        emit(c, KN_OP_CONST32);
+        uint32_t pos = emit(c, dst);
+        emit(c, v);
+        return push_result(c, KN_F32, pos);
+    }
+    case KN_OP_I64_CONST:
+    case KN_OP_F64_CONST: {
+        uint64_t v;
+        if (oi->op == KN_OP_I64_CONST) {
+            int64_t s;
+            if (!kn_read_s64(&c->r, &s))
+                MALFORMED(c, "%s", c->r.err ? c->r.err : "malformed integer");
+            v = (uint64_t)s;
+        } else if (!kn_read_f64_bits(&c->r, &v)) {
+            MALFORMED(c, "unexpected end");
+        }
+        uint32_t dst = result_slot(c);
+        emit(c, KN_OP_CONST64);
+        uint32_t pos = emit(c, dst);
+        emit2(c, (uint32_t)v, (uint32_t)(v >> 32));
+        return push_result(c, oi->op == KN_OP_I64_CONST ? KN_I64 : KN_F64, pos);
+    }
+    case KN_OP_REF_NULL: {
+        uint8_t t;
+        if (!kn_read_u8(&c->r, &t))
+            MALFORMED(c, "unexpected end");
+        if (t != KN_FUNCREF && t != KN_EXTERNREF)
+            MALFORMED(c, "malformed reference type");
+        uint32_t dst = result_slot(c);
+        emit(c, KN_OP_REF_NULL);
+        uint32_t pos = emit(c, dst);
+        return push_result(c, t, pos);
+    }
+    case KN_OP_REF_IS_NULL: {
+        TRY(pop(c, T_ANY, &a));
+        if (a.type != T_ANY && !kn_is_reftype(a.type))
+            FAIL(c, "type mismatch");
+        uint32_t dst = result_slot(c);
+        emit(c, KN_OP_REF_IS_NULL);
+        uint32_t pos = emit(c, dst);
+        emit(c, a.slot);
+        return push_result(c, KN_I32, pos);
+    }
+    case KN_OP_REF_FUNC: {
+        uint32_t fi;
+        TRY(read_u32(c, &fi));
+        if (fi >= c->m->nfuncs)
+            FAIL(c, "unknown function %u", fi);
+        if (!c->m->func_declared || !c->m->func_declared[fi])
+            FAIL(c, "undeclared function reference");
+        uint32_t dst = result_slot(c);
+        emit(c, KN_OP_REF_FUNC);
+        uint32_t pos = emit(c, dst);
+        emit(c, fi);
+        return push_result(c, KN_FUNCREF, pos);
+    }
+    case KN_OP_MEMORY_INIT:
+    case KN_OP_DATA_DROP: {
+        uint32_t di;
+        TRY(read_u32(c, &di));
+        if (oi->op == KN_OP_MEMORY_INIT)
+            TRY(zero_byte(c));
+        if (!c->m->has_datacount)
+            MALFORMED(c, "data count section required");
+        if (oi->op == KN_OP_MEMORY_INIT)
+            TRY(need_memory(c));
+        if (di >= c->m->datacount)
+            FAIL(c, "unknown data segment %u", di);
+        if (oi->op == KN_OP_DATA_DROP) {
+            emit2(c, KN_OP_DATA_DROP, di);
+            return true;
+        }
+        TRY(pop(c, KN_I32, &d));
+        TRY(pop(c, KN_I32, &b));
+        TRY(pop(c, KN_I32, &a));
+        emit3(c, KN_OP_MEMORY_INIT, di, a.slot);
+        emit2(c, b.slot, d.slot);
+        return true;
+    }
+    case KN_OP_MEMORY_COPY:
+    case KN_OP_MEMORY_FILL: {
+        TRY(zero_byte(c));
+        if (oi->op == KN_OP_MEMORY_COPY)
+            TRY(zero_byte(c));
+        TRY(need_memory(c));
+        TRY(pop(c, KN_I32, &d));
+        TRY(pop(c, KN_I32, &b));
+        TRY(pop(c, KN_I32, &a));
+        emit(c, oi->op);
+        emit3(c, a.slot, b.slot, d.slot);
+        return true;
+    }
+    case KN_OP_TABLE_INIT: {
+        uint32_t ei, t;
+        TRY(read_u32(c, &ei));
+        TRY(read_table(c, &t));
+        if (ei >= c->m->nelems)
+            FAIL(c, "unknown elem segment %u", ei);
+        if (c->m->elems[ei].type != c->m->tables[t].elem)
+            FAIL(c, "type mismatch");
+        TRY(pop(c, KN_I32, &d));
+        TRY(pop(c, KN_I32, &b));
+        TRY(pop(c, KN_I32, &a));
+        emit3(c, KN_OP_TABLE_INIT, t, ei);
+        emit3(c, a.slot, b.slot, d.slot);
+        return true;
+    }
+    case KN_OP_ELEM_DROP: {
+        uint32_t ei;
+        TRY(read_u32(c, &ei));
+        if (ei >= c->m->nelems)
+            FAIL(c, "unknown elem segment %u", ei);
+        emit2(c, KN_OP_ELEM_DROP, ei);
+        return true;
+    }
+    case KN_OP_TABLE_COPY: {
+        uint32_t td, ts;
+        TRY(read_table(c, &td));
+        TRY(read_table(c, &ts));
+        if (c->m->tables[td].elem != c->m->tables[ts].elem)
+            FAIL(c, "type mismatch");
+        TRY(pop(c, KN_I32, &d));
+        TRY(pop(c, KN_I32, &b));
+        TRY(pop(c, KN_I32, &a));
+        emit3(c, KN_OP_TABLE_COPY, td, ts);
+        emit3(c, a.slot, b.slot, d.slot);
+        return true;
+    }
+    case KN_OP_TABLE_GROW: {
+        uint32_t t;
+        TRY(read_table(c, &t));
+        TRY(pop(c, KN_I32, &b));
+        TRY(pop(c, c->m->tables[t].elem, &a));
+        uint32_t dst = result_slot(c);
+        emit(c, KN_OP_TABLE_GROW);
+        uint32_t pos = emit(c, dst);
+        emit3(c, t, a.slot, b.slot);
+        return push_result(c, KN_I32, pos);
+    }
+    case KN_OP_TABLE_SIZE: {
+        uint32_t t;
+        TRY(read_table(c, &t));
+        uint32_t dst = result_slot(c);
+        emit(c, KN_OP_TABLE_SIZE);
+        uint32_t pos = emit(c, dst);
+        emit(c, t);
+        return push_result(c, KN_I32, pos);
+    }
+    case KN_OP_TABLE_FILL: {
+        uint32_t t;
+        TRY(read_table(c, &t));
+        TRY(pop(c, KN_I32, &d));
+        TRY(pop(c, c->m->tables[t].elem, &b));
+        TRY(pop(c, KN_I32, &a));
+        emit3(c, KN_OP_TABLE_FILL, t, a.slot);
+        emit2(c, b.slot, d.slot);
+        return true;
+    }
+    default:
+        MALFORMED(c, "illegal opcode");
+    }
+}
+
+/* ---- Driver --------------------------------------------------------------- */
+
+static kiln_error *compile_func(kn_module *m, uint32_t fi)
+{
+    kn_func *fn = &m->funcs[fi];
+    kc c_ = {0}, *c = &c_;
+    c->m = m;
+    c->ft = &m->types[fn->type];
+    c->r = kn_reader_make(m->bytes, m->bytes + fn->body.start, m->bytes + fn->body.end);
+    c->last_end = UINT32_MAX;
+
+    if ((uint64_t)c->ft->nparams + fn->nlocals > KN_MAX_LOCALS) {
+        return kn_error_new(KILN_ERR_VALIDATE, fn->code_offset, "too many locals");
+    }
+    c->nlocals = c->ft->nparams + (uint32_t)fn->nlocals;
+    c->ltype = malloc((c->nlocals + 1) * sizeof *c->ltype);
+    c->lslot = malloc((c->nlocals + 1) * sizeof *c->lslot);
+    kn_code *code = calloc(1, sizeof *code);
+    if (!c->ltype || !c->lslot || !code) {
+        free(c->ltype);
+        free(c->lslot);
+        free(code);
+        return kn_error_nomem();
+    }
+    uint32_t n = 0, slot = 0;
+    for (uint32_t i = 0; i < c->ft->nparams; i++, n++) {
+        c->ltype[n] = c->ft->types[i];
+        c->lslot[n] = slot;
+        slot += kn_slots_of(c->ltype[n]);
+    }
+    code->param_slots = slot;
+    for (uint32_t d = 0; d < fn->nlocaldecls; d++)
+        for (uint32_t k = 0; k < fn->localdecls[d].count; k++, n++) {
+            c->ltype[n] = fn->localdecls[d].type;
+            c->lslot[n] = slot;
+            slot += kn_slots_of(c->ltype[n]);
+        }
+    code->local_slots = slot - code->param_slots;
+    c->temp_base = c->max_slot = slot;
+    if (c->ft->result_slots > c->max_slot)
+        c->max_slot = c->ft->result_slots;
+
+    ctl fctl = {.kind = CK_FUNC};
+    bool ok = push_ctl(c, fctl);
+    if (ok)
+        c->cs[0].label_slot = 0;
+    while (ok && c->cn > 0) {
+        uint8_t byte;
+        if (!kn_read_u8(&c->r, &byte)) {
+            c->err = kn_error_new(KILN_ERR_DECODE, OFF(c), "unexpected end of section or function");
+            ok = false;
+            break;
+        }
+        ok = compile_instr(c, byte);
+        if (c->oom && !c->err) {
+            c->err = kn_error_nomem();
+            ok = false;
+        }
+    }
+    if (ok && c->r.p != c->r.end) {
+        c->err = kn_error_new(KILN_ERR_DECODE, OFF(c), "section size mismatch");
+        ok = false;
+    }
+    free(c->ltype);
+    free(c->lslot);
+    free(c->vs);
+    free(c->cs);
+    if (!ok) {
+        free(c->code);
+        free(code);
+        return c->err ? c->err : kn_error_nomem();
+    }
+    code->words = c->code;
+    code->nwords = c->ncode;
+    code->frame_slots = c->max_slot;
+    fn->code = code;
+    return NULL;
+}
+
+kiln_error *kn_compile(kn_module *m)
+{
+    for (uint32_t i = m->num_func_imports; i < m->nfuncs; i++) {
+        kiln_error *e = compile_func(m, i);
+        if (e)
+            return e;
+    }
+    return NULL;
+}
+
+void kn_code_free(struct kn_code *code)
+{
+    if (!code)
+        return;
+    free(code->words);
+    free(code);
+}

@@ -1,0 +1,530 @@
+/*
+ * inspect.c — the read-only tooling views declared in kiln_inspect.h.
+ *
+ * Everything is read straight out of the decoded kn_module (module.h); the
+ * only work done here is translating internal layouts into the public
+ * structs, re-reading a LEB128 or two from the kept binary where the decoder
+ * did not store a number (a code entry's size), and rendering constant
+ * expressions as text.  Nothing allocates, so tools can call these freely
+ * without error handling, and a caller's out-of-range index yields a zeroed
+ * result instead of a stray read.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kiln_inspect.h"
+#include "module.h"
+
+/* ---- Small readers over the module bytes -------------------------------- */
+
+/* A bounded cursor: readers set `bad` instead of running past `end`, so a
+ * damaged expression renders as far as it can and then says so. */
+typedef struct cursor {
+    const uint8_t *p, *end;
+    bool bad;
+} cursor;
+
+static uint8_t rd_byte(cursor *c)
+{
+    if (c->p >= c->end) {
+        c->bad = true;
+        return 0;
+    }
+    return *c->p++;
+}
+
+static uint64_t rd_uleb(cursor *c)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 70; shift += 7) {
+        uint8_t b = rd_byte(c);
+        if (c->bad)
+            return 0;
+        if (shift < 64)
+            v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return v;
+    }
+    c->bad = true;
+    return 0;
+}
+
+static int64_t rd_sleb(cursor *c)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    uint8_t b;
+    do {
+        b = rd_byte(c);
+        if (c->bad || shift >= 70) {
+            c->bad = true;
+            return 0;
+        }
+        if (shift < 64)
+            v |= (uint64_t)(b & 0x7f) << shift;
+        shift += 7;
+    } while (b & 0x80);
+    if (shift < 64 && (b & 0x40))
+        v |= ~(uint64_t)0 << shift;
+    return (int64_t)v;
+}
+
+static const kn_module *mod(const kiln_module *m) { return &m->m; }
+
+static kiln_functype functype_view(const kn_functype *t)
+{
+    kiln_functype f = {0};
+    if (!t)
+        return f;
+    f.nparams = t->nparams;
+    f.nresults = t->nresults;
+    f.params = t->kinds;
+    f.results = t->kinds ? t->kinds + t->nparams : NULL;
+    return f;
+}
+
+static kiln_limits limits_view(kn_limits l)
+{
+    kiln_limits r = {.min = l.min, .max = l.max, .has_max = l.has_max};
+    return r;
+}
+
+static kiln_expr expr_view(kn_span s)
+{
+    kiln_expr e = {.offset = s.start, .size = s.end > s.start ? s.end - s.start : 0};
+    return e;
+}
+
+/* ---- Sections ----------------------------------------------------------- */
+
+static const char *section_name(uint8_t id)
+{
+    static const char *const names[] = {
+        "custom", "type",   "import", "function", "table", "memory", "global",
+        "export", "start",  "element", "code",    "data",  "datacount", "tag",
+    };
+    return id < sizeof names / sizeof names[0] ? names[id] : "unknown";
+}
+
+static const kn_custom *custom_at(const kn_module *m, uint32_t offset)
+{
+    for (uint32_t i = 0; i < m->ncustoms; i++)
+        if (m->customs[i].offset == offset)
+            return &m->customs[i];
+    return NULL;
+}
+
+static bool section_listed(const kn_module *m, uint32_t offset)
+{
+    for (uint32_t i = 0; i < m->nsections; i++)
+        if (m->sections[i].offset == offset)
+            return true;
+    return false;
+}
+
+/* Whether the decoder lists custom sections in m->sections is its own
+ * business; we show every section either way by merging in the customs that
+ * are not already there, in file order. */
+size_t kiln_inspect_section_count(const kiln_module *km)
+{
+    const kn_module *m = mod(km);
+    size_t n = m->nsections;
+    for (uint32_t i = 0; i < m->ncustoms; i++)
+        if (!section_listed(m, m->customs[i].offset))
+            n++;
+    return n;
+}
+
+static uint32_t section_count_of(const kn_module *m, uint8_t id)
+{
+    switch (id) {
+    case 1: return m->ntypes;
+    case 2: return m->nimports;
+    case 3: return m->nfuncs - m->num_func_imports;
+    case 4: return m->ntables - m->num_table_imports;
+    case 5: return m->nmemories - m->num_memory_imports;
+    case 6: return m->nglobals - m->num_global_imports;
+    case 7: return m->nexports;
+    case 8: return 1;
+    case 9: return m->nelems;
+    case 10: return m->nfuncs - m->num_func_imports;
+    case 11: return m->ndatas;
+    case 12: return m->datacount;
+    default: return 0;
+    }
+}
+
+static void fill_custom_section(const kn_module *m, const kn_custom *c, kiln_section_info *out)
+{
+    out->id = 0;
+    out->name = c->name ? c->name : "";
+    out->offset = c->offset;
+    /* The section's own payload starts at its name; re-read the size field
+     * right after the id byte to find it. */
+    cursor cur = {m->bytes + c->offset + 1, m->bytes + m->len, false};
+    uint64_t size = rd_uleb(&cur);
+    if (cur.bad) {
+        out->payload = c->data.start;
+        out->size = c->data.end - c->data.start;
+    } else {
+        out->payload = (uint32_t)(cur.p - m->bytes);
+        out->size = (uint32_t)size;
+    }
+    out->count = 0;
+}
+
+void kiln_inspect_section(const kiln_module *km, size_t i, kiln_section_info *out)
+{
+    const kn_module *m = mod(km);
+    memset(out, 0, sizeof *out);
+    /* Merge walk: at each step take whichever of the next listed section
+     * and the next unlisted custom comes first in the file. */
+    uint32_t si = 0, ci = 0;
+    for (size_t k = 0;; k++) {
+        while (ci < m->ncustoms && section_listed(m, m->customs[ci].offset))
+            ci++;
+        bool have_s = si < m->nsections, have_c = ci < m->ncustoms;
+        if (!have_s && !have_c)
+            return;
+        bool take_c = have_c && (!have_s || m->customs[ci].offset < m->sections[si].offset);
+        if (k == i) {
+            if (take_c) {
+                fill_custom_section(m, &m->customs[ci], out);
+                return;
+            }
+            const kn_section *s = &m->sections[si];
+            const kn_custom *c = s->id == 0 ? custom_at(m, s->offset) : NULL;
+            out->id = s->id;
+            out->name = s->id == 0 ? (c && c->name ? c->name : "") : section_name(s->id);
+            out->offset = s->offset;
+            out->payload = s->payload;
+            out->size = s->size;
+            out->count = section_count_of(m, s->id);
+            return;
+        }
+        if (take_c)
+            ci++;
+        else
+            si++;
+    }
+}
+
+size_t kiln_inspect_custom_count(const kiln_module *km) { return mod(km)->ncustoms; }
+
+void kiln_inspect_custom(const kiln_module *km, size_t i, kiln_custom_info *out)
+{
+    const kn_module *m = mod(km);
+    memset(out, 0, sizeof *out);
+    if (i >= m->ncustoms)
+        return;
+    const kn_custom *c = &m->customs[i];
+    out->name = c->name ? c->name : "";
+    out->offset = c->offset;
+    out->payload = c->data.start;
+    out->size = c->data.end - c->data.start;
+    out->data = m->bytes + c->data.start;
+}
+
+/* ---- Constant expressions ----------------------------------------------- */
+
+/* snprintf into a running buffer that may be too small: keeps counting the
+ * full length so the caller can retry with a bigger buffer. */
+typedef struct outbuf {
+    char *buf;
+    size_t cap, len;
+} outbuf;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void out_printf(outbuf *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *dst = o->len < o->cap ? o->buf + o->len : NULL;
+    size_t room = o->len < o->cap ? o->cap - o->len : 0;
+    int n = vsnprintf(dst, room, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        o->len += (size_t)n;
+}
+
+/* The shortest decimal that reads back as the same value, so rendered
+ * constants are both readable and exact. */
+static void out_f64(outbuf *o, double d, bool is_f32)
+{
+    if (isnan(d)) {
+        out_printf(o, "%snan", signbit(d) ? "-" : "");
+        return;
+    }
+    if (isinf(d)) {
+        out_printf(o, "%sinf", d < 0 ? "-" : "");
+        return;
+    }
+    char tmp[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+        if (is_f32 ? strtof(tmp, NULL) == (float)d : strtod(tmp, NULL) == d)
+            break;
+    }
+    out_printf(o, "%s", tmp);
+}
+
+static const char *reftype_name(uint8_t t)
+{
+    return t == KN_FUNCREF ? "func" : t == KN_EXTERNREF ? "extern" : "?";
+}
+
+size_t kiln_inspect_expr_text(const kiln_module *km, kiln_expr e, char *buf, size_t cap)
+{
+    const kn_module *m = mod(km);
+    outbuf o = {buf, cap, 0};
+    if (cap)
+        buf[0] = '\0';
+    if (e.size == 0 || (uint64_t)e.offset + e.size > m->len)
+        return 0;
+    cursor c = {m->bytes + e.offset, m->bytes + e.offset + e.size, false};
+    bool first = true;
+    while (c.p < c.end && !c.bad) {
+        uint8_t op = rd_byte(&c);
+        if (op == 0x0b) /* end */
+            break;
+        if (!first)
+            out_printf(&o, ", ");
+        first = false;
+        switch (op) {
+        case 0x41: out_printf(&o, "i32.const %" PRId32, (int32_t)rd_sleb(&c)); break;
+        case 0x42: out_printf(&o, "i64.const %" PRId64, rd_sleb(&c)); break;
+        case 0x43: {
+            uint32_t u = 0;
+            for (int k = 0; k < 4; k++)
+                u |= (uint32_t)rd_byte(&c) << (8 * k);
+            float f;
+            memcpy(&f, &u, 4);
+            out_printf(&o, "f32.const ");
+            out_f64(&o, f, true);
+            break;
+        }
+        case 0x44: {
+            uint64_t u = 0;
+            for (int k = 0; k < 8; k++)
+                u |= (uint64_t)rd_byte(&c) << (8 * k);
+            double d;
+            memcpy(&d, &u, 8);
+            out_printf(&o, "f64.const ");
+            out_f64(&o, d, false);
+            break;
+        }
+        case 0x23: out_printf(&o, "global.get %" PRIu64, rd_uleb(&c)); break;
+        case 0xd0: out_printf(&o, "ref.null %s", reftype_name(rd_byte(&c))); break;
+        case 0xd2: out_printf(&o, "ref.func %" PRIu64, rd_uleb(&c)); break;
+        case 0x6a: out_printf(&o, "i32.add"); break;
+        case 0x6b: out_printf(&o, "i32.sub"); break;
+        case 0x6c: out_printf(&o, "i32.mul"); break;
+        case 0x7c: out_printf(&o, "i64.add"); break;
+        case 0x7d: out_printf(&o, "i64.sub"); break;
+        case 0x7e: out_printf(&o, "i64.mul"); break;
+        case 0xfd: {
+            uint64_t sub = rd_uleb(&c);
+            if (sub != 12) {
+                out_printf(&o, "<simd opcode %" PRIu64 ">", sub);
+                c.bad = true;
+                break;
+            }
+            /* i32x4 lanes, the way WAT writes v128 constants by default */
+            out_printf(&o, "v128.const i32x4");
+            for (int lane = 0; lane < 4; lane++) {
+                uint32_t u = 0;
+                for (int k = 0; k < 4; k++)
+                    u |= (uint32_t)rd_byte(&c) << (8 * k);
+                out_printf(&o, " 0x%08" PRIx32, u);
+            }
+            break;
+        }
+        default:
+            out_printf(&o, "<opcode 0x%02x>", op);
+            c.bad = true;
+            break;
+        }
+    }
+    if (c.bad)
+        out_printf(&o, " <truncated>");
+    return o.len;
+}
+
+/* ---- Types and functions ------------------------------------------------ */
+
+size_t kiln_inspect_type_count(const kiln_module *km) { return mod(km)->ntypes; }
+
+kiln_functype kiln_inspect_type(const kiln_module *km, size_t i)
+{
+    const kn_module *m = mod(km);
+    return functype_view(i < m->ntypes ? &m->types[i] : NULL);
+}
+
+size_t kiln_inspect_func_count(const kiln_module *km) { return mod(km)->nfuncs; }
+size_t kiln_inspect_func_import_count(const kiln_module *km) { return mod(km)->num_func_imports; }
+
+const char *kiln_inspect_func_name(const kiln_module *km, size_t i)
+{
+    const kn_module *m = mod(km);
+    if (!m->func_names || i >= m->nfuncs)
+        return NULL;
+    return m->func_names[i];
+}
+
+const char *kiln_inspect_module_name(const kiln_module *km) { return mod(km)->module_name; }
+
+void kiln_inspect_func(const kiln_module *km, size_t i, kiln_func_info *out)
+{
+    const kn_module *m = mod(km);
+    memset(out, 0, sizeof *out);
+    if (i >= m->nfuncs)
+        return;
+    const kn_func *f = &m->funcs[i];
+    out->type_index = f->type;
+    out->type = functype_view(f->type < m->ntypes ? &m->types[f->type] : NULL);
+    out->imported = i < m->num_func_imports;
+    out->name = kiln_inspect_func_name(km, i);
+    if (out->imported)
+        return;
+    out->code_offset = f->code_offset;
+    out->body_offset = f->body.start;
+    out->body_size = f->body.end - f->body.start;
+    out->nlocals = f->nlocals;
+    /* The decoder keeps where the entry starts but not its size field's
+     * value; it is cheap to read again. */
+    cursor c = {m->bytes + f->code_offset, m->bytes + m->len, false};
+    uint64_t size = rd_uleb(&c);
+    out->code_size = c.bad ? f->body.end - f->code_offset : (uint32_t)size;
+}
+
+/* ---- Tables, memories, globals ------------------------------------------ */
+
+size_t kiln_inspect_table_count(const kiln_module *km) { return mod(km)->ntables; }
+size_t kiln_inspect_table_import_count(const kiln_module *km) { return mod(km)->num_table_imports; }
+
+void kiln_inspect_table(const kiln_module *km, size_t i, kiln_table_info *out)
+{
+    const kn_module *m = mod(km);
+    memset(out, 0, sizeof *out);
+    if (i >= m->ntables)
+        return;
+    out->elem = (kiln_valkind)m->tables[i].elem;
+    out->limits = limits_view(m->tables[i].limits);
+    out->imported = i < m->num_table_imports;
+}
+
+size_t kiln_inspect_memory_count(const kiln_module *km) { return mod(km)->nmemories; }
+size_t kiln_inspect_memory_import_count(const kiln_module *km) { return mod(km)->num_memory_imports; }
+
+void kiln_inspect_memory(const kiln_module *km, size_t i, kiln_memory_info *out)
+{
+    const kn_module *m = mod(km);
+    memset(out, 0, sizeof *out);
+    if (i >= m->nmemories)
+        return;
+    out->limits = limits_view(m->memories[i]);
+    out->imported = i < m->num_memory_imports;
+}
+
+size_t kiln_inspect_global_count(const kiln_module *km) { return mod(km)->nglobals; }
+size_t kiln_inspect_global_import_count(const kiln_module *km) { return mod(km)->num_global_imports; }
+
+void kiln_inspect_global(const kiln_module *km, size_t i, kiln_global_info *out)
+{
+    const kn_module *m = mod(km);
+    memset(out, 0, sizeof *out);
+    if (i >= m->nglobals)
+        return;
+    out->type = (kiln_valkind)m->globals[i].type.type;
+    out->mutable_ = m->globals[i].type.mut;
+    out->imported = i < m->num_global_imports;
+    if (!out->imported)
+        out->init = expr_view(m->globals[i].init);
+}
+
+/* ---- Start -------------------------------------------------------------- */
+
+bool kiln_inspect_start(const kiln_module *km, uint32_t *func)
+{
+    const kn_module *m = mod(km);
+    if (!m->has_start)
+        return false;
+    if (func)
+        *func = m->start;
+    return true;
+}
+
+/* ---- Segments ----------------------------------------------------------- */
+
+size_t kiln_inspect_elem_count(const kiln_module *km) { return mod(km)->nelems; }
+
+void kiln_inspect_elem(const kiln_module *km, size_t i, kiln_elem_info *out)
+{
+    const kn_module *m = mod(km);
+    memset(out, 0, sizeof *out);
+    if (i >= m->nelems)
+        return;
+    const kn_elem *e = &m->elems[i];
+    out->mode = (kiln_segment_mode)e->mode;
+    out->type = (kiln_valkind)e->type;
+    out->count = e->count;
+    out->has_exprs = e->exprs != NULL;
+    out->file_offset = e->offset_in_file;
+    if (e->mode == KN_SEG_ACTIVE) {
+        out->table = e->table;
+        out->offset = expr_view(e->offset);
+    }
+}
+
+void kiln_inspect_elem_item(const kiln_module *km, size_t seg, size_t item, kiln_elem_item *out)
+{
+    const kn_module *m = mod(km);
+    memset(out, 0, sizeof *out);
+    if (seg >= m->nelems || item >= m->elems[seg].count)
+        return;
+    const kn_elem *e = &m->elems[seg];
+    if (e->func_indices) {
+        out->is_func = true;
+        out->func = e->func_indices[item];
+        return;
+    }
+    if (!e->exprs)
+        return;
+    out->expr = expr_view(e->exprs[item]);
+    /* `ref.func N end` is just function N; saying so lets tools print the
+     * function's name instead of the raw expression. */
+    cursor c = {m->bytes + e->exprs[item].start, m->bytes + e->exprs[item].end, false};
+    if (e->exprs[item].end <= m->len && rd_byte(&c) == 0xd2) {
+        uint64_t f = rd_uleb(&c);
+        if (!c.bad && rd_byte(&c) == 0x0b && !c.bad && c.p == c.end && f <= UINT32_MAX) {
+            out->is_func = true;
+            out->func = (uint32_t)f;
+        }
+    }
+}
+
+size_t kiln_inspect_data_count(const kiln_module *km) { return mod(km)->ndatas; }
+
+void kiln_inspect_data(const kiln_module *km, size_t i, kiln_data_info *out)
+{
+    const kn_module *m = mod(km);
+    memset(out, 0, sizeof *out);
+    if (i >= m->ndatas)
+        return;
+    const kn_data *d = &m->datas[i];
+    out->mode = (kiln_segment_mode)d->mode;
+    out->size = d->bytes.end - d->bytes.start;
+    out->data_offset = d->bytes.start;
+    out->data = m->bytes + d->bytes.start;
+    out->file_offset = d->offset_in_file;
+    if (d->mode == KN_SEG_ACTIVE) {
+        out->memory = d->memory;
+        out->offset = expr_view(d->offset);
+    }
+}

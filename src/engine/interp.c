@@ -1,0 +1,540 @@
+/*
+ * interp.c — the interpreter: executes lowered code (lower.h).
+ *
+ * One loop, written once: with GCC/clang each handler ends in an indirect
+ * jump through a table of label addresses (computed goto), elsewhere the
+ * same source compiles to a `switch` (build with -DKN_NO_COMPUTED_GOTO to
+ * get that form anywhere).  The numeric, load and store handlers are
+ * generated from opcodes.def; the rest are written out below.
+ *
+ * Invariants:
+ *   - Wasm calls never recurse on the C stack: a call pushes a kn_frame on
+ *     the store's frame stack and continues in the same loop.  Only host
+ *     functions that call back into Wasm nest the loop, and those nested
+ *     runs share the frame and value stacks, so the call-depth and stack
+ *     limits bound everything;
+ *   - the registers ip, fp, inst, mbase and msize describe the running
+ *     function; msize is reloaded after anything that can grow memory
+ *     (memory.grow, calls, host functions);
+ *   - fuel, deadline and interrupt cost one decrement-and-branch, at calls
+ *     and loop back-edges only (s->budget; see kn_check_limits);
+ *   - a trap unwinds the frames this run pushed, records a backtrace and
+ *     returns an error: the store stays usable.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "lower.h"
+#include "numeric.h"
+#include "runtime.h"
+
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(KN_NO_COMPUTED_GOTO)
+#define KN_COMPUTED_GOTO 1
+#else
+#define KN_COMPUTED_GOTO 0
+#endif
+
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* C types and slot fields of the value types named in opcodes.def. */
+#define CT_I32 uint32_t
+#define CT_I64 uint64_t
+#define CT_F32 float
+#define CT_F64 double
+#define F_I32 i32
+#define F_I64 i64
+#define F_F32 f32
+#define F_F64 f64
+
+/* Nested kiln_call depth through host functions (each level is a C
+ * frame of this loop); far above any real embedding. */
+#define KN_MAX_HOST_NESTING 1000
+
+static kiln_error *call_host(kiln_store *s, kiln_instance *caller_inst, kiln_func *f, kn_slot *args)
+{
+    const kn_functype *t = f->type;
+    kiln_val small[16];
+    size_t n = (size_t)t->nparams + t->nresults;
+    kiln_val *vals = n <= 16 ? small : malloc(n * sizeof *vals);
+    if (!vals)
+        return kn_error_nomem();
+    const kn_slot *p = args;
+    for (uint32_t i = 0; i < t->nparams; i++) {
+        vals[i] = kn_slots_to_val(t->types[i], p);
+        p += kn_slots_of(t->types[i]);
+    }
+    for (uint32_t i = 0; i < t->nresults; i++) {
+        memset(&vals[t->nparams + i], 0, sizeof(kiln_val));
+        vals[t->nparams + i].kind = (kiln_valkind)t->types[t->nparams + i];
+    }
+    kiln_caller caller = {s, caller_inst};
+    s->depth++;
+    kiln_error *e = s->depth > KN_MAX_HOST_NESTING ? kn_trap_new(KILN_TRAP_STACK_EXHAUSTED)
+                                                   : f->host(&caller, f->env, vals, vals + t->nparams);
+    s->depth--;
+    if (!e) {
+        kn_slot *q = args;
+        for (uint32_t i = 0; i < t->nresults; i++) {
+            kiln_val *v = &vals[t->nparams + i];
+            if ((kn_valtype)v->kind != t->types[t->nparams + i]) {
+                e = kn_error_new(KILN_ERR_HOST, -1, "host function returned a value of the wrong type");
+                break;
+            }
+            kn_val_to_slots(v, q);
+            q += kn_slots_of(t->types[t->nparams + i]);
+        }
+    }
+    if (vals != small)
+        free(vals);
+    return e;
+}
+
+static bool ensure_stacks(kiln_store *s)
+{
+    if (s->stack)
+        return true;
+    size_t nslots = s->limits.max_stack_bytes / sizeof(kn_slot);
+    size_t nframes = s->limits.max_call_depth;
+    if (nslots < 64)
+        nslots = 64;
+    if (nframes < 4)
+        nframes = 4;
+    s->stack = malloc(nslots * sizeof(kn_slot));
+    s->frames = malloc(nframes * sizeof(kn_frame));
+    if (!s->stack || !s->frames) {
+        free(s->stack);
+        free(s->frames);
+        s->stack = NULL;
+        s->frames = NULL;
+        return false;
+    }
+    s->stack_end = s->stack + nslots;
+    s->frames_end = s->frames + nframes;
+    s->frame_top = s->frames;
+    s->stack_top = s->stack;
+    return true;
+}
+
+/* Record the backtrace of frames [entry, s->frame_top) innermost first and
+ * pop them. */
+static kiln_error *unwind(kiln_store *s, kn_frame *entry, kiln_error *e)
+{
+    for (kn_frame *fr = s->frame_top; fr-- > entry;) {
+        kiln_func *f = fr->func;
+        const kn_module *m = f->inst ? f->inst->module : NULL;
+        const char *name = m && m->func_names ? m->func_names[f->index] : NULL;
+        kn_error_add_frame(e, f->index, name);
+    }
+    s->frame_top = entry;
+    return e;
+}
+
+static kiln_error *run(kiln_store *s, kn_frame *entry, kn_slot *fp, const uint32_t *ip)
+{
+    kiln_instance *inst = entry->func->inst;
+    kiln_memory *mem0;
+    uint8_t *mbase;
+    uint64_t msize;
+    kiln_trap_code tc = KILN_TRAP_NONE;
+    kiln_error *err = NULL;
+    kiln_func *callee;
+    kn_slot *nfp;
+    const uint32_t *ret;
+
+#define LOAD_MEM()                                         \
+    do {                                                   \
+        mem0 = inst->module->nmemories ? inst->memories[0] : NULL; \
+        mbase = mem0 ? mem0->data : NULL;                  \
+        msize = mem0 ? mem0->size : 0;                     \
+    } while (0)
+#define TRAP(code)        \
+    do {                  \
+        tc = (code);      \
+        goto trap;        \
+    } while (0)
+#define BUDGET()                                \
+    do {                                        \
+        if (UNLIKELY(--s->budget <= 0)) {       \
+            tc = kn_check_limits(s);            \
+            if (tc)                             \
+                goto trap;                      \
+        }                                       \
+    } while (0)
+#define SLOT(k) fp[ip[k]]
+
+    LOAD_MEM();
+
+#if KN_COMPUTED_GOTO
+    static const void *const labels[KN_OP_COUNT] = {
+#define KN_WASM(ID, PFX, CODE, TEXT) [KN_OP_##ID] = &&L_BAD,
+#define KN_CTRL(ID, PFX, CODE, TEXT) [KN_OP_##ID] = &&L_##ID,
+#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) [KN_OP_##ID] = &&L_##ID,
+#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) [KN_OP_##ID] = &&L_##ID,
+#define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = &&L_##ID,
+#define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = &&L_##ID,
+#define KN_UNOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) [KN_OP_##ID] = &&L_##ID,
+#define KN_BINOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) [KN_OP_##ID] = &&L_##ID,
+#define KN_INTERNAL(ID, TEXT) [KN_OP_##ID] = &&L_##ID,
+#include "opcodes.def"
+    };
+#define CASE(ID) L_##ID:
+#define NEXT() goto *labels[*ip]
+    NEXT();
+#else
+#define CASE(ID) case KN_OP_##ID:
+#define NEXT() goto dispatch
+dispatch:
+    switch ((kn_op)*ip) {
+#endif
+
+    /* ---- Generated handlers ---- */
+#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT)                               \
+    CASE(ID)                                                                \
+    {                                                                       \
+        uint64_t ea = (uint64_t)SLOT(2).i32 + ip[3];                        \
+        if (UNLIKELY(ea + sizeof(MEMT) > msize))                            \
+            TRAP(KILN_TRAP_MEMORY_OOB);                                     \
+        MEMT v;                                                             \
+        memcpy(&v, mbase + ea, sizeof v);                                   \
+        SLOT(1).F_##T = (CT_##T)v;                                          \
+        ip += 4;                                                            \
+        NEXT();                                                             \
+    }
+#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT)                              \
+    CASE(ID)                                                                \
+    {                                                                       \
+        uint64_t ea = (uint64_t)SLOT(1).i32 + ip[3];                        \
+        if (UNLIKELY(ea + sizeof(MEMT) > msize))                            \
+            TRAP(KILN_TRAP_MEMORY_OOB);                                     \
+        MEMT v = (MEMT)SLOT(2).F_##T;                                       \
+        memcpy(mbase + ea, &v, sizeof v);                                   \
+        ip += 4;                                                            \
+        NEXT();                                                             \
+    }
+#define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR)                         \
+    CASE(ID)                                                                \
+    {                                                                       \
+        CT_##IN x = SLOT(2).F_##IN;                                         \
+        SLOT(1).F_##OUT = (CT_##OUT)(EXPR);                                 \
+        ip += 3;                                                            \
+        NEXT();                                                             \
+    }
+#define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR)                        \
+    CASE(ID)                                                                \
+    {                                                                       \
+        CT_##IN x = SLOT(2).F_##IN, y = SLOT(3).F_##IN;                     \
+        SLOT(1).F_##OUT = (CT_##OUT)(EXPR);                                 \
+        ip += 4;                                                            \
+        NEXT();                                                             \
+    }
+#define KN_UNOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN)                         \
+    CASE(ID)                                                                \
+    {                                                                       \
+        CT_##OUT r;                                                         \
+        kiln_trap_code t_ = FN(SLOT(2).F_##IN, &r);                         \
+        if (UNLIKELY(t_))                                                   \
+            TRAP(t_);                                                       \
+        SLOT(1).F_##OUT = r;                                                \
+        ip += 3;                                                            \
+        NEXT();                                                             \
+    }
+#define KN_BINOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN)                        \
+    CASE(ID)                                                                \
+    {                                                                       \
+        CT_##OUT r;                                                         \
+        kiln_trap_code t_ = FN(SLOT(2).F_##IN, SLOT(3).F_##IN, &r);         \
+        if (UNLIKELY(t_))                                                   \
+            TRAP(t_);                                                       \
+        SLOT(1).F_##OUT = r;                                                \
+        ip += 4;                                                            \
+        NEXT();                                                             \
+    }
+#include "opcodes.def"
+
+    /* ---- Moves and constants ---- */
+    CASE(COPY) { SLOT(1) = SLOT(2); ip += 3; NEXT(); }
+    CASE(COPY2)
+    {
+        fp[ip[1]] = fp[ip[2]];
+        fp[ip[1] + 1] = fp[ip[2] + 1];
+        ip += 3;
+        NEXT();
+    }
+    CASE(CONST32) { SLOT(1).i64 = ip[2]; ip += 3; NEXT(); }
+    CASE(CONST64) { SLOT(1).i64 = ip[2] | (uint64_t)ip[3] << 32; ip += 4; NEXT(); }
+    CASE(SELECT1) { SLOT(1) = SLOT(4).i32 ? SLOT(2) : SLOT(3); ip += 5; NEXT(); }
+    CASE(SELECT2)
+    {
+        uint32_t src = SLOT(4).i32 ? ip[2] : ip[3];
+        fp[ip[1]] = fp[src];
+        fp[ip[1] + 1] = fp[src + 1];
+        ip += 5;
+        NEXT();
+    }
+    CASE(GLOBAL_GET1) { SLOT(1) = inst->globals[ip[2]]->value[0]; ip += 3; NEXT(); }
+    CASE(GLOBAL_SET1) { inst->globals[ip[2]]->value[0] = SLOT(1); ip += 3; NEXT(); }
+    CASE(GLOBAL_GET2)
+    {
+        fp[ip[1]] = inst->globals[ip[2]]->value[0];
+        fp[ip[1] + 1] = inst->globals[ip[2]]->value[1];
+        ip += 3;
+        NEXT();
+    }
+    CASE(GLOBAL_SET2)
+    {
+        inst->globals[ip[2]]->value[0] = fp[ip[1]];
+        inst->globals[ip[2]]->value[1] = fp[ip[1] + 1];
+        ip += 3;
+        NEXT();
+    }
+
+    /* ---- Branches ---- */
+    CASE(JMP) { ip += 1 + (int32_t)ip[1]; NEXT(); }
+    CASE(JMP_BACK)
+    {
+        BUDGET();
+        ip += 1 + (int32_t)ip[1];
+        NEXT();
+    }
+    CASE(JMP_IF)
+    {
+        ip = SLOT(1).i32 ? ip + 2 + (int32_t)ip[2] : ip + 3;
+        NEXT();
+    }
+    CASE(JMP_IF_BACK)
+    {
+        if (SLOT(1).i32) {
+            BUDGET();
+            ip += 2 + (int32_t)ip[2];
+        } else {
+            ip += 3;
+        }
+        NEXT();
+    }
+    CASE(JMP_UNLESS)
+    {
+        ip = SLOT(1).i32 ? ip + 3 : ip + 2 + (int32_t)ip[2];
+        NEXT();
+    }
+    CASE(JMP_TABLE)
+    {
+        uint32_t i = SLOT(1).i32, n = ip[2];
+        const uint32_t *o = ip + 3 + (i < n ? i : n);
+        BUDGET();
+        ip = o + (int32_t)*o;
+        NEXT();
+    }
+    CASE(TRAP) { TRAP((kiln_trap_code)ip[1]); }
+
+    /* ---- Calls ---- */
+    CASE(CALL)
+    {
+        callee = inst->funcs[ip[1]];
+        nfp = fp + ip[2];
+        ret = ip + 3;
+        goto do_call;
+    }
+    CASE(CALL_INDIRECT)
+    {
+        const kn_functype *ty = &inst->module->types[ip[1]];
+        kiln_table *t = inst->tables[ip[2]];
+        uint32_t i = SLOT(3).i32;
+        if (UNLIKELY(i >= t->size))
+            TRAP(KILN_TRAP_UNDEFINED_ELEMENT);
+        callee = (kiln_func *)t->elems[i];
+        if (UNLIKELY(!callee))
+            TRAP(KILN_TRAP_UNINIT_ELEMENT);
+        if (UNLIKELY(callee->canon != ty->canon))
+            TRAP(KILN_TRAP_INDIRECT_MISMATCH);
+        nfp = fp + ip[4];
+        ret = ip + 5;
+        goto do_call;
+    }
+do_call:
+    BUDGET();
+    if (callee->code) {
+        const kn_code *cd = callee->code;
+        if (UNLIKELY(s->frame_top == s->frames_end || nfp + cd->frame_slots > s->stack_end))
+            TRAP(KILN_TRAP_STACK_EXHAUSTED);
+        kn_frame *fr = s->frame_top++;
+        fr->ret_ip = ret;
+        fr->fp = fp;
+        fr->func = callee;
+        fp = nfp;
+        memset(fp + cd->param_slots, 0, cd->local_slots * sizeof(kn_slot));
+        ip = cd->words;
+        if (callee->inst != inst) {
+            inst = callee->inst;
+            LOAD_MEM();
+        }
+        NEXT();
+    } else {
+        const kn_functype *ty = callee->type;
+        kn_slot *saved = s->stack_top;
+        s->stack_top = nfp + (ty->param_slots > ty->result_slots ? ty->param_slots : ty->result_slots);
+        err = call_host(s, inst, callee, nfp);
+        s->stack_top = saved;
+        LOAD_MEM();
+        if (err)
+            goto fail;
+        ip = ret;
+        NEXT();
+    }
+    CASE(RET)
+    {
+        kn_frame *fr = --s->frame_top;
+        if (fr == entry)
+            return NULL;
+        ip = fr->ret_ip;
+        fp = fr->fp;
+        inst = s->frame_top[-1].func->inst;
+        LOAD_MEM();
+        NEXT();
+    }
+
+    /* ---- Memory ---- */
+    CASE(MEMORY_SIZE) { SLOT(1).i32 = (uint32_t)(msize / KN_PAGE_SIZE); ip += 2; NEXT(); }
+    CASE(MEMORY_GROW)
+    {
+        SLOT(1).i32 = (uint32_t)kn_memory_grow(mem0, SLOT(2).i32);
+        LOAD_MEM();
+        ip += 3;
+        NEXT();
+    }
+    CASE(MEMORY_FILL)
+    {
+        uint64_t d = SLOT(1).i32, n = SLOT(3).i32;
+        if (UNLIKELY(d + n > msize))
+            TRAP(KILN_TRAP_MEMORY_OOB);
+        memset(mbase + d, (int)(uint8_t)SLOT(2).i32, n);
+        ip += 4;
+        NEXT();
+    }
+    CASE(MEMORY_COPY)
+    {
+        uint64_t d = SLOT(1).i32, src = SLOT(2).i32, n = SLOT(3).i32;
+        if (UNLIKELY(d + n > msize || src + n > msize))
+            TRAP(KILN_TRAP_MEMORY_OOB);
+        memmove(mbase + d, mbase + src, n);
+        ip += 4;
+        NEXT();
+    }
+    CASE(MEMORY_INIT)
+    {
+        kiln_trap_code t_ = kn_memory_init(inst, 0, ip[1], SLOT(2).i32, SLOT(3).i32, SLOT(4).i32);
+        if (UNLIKELY(t_))
+            TRAP(t_);
+        ip += 5;
+        NEXT();
+    }
+    CASE(DATA_DROP) { inst->data_dropped[ip[1]] = 1; ip += 2; NEXT(); }
+
+    /* ---- References and tables ---- */
+    CASE(REF_NULL) { SLOT(1).ref = NULL; ip += 2; NEXT(); }
+    CASE(REF_IS_NULL) { SLOT(1).i64 = SLOT(2).ref == NULL; ip += 3; NEXT(); }
+    CASE(REF_FUNC) { SLOT(1).ref = inst->funcs[ip[2]]; ip += 3; NEXT(); }
+    CASE(TABLE_GET)
+    {
+        kiln_table *t = inst->tables[ip[2]];
+        uint32_t i = SLOT(3).i32;
+        if (UNLIKELY(i >= t->size))
+            TRAP(KILN_TRAP_TABLE_OOB);
+        SLOT(1).ref = t->elems[i];
+        ip += 4;
+        NEXT();
+    }
+    CASE(TABLE_SET)
+    {
+        kiln_table *t = inst->tables[ip[1]];
+        uint32_t i = SLOT(2).i32;
+        if (UNLIKELY(i >= t->size))
+            TRAP(KILN_TRAP_TABLE_OOB);
+        t->elems[i] = SLOT(3).ref;
+        ip += 4;
+        NEXT();
+    }
+    CASE(TABLE_SIZE) { SLOT(1).i32 = (uint32_t)inst->tables[ip[2]]->size; ip += 3; NEXT(); }
+    CASE(TABLE_GROW)
+    {
+        SLOT(1).i32 = (uint32_t)kn_table_grow(inst->tables[ip[2]], SLOT(4).i32, SLOT(3).ref);
+        ip += 5;
+        NEXT();
+    }
+    CASE(TABLE_FILL)
+    {
+        kiln_table *t = inst->tables[ip[1]];
+        uint64_t i = SLOT(2).i32, n = SLOT(4).i32;
+        void *v = SLOT(3).ref;
+        if (UNLIKELY(i + n > t->size))
+            TRAP(KILN_TRAP_TABLE_OOB);
+        for (uint64_t k = 0; k < n; k++)
+            t->elems[i + k] = v;
+        ip += 5;
+        NEXT();
+    }
+    CASE(TABLE_COPY)
+    {
+        kiln_table *td = inst->tables[ip[1]], *ts = inst->tables[ip[2]];
+        uint64_t d = SLOT(3).i32, src = SLOT(4).i32, n = SLOT(5).i32;
+        if (UNLIKELY(d + n > td->size || src + n > ts->size))
+            TRAP(KILN_TRAP_TABLE_OOB);
+        memmove(td->elems + d, ts->elems + src, n * sizeof(void *));
+        ip += 6;
+        NEXT();
+    }
+    CASE(TABLE_INIT)
+    {
+        kiln_trap_code t_ = kn_table_init(inst, ip[1], ip[2], SLOT(3).i32, SLOT(4).i32, SLOT(5).i32);
+        if (UNLIKELY(t_))
+            TRAP(t_);
+        ip += 6;
+        NEXT();
+    }
+    CASE(ELEM_DROP) { inst->elem_segs[ip[1]].len = 0; ip += 2; NEXT(); }
+
+#if KN_COMPUTED_GOTO
+L_BAD:
+#else
+    default:
+        break;
+    }
+#endif
+    /* Lowering never emits anything else: reaching here is an engine bug,
+     * reported as a trap rather than undefined behaviour. */
+    err = kn_error_new(KILN_ERR_TRAP, -1, "internal error: bad opcode %u", *ip);
+    goto fail;
+
+trap:
+    err = kn_trap_new(tc);
+fail:
+    return unwind(s, entry, err);
+#undef CASE
+#undef NEXT
+#undef TRAP
+#undef BUDGET
+#undef SLOT
+#undef LOAD_MEM
+}
+
+kiln_error *kn_invoke(kiln_store *s, kiln_func *f, kn_slot *args)
+{
+    if (!f->code)
+        return call_host(s, NULL, f, args);
+    if (!ensure_stacks(s))
+        return kn_error_nomem();
+    const kn_code *cd = f->code;
+    kn_slot *fp = s->stack_top;
+    if (s->frame_top == s->frames_end || (size_t)(s->stack_end - fp) < cd->frame_slots)
+        return kn_trap_new(KILN_TRAP_STACK_EXHAUSTED);
+    memcpy(fp, args, cd->param_slots * sizeof(kn_slot));
+    memset(fp + cd->param_slots, 0, cd->local_slots * sizeof(kn_slot));
+    kn_frame *entry = s->frame_top++;
+    entry->ret_ip = NULL;
+    entry->fp = NULL;
+    entry->func = f;
+    kiln_error *e = run(s, entry, fp, cd->words);
+    if (!e)
+        memcpy(args, fp, f->type->result_slots * sizeof(kn_slot));
+    return e;
+}

@@ -1,0 +1,91 @@
+/*
+ * lower.h — kiln's internal code: what lowering (compile.c) produces from a
+ * validated function body and what the interpreter (interp.c) executes.
+ * The native-code compiler will consume the same form, with the interpreter
+ * as its oracle, so this comment is the contract.
+ *
+ * A function's code is an array of 32-bit words.  Each instruction is an
+ * opcode word (enum kn_op, generated from opcodes.def) followed by its
+ * operand words.  There is no LEB128, no nested structure and nothing to
+ * search for at run time: every branch target is resolved.
+ *
+ * Frames.  A function runs on a frame of 8-byte slots (kn_slot) addressed
+ * from the frame pointer fp:
+ *
+ *     fp[0 .. P)          parameters (P = param_slots)
+ *     fp[P .. P+L)        declared locals, zeroed on entry (L = local_slots)
+ *     fp[P+L .. F)        operand-stack temporaries (F = frame_slots)
+ *
+ * A v128 value occupies two consecutive slots.  Because the Wasm operand
+ * stack has a known height at every instruction, each stack position has a
+ * fixed slot: lowering turns stack operations into operations on slot
+ * numbers.  local.get emits nothing when its value can be read from the
+ * local's own slot, and an instruction whose result is immediately stored
+ * with local.set writes the local directly.  At every control-flow boundary
+ * (block, loop, if, else, end, branches, calls) all live stack values are
+ * in their canonical slots.
+ *
+ * Calls.  The arguments of a call are the top stack values, so they already
+ * sit in consecutive slots fp[base ..).  The callee's frame starts there:
+ * fp' = fp + base, and its results are written to fp'[0 ..), which is
+ * exactly where the caller expects them.  Nothing is copied.
+ *
+ * Operands (each one word; "slot" = index from fp, "off" = a branch offset
+ * in words, signed, relative to the word that holds it):
+ *
+ *   UNOP         dst x                    BINOP        dst x y
+ *   LOAD         dst addr offset          STORE        addr val offset
+ *   COPY, COPY2  dst src                  CONST32      dst imm
+ *   CONST64      dst lo hi                TRAP         trap_code
+ *   JMP, JMP_BACK            off          (BACK: a loop back-edge; charges
+ *   JMP_IF, JMP_IF_BACK      cond off      the fuel/deadline budget)
+ *   JMP_UNLESS               cond off
+ *   JMP_TABLE    idx n off[0] .. off[n]   (off[n] is the default; charges
+ *                                          the budget)
+ *   RET                                   results already in fp[0 ..)
+ *   CALL         func base                (charges the budget)
+ *   CALL_INDIRECT type table idx base     type is the module's type index
+ *   SELECT1, SELECT2  dst a b cond        GLOBAL_GET1/2  dst global
+ *   GLOBAL_SET1/2     src global          MEMORY_SIZE    dst
+ *   MEMORY_GROW       dst delta           MEMORY_FILL    d val n
+ *   MEMORY_COPY       d s n               MEMORY_INIT    data d s n
+ *   DATA_DROP         data                REF_NULL       dst
+ *   REF_IS_NULL       dst src             REF_FUNC       dst func
+ *   TABLE_GET         dst table i         TABLE_SET      table i val
+ *   TABLE_SIZE        dst table           TABLE_GROW     dst table init delta
+ *   TABLE_FILL        table i val n       TABLE_COPY     dtable stable d s n
+ *   TABLE_INIT        table elem d s n    ELEM_DROP      elem
+ *
+ * Opcodes that exist only in Wasm (block, local.get, ...) are in the enum so
+ * that one table serves both worlds, but lowering never emits them.
+ */
+#ifndef KN_LOWER_H
+#define KN_LOWER_H
+
+#include <stdint.h>
+
+typedef enum kn_op {
+#define KN_CTRL(ID, PFX, CODE, TEXT) KN_OP_##ID,
+#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) KN_OP_##ID,
+#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) KN_OP_##ID,
+#define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) KN_OP_##ID,
+#define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) KN_OP_##ID,
+#define KN_UNOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) KN_OP_##ID,
+#define KN_BINOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) KN_OP_##ID,
+#define KN_INTERNAL(ID, TEXT) KN_OP_##ID,
+#include "opcodes.def"
+    KN_OP_COUNT
+} kn_op;
+
+typedef struct kn_code {
+    uint32_t *words;
+    uint32_t nwords;
+    uint32_t param_slots;
+    uint32_t local_slots;        /* declared locals, zeroed on entry */
+    uint32_t frame_slots;        /* params + locals + deepest stack */
+} kn_code;
+
+/* The text name of an internal opcode (for disassembly and debugging). */
+const char *kn_op_name(kn_op op);
+
+#endif

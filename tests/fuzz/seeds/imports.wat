@@ -1,0 +1,22 @@
+;; One import of every kind, and a start function that uses them.
+(module
+  (import "env" "add" (func $add (param i32 i64 f32 f64) (result i64)))
+  (import "env" "pair" (func $pair (result i32 f64)))
+  (import "env" "mem" (memory 1 2))
+  (import "env" "tab" (table 2 funcref))
+  (import "env" "g_const" (global $gc i32))
+  (import "env" "g_mut" (global $gm (mut i64)))
+  (global $counter (export "counter") (mut i32) (i32.const 0))
+  (func $init
+    (global.set $counter (global.get $gc))
+    (global.set $gm (i64.const 7)))
+  (start $init)
+  (func (export "call_host") (result i64)
+    (call $add (i32.const 1) (i64.const 2) (f32.const 3) (f64.const 4)))
+  (func (export "call_pair") (result f64)
+    (call $pair)
+    (drop)
+    (f64.convert_i32_s))
+  (func (export "touch") (result i32)
+    (i32.store (i32.const 8) (global.get $counter))
+    (i32.load (i32.const 8))))

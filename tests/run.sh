@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# tests/run.sh — what `make test` runs, from the repository root.
+#
+#   1. installs whatever is missing with apt-get (Debian 12, as root; a
+#      machine that has everything does no apt work at all);
+#   2. builds with `make -j2`, passing SAN, CC and BUILD through;
+#   3. runs every suite: build, unit, spec, cli, regress, examples and, in a
+#      build without sanitizers, leak (valgrind); each suite's last
+#      "N passed, N failed" line is its result, and a suite that crashes,
+#      times out or prints no such line counts as 1 failed;
+#   4. prints the sum as its last line, exactly "N passed, N failed", and
+#      exits non-zero if anything failed.
+#
+# Environment: SAN=1 builds with ASan+UBSan into build-san (LeakSanitizer
+# then checks every suite, so the valgrind suite is skipped); CC picks the
+# compiler; BUILD the build directory (default build, or build-san);
+# KILN_SHARED where shared/ is (default ../shared), as for tests/spec/run.sh.
+# Each suite's output is also kept in $BUILD/test-logs/NAME.log.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+
+SAN=${SAN:-0}
+if [ -z "${BUILD:-}" ]; then
+    if [ "$SAN" = 1 ]; then BUILD=build-san; else BUILD=build; fi
+fi
+MAKEARGS=("SAN=$SAN" "BUILD=$BUILD")
+[ -n "${CC:-}" ] && MAKEARGS+=("CC=$CC")
+SPEC_DIR=${KILN_SHARED:-../shared}/spec-testsuite
+LOGS=$BUILD/test-logs
+
+# ---- 1. tools ------------------------------------------------------------
+missing=()
+need_cmd() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+need_pkg() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' ||
+        missing+=("$1")
+}
+need_cmd make make
+need_cmd gcc gcc
+need_cmd cc build-essential
+need_cmd wast2json wabt
+need_cmd wat2wasm wabt
+need_cmd wasm-interp wabt
+need_cmd clang-19 clang-19
+need_cmd ld.lld-19 lld-19
+need_cmd valgrind valgrind
+need_cmd timeout coreutils
+if command -v dpkg-query >/dev/null 2>&1; then
+    need_pkg libc6-dev
+    need_pkg libcjson-dev
+    need_pkg wasi-libc
+    need_pkg libclang-rt-19-dev
+    need_pkg libclang-rt-19-dev-wasm32
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+    echo "tests/run.sh: installing ${missing[*]}"
+    SUDO=()
+    [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && SUDO=(sudo)
+    if [ "$(id -u)" = 0 ] || [ ${#SUDO[@]} -gt 0 ]; then
+        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
+            echo "tests/run.sh: apt-get update failed"
+        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends "${missing[@]}" ||
+            echo "tests/run.sh: apt-get install failed; the suites that need those will fail"
+    else
+        echo "tests/run.sh: not root and no sudo: install ${missing[*]} by hand"
+    fi
+fi
+
+# ---- helpers ---------------------------------------------------------------
+mkdir -p "$LOGS"
+NAMES=() PASSED=() FAILED=() NOTES=()
+
+record() { # NAME PASSED FAILED [NOTE]
+    NAMES+=("$1") PASSED+=("$2") FAILED+=("$3") NOTES+=("${4:-}")
+}
+
+# Reads the last "N passed, N failed" line of LOG and records it for NAME;
+# RC is the command's exit status (124: timed out).
+record_from_log() { # NAME LOG RC
+    local name=$1 log=$2 rc=$3 line p f note=""
+    line=$(grep -aoE '[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+    if [ -z "$line" ]; then
+        p=0 f=1 note="no summary line (exit status $rc)"
+    else
+        p=${line%% passed*}
+        f=${line#*passed, }
+        f=${f%% failed*}
+        if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+            f=1 note="exit status $rc despite 0 failed"
+        fi
+    fi
+    [ "$rc" = 124 ] && note="timed out; ${note}"
+    record "$name" "$p" "$f" "$note"
+}
+
+# Runs a suite: NAME SECONDS COMMAND...; output to the terminal and the log.
+# A shell function runs as it is (it applies timeouts to what it starts).
+suite() {
+    local name=$1 secs=$2 rc
+    shift 2
+    echo "== $name: $*"
+    if [ "$(type -t "$1")" = function ]; then
+        "$@" 2>&1 | tee "$LOGS/$name.log"
+    else
+        timeout -k 10 "$secs" "$@" 2>&1 | tee "$LOGS/$name.log"
+    fi
+    rc=${PIPESTATUS[0]}
+    record_from_log "$name" "$LOGS/$name.log" "$rc"
+}
+
+# The Makefile's value of a variable (CFLAGS, LDFLAGS, LDLIBS, CC), for the
+# test programs this script builds itself.
+make_var() {
+    make -s --no-print-directory "${MAKEARGS[@]}" \
+        --eval 'kiln-print-%: ; @printf "%s\n" "$($*)"' "kiln-print-$1"
+}
+
+# ---- 2. build ---------------------------------------------------------------
+echo "== build: make -j2 ${MAKEARGS[*]}"
+make -j2 "${MAKEARGS[@]}" 2>&1 | tee "$LOGS/build.log"
+if [ "${PIPESTATUS[0]}" = 0 ]; then
+    record build 1 0
+    built=1
+else
+    record build 0 1 "make failed"
+    built=0
+fi
+
+TCC=$(make_var CC)
+read -r -a TCFLAGS <<<"$(make_var CFLAGS | sed -e 's/-MMD//g' -e 's/-MP//g')"
+read -r -a TLDFLAGS <<<"$(make_var LDFLAGS)"
+read -r -a TLDLIBS <<<"$(make_var LDLIBS)"
+build_prog() { # OUT SOURCES...: compile and link against $BUILD/libkiln.a
+    local out=$1
+    shift
+    mkdir -p "$(dirname "$out")"
+    "$TCC" "${TCFLAGS[@]}" -o "$out" "$@" "$BUILD/libkiln.a" "${TLDFLAGS[@]}" "${TLDLIBS[@]}"
+}
+
+# ---- 3. suites --------------------------------------------------------------
+# unit
+suite unit 900 bash -c "make -s ${MAKEARGS[*]} $BUILD/unit-tests && $BUILD/unit-tests"
+
+# spec (tests/spec/run.sh prints "spec: N passed, N failed, N skipped")
+suite spec 2400 make -s --no-print-directory "${MAKEARGS[@]}" spec
+
+# cli
+suite cli 900 bash tests/cli/run.sh "$BUILD"
+
+# regress: every fuzz reproducer, tests/regress/*.wasm and the fuzz corpus,
+# through the fuzz target's own code path (tests/fuzz/fuzz.c)
+regress_run() {
+    build_prog "$BUILD/regress" tests/regress/regress.c tests/fuzz/fuzz.c || {
+        echo "regress: 0 passed, 1 failed (build failed)"
+        return 1
+    }
+    shopt -s nullglob
+    local extra=(tests/regress/*.wasm)
+    shopt -u nullglob
+    timeout -k 10 900 "$BUILD/regress" tests/fuzz/regress tests/fuzz/corpus "${extra[@]}"
+}
+suite regress 900 regress_run
+
+# examples: examples/embed.c builds and prints what it promises, and the
+# README's embedding snippet is a verbatim excerpt of it
+examples_run() {
+    local p=0 f=0 out line
+    if build_prog "$BUILD/examples/embed" examples/embed.c &&
+        out=$(timeout -k 10 60 "$BUILD/examples/embed") && echo "$out" &&
+        grep -q '^sum_squares(10) = 385 (host called 11 times)$' <<<"$out" &&
+        grep -q '^sum_squares(1000000000): stopped: out of fuel$' <<<"$out"; then
+        p=$((p + 1))
+    else
+        echo "FAIL examples/embed.c"
+        f=$((f + 1))
+    fi
+    local bad=0
+    while IFS= read -r line; do
+        case "$line" in "" | *"..."*) continue ;; esac
+        grep -qxF -- "$line" examples/embed.c || { echo "README line not in examples/embed.c: $line"; bad=1; }
+    done < <(awk '/<!-- embed.c -->/{on=1; next} on && /^```c/{code=1; next}
+                  code && /^```/{exit} code' README.md)
+    if [ $bad = 0 ] && grep -q '<!-- embed.c -->' README.md; then
+        p=$((p + 1))
+    else
+        echo "FAIL README.md embedding snippet differs from examples/embed.c"
+        f=$((f + 1))
+    fi
+    echo "examples: $p passed, $f failed"
+    [ $f = 0 ]
+}
+suite examples 300 examples_run
+
+# leak: valgrind, in the build without sanitizers (with SAN=1, LeakSanitizer
+# has already checked every suite above)
+leak_run() {
+    local p=0 f=0 rc name
+    # shellcheck disable=SC2054
+    local VG=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect
+        --show-leak-kinds=definite,indirect --error-exitcode=99)
+    local dir=$BUILD/leak
+    mkdir -p "$dir"
+    local runs=()
+    runs+=("unit-tests|$BUILD/unit-tests")
+    local w
+    for w in i32 linking; do
+        if wast2json "$SPEC_DIR/core/$w.wast" -o "$dir/$w.json" >/dev/null 2>&1; then
+            runs+=("spec $w.wast|$BUILD/spec-runner $dir/$w.json")
+        else
+            echo "FAIL cannot convert $SPEC_DIR/core/$w.wast"
+            f=$((f + 1))
+        fi
+    done
+    runs+=("fuzz corpus|$BUILD/regress --no-fork tests/fuzz/corpus")
+    runs+=("examples/embed.c|$BUILD/examples/embed")
+    local r
+    for r in "${runs[@]}"; do
+        name=${r%%|*}
+        set -- ${r#*|}
+        if [ ! -x "$1" ]; then
+            echo "FAIL $name: $1 was not built"
+            f=$((f + 1))
+            continue
+        fi
+        # shellcheck disable=SC2086
+        timeout -k 10 900 "${VG[@]}" ${r#*|} >"$dir/out.txt" 2>&1
+        rc=$?
+        if [ $rc = 99 ] || [ $rc = 124 ] || [ $rc -ge 128 ]; then
+            echo "FAIL $name under valgrind (exit status $rc):"
+            grep -E '^==[0-9]+==' "$dir/out.txt" | head -n 60
+            f=$((f + 1))
+        else
+            echo "ok   $name"
+            p=$((p + 1))
+        fi
+    done
+    echo "leak: $p passed, $f failed"
+    [ $f = 0 ]
+}
+if [ "$SAN" != 1 ]; then
+    if command -v valgrind >/dev/null 2>&1; then
+        suite leak 1800 leak_run
+    else
+        record leak 0 1 "valgrind is not installed"
+    fi
+fi
+
+# ---- 4. summary -------------------------------------------------------------
+total_p=0 total_f=0
+echo
+echo "== summary ($BUILD)"
+for i in "${!NAMES[@]}"; do
+    printf '%-9s %s passed, %s failed%s\n' "${NAMES[$i]}:" "${PASSED[$i]}" "${FAILED[$i]}" \
+        "${NOTES[$i]:+  (${NOTES[$i]})}"
+    total_p=$((total_p + PASSED[i]))
+    total_f=$((total_f + FAILED[i]))
+done
+[ "$built" = 1 ] || echo "(the build failed: see $LOGS/build.log)"
+echo "$total_p passed, $total_f failed"
+[ "$total_f" = 0 ]
