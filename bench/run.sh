@@ -12,8 +12,9 @@
 # Environment knobs (defaults in brackets):
 #   BENCH_RUNS            runs per runner, best one is reported [3]
 #   BENCH_REPEAT_MAX_MS   don't repeat a runner whose run took longer [2500]
-#   BENCH_INTERP_TIMEOUT  seconds before wasm-interp is killed ("timeout") [30]
-#   BENCH_KILN_TIMEOUT    seconds before kiln is killed ("timeout") [120]
+#   BENCH_INTERP_TIMEOUT  seconds before wasm-interp is killed ("timeout",
+#                         not a failure: it is just slow) [30]
+#   BENCH_KILN_TIMEOUT    seconds before kiln is killed (a failure) [120]
 #   BENCH_RUNNERS         runners to use ["native kiln kiln-lim node interp"]
 #   BENCH_KILN_LIMITS     kiln flags for the kiln-lim runner
 #                         ["--fuel 1000000000000 --timeout 3600"]
@@ -41,8 +42,8 @@ read -r -a KILN_LIMITS <<<"${BENCH_KILN_LIMITS:---fuel 1000000000000 --timeout 3
 COMMON_CFLAGS=(-O2 -ffreestanding -fno-math-errno -ffp-contract=off -Wall -Wextra -Werror)
 WASM_FLAGS=(--target=wasm32 -nostdlib -Wl,--no-entry -Wl,--export=run)
 
-failures=0
-fail() { echo "!!! BENCH FAILURE: $*" >&2; failures=$((failures + 1)); }
+FAILS=()
+fail() { echo "!!! BENCH FAILURE: $*" >&2; FAILS+=("$*"); }
 note() { echo "bench: $*" >&2; }
 has_runner() { [[ $RUNNERS == *" $1 "* ]]; }
 
@@ -81,9 +82,15 @@ else
     for f in bench/workloads/*.c; do workloads+=("$(basename "$f" .c)"); done
 fi
 
+# "startup" (bench/startup.c, an empty run()) measures each runner's fixed
+# cost; it is shown first and left out of the geometric means.
+src_of() { if [[ $1 == startup ]]; then echo bench/startup.c; else echo "bench/workloads/$1.c"; fi; }
+rest=(); for w in "${workloads[@]}"; do [[ $w == startup ]] || rest+=("$w"); done
+workloads=(startup "${rest[@]}")
+
 declare -A BITS   # workload -> 32 or 64 (width of run()'s result)
 for w in "${workloads[@]}"; do
-    src=bench/workloads/$w.c
+    src=$(src_of "$w")
     if [[ ! -f $src ]]; then
         echo "bench: no such workload: $w (have: $(cd bench/workloads && ls -- *.c | sed 's/\.c$//' | tr '\n' ' '))" >&2
         exit 2
@@ -109,7 +116,11 @@ done
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-now_us() { local t=$EPOCHREALTIME; echo $((10#${t/./})); }
+if [[ -z ${EPOCHREALTIME:-} ]]; then   # bash < 5: fall back to date(1)
+    now_us() { date +%s%6N; }
+else
+    now_us() { :; }
+fi
 
 # measure CMD... : run up to RUNS times; sets M_MS (best time, ms with one
 # decimal), M_OUT (file with the last stdout), M_ERR (stderr), M_RC.
@@ -117,12 +128,14 @@ measure() {
     local best=-1 i t0 t1 us
     M_OUT=$TMP/out M_ERR=$TMP/err M_RC=0
     for ((i = 0; i < RUNS; i++)); do
-        t0=$(now_us)
+        t0=${EPOCHREALTIME/./}      # microseconds, no fork
+        [[ -n $t0 ]] || t0=$(now_us)
         "$@" >"$M_OUT" 2>"$M_ERR" </dev/null
         M_RC=$?
-        t1=$(now_us)
+        t1=${EPOCHREALTIME/./}
+        [[ -n $t1 ]] || t1=$(now_us)
         ((M_RC != 0)) && break
-        us=$((t1 - t0))
+        us=$((10#$t1 - 10#$t0))
         ((best < 0 || us < best)) && best=$us
         ((us > REPEAT_MAX_MS * 1000)) && break
     done
@@ -159,12 +172,16 @@ run_one() { # workload runner
     esac
     if ((M_RC == 124)) && [[ $r != native && $r != node ]]; then
         TIME[$key]=timeout
-        note "$w: $r timed out"
+        if [[ $r == kiln* ]]; then
+            fail "$w: $r timed out after ${KILN_TIMEOUT}s (hang?)"
+        else
+            note "$w: $r timed out after ${INTERP_TIMEOUT}s"
+        fi
         return
     fi
     if ((M_RC != 0)) || { [[ $r == interp ]] && grep -q '=> error' "$M_OUT"; }; then
         TIME[$key]=error
-        fail "$w: $r failed (exit $M_RC): $(head -c 300 "$M_ERR" "$M_OUT" 2>/dev/null | tr '\n' ' ')"
+        fail "$w: $r failed (exit $M_RC): $(cat "$M_ERR" "$M_OUT" 2>/dev/null | head -c 300 | tr '\n' ' ')"
         return
     fi
     raw=$(first_result "$M_OUT")
@@ -185,9 +202,8 @@ for w in "${workloads[@]}"; do
     for r in "${ORDER[@]}"; do
         has_runner "$r" || continue
         ((ACTIVE[$r])) || continue
-        printf 'bench: %-8s %-9s' "$w" "$r" >&2
         run_one "$w" "$r"
-        printf ' %s\n' "${TIME[$w/$r]}" >&2
+        printf 'bench: %-8s %-9s %s\n' "$w" "$r" "${TIME[$w/$r]}" >&2
     done
     # checksums: native is the reference (else the first runner that produced one)
     ref="" refr=""
@@ -233,7 +249,7 @@ declare -a R_K R_KL R_N R_I R_LC
 for w in "${workloads[@]}"; do
     nat=$(cell "$w/native") k=$(cell "$w/kiln") kl=$(cell "$w/kiln-lim") n=$(cell "$w/node") i=$(cell "$w/interp")
     rk=$(ratio "$k" "$nat") rkl=$(ratio "$kl" "$nat") rn=$(ratio "$n" "$nat") ri=$(ratio "$i" "$nat") rlc=$(ratio "$kl" "$k")
-    R_K+=("$rk") R_KL+=("$rkl") R_N+=("$rn") R_I+=("$ri") R_LC+=("$rlc")
+    [[ $w == startup ]] || R_K+=("$rk") R_KL+=("$rkl") R_N+=("$rn") R_I+=("$ri") R_LC+=("$rlc")
     printf "$hdr" "$w" "$nat" "$k" "$kl" "$n" "$i" "$rk" "$rkl" "$rn" "$ri" "$rlc"
 done
 echo
@@ -245,11 +261,14 @@ printf '  wasm-interp / native     %s\n' "$(geomean "${R_I[@]}")"
 printf '  kiln+limits / kiln       %s   (cost of --fuel/--timeout)\n' "$(geomean "${R_LC[@]}")"
 echo
 echo "checksums (unsigned; all runners agree unless a failure is reported):"
-for w in "${workloads[@]}"; do printf '  %-8s %s\n' "$w" "${SUM[$w/ref]:-none}"; done
+for w in "${workloads[@]}"; do
+    [[ $w == startup ]] || printf '  %-8s %s\n' "$w" "${SUM[$w/ref]:-none}"
+done
 
-if ((failures)); then
+if ((${#FAILS[@]})); then
     echo
-    echo "!!! $failures benchmark failure(s): see the '!!! BENCH FAILURE' lines above" >&2
+    echo "!!! ${#FAILS[@]} BENCHMARK FAILURE(S):"
+    printf '!!!   %s\n' "${FAILS[@]}"
     exit 1
 fi
 exit 0

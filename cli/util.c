@@ -362,7 +362,9 @@ bool parse_value(const char *text, kiln_valkind k, kiln_val *out)
         /* strtof rounds correctly on its own; strtod then a cast to float
          * could round twice. */
         out->of.f32 = strtof(text, &end);
-        return end != text && *end == '\0';
+        /* A literal too big for the type is a typo, not a request for
+         * infinity (which has its own spelling). */
+        return end != text && *end == '\0' && !isinf(out->of.f32);
     case KILN_F64:
         if (parse_float_special(text, 52, 11, &u)) {
             memcpy(&out->of.f64, &u, 8);
@@ -371,7 +373,7 @@ bool parse_value(const char *text, kiln_valkind k, kiln_val *out)
         if (!plain_number(text))
             return false;
         out->of.f64 = strtod(text, &end);
-        return end != text && *end == '\0';
+        return end != text && *end == '\0' && !isinf(out->of.f64);
     case KILN_V128: {
         /* One 128-bit hex number, lane bytes little-endian: the same form
          * format_value prints. */

@@ -5,8 +5,9 @@
  * (integers, four variables, + - * / %, unary minus, parentheses, spaces),
  * tokenises and parses it with a recursive-descent parser into an AST held
  * in a node pool, then evaluates every tree for many variable bindings with
- * wrapping 32-bit arithmetic.  Character handling, recursion and pointer-
- * chasing through a tree.
+ * wrapping 32-bit arithmetic (binary operators dispatched through a table
+ * of function pointers).  Character handling, recursion, indirect calls and
+ * pointer-chasing through a tree.
  */
 #include <stdint.h>
 
@@ -242,6 +243,28 @@ static int32_t parse_all(void)
 
 static int32_t env[4];
 
+/* binary operators go through a function-pointer table (call_indirect in
+ * wasm), as an interpreter written in C often would */
+static int32_t op_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+static int32_t op_sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
+static int32_t op_mul(int32_t a, int32_t b) { return (int32_t)((uint32_t)a * (uint32_t)b); }
+static int32_t op_div(int32_t a, int32_t b)
+{
+    if (b == 0) return 0;
+    if (b == -1) return (int32_t)(0u - (uint32_t)a);
+    return a / b;
+}
+static int32_t op_mod(int32_t a, int32_t b)
+{
+    if (b == 0 || b == -1) return 0;
+    return a % b;
+}
+
+static int32_t (*const binop[8])(int32_t, int32_t) = {
+    [N_ADD] = op_add, [N_SUB] = op_sub, [N_MUL] = op_mul,
+    [N_DIV] = op_div, [N_MOD] = op_mod,
+};
+
 static int32_t eval(int32_t i)
 {
     const node *n = &pool[i];
@@ -252,19 +275,7 @@ static int32_t eval(int32_t i)
     default: break;
     }
     int32_t a = eval(n->left), b = eval(n->right);
-    switch (n->kind) {
-    case N_ADD: return (int32_t)((uint32_t)a + (uint32_t)b);
-    case N_SUB: return (int32_t)((uint32_t)a - (uint32_t)b);
-    case N_MUL: return (int32_t)((uint32_t)a * (uint32_t)b);
-    case N_DIV:
-        if (b == 0) return 0;
-        if (b == -1) return (int32_t)(0u - (uint32_t)a);
-        return a / b;
-    case N_MOD:
-        if (b == 0 || b == -1) return 0;
-        return a % b;
-    }
-    return 0;
+    return binop[n->kind](a, b);
 }
 
 uint32_t run(void)

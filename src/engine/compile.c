@@ -225,7 +225,7 @@ static bool pop(kc *c, kn_valtype expect, ventry *out)
     ctl *f = top_ctl(c);
     if (c->vn == f->height) {
         if (f->unreachable) {
-            *out = (ventry){expect, 0, 0};
+            *out = (ventry){T_ANY, 0, 0};
             return true;
         }
         FAIL(c, "type mismatch");
@@ -387,7 +387,7 @@ static bool check_results(kc *c, ctl *f)
 
 /* Check the label values of frame f on top of the stack (without popping)
  * and emit the copies that put them where the label expects them. */
-static bool check_label_values(kc *c, ctl *f, uint32_t *n_out)
+static bool check_label_values(kc *c, ctl *f, uint32_t *n_out, bool keep_actual)
 {
     uint32_t n = label_arity(c, f);
     ventry *tmp = NULL;
@@ -403,7 +403,9 @@ static bool check_label_values(kc *c, ctl *f, uint32_t *n_out)
         }
     }
     for (uint32_t i = 0; i < n; i++) {
-        if (!push(c, tmp[i].type)) {
+        /* br_if leaves the label's types; br_table (per the spec's
+         * algorithm) leaves what it popped, which may be unknown. */
+        if (!push(c, keep_actual ? tmp[i].type : label_type(c, f, i))) {
             free(tmp);
             return false;
         }
@@ -726,7 +728,7 @@ static bool compile_instr(kc *c, uint8_t byte)
         ctl *f;
         uint32_t n;
         TRY(read_label(c, &f));
-        TRY(check_label_values(c, f, &n));
+        TRY(check_label_values(c, f, &n, true));
         emit_label_copies(c, f, n);
         emit_jump_to(c, f, KN_OP_JMP, false, 0);
         set_unreachable(c);
@@ -737,7 +739,7 @@ static bool compile_instr(kc *c, uint8_t byte)
         uint32_t n;
         TRY(read_label(c, &f));
         TRY(pop(c, KN_I32, &a));
-        TRY(check_label_values(c, f, &n));
+        TRY(check_label_values(c, f, &n, false));
         materialize(c, c->vn - n < top_ctl(c)->height ? top_ctl(c)->height : c->vn - n);
         if (!label_copies_needed(c, f, n)) {
             emit_jump_to(c, f, KN_OP_JMP_IF, true, a.slot);
@@ -781,7 +783,7 @@ static bool compile_instr(kc *c, uint8_t byte)
                 FAIL(c, "type mismatch");
             }
             uint32_t n;
-            ok = check_label_values(c, f, &n);
+            ok = check_label_values(c, f, &n, true);
         }
         if (!ok) {
             free(depths);
@@ -817,7 +819,7 @@ static bool compile_instr(kc *c, uint8_t byte)
     }
     case KN_OP_RETURN: {
         uint32_t n;
-        TRY(check_label_values(c, &c->cs[0], &n));
+        TRY(check_label_values(c, &c->cs[0], &n, true));
         emit_label_copies(c, &c->cs[0], n);
         emit(c, KN_OP_RET);
         set_unreachable(c);

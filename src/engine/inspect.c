@@ -10,7 +10,6 @@
  * result instead of a stray read.
  */
 #include <inttypes.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,16 +253,31 @@ static void out_printf(outbuf *o, const char *fmt, ...)
 }
 
 /* The shortest decimal that reads back as the same value, so rendered
- * constants are both readable and exact. */
-static void out_f64(outbuf *o, double d, bool is_f32)
+ * constants are both readable and exact; NaNs keep their sign and any
+ * non-canonical payload, in the text format's "nan:0x..." spelling. */
+static void out_float(outbuf *o, uint64_t bits, bool is_f32)
 {
-    if (isnan(d)) {
-        out_printf(o, "%snan", signbit(d) ? "-" : "");
+    unsigned mant = is_f32 ? 23 : 52, expbits = is_f32 ? 8 : 11;
+    bool neg = (bits >> (mant + expbits)) & 1;
+    uint64_t exp = (bits >> mant) & ((UINT64_C(1) << expbits) - 1);
+    uint64_t payload = bits & ((UINT64_C(1) << mant) - 1);
+    if (exp == (UINT64_C(1) << expbits) - 1) {
+        if (payload == 0)
+            out_printf(o, "%sinf", neg ? "-" : "");
+        else if (payload == UINT64_C(1) << (mant - 1))
+            out_printf(o, "%snan", neg ? "-" : "");
+        else
+            out_printf(o, "%snan:0x%" PRIx64, neg ? "-" : "", payload);
         return;
     }
-    if (isinf(d)) {
-        out_printf(o, "%sinf", d < 0 ? "-" : "");
-        return;
+    double d;
+    if (is_f32) {
+        uint32_t b = (uint32_t)bits;
+        float f;
+        memcpy(&f, &b, 4);
+        d = f;
+    } else {
+        memcpy(&d, &bits, 8);
     }
     char tmp[40];
     for (int prec = 1; prec <= 17; prec++) {
@@ -303,20 +317,16 @@ size_t kiln_inspect_expr_text(const kiln_module *km, kiln_expr e, char *buf, siz
             uint32_t u = 0;
             for (int k = 0; k < 4; k++)
                 u |= (uint32_t)rd_byte(&c) << (8 * k);
-            float f;
-            memcpy(&f, &u, 4);
             out_printf(&o, "f32.const ");
-            out_f64(&o, f, true);
+            out_float(&o, u, true);
             break;
         }
         case 0x44: {
             uint64_t u = 0;
             for (int k = 0; k < 8; k++)
                 u |= (uint64_t)rd_byte(&c) << (8 * k);
-            double d;
-            memcpy(&d, &u, 8);
             out_printf(&o, "f64.const ");
-            out_f64(&o, d, false);
+            out_float(&o, u, false);
             break;
         }
         case 0x23: out_printf(&o, "global.get %" PRIu64, rd_uleb(&c)); break;

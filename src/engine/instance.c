@@ -391,10 +391,15 @@ static const kn_export *find_export(const kiln_instance *inst, const char *name,
 {
     if (!inst || !name)
         return NULL;
+    /* Compare lengths too: an export name may hold a NUL, and "a" must
+     * not find "a\0b". */
+    size_t len = strlen(name);
     const kn_module *m = inst->module;
-    for (uint32_t i = 0; i < m->nexports; i++)
-        if (m->exports[i].kind == kind && strcmp(m->exports[i].name, name) == 0)
-            return &m->exports[i];
+    for (uint32_t i = 0; i < m->nexports; i++) {
+        const kn_export *e = &m->exports[i];
+        if (e->kind == kind && e->name_len == len && memcmp(e->name, name, len) == 0)
+            return e;
+    }
     return NULL;
 }
 

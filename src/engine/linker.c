@@ -19,8 +19,11 @@
 
 #include "runtime.h"
 
+/* Names are byte strings with lengths: a Wasm name may hold a NUL, and
+ * define_instance and instantiation use the module's names as they are. */
 typedef struct kn_definition {
     char *module, *name;
+    size_t module_len, name_len;
     uint32_t hash;
     kn_object *obj;
 } kn_definition;
@@ -58,27 +61,30 @@ void kiln_linker_free(kiln_linker *l)
     free(l);
 }
 
-static uint32_t hash_name(const char *module, const char *name)
+static uint32_t hash_name(const char *module, size_t module_len, const char *name,
+                          size_t name_len)
 {
-    /* FNV-1a over module, a NUL, then name: ("ab","c") and ("a","bc")
+    /* FNV-1a over module, its length, then name: ("ab","c") and ("a","bc")
      * differ. */
     uint32_t h = 2166136261u;
-    for (const char *p = module; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    h = h * 16777619u;
-    for (const char *p = name; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
+    for (size_t i = 0; i < module_len; i++)
+        h = (h ^ (uint8_t)module[i]) * 16777619u;
+    h = (h ^ (uint32_t)module_len) * 16777619u;
+    for (size_t i = 0; i < name_len; i++)
+        h = (h ^ (uint8_t)name[i]) * 16777619u;
     return h;
 }
 
-static kn_definition *lookup(const kiln_linker *l, const char *module, const char *name)
+static kn_definition *lookup(const kiln_linker *l, const char *module, size_t module_len,
+                             const char *name, size_t name_len)
 {
     if (!l->nslots)
         return NULL;
-    uint32_t h = hash_name(module, name);
+    uint32_t h = hash_name(module, module_len, name, name_len);
     for (uint32_t i = h & (l->nslots - 1); l->slots[i]; i = (i + 1) & (l->nslots - 1)) {
         kn_definition *d = &l->defs[l->slots[i] - 1];
-        if (d->hash == h && strcmp(d->module, module) == 0 && strcmp(d->name, name) == 0)
+        if (d->hash == h && d->module_len == module_len && d->name_len == name_len &&
+            memcmp(d->module, module, module_len) == 0 && memcmp(d->name, name, name_len) == 0)
             return d;
     }
     return NULL;
@@ -104,24 +110,25 @@ static bool rehash(kiln_linker *l)
     return true;
 }
 
-static char *dup_string(const char *s)
+/* A copy with a NUL after it, so messages can print it as a C string. */
+static char *dup_bytes(const char *s, size_t n)
 {
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
+    char *d = malloc(n + 1);
+    if (d) {
         memcpy(d, s, n);
+        d[n] = 0;
+    }
     return d;
 }
 
-static kiln_error *define(kiln_linker *l, const char *module, const char *name, kn_object *obj)
+static kiln_error *define_n(kiln_linker *l, const char *module, size_t module_len,
+                            const char *name, size_t name_len, kn_object *obj)
 {
-    if (!l || !module || !name || !obj)
-        return kn_error_new(KILN_ERR_ARG, -1, "kiln_linker_define: NULL argument");
     if (obj->store != l->store)
         return kn_error_new(KILN_ERR_ARG, -1,
                             "kiln_linker_define: \"%s\" \"%s\" belongs to another store",
                             module, name);
-    kn_definition *d = lookup(l, module, name);
+    kn_definition *d = lookup(l, module, module_len, name, name_len);
     if (d) {
         d->obj = obj;
         return NULL;
@@ -138,19 +145,27 @@ static kiln_error *define(kiln_linker *l, const char *module, const char *name, 
         l->defs = nd;
         l->cap_defs = cap;
     }
-    char *m = dup_string(module), *n = dup_string(name);
+    char *m = dup_bytes(module, module_len), *n = dup_bytes(name, name_len);
     if (!m || !n) {
         free(m);
         free(n);
         return kn_error_nomem();
     }
     uint32_t k = l->ndefs++;
-    l->defs[k] = (kn_definition){m, n, hash_name(module, name), obj};
+    l->defs[k] = (kn_definition){m, n, module_len, name_len,
+                                 hash_name(module, module_len, name, name_len), obj};
     uint32_t i = l->defs[k].hash & (l->nslots - 1);
     while (l->slots[i])
         i = (i + 1) & (l->nslots - 1);
     l->slots[i] = k + 1;
     return NULL;
+}
+
+static kiln_error *define(kiln_linker *l, const char *module, const char *name, kn_object *obj)
+{
+    if (!l || !module || !name || !obj)
+        return kn_error_new(KILN_ERR_ARG, -1, "kiln_linker_define: NULL argument");
+    return define_n(l, module, strlen(module), name, strlen(name), obj);
 }
 
 kiln_error *kiln_linker_define_func(kiln_linker *l, const char *module, const char *name,
@@ -192,7 +207,7 @@ kiln_error *kiln_linker_define_instance(kiln_linker *l, const char *module,
         case KN_EXT_MEMORY: obj = &inst->memories[e->index]->obj; break;
         case KN_EXT_GLOBAL: obj = &inst->globals[e->index]->obj; break;
         }
-        kiln_error *err = define(l, module, e->name, obj);
+        kiln_error *err = define_n(l, module, strlen(module), e->name, e->name_len, obj);
         if (err)
             return err;
     }
@@ -298,7 +313,8 @@ kiln_error *kiln_linker_instantiate(kiln_linker *l, const kiln_module *mod, kiln
     kiln_error *err = NULL;
     for (uint32_t i = 0; i < m->nimports && !err; i++) {
         const kn_import *im = &m->imports[i];
-        const kn_definition *d = lookup(l, im->module, im->name);
+        const kn_definition *d =
+            lookup(l, im->module, im->module_len, im->name, im->name_len);
         if (!d)
             err = kn_error_new(KILN_ERR_LINK, -1, "unknown import \"%s\" \"%s\"", im->module,
                                im->name);

@@ -66,6 +66,7 @@ enum { KN_EXT_FUNC = 0, KN_EXT_TABLE = 1, KN_EXT_MEMORY = 2, KN_EXT_GLOBAL = 3 }
 
 typedef struct kn_import {
     char *module, *name;        /* NUL-terminated copies (valid UTF-8) */
+    uint32_t module_len, name_len; /* byte lengths: a name may hold a NUL */
     uint8_t kind;               /* KN_EXT_* */
     union {
         uint32_t func_type;     /* type index */
@@ -77,9 +78,11 @@ typedef struct kn_import {
 } kn_import;
 
 typedef struct kn_export {
-    char *name;
+    char *name;                 /* NUL-terminated copy (valid UTF-8) */
+    uint32_t name_len;          /* byte length: a name may hold a NUL */
     uint8_t kind;
     uint32_t index;
+    uint32_t offset;            /* byte offset of the export entry */
 } kn_export;
 
 /* A constant expression, kept as its bytes (up to and including `end`);

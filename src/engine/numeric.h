@@ -100,6 +100,20 @@ static inline double kn_copysign64(double x, double y)
     return kn_f64_from((kn_f64_bits(x) & 0x7fffffffffffffffull) | (kn_f64_bits(y) & 0x8000000000000000ull));
 }
 
+/* Rounding: libm may hand a signalling NaN back unchanged, but Wasm wants
+ * an arithmetic (quiet) NaN; x + x quiets it. */
+#define KN_ROUND(NAME, FT, FN) \
+    static inline FT NAME(FT x) { return x != x ? x + x : FN(x); }
+KN_ROUND(kn_ceil32, float, ceilf)
+KN_ROUND(kn_floor32, float, floorf)
+KN_ROUND(kn_trunc32, float, truncf)
+KN_ROUND(kn_nearest32, float, nearbyintf)
+KN_ROUND(kn_ceil64, double, ceil)
+KN_ROUND(kn_floor64, double, floor)
+KN_ROUND(kn_trunc64, double, trunc)
+KN_ROUND(kn_nearest64, double, nearbyint)
+#undef KN_ROUND
+
 /* min/max: any NaN operand gives a NaN (x + y quiets and propagates it);
  * -0 is smaller than +0. */
 static inline float kn_fmin32(float x, float y)

@@ -151,9 +151,9 @@ kiln_error *kn_invoke(kiln_store *s, kiln_func *f, kn_slot *args);
  * KILN_TRAP_NONE after refilling s->budget. */
 kiln_trap_code kn_check_limits(kiln_store *s);
 
-/* store.c: run f as a call from the host: at the outermost level (depth 0)
- * clear the interrupt flag, start the deadline and refill the budget; host
- * functions are called directly.  args as for kn_invoke.  Used by kiln_call
+/* store.c: run f (Wasm or host) as a call from the host: at the outermost
+ * level (depth 0) clear the interrupt flag, start the deadline and refill
+ * the budget, then kn_invoke.  args as for kn_invoke.  Used by kiln_call
  * and by instantiation for the start function. */
 kiln_error *kn_store_call(kiln_store *s, kiln_func *f, kn_slot *args);
 

@@ -204,46 +204,6 @@ kiln_val kn_slots_to_val(kn_valtype t, const kn_slot *in)
 
 /* ---- Calls from the host ----------------------------------------------- */
 
-/* A host function called straight from the host: no Wasm frame in between,
- * so there is no caller instance. */
-static kiln_error *call_host(kiln_store *s, kiln_func *f, kn_slot *slots)
-{
-    const kn_functype *t = f->type;
-    kiln_val small[16];
-    kiln_val *vals = small;
-    size_t n = (size_t)t->nparams + t->nresults;
-    if (n > sizeof small / sizeof small[0]) {
-        vals = calloc(n, sizeof *vals);
-        if (!vals)
-            return kn_error_nomem();
-    }
-    kiln_val *args = vals, *results = vals + t->nparams;
-    uint32_t k = 0;
-    for (uint32_t i = 0; i < t->nparams; i++) {
-        args[i] = kn_slots_to_val(t->types[i], &slots[k]);
-        k += kn_slots_of(t->types[i]);
-    }
-    for (uint32_t i = 0; i < t->nresults; i++) {
-        memset(&results[i], 0, sizeof results[i]);
-        results[i].kind = (kiln_valkind)t->types[t->nparams + i];
-    }
-    kiln_caller caller = {.store = s, .inst = NULL};
-    kiln_error *err = f->host(&caller, f->env, args, results);
-    if (!err) {
-        /* Convert by the declared type, whatever kind the host wrote. */
-        k = 0;
-        for (uint32_t i = 0; i < t->nresults; i++) {
-            kiln_valkind kind = (kiln_valkind)t->types[t->nparams + i];
-            results[i].kind = kind;
-            kn_val_to_slots(&results[i], &slots[k]);
-            k += kn_slots_of(t->types[t->nparams + i]);
-        }
-    }
-    if (vals != small)
-        free(vals);
-    return err;
-}
-
 kiln_error *kn_store_call(kiln_store *s, kiln_func *f, kn_slot *slots)
 {
     if (s->depth == 0) {
@@ -257,9 +217,10 @@ kiln_error *kn_store_call(kiln_store *s, kiln_func *f, kn_slot *slots)
         }
         refill(s);
     }
-    s->depth++;
-    kiln_error *err = f->host ? call_host(s, f, slots) : kn_invoke(s, f, slots);
-    s->depth--;
+    /* kn_invoke runs host functions too, counting them in s->depth, so a
+     * host function that calls back in is never mistaken for the
+     * outermost call. */
+    kiln_error *err = kn_invoke(s, f, slots);
     if (s->depth == 0 && s->fuel_on && s->budget > 0) {
         /* Give back what was handed out and not used, so that
          * kiln_store_fuel_remaining and the next call see it. */

@@ -18,6 +18,8 @@
  *
  * The same entry point is used by tests/regress/regress.c, which runs every
  * reproducer in tests/fuzz/regress/ and tests/regress/ without libFuzzer.
+ * With KILN_FUZZ_VERBOSE set in the environment it says on stderr what each
+ * step did.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +35,20 @@
 #define FUZZ_MAX_STACK (1u << 20)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int verbose = -1;
+
+static void say(const char *what, const char *name, const kiln_error *e)
+{
+    if (!verbose)
+        return;
+    if (e)
+        fprintf(stderr, "kiln-fuzz: %s%s%s: error kind %d trap %d: %s\n", what, name ? " " : "",
+                name ? name : "", (int)kiln_error_kind_of(e), (int)kiln_error_trap(e),
+                kiln_error_message(e) ? kiln_error_message(e) : "(null)");
+    else
+        fprintf(stderr, "kiln-fuzz: %s%s%s: ok\n", what, name ? " " : "", name ? name : "");
+}
 
 static void broken(const char *what, const kiln_error *e)
 {
@@ -140,6 +156,11 @@ static void define_dummy(kiln_store *store, kiln_linker *l, const kiln_module *m
     default:
         broken("import of an unknown kind", NULL);
     }
+    if (e && verbose) {
+        char what[256];
+        snprintf(what, sizeof what, "define %s.%s", imp.module, imp.name);
+        say(what, NULL, e);
+    }
     check_error(e);
 }
 
@@ -188,6 +209,7 @@ static void call_exports(kiln_store *store, kiln_instance *inst, const kiln_modu
                 args[p] = zero_of(ft.params[p]);
             kiln_store_set_fuel(store, FUZZ_FUEL);
             kiln_error *e = kiln_call(store, f, args, ft.nparams, results, ft.nresults);
+            say("call", ex.name, e);
             if (e && kiln_error_kind_of(e) == KILN_ERR_ARG)
                 broken("kiln_call rejected arguments that match the type", e);
             if (e && kiln_error_trap(e) == KILN_TRAP_OUT_OF_FUEL &&
@@ -202,6 +224,8 @@ static void call_exports(kiln_store *store, kiln_instance *inst, const kiln_modu
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    if (verbose < 0)
+        verbose = getenv("KILN_FUZZ_VERBOSE") != NULL;
     kiln_engine *engine = NULL;
     kiln_error *e = kiln_engine_new(NULL, &engine);
     if (e) {
@@ -210,6 +234,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     kiln_module *m = NULL;
     e = kiln_module_new(engine, data, size, &m);
+    say("load", NULL, e);
     if (e) {
         kiln_error_kind k = kiln_error_kind_of(e);
         int64_t off = kiln_error_offset(e);
@@ -245,6 +270,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             define_dummy(store, l, m, i);
         kiln_instance *inst = NULL;
         e = kiln_linker_instantiate(l, m, &inst);
+        say("instantiate", NULL, e);
         if (!e) {
             if (kiln_instance_module(inst) != m)
                 broken("kiln_instance_module is not the module instantiated", NULL);

@@ -128,9 +128,11 @@ for wast in "$suite"/*.wast; do
     else
         echo "FAIL $name ($p passed, $f failed${why:+; $why}; log: $log)"
         files_fail=$((files_fail + 1))
-        # The runner's own failure lines (not warnings, not the summary).
-        grep -v -E ': warning: |: [0-9]+ (passed|warnings)' "$log" | head -n "$show" |
-            sed 's/^/    /'
+        # The runner's failure lines ("file:line: ..."), its own complaints
+        # and sanitizer reports; not warnings, not the summary.
+        grep -E '^[^ :]+:[0-9]+: |^spec-runner: |ERROR: |^SUMMARY: ' "$log" |
+            grep -v -E '^[^ :]+:[0-9]+: [a-z_]+: warning: ' | head -n "$show" | sed 's/^/    /'
+        [ -n "$why" ] && tail -n 2 "$log" | sed 's/^/    ... /'
     fi
 done
 

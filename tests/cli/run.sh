@@ -1,0 +1,691 @@
+#!/usr/bin/env bash
+# tests/cli/run.sh — end-to-end tests of the kiln command line.
+#
+# Usage: tests/cli/run.sh [BUILD_DIR]     (default: build)
+#
+# Builds small test modules from the WAT text below with wat2wasm (wabt)
+# into BUILD_DIR/cli-tests/, runs BUILD_DIR/kiln on them, and checks exit
+# codes, stdout and stderr.  Ends with "cli: N passed, N failed" and exits
+# non-zero if anything failed.  Runs the same under a sanitizer build
+# (BUILD_DIR=build-san), where LeakSanitizer also checks that every path
+# frees what it allocates: a leak makes kiln exit non-zero, so the exit
+# code checks catch it.
+#
+# The exit codes being tested (the contract of the kiln command):
+#   0  success
+#   1  the module could not be read, decoded, validated or linked
+#      (e.g. a missing import)
+#   2  usage error: unknown command/option, bad option value, wrong number
+#      or form of --invoke arguments, unknown export, nothing to run
+#   3  the guest trapped or reached a limit (fuel, timeout, interrupt);
+#      stderr has "kiln: trap: MSG" or "kiln: limit reached: MSG" and a
+#      backtrace, innermost frame first
+#   N  a guest that calls proc_exit(N) exits with N (needs WASI; untested)
+
+set -u
+BUILD=${1:-build}
+KILN=$BUILD/kiln
+WORK=$BUILD/cli-tests
+mkdir -p "$WORK"
+
+if [ ! -x "$KILN" ]; then
+    echo "cli: $KILN not found (run make first)"
+    echo "cli: 0 passed, 1 failed"
+    exit 1
+fi
+if ! command -v wat2wasm >/dev/null; then
+    echo "cli: wat2wasm not found (apt-get install wabt)"
+    echo "cli: 0 passed, 1 failed"
+    exit 1
+fi
+
+passed=0
+failed=0
+name=""
+ok=1
+out=""
+err=""
+code=0
+
+# --- the tiny assertion language ------------------------------------------
+# begin NAME; run CMD...; then any of: code_is N, out_is TEXT, out_has TEXT,
+# err_has TEXT, err_lacks TEXT; then end.  A test passes if all its checks do.
+
+begin() { name=$1; ok=1; }
+fail() {
+    if [ $ok = 1 ]; then
+        echo "FAIL: $name"
+    fi
+    echo "      $*"
+    ok=0
+}
+run() {
+    "$@" >"$WORK/out" 2>"$WORK/err"
+    code=$?
+    out=$(cat "$WORK/out")
+    err=$(cat "$WORK/err")
+}
+code_is() { [ "$code" = "$1" ] || fail "exit code $code, expected $1 (stderr: $(head -c 300 "$WORK/err"))"; }
+out_is() { [ "$out" = "$1" ] || fail "stdout '$out', expected '$1'"; }
+out_has() { grep -qF -- "$1" "$WORK/out" || fail "stdout lacks '$1': $(head -c 300 "$WORK/out")"; }
+err_has() { grep -qF -- "$1" "$WORK/err" || fail "stderr lacks '$1': $(head -c 300 "$WORK/err")"; }
+err_lacks() { ! grep -qF -- "$1" "$WORK/err" || fail "stderr has '$1'"; }
+err_lines() { local n; n=$(wc -l <"$WORK/err"); [ "$n" = "$1" ] || fail "stderr has $n lines, expected $1"; }
+end() {
+    if [ $ok = 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+}
+
+# wat NAME [wat2wasm flags] <<EOF ... EOF: build $WORK/NAME.wasm from stdin.
+wat() {
+    local n=$1
+    shift
+    cat >"$WORK/$n.wat"
+    if ! wat2wasm --debug-names "$@" "$WORK/$n.wat" -o "$WORK/$n.wasm" 2>"$WORK/wat2wasm.err"; then
+        echo "cli: wat2wasm failed on $n.wat:"
+        cat "$WORK/wat2wasm.err"
+        failed=$((failed + 1))
+    fi
+}
+
+# --- test modules -----------------------------------------------------------
+
+wat values <<'EOF'
+(module
+  (func (export "add_i32") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "add_i64") (param i64 i64) (result i64) (i64.add (local.get 0) (local.get 1)))
+  (func (export "id_i32") (param i32) (result i32) (local.get 0))
+  (func (export "id_i64") (param i64) (result i64) (local.get 0))
+  (func (export "id_f32") (param f32) (result f32) (local.get 0))
+  (func (export "id_f64") (param f64) (result f64) (local.get 0))
+  (func (export "div_f64") (param f64 f64) (result f64) (f64.div (local.get 0) (local.get 1)))
+  (func (export "div_f32") (param f32 f32) (result f32) (f32.div (local.get 0) (local.get 1)))
+  (func (export "id_v128") (param v128) (result v128) (local.get 0))
+  (func (export "null_func") (result funcref) (ref.null func))
+  (func (export "null_extern") (result externref) (ref.null extern))
+  (func (export "multi") (result i32 i64 f32 f64)
+    (i32.const -7) (i64.const 0x7fffffffffffffff) (f32.const 1.5) (f64.const -0.25))
+  (func (export "nothing"))
+)
+EOF
+
+wat traps <<'EOF'
+(module $traps
+  (func $inner (param i32) (result i32)
+    (if (i32.eqz (local.get 0)) (then unreachable))
+    (local.get 0))
+  (func $middle (export "boom") (result i32) (call $inner (i32.const 0)))
+  (func $div (export "div") (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))
+  (func $spin (export "spin") (loop $l (br $l)))
+  (func $deep (export "deep") (param i32) (result i32)
+    (i32.add (call $deep (i32.add (local.get 0) (i32.const 1))) (i32.const 1)))
+  (memory 1)
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+)
+EOF
+
+wat command <<'EOF'
+(module
+  (global $g (mut i32) (i32.const 0))
+  (func (export "_start") (global.set $g (i32.const 1)))
+  (func (export "get") (result i32) (global.get $g))
+)
+EOF
+
+wat command_trap <<'EOF'
+(module
+  (func $main (export "_start") unreachable)
+)
+EOF
+
+wat reactor <<'EOF'
+(module
+  (global $g (mut i32) (i32.const 0))
+  (func (export "_initialize") (global.set $g (i32.const 42)))
+  (func (export "get") (result i32) (global.get $g))
+)
+EOF
+
+wat library <<'EOF'
+(module
+  (func (export "f") (result i32) (i32.const 1))
+)
+EOF
+
+wat start_trap <<'EOF'
+(module
+  (func $init unreachable)
+  (start $init)
+)
+EOF
+
+wat imports <<'EOF'
+(module
+  (import "env" "host_print" (func $p (param i32)))
+  (func (export "_start") (call $p (i32.const 1)))
+)
+EOF
+
+wat rich <<'EOF'
+(module $rich
+  (type $t0 (func (param i32) (result i32)))
+  (import "env" "ext" (func $ext (type $t0)))
+  (import "env" "mem" (memory 1 4))
+  (table $tab 4 8 funcref)
+  (global $gp (mut i32) (i32.const 1024))
+  (global $pi f64 (f64.const 3.25))
+  (func $double (export "double") (type $t0) (i32.mul (local.get 0) (i32.const 2)))
+  (func $start_here (global.set $gp (i32.const 2048)))
+  (start $start_here)
+  (export "table" (table $tab))
+  (export "gp" (global $gp))
+  (elem (i32.const 1) $double $ext)
+  (data (i32.const 1024) "hello")
+  (data "passive\00bytes")
+)
+EOF
+
+# Segments and initialisers in every form the binary format has: element
+# items as expressions, declarative and passive segments, global.get
+# offsets, a datacount section, NaN payloads and reference globals.
+wat exotic <<'EOF'
+(module
+  (import "env" "base" (global $base i32))
+  (import "env" "t" (table 1 externref))
+  (table $t2 10 funcref)
+  (global $n f32 (f32.const nan))
+  (global $nn f64 (f64.const -nan:0x1))
+  (global $m f32 (f32.const 0.1))
+  (global $r funcref (ref.func $f))
+  (global $e externref (ref.null extern))
+  (memory 1 2)
+  (func $f)
+  (func $g (data.drop 1))
+  (elem (table $t2) (global.get $base) funcref (ref.func $f) (ref.null func) (ref.func $g))
+  (elem declare func $g)
+  (elem funcref (item ref.func $f))
+  (data (global.get $base) "\de\ad")
+  (data "x")
+)
+EOF
+
+wat bigmem <<'EOF'
+(module
+  (memory 4)
+  (table 100 funcref)
+  (func (export "pages") (result i32) (memory.size)))
+EOF
+
+# A module that wat2wasm accepts but kiln's validator must reject: the
+# function returns an i64 where its type says i32.
+wat invalid --no-check <<'EOF'
+(module (func (result i32) (i64.const 1)))
+EOF
+
+# Not a module at all, and a module cut off in the middle of a section.
+printf 'not wasm' >"$WORK/garbage.wasm"
+head -c 20 "$WORK/values.wasm" >"$WORK/truncated.wasm"
+
+# --- top level ---------------------------------------------------------------
+
+begin "version"
+run "$KILN" --version
+code_is 0; out_is "kiln 0.1.0"
+end
+
+begin "help"
+run "$KILN" help
+code_is 0; out_has "Usage: kiln"; out_has "run"; out_has "validate"; out_has "inspect"
+out_has "Exit codes"
+end
+
+begin "-h"
+run "$KILN" -h
+code_is 0; out_has "Usage: kiln"
+end
+
+begin "help run"
+run "$KILN" help run
+code_is 0; out_has "kiln run [OPTIONS] FILE"; out_has "--invoke"; out_has "--fuel"
+out_has "nan:0x"; out_has "Exit codes"
+end
+
+begin "run --help"
+run "$KILN" run --help
+code_is 0; out_has "--timeout"
+end
+
+begin "help validate / inspect"
+run "$KILN" help validate
+code_is 0; out_has "kiln validate"
+run "$KILN" inspect -h
+code_is 0; out_has "kiln inspect"
+end
+
+begin "no arguments: usage on stderr, exit 2"
+run "$KILN"
+code_is 2; err_has "Usage: kiln"
+end
+
+begin "unknown command"
+run "$KILN" frobnicate
+code_is 2; err_has "unknown command 'frobnicate'"; err_has "kiln help"; err_lines 2
+end
+
+begin "unknown top-level option"
+run "$KILN" --frob
+code_is 2; err_has "unknown option '--frob'"
+end
+
+begin "help for an unknown command"
+run "$KILN" help frobnicate
+code_is 2; err_has "frobnicate"
+end
+
+begin "run: unknown option"
+run "$KILN" run --bogus "$WORK/values.wasm"
+code_is 2; err_has "unknown option '--bogus'"; err_has "kiln help run"
+end
+
+begin "run: missing FILE"
+run "$KILN" run --invoke f
+code_is 2; err_has "missing FILE"
+end
+
+begin "run: option missing its value"
+run "$KILN" run --fuel
+code_is 2; err_has "--fuel needs a value"
+end
+
+begin "run: bad option values"
+run "$KILN" run --fuel abc "$WORK/values.wasm"
+code_is 2; err_has "--fuel"
+run "$KILN" run --fuel 0 "$WORK/values.wasm"
+code_is 2
+run "$KILN" run --timeout 5x "$WORK/values.wasm"
+code_is 2; err_has "--timeout"
+run "$KILN" run --max-memory 12Q "$WORK/values.wasm"
+code_is 2; err_has "--max-memory"
+run "$KILN" run --max-depth -1 "$WORK/values.wasm"
+code_is 2
+end
+
+begin "run: missing file"
+run "$KILN" run "$WORK/does-not-exist.wasm"
+code_is 1; err_has "does-not-exist.wasm: No such file"
+end
+
+# --- --invoke: integers -------------------------------------------------------
+
+begin "invoke i32"
+run "$KILN" run --invoke add_i32 "$WORK/values.wasm" 2 40
+code_is 0; out_is "42"
+end
+
+begin "invoke i32 negative and wrapping"
+run "$KILN" run --invoke add_i32 "$WORK/values.wasm" -5 3
+code_is 0; out_is "-2"
+run "$KILN" run --invoke id_i32 "$WORK/values.wasm" 4294967295
+code_is 0; out_is "-1"
+run "$KILN" run --invoke id_i32 "$WORK/values.wasm" 0x80000000
+code_is 0; out_is "-2147483648"
+run "$KILN" run --invoke id_i32 "$WORK/values.wasm" -2147483648
+code_is 0; out_is "-2147483648"
+run "$KILN" run --invoke id_i32 "$WORK/values.wasm" 0xff
+code_is 0; out_is "255"
+end
+
+begin "invoke i32 out of range"
+run "$KILN" run --invoke id_i32 "$WORK/values.wasm" 4294967296
+code_is 2; err_has "not a valid i32"
+run "$KILN" run --invoke id_i32 "$WORK/values.wasm" -2147483649
+code_is 2
+end
+
+begin "invoke i64"
+run "$KILN" run --invoke add_i64 "$WORK/values.wasm" 9223372036854775807 1
+code_is 0; out_is "-9223372036854775808"
+run "$KILN" run --invoke id_i64 "$WORK/values.wasm" 18446744073709551615
+code_is 0; out_is "-1"
+run "$KILN" run --invoke id_i64 "$WORK/values.wasm" -9223372036854775808
+code_is 0; out_is "-9223372036854775808"
+run "$KILN" run --invoke id_i64 "$WORK/values.wasm" 18446744073709551616
+code_is 2
+end
+
+# --- --invoke: floats ---------------------------------------------------------
+
+begin "invoke f32 round-trips shortest"
+run "$KILN" run --invoke id_f32 "$WORK/values.wasm" 0.1
+code_is 0; out_is "0.1"
+run "$KILN" run --invoke id_f32 "$WORK/values.wasm" 16777217
+code_is 0; out_is "16777216"
+run "$KILN" run --invoke id_f32 "$WORK/values.wasm" 3.4028235e38
+code_is 0; out_is "3.4028235e+38"
+run "$KILN" run --invoke id_f32 "$WORK/values.wasm" 0x1p-149
+code_is 0; out_is "1e-45"
+end
+
+begin "invoke f64 round-trips shortest"
+run "$KILN" run --invoke id_f64 "$WORK/values.wasm" 0.1
+code_is 0; out_is "0.1"
+run "$KILN" run --invoke div_f64 "$WORK/values.wasm" 1 3
+code_is 0; out_is "0.3333333333333333"
+run "$KILN" run --invoke id_f64 "$WORK/values.wasm" 1e300
+code_is 0; out_is "1e+300"
+run "$KILN" run --invoke id_f64 "$WORK/values.wasm" 5e-324
+code_is 0; out_is "5e-324"
+run "$KILN" run --invoke id_f64 "$WORK/values.wasm" 0x1.8p1
+code_is 0; out_is "3"
+end
+
+begin "invoke float specials"
+run "$KILN" run --invoke id_f64 "$WORK/values.wasm" -0
+code_is 0; out_is "-0"
+run "$KILN" run --invoke id_f32 "$WORK/values.wasm" -0
+code_is 0; out_is "-0"
+run "$KILN" run --invoke id_f64 "$WORK/values.wasm" inf
+code_is 0; out_is "inf"
+run "$KILN" run --invoke id_f32 "$WORK/values.wasm" -inf
+code_is 0; out_is "-inf"
+run "$KILN" run --invoke div_f64 "$WORK/values.wasm" 1 0
+code_is 0; out_is "inf"
+run "$KILN" run --invoke div_f64 "$WORK/values.wasm" -1 0
+code_is 0; out_is "-inf"
+run "$KILN" run --invoke id_f64 "$WORK/values.wasm" nan
+code_is 0; out_is "nan"
+run "$KILN" run --invoke id_f32 "$WORK/values.wasm" -nan
+code_is 0; out_is "-nan"
+run "$KILN" run --invoke id_f32 "$WORK/values.wasm" nan:0x200000
+code_is 0; out_is "nan:0x200000"
+run "$KILN" run --invoke id_f64 "$WORK/values.wasm" -nan:0x1
+code_is 0; out_is "-nan:0x1"
+end
+
+begin "invoke 0/0 is some nan"
+run "$KILN" run --invoke div_f32 "$WORK/values.wasm" 0 0
+code_is 0
+case "$out" in nan | -nan | nan:0x* | -nan:0x*) ;; *) fail "0/0 printed '$out'" ;; esac
+end
+
+begin "invoke bad float text"
+run "$KILN" run --invoke id_f64 "$WORK/values.wasm" 1.5abc
+code_is 2; err_has "not a valid f64"
+run "$KILN" run --invoke id_f32 "$WORK/values.wasm" " 1"
+code_is 2
+run "$KILN" run --invoke id_f32 "$WORK/values.wasm" nan:0x800000
+code_is 2
+end
+
+# --- --invoke: other types and shapes ---------------------------------------
+
+begin "invoke v128"
+run "$KILN" run --invoke id_v128 "$WORK/values.wasm" 0x0102030405060708090a0b0c0d0e0f10
+code_is 0; out_is "0x0102030405060708090a0b0c0d0e0f10"
+run "$KILN" run --invoke id_v128 "$WORK/values.wasm" 0x1
+code_is 0; out_is "0x00000000000000000000000000000001"
+end
+
+begin "invoke reference results"
+run "$KILN" run --invoke null_func "$WORK/values.wasm"
+code_is 0; out_is "ref.null func"
+run "$KILN" run --invoke null_extern "$WORK/values.wasm"
+code_is 0; out_is "ref.null extern"
+end
+
+begin "invoke multiple results, one per line"
+run "$KILN" run --invoke multi "$WORK/values.wasm"
+code_is 0; out_is "$(printf -- '-7\n9223372036854775807\n1.5\n-0.25')"
+end
+
+begin "invoke no results prints nothing"
+run "$KILN" run --invoke nothing "$WORK/values.wasm"
+code_is 0; out_is ""
+end
+
+begin "invoke --invoke=NAME form"
+run "$KILN" run --invoke=add_i32 "$WORK/values.wasm" 1 2
+code_is 0; out_is "3"
+end
+
+begin "invoke wrong argument count"
+run "$KILN" run --invoke add_i32 "$WORK/values.wasm" 1
+code_is 2; err_has "expected 2 arguments, got 1"
+run "$KILN" run --invoke nothing "$WORK/values.wasm" 1
+code_is 2
+end
+
+begin "invoke unparsable argument"
+run "$KILN" run --invoke add_i32 "$WORK/values.wasm" 1 two
+code_is 2; err_has "argument 2"; err_has "'two' is not a valid i32"
+end
+
+begin "invoke unknown export"
+run "$KILN" run --invoke nope "$WORK/values.wasm"
+code_is 2; err_has "no exported function named 'nope'"; err_has "add_i32"
+end
+
+begin "example fib.wasm"
+run "$KILN" run --invoke fib examples/fib.wasm 30
+code_is 0; out_is "832040"
+end
+
+# --- commands, reactors, start ------------------------------------------------
+
+begin "run _start"
+run "$KILN" run "$WORK/command.wasm" some program args
+code_is 0; out_is ""
+end
+
+begin "run reactor: _initialize before --invoke"
+run "$KILN" run --invoke get "$WORK/reactor.wasm"
+code_is 0; out_is "42"
+end
+
+begin "nothing to run"
+run "$KILN" run "$WORK/library.wasm"
+code_is 2; err_has "no _start export"; err_has "--invoke"
+end
+
+begin "trap in _start"
+run "$KILN" run "$WORK/command_trap.wasm"
+code_is 3; err_has "kiln: trap: unreachable"; err_has "0: func[0] main"
+end
+
+begin "trap in the start function"
+run "$KILN" run "$WORK/start_trap.wasm"
+code_is 3; err_has "kiln: trap: unreachable"
+end
+
+# --- traps and limits ----------------------------------------------------------
+
+begin "trap: message and backtrace with names"
+run "$KILN" run --invoke boom "$WORK/traps.wasm"
+code_is 3
+err_has "kiln: trap: unreachable"
+err_has "0: func[0] inner"
+err_has "1: func[1] middle"
+end
+
+begin "trap: integer divide by zero"
+run "$KILN" run --invoke div "$WORK/traps.wasm" 0
+code_is 3; err_has "kiln: trap: integer divide by zero"; err_has "0: func[2] div"
+run "$KILN" run --invoke div "$WORK/traps.wasm" 2
+code_is 0; out_is "0"
+end
+
+begin "fuel limit on an infinite loop"
+run "$KILN" run --fuel 10000 --invoke spin "$WORK/traps.wasm"
+code_is 3; err_has "fuel"; err_has "spin"
+end
+
+begin "timeout on an infinite loop"
+run "$KILN" run --timeout 200ms --invoke spin "$WORK/traps.wasm"
+code_is 3; err_has "--timeout 200ms"
+run "$KILN" run --timeout 0.1 --invoke spin "$WORK/traps.wasm"
+code_is 3
+end
+
+begin "interrupt (SIGINT) on an infinite loop"
+run timeout --preserve-status -s INT 0.3 "$KILN" run --invoke spin "$WORK/traps.wasm"
+code_is 3; err_has "interrupt"
+end
+
+begin "deep recursion: call stack exhausted, no crash"
+run "$KILN" run --invoke deep "$WORK/traps.wasm" 0
+code_is 3; err_has "call stack exhausted"; err_has "more frames"; err_has "deep"
+end
+
+begin "--max-depth"
+run "$KILN" run --max-depth 50 --invoke deep "$WORK/traps.wasm" 0
+code_is 3; err_has "call stack exhausted"
+end
+
+begin "--max-memory caps memory.grow"
+run "$KILN" run --invoke grow "$WORK/traps.wasm" 1
+code_is 0; out_is "1"
+run "$KILN" run --max-memory 128K --invoke grow "$WORK/traps.wasm" 2
+code_is 0; out_is "-1"
+run "$KILN" run --max-memory 128K --invoke grow "$WORK/traps.wasm" 1
+code_is 0; out_is "1"
+end
+
+begin "--max-memory below a memory's minimum"
+run "$KILN" run --max-memory 64K --invoke pages "$WORK/bigmem.wasm"
+code_is 3; err_has "limit reached"; err_has "memory"
+run "$KILN" run --max-memory 1G --invoke pages "$WORK/bigmem.wasm"
+code_is 0; out_is "4"
+end
+
+begin "--max-table-elems below a table's minimum"
+run "$KILN" run --max-table-elems 10 --invoke pages "$WORK/bigmem.wasm"
+code_is 3; err_has "limit reached"; err_has "table"
+end
+
+# --- load and link errors --------------------------------------------------------
+
+begin "malformed module: exit 1 with offset"
+run "$KILN" run "$WORK/garbage.wasm"
+code_is 1; err_has "garbage.wasm: error at offset 0x"; err_lines 1
+end
+
+begin "truncated module"
+run "$KILN" run --invoke add_i32 "$WORK/truncated.wasm" 1 2
+code_is 1; err_has "error at offset 0x"
+end
+
+begin "invalid module: exit 1 with offset"
+run "$KILN" run "$WORK/invalid.wasm"
+code_is 1; err_has "invalid.wasm: error at offset 0x"
+end
+
+begin "missing import: exit 1 naming it"
+run "$KILN" run "$WORK/imports.wasm"
+code_is 1; err_has "host_print"; err_lacks "trap"
+end
+
+# --- validate ----------------------------------------------------------------------
+
+begin "validate a valid module"
+run "$KILN" validate "$WORK/values.wasm"
+code_is 0; out_is "$WORK/values.wasm: valid"
+end
+
+begin "validate an invalid module"
+run "$KILN" validate "$WORK/invalid.wasm"
+code_is 1; out_is ""; err_has "invalid.wasm: error at offset 0x"; err_lines 1
+end
+
+begin "validate several, one bad"
+run "$KILN" validate "$WORK/values.wasm" "$WORK/garbage.wasm" "$WORK/traps.wasm"
+code_is 1; out_has "values.wasm: valid"; out_has "traps.wasm: valid"; err_has "garbage.wasm"
+end
+
+begin "validate from stdin"
+run sh -c "\"$KILN\" validate - < \"$WORK/values.wasm\""
+code_is 0; out_is "-: valid"
+end
+
+begin "validate usage"
+run "$KILN" validate
+code_is 2; err_has "missing FILE"
+run "$KILN" validate --strict x.wasm
+code_is 2
+end
+
+# --- inspect ---------------------------------------------------------------------
+
+begin "inspect a rich module"
+run "$KILN" inspect "$WORK/rich.wasm"
+code_is 0
+out_has "Module name: rich"
+out_has "Sections ("
+for s in type import function table global export start element code data custom; do
+    out_has "  $s "
+done
+out_has "type[0] (i32) -> (i32)"
+out_has "func[0] env.ext: (i32) -> (i32)"
+out_has "memory[0] env.mem: pages min=1 max=4"
+out_has "Functions (3, 1 imported)"
+out_has "<double>"
+out_has "table[0] funcref min=4 max=8"
+out_has "global[0] mut i32 init i32.const 1024"
+out_has "global[1] const f64 init f64.const 3.25"
+out_has "func[1] \"double\" <double>"
+out_has "table[0] \"table\""
+out_has "Start: func[2] <start_here>"
+out_has "elem[0] active table=0 offset=(i32.const 1) funcref count=2"
+out_has "[0] func[1] <double>"
+out_has "data[0] active memory=0 offset=(i32.const 1024) size=5"
+out_has "\"hello\""
+out_has "data[1] passive size=13"
+out_has "\"passive\\00bytes\""
+out_has "\"name\""
+end
+
+begin "inspect segments and initialisers of every form"
+run "$KILN" inspect "$WORK/exotic.wasm"
+code_is 0
+out_has "  datacount "
+out_has "global[0] env.base: const i32"
+out_has "table[0] env.t: externref min=1"
+out_has "table[1] funcref min=10"
+out_has "memory[0] pages min=1 max=2"
+out_has "global[1] const f32 init f32.const nan"
+out_has "global[2] const f64 init f64.const -nan:0x1"
+out_has "global[3] const f32 init f32.const 0.1"
+out_has "global[4] const funcref init ref.func 0"
+out_has "global[5] const externref init ref.null extern"
+out_has "elem[0] active table=1 offset=(global.get 0) funcref count=3"
+out_has "[1] ref.null func"
+out_has "[2] func[1] <g>"
+out_has "elem[1] declarative funcref count=1"
+out_has "elem[2] passive funcref count=1"
+out_has "data[0] active memory=0 offset=(global.get 0) size=2"
+out_has '"\de\ad"'
+end
+
+begin "inspect section offsets match wasm-objdump"
+run "$KILN" inspect "$WORK/rich.wasm"
+if command -v wasm-objdump >/dev/null; then
+    # wasm-objdump -h prints "Type start=0x0000000a end=0x... (size=0x...) count: N";
+    # kiln prints the same start/end pairs.
+    while read -r start end; do
+        out_has "start=$start end=$end"
+    done < <(wasm-objdump -h "$WORK/rich.wasm" | sed -n 's/.*start=\(0x[0-9a-f]*\) end=\(0x[0-9a-f]*\).*/\1 \2/p')
+fi
+end
+
+begin "inspect an invalid module"
+run "$KILN" inspect "$WORK/invalid.wasm"
+code_is 1; out_is ""; err_has "error at offset 0x"
+end
+
+begin "inspect usage"
+run "$KILN" inspect
+code_is 2
+run "$KILN" inspect a.wasm b.wasm
+code_is 2; err_has "one FILE"
+end
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" = 0 ]
