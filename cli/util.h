@@ -19,7 +19,8 @@
  *   0  success
  *   1  the module could not be read, decoded, validated or linked
  *   2  usage error (bad command, option or argument)
- *   3  the guest trapped or hit a limit (fuel, timeout, interrupt)
+ *   3  the guest trapped or hit a limit (fuel, timeout, interrupt, a
+ *      memory or table cap)
  *   N  a guest that exits explicitly (proc_exit) passes its code through */
 enum {
     CLI_EXIT_OK = 0,
@@ -35,7 +36,8 @@ enum {
     "  1    the module could not be read, decoded, validated or linked\n"         \
     "  2    usage error: unknown command or option, bad option value, wrong\n"   \
     "       arguments for --invoke, nothing to run\n"                            \
-    "  3    the guest trapped, or reached a limit (fuel, timeout, interrupt)\n"   \
+    "  3    the guest trapped, or reached a limit (fuel, timeout, interrupt,\n"   \
+    "       memory or table cap)\n"                                              \
     "  N    a guest that exits explicitly (e.g. WASI proc_exit) passes its\n"     \
     "       exit code N through\n"
 

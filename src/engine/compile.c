@@ -64,19 +64,41 @@ static const kn_opinfo optab[2][256] = {
 #include "opcodes.def"
 };
 
+/* Which opcodes have a form with a constant second operand (op_k), and
+ * which comparisons fuse with a following conditional branch. */
+typedef struct kn_fuse {
+    uint16_t op_k;    /* 0: none */
+    uint16_t jt, jf;  /* fused jump-if-true / jump-if-false; 0: none */
+    uint8_t nops;     /* operand words the fused form keeps (x, y or imm) */
+} kn_fuse;
+
+static const kn_fuse fuse[KN_OP_COUNT] = {
+#define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = {KN_OP_##ID##_K, 0, 0, 0},
+#define KN_CMP(ID, PFX, CODE, TEXT, IN, EXPR)                                    \
+    [KN_OP_##ID] = {KN_OP_##ID##_K, KN_OP_##ID##_JT, KN_OP_##ID##_JF, 2},        \
+    [KN_OP_##ID##_K] = {0, KN_OP_##ID##_KJT, KN_OP_##ID##_KJF, 2},
+#define KN_TEST(ID, PFX, CODE, TEXT, IN, EXPR) [KN_OP_##ID] = {0, KN_OP_##ID##_JT, KN_OP_##ID##_JF, 1},
+#include "opcodes.def"
+};
+
 static const char *const op_names[KN_OP_COUNT] = {
 #define KN_CTRL(ID, PFX, CODE, TEXT) [KN_OP_##ID] = TEXT,
 #define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) [KN_OP_##ID] = TEXT,
 #define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) [KN_OP_##ID] = TEXT,
 #define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = TEXT,
-#define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = TEXT,
+#define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = TEXT, [KN_OP_##ID##_K] = TEXT "/k",
+#define KN_CMP(ID, PFX, CODE, TEXT, IN, EXPR)                                        \
+    [KN_OP_##ID] = TEXT, [KN_OP_##ID##_K] = TEXT "/k", [KN_OP_##ID##_JT] = TEXT "/jt", \
+    [KN_OP_##ID##_JF] = TEXT "/jf", [KN_OP_##ID##_KJT] = TEXT "/kjt", [KN_OP_##ID##_KJF] = TEXT "/kjf",
+#define KN_TEST(ID, PFX, CODE, TEXT, IN, EXPR) \
+    [KN_OP_##ID] = TEXT, [KN_OP_##ID##_JT] = TEXT "/jt", [KN_OP_##ID##_JF] = TEXT "/jf",
 #define KN_UNOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) [KN_OP_##ID] = TEXT,
 #define KN_BINOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) [KN_OP_##ID] = TEXT,
 #define KN_INTERNAL(ID, TEXT) [KN_OP_##ID] = TEXT,
 #include "opcodes.def"
 };
 
-const char *kn_op_name(kn_op op) { return op < KN_OP_COUNT ? op_names[op] : "?"; }
+const char *kn_op_name(kn_op op) { return op < KN_OP_COUNT && op_names[op] ? op_names[op] : "?"; }
 
 /* ---- Compiler state ------------------------------------------------------- */
 
@@ -124,9 +146,13 @@ typedef struct kc {
     bool dead;
     bool oom;
 
-    /* The last instruction whose result may be redirected to a local:
-     * its dst word, the code size right after it and the stack height. */
-    uint32_t last_dst, last_end, last_vn;
+    /* The last instruction that produced a stack value, while nothing has
+     * been emitted after it and no branch can land after it: its opcode and
+     * dst words, the code size right after it and the stack height.  A
+     * following local.set may redirect its result, a following integer
+     * op may absorb it as an immediate (constants), and a following branch
+     * may fuse with it (comparisons). */
+    uint32_t last_start, last_dst, last_end, last_vn;
 } kc;
 
 #define OFF(c) ((int64_t)((c)->r.p - (c)->r.start))
@@ -266,11 +292,67 @@ static bool push_result(kc *c, kn_valtype t, uint32_t dst_pos)
 {
     TRY(push(c, t));
     if (!c->dead) {
+        c->last_start = dst_pos - 1;
         c->last_dst = dst_pos;
         c->last_end = c->ncode;
         c->last_vn = c->vn;
     }
     return true;
+}
+
+/* Was `v`, just popped with `below` more values popped after it, produced
+ * by the last instruction, with nothing emitted since? */
+static bool is_last_result(kc *c, const ventry *v, uint32_t below)
+{
+    return !c->dead && c->last_end == c->ncode && c->last_vn == c->vn + 1 + below &&
+           v->slot == v->cslot && c->code[c->last_dst] == v->cslot;
+}
+
+/* If `v` is an integer constant just emitted, drop its instruction and
+ * return its value as a 32-bit immediate (i64 constants only when they
+ * sign-extend from 32 bits). */
+static bool take_const_imm(kc *c, const ventry *v, uint32_t below, uint32_t *imm)
+{
+    if (!is_last_result(c, v, below))
+        return false;
+    uint32_t *w = &c->code[c->last_start];
+    if (v->type == KN_I32 && w[0] == KN_OP_CONST32) {
+        *imm = w[2];
+    } else if (v->type == KN_I64 && w[0] == KN_OP_CONST64 &&
+               w[3] == ((w[2] & 0x80000000u) ? 0xffffffffu : 0)) {
+        *imm = w[2];
+    } else {
+        return false;
+    }
+    c->ncode = c->last_start;
+    c->last_end = UINT32_MAX;
+    return true;
+}
+
+/* Emit a conditional jump on `cond` (taken when it is non-zero if
+ * when_true, else when zero), fused with the comparison that computed it
+ * when that comparison is the last instruction.  Returns the position of
+ * the offset word (0 written there), or UINT32_MAX when dead. */
+static uint32_t emit_cond_jump(kc *c, const ventry *cond, bool when_true)
+{
+    if (c->dead)
+        return UINT32_MAX;
+    if (is_last_result(c, cond, 0)) {
+        uint32_t *w = &c->code[c->last_start];
+        const kn_fuse *fz = &fuse[w[0]];
+        if (fz->jt) {
+            uint32_t x = w[2], y = w[3];
+            c->ncode = c->last_start;
+            c->last_end = UINT32_MAX;
+            emit(c, when_true ? fz->jt : fz->jf);
+            emit(c, x);
+            if (fz->nops == 2)
+                emit(c, y);
+            return emit(c, 0);
+        }
+    }
+    emit2(c, when_true ? KN_OP_JMP_IF : KN_OP_JMP_UNLESS, cond->slot);
+    return emit(c, 0);
 }
 
 /* Slot where the value an instruction is about to push will go. */
@@ -447,25 +529,27 @@ static bool label_copies_needed(kc *c, ctl *f, uint32_t n)
     return false;
 }
 
-/* Emit a jump to frame f's label (after the copies); `op` is JMP or JMP_IF
- * (with cond operand already emitted by the caller when has_cond). */
-static void emit_jump_to(kc *c, ctl *f, uint32_t op, bool has_cond, uint32_t cond)
+/* Point the offset word at `pos` to frame f's label: a loop's head is
+ * known, any other label's end is chained for patching. */
+static void link_jump(kc *c, ctl *f, uint32_t pos)
 {
-    bool back = f->kind == CK_LOOP;
-    if (back)
-        op = op == KN_OP_JMP ? KN_OP_JMP_BACK : KN_OP_JMP_IF_BACK;
-    emit(c, op);
-    if (has_cond)
-        emit(c, cond);
-    if (c->dead)
+    if (c->dead || pos == UINT32_MAX)
         return;
-    uint32_t pos = c->ncode;
-    if (back) {
-        emit(c, f->loop_pos - pos);
+    if (f->kind == CK_LOOP) {
+        c->code[pos] = f->loop_pos - pos;
     } else {
-        emit(c, f->fixups);
+        c->code[pos] = f->fixups;
         f->fixups = pos + 1;
     }
+}
+
+/* An unconditional jump to frame f's label (after the copies). */
+static void emit_jump_to(kc *c, ctl *f)
+{
+    emit(c, f->kind == CK_LOOP ? KN_OP_JMP_BACK : KN_OP_JMP);
+    if (c->dead)
+        return;
+    link_jump(c, f, emit(c, 0));
 }
 
 static bool read_label(kc *c, ctl **out)
@@ -604,11 +688,14 @@ static bool compile_instr(kc *c, uint8_t byte)
     }
     case OK_BIN: {
         TRY(pop(c, oi->in, &b));
+        uint32_t imm = 0;
+        bool k = fuse[oi->op].op_k && (oi->in == KN_I32 || oi->in == KN_I64) &&
+                 take_const_imm(c, &b, 0, &imm);
         TRY(pop(c, oi->in, &a));
         uint32_t dst = result_slot(c);
-        emit(c, oi->op);
+        emit(c, k ? fuse[oi->op].op_k : oi->op);
         uint32_t pos = emit(c, dst);
-        emit2(c, a.slot, b.slot);
+        emit2(c, a.slot, k ? imm : b.slot);
         return push_result(c, oi->out, pos);
     }
     case OK_LOAD:
@@ -658,9 +745,7 @@ static bool compile_instr(kc *c, uint8_t byte)
         TRY(read_blocktype(c, &f));
         TRY(pop(c, KN_I32, &a));
         materialize_frame(c);
-        emit2(c, KN_OP_JMP_UNLESS, a.slot);
-        uint32_t pos = c->ncode;
-        emit(c, 0);
+        uint32_t pos = emit_cond_jump(c, &a, false);
         label_here(c);
         TRY(push_ctl(c, f));
         if (!c->dead)
@@ -730,7 +815,7 @@ static bool compile_instr(kc *c, uint8_t byte)
         TRY(read_label(c, &f));
         TRY(check_label_values(c, f, &n, true));
         emit_label_copies(c, f, n);
-        emit_jump_to(c, f, KN_OP_JMP, false, 0);
+        emit_jump_to(c, f);
         set_unreachable(c);
         return true;
     }
@@ -742,13 +827,11 @@ static bool compile_instr(kc *c, uint8_t byte)
         TRY(check_label_values(c, f, &n, false));
         materialize(c, c->vn - n < top_ctl(c)->height ? top_ctl(c)->height : c->vn - n);
         if (!label_copies_needed(c, f, n)) {
-            emit_jump_to(c, f, KN_OP_JMP_IF, true, a.slot);
+            link_jump(c, f, emit_cond_jump(c, &a, true));
         } else {
-            emit2(c, KN_OP_JMP_UNLESS, a.slot);
-            uint32_t skip = c->ncode;
-            emit(c, 0);
+            uint32_t skip = emit_cond_jump(c, &a, false);
             emit_label_copies(c, f, n);
-            emit_jump_to(c, f, KN_OP_JMP, false, 0);
+            emit_jump_to(c, f);
             if (!c->dead)
                 c->code[skip] = c->ncode - skip;
         }
@@ -811,7 +894,7 @@ static bool compile_instr(kc *c, uint8_t byte)
             ctl *f = &c->cs[c->cn - 1 - depths[i]];
             c->code[table + i] = c->ncode - (table + i);
             emit_label_copies(c, f, arity);
-            emit_jump_to(c, f, KN_OP_JMP, false, 0);
+            emit_jump_to(c, f);
         }
         free(depths);
         set_unreachable(c);

@@ -172,7 +172,14 @@ static kiln_error *run(kiln_store *s, kn_frame *entry, kn_slot *fp, const uint32
 #define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) [KN_OP_##ID] = &&L_##ID,
 #define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) [KN_OP_##ID] = &&L_##ID,
 #define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = &&L_##ID,
-#define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = &&L_##ID,
+#define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) \
+    [KN_OP_##ID] = &&L_##ID, [KN_OP_##ID##_K] = &&L_##ID##_K,
+#define KN_CMP(ID, PFX, CODE, TEXT, IN, EXPR)                                       \
+    [KN_OP_##ID] = &&L_##ID, [KN_OP_##ID##_K] = &&L_##ID##_K,                       \
+    [KN_OP_##ID##_JT] = &&L_##ID##_JT, [KN_OP_##ID##_JF] = &&L_##ID##_JF,           \
+    [KN_OP_##ID##_KJT] = &&L_##ID##_KJT, [KN_OP_##ID##_KJF] = &&L_##ID##_KJF,
+#define KN_TEST(ID, PFX, CODE, TEXT, IN, EXPR) \
+    [KN_OP_##ID] = &&L_##ID, [KN_OP_##ID##_JT] = &&L_##ID##_JT, [KN_OP_##ID##_JF] = &&L_##ID##_JF,
 #define KN_UNOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) [KN_OP_##ID] = &&L_##ID,
 #define KN_BINOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) [KN_OP_##ID] = &&L_##ID,
 #define KN_INTERNAL(ID, TEXT) [KN_OP_##ID] = &&L_##ID,
@@ -220,12 +227,71 @@ dispatch:
         ip += 3;                                                            \
         NEXT();                                                             \
     }
+/* An integer constant operand: the i32, or an i64 sign-extended from the
+ * 32-bit immediate (lowering only uses _K forms for integer types). */
+#define IMM(IN, k) ((CT_##IN)(int64_t)(int32_t)ip[k])
 #define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR)                        \
     CASE(ID)                                                                \
     {                                                                       \
         CT_##IN x = SLOT(2).F_##IN, y = SLOT(3).F_##IN;                     \
         SLOT(1).F_##OUT = (CT_##OUT)(EXPR);                                 \
         ip += 4;                                                            \
+        NEXT();                                                             \
+    }                                                                       \
+    CASE(ID##_K)                                                            \
+    {                                                                       \
+        CT_##IN x = SLOT(2).F_##IN, y = IMM(IN, 3);                         \
+        SLOT(1).F_##OUT = (CT_##OUT)(EXPR);                                 \
+        ip += 4;                                                            \
+        NEXT();                                                             \
+    }
+/* Conditional jumps: taken with offset word at ip[k]; a backward jump is a
+ * loop back-edge and charges the budget. */
+#define TAKE(k)                                                             \
+    do {                                                                    \
+        int32_t o_ = (int32_t)ip[k];                                        \
+        if (o_ < 0)                                                         \
+            BUDGET();                                                       \
+        ip += (k) + o_;                                                     \
+    } while (0)
+#define KN_CMP(ID, PFX, CODE, TEXT, IN, EXPR)                               \
+    KN_BINOP(ID, PFX, CODE, TEXT, IN, I32, EXPR)                            \
+    CASE(ID##_JT)                                                           \
+    {                                                                       \
+        CT_##IN x = SLOT(1).F_##IN, y = SLOT(2).F_##IN;                     \
+        if (EXPR) TAKE(3); else ip += 4;                                    \
+        NEXT();                                                             \
+    }                                                                       \
+    CASE(ID##_JF)                                                           \
+    {                                                                       \
+        CT_##IN x = SLOT(1).F_##IN, y = SLOT(2).F_##IN;                     \
+        if (!(EXPR)) TAKE(3); else ip += 4;                                 \
+        NEXT();                                                             \
+    }                                                                       \
+    CASE(ID##_KJT)                                                          \
+    {                                                                       \
+        CT_##IN x = SLOT(1).F_##IN, y = IMM(IN, 2);                         \
+        if (EXPR) TAKE(3); else ip += 4;                                    \
+        NEXT();                                                             \
+    }                                                                       \
+    CASE(ID##_KJF)                                                          \
+    {                                                                       \
+        CT_##IN x = SLOT(1).F_##IN, y = IMM(IN, 2);                         \
+        if (!(EXPR)) TAKE(3); else ip += 4;                                 \
+        NEXT();                                                             \
+    }
+#define KN_TEST(ID, PFX, CODE, TEXT, IN, EXPR)                              \
+    KN_UNOP(ID, PFX, CODE, TEXT, IN, I32, EXPR)                             \
+    CASE(ID##_JT)                                                           \
+    {                                                                       \
+        CT_##IN x = SLOT(1).F_##IN;                                         \
+        if (EXPR) TAKE(2); else ip += 3;                                    \
+        NEXT();                                                             \
+    }                                                                       \
+    CASE(ID##_JF)                                                           \
+    {                                                                       \
+        CT_##IN x = SLOT(1).F_##IN;                                         \
+        if (!(EXPR)) TAKE(2); else ip += 3;                                 \
         NEXT();                                                             \
     }
 #define KN_UNOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN)                         \
@@ -299,22 +365,12 @@ dispatch:
     }
     CASE(JMP_IF)
     {
-        ip = SLOT(1).i32 ? ip + 2 + (int32_t)ip[2] : ip + 3;
-        NEXT();
-    }
-    CASE(JMP_IF_BACK)
-    {
-        if (SLOT(1).i32) {
-            BUDGET();
-            ip += 2 + (int32_t)ip[2];
-        } else {
-            ip += 3;
-        }
+        if (SLOT(1).i32) TAKE(2); else ip += 3;
         NEXT();
     }
     CASE(JMP_UNLESS)
     {
-        ip = SLOT(1).i32 ? ip + 3 : ip + 2 + (int32_t)ip[2];
+        if (!SLOT(1).i32) TAKE(2); else ip += 3;
         NEXT();
     }
     CASE(JMP_TABLE)
@@ -515,6 +571,8 @@ fail:
 #undef BUDGET
 #undef SLOT
 #undef LOAD_MEM
+#undef TAKE
+#undef IMM
 }
 
 kiln_error *kn_invoke(kiln_store *s, kiln_func *f, kn_slot *args)

@@ -207,6 +207,8 @@ kiln_error *kiln_linker_define_instance(kiln_linker *l, const char *module,
         case KN_EXT_MEMORY: obj = &inst->memories[e->index]->obj; break;
         case KN_EXT_GLOBAL: obj = &inst->globals[e->index]->obj; break;
         }
+        if (!obj)
+            continue;
         kiln_error *err = define_n(l, module, strlen(module), e->name, e->name_len, obj);
         if (err)
             return err;

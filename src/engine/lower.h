@@ -34,12 +34,20 @@
  * in words, signed, relative to the word that holds it):
  *
  *   UNOP         dst x                    BINOP        dst x y
+ *   BINOP_K      dst x imm                (integer ops whose second operand
+ *                                          is a constant: imm is the i32, or
+ *                                          the i64 sign-extended from 32 bits)
+ *   CMP_JT/JF    x y off                  a comparison fused with the branch
+ *   CMP_KJT/KJF  x imm off                that consumes it: jump if the
+ *   TEST_JT/JF   x off                     comparison is true (JT) / false
+ *                                          (JF); a negative off is a loop
+ *                                          back-edge and charges the budget
  *   LOAD         dst addr offset          STORE        addr val offset
  *   COPY, COPY2  dst src                  CONST32      dst imm
  *   CONST64      dst lo hi                TRAP         trap_code
  *   JMP, JMP_BACK            off          (BACK: a loop back-edge; charges
- *   JMP_IF, JMP_IF_BACK      cond off      the fuel/deadline budget)
- *   JMP_UNLESS               cond off
+ *                                          the fuel/deadline budget)
+ *   JMP_IF, JMP_UNLESS       cond off     (negative off: charges the budget)
  *   JMP_TABLE    idx n off[0] .. off[n]   (off[n] is the default; charges
  *                                          the budget)
  *   RET                                   results already in fp[0 ..)
@@ -69,7 +77,10 @@ typedef enum kn_op {
 #define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) KN_OP_##ID,
 #define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) KN_OP_##ID,
 #define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) KN_OP_##ID,
-#define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) KN_OP_##ID,
+#define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) KN_OP_##ID, KN_OP_##ID##_K,
+#define KN_CMP(ID, PFX, CODE, TEXT, IN, EXPR) \
+    KN_OP_##ID, KN_OP_##ID##_K, KN_OP_##ID##_JT, KN_OP_##ID##_JF, KN_OP_##ID##_KJT, KN_OP_##ID##_KJF,
+#define KN_TEST(ID, PFX, CODE, TEXT, IN, EXPR) KN_OP_##ID, KN_OP_##ID##_JT, KN_OP_##ID##_JF,
 #define KN_UNOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) KN_OP_##ID,
 #define KN_BINOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) KN_OP_##ID,
 #define KN_INTERNAL(ID, TEXT) KN_OP_##ID,

@@ -464,6 +464,13 @@ run "$KILN" run --invoke nope "$WORK/values.wasm"
 code_is 2; err_has "no exported function named 'nope'"; err_has "add_i32"
 end
 
+begin "run: '--' ends options, '-' reads stdin"
+run "$KILN" run --invoke add_i32 -- "$WORK/values.wasm" 1 2
+code_is 0; out_is "3"
+run sh -c "\"$KILN\" run --invoke fib - 10 < examples/fib.wasm"
+code_is 0; out_is "55"
+end
+
 begin "example fib.wasm"
 run "$KILN" run --invoke fib examples/fib.wasm 30
 code_is 0; out_is "832040"
@@ -526,7 +533,7 @@ code_is 3
 end
 
 begin "interrupt (SIGINT) on an infinite loop"
-run timeout --preserve-status -s INT 0.3 "$KILN" run --invoke spin "$WORK/traps.wasm"
+run timeout --preserve-status -s INT 0.5 "$KILN" run --invoke spin "$WORK/traps.wasm"
 code_is 3; err_has "interrupt"
 end
 
