@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define N      160
-#define ROUNDS 20
+#define ROUNDS 16
 
 static double A[N][N], B[N][N], C[N][N];
 

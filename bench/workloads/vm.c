@@ -29,8 +29,8 @@ static int32_t label_at[MAX_LABELS];
 static struct { int32_t pos, label; } fixups[MAX_FIXUPS];
 static int32_t nfixups;
 
-static volatile int32_t collatz_limit = 18000;
-static volatile int32_t mix_iters = 600000;
+static volatile int32_t collatz_limit = 15000;
+static volatile int32_t mix_iters = 500000;
 
 static void emit(int32_t w) { code[code_len++] = w; }
 static void op0(int32_t op) { emit(op); }

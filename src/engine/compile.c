@@ -708,10 +708,24 @@ static bool compile_instr(kc *c, uint8_t byte)
             FAIL(c, "alignment must not be larger than natural");
         if (oi->kind == OK_LOAD) {
             TRY(pop(c, KN_I32, &a));
+            /* Compilers compute addresses as base + constant with i32.add
+             * (the offset field cannot wrap): absorb that add. */
+            uint32_t base = 0, imm = 0;
+            bool fold = is_last_result(c, &a, 0) && c->code[c->last_start] == KN_OP_I32_ADD_K;
+            if (fold) {
+                base = c->code[c->last_start + 2];
+                imm = c->code[c->last_start + 3];
+                c->ncode = c->last_start;
+                c->last_end = UINT32_MAX;
+            }
             uint32_t dst = result_slot(c);
-            emit(c, oi->op);
+            emit(c, fold ? oi->op + 1u : oi->op);
             uint32_t pos = emit(c, dst);
-            emit2(c, a.slot, offset);
+            if (fold)
+                emit2(c, base, imm);
+            else
+                emit(c, a.slot);
+            emit(c, offset);
             return push_result(c, oi->out, pos);
         }
         TRY(pop(c, oi->in, &b));

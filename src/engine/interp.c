@@ -169,7 +169,7 @@ static kiln_error *run(kiln_store *s, kn_frame *entry, kn_slot *fp, const uint32
     static const void *const labels[KN_OP_COUNT] = {
 #define KN_WASM(ID, PFX, CODE, TEXT) [KN_OP_##ID] = &&L_BAD,
 #define KN_CTRL(ID, PFX, CODE, TEXT) [KN_OP_##ID] = &&L_##ID,
-#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) [KN_OP_##ID] = &&L_##ID,
+#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) [KN_OP_##ID] = &&L_##ID, [KN_OP_##ID##_A] = &&L_##ID##_A,
 #define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) [KN_OP_##ID] = &&L_##ID,
 #define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = &&L_##ID,
 #define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) \
@@ -206,6 +206,17 @@ dispatch:
         memcpy(&v, mbase + ea, sizeof v);                                   \
         SLOT(1).F_##T = (CT_##T)v;                                          \
         ip += 4;                                                            \
+        NEXT();                                                             \
+    }                                                                       \
+    CASE(ID##_A)                                                            \
+    {                                                                       \
+        uint64_t ea = (uint64_t)(uint32_t)(SLOT(2).i32 + ip[3]) + ip[4];    \
+        if (UNLIKELY(ea + sizeof(MEMT) > msize))                            \
+            TRAP(KILN_TRAP_MEMORY_OOB);                                     \
+        MEMT v;                                                             \
+        memcpy(&v, mbase + ea, sizeof v);                                   \
+        SLOT(1).F_##T = (CT_##T)v;                                          \
+        ip += 5;                                                            \
         NEXT();                                                             \
     }
 #define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT)                              \

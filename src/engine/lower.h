@@ -43,6 +43,9 @@
  *                                          (JF); a negative off is a loop
  *                                          back-edge and charges the budget
  *   LOAD         dst addr offset          STORE        addr val offset
+ *   LOAD_A       dst base imm offset      a load whose address is an
+ *                                          i32.add of base and a constant:
+ *                                          ea = u32(base + imm) + offset
  *   COPY, COPY2  dst src                  CONST32      dst imm
  *   CONST64      dst lo hi                TRAP         trap_code
  *   JMP, JMP_BACK            off          (BACK: a loop back-edge; charges
@@ -74,7 +77,7 @@
 
 typedef enum kn_op {
 #define KN_CTRL(ID, PFX, CODE, TEXT) KN_OP_##ID,
-#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) KN_OP_##ID,
+#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) KN_OP_##ID, KN_OP_##ID##_A,
 #define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) KN_OP_##ID,
 #define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) KN_OP_##ID,
 #define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) KN_OP_##ID, KN_OP_##ID##_K,
