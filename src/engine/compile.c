@@ -503,10 +503,21 @@ static void emit_label_copies(kc *c, ctl *f, uint32_t n)
 {
     if (c->dead)
         return;
-    /* The function's label slots overlap the locals: copy from canonical
-     * temporaries only. */
-    if (f->kind == CK_FUNC)
+    if (f->kind == CK_FUNC) {
+        /* A single result computed just now can be written straight to
+         * fp[0] (instructions read their operands before writing). */
+        ventry *top = n == 1 ? &c->vs[c->vn - 1] : NULL;
+        if (top && c->last_end == c->ncode && c->last_vn == c->vn && top->slot == top->cslot &&
+            c->code[c->last_dst] == top->cslot) {
+            c->code[c->last_dst] = 0;
+            c->vs[c->vn - 1].slot = 0;
+            c->last_end = UINT32_MAX;
+            return;
+        }
+        /* The function's label slots overlap the locals: copy from
+         * canonical temporaries only. */
         materialize(c, c->vn - n);
+    }
     uint32_t dst = f->kind == CK_FUNC ? 0 : f->label_slot;
     for (uint32_t i = 0; i < n; i++) {
         ventry *e = &c->vs[c->vn - n + i];
