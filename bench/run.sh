@@ -40,6 +40,7 @@ read -r -a KILN_LIMITS <<<"${BENCH_KILN_LIMITS:---fuel 1000000000000 --timeout 3
 # Same optimisation and FP semantics for both targets: no FMA contraction and
 # no errno-setting sqrt, so the floating-point workloads are bit-identical.
 COMMON_CFLAGS=(-O2 -ffreestanding -fno-math-errno -ffp-contract=off -Wall -Wextra -Werror)
+# shellcheck disable=SC2054  # the commas belong to -Wl,
 WASM_FLAGS=(--target=wasm32 -nostdlib -Wl,--no-entry -Wl,--export=run)
 
 FAILS=()
@@ -55,6 +56,7 @@ fi
 have_timeout=0
 command -v timeout >/dev/null 2>&1 && have_timeout=1
 # with_timeout SECS CMD... : exit status 124 when CMD was killed
+# shellcheck disable=SC2317  # called indirectly through measure
 with_timeout() {
     local secs=$1; shift
     if ((have_timeout)); then timeout -k 5 "$secs" "$@"; else "$@"; fi
@@ -106,9 +108,11 @@ for w in "${workloads[@]}"; do
     fi
     if [[ ! -f $nat || $src -nt $nat || bench/native_main.c -nt $nat || bench/run.sh -nt $nat ]]; then
         r64=0; [[ ${BITS[$w]} == 64 ]] && r64=1
-        "$CLANG" "${COMMON_CFLAGS[@]}" -c -o "$OUT/$w.o" "$src" &&
-            "$CLANG" -O2 -DBENCH_RESULT_64=$r64 -o "$nat" bench/native_main.c "$OUT/$w.o" ||
-            { echo "bench: building $nat failed" >&2; exit 2; }
+        if ! "$CLANG" "${COMMON_CFLAGS[@]}" -c -o "$OUT/$w.o" "$src" ||
+            ! "$CLANG" -O2 -DBENCH_RESULT_64=$r64 -o "$nat" bench/native_main.c "$OUT/$w.o"; then
+            echo "bench: building $nat failed" >&2
+            exit 2
+        fi
     fi
 done
 
@@ -144,14 +148,17 @@ measure() {
 
 # normalise a result to the unsigned decimal of the workload's width
 normalise() { # value bits
-    local v=$1 bits=$2
+    local v=$1 bits=$2 sign=""
     [[ $v =~ ^-?[0-9]+$ ]] || { echo "?"; return; }
+    [[ $v == -* ]] && { sign=-; v=${v#-}; }
+    while [[ $v == 0?* ]]; do v=${v#0}; done   # no octal surprises
+    v=$sign$v
     if ((bits == 32)); then
         echo $(((v % 4294967296 + 4294967296) % 4294967296))
     elif [[ $v == -* ]]; then
         printf '%u\n' "$v"
     else
-        v=$(echo "$v" | sed 's/^0*//'); echo "${v:-0}"
+        echo "$v"
     fi
 }
 
@@ -242,6 +249,7 @@ echo
 echo "kiln benchmarks — best wall-clock ms of up to $RUNS runs (process start-up included);"
 echo "x/native = slow-down relative to the native build of the same C code"
 echo
+# shellcheck disable=SC2059
 hdr='%-8s %9s %9s %9s %9s %9s | %9s %9s %9s %9s %9s\n'
 printf "$hdr" workload native kiln kiln-lim node interp kiln/nat klim/nat node/nat intp/nat lim-cost
 printf "$hdr" -------- --------- --------- --------- --------- --------- --------- --------- --------- --------- ---------

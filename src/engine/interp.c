@@ -90,6 +90,27 @@ static kiln_error *call_host(kiln_store *s, kiln_instance *caller_inst, kiln_fun
     return e;
 }
 
+/* Declared locals start at zero.  Most functions have a handful, for which
+ * a call to memset costs more than the stores. */
+static inline void zero_locals(kn_slot *p, uint32_t n)
+{
+    if (n > 8) {
+        memset(p, 0, n * sizeof(kn_slot));
+        return;
+    }
+    switch (n) {
+    case 8: p[7].i64 = 0; /* fall through */
+    case 7: p[6].i64 = 0; /* fall through */
+    case 6: p[5].i64 = 0; /* fall through */
+    case 5: p[4].i64 = 0; /* fall through */
+    case 4: p[3].i64 = 0; /* fall through */
+    case 3: p[2].i64 = 0; /* fall through */
+    case 2: p[1].i64 = 0; /* fall through */
+    case 1: p[0].i64 = 0; /* fall through */
+    default: break;
+    }
+}
+
 static bool ensure_stacks(kiln_store *s)
 {
     if (s->stack)
@@ -428,8 +449,9 @@ do_call:
         fr->ret_ip = ret;
         fr->fp = fp;
         fr->func = callee;
+        fr->inst = inst;
         fp = nfp;
-        memset(fp + cd->param_slots, 0, cd->local_slots * sizeof(kn_slot));
+        zero_locals(fp + cd->param_slots, cd->local_slots);
         ip = cd->words;
         if (callee->inst != inst) {
             inst = callee->inst;
@@ -455,8 +477,12 @@ do_call:
             return NULL;
         ip = fr->ret_ip;
         fp = fr->fp;
-        inst = s->frame_top[-1].func->inst;
-        LOAD_MEM();
+        if (UNLIKELY(fr->inst != inst)) {
+            inst = fr->inst;
+            LOAD_MEM();
+        } else if (mem0) {
+            msize = mem0->size; /* the callee may have grown it */
+        }
         NEXT();
     }
 
@@ -597,11 +623,12 @@ kiln_error *kn_invoke(kiln_store *s, kiln_func *f, kn_slot *args)
     if (s->frame_top == s->frames_end || (size_t)(s->stack_end - fp) < cd->frame_slots)
         return kn_trap_new(KILN_TRAP_STACK_EXHAUSTED);
     memcpy(fp, args, cd->param_slots * sizeof(kn_slot));
-    memset(fp + cd->param_slots, 0, cd->local_slots * sizeof(kn_slot));
+    zero_locals(fp + cd->param_slots, cd->local_slots);
     kn_frame *entry = s->frame_top++;
     entry->ret_ip = NULL;
     entry->fp = NULL;
     entry->func = f;
+    entry->inst = NULL;
     kiln_error *e = run(s, entry, fp, cd->words);
     if (!e)
         memcpy(args, fp, f->type->result_slots * sizeof(kn_slot));

@@ -108,6 +108,7 @@ typedef struct kn_frame {
     const uint32_t *ret_ip;      /* where the caller resumes */
     kn_slot *fp;                 /* the caller's frame pointer, restored on return */
     kiln_func *func;             /* the callee */
+    kiln_instance *inst;         /* the caller's instance, restored on return */
 } kn_frame;
 
 struct kiln_store {
