@@ -907,7 +907,17 @@ static bool compile_instr(kc *c, uint8_t byte)
         uint32_t table = c->ncode;
         for (uint32_t i = 0; i <= count; i++)
             emit(c, 0);
+        /* A label whose values are already in place is jumped to
+         * directly (the entry joins its fixup chain like any branch);
+         * the others get one stub per distinct label.  depths[j] is set to
+         * UINT32_MAX for direct entries so they are never reused as stubs. */
         for (uint32_t i = 0; i <= count && !c->dead; i++) {
+            ctl *f = &c->cs[c->cn - 1 - depths[i]];
+            if (!label_copies_needed(c, f, arity)) {
+                link_jump(c, f, table + i);
+                depths[i] = UINT32_MAX;
+                continue;
+            }
             uint32_t j;
             for (j = 0; j < i; j++)
                 if (depths[j] == depths[i])
@@ -916,7 +926,6 @@ static bool compile_instr(kc *c, uint8_t byte)
                 c->code[table + i] = c->code[table + j] + (table + j) - (table + i);
                 continue;
             }
-            ctl *f = &c->cs[c->cn - 1 - depths[i]];
             c->code[table + i] = c->ncode - (table + i);
             emit_label_copies(c, f, arity);
             emit_jump_to(c, f);
