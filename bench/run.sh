@@ -13,7 +13,7 @@
 #   BENCH_RUNS            runs per runner, best one is reported [3]
 #   BENCH_REPEAT_MAX_MS   don't repeat a runner whose run took longer [2500]
 #   BENCH_INTERP_TIMEOUT  seconds before wasm-interp is killed ("timeout",
-#                         not a failure: it is just slow) [20]
+#                         not a failure: it is just slow) [30]
 #   BENCH_KILN_TIMEOUT    seconds before kiln is killed (a failure) [120]
 #   BENCH_RUNNERS         runners to use ["native kiln kiln-lim node interp"]
 #   BENCH_KILN_LIMITS     kiln flags for the kiln-lim runner
@@ -32,7 +32,7 @@ CLANG=${CLANG:-clang-19}
 KILN=${KILN:-build/kiln}
 RUNS=${BENCH_RUNS:-3}
 REPEAT_MAX_MS=${BENCH_REPEAT_MAX_MS:-2500}
-INTERP_TIMEOUT=${BENCH_INTERP_TIMEOUT:-20}
+INTERP_TIMEOUT=${BENCH_INTERP_TIMEOUT:-30}
 KILN_TIMEOUT=${BENCH_KILN_TIMEOUT:-120}
 RUNNERS=" ${BENCH_RUNNERS:-native kiln kiln-lim node interp} "
 read -r -a KILN_LIMITS <<<"${BENCH_KILN_LIMITS:---fuel 1000000000000 --timeout 3600}"

@@ -3,6 +3,10 @@
 #   make fuzz                                  (runs: make -f tests/fuzz/fuzz.mk)
 #   build/fuzz/kiln-fuzz tests/fuzz/corpus -max_total_time=600
 #
+# libFuzzer writes new inputs into its first directory; to keep the seeds
+# apart:  mkdir -p build/fuzz/corpus &&
+#         build/fuzz/kiln-fuzz build/fuzz/corpus tests/fuzz/corpus -max_len=4096
+#
 # The library is compiled again with clang-19 and
 # -fsanitize=fuzzer-no-link,address,undefined into build/fuzz/obj, so its
 # edges are instrumented for libFuzzer; the target itself links with
