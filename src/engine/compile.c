@@ -672,6 +672,46 @@ static bool local_write(kc *c, uint32_t x, bool tee)
     return true;
 }
 
+/* f32/f64 add or sub whose operand is a multiply just computed: emit one
+ * MULADD/MULSUB/MULRSUB instead of the two. */
+static bool fuse_mul(kc *c, const kn_opinfo *oi, bool *handled)
+{
+    *handled = false;
+    bool f64 = oi->in == KN_F64;
+    uint32_t mul = f64 ? KN_OP_F64_MUL : KN_OP_F32_MUL;
+    bool sub = oi->op == KN_OP_F32_SUB || oi->op == KN_OP_F64_SUB;
+    if (c->dead || c->vn < top_ctl(c)->height + 2)
+        return true;
+    ventry *eb = &c->vs[c->vn - 1], *ea = &c->vs[c->vn - 2];
+    if (eb->type != oi->in || ea->type != oi->in)
+        return true;
+    uint32_t op, other;
+    if (c->last_end == c->ncode && c->last_vn == c->vn && eb->slot == eb->cslot &&
+        c->code[c->last_dst] == eb->cslot && c->code[c->last_start] == mul) {
+        /* a OP (x*y) */
+        op = sub ? (f64 ? KN_OP_F64_MULSUB : KN_OP_F32_MULSUB) : (f64 ? KN_OP_F64_MULADD : KN_OP_F32_MULADD);
+        other = ea->slot;
+    } else if (c->last_end == c->ncode && c->last_vn == c->vn - 1 && ea->slot == ea->cslot &&
+               c->code[c->last_dst] == ea->cslot && c->code[c->last_start] == mul &&
+               eb->slot != ea->cslot) {
+        /* (x*y) OP b, where b was pushed by local.get (nothing emitted) */
+        op = sub ? (f64 ? KN_OP_F64_MULRSUB : KN_OP_F32_MULRSUB) : (f64 ? KN_OP_F64_MULADD : KN_OP_F32_MULADD);
+        other = eb->slot;
+    } else {
+        return true;
+    }
+    uint32_t x = c->code[c->last_start + 2], y = c->code[c->last_start + 3];
+    c->ncode = c->last_start;
+    c->last_end = UINT32_MAX;
+    c->vn -= 2;
+    uint32_t dst = result_slot(c);
+    emit(c, op);
+    uint32_t pos = emit(c, dst);
+    emit3(c, other, x, y);
+    *handled = true;
+    return push_result(c, oi->out, pos);
+}
+
 static bool compile_instr(kc *c, uint8_t byte)
 {
     const kn_opinfo *oi;
@@ -698,6 +738,13 @@ static bool compile_instr(kc *c, uint8_t byte)
         return push_result(c, oi->out, pos);
     }
     case OK_BIN: {
+        if (oi->op == KN_OP_F32_ADD || oi->op == KN_OP_F32_SUB || oi->op == KN_OP_F64_ADD ||
+            oi->op == KN_OP_F64_SUB) {
+            bool handled;
+            TRY(fuse_mul(c, oi, &handled));
+            if (handled)
+                return true;
+        }
         TRY(pop(c, oi->in, &b));
         uint32_t imm = 0;
         bool k = fuse[oi->op].op_k && (oi->in == KN_I32 || oi->in == KN_I64) &&
@@ -721,19 +768,22 @@ static bool compile_instr(kc *c, uint8_t byte)
             TRY(pop(c, KN_I32, &a));
             /* Compilers compute addresses as base + constant with i32.add
              * (the offset field cannot wrap): absorb that add. */
-            uint32_t base = 0, imm = 0;
-            bool fold = is_last_result(c, &a, 0) && c->code[c->last_start] == KN_OP_I32_ADD_K;
-            if (fold) {
+            uint32_t base = 0, second = 0, form = 0; /* 0 plain, 1 _A, 2 _X */
+            if (is_last_result(c, &a, 0)) {
+                uint32_t prev = c->code[c->last_start];
+                form = prev == KN_OP_I32_ADD_K ? 1 : prev == KN_OP_I32_ADD ? 2 : 0;
+            }
+            if (form) {
                 base = c->code[c->last_start + 2];
-                imm = c->code[c->last_start + 3];
+                second = c->code[c->last_start + 3];
                 c->ncode = c->last_start;
                 c->last_end = UINT32_MAX;
             }
             uint32_t dst = result_slot(c);
-            emit(c, fold ? oi->op + 1u : oi->op);
+            emit(c, oi->op + form); /* enum order: LOAD, LOAD_A, LOAD_X */
             uint32_t pos = emit(c, dst);
-            if (fold)
-                emit2(c, base, imm);
+            if (form)
+                emit2(c, base, second);
             else
                 emit(c, a.slot);
             emit(c, offset);

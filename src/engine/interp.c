@@ -190,7 +190,8 @@ static kiln_error *run(kiln_store *s, kn_frame *entry, kn_slot *fp, const uint32
     static const void *const labels[KN_OP_COUNT] = {
 #define KN_WASM(ID, PFX, CODE, TEXT) [KN_OP_##ID] = &&L_BAD,
 #define KN_CTRL(ID, PFX, CODE, TEXT) [KN_OP_##ID] = &&L_##ID,
-#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) [KN_OP_##ID] = &&L_##ID, [KN_OP_##ID##_A] = &&L_##ID##_A,
+#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) \
+    [KN_OP_##ID] = &&L_##ID, [KN_OP_##ID##_A] = &&L_##ID##_A, [KN_OP_##ID##_X] = &&L_##ID##_X,
 #define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) [KN_OP_##ID] = &&L_##ID,
 #define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = &&L_##ID,
 #define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) \
@@ -232,6 +233,17 @@ dispatch:
     CASE(ID##_A)                                                            \
     {                                                                       \
         uint64_t ea = (uint64_t)(uint32_t)(SLOT(2).i32 + ip[3]) + ip[4];    \
+        if (UNLIKELY(ea + sizeof(MEMT) > msize))                            \
+            TRAP(KILN_TRAP_MEMORY_OOB);                                     \
+        MEMT v;                                                             \
+        memcpy(&v, mbase + ea, sizeof v);                                   \
+        SLOT(1).F_##T = (CT_##T)v;                                          \
+        ip += 5;                                                            \
+        NEXT();                                                             \
+    }                                                                       \
+    CASE(ID##_X)                                                            \
+    {                                                                       \
+        uint64_t ea = (uint64_t)(uint32_t)(SLOT(2).i32 + SLOT(3).i32) + ip[4]; \
         if (UNLIKELY(ea + sizeof(MEMT) > msize))                            \
             TRAP(KILN_TRAP_MEMORY_OOB);                                     \
         MEMT v;                                                             \
@@ -370,6 +382,22 @@ dispatch:
         ip += 5;
         NEXT();
     }
+    /* Multiply fused with the add/sub that consumes it: two roundings, as
+     * the two Wasm instructions would do. */
+#define MULOP(ID, F, EXPR)                                                  \
+    CASE(ID)                                                                \
+    {                                                                       \
+        SLOT(1).F = EXPR;                                                   \
+        ip += 5;                                                            \
+        NEXT();                                                             \
+    }
+    MULOP(F32_MULADD, f32, SLOT(2).f32 + SLOT(3).f32 * SLOT(4).f32)
+    MULOP(F32_MULSUB, f32, SLOT(2).f32 - SLOT(3).f32 * SLOT(4).f32)
+    MULOP(F32_MULRSUB, f32, SLOT(3).f32 * SLOT(4).f32 - SLOT(2).f32)
+    MULOP(F64_MULADD, f64, SLOT(2).f64 + SLOT(3).f64 * SLOT(4).f64)
+    MULOP(F64_MULSUB, f64, SLOT(2).f64 - SLOT(3).f64 * SLOT(4).f64)
+    MULOP(F64_MULRSUB, f64, SLOT(3).f64 * SLOT(4).f64 - SLOT(2).f64)
+#undef MULOP
     CASE(GLOBAL_GET1) { SLOT(1) = inst->globals[ip[2]]->value[0]; ip += 3; NEXT(); }
     CASE(GLOBAL_SET1) { inst->globals[ip[2]]->value[0] = SLOT(1); ip += 3; NEXT(); }
     CASE(GLOBAL_GET2)

@@ -46,6 +46,11 @@
  *   LOAD_A       dst base imm offset      a load whose address is an
  *                                          i32.add of base and a constant:
  *                                          ea = u32(base + imm) + offset
+ *   LOAD_X       dst base idx offset      likewise for base + idx (two slots)
+ *   F64_MULADD   dst a x y                a + x*y, rounded twice (exactly the
+ *   F64_MULSUB   dst a x y                  mul and add/sub it replaces);
+ *   F64_MULRSUB  dst a x y                  MULSUB is a - x*y, MULRSUB x*y - a;
+ *                                          and the same for F32
  *   COPY, COPY2  dst src                  CONST32      dst imm
  *   CONST64      dst lo hi                TRAP         trap_code
  *   JMP, JMP_BACK            off          (BACK: a loop back-edge; charges
@@ -77,7 +82,7 @@
 
 typedef enum kn_op {
 #define KN_CTRL(ID, PFX, CODE, TEXT) KN_OP_##ID,
-#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) KN_OP_##ID, KN_OP_##ID##_A,
+#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) KN_OP_##ID, KN_OP_##ID##_A, KN_OP_##ID##_X,
 #define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) KN_OP_##ID,
 #define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) KN_OP_##ID,
 #define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) KN_OP_##ID, KN_OP_##ID##_K,
