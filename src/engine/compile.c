@@ -341,7 +341,7 @@ static uint32_t emit_cond_jump(kc *c, const ventry *cond, bool when_true)
         uint32_t *w = &c->code[c->last_start];
         const kn_fuse *fz = &fuse[w[0]];
         if (fz->jt) {
-            uint32_t x = w[2], y = w[3];
+            uint32_t x = w[2], y = fz->nops == 2 ? w[3] : 0;
             c->ncode = c->last_start;
             c->last_end = UINT32_MAX;
             emit(c, when_true ? fz->jt : fz->jf);
