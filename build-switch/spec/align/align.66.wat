@@ -1,0 +1,1 @@
+(module (memory 0) (func (f32.store align=7 (i32.const 0) (f32.const 0))))

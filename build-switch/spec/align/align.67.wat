@@ -1,0 +1,1 @@
+(module (memory 0) (func (f64.store align=0 (i32.const 0) (f32.const 0))))

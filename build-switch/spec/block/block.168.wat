@@ -1,0 +1,1 @@
+(func (param i32) (result i32) (block (param $x i32)))

@@ -1,0 +1,1 @@
+(func (i32.const 0) (block (param $x i32) (drop)))

@@ -1,0 +1,1 @@
+(func (f32.const -1e39) drop)

@@ -1,0 +1,1 @@
+(func (f32.const) drop)

@@ -1,0 +1,1 @@
+(func (f32.const 0e) drop)

@@ -1,0 +1,1 @@
+(func (nop) (local i32))

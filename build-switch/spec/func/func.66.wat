@@ -1,0 +1,1 @@
+(func (nop) (result i32))

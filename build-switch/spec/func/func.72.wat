@@ -1,0 +1,1 @@
+(import "" "" (func $foo))(import "" "" (func $foo))

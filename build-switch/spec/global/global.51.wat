@@ -1,0 +1,1 @@
+(import "" "" (global $foo i32))(import "" "" (global $foo i32))

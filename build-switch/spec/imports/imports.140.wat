@@ -1,0 +1,1 @@
+(memory 0) (import "" "" (global i32))

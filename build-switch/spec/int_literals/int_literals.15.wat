@@ -1,0 +1,1 @@
+(global i64 (i64.const 1__000))

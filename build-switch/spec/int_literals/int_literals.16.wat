@@ -1,0 +1,1 @@
+(global i64 (i64.const _0x100))

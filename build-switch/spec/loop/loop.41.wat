@@ -1,0 +1,1 @@
+(func loop end $l)

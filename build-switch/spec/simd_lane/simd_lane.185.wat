@@ -1,0 +1,1 @@
+(func $i32x4.replace_lane-arg-empty (result v128)  (i32x4.replace_lane))

@@ -1,0 +1,1 @@
+(table 0 0x1_0000_0000 funcref)

@@ -1,0 +1,1 @@
+(func (export "\f3\80\80\fd"))

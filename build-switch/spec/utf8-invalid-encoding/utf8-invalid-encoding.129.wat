@@ -1,0 +1,1 @@
+(func (export "\f3\fd\80\80"))

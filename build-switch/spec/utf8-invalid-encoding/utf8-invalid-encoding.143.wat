@@ -1,0 +1,1 @@
+(func (export "\f4\fd\80\80"))

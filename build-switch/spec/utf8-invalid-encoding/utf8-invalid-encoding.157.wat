@@ -1,0 +1,1 @@
+(func (export "\fb\bf\bf\bf\bf"))

@@ -1,0 +1,1 @@
+(func (export "\ff\fe\00\00"))

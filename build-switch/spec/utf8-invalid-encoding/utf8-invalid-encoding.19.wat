@@ -1,0 +1,1 @@
+(func (export "\df\7f"))

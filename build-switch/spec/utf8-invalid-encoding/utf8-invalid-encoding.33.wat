@@ -1,0 +1,1 @@
+(func (export "\e0\fd\a0"))

@@ -1,0 +1,1 @@
+(func (export "\ec\fd\80"))

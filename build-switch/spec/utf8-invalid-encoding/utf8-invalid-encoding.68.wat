@@ -1,0 +1,1 @@
+(func (export "\ee\7f\80"))

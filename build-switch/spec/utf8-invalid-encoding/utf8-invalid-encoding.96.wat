@@ -1,0 +1,1 @@
+(func (export "\f0\90\fd\90"))
