@@ -11,7 +11,9 @@
  *
  * Invariants:
  *   - only values pushed inside the innermost control frame can be outside
- *     their canonical slot: every control boundary materialises them;
+ *     their canonical slot (a local.get not yet copied, or a constant not
+ *     yet written: consumers that can take it as an immediate do): every
+ *     control boundary materialises them;
  *   - nothing is emitted while the code is unreachable (c->dead): such code
  *     is validated and then dropped;
  *   - an unpatched forward branch offset holds the link to the previous one
@@ -25,6 +27,11 @@
 #include "lower.h"
 #include "module.h"
 
+/* Immediate words of a _K form, per type (lower.h). */
+#define KW_I32 1
+#define KW_I64 1
+#define KW_F32 1
+#define KW_F64 2
 #define KN_T_I32 KN_I32
 #define KN_T_I64 KN_I64
 #define KN_T_F32 KN_F32
@@ -76,7 +83,7 @@ static const kn_fuse fuse[KN_OP_COUNT] = {
 #define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = {KN_OP_##ID##_K, 0, 0, 0},
 #define KN_CMP(ID, PFX, CODE, TEXT, IN, EXPR)                                    \
     [KN_OP_##ID] = {KN_OP_##ID##_K, KN_OP_##ID##_JT, KN_OP_##ID##_JF, 2},        \
-    [KN_OP_##ID##_K] = {0, KN_OP_##ID##_KJT, KN_OP_##ID##_KJF, 2},
+    [KN_OP_##ID##_K] = {0, KN_OP_##ID##_KJT, KN_OP_##ID##_KJF, 1 + KW_##IN},
 #define KN_TEST(ID, PFX, CODE, TEXT, IN, EXPR) [KN_OP_##ID] = {0, KN_OP_##ID##_JT, KN_OP_##ID##_JF, 1},
 #include "opcodes.def"
 };
@@ -104,9 +111,13 @@ const char *kn_op_name(kn_op op) { return op < KN_OP_COUNT && op_names[op] ? op_
 
 typedef struct ventry {
     kn_valtype type;
-    uint32_t slot;  /* where the value is now */
+    bool konst;     /* a constant not yet written anywhere (value in k) */
+    uint32_t slot;  /* where the value is now (NOSLOT for a konst) */
     uint32_t cslot; /* where its stack position keeps it */
+    uint64_t k;
 } ventry;
+
+#define NOSLOT UINT32_MAX
 
 enum { CK_BLOCK, CK_LOOP, CK_IF, CK_ELSE, CK_FUNC };
 
@@ -236,7 +247,7 @@ static bool push(kc *c, kn_valtype t)
     uint32_t s = next_slot(c);
     if (s > 0x7fffffffu)
         FAIL(c, "function frame too large");
-    c->vs[c->vn++] = (ventry){t, s, s};
+    c->vs[c->vn++] = (ventry){t, false, s, s, 0};
     uint32_t top = s + (t == KN_V128 ? 2 : 1);
     if (top > c->max_slot)
         c->max_slot = top;
@@ -245,13 +256,15 @@ static bool push(kc *c, kn_valtype t)
 
 static ctl *top_ctl(kc *c) { return &c->cs[c->cn - 1]; }
 
-/* Pop one value, checking it against `expect` (T_ANY accepts anything). */
-static bool pop(kc *c, kn_valtype expect, ventry *out)
+/* Pop one value, checking it against `expect` (T_ANY accepts anything);
+ * a constant stays unwritten (out->konst) for consumers with an immediate
+ * form. */
+static bool pop_k(kc *c, kn_valtype expect, ventry *out)
 {
     ctl *f = top_ctl(c);
     if (c->vn == f->height) {
         if (f->unreachable) {
-            *out = (ventry){T_ANY, 0, 0};
+            *out = (ventry){T_ANY, false, 0, 0, 0};
             return true;
         }
         FAIL(c, "type mismatch");
@@ -263,6 +276,60 @@ static bool pop(kc *c, kn_valtype expect, ventry *out)
     return true;
 }
 
+/* Write a constant entry to its canonical slot.  The CONST counts as the
+ * last result, so a following local.set can still redirect it. */
+static void write_const(kc *c, ventry *e, uint32_t vn_with_e)
+{
+    if (!e->konst)
+        return;
+    e->konst = false;
+    e->slot = e->cslot;
+    if (c->dead)
+        return;
+    bool wide = e->type == KN_I64 || e->type == KN_F64;
+    emit(c, wide ? KN_OP_CONST64 : KN_OP_CONST32);
+    uint32_t pos = emit(c, e->cslot);
+    emit(c, (uint32_t)e->k);
+    if (wide)
+        emit(c, (uint32_t)(e->k >> 32));
+    c->last_start = pos - 1;
+    c->last_dst = pos;
+    c->last_end = c->ncode;
+    c->last_vn = vn_with_e;
+}
+
+/* Pop one value into a slot. */
+static bool pop(kc *c, kn_valtype expect, ventry *out)
+{
+    TRY(pop_k(c, expect, out));
+    if (out->konst) {
+        write_const(c, out, c->vn + 1);
+        c->vs[c->vn] = *out; /* so a frame check that re-pushes sees it */
+    }
+    return true;
+}
+
+/* The value of a popped integer/float constant as the immediate words of a
+ * _K form: 32-bit types and i64 values that sign-extend from 32 bits take
+ * one word, f64 two.  Returns the word count, 0 if it does not fit. */
+static uint32_t imm_words(const ventry *e, uint32_t w[2])
+{
+    if (!e->konst)
+        return 0;
+    w[0] = (uint32_t)e->k;
+    w[1] = (uint32_t)(e->k >> 32);
+    switch (e->type) {
+    case KN_I32:
+    case KN_F32:
+        return 1;
+    case KN_I64:
+        return w[1] == ((w[0] & 0x80000000u) ? 0xffffffffu : 0) ? 1 : 0;
+    case KN_F64:
+        return 2;
+    default:
+        return 0;
+    }
+}
 static void emit_copy(kc *c, kn_valtype t, uint32_t dst, uint32_t src)
 {
     if (dst != src)
@@ -277,7 +344,10 @@ static void materialize(kc *c, uint32_t from)
         return;
     for (uint32_t i = from; i < c->vn; i++) {
         ventry *e = &c->vs[i];
-        if (e->slot != e->cslot) {
+        if (e->konst) {
+            write_const(c, e, c->vn);
+            c->last_end = UINT32_MAX;
+        } else if (e->slot != e->cslot) {
             emit_copy(c, e->type, e->cslot, e->slot);
             e->slot = e->cslot;
         }
@@ -308,27 +378,6 @@ static bool is_last_result(kc *c, const ventry *v, uint32_t below)
            v->slot == v->cslot && c->code[c->last_dst] == v->cslot;
 }
 
-/* If `v` is an integer constant just emitted, drop its instruction and
- * return its value as a 32-bit immediate (i64 constants only when they
- * sign-extend from 32 bits). */
-static bool take_const_imm(kc *c, const ventry *v, uint32_t below, uint32_t *imm)
-{
-    if (!is_last_result(c, v, below))
-        return false;
-    uint32_t *w = &c->code[c->last_start];
-    if (v->type == KN_I32 && w[0] == KN_OP_CONST32) {
-        *imm = w[2];
-    } else if (v->type == KN_I64 && w[0] == KN_OP_CONST64 &&
-               w[3] == ((w[2] & 0x80000000u) ? 0xffffffffu : 0)) {
-        *imm = w[2];
-    } else {
-        return false;
-    }
-    c->ncode = c->last_start;
-    c->last_end = UINT32_MAX;
-    return true;
-}
-
 /* Emit a conditional jump on `cond` (taken when it is non-zero if
  * when_true, else when zero), fused with the comparison that computed it
  * when that comparison is the last instruction.  Returns the position of
@@ -341,18 +390,28 @@ static uint32_t emit_cond_jump(kc *c, const ventry *cond, bool when_true)
         uint32_t *w = &c->code[c->last_start];
         const kn_fuse *fz = &fuse[w[0]];
         if (fz->jt) {
-            uint32_t x = w[2], y = fz->nops == 2 ? w[3] : 0;
+            uint32_t ops[3] = {w[2], fz->nops > 1 ? w[3] : 0, fz->nops > 2 ? w[4] : 0};
             c->ncode = c->last_start;
             c->last_end = UINT32_MAX;
             emit(c, when_true ? fz->jt : fz->jf);
-            emit(c, x);
-            if (fz->nops == 2)
-                emit(c, y);
+            for (uint32_t i = 0; i < fz->nops; i++)
+                emit(c, ops[i]);
             return emit(c, 0);
         }
     }
     emit2(c, when_true ? KN_OP_JMP_IF : KN_OP_JMP_UNLESS, cond->slot);
     return emit(c, 0);
+}
+
+/* A constant is pushed unwritten: its consumer decides (lower.h). */
+static bool push_const(kc *c, kn_valtype t, uint64_t k)
+{
+    TRY(push(c, t));
+    ventry *e = &c->vs[c->vn - 1];
+    e->konst = true;
+    e->slot = NOSLOT;
+    e->k = k;
+    return true;
 }
 
 /* Slot where the value an instruction is about to push will go. */
@@ -683,7 +742,7 @@ static bool fuse_mul(kc *c, const kn_opinfo *oi, bool *handled)
     if (c->dead || c->vn < top_ctl(c)->height + 2)
         return true;
     ventry *eb = &c->vs[c->vn - 1], *ea = &c->vs[c->vn - 2];
-    if (eb->type != oi->in || ea->type != oi->in)
+    if (eb->type != oi->in || ea->type != oi->in || ea->konst || eb->konst)
         return true;
     uint32_t op, other;
     if (c->last_end == c->ncode && c->last_vn == c->vn && eb->slot == eb->cslot &&
@@ -745,15 +804,19 @@ static bool compile_instr(kc *c, uint8_t byte)
             if (handled)
                 return true;
         }
-        TRY(pop(c, oi->in, &b));
-        uint32_t imm = 0;
-        bool k = fuse[oi->op].op_k && (oi->in == KN_I32 || oi->in == KN_I64) &&
-                 take_const_imm(c, &b, 0, &imm);
+        TRY(pop_k(c, oi->in, &b));
+        uint32_t imm[2], nimm = fuse[oi->op].op_k ? imm_words(&b, imm) : 0;
+        if (!nimm)
+            write_const(c, &b, c->vn + 1);
         TRY(pop(c, oi->in, &a));
         uint32_t dst = result_slot(c);
-        emit(c, k ? fuse[oi->op].op_k : oi->op);
+        emit(c, nimm ? fuse[oi->op].op_k : oi->op);
         uint32_t pos = emit(c, dst);
-        emit2(c, a.slot, k ? imm : b.slot);
+        emit(c, a.slot);
+        if (!nimm)
+            emit(c, b.slot);
+        for (uint32_t i = 0; i < nimm; i++)
+            emit(c, imm[i]);
         return push_result(c, oi->out, pos);
     }
     case OK_LOAD:
@@ -765,7 +828,15 @@ static bool compile_instr(kc *c, uint8_t byte)
         if (align >= 32 || (1u << align) > oi->size)
             FAIL(c, "alignment must not be larger than natural");
         if (oi->kind == OK_LOAD) {
-            TRY(pop(c, KN_I32, &a));
+            TRY(pop_k(c, KN_I32, &a));
+            if (a.konst) {
+                /* A constant address: ea = k + offset, no operand slot. */
+                uint32_t dst = result_slot(c);
+                emit(c, oi->op + 3u); /* LOAD_K */
+                uint32_t pos = emit(c, dst);
+                emit2(c, (uint32_t)a.k, offset);
+                return push_result(c, oi->out, pos);
+            }
             /* Compilers compute addresses as base + constant with i32.add
              * (the offset field cannot wrap): absorb that add. */
             uint32_t base = 0, second = 0, form = 0; /* 0 plain, 1 _A, 2 _X */
@@ -780,7 +851,7 @@ static bool compile_instr(kc *c, uint8_t byte)
                 c->last_end = UINT32_MAX;
             }
             uint32_t dst = result_slot(c);
-            emit(c, oi->op + form); /* enum order: LOAD, LOAD_A, LOAD_X */
+            emit(c, oi->op + form); /* enum order: LOAD, LOAD_A, LOAD_X, LOAD_K */
             uint32_t pos = emit(c, dst);
             if (form)
                 emit2(c, base, second);
@@ -789,10 +860,16 @@ static bool compile_instr(kc *c, uint8_t byte)
             emit(c, offset);
             return push_result(c, oi->out, pos);
         }
-        TRY(pop(c, oi->in, &b));
+        TRY(pop_k(c, oi->in, &b));
+        /* A constant value is stored from an immediate: narrow stores keep
+         * its low bits, wide ones need it to sign-extend from 32 bits. */
+        uint32_t imm[2];
+        bool k = b.konst && (oi->size <= 4 || imm_words(&b, imm) == 1);
+        if (!k)
+            write_const(c, &b, c->vn + 1);
         TRY(pop(c, KN_I32, &a));
-        emit(c, oi->op);
-        emit3(c, a.slot, b.slot, offset);
+        emit(c, k ? oi->op + 1u : oi->op); /* enum order: STORE, STORE_K */
+        emit3(c, a.slot, k ? (uint32_t)b.k : b.slot, offset);
         return true;
     }
     default:
@@ -1013,7 +1090,7 @@ static bool compile_instr(kc *c, uint8_t byte)
         return do_call(c, &c->m->types[ti], KN_OP_CALL_INDIRECT, ti, tab, true, a.slot);
     }
     case KN_OP_DROP:
-        return pop(c, T_ANY, &a);
+        return pop_k(c, T_ANY, &a); /* a dropped constant is never written */
     case KN_OP_SELECT:
     case KN_OP_SELECT_T: {
         kn_valtype t = T_ANY;
@@ -1124,21 +1201,13 @@ static bool compile_instr(kc *c, uint8_t byte)
         int32_t v;
         if (!kn_read_s32(&c->r, &v))
             MALFORMED(c, "%s", c->r.err ? c->r.err : "malformed integer");
-        uint32_t dst = result_slot(c);
-        emit(c, KN_OP_CONST32);
-        uint32_t pos = emit(c, dst);
-        emit(c, (uint32_t)v);
-        return push_result(c, KN_I32, pos);
+        return push_const(c, KN_I32, (uint32_t)v);
     }
     case KN_OP_F32_CONST: {
         uint32_t v;
         if (!kn_read_f32_bits(&c->r, &v))
             MALFORMED(c, "unexpected end");
-        uint32_t dst = result_slot(c);
-        emit(c, KN_OP_CONST32);
-        uint32_t pos = emit(c, dst);
-        emit(c, v);
-        return push_result(c, KN_F32, pos);
+        return push_const(c, KN_F32, v);
     }
     case KN_OP_I64_CONST:
     case KN_OP_F64_CONST: {
@@ -1151,11 +1220,7 @@ static bool compile_instr(kc *c, uint8_t byte)
         } else if (!kn_read_f64_bits(&c->r, &v)) {
             MALFORMED(c, "unexpected end");
         }
-        uint32_t dst = result_slot(c);
-        emit(c, KN_OP_CONST64);
-        uint32_t pos = emit(c, dst);
-        emit2(c, (uint32_t)v, (uint32_t)(v >> 32));
-        return push_result(c, oi->op == KN_OP_I64_CONST ? KN_I64 : KN_F64, pos);
+        return push_const(c, oi->op == KN_OP_I64_CONST ? KN_I64 : KN_F64, v);
     }
     case KN_OP_REF_NULL: {
         uint8_t t;

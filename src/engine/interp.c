@@ -46,6 +46,15 @@
 #define F_I64 i64
 #define F_F32 f32
 #define F_F64 f64
+/* Immediates of _K forms (lower.h): word count and value, per type. */
+#define KW_I32 1
+#define KW_I64 1
+#define KW_F32 1
+#define KW_F64 2
+#define IMMV_I32(k) (ip[k])
+#define IMMV_I64(k) ((uint64_t)(int64_t)(int32_t)ip[k])
+#define IMMV_F32(k) kn_f32_from(ip[k])
+#define IMMV_F64(k) kn_f64_from(ip[k] | (uint64_t)ip[(k) + 1] << 32)
 
 /* Nested kiln_call depth through host functions (each level is a C
  * frame of this loop); far above any real embedding. */
@@ -190,9 +199,10 @@ static kiln_error *run(kiln_store *s, kn_frame *entry, kn_slot *fp, const uint32
     static const void *const labels[KN_OP_COUNT] = {
 #define KN_WASM(ID, PFX, CODE, TEXT) [KN_OP_##ID] = &&L_BAD,
 #define KN_CTRL(ID, PFX, CODE, TEXT) [KN_OP_##ID] = &&L_##ID,
-#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) \
-    [KN_OP_##ID] = &&L_##ID, [KN_OP_##ID##_A] = &&L_##ID##_A, [KN_OP_##ID##_X] = &&L_##ID##_X,
-#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) [KN_OP_##ID] = &&L_##ID,
+#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT)                                         \
+    [KN_OP_##ID] = &&L_##ID, [KN_OP_##ID##_A] = &&L_##ID##_A, [KN_OP_##ID##_X] = &&L_##ID##_X, \
+    [KN_OP_##ID##_K] = &&L_##ID##_K,
+#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) [KN_OP_##ID] = &&L_##ID, [KN_OP_##ID##_K] = &&L_##ID##_K,
 #define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = &&L_##ID,
 #define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) \
     [KN_OP_##ID] = &&L_##ID, [KN_OP_##ID##_K] = &&L_##ID##_K,
@@ -251,6 +261,17 @@ dispatch:
         SLOT(1).F_##T = (CT_##T)v;                                          \
         ip += 5;                                                            \
         NEXT();                                                             \
+    }                                                                       \
+    CASE(ID##_K)                                                            \
+    {                                                                       \
+        uint64_t ea = (uint64_t)ip[2] + ip[3];                              \
+        if (UNLIKELY(ea + sizeof(MEMT) > msize))                            \
+            TRAP(KILN_TRAP_MEMORY_OOB);                                     \
+        MEMT v;                                                             \
+        memcpy(&v, mbase + ea, sizeof v);                                   \
+        SLOT(1).F_##T = (CT_##T)v;                                          \
+        ip += 4;                                                            \
+        NEXT();                                                             \
     }
 #define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT)                              \
     CASE(ID)                                                                \
@@ -262,6 +283,16 @@ dispatch:
         memcpy(mbase + ea, &v, sizeof v);                                   \
         ip += 4;                                                            \
         NEXT();                                                             \
+    }                                                                       \
+    CASE(ID##_K)                                                            \
+    {                                                                       \
+        uint64_t ea = (uint64_t)SLOT(1).i32 + ip[3];                        \
+        if (UNLIKELY(ea + sizeof(MEMT) > msize))                            \
+            TRAP(KILN_TRAP_MEMORY_OOB);                                     \
+        uint64_t v = (uint64_t)(int64_t)(int32_t)ip[2];                     \
+        memcpy(mbase + ea, &v, sizeof(MEMT));                               \
+        ip += 4;                                                            \
+        NEXT();                                                             \
     }
 #define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR)                         \
     CASE(ID)                                                                \
@@ -271,9 +302,6 @@ dispatch:
         ip += 3;                                                            \
         NEXT();                                                             \
     }
-/* An integer constant operand: the i32, or an i64 sign-extended from the
- * 32-bit immediate (lowering only uses _K forms for integer types). */
-#define IMM(IN, k) ((CT_##IN)(int64_t)(int32_t)ip[k])
 #define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR)                        \
     CASE(ID)                                                                \
     {                                                                       \
@@ -284,9 +312,9 @@ dispatch:
     }                                                                       \
     CASE(ID##_K)                                                            \
     {                                                                       \
-        CT_##IN x = SLOT(2).F_##IN, y = IMM(IN, 3);                         \
+        CT_##IN x = SLOT(2).F_##IN, y = IMMV_##IN(3);                       \
         SLOT(1).F_##OUT = (CT_##OUT)(EXPR);                                 \
-        ip += 4;                                                            \
+        ip += 3 + KW_##IN;                                                  \
         NEXT();                                                             \
     }
 /* Conditional jumps: taken with offset word at ip[k]; a backward jump is a
@@ -314,14 +342,14 @@ dispatch:
     }                                                                       \
     CASE(ID##_KJT)                                                          \
     {                                                                       \
-        CT_##IN x = SLOT(1).F_##IN, y = IMM(IN, 2);                         \
-        if (EXPR) TAKE(3); else ip += 4;                                    \
+        CT_##IN x = SLOT(1).F_##IN, y = IMMV_##IN(2);                       \
+        if (EXPR) TAKE(2 + KW_##IN); else ip += 3 + KW_##IN;                \
         NEXT();                                                             \
     }                                                                       \
     CASE(ID##_KJF)                                                          \
     {                                                                       \
-        CT_##IN x = SLOT(1).F_##IN, y = IMM(IN, 2);                         \
-        if (!(EXPR)) TAKE(3); else ip += 4;                                 \
+        CT_##IN x = SLOT(1).F_##IN, y = IMMV_##IN(2);                       \
+        if (!(EXPR)) TAKE(2 + KW_##IN); else ip += 3 + KW_##IN;             \
         NEXT();                                                             \
     }
 #define KN_TEST(ID, PFX, CODE, TEXT, IN, EXPR)                              \
@@ -637,7 +665,6 @@ fail:
 #undef SLOT
 #undef LOAD_MEM
 #undef TAKE
-#undef IMM
 }
 
 kiln_error *kn_invoke(kiln_store *s, kiln_func *f, kn_slot *args)

@@ -34,11 +34,13 @@
  * in words, signed, relative to the word that holds it):
  *
  *   UNOP         dst x                    BINOP        dst x y
- *   BINOP_K      dst x imm                (integer ops whose second operand
- *                                          is a constant: imm is the i32, or
- *                                          the i64 sign-extended from 32 bits)
+ *   BINOP_K      dst x imm                (the second operand is a constant:
+ *                                          imm is one word for i32, f32 (its
+ *                                          bits) and i64 (sign-extended from
+ *                                          32 bits), two words (low, high)
+ *                                          for f64)
  *   CMP_JT/JF    x y off                  a comparison fused with the branch
- *   CMP_KJT/KJF  x imm off                that consumes it: jump if the
+ *   CMP_KJT/KJF  x imm.. off              that consumes it: jump if the
  *   TEST_JT/JF   x off                     comparison is true (JT) / false
  *                                          (JF); a negative off is a loop
  *                                          back-edge and charges the budget
@@ -47,6 +49,11 @@
  *                                          i32.add of base and a constant:
  *                                          ea = u32(base + imm) + offset
  *   LOAD_X       dst base idx offset      likewise for base + idx (two slots)
+ *   LOAD_K       dst k offset             a constant address: ea = k + offset
+ *   STORE_K      addr imm offset          a constant value: the immediate
+ *                                          sign-extended to 64 bits, of which
+ *                                          the store writes its width (the
+ *                                          host is little-endian)
  *   F64_MULADD   dst a x y                a + x*y, rounded twice (exactly the
  *   F64_MULSUB   dst a x y                  mul and add/sub it replaces);
  *   F64_MULRSUB  dst a x y                  MULSUB is a - x*y, MULRSUB x*y - a;
@@ -82,8 +89,8 @@
 
 typedef enum kn_op {
 #define KN_CTRL(ID, PFX, CODE, TEXT) KN_OP_##ID,
-#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) KN_OP_##ID, KN_OP_##ID##_A, KN_OP_##ID##_X,
-#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) KN_OP_##ID,
+#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) KN_OP_##ID, KN_OP_##ID##_A, KN_OP_##ID##_X, KN_OP_##ID##_K,
+#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) KN_OP_##ID, KN_OP_##ID##_K,
 #define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) KN_OP_##ID,
 #define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) KN_OP_##ID, KN_OP_##ID##_K,
 #define KN_CMP(ID, PFX, CODE, TEXT, IN, EXPR) \
