@@ -260,16 +260,8 @@ bool parse_duration(const char *text, uint64_t *ns)
 
 const char *valkind_name(kiln_valkind k)
 {
-    switch (k) {
-    case KILN_I32: return "i32";
-    case KILN_I64: return "i64";
-    case KILN_F32: return "f32";
-    case KILN_F64: return "f64";
-    case KILN_V128: return "v128";
-    case KILN_FUNCREF: return "funcref";
-    case KILN_EXTERNREF: return "externref";
-    }
-    return "?";
+    const char *n = kiln_valkind_name(k);
+    return n ? n : "?";
 }
 
 /* An integer of `bits` bits: signed values down to -2^(bits-1), unsigned up

@@ -146,6 +146,10 @@ typedef struct kiln_val {
     } of;
 } kiln_val;
 
+/* The text name of a value kind ("i32", ..., "externref"), or NULL for a
+ * value that is not a kiln_valkind. */
+KILN_API const char *kiln_valkind_name(kiln_valkind kind);
+
 /* ---- Engine ------------------------------------------------------------ */
 
 typedef struct kiln_config {

@@ -153,3 +153,17 @@ uint32_t kn_engine_intern_type(kiln_engine *e, const kn_valtype *types, uint32_t
     mtx_unlock(&e->lock);
     return id;
 }
+
+const char *kiln_valkind_name(kiln_valkind k)
+{
+    switch (k) {
+    case KILN_I32: return "i32";
+    case KILN_I64: return "i64";
+    case KILN_F32: return "f32";
+    case KILN_F64: return "f64";
+    case KILN_V128: return "v128";
+    case KILN_FUNCREF: return "funcref";
+    case KILN_EXTERNREF: return "externref";
+    }
+    return NULL;
+}

@@ -232,19 +232,11 @@ kiln_error *kn_store_call(kiln_store *s, kiln_func *f, kn_slot *slots)
 
 static const char *kind_name(kiln_valkind k)
 {
-    switch (k) {
-    case KILN_I32: return "i32";
-    case KILN_I64: return "i64";
-    case KILN_F32: return "f32";
-    case KILN_F64: return "f64";
-    case KILN_V128: return "v128";
-    case KILN_FUNCREF: return "funcref";
-    case KILN_EXTERNREF: return "externref";
-    }
-    return "?";
+    const char *n = kiln_valkind_name(k);
+    return n ? n : "?";
 }
 
-static bool is_valkind(kiln_valkind k) { return kind_name(k)[0] != '?'; }
+static bool is_valkind(kiln_valkind k) { return kiln_valkind_name(k) != NULL; }
 
 kiln_error *kiln_call(kiln_store *s, kiln_func *f, const kiln_val *args, size_t nargs,
                       kiln_val *results, size_t nresults)

@@ -333,16 +333,8 @@ static bool valkind_of(const char *type, kiln_valkind *k)
 
 static const char *valkind_name(kiln_valkind k)
 {
-    switch (k) {
-    case KILN_I32: return "i32";
-    case KILN_I64: return "i64";
-    case KILN_F32: return "f32";
-    case KILN_F64: return "f64";
-    case KILN_V128: return "v128";
-    case KILN_FUNCREF: return "funcref";
-    case KILN_EXTERNREF: return "externref";
-    }
-    return "?";
+    const char *n = kiln_valkind_name(k);
+    return n ? n : "?";
 }
 
 /* Lane width in bits for a v128 "lane_type", or 0. */
