@@ -146,6 +146,31 @@ suite unit 900 bash -c "make -s ${MAKEARGS[*]} $BUILD/unit-tests && $BUILD/unit-
 # spec (tests/spec/run.sh prints "spec: N passed, N failed, N skipped")
 suite spec 2400 make -s --no-print-directory "${MAKEARGS[@]}" spec
 
+# lowering: kiln's own .wast scripts for the lowering rewrites, through the
+# spec runner (each prints "FILE: N passed, N failed, N skipped")
+lowering_run() {
+    local p=0 f=0 w json line
+    mkdir -p "$BUILD/lowering"
+    for w in tests/lowering/*.wast; do
+        json=$BUILD/lowering/$(basename "$w" .wast).json
+        if ! wast2json "$w" -o "$json"; then
+            echo "FAIL $w: wast2json"
+            f=$((f + 1))
+            continue
+        fi
+        line=$(timeout -k 10 60 "$BUILD/spec-runner" "$json" | tee /dev/stderr | tail -n 1)
+        if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+            p=$((p + BASH_REMATCH[1])) f=$((f + BASH_REMATCH[2]))
+        else
+            echo "FAIL $w: no summary"
+            f=$((f + 1))
+        fi
+    done
+    echo "lowering: $p passed, $f failed"
+    [ $f = 0 ]
+}
+suite lowering 300 lowering_run
+
 # cli
 suite cli 900 bash tests/cli/run.sh "$BUILD"
 
