@@ -1,0 +1,315 @@
+/*
+ * test_interp.c — the interpreter as an embedder sees it, through kiln.h
+ * only: host functions that call back into Wasm, traps raised by Wasm and
+ * by the host with their backtraces, a store that stays usable after a
+ * trap or a stack overflow, interruption from another thread, deadlines,
+ * and one module shared by threads that each run their own store.
+ *
+ * The module (bytes below, built with `wat2wasm --debug-names`):
+ *
+ *   (module $m
+ *     (import "host" "cb" (func $cb (param i32) (result i32)))
+ *     (import "host" "fail" (func $fail (param i32)))
+ *     (memory (export "mem") 1)
+ *     (func $spin (export "spin") (loop $l (br $l)))
+ *     (func $deep (export "deep") (param i32) (result i32)
+ *       (i32.add (call $deep (i32.add (local.get 0) (i32.const 1))) (i32.const 1)))
+ *     (func $inner (param i32) (result i32) (call $cb (local.get 0)))
+ *     (func $outer (export "outer") (param i32) (result i32) (call $inner (local.get 0)))
+ *     (func $twice (export "twice") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 2)))
+ *     (func $boom (export "boom") (param i32) (call $fail (local.get 0)))
+ *     (func $div (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+ *     (func $sum (export "sum") (param i32) (result i64) (local i64)
+ *       (block $done (loop $l
+ *         (br_if $done (i32.eqz (local.get 0)))
+ *         (local.set 1 (i64.add (local.get 1) (i64.extend_i32_u (local.get 0))))
+ *         (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+ *         (br $l)))
+ *       (local.get 1))
+ *   )
+ */
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include "kiln.h"
+#include "unit.h"
+
+static const unsigned char m_wasm[] = {
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x18, 0x05, 0x60,
+  0x01, 0x7f, 0x01, 0x7f, 0x60, 0x01, 0x7f, 0x00, 0x60, 0x00, 0x00, 0x60,
+  0x02, 0x7f, 0x7f, 0x01, 0x7f, 0x60, 0x01, 0x7f, 0x01, 0x7e, 0x02, 0x17,
+  0x02, 0x04, 0x68, 0x6f, 0x73, 0x74, 0x02, 0x63, 0x62, 0x00, 0x00, 0x04,
+  0x68, 0x6f, 0x73, 0x74, 0x04, 0x66, 0x61, 0x69, 0x6c, 0x00, 0x01, 0x03,
+  0x09, 0x08, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x04, 0x05, 0x03,
+  0x01, 0x00, 0x01, 0x07, 0x38, 0x08, 0x03, 0x6d, 0x65, 0x6d, 0x02, 0x00,
+  0x04, 0x73, 0x70, 0x69, 0x6e, 0x00, 0x02, 0x04, 0x64, 0x65, 0x65, 0x70,
+  0x00, 0x03, 0x05, 0x6f, 0x75, 0x74, 0x65, 0x72, 0x00, 0x05, 0x05, 0x74,
+  0x77, 0x69, 0x63, 0x65, 0x00, 0x06, 0x04, 0x62, 0x6f, 0x6f, 0x6d, 0x00,
+  0x07, 0x03, 0x64, 0x69, 0x76, 0x00, 0x08, 0x03, 0x73, 0x75, 0x6d, 0x00,
+  0x09, 0x0a, 0x5e, 0x08, 0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b,
+  0x0c, 0x00, 0x20, 0x00, 0x41, 0x01, 0x6a, 0x10, 0x03, 0x41, 0x01, 0x6a,
+  0x0b, 0x06, 0x00, 0x20, 0x00, 0x10, 0x00, 0x0b, 0x06, 0x00, 0x20, 0x00,
+  0x10, 0x04, 0x0b, 0x07, 0x00, 0x20, 0x00, 0x41, 0x02, 0x6c, 0x0b, 0x06,
+  0x00, 0x20, 0x00, 0x10, 0x01, 0x0b, 0x07, 0x00, 0x20, 0x00, 0x20, 0x01,
+  0x6d, 0x0b, 0x22, 0x01, 0x01, 0x7e, 0x02, 0x40, 0x03, 0x40, 0x20, 0x00,
+  0x45, 0x0d, 0x01, 0x20, 0x01, 0x20, 0x00, 0xad, 0x7c, 0x21, 0x01, 0x20,
+  0x00, 0x41, 0x01, 0x6b, 0x21, 0x00, 0x0c, 0x00, 0x0b, 0x0b, 0x20, 0x01,
+  0x0b, 0x00, 0x5e, 0x04, 0x6e, 0x61, 0x6d, 0x65, 0x00, 0x02, 0x01, 0x6d,
+  0x01, 0x3c, 0x0a, 0x00, 0x02, 0x63, 0x62, 0x01, 0x04, 0x66, 0x61, 0x69,
+  0x6c, 0x02, 0x04, 0x73, 0x70, 0x69, 0x6e, 0x03, 0x04, 0x64, 0x65, 0x65,
+  0x70, 0x04, 0x05, 0x69, 0x6e, 0x6e, 0x65, 0x72, 0x05, 0x05, 0x6f, 0x75,
+  0x74, 0x65, 0x72, 0x06, 0x05, 0x74, 0x77, 0x69, 0x63, 0x65, 0x07, 0x04,
+  0x62, 0x6f, 0x6f, 0x6d, 0x08, 0x03, 0x64, 0x69, 0x76, 0x09, 0x03, 0x73,
+  0x75, 0x6d, 0x02, 0x15, 0x0a, 0x00, 0x00, 0x01, 0x00, 0x02, 0x00, 0x03,
+  0x00, 0x04, 0x00, 0x05, 0x00, 0x06, 0x00, 0x07, 0x00, 0x08, 0x00, 0x09,
+  0x00
+};
+static const size_t m_wasm_len = 325;
+
+typedef struct fixture {
+    kiln_engine *engine;
+    kiln_module *module;
+    kiln_store *store;
+    kiln_linker *linker;
+    kiln_instance *inst;
+    int host_calls;
+} fixture;
+
+/* host.cb(x): calls the caller's export "twice" with x. */
+static kiln_error *host_cb(kiln_caller *caller, void *env, const kiln_val *args, kiln_val *results)
+{
+    fixture *fx = env;
+    fx->host_calls++;
+    kiln_func *twice = kiln_instance_export_func(kiln_caller_instance(caller), "twice");
+    if (!twice)
+        return kiln_trap_new("no export twice");
+    return kiln_call(kiln_caller_store(caller), twice, args, 1, results, 1);
+}
+
+/* host.fail(x): 0 raises a trap, 1 asks to exit with code 7. */
+static kiln_error *host_fail(kiln_caller *caller, void *env, const kiln_val *args, kiln_val *results)
+{
+    (void)caller, (void)env, (void)results;
+    return args[0].of.i32 == 0 ? kiln_trap_new("host says no") : kiln_exit_new(7);
+}
+
+/* A store with the host functions defined and the module instantiated. */
+static bool instantiate(fixture *fx, const kiln_store_limits *limits)
+{
+    static const kiln_valkind i32[] = {KILN_I32};
+    kiln_functype cb_t = {1, 1, i32, i32}, fail_t = {1, 0, i32, NULL};
+    kiln_func *cb, *fail;
+    return !kiln_store_new(fx->engine, limits, &fx->store) &&
+           !kiln_func_new(fx->store, &cb_t, host_cb, fx, NULL, &cb) &&
+           !kiln_func_new(fx->store, &fail_t, host_fail, NULL, NULL, &fail) &&
+           !kiln_linker_new(fx->store, &fx->linker) &&
+           !kiln_linker_define_func(fx->linker, "host", "cb", cb) &&
+           !kiln_linker_define_func(fx->linker, "host", "fail", fail) &&
+           !kiln_linker_instantiate(fx->linker, fx->module, &fx->inst);
+}
+
+static bool setup(fixture *fx, const kiln_store_limits *limits)
+{
+    memset(fx, 0, sizeof *fx);
+    return !kiln_engine_new(NULL, &fx->engine) &&
+           !kiln_module_new(fx->engine, m_wasm, m_wasm_len, &fx->module) &&
+           instantiate(fx, limits);
+}
+
+static void teardown(fixture *fx, bool own_module)
+{
+    kiln_linker_free(fx->linker);
+    kiln_store_free(fx->store);
+    if (own_module) {
+        kiln_module_free(fx->module);
+        kiln_engine_free(fx->engine);
+    }
+}
+
+static kiln_error *call1(fixture *fx, const char *name, int32_t a, int32_t b, kiln_val *out)
+{
+    kiln_func *f = kiln_instance_export_func(fx->inst, name);
+    if (!f)
+        return kiln_trap_new("no such export");
+    kiln_functype t = kiln_func_type(f);
+    kiln_val args[2] = {{.kind = KILN_I32, .of.i32 = a}, {.kind = KILN_I32, .of.i32 = b}};
+    kiln_val res[1];
+    kiln_error *e = kiln_call(fx->store, f, args, t.nparams, res, t.nresults);
+    if (!e && out && t.nresults)
+        *out = res[0];
+    return e;
+}
+
+TEST(interp_host_reenters_wasm)
+{
+    fixture fx;
+    CHECK(setup(&fx, NULL));
+    kiln_val r = {0};
+    kiln_error *e = call1(&fx, "outer", 21, 0, &r);
+    CHECK(e == NULL);
+    CHECK_EQ(r.of.i32, 42);
+    CHECK_EQ(fx.host_calls, 1);
+    kiln_error_free(e);
+    teardown(&fx, true);
+}
+
+TEST(interp_host_trap_and_exit)
+{
+    fixture fx;
+    CHECK(setup(&fx, NULL));
+    kiln_error *e = call1(&fx, "boom", 0, 0, NULL);
+    CHECK(e != NULL);
+    if (e) {
+        CHECK_EQ(kiln_error_trap(e), KILN_TRAP_HOST);
+        CHECK(strstr(kiln_error_message(e), "host says no") != NULL);
+        CHECK(kiln_error_frame_count(e) >= 1);
+        const char *name = kiln_error_frame_name(e, 0);
+        CHECK(name && strcmp(name, "boom") == 0);
+    }
+    kiln_error_free(e);
+    e = call1(&fx, "boom", 1, 0, NULL);
+    CHECK(e != NULL);
+    if (e) {
+        CHECK_EQ(kiln_error_trap(e), KILN_TRAP_EXIT);
+        CHECK_EQ(kiln_error_exit_code(e), 7);
+    }
+    kiln_error_free(e);
+    teardown(&fx, true);
+}
+
+TEST(interp_trap_leaves_store_usable)
+{
+    fixture fx;
+    CHECK(setup(&fx, NULL));
+    kiln_val r = {0};
+    kiln_error *e = call1(&fx, "div", 1, 0, &r);
+    CHECK(e != NULL);
+    if (e) {
+        CHECK_EQ(kiln_error_kind_of(e), KILN_ERR_TRAP);
+        CHECK_EQ(kiln_error_trap(e), KILN_TRAP_INT_DIV_ZERO);
+        CHECK(strcmp(kiln_error_message(e), "integer divide by zero") == 0);
+        CHECK_EQ(kiln_error_frame_count(e), 1);
+        const char *name = kiln_error_frame_name(e, 0);
+        CHECK(name && strcmp(name, "div") == 0);
+    }
+    kiln_error_free(e);
+    e = call1(&fx, "div", 7, 2, &r);
+    CHECK(e == NULL);
+    CHECK_EQ(r.of.i32, 3);
+    kiln_error_free(e);
+    teardown(&fx, true);
+}
+
+TEST(interp_deep_recursion_is_a_trap)
+{
+    fixture fx;
+    kiln_store_limits lim = {.max_call_depth = 5000};
+    CHECK(setup(&fx, &lim));
+    kiln_val r = {0};
+    kiln_error *e = call1(&fx, "deep", 0, 0, &r);
+    CHECK(e != NULL);
+    if (e) {
+        CHECK_EQ(kiln_error_trap(e), KILN_TRAP_STACK_EXHAUSTED);
+        CHECK(kiln_error_frame_count(e) >= 4000);
+    }
+    kiln_error_free(e);
+    e = call1(&fx, "sum", 100, 0, &r);
+    CHECK(e == NULL);
+    CHECK_EQ(r.of.i64, 5050);
+    kiln_error_free(e);
+    teardown(&fx, true);
+}
+
+static void *interrupter(void *arg)
+{
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    kiln_store_interrupt(arg);
+    return NULL;
+}
+
+TEST(interp_interrupt_from_another_thread)
+{
+    fixture fx;
+    CHECK(setup(&fx, NULL));
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, interrupter, fx.store) == 0);
+    kiln_error *e = call1(&fx, "spin", 0, 0, NULL);
+    pthread_join(t, NULL);
+    CHECK(e != NULL);
+    if (e) {
+        CHECK_EQ(kiln_error_kind_of(e), KILN_ERR_LIMIT);
+        CHECK_EQ(kiln_error_trap(e), KILN_TRAP_INTERRUPT);
+    }
+    kiln_error_free(e);
+    kiln_val r = {0};
+    e = call1(&fx, "sum", 10, 0, &r); /* the flag is cleared by the next call */
+    CHECK(e == NULL);
+    CHECK_EQ(r.of.i64, 55);
+    kiln_error_free(e);
+    teardown(&fx, true);
+}
+
+TEST(interp_deadline_stops_a_loop)
+{
+    fixture fx;
+    kiln_store_limits lim = {.timeout_ns = 50 * 1000 * 1000};
+    CHECK(setup(&fx, &lim));
+    kiln_error *e = call1(&fx, "spin", 0, 0, NULL);
+    CHECK(e != NULL);
+    if (e)
+        CHECK_EQ(kiln_error_trap(e), KILN_TRAP_DEADLINE);
+    kiln_error_free(e);
+    teardown(&fx, true);
+}
+
+typedef struct worker {
+    kiln_engine *engine;
+    kiln_module *module;
+    int64_t result;
+    bool ok;
+} worker;
+
+static void *run_worker(void *arg)
+{
+    worker *w = arg;
+    fixture fx;
+    memset(&fx, 0, sizeof fx);
+    fx.engine = w->engine;
+    fx.module = w->module;
+    w->ok = instantiate(&fx, NULL);
+    w->result = 0;
+    for (int i = 0; w->ok && i < 50; i++) {
+        kiln_val r = {0};
+        kiln_error *e = call1(&fx, "sum", 20000, 0, &r);
+        if (e) {
+            w->ok = false;
+            kiln_error_free(e);
+        }
+        w->result += r.of.i64;
+    }
+    kiln_linker_free(fx.linker);
+    kiln_store_free(fx.store);
+    return NULL;
+}
+
+TEST(interp_module_shared_by_threads)
+{
+    kiln_engine *engine;
+    kiln_module *module;
+    CHECK(kiln_engine_new(NULL, &engine) == NULL);
+    CHECK(kiln_module_new(engine, m_wasm, m_wasm_len, &module) == NULL);
+    worker w[2] = {{engine, module, 0, false}, {engine, module, 0, false}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        CHECK(pthread_create(&t[i], NULL, run_worker, &w[i]) == 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        CHECK(w[i].ok);
+        CHECK_EQ(w[i].result, 50 * (int64_t)20000 * 20001 / 2);
+    }
+    kiln_module_free(module);
+    kiln_engine_free(engine);
+}
