@@ -90,8 +90,10 @@ static const kn_fuse fuse[KN_OP_COUNT] = {
 
 static const char *const op_names[KN_OP_COUNT] = {
 #define KN_CTRL(ID, PFX, CODE, TEXT) [KN_OP_##ID] = TEXT,
-#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) [KN_OP_##ID] = TEXT,
-#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) [KN_OP_##ID] = TEXT,
+#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT)                                    \
+    [KN_OP_##ID] = TEXT, [KN_OP_##ID##_A] = TEXT "/a", [KN_OP_##ID##_X] = TEXT "/x", \
+    [KN_OP_##ID##_K] = TEXT "/k",
+#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) [KN_OP_##ID] = TEXT, [KN_OP_##ID##_K] = TEXT "/k",
 #define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = TEXT,
 #define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = TEXT, [KN_OP_##ID##_K] = TEXT "/k",
 #define KN_CMP(ID, PFX, CODE, TEXT, IN, EXPR)                                        \
@@ -164,6 +166,9 @@ typedef struct kc {
      * op may absorb it as an immediate (constants), and a following branch
      * may fuse with it (comparisons). */
     uint32_t last_start, last_dst, last_end, last_vn;
+    /* The last COPY, while nothing follows it and no branch lands after
+     * it: a second COPY joins it as a COPY_PAIR. */
+    uint32_t last_copy, last_copy_end;
 } kc;
 
 #define OFF(c) ((int64_t)((c)->r.p - (c)->r.start))
@@ -219,7 +224,11 @@ static void emit3(kc *c, uint32_t a, uint32_t b, uint32_t d) { emit(c, a); emit(
 
 /* Mark a point that branches may reach: the previous instruction's result
  * can no longer be redirected. */
-static void label_here(kc *c) { c->last_end = UINT32_MAX; }
+static void label_here(kc *c)
+{
+    c->last_end = UINT32_MAX;
+    c->last_copy_end = UINT32_MAX;
+}
 
 static void patch_chain(kc *c, uint32_t head, uint32_t target)
 {
@@ -332,8 +341,21 @@ static uint32_t imm_words(const ventry *e, uint32_t w[2])
 }
 static void emit_copy(kc *c, kn_valtype t, uint32_t dst, uint32_t src)
 {
-    if (dst != src)
-        emit3(c, t == KN_V128 ? KN_OP_COPY2 : KN_OP_COPY, dst, src);
+    if (dst == src || c->dead)
+        return;
+    if (t == KN_V128) {
+        emit3(c, KN_OP_COPY2, dst, src);
+        return;
+    }
+    if (c->last_copy_end == c->ncode && c->code[c->last_copy] == KN_OP_COPY) {
+        c->code[c->last_copy] = KN_OP_COPY_PAIR;
+        emit2(c, dst, src);
+        c->last_copy_end = UINT32_MAX;
+        return;
+    }
+    c->last_copy = c->ncode;
+    emit3(c, KN_OP_COPY, dst, src);
+    c->last_copy_end = c->ncode;
 }
 
 /* Put every value of the innermost frame from index `from` into its
@@ -723,7 +745,7 @@ static bool local_write(kc *c, uint32_t x, bool tee)
     } else if (v.slot != ls) {
         emit_copy(c, t, ls, v.slot);
     }
-    label_here(c);
+    c->last_end = UINT32_MAX; /* the redirected result is not on the stack */
     if (tee) {
         TRY(push(c, t));
         c->vs[c->vn - 1].slot = ls;
@@ -1373,6 +1395,7 @@ static kiln_error *compile_func(kn_module *m, uint32_t fi)
     c->ft = &m->types[fn->type];
     c->r = kn_reader_make(m->bytes, m->bytes + fn->body.start, m->bytes + fn->body.end);
     c->last_end = UINT32_MAX;
+    c->last_copy_end = UINT32_MAX;
 
     if ((uint64_t)c->ft->nparams + fn->nlocals > KN_MAX_LOCALS) {
         return kn_error_new(KILN_ERR_VALIDATE, fn->code_offset, "too many locals");

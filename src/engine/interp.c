@@ -392,6 +392,13 @@ dispatch:
 
     /* ---- Moves and constants ---- */
     CASE(COPY) { SLOT(1) = SLOT(2); ip += 3; NEXT(); }
+    CASE(COPY_PAIR)
+    {
+        SLOT(1) = SLOT(2);
+        SLOT(3) = SLOT(4);
+        ip += 5;
+        NEXT();
+    }
     CASE(COPY2)
     {
         fp[ip[1]] = fp[ip[2]];

@@ -59,6 +59,7 @@
  *   F64_MULRSUB  dst a x y                  MULSUB is a - x*y, MULRSUB x*y - a;
  *                                          and the same for F32
  *   COPY, COPY2  dst src                  CONST32      dst imm
+ *   COPY_PAIR    d1 s1 d2 s2              two COPYs, in that order
  *   CONST64      dst lo hi                TRAP         trap_code
  *   JMP, JMP_BACK            off          (BACK: a loop back-edge; charges
  *                                          the fuel/deadline budget)
