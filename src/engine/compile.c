@@ -93,7 +93,8 @@ static const char *const op_names[KN_OP_COUNT] = {
 #define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT)                                    \
     [KN_OP_##ID] = TEXT, [KN_OP_##ID##_A] = TEXT "/a", [KN_OP_##ID##_X] = TEXT "/x", \
     [KN_OP_##ID##_K] = TEXT "/k",
-#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) [KN_OP_##ID] = TEXT, [KN_OP_##ID##_K] = TEXT "/k",
+#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) \
+    [KN_OP_##ID] = TEXT, [KN_OP_##ID##_K] = TEXT "/k", [KN_OP_##ID##_AK] = TEXT "/ak",
 #define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = TEXT,
 #define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = TEXT, [KN_OP_##ID##_K] = TEXT "/k",
 #define KN_CMP(ID, PFX, CODE, TEXT, IN, EXPR)                                        \
@@ -147,6 +148,8 @@ typedef struct kc {
     uint32_t nlocals;        /* params + declared */
     kn_valtype *ltype;
     uint32_t *lslot;
+    uint8_t *lzero;          /* declared local not written yet (still 0) */
+    bool straight;           /* no label yet: code runs once, from entry */
     uint32_t temp_base, max_slot;
 
     ventry *vs;
@@ -226,6 +229,7 @@ static void emit3(kc *c, uint32_t a, uint32_t b, uint32_t d) { emit(c, a); emit(
  * can no longer be redirected. */
 static void label_here(kc *c)
 {
+    c->straight = false;
     c->last_end = UINT32_MAX;
     c->last_copy_end = UINT32_MAX;
 }
@@ -731,7 +735,14 @@ static bool local_write(kc *c, uint32_t x, bool tee)
     kn_valtype t = c->ltype[x];
     uint32_t ls = c->lslot[x];
     ventry v;
-    TRY(pop(c, t, &v));
+    TRY(pop_k(c, t, &v));
+    /* Declared locals start at zero: until the first label, setting one that
+     * was not written yet to zero needs no code (compilers emit this to
+     * initialise loop variables). */
+    if (v.konst && v.k == 0 && !tee && c->straight && c->lzero[x])
+        return true;
+    c->lzero[x] = 0;
+    write_const(c, &v, c->vn + 1);
     /* Values still reading this local must be copied out before it changes. */
     bool hazard = false;
     for (uint32_t i = top_ctl(c)->height; i < c->vn; i++)
@@ -890,7 +901,18 @@ static bool compile_instr(kc *c, uint8_t byte)
         if (!k)
             write_const(c, &b, c->vn + 1);
         TRY(pop(c, KN_I32, &a));
-        emit(c, k ? oi->op + 1u : oi->op); /* enum order: STORE, STORE_K */
+        /* With a constant value, the address add is the last instruction
+         * and can be absorbed too (STORE_AK). */
+        if (k && is_last_result(c, &a, 0) && c->code[c->last_start] == KN_OP_I32_ADD_K) {
+            uint32_t base = c->code[c->last_start + 2], add = c->code[c->last_start + 3];
+            c->ncode = c->last_start;
+            c->last_end = UINT32_MAX;
+            emit(c, oi->op + 2u); /* enum order: STORE, STORE_K, STORE_AK */
+            emit2(c, base, add);
+            emit2(c, (uint32_t)b.k, offset);
+            return true;
+        }
+        emit(c, k ? oi->op + 1u : oi->op);
         emit3(c, a.slot, k ? (uint32_t)b.k : b.slot, offset);
         return true;
     }
@@ -1403,13 +1425,16 @@ static kiln_error *compile_func(kn_module *m, uint32_t fi)
     c->nlocals = c->ft->nparams + (uint32_t)fn->nlocals;
     c->ltype = malloc((c->nlocals + 1) * sizeof *c->ltype);
     c->lslot = malloc((c->nlocals + 1) * sizeof *c->lslot);
+    c->lzero = calloc(c->nlocals + 1, 1);
     kn_code *code = calloc(1, sizeof *code);
-    if (!c->ltype || !c->lslot || !code) {
+    if (!c->ltype || !c->lslot || !c->lzero || !code) {
         free(c->ltype);
         free(c->lslot);
+        free(c->lzero);
         free(code);
         return kn_error_nomem();
     }
+    c->straight = true;
     uint32_t n = 0, slot = 0;
     for (uint32_t i = 0; i < c->ft->nparams; i++, n++) {
         c->ltype[n] = c->ft->types[i];
@@ -1421,6 +1446,7 @@ static kiln_error *compile_func(kn_module *m, uint32_t fi)
         for (uint32_t k = 0; k < fn->localdecls[d].count; k++, n++) {
             c->ltype[n] = fn->localdecls[d].type;
             c->lslot[n] = slot;
+            c->lzero[n] = 1;
             slot += kn_slots_of(c->ltype[n]);
         }
     code->local_slots = slot - code->param_slots;
@@ -1451,6 +1477,7 @@ static kiln_error *compile_func(kn_module *m, uint32_t fi)
     }
     free(c->ltype);
     free(c->lslot);
+    free(c->lzero);
     free(c->vs);
     free(c->cs);
     if (!ok) {

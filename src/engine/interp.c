@@ -202,7 +202,8 @@ static kiln_error *run(kiln_store *s, kn_frame *entry, kn_slot *fp, const uint32
 #define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT)                                         \
     [KN_OP_##ID] = &&L_##ID, [KN_OP_##ID##_A] = &&L_##ID##_A, [KN_OP_##ID##_X] = &&L_##ID##_X, \
     [KN_OP_##ID##_K] = &&L_##ID##_K,
-#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) [KN_OP_##ID] = &&L_##ID, [KN_OP_##ID##_K] = &&L_##ID##_K,
+#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) \
+    [KN_OP_##ID] = &&L_##ID, [KN_OP_##ID##_K] = &&L_##ID##_K, [KN_OP_##ID##_AK] = &&L_##ID##_AK,
 #define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = &&L_##ID,
 #define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) \
     [KN_OP_##ID] = &&L_##ID, [KN_OP_##ID##_K] = &&L_##ID##_K,
@@ -292,6 +293,16 @@ dispatch:
         uint64_t v = (uint64_t)(int64_t)(int32_t)ip[2];                     \
         memcpy(mbase + ea, &v, sizeof(MEMT));                               \
         ip += 4;                                                            \
+        NEXT();                                                             \
+    }                                                                       \
+    CASE(ID##_AK)                                                           \
+    {                                                                       \
+        uint64_t ea = (uint64_t)(uint32_t)(SLOT(1).i32 + ip[2]) + ip[4];    \
+        if (UNLIKELY(ea + sizeof(MEMT) > msize))                            \
+            TRAP(KILN_TRAP_MEMORY_OOB);                                     \
+        uint64_t v = (uint64_t)(int64_t)(int32_t)ip[3];                     \
+        memcpy(mbase + ea, &v, sizeof(MEMT));                               \
+        ip += 5;                                                            \
         NEXT();                                                             \
     }
 #define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR)                         \

@@ -54,6 +54,7 @@
  *                                          sign-extended to 64 bits, of which
  *                                          the store writes its width (the
  *                                          host is little-endian)
+ *   STORE_AK     base add imm offset      both: ea = u32(base + add) + offset
  *   F64_MULADD   dst a x y                a + x*y, rounded twice (exactly the
  *   F64_MULSUB   dst a x y                  mul and add/sub it replaces);
  *   F64_MULRSUB  dst a x y                  MULSUB is a - x*y, MULRSUB x*y - a;
@@ -91,7 +92,7 @@
 typedef enum kn_op {
 #define KN_CTRL(ID, PFX, CODE, TEXT) KN_OP_##ID,
 #define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) KN_OP_##ID, KN_OP_##ID##_A, KN_OP_##ID##_X, KN_OP_##ID##_K,
-#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) KN_OP_##ID, KN_OP_##ID##_K,
+#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) KN_OP_##ID, KN_OP_##ID##_K, KN_OP_##ID##_AK,
 #define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) KN_OP_##ID,
 #define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) KN_OP_##ID, KN_OP_##ID##_K,
 #define KN_CMP(ID, PFX, CODE, TEXT, IN, EXPR) \

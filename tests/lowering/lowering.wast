@@ -93,6 +93,22 @@
       (i32.add (i32.const 1000))))
   (func (export "dropped-const") (result i32)
     (i32.const 1) (drop) (i32.const 2))
+  (func (export "zero-init") (param i32) (result i32) (local i32 i64)
+    (local.set 1 (i32.const 0))          ;; already zero: no code needed
+    (local.set 1 (i32.add (local.get 1) (local.get 0)))
+    (local.set 1 (i32.const 0))          ;; written since: must be stored
+    (local.set 2 (i64.const 0))
+    (i32.add (local.get 1) (i32.wrap_i64 (local.get 2))))
+  (func (export "zero-in-loop") (param i32) (result i32) (local i32 i32)
+    (loop $l
+      (local.set 2 (i32.add (local.get 2) (local.get 1)))
+      (local.set 1 (i32.const 0))        ;; after a label: must be stored
+      (local.set 1 (i32.add (local.get 1) (i32.const 3)))
+      (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+    (local.get 2))
+  (func (export "store-ak") (param i32) (result i32)
+    (i32.store16 (i32.add (local.get 0) (i32.const 8)) (i32.const 0x12345))
+    (i32.load16_u (i32.add (local.get 0) (i32.const 8))))
   (func (export "div-k") (param i32) (result i32)
     (i32.div_s (local.get 0) (i32.const -1)))
 )
@@ -141,5 +157,10 @@
 (assert_return (invoke "br-table" (i32.const 3)) (i32.const 1010))
 (assert_return (invoke "br-table" (i32.const 99)) (i32.const 1010))
 (assert_return (invoke "dropped-const") (i32.const 2))
+(assert_return (invoke "zero-init" (i32.const 5)) (i32.const 0))
+(assert_return (invoke "zero-in-loop" (i32.const 4)) (i32.const 9))
+(assert_return (invoke "store-ak" (i32.const 40)) (i32.const 0x2345))
+(assert_trap (invoke "store-ak" (i32.const 65530)) "out of bounds memory access")
+(assert_return (invoke "store-ak" (i32.const -8)) (i32.const 0x2345))
 (assert_return (invoke "div-k" (i32.const 7)) (i32.const -7))
 (assert_trap (invoke "div-k" (i32.const 0x80000000)) "integer overflow")
