@@ -9,6 +9,24 @@
  * time: its canonical slot (fixed by the stack position) and its current
  * slot, which differs only for a local.get that has not been copied yet.
  *
+ * Lowering is one instruction out per Wasm instruction or fewer: the
+ * rewrites below look only at the instruction just emitted (last_*), so
+ * each is a local decision that a branch target invalidates (label_here):
+ *   - local.get reads the local's slot; local.set/tee and return redirect
+ *     the result of the instruction just emitted instead of copying it;
+ *   - constants are not written until something needs them in a slot:
+ *     integer and float ops, loads (address) and stores (value) take them
+ *     as immediates (_K forms), and zeroing a local that is still zero
+ *     from the function's entry emits nothing;
+ *   - a comparison or eqz consumed by br_if/if becomes one compare-and-
+ *     jump; an f32/f64 multiply consumed by add/sub becomes MULADD & co;
+ *   - a load absorbs the i32.add that computed its address (_A, _X), a
+ *     constant store its base+constant address (_AK);
+ *   - two copies in a row become one COPY_PAIR, and br_table entries
+ *     jump straight to labels whose values are already in place.
+ * tests/lowering/ has a script for each, with the edges where they could
+ * go wrong.
+ *
  * Invariants:
  *   - only values pushed inside the innermost control frame can be outside
  *     their canonical slot (a local.get not yet copied, or a constant not
