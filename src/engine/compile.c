@@ -110,7 +110,7 @@ static const char *const op_names[KN_OP_COUNT] = {
 #define KN_CTRL(ID, PFX, CODE, TEXT) [KN_OP_##ID] = TEXT,
 #define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT)                                    \
     [KN_OP_##ID] = TEXT, [KN_OP_##ID##_A] = TEXT "/a", [KN_OP_##ID##_X] = TEXT "/x", \
-    [KN_OP_##ID##_K] = TEXT "/k",
+    [KN_OP_##ID##_K] = TEXT "/k", [KN_OP_##ID##_XS] = TEXT "/xs", [KN_OP_##ID##_AS] = TEXT "/as",
 #define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) \
     [KN_OP_##ID] = TEXT, [KN_OP_##ID##_K] = TEXT "/k", [KN_OP_##ID##_AK] = TEXT "/ak",
 #define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = TEXT,
@@ -190,6 +190,7 @@ typedef struct kc {
     /* The last COPY, while nothing follows it and no branch lands after
      * it: a second COPY joins it as a COPY_PAIR. */
     uint32_t last_copy, last_copy_end;
+    bool fused;              /* set by fuse_shl_add when it emitted */
 } kc;
 
 #define OFF(c) ((int64_t)((c)->r.p - (c)->r.start))
@@ -782,6 +783,36 @@ static bool local_write(kc *c, uint32_t x, bool tee)
     return true;
 }
 
+/* i32.add whose operand is an i32.shl by a constant just computed (array
+ * indexing): one LEA (base + (x << s)) or SHL_ADD_K ((x << s) + k), which
+ * loads can absorb in turn.  Sets c->fused when it emitted. */
+static bool fuse_shl_add(kc *c, const ventry *a, const ventry *b, uint32_t k, bool konst_b)
+{
+    c->fused = false;
+    const ventry *sh = NULL, *other = NULL;
+    if (!konst_b && is_last_result(c, b, 1)) {
+        sh = b;
+        other = a;
+    } else if (is_last_result(c, a, 0)) {
+        sh = a;
+        other = konst_b ? NULL : b;
+    }
+    if (!sh || c->code[c->last_start] != KN_OP_I32_SHL_K)
+        return true;
+    uint32_t x = c->code[c->last_start + 2], s = c->code[c->last_start + 3] & 31;
+    c->ncode = c->last_start;
+    c->last_end = UINT32_MAX;
+    uint32_t dst = result_slot(c);
+    emit(c, other ? KN_OP_I32_LEA : KN_OP_I32_SHL_ADD_K);
+    uint32_t pos = emit(c, dst);
+    if (other)
+        emit3(c, other->slot, x, s);
+    else
+        emit3(c, x, s, k);
+    c->fused = true;
+    return push_result(c, KN_I32, pos);
+}
+
 /* f32/f64 add or sub whose operand is a multiply just computed: emit one
  * MULADD/MULSUB/MULRSUB instead of the two. */
 static bool fuse_mul(kc *c, const kn_opinfo *oi, bool *handled)
@@ -860,6 +891,11 @@ static bool compile_instr(kc *c, uint8_t byte)
         if (!nimm)
             write_const(c, &b, c->vn + 1);
         TRY(pop(c, oi->in, &a));
+        if (oi->op == KN_OP_I32_ADD) {
+            TRY(fuse_shl_add(c, &a, &b, nimm ? imm[0] : 0, nimm != 0));
+            if (c->fused)
+                return true;
+        }
         uint32_t dst = result_slot(c);
         emit(c, nimm ? fuse[oi->op].op_k : oi->op);
         uint32_t pos = emit(c, dst);
@@ -890,22 +926,28 @@ static bool compile_instr(kc *c, uint8_t byte)
             }
             /* Compilers compute addresses as base + constant with i32.add
              * (the offset field cannot wrap): absorb that add. */
-            uint32_t base = 0, second = 0, form = 0; /* 0 plain, 1 _A, 2 _X */
+            /* Forms, in enum order after LOAD: _A (base+imm), _X (base+idx),
+             * _K (constant, above), _XS (base+(idx<<s)), _AS ((x<<s)+imm);
+             * each absorbs the instruction that computed the address. */
+            uint32_t form = 0, nops = 0, ops[3];
             if (is_last_result(c, &a, 0)) {
                 uint32_t prev = c->code[c->last_start];
-                form = prev == KN_OP_I32_ADD_K ? 1 : prev == KN_OP_I32_ADD ? 2 : 0;
+                form = prev == KN_OP_I32_ADD_K ? 1 : prev == KN_OP_I32_ADD ? 2
+                     : prev == KN_OP_I32_LEA ? 4 : prev == KN_OP_I32_SHL_ADD_K ? 5 : 0;
+                nops = form == 1 || form == 2 ? 2 : 3;
             }
             if (form) {
-                base = c->code[c->last_start + 2];
-                second = c->code[c->last_start + 3];
+                for (uint32_t i = 0; i < nops; i++)
+                    ops[i] = c->code[c->last_start + 2 + i];
                 c->ncode = c->last_start;
                 c->last_end = UINT32_MAX;
             }
             uint32_t dst = result_slot(c);
-            emit(c, oi->op + form); /* enum order: LOAD, LOAD_A, LOAD_X, LOAD_K */
+            emit(c, oi->op + form);
             uint32_t pos = emit(c, dst);
             if (form)
-                emit2(c, base, second);
+                for (uint32_t i = 0; i < nops; i++)
+                    emit(c, ops[i]);
             else
                 emit(c, a.slot);
             emit(c, offset);

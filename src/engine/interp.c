@@ -201,7 +201,8 @@ static kiln_error *run(kiln_store *s, kn_frame *entry, kn_slot *fp, const uint32
 #define KN_CTRL(ID, PFX, CODE, TEXT) [KN_OP_##ID] = &&L_##ID,
 #define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT)                                         \
     [KN_OP_##ID] = &&L_##ID, [KN_OP_##ID##_A] = &&L_##ID##_A, [KN_OP_##ID##_X] = &&L_##ID##_X, \
-    [KN_OP_##ID##_K] = &&L_##ID##_K,
+    [KN_OP_##ID##_K] = &&L_##ID##_K, [KN_OP_##ID##_XS] = &&L_##ID##_XS,                      \
+    [KN_OP_##ID##_AS] = &&L_##ID##_AS,
 #define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) \
     [KN_OP_##ID] = &&L_##ID, [KN_OP_##ID##_K] = &&L_##ID##_K, [KN_OP_##ID##_AK] = &&L_##ID##_AK,
 #define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = &&L_##ID,
@@ -272,6 +273,28 @@ dispatch:
         memcpy(&v, mbase + ea, sizeof v);                                   \
         SLOT(1).F_##T = (CT_##T)v;                                          \
         ip += 4;                                                            \
+        NEXT();                                                             \
+    }                                                                       \
+    CASE(ID##_XS)                                                           \
+    {                                                                       \
+        uint64_t ea = (uint64_t)(uint32_t)(SLOT(2).i32 + (SLOT(3).i32 << ip[4])) + ip[5]; \
+        if (UNLIKELY(ea + sizeof(MEMT) > msize))                            \
+            TRAP(KILN_TRAP_MEMORY_OOB);                                     \
+        MEMT v;                                                             \
+        memcpy(&v, mbase + ea, sizeof v);                                   \
+        SLOT(1).F_##T = (CT_##T)v;                                          \
+        ip += 6;                                                            \
+        NEXT();                                                             \
+    }                                                                       \
+    CASE(ID##_AS)                                                           \
+    {                                                                       \
+        uint64_t ea = (uint64_t)(uint32_t)((SLOT(2).i32 << ip[3]) + ip[4]) + ip[5]; \
+        if (UNLIKELY(ea + sizeof(MEMT) > msize))                            \
+            TRAP(KILN_TRAP_MEMORY_OOB);                                     \
+        MEMT v;                                                             \
+        memcpy(&v, mbase + ea, sizeof v);                                   \
+        SLOT(1).F_##T = (CT_##T)v;                                          \
+        ip += 6;                                                            \
         NEXT();                                                             \
     }
 #define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT)                              \
@@ -425,6 +448,18 @@ dispatch:
         uint32_t src = SLOT(4).i32 ? ip[2] : ip[3];
         fp[ip[1]] = fp[src];
         fp[ip[1] + 1] = fp[src + 1];
+        ip += 5;
+        NEXT();
+    }
+    CASE(I32_LEA)
+    {
+        SLOT(1).i32 = SLOT(2).i32 + (SLOT(3).i32 << ip[4]);
+        ip += 5;
+        NEXT();
+    }
+    CASE(I32_SHL_ADD_K)
+    {
+        SLOT(1).i32 = (SLOT(2).i32 << ip[3]) + ip[4];
         ip += 5;
         NEXT();
     }

@@ -50,6 +50,11 @@
  *                                          ea = u32(base + imm) + offset
  *   LOAD_X       dst base idx offset      likewise for base + idx (two slots)
  *   LOAD_K       dst k offset             a constant address: ea = k + offset
+ *   LOAD_XS      dst base idx s offset    ea = u32(base + (idx << s)) + offset
+ *   LOAD_AS      dst x s imm offset       ea = u32((x << s) + imm) + offset
+ *   I32_LEA      dst base idx s           base + (idx << s): an i32.shl by a
+ *   I32_SHL_ADD_K dst x s imm             constant fused with the i32.add
+ *                                          that consumes it
  *   STORE_K      addr imm offset          a constant value: the immediate
  *                                          sign-extended to 64 bits, of which
  *                                          the store writes its width (the
@@ -91,7 +96,8 @@
 
 typedef enum kn_op {
 #define KN_CTRL(ID, PFX, CODE, TEXT) KN_OP_##ID,
-#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) KN_OP_##ID, KN_OP_##ID##_A, KN_OP_##ID##_X, KN_OP_##ID##_K,
+#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) \
+    KN_OP_##ID, KN_OP_##ID##_A, KN_OP_##ID##_X, KN_OP_##ID##_K, KN_OP_##ID##_XS, KN_OP_##ID##_AS,
 #define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) KN_OP_##ID, KN_OP_##ID##_K, KN_OP_##ID##_AK,
 #define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) KN_OP_##ID,
 #define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) KN_OP_##ID, KN_OP_##ID##_K,
