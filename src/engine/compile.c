@@ -190,7 +190,7 @@ typedef struct kc {
     /* The last COPY, while nothing follows it and no branch lands after
      * it: a second COPY joins it as a COPY_PAIR. */
     uint32_t last_copy, last_copy_end;
-    bool fused;              /* set by fuse_shl_add when it emitted */
+    bool fused;              /* set by fuse_shift when it emitted */
 } kc;
 
 #define OFF(c) ((int64_t)((c)->r.p - (c)->r.start))
@@ -783,10 +783,25 @@ static bool local_write(kc *c, uint32_t x, bool tee)
     return true;
 }
 
-/* i32.add whose operand is an i32.shl by a constant just computed (array
- * indexing): one LEA (base + (x << s)) or SHL_ADD_K ((x << s) + k), which
- * loads can absorb in turn.  Sets c->fused when it emitted. */
-static bool fuse_shl_add(kc *c, const ventry *a, const ventry *b, uint32_t k, bool konst_b)
+/* The shift-op fusions of opcodes.def: outer op, inner shift's _K form,
+ * fused op, and the shift count mask. */
+static const struct {
+    uint16_t outer, inner_k, fused;
+    uint8_t mask;
+} shiftops[] = {
+#define SHIFT_MASK_I32 31
+#define SHIFT_MASK_I64 63
+#define KN_SHIFTOP(ID, T, OUTER, INNER, TEXT, EXPR) \
+    {KN_OP_##OUTER, KN_OP_##INNER##_K, KN_OP_##ID, SHIFT_MASK_##T},
+#include "opcodes.def"
+};
+
+/* An add/xor/or/and whose operand is a shift or rotate by a constant just
+ * computed becomes one SHIFTOP; an i32.add of such a shift and a constant
+ * becomes SHL_ADD_K.  Loads absorb the address forms in turn.  Sets
+ * c->fused when it emitted. */
+static bool fuse_shift(kc *c, const kn_opinfo *oi, const ventry *a, const ventry *b, uint32_t k,
+                       bool konst_b)
 {
     c->fused = false;
     const ventry *sh = NULL, *other = NULL;
@@ -797,20 +812,33 @@ static bool fuse_shl_add(kc *c, const ventry *a, const ventry *b, uint32_t k, bo
         sh = a;
         other = konst_b ? NULL : b;
     }
-    if (!sh || c->code[c->last_start] != KN_OP_I32_SHL_K)
+    if (!sh)
         return true;
-    uint32_t x = c->code[c->last_start + 2], s = c->code[c->last_start + 3] & 31;
+    uint32_t inner = c->code[c->last_start], fused = 0, mask = 0;
+    if (other) {
+        for (size_t i = 0; i < sizeof shiftops / sizeof shiftops[0]; i++)
+            if (shiftops[i].outer == oi->op && shiftops[i].inner_k == inner) {
+                fused = shiftops[i].fused;
+                mask = shiftops[i].mask;
+            }
+    } else if (oi->op == KN_OP_I32_ADD && inner == KN_OP_I32_SHL_K) {
+        fused = KN_OP_I32_SHL_ADD_K;
+        mask = 31;
+    }
+    if (!fused)
+        return true;
+    uint32_t x = c->code[c->last_start + 2], s = c->code[c->last_start + 3] & mask;
     c->ncode = c->last_start;
     c->last_end = UINT32_MAX;
     uint32_t dst = result_slot(c);
-    emit(c, other ? KN_OP_I32_LEA : KN_OP_I32_SHL_ADD_K);
+    emit(c, fused);
     uint32_t pos = emit(c, dst);
     if (other)
         emit3(c, other->slot, x, s);
     else
         emit3(c, x, s, k);
     c->fused = true;
-    return push_result(c, KN_I32, pos);
+    return push_result(c, oi->out, pos);
 }
 
 /* f32/f64 add or sub whose operand is a multiply just computed: emit one
@@ -891,8 +919,10 @@ static bool compile_instr(kc *c, uint8_t byte)
         if (!nimm)
             write_const(c, &b, c->vn + 1);
         TRY(pop(c, oi->in, &a));
-        if (oi->op == KN_OP_I32_ADD) {
-            TRY(fuse_shl_add(c, &a, &b, nimm ? imm[0] : 0, nimm != 0));
+        if (oi->op == KN_OP_I32_ADD || oi->op == KN_OP_I32_XOR || oi->op == KN_OP_I32_OR ||
+            oi->op == KN_OP_I32_AND || oi->op == KN_OP_I64_ADD || oi->op == KN_OP_I64_XOR ||
+            oi->op == KN_OP_I64_OR || oi->op == KN_OP_I64_AND) {
+            TRY(fuse_shift(c, oi, &a, &b, nimm ? imm[0] : 0, nimm != 0));
             if (c->fused)
                 return true;
         }
@@ -933,7 +963,7 @@ static bool compile_instr(kc *c, uint8_t byte)
             if (is_last_result(c, &a, 0)) {
                 uint32_t prev = c->code[c->last_start];
                 form = prev == KN_OP_I32_ADD_K ? 1 : prev == KN_OP_I32_ADD ? 2
-                     : prev == KN_OP_I32_LEA ? 4 : prev == KN_OP_I32_SHL_ADD_K ? 5 : 0;
+                     : prev == KN_OP_I32_ADD_SHL ? 4 : prev == KN_OP_I32_SHL_ADD_K ? 5 : 0;
                 nops = form == 1 || form == 2 ? 2 : 3;
             }
             if (form) {

@@ -451,18 +451,22 @@ dispatch:
         ip += 5;
         NEXT();
     }
-    CASE(I32_LEA)
-    {
-        SLOT(1).i32 = SLOT(2).i32 + (SLOT(3).i32 << ip[4]);
-        ip += 5;
-        NEXT();
-    }
     CASE(I32_SHL_ADD_K)
     {
         SLOT(1).i32 = (SLOT(2).i32 << ip[3]) + ip[4];
         ip += 5;
         NEXT();
     }
+#define KN_SHIFTOP(ID, T, OUTER, INNER, TEXT, EXPR)                         \
+    CASE(ID)                                                                \
+    {                                                                       \
+        CT_##T a = SLOT(2).F_##T, x = SLOT(3).F_##T;                        \
+        uint32_t k = ip[4];                                                 \
+        SLOT(1).F_##T = EXPR;                                               \
+        ip += 5;                                                            \
+        NEXT();                                                             \
+    }
+#include "opcodes.def"
     /* Multiply fused with the add/sub that consumes it: two roundings, as
      * the two Wasm instructions would do. */
 #define MULOP(ID, F, EXPR)                                                  \

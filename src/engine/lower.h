@@ -52,9 +52,12 @@
  *   LOAD_K       dst k offset             a constant address: ea = k + offset
  *   LOAD_XS      dst base idx s offset    ea = u32(base + (idx << s)) + offset
  *   LOAD_AS      dst x s imm offset       ea = u32((x << s) + imm) + offset
- *   I32_LEA      dst base idx s           base + (idx << s): an i32.shl by a
- *   I32_SHL_ADD_K dst x s imm             constant fused with the i32.add
- *                                          that consumes it
+ *   SHIFTOP      dst a x k                OUTER(a, INNER(x, k)): a shift or
+ *                                          rotate by a constant fused with the
+ *                                          add/xor/or/and that consumes it
+ *                                          (opcodes.def); I32_ADD_SHL is the
+ *                                          address form loads absorb (_XS)
+ *   I32_SHL_ADD_K dst x s imm             (x << s) + imm, likewise (_AS)
  *   STORE_K      addr imm offset          a constant value: the immediate
  *                                          sign-extended to 64 bits, of which
  *                                          the store writes its width (the
