@@ -20,8 +20,11 @@
  *     from the function's entry emits nothing;
  *   - a comparison or eqz consumed by br_if/if becomes one compare-and-
  *     jump; an f32/f64 multiply consumed by add/sub becomes MULADD & co;
- *   - a load absorbs the i32.add that computed its address (_A, _X), a
- *     constant store its base+constant address (_AK);
+ *     a shift or rotate by a constant consumed by add/xor/or/and becomes
+ *     one SHIFTOP;
+ *   - a load absorbs the i32.add (or shifted add) that computed its
+ *     address (_A, _X, _XS, _AS), a constant store its base+constant
+ *     address (_AK);
  *   - two copies in a row become one COPY_PAIR, and br_table entries
  *     jump straight to labels whose values are already in place.
  * tests/lowering/ has a script for each, with the edges where they could
