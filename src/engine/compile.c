@@ -169,8 +169,7 @@ typedef struct kc {
     uint32_t nlocals;        /* params + declared */
     kn_valtype *ltype;
     uint32_t *lslot;
-    uint8_t *lzero;          /* declared local not written yet (still 0) */
-    bool straight;           /* no label yet: code runs once, from entry */
+    uint8_t *lzero;          /* declared local no earlier code writes */
     uint32_t temp_base, max_slot;
 
     ventry *vs;
@@ -251,7 +250,6 @@ static void emit3(kc *c, uint32_t a, uint32_t b, uint32_t d) { emit(c, a); emit(
  * can no longer be redirected. */
 static void label_here(kc *c)
 {
-    c->straight = false;
     c->last_end = UINT32_MAX;
     c->last_copy_end = UINT32_MAX;
 }
@@ -752,16 +750,25 @@ static bool do_call(kc *c, const kn_functype *t, uint32_t op, uint32_t a, uint32
     return true;
 }
 
+static bool in_loop(kc *c)
+{
+    for (uint32_t i = 0; i < c->cn; i++)
+        if (c->cs[i].kind == CK_LOOP)
+            return true;
+    return false;
+}
+
 static bool local_write(kc *c, uint32_t x, bool tee)
 {
     kn_valtype t = c->ltype[x];
     uint32_t ls = c->lslot[x];
     ventry v;
     TRY(pop_k(c, t, &v));
-    /* Declared locals start at zero: until the first label, setting one that
-     * was not written yet to zero needs no code (compilers emit this to
+    /* Declared locals start at zero, and outside loops every path from the
+     * entry to here runs only code that comes before it: setting a local no
+     * earlier code writes to zero needs no code (compilers emit this to
      * initialise loop variables). */
-    if (v.konst && v.k == 0 && !tee && c->straight && c->lzero[x])
+    if (v.konst && v.k == 0 && !tee && c->lzero[x] && !in_loop(c))
         return true;
     c->lzero[x] = 0;
     write_const(c, &v, c->vn + 1);
@@ -1527,7 +1534,6 @@ static kiln_error *compile_func(kn_module *m, uint32_t fi)
         free(code);
         return kn_error_nomem();
     }
-    c->straight = true;
     uint32_t n = 0, slot = 0;
     for (uint32_t i = 0; i < c->ft->nparams; i++, n++) {
         c->ltype[n] = c->ft->types[i];

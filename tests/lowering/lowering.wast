@@ -134,6 +134,11 @@
     (i64.xor (local.get 0) (i64.rotl (local.get 1) (i64.const 65))))
   (func (export "add-shl64") (param i64 i64) (result i64)
     (i64.add (i64.shl (local.get 1) (i64.const 63)) (local.get 0)))
+  (func (export "zero-after-if") (param i32) (result i32) (local i32 i32)
+    (if (local.get 0) (then (local.set 1 (i32.const 9))))
+    (local.set 1 (i32.const 0))          ;; written on one path: must be stored
+    (local.set 2 (i32.const 0))          ;; no path writes it: nothing to do
+    (i32.add (local.get 1) (local.get 2)))
   (func (export "div-k") (param i32) (result i32)
     (i32.div_s (local.get 0) (i32.const -1)))
 )
@@ -204,5 +209,7 @@
 (assert_return (invoke "sha-sigma" (i32.const 0x510e527f)) (i32.const 0x3587272b))
 (assert_return (invoke "xor-rotl64" (i64.const 1) (i64.const 0x8000000000000001)) (i64.const 2))
 (assert_return (invoke "add-shl64" (i64.const 5) (i64.const 3)) (i64.const 0x8000000000000005))
+(assert_return (invoke "zero-after-if" (i32.const 1)) (i32.const 0))
+(assert_return (invoke "zero-after-if" (i32.const 0)) (i32.const 0))
 (assert_return (invoke "div-k" (i32.const 7)) (i32.const -7))
 (assert_trap (invoke "div-k" (i32.const 0x80000000)) "integer overflow")
