@@ -229,9 +229,10 @@ KILN_API kiln_error *kiln_store_new(kiln_engine *engine, const kiln_store_limits
                                     kiln_store **out);
 KILN_API void kiln_store_free(kiln_store *store);
 /* Ask running code to stop with KILN_TRAP_INTERRUPT.  Safe from any thread
- * and from signal handlers; takes effect within microseconds at the next
- * call or loop back-edge.  The flag is cleared when the next top-level call
- * starts. */
+ * and from signal handlers.  Running code looks at the flag (and at the
+ * deadline) every 10,000 calls or loop iterations, so it stops after at
+ * most that much more work: tens of microseconds for tight loops.  The
+ * flag is cleared when the next top-level call starts. */
 KILN_API void kiln_store_interrupt(kiln_store *store);
 /* Fuel left (only meaningful when a fuel limit was set). */
 KILN_API uint64_t kiln_store_fuel_remaining(const kiln_store *store);
