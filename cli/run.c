@@ -60,16 +60,16 @@ static const char run_usage[] =
     "             decimal.\n"
     "  f32, f64   decimal or scientific (\"0.1\", \"-2.5e-3\"), hex floats\n"
     "             (\"0x1.8p1\"), \"inf\", \"-inf\", \"nan\", \"-nan\" and NaNs with\n"
-    "             a payload (\"nan:0x200000\").  Printed as the shortest decimal\n"
-    "             that reads back to the same bits; \"-0\" for negative zero;\n"
-    "             \"nan\"/\"-nan\" for the canonical NaN and \"nan:0x...\" (the\n"
-    "             mantissa bits in hex) for any other NaN, so every printed\n"
-    "             value can be passed back in unchanged.\n"
+    "             a payload (\"nan:0x200000\").  Printed as wasmtime prints\n"
+    "             them: the shortest decimal that reads back to the same value,\n"
+    "             written out without an exponent (1e-7 as 0.0000001); \"-0\"\n"
+    "             for negative zero, \"inf\"/\"-inf\", and \"NaN\" for every NaN.\n"
     "  v128       0x followed by up to 32 hex digits: the vector as one\n"
-    "             128-bit little-endian number.  Printed with 32 digits.\n"
+    "             128-bit little-endian number.  Printed as that number in\n"
+    "             unsigned decimal.\n"
     "  funcref, externref\n"
-    "             only \"null\" can be passed.  Printed as \"ref.null func\",\n"
-    "             \"ref.null extern\", or \"<funcref>\" / \"<externref>\".\n"
+    "             only \"null\" can be passed.  Printed as \"<null funcref>\",\n"
+    "             \"<null externref>\", \"<funcref>\" or \"<externref>\".\n"
     "\n"
     "On a trap kiln prints `kiln: trap: MESSAGE` (or `kiln: limit reached:\n"
     "MESSAGE` for fuel, timeout, Ctrl-C and memory/table caps) and a\n"
@@ -252,7 +252,7 @@ static int call_and_print(kiln_store *store, const run_options *o, kiln_func *f,
     if (err) {
         code = report_run_error(o, err);
     } else {
-        char buf[96];
+        char buf[400]; /* positional floats: up to ~330 characters */
         for (uint32_t i = 0; i < t.nresults; i++) {
             format_value(&results[i], buf, sizeof buf);
             puts(buf);

@@ -392,13 +392,64 @@ bool parse_value(const char *text, kiln_valkind k, kiln_val *out)
 }
 
 /* Shortest %g text that reads back to the same value. */
+/* Results print as wasmtime prints them (Rust's Display for floats): the
+ * shortest digits that read back to the same value, written out in
+ * positional notation (1e21 as 1000000000000000000000, 1e-7 as 0.0000001),
+ * integers without a fraction, -0 with its sign, inf/-inf, and NaN for every
+ * NaN.  The digits come from the shortest %.*e that round-trips. */
 static void format_finite(double d, bool is_f32, char *buf, size_t cap)
 {
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, cap, "%.*g", prec, d);
-        if (is_f32 ? strtof(buf, NULL) == (float)d : strtod(buf, NULL) == d)
-            return;
+    char e[40];
+    int prec;
+    for (prec = 0; prec < 17; prec++) {
+        snprintf(e, sizeof e, "%.*e", prec, d);
+        if (is_f32 ? strtof(e, NULL) == (float)d : strtod(e, NULL) == d)
+            break;
     }
+    /* e is [-]D[.DDD]e[+-]X: collect the digits and the decimal exponent. */
+    char digits[24];
+    size_t nd = 0;
+    const char *p = e;
+    bool neg = *p == '-';
+    if (neg)
+        p++;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9' && nd < sizeof digits - 1)
+            digits[nd++] = *p;
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    int exp10 = *p == 'e' ? atoi(p + 1) : 0;
+    /* value = 0.D1D2... * 10^(exp10 + 1): point after `point` digits. */
+    int point = exp10 + 1;
+    size_t n = 0;
+#define OUT(ch)                     \
+    do {                            \
+        if (n + 1 < cap)            \
+            buf[n++] = (char)(ch);  \
+    } while (0)
+    if (neg)
+        OUT('-');
+    if (nd == 1 && digits[0] == '0') {
+        OUT('0');
+    } else if (point <= 0) {
+        OUT('0');
+        OUT('.');
+        for (int i = 0; i < -point; i++)
+            OUT('0');
+        for (size_t i = 0; i < nd; i++)
+            OUT(digits[i]);
+    } else {
+        for (int i = 0; i < point; i++)
+            OUT((size_t)i < nd ? digits[i] : '0');
+        if ((size_t)point < nd) {
+            OUT('.');
+            for (size_t i = (size_t)point; i < nd; i++)
+                OUT(digits[i]);
+        }
+    }
+#undef OUT
+    if (cap)
+        buf[n < cap ? n : cap - 1] = '\0';
 }
 
 static void format_float_bits(uint64_t bits, unsigned mant, unsigned expbits, double value,
@@ -410,13 +461,37 @@ static void format_float_bits(uint64_t bits, unsigned mant, unsigned expbits, do
     if (exp == (UINT64_C(1) << expbits) - 1) {
         if (payload == 0)
             snprintf(buf, cap, "%sinf", neg ? "-" : "");
-        else if (payload == UINT64_C(1) << (mant - 1))
-            snprintf(buf, cap, "%snan", neg ? "-" : "");
         else
-            snprintf(buf, cap, "%snan:0x%" PRIx64, neg ? "-" : "", payload);
+            snprintf(buf, cap, "NaN");
         return;
     }
     format_finite(value, mant == 23, buf, cap);
+}
+
+/* A v128 as wasmtime prints it: the unsigned 128-bit decimal value of its
+ * little-endian bytes. */
+static void format_u128(const uint8_t b[16], char *buf, size_t cap)
+{
+    uint32_t w[4]; /* most significant first */
+    for (int i = 0; i < 4; i++)
+        w[i] = (uint32_t)b[15 - 4 * i] << 24 | (uint32_t)b[14 - 4 * i] << 16 |
+               (uint32_t)b[13 - 4 * i] << 8 | b[12 - 4 * i];
+    char rev[48];
+    size_t n = 0;
+    do {
+        uint64_t rem = 0;
+        for (int i = 0; i < 4; i++) {
+            uint64_t cur = rem << 32 | w[i];
+            w[i] = (uint32_t)(cur / 10);
+            rem = cur % 10;
+        }
+        rev[n++] = (char)('0' + rem);
+    } while (w[0] | w[1] | w[2] | w[3]);
+    size_t k = 0;
+    for (; k < n && k + 1 < cap; k++)
+        buf[k] = rev[n - 1 - k];
+    if (cap)
+        buf[k] = '\0';
 }
 
 void format_value(const kiln_val *v, char *buf, size_t cap)
@@ -440,23 +515,14 @@ void format_value(const kiln_val *v, char *buf, size_t cap)
         format_float_bits(b, 52, 11, v->of.f64, buf, cap);
         return;
     }
-    case KILN_V128: {
-        if (cap < 35) {
-            if (cap)
-                buf[0] = '\0';
-            return;
-        }
-        buf[0] = '0';
-        buf[1] = 'x';
-        for (int i = 0; i < 16; i++)
-            snprintf(buf + 2 + 2 * i, 3, "%02x", v->of.v128[15 - i]);
+    case KILN_V128:
+        format_u128(v->of.v128, buf, cap);
         return;
-    }
     case KILN_FUNCREF:
-        snprintf(buf, cap, "%s", v->of.funcref ? "<funcref>" : "ref.null func");
+        snprintf(buf, cap, "%s", v->of.funcref ? "<funcref>" : "<null funcref>");
         return;
     case KILN_EXTERNREF:
-        snprintf(buf, cap, "%s", v->of.externref ? "<externref>" : "ref.null extern");
+        snprintf(buf, cap, "%s", v->of.externref ? "<externref>" : "<null externref>");
         return;
     }
     snprintf(buf, cap, "?");
