@@ -48,6 +48,9 @@ $(BUILD)/%.o: %.c
 $(BUILD)/spec-runner: tests/spec/runner.c $(BUILD)/libkiln.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libkiln.a $(LDFLAGS) $(LDLIBS) -lcjson
 
+$(BUILD)/invoke-check: tests/cli/invoke_check.c $(BUILD)/libkiln.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libkiln.a $(LDFLAGS) $(LDLIBS) -lcjson
+
 UNIT_SRC := $(wildcard tests/unit/*.c)
 $(BUILD)/unit-tests: $(UNIT_SRC) $(BUILD)/libkiln.a
 	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(BUILD)/libkiln.a $(LDFLAGS) $(LDLIBS)

@@ -174,6 +174,32 @@ suite lowering 300 lowering_run
 # cli
 suite cli 900 bash tests/cli/run.sh "$BUILD"
 
+# invoke: `kiln run --invoke` against the spec's own assertions, through the
+# command line (parsing arguments, printing results); every 4th assertion of
+# the two large float scripts keeps process start-ups bounded
+invoke_run() {
+    local p=0 f=0 name every line
+    make -s --no-print-directory "${MAKEARGS[@]}" "$BUILD/invoke-check" || {
+        echo "invoke: 0 passed, 1 failed (build failed)"
+        return 1
+    }
+    for name in i32 i64 f32 f64 conversions float_misc int_exprs; do
+        every=1
+        case $name in f32 | f64) every=4 ;; esac
+        line=$(timeout -k 10 300 "$BUILD/invoke-check" "$BUILD/kiln" \
+            "$BUILD/spec/$name/$name.json" $every | tee /dev/stderr | tail -n 1)
+        if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+            p=$((p + BASH_REMATCH[1])) f=$((f + BASH_REMATCH[2]))
+        else
+            echo "FAIL invoke $name: no summary"
+            f=$((f + 1))
+        fi
+    done
+    echo "invoke: $p passed, $f failed"
+    [ $f = 0 ]
+}
+suite invoke 900 invoke_run
+
 # regress: every fuzz reproducer, tests/regress/*.wasm and the fuzz corpus,
 # through the fuzz target's own code path (tests/fuzz/fuzz.c)
 regress_run() {
