@@ -230,104 +230,47 @@ dispatch:
 #endif
 
     /* ---- Generated handlers ---- */
-#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT)                               \
-    CASE(ID)                                                                \
+/* Memory access: the forms of a load or store differ only in how the
+ * effective address is computed (lower.h), and
+ * the bounds check cannot overflow (ea stays below 2^34). */
+#define LOAD_AT(T, MEMT, EA, LEN)                                           \
     {                                                                       \
-        uint64_t ea = (uint64_t)SLOT(2).i32 + ip[3];                        \
+        uint64_t ea = (EA);                                                 \
         if (UNLIKELY(ea + sizeof(MEMT) > msize))                            \
             TRAP(KILN_TRAP_MEMORY_OOB);                                     \
         MEMT v;                                                             \
         memcpy(&v, mbase + ea, sizeof v);                                   \
         SLOT(1).F_##T = (CT_##T)v;                                          \
-        ip += 4;                                                            \
-        NEXT();                                                             \
-    }                                                                       \
-    CASE(ID##_A)                                                            \
-    {                                                                       \
-        uint64_t ea = (uint64_t)(uint32_t)(SLOT(2).i32 + ip[3]) + ip[4];    \
-        if (UNLIKELY(ea + sizeof(MEMT) > msize))                            \
-            TRAP(KILN_TRAP_MEMORY_OOB);                                     \
-        MEMT v;                                                             \
-        memcpy(&v, mbase + ea, sizeof v);                                   \
-        SLOT(1).F_##T = (CT_##T)v;                                          \
-        ip += 5;                                                            \
-        NEXT();                                                             \
-    }                                                                       \
-    CASE(ID##_X)                                                            \
-    {                                                                       \
-        uint64_t ea = (uint64_t)(uint32_t)(SLOT(2).i32 + SLOT(3).i32) + ip[4]; \
-        if (UNLIKELY(ea + sizeof(MEMT) > msize))                            \
-            TRAP(KILN_TRAP_MEMORY_OOB);                                     \
-        MEMT v;                                                             \
-        memcpy(&v, mbase + ea, sizeof v);                                   \
-        SLOT(1).F_##T = (CT_##T)v;                                          \
-        ip += 5;                                                            \
-        NEXT();                                                             \
-    }                                                                       \
-    CASE(ID##_K)                                                            \
-    {                                                                       \
-        uint64_t ea = (uint64_t)ip[2] + ip[3];                              \
-        if (UNLIKELY(ea + sizeof(MEMT) > msize))                            \
-            TRAP(KILN_TRAP_MEMORY_OOB);                                     \
-        MEMT v;                                                             \
-        memcpy(&v, mbase + ea, sizeof v);                                   \
-        SLOT(1).F_##T = (CT_##T)v;                                          \
-        ip += 4;                                                            \
-        NEXT();                                                             \
-    }                                                                       \
-    CASE(ID##_XS)                                                           \
-    {                                                                       \
-        uint64_t ea = (uint64_t)(uint32_t)(SLOT(2).i32 + (SLOT(3).i32 << ip[4])) + ip[5]; \
-        if (UNLIKELY(ea + sizeof(MEMT) > msize))                            \
-            TRAP(KILN_TRAP_MEMORY_OOB);                                     \
-        MEMT v;                                                             \
-        memcpy(&v, mbase + ea, sizeof v);                                   \
-        SLOT(1).F_##T = (CT_##T)v;                                          \
-        ip += 6;                                                            \
-        NEXT();                                                             \
-    }                                                                       \
-    CASE(ID##_AS)                                                           \
-    {                                                                       \
-        uint64_t ea = (uint64_t)(uint32_t)((SLOT(2).i32 << ip[3]) + ip[4]) + ip[5]; \
-        if (UNLIKELY(ea + sizeof(MEMT) > msize))                            \
-            TRAP(KILN_TRAP_MEMORY_OOB);                                     \
-        MEMT v;                                                             \
-        memcpy(&v, mbase + ea, sizeof v);                                   \
-        SLOT(1).F_##T = (CT_##T)v;                                          \
-        ip += 6;                                                            \
+        ip += (LEN);                                                        \
         NEXT();                                                             \
     }
-#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT)                              \
-    CASE(ID)                                                                \
+#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT)                                                  \
+    CASE(ID) LOAD_AT(T, MEMT, (uint64_t)SLOT(2).i32 + ip[3], 4)                                \
+    CASE(ID##_A) LOAD_AT(T, MEMT, (uint64_t)(uint32_t)(SLOT(2).i32 + ip[3]) + ip[4], 5)         \
+    CASE(ID##_X) LOAD_AT(T, MEMT, (uint64_t)(uint32_t)(SLOT(2).i32 + SLOT(3).i32) + ip[4], 5)   \
+    CASE(ID##_K) LOAD_AT(T, MEMT, (uint64_t)ip[2] + ip[3], 4)                                  \
+    CASE(ID##_XS)                                                                              \
+    LOAD_AT(T, MEMT, (uint64_t)(uint32_t)(SLOT(2).i32 + (SLOT(3).i32 << ip[4])) + ip[5], 6)    \
+    CASE(ID##_AS) LOAD_AT(T, MEMT, (uint64_t)(uint32_t)((SLOT(2).i32 << ip[3]) + ip[4]) + ip[5], 6)
+/* Constant values are stored from a sign-extended 32-bit immediate, of
+ * which the store writes its width (little-endian host). */
+#define STORE_AT(MEMT, EA, VALUE, LEN)                                      \
     {                                                                       \
-        uint64_t ea = (uint64_t)SLOT(1).i32 + ip[3];                        \
+        uint64_t ea = (EA);                                                 \
         if (UNLIKELY(ea + sizeof(MEMT) > msize))                            \
             TRAP(KILN_TRAP_MEMORY_OOB);                                     \
-        MEMT v = (MEMT)SLOT(2).F_##T;                                       \
-        memcpy(mbase + ea, &v, sizeof v);                                   \
-        ip += 4;                                                            \
-        NEXT();                                                             \
-    }                                                                       \
-    CASE(ID##_K)                                                            \
-    {                                                                       \
-        uint64_t ea = (uint64_t)SLOT(1).i32 + ip[3];                        \
-        if (UNLIKELY(ea + sizeof(MEMT) > msize))                            \
-            TRAP(KILN_TRAP_MEMORY_OOB);                                     \
-        uint64_t v = (uint64_t)(int64_t)(int32_t)ip[2];                     \
+        VALUE;                                                              \
         memcpy(mbase + ea, &v, sizeof(MEMT));                               \
-        ip += 4;                                                            \
-        NEXT();                                                             \
-    }                                                                       \
-    CASE(ID##_AK)                                                           \
-    {                                                                       \
-        uint64_t ea = (uint64_t)(uint32_t)(SLOT(1).i32 + ip[2]) + ip[4];    \
-        if (UNLIKELY(ea + sizeof(MEMT) > msize))                            \
-            TRAP(KILN_TRAP_MEMORY_OOB);                                     \
-        uint64_t v = (uint64_t)(int64_t)(int32_t)ip[3];                     \
-        memcpy(mbase + ea, &v, sizeof(MEMT));                               \
-        ip += 5;                                                            \
+        ip += (LEN);                                                        \
         NEXT();                                                             \
     }
+#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT)                                                 \
+    CASE(ID) STORE_AT(MEMT, (uint64_t)SLOT(1).i32 + ip[3], MEMT v = (MEMT)SLOT(2).F_##T, 4)    \
+    CASE(ID##_K)                                                                               \
+    STORE_AT(MEMT, (uint64_t)SLOT(1).i32 + ip[3], uint64_t v = (uint64_t)(int64_t)(int32_t)ip[2], 4) \
+    CASE(ID##_AK)                                                                              \
+    STORE_AT(MEMT, (uint64_t)(uint32_t)(SLOT(1).i32 + ip[2]) + ip[4],                          \
+             uint64_t v = (uint64_t)(int64_t)(int32_t)ip[3], 5)
 #define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR)                         \
     CASE(ID)                                                                \
     {                                                                       \
@@ -722,6 +665,8 @@ fail:
 #undef SLOT
 #undef LOAD_MEM
 #undef TAKE
+#undef LOAD_AT
+#undef STORE_AT
 }
 
 kiln_error *kn_invoke(kiln_store *s, kiln_func *f, kn_slot *args)
