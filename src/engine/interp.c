@@ -231,8 +231,8 @@ dispatch:
 
     /* ---- Generated handlers ---- */
 /* Memory access: the forms of a load or store differ only in how the
- * effective address is computed (lower.h), and
- * the bounds check cannot overflow (ea stays below 2^34). */
+ * effective address is computed (lower.h); ea stays below 2^34, so the
+ * bounds check cannot overflow. */
 #define LOAD_AT(T, MEMT, EA, LEN)                                           \
     {                                                                       \
         uint64_t ea = (EA);                                                 \
