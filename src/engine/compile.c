@@ -750,6 +750,15 @@ static bool do_call(kc *c, const kn_functype *t, uint32_t op, uint32_t a, uint32
     return true;
 }
 
+/* The three i32 operands (destination, source or value, count) of the
+ * bulk memory and table instructions, in stack order. */
+static bool pop_i32x3(kc *c, ventry *a, ventry *b, ventry *d)
+{
+    TRY(pop(c, KN_I32, d));
+    TRY(pop(c, KN_I32, b));
+    return pop(c, KN_I32, a);
+}
+
 static bool in_loop(kc *c)
 {
     for (uint32_t i = 0; i < c->cn; i++)
@@ -1416,9 +1425,7 @@ static bool compile_instr(kc *c, uint8_t byte)
             emit2(c, KN_OP_DATA_DROP, di);
             return true;
         }
-        TRY(pop(c, KN_I32, &d));
-        TRY(pop(c, KN_I32, &b));
-        TRY(pop(c, KN_I32, &a));
+        TRY(pop_i32x3(c, &a, &b, &d));
         emit3(c, KN_OP_MEMORY_INIT, di, a.slot);
         emit2(c, b.slot, d.slot);
         return true;
@@ -1429,9 +1436,7 @@ static bool compile_instr(kc *c, uint8_t byte)
         if (oi->op == KN_OP_MEMORY_COPY)
             TRY(zero_byte(c));
         TRY(need_memory(c));
-        TRY(pop(c, KN_I32, &d));
-        TRY(pop(c, KN_I32, &b));
-        TRY(pop(c, KN_I32, &a));
+        TRY(pop_i32x3(c, &a, &b, &d));
         emit(c, oi->op);
         emit3(c, a.slot, b.slot, d.slot);
         return true;
@@ -1444,9 +1449,7 @@ static bool compile_instr(kc *c, uint8_t byte)
             FAIL(c, "unknown elem segment %u", ei);
         if (c->m->elems[ei].type != c->m->tables[t].elem)
             FAIL(c, "type mismatch");
-        TRY(pop(c, KN_I32, &d));
-        TRY(pop(c, KN_I32, &b));
-        TRY(pop(c, KN_I32, &a));
+        TRY(pop_i32x3(c, &a, &b, &d));
         emit3(c, KN_OP_TABLE_INIT, t, ei);
         emit3(c, a.slot, b.slot, d.slot);
         return true;
@@ -1465,9 +1468,7 @@ static bool compile_instr(kc *c, uint8_t byte)
         TRY(read_table(c, &ts));
         if (c->m->tables[td].elem != c->m->tables[ts].elem)
             FAIL(c, "type mismatch");
-        TRY(pop(c, KN_I32, &d));
-        TRY(pop(c, KN_I32, &b));
-        TRY(pop(c, KN_I32, &a));
+        TRY(pop_i32x3(c, &a, &b, &d));
         emit3(c, KN_OP_TABLE_COPY, td, ts);
         emit3(c, a.slot, b.slot, d.slot);
         return true;
