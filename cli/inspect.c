@@ -352,21 +352,9 @@ static void print_customs(const kiln_module *m)
 
 static int inspect_main(int argc, char **argv)
 {
-    int i = 1;
-    for (; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--") == 0) {
-            i++;
-            break;
-        }
-        if (a[0] != '-' || strcmp(a, "-") == 0)
-            break;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(inspect_usage, stdout);
-            return CLI_EXIT_OK;
-        }
-        return usage_error("inspect", "unknown option '%s'", a);
-    }
+    int i, done = parse_help_only("inspect", inspect_usage, argc, argv, &i);
+    if (done >= 0)
+        return done;
     if (i >= argc)
         return usage_error("inspect", "missing FILE");
     if (i + 1 < argc)

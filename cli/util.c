@@ -551,3 +551,24 @@ char *format_functype(const kiln_functype *t, char *buf, size_t cap)
 #undef PUT
     return buf;
 }
+
+int parse_help_only(const char *cmd, const char *usage, int argc, char **argv, int *first)
+{
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (a[0] != '-' || strcmp(a, "-") == 0)
+            break;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage, stdout);
+            return CLI_EXIT_OK;
+        }
+        return usage_error(cmd, "unknown option '%s'", a);
+    }
+    *first = i;
+    return -1;
+}

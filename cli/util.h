@@ -102,4 +102,9 @@ void format_value(const kiln_val *v, char *buf, size_t cap);
 /* Render a function type as "(i32, i64) -> (f32)"; returns buf. */
 char *format_functype(const kiln_functype *t, char *buf, size_t cap);
 
+/* Options of a command that has none but -h/--help (and `--`): sets *first
+ * to the index of the first operand and returns -1 to go on, or the exit
+ * code to return (help printed, or a usage error). */
+int parse_help_only(const char *cmd, const char *usage, int argc, char **argv, int *first);
+
 #endif

@@ -35,21 +35,9 @@ static const char validate_usage[] =
 
 static int validate_main(int argc, char **argv)
 {
-    int i = 1;
-    for (; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--") == 0) {
-            i++;
-            break;
-        }
-        if (a[0] != '-' || strcmp(a, "-") == 0)
-            break;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(validate_usage, stdout);
-            return CLI_EXIT_OK;
-        }
-        return usage_error("validate", "unknown option '%s'", a);
-    }
+    int i, done = parse_help_only("validate", validate_usage, argc, argv, &i);
+    if (done >= 0)
+        return done;
     if (i >= argc)
         return usage_error("validate", "missing FILE");
 
