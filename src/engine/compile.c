@@ -158,6 +158,8 @@ typedef struct ctl {
     uint32_t loop_pos;       /* loops: word index of the loop head */
     uint32_t fixups;         /* chain of forward branches to the end */
     uint32_t else_fixup;     /* if: the JMP_UNLESS to patch at else/end */
+    uint32_t brt_seen;       /* br_table serial that last visited this label */
+    uint32_t brt_stub;       /* that table's stub for it, UINT32_MAX: none */
 } ctl;
 
 typedef struct kc {
@@ -170,6 +172,21 @@ typedef struct kc {
     kn_valtype *ltype;
     uint32_t *lslot;
     uint8_t *lzero;          /* declared local no earlier code writes */
+    uint32_t loop_depth;     /* open loop frames */
+
+    /* Keeping the pass linear on hostile input: entries below dirty_low
+     * are all in their canonical slots, so materialising starts there; and
+     * each local keeps a list of the stack indices where a local.get/tee
+     * pushed it (lref_head, lref_nodes), so local.set finds the values
+     * still reading it without scanning the stack.  Stale list entries
+     * (popped or materialised since) are dropped as they are met. */
+    uint32_t dirty_low;
+    uint32_t brt_serial;     /* numbers br_table passes (ctl.brt_seen) */
+    uint32_t *lref_head;     /* per local: node index + 1, 0 = none */
+    struct lref {
+        uint32_t idx, next;
+    } *lref_nodes;
+    uint32_t nlref, caplref;
     uint32_t temp_base, max_slot;
 
     ventry *vs;
@@ -382,13 +399,47 @@ static void emit_copy(kc *c, kn_valtype t, uint32_t dst, uint32_t src)
     c->last_copy_end = c->ncode;
 }
 
+static void mark_dirty(kc *c, uint32_t idx)
+{
+    if (idx < c->dirty_low)
+        c->dirty_low = idx;
+}
+
+/* Push local x as a value read from its own slot (nothing emitted). */
+static bool push_local_ref(kc *c, uint32_t x)
+{
+    TRY(push(c, c->ltype[x]));
+    c->vs[c->vn - 1].slot = c->lslot[x];
+    mark_dirty(c, c->vn - 1);
+    if (!grow((void **)&c->lref_nodes, &c->caplref, c->nlref + 1, sizeof *c->lref_nodes))
+        MALFORMED(c, "out of memory");
+    c->lref_nodes[c->nlref] = (struct lref){c->vn - 1, c->lref_head[x]};
+    c->lref_head[x] = ++c->nlref;
+    return true;
+}
+
+/* Is a value on the stack still reading local x's slot? */
+static bool local_is_read(kc *c, uint32_t x)
+{
+    while (c->lref_head[x]) {
+        struct lref *n = &c->lref_nodes[c->lref_head[x] - 1];
+        if (n->idx < c->vn && c->vs[n->idx].slot == c->lslot[x] && !c->vs[n->idx].konst)
+            return true;
+        c->lref_head[x] = n->next;
+    }
+    return false;
+}
+
 /* Put every value of the innermost frame from index `from` into its
  * canonical slot. */
 static void materialize(kc *c, uint32_t from)
 {
     if (c->dead)
         return;
-    for (uint32_t i = from; i < c->vn; i++) {
+    uint32_t start = from > c->dirty_low ? from : c->dirty_low;
+    if (from <= c->dirty_low)
+        c->dirty_low = UINT32_MAX;
+    for (uint32_t i = start; i < c->vn; i++) {
         ventry *e = &c->vs[i];
         if (e->konst) {
             write_const(c, e, c->vn);
@@ -457,6 +508,7 @@ static bool push_const(kc *c, kn_valtype t, uint64_t k)
     e->konst = true;
     e->slot = NOSLOT;
     e->k = k;
+    mark_dirty(c, c->vn - 1);
     return true;
 }
 
@@ -597,6 +649,8 @@ static bool check_label_values(kc *c, ctl *f, uint32_t *n_out, bool keep_actual)
             return false;
         }
         c->vs[c->vn - 1].slot = tmp[i].slot;
+        if (tmp[i].slot != c->vs[c->vn - 1].cslot)
+            mark_dirty(c, c->vn - 1);
     }
     free(tmp);
     *n_out = n;
@@ -616,6 +670,7 @@ static void emit_label_copies(kc *c, ctl *f, uint32_t n)
             c->code[c->last_dst] == top->cslot) {
             c->code[c->last_dst] = 0;
             c->vs[c->vn - 1].slot = 0;
+            mark_dirty(c, c->vn - 1);
             c->last_end = UINT32_MAX;
             return;
         }
@@ -759,14 +814,6 @@ static bool pop_i32x3(kc *c, ventry *a, ventry *b, ventry *d)
     return pop(c, KN_I32, a);
 }
 
-static bool in_loop(kc *c)
-{
-    for (uint32_t i = 0; i < c->cn; i++)
-        if (c->cs[i].kind == CK_LOOP)
-            return true;
-    return false;
-}
-
 static bool local_write(kc *c, uint32_t x, bool tee)
 {
     kn_valtype t = c->ltype[x];
@@ -777,15 +824,12 @@ static bool local_write(kc *c, uint32_t x, bool tee)
      * entry to here runs only code that comes before it: setting a local no
      * earlier code writes to zero needs no code (compilers emit this to
      * initialise loop variables). */
-    if (v.konst && v.k == 0 && !tee && c->lzero[x] && !in_loop(c))
+    if (v.konst && v.k == 0 && !tee && c->lzero[x] && c->loop_depth == 0)
         return true;
     c->lzero[x] = 0;
     write_const(c, &v, c->vn + 1);
     /* Values still reading this local must be copied out before it changes. */
-    bool hazard = false;
-    for (uint32_t i = top_ctl(c)->height; i < c->vn; i++)
-        if (c->vs[i].slot == ls)
-            hazard = true;
+    bool hazard = local_is_read(c, x);
     if (hazard)
         materialize(c, top_ctl(c)->height);
     if (!c->dead && !hazard && c->last_end == c->ncode && c->last_vn == c->vn + 1 &&
@@ -795,10 +839,8 @@ static bool local_write(kc *c, uint32_t x, bool tee)
         emit_copy(c, t, ls, v.slot);
     }
     c->last_end = UINT32_MAX; /* the redirected result is not on the stack */
-    if (tee) {
-        TRY(push(c, t));
-        c->vs[c->vn - 1].slot = ls;
-    }
+    if (tee)
+        return push_local_ref(c, x);
     return true;
 }
 
@@ -1043,7 +1085,10 @@ static bool compile_instr(kc *c, uint8_t byte)
         materialize_frame(c);
         label_here(c);
         f.loop_pos = c->ncode;
-        return push_ctl(c, f);
+        TRY(push_ctl(c, f));
+        if (f.kind == CK_LOOP)
+            c->loop_depth++;
+        return true;
     }
     case KN_OP_IF: {
         ctl f = {.kind = CK_IF};
@@ -1108,6 +1153,8 @@ static bool compile_instr(kc *c, uint8_t byte)
         label_here(c);
         ctl done = *f;
         c->cn--;
+        if (done.kind == CK_LOOP)
+            c->loop_depth--;
         c->dead = done.outer_dead;
         c->vn = done.height;
         for (uint32_t i = 0; i < bt_nresults(c, &done); i++)
@@ -1161,11 +1208,18 @@ static bool compile_instr(kc *c, uint8_t byte)
                 FAIL(c, "unknown label");
             }
         }
+        /* Work per distinct label, not per entry (a table may repeat a
+         * label many times): each frame remembers, by serial number,
+         * whether this table has checked it and where its stub is. */
         bool ok = pop(c, KN_I32, &a);
         ctl *deflt = &c->cs[c->cn - 1 - depths[count]];
         uint32_t arity = label_arity(c, deflt);
+        uint32_t serial = ++c->brt_serial;
         for (uint32_t i = 0; ok && i <= count; i++) {
             ctl *f = &c->cs[c->cn - 1 - depths[i]];
+            if (f->brt_seen == serial)
+                continue;
+            f->brt_seen = serial;
             if (label_arity(c, f) != arity) {
                 free(depths);
                 FAIL(c, "type mismatch");
@@ -1189,26 +1243,23 @@ static bool compile_instr(kc *c, uint8_t byte)
             emit(c, 0);
         /* A label whose values are already in place is jumped to
          * directly (the entry joins its fixup chain like any branch);
-         * the others get one stub per distinct label.  depths[j] is set to
-         * UINT32_MAX for direct entries so they are never reused as stubs. */
+         * the others get one stub per distinct label. */
+        serial = ++c->brt_serial;
         for (uint32_t i = 0; i <= count && !c->dead; i++) {
             ctl *f = &c->cs[c->cn - 1 - depths[i]];
-            if (!label_copies_needed(c, f, arity)) {
+            if (f->brt_seen != serial) {
+                f->brt_seen = serial;
+                f->brt_stub = UINT32_MAX;
+                if (label_copies_needed(c, f, arity)) {
+                    f->brt_stub = c->ncode;
+                    emit_label_copies(c, f, arity);
+                    emit_jump_to(c, f);
+                }
+            }
+            if (f->brt_stub == UINT32_MAX)
                 link_jump(c, f, table + i);
-                depths[i] = UINT32_MAX;
-                continue;
-            }
-            uint32_t j;
-            for (j = 0; j < i; j++)
-                if (depths[j] == depths[i])
-                    break;
-            if (j < i) {
-                c->code[table + i] = c->code[table + j] + (table + j) - (table + i);
-                continue;
-            }
-            c->code[table + i] = c->ncode - (table + i);
-            emit_label_copies(c, f, arity);
-            emit_jump_to(c, f);
+            else
+                c->code[table + i] = f->brt_stub - (table + i);
         }
         free(depths);
         set_unreachable(c);
@@ -1279,9 +1330,7 @@ static bool compile_instr(kc *c, uint8_t byte)
     case KN_OP_LOCAL_GET: {
         uint32_t x;
         TRY(local_index(c, &x));
-        TRY(push(c, c->ltype[x]));
-        c->vs[c->vn - 1].slot = c->lslot[x];
-        return true;
+        return push_local_ref(c, x);
     }
     case KN_OP_LOCAL_SET:
     case KN_OP_LOCAL_TEE: {
@@ -1527,11 +1576,14 @@ static kiln_error *compile_func(kn_module *m, uint32_t fi)
     c->ltype = malloc((c->nlocals + 1) * sizeof *c->ltype);
     c->lslot = malloc((c->nlocals + 1) * sizeof *c->lslot);
     c->lzero = calloc(c->nlocals + 1, 1);
+    c->lref_head = calloc(c->nlocals + 1, sizeof *c->lref_head);
+    c->dirty_low = UINT32_MAX;
     kn_code *code = calloc(1, sizeof *code);
-    if (!c->ltype || !c->lslot || !c->lzero || !code) {
+    if (!c->ltype || !c->lslot || !c->lzero || !c->lref_head || !code) {
         free(c->ltype);
         free(c->lslot);
         free(c->lzero);
+        free(c->lref_head);
         free(code);
         return kn_error_nomem();
     }
@@ -1578,6 +1630,8 @@ static kiln_error *compile_func(kn_module *m, uint32_t fi)
     free(c->ltype);
     free(c->lslot);
     free(c->lzero);
+    free(c->lref_head);
+    free(c->lref_nodes);
     free(c->vs);
     free(c->cs);
     if (!ok) {
