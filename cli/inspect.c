@@ -363,12 +363,8 @@ static int inspect_main(int argc, char **argv)
     const char *path = argv[i];
 
     kiln_engine *engine;
-    kiln_error *err = kiln_engine_new(NULL, &engine);
-    if (err) {
-        cli_error("%s", kiln_error_message(err));
-        kiln_error_free(err);
+    if (!new_engine(&engine))
         return CLI_EXIT_LOAD;
-    }
     kiln_module *m;
     int code = load_module(engine, path, &m);
     if (code == CLI_EXIT_OK) {

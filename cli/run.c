@@ -440,12 +440,8 @@ static int run_main(int argc, char **argv)
         return code;
 
     kiln_engine *engine;
-    kiln_error *err = kiln_engine_new(NULL, &engine);
-    if (err) {
-        cli_error("%s", kiln_error_message(err));
-        kiln_error_free(err);
+    if (!new_engine(&engine))
         return CLI_EXIT_LOAD;
-    }
     kiln_module *module;
     code = load_module(engine, o.file, &module);
     if (code == CLI_EXIT_OK) {

@@ -103,6 +103,16 @@ void print_module_error(const char *path, const kiln_error *err)
         cli_error("%s: %s", path, kiln_error_message(err));
 }
 
+bool new_engine(kiln_engine **out)
+{
+    kiln_error *err = kiln_engine_new(NULL, out);
+    if (!err)
+        return true;
+    cli_error("%s", kiln_error_message(err));
+    kiln_error_free(err);
+    return false;
+}
+
 int load_module(kiln_engine *engine, const char *path, kiln_module **out)
 {
     uint8_t *bytes;

@@ -67,6 +67,9 @@ void print_module_error(const char *path, const kiln_error *err);
 
 /* Read, decode and validate PATH.  Prints the error and returns CLI_EXIT_LOAD on
  * failure, else CLI_EXIT_OK with *out owned by the caller. */
+/* Make the engine every command uses; prints the error and returns false
+ * if that fails. */
+bool new_engine(kiln_engine **out);
 int load_module(kiln_engine *engine, const char *path, kiln_module **out);
 
 /* --- option values ------------------------------------------------------ */

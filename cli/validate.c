@@ -42,12 +42,8 @@ static int validate_main(int argc, char **argv)
         return usage_error("validate", "missing FILE");
 
     kiln_engine *engine;
-    kiln_error *err = kiln_engine_new(NULL, &engine);
-    if (err) {
-        cli_error("%s", kiln_error_message(err));
-        kiln_error_free(err);
+    if (!new_engine(&engine))
         return CLI_EXIT_LOAD;
-    }
     int code = CLI_EXIT_OK;
     for (; i < argc; i++) {
         kiln_module *module;
