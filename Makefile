@@ -8,6 +8,8 @@
 #   make fuzz       libFuzzer target under build/fuzz/
 #   make SAN=1 ...  the same with ASan+UBSan, in build-san/
 #   make CC=clang-19 ...  another compiler
+#   make SIMD=scalar ...  v128 instructions as portable lane loops instead of
+#                   the compiler's vector extensions (src/engine/simd.h)
 
 CC      ?= cc
 SAN     ?= 0
@@ -23,6 +25,9 @@ endif
 WARN    = -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) $(SANFLAGS) -fvisibility=hidden -ffp-contract=off \
            -Iinclude -Isrc -Isrc/engine -MMD -MP
+ifeq ($(SIMD),scalar)
+CFLAGS  += -DKN_SIMD_SCALAR
+endif
 LDFLAGS += $(SANFLAGS)
 LDLIBS  += -lm -lpthread
 

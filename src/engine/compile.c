@@ -57,6 +57,7 @@
 #define KN_T_I64 KN_I64
 #define KN_T_F32 KN_F32
 #define KN_T_F64 KN_F64
+#define KN_T_V128 KN_V128
 #define T_ANY 0 /* the unknown type of a polymorphic stack */
 
 /* Most locals a function may declare; beyond this real compilers never go,
@@ -65,17 +66,22 @@
 
 /* ---- The opcode table, seen from the validator ---------------------------- */
 
-enum { OK_NONE, OK_CTRL, OK_LOAD, OK_STORE, OK_UN, OK_BIN };
+enum {
+    OK_NONE, OK_CTRL, OK_LOAD, OK_STORE, OK_UN, OK_BIN,
+    OK_VTERN, OK_VSHIFT, OK_VEXTRACT, OK_VREPLACE, OK_VLOAD, OK_VLOAD_LANE, OK_VSTORE_LANE
+};
 
 typedef struct kn_opinfo {
     uint8_t kind;
     kn_valtype in, out;
-    uint8_t size; /* loads/stores: access width in bytes */
+    uint8_t size; /* loads/stores: access width in bytes; lane ops: lanes */
     uint16_t op;
 } kn_opinfo;
 
-#define PIDX(PFX) ((PFX) == 0xfc)
-static const kn_opinfo optab[2][256] = {
+/* Three opcode spaces: single bytes, 0xfc (misc) and 0xfd (SIMD); the
+ * Wasm 2.0 instructions of both prefixes have sub-opcodes below 256. */
+#define PIDX(PFX) ((PFX) == 0xfc ? 1 : (PFX) == 0xfd ? 2 : 0)
+static const kn_opinfo optab[3][256] = {
 #define KN_CTRL(ID, PFX, CODE, TEXT) [PIDX(PFX)][CODE] = {OK_CTRL, 0, 0, 0, KN_OP_##ID},
 #define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) \
     [PIDX(PFX)][CODE] = {OK_LOAD, KN_I32, KN_T_##T, sizeof(MEMT), KN_OP_##ID},
@@ -89,6 +95,24 @@ static const kn_opinfo optab[2][256] = {
     [PIDX(PFX)][CODE] = {OK_UN, KN_T_##IN, KN_T_##OUT, 0, KN_OP_##ID},
 #define KN_BINOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) \
     [PIDX(PFX)][CODE] = {OK_BIN, KN_T_##IN, KN_T_##OUT, 0, KN_OP_##ID},
+#define KN_VUNOP(ID, PFX, CODE, TEXT, IN, OUT, STMT) \
+    [PIDX(PFX)][CODE] = {OK_UN, KN_T_##IN, KN_T_##OUT, 0, KN_OP_##ID},
+#define KN_VBINOP(ID, PFX, CODE, TEXT, STMT) \
+    [PIDX(PFX)][CODE] = {OK_BIN, KN_V128, KN_V128, 0, KN_OP_##ID},
+#define KN_VTERNOP(ID, PFX, CODE, TEXT, STMT) \
+    [PIDX(PFX)][CODE] = {OK_VTERN, KN_V128, KN_V128, 0, KN_OP_##ID},
+#define KN_VSHIFT(ID, PFX, CODE, TEXT, STMT) \
+    [PIDX(PFX)][CODE] = {OK_VSHIFT, KN_V128, KN_V128, 0, KN_OP_##ID},
+#define KN_VEXTRACT(ID, PFX, CODE, TEXT, OUT, LANES, STMT) \
+    [PIDX(PFX)][CODE] = {OK_VEXTRACT, KN_V128, KN_T_##OUT, LANES, KN_OP_##ID},
+#define KN_VREPLACE(ID, PFX, CODE, TEXT, IN, LANES, STMT) \
+    [PIDX(PFX)][CODE] = {OK_VREPLACE, KN_T_##IN, KN_V128, LANES, KN_OP_##ID},
+#define KN_VLOAD(ID, PFX, CODE, TEXT, SIZE, STMT) \
+    [PIDX(PFX)][CODE] = {OK_VLOAD, KN_I32, KN_V128, SIZE, KN_OP_##ID},
+#define KN_VLOAD_LANE(ID, PFX, CODE, TEXT, SIZE) \
+    [PIDX(PFX)][CODE] = {OK_VLOAD_LANE, KN_I32, KN_V128, SIZE, KN_OP_##ID},
+#define KN_VSTORE_LANE(ID, PFX, CODE, TEXT, SIZE) \
+    [PIDX(PFX)][CODE] = {OK_VSTORE_LANE, KN_I32, KN_V128, SIZE, KN_OP_##ID},
 #include "opcodes.def"
 };
 
@@ -942,15 +966,150 @@ static bool fuse_mul(kc *c, const kn_opinfo *oi, bool *handled)
     return push_result(c, oi->out, pos);
 }
 
+/* ---- SIMD ------------------------------------------------------------------ */
+
+/* A memarg for an access of `size` bytes; the memory must exist. */
+static bool read_memarg(kc *c, uint32_t size, uint32_t *offset)
+{
+    uint32_t align;
+    TRY(read_u32(c, &align));
+    TRY(read_u32(c, offset));
+    TRY(need_memory(c));
+    if (align >= 32 || (1u << align) > size)
+        FAIL(c, "alignment must not be larger than natural");
+    return true;
+}
+
+/* A lane index immediate (one byte) below `lanes`. */
+static bool read_lane(kc *c, uint32_t lanes, uint32_t *lane)
+{
+    uint8_t l;
+    if (!kn_read_u8(&c->r, &l))
+        MALFORMED(c, "unexpected end");
+    if (l >= lanes)
+        FAIL(c, "invalid lane index");
+    *lane = l;
+    return true;
+}
+
+/* The SIMD instructions whose shape the generic unary/binary paths do not
+ * cover.  Operand layouts are in lower.h. */
+static bool compile_simd(kc *c, const kn_opinfo *oi)
+{
+    ventry a, b, d;
+    uint32_t offset, lane, dst, pos;
+    switch (oi->kind) {
+    case OK_VTERN:
+        TRY(pop(c, KN_V128, &d));
+        TRY(pop(c, KN_V128, &b));
+        TRY(pop(c, KN_V128, &a));
+        dst = result_slot(c);
+        emit(c, oi->op);
+        pos = emit(c, dst);
+        emit3(c, a.slot, b.slot, d.slot);
+        return push_result(c, KN_V128, pos);
+    case OK_VSHIFT:
+        /* A constant count (the common case) is an immediate: ID_K. */
+        TRY(pop_k(c, KN_I32, &b));
+        TRY(pop(c, KN_V128, &a));
+        dst = result_slot(c);
+        emit(c, b.konst ? oi->op + 1u : oi->op);
+        pos = emit(c, dst);
+        emit2(c, a.slot, b.konst ? (uint32_t)b.k : b.slot);
+        return push_result(c, KN_V128, pos);
+    case OK_VEXTRACT:
+        TRY(read_lane(c, oi->size, &lane));
+        TRY(pop(c, KN_V128, &a));
+        dst = result_slot(c);
+        emit(c, oi->op);
+        pos = emit(c, dst);
+        emit2(c, a.slot, lane);
+        return push_result(c, oi->out, pos);
+    case OK_VREPLACE:
+        TRY(read_lane(c, oi->size, &lane));
+        TRY(pop(c, oi->in, &b));
+        TRY(pop(c, KN_V128, &a));
+        dst = result_slot(c);
+        emit(c, oi->op);
+        pos = emit(c, dst);
+        emit3(c, a.slot, b.slot, lane);
+        return push_result(c, KN_V128, pos);
+    case OK_VLOAD:
+        TRY(read_memarg(c, oi->size, &offset));
+        TRY(pop(c, KN_I32, &a));
+        dst = result_slot(c);
+        emit(c, oi->op);
+        pos = emit(c, dst);
+        emit2(c, a.slot, offset);
+        return push_result(c, KN_V128, pos);
+    case OK_VLOAD_LANE:
+    case OK_VSTORE_LANE:
+        TRY(read_memarg(c, oi->size, &offset));
+        TRY(read_lane(c, 16u / oi->size, &lane));
+        TRY(pop(c, KN_V128, &b));
+        TRY(pop(c, KN_I32, &a));
+        if (oi->kind == OK_VSTORE_LANE) {
+            emit3(c, oi->op, a.slot, b.slot);
+            emit2(c, offset, lane);
+            return true;
+        }
+        dst = result_slot(c);
+        emit(c, oi->op);
+        pos = emit(c, dst);
+        emit2(c, a.slot, b.slot);
+        emit2(c, offset, lane);
+        return push_result(c, KN_V128, pos);
+    default:
+        break;
+    }
+    switch ((kn_op)oi->op) {
+    case KN_OP_V128_STORE:
+        TRY(read_memarg(c, 16, &offset));
+        TRY(pop(c, KN_V128, &b));
+        TRY(pop(c, KN_I32, &a));
+        emit(c, KN_OP_V128_STORE);
+        emit3(c, a.slot, b.slot, offset);
+        return true;
+    case KN_OP_V128_CONST:
+    case KN_OP_I8X16_SHUFFLE: {
+        const uint8_t *bytes;
+        if (!kn_read_bytes(&c->r, 16, &bytes))
+            MALFORMED(c, "unexpected end");
+        uint32_t w[4];
+        memcpy(w, bytes, 16);
+        if (oi->op == KN_OP_V128_CONST) {
+            dst = result_slot(c);
+            emit(c, KN_OP_V128_CONST);
+            pos = emit(c, dst);
+        } else {
+            for (int i = 0; i < 16; i++)
+                if (bytes[i] >= 32)
+                    FAIL(c, "invalid lane index");
+            TRY(pop(c, KN_V128, &b));
+            TRY(pop(c, KN_V128, &a));
+            dst = result_slot(c);
+            emit(c, KN_OP_I8X16_SHUFFLE);
+            pos = emit(c, dst);
+            emit2(c, a.slot, b.slot);
+        }
+        for (int i = 0; i < 4; i++)
+            emit(c, w[i]);
+        return push_result(c, KN_V128, pos);
+    }
+    default:
+        MALFORMED(c, "illegal opcode");
+    }
+}
+
 static bool compile_instr(kc *c, uint8_t byte)
 {
     const kn_opinfo *oi;
     uint32_t sub = 0;
-    if (byte == 0xfc) {
+    if (byte == 0xfc || byte == 0xfd) {
         TRY(read_u32(c, &sub));
-        if (sub > 255 || optab[1][sub].kind == OK_NONE)
+        if (sub > 255 || optab[byte == 0xfc ? 1 : 2][sub].kind == OK_NONE)
             MALFORMED(c, "illegal opcode");
-        oi = &optab[1][sub];
+        oi = &optab[byte == 0xfc ? 1 : 2][sub];
     } else {
         oi = &optab[0][byte];
         if (oi->kind == OK_NONE)
@@ -1067,6 +1226,14 @@ static bool compile_instr(kc *c, uint8_t byte)
         emit3(c, a.slot, k ? (uint32_t)b.k : b.slot, offset);
         return true;
     }
+    case OK_VTERN:
+    case OK_VSHIFT:
+    case OK_VEXTRACT:
+    case OK_VREPLACE:
+    case OK_VLOAD:
+    case OK_VLOAD_LANE:
+    case OK_VSTORE_LANE:
+        return compile_simd(c, oi);
     default:
         break;
     }
@@ -1552,6 +1719,10 @@ static bool compile_instr(kc *c, uint8_t byte)
         emit2(c, b.slot, d.slot);
         return true;
     }
+    case KN_OP_V128_STORE:
+    case KN_OP_V128_CONST:
+    case KN_OP_I8X16_SHUFFLE:
+        return compile_simd(c, oi);
     default:
         MALFORMED(c, "illegal opcode");
     }

@@ -28,6 +28,7 @@
 #include "lower.h"
 #include "numeric.h"
 #include "runtime.h"
+#include "simd.h"
 
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(KN_NO_COMPUTED_GOTO)
 #define KN_COMPUTED_GOTO 1
@@ -365,7 +366,146 @@ dispatch:
         ip += 4;                                                            \
         NEXT();                                                             \
     }
+/* SIMD: a v128 operand is copied out of its two slots (a, b, c), a scalar
+ * one read as its type (x); the statement writes r (simd.h). */
+#define VGET(k) kn_v128_get(&fp[ip[k]])
+#define VPUT(k, v) kn_v128_put(&fp[ip[k]], v)
+#define VIN_V128(k) kn_v128 a = VGET(k);
+#define VIN_I32(k) uint32_t x = SLOT(k).i32;
+#define VIN_I64(k) uint64_t x = SLOT(k).i64;
+#define VIN_F32(k) float x = SLOT(k).f32;
+#define VIN_F64(k) double x = SLOT(k).f64;
+#define VOUT_V128 kn_v128 r;
+#define VOUT_I32 uint32_t r;
+#define VOUT_I64 uint64_t r;
+#define VOUT_F32 float r;
+#define VOUT_F64 double r;
+#define VSET_V128(k) VPUT(k, r);
+#define VSET_I32(k) SLOT(k).i32 = r;
+#define VSET_I64(k) SLOT(k).i64 = r;
+#define VSET_F32(k) SLOT(k).f32 = r;
+#define VSET_F64(k) SLOT(k).f64 = r;
+#define KN_VUNOP(ID, PFX, CODE, TEXT, IN, OUT, STMT)                        \
+    CASE(ID)                                                                \
+    {                                                                       \
+        VIN_##IN(2) VOUT_##OUT STMT;                                        \
+        VSET_##OUT(1) ip += 3;                                              \
+        NEXT();                                                             \
+    }
+#define KN_VBINOP(ID, PFX, CODE, TEXT, STMT)                                \
+    CASE(ID)                                                                \
+    {                                                                       \
+        kn_v128 a = VGET(2), b = VGET(3), r;                                \
+        STMT;                                                               \
+        VPUT(1, r);                                                         \
+        ip += 4;                                                            \
+        NEXT();                                                             \
+    }
+#define KN_VTERNOP(ID, PFX, CODE, TEXT, STMT)                               \
+    CASE(ID)                                                                \
+    {                                                                       \
+        kn_v128 a = VGET(2), b = VGET(3), c = VGET(4), r;                   \
+        STMT;                                                               \
+        VPUT(1, r);                                                         \
+        ip += 5;                                                            \
+        NEXT();                                                             \
+    }
+#define KN_VSHIFT(ID, PFX, CODE, TEXT, STMT)                                \
+    CASE(ID)                                                                \
+    {                                                                       \
+        kn_v128 a = VGET(2), r;                                             \
+        uint32_t n = SLOT(3).i32;                                           \
+        STMT;                                                               \
+        VPUT(1, r);                                                         \
+        ip += 4;                                                            \
+        NEXT();                                                             \
+    }                                                                       \
+    CASE(ID##_K)                                                            \
+    {                                                                       \
+        kn_v128 a = VGET(2), r;                                             \
+        uint32_t n = ip[3];                                                 \
+        STMT;                                                               \
+        VPUT(1, r);                                                         \
+        ip += 4;                                                            \
+        NEXT();                                                             \
+    }
+#define KN_VEXTRACT(ID, PFX, CODE, TEXT, OUT, LANES, STMT)                  \
+    CASE(ID)                                                                \
+    {                                                                       \
+        kn_v128 a = VGET(2);                                                \
+        uint32_t l = ip[3];                                                 \
+        VOUT_##OUT STMT;                                                    \
+        VSET_##OUT(1) ip += 4;                                              \
+        NEXT();                                                             \
+    }
+#define KN_VREPLACE(ID, PFX, CODE, TEXT, IN, LANES, STMT)                   \
+    CASE(ID)                                                                \
+    {                                                                       \
+        kn_v128 r = VGET(2);                                                \
+        VIN_##IN(3) uint32_t l = ip[4];                                     \
+        STMT;                                                               \
+        VPUT(1, r);                                                         \
+        ip += 5;                                                            \
+        NEXT();                                                             \
+    }
+/* Memory: ea = addr + offset, bounds-checked for the bytes accessed. */
+#define VMEM(EA, SIZE)                                                      \
+    uint64_t ea = (EA);                                                     \
+    if (UNLIKELY(ea + (SIZE) > msize))                                      \
+        TRAP(KILN_TRAP_MEMORY_OOB);
+#define KN_VLOAD(ID, PFX, CODE, TEXT, SIZE, STMT)                           \
+    CASE(ID)                                                                \
+    {                                                                       \
+        VMEM((uint64_t)SLOT(2).i32 + ip[3], SIZE)                           \
+        const uint8_t *p = mbase + ea;                                      \
+        kn_v128 r;                                                          \
+        STMT;                                                               \
+        VPUT(1, r);                                                         \
+        ip += 4;                                                            \
+        NEXT();                                                             \
+    }
+#define KN_VLOAD_LANE(ID, PFX, CODE, TEXT, SIZE)                            \
+    CASE(ID)                                                                \
+    {                                                                       \
+        VMEM((uint64_t)SLOT(2).i32 + ip[4], SIZE)                           \
+        kn_v128 r = VGET(3);                                                \
+        memcpy((uint8_t *)&r + ip[5] * (SIZE), mbase + ea, SIZE);           \
+        VPUT(1, r);                                                         \
+        ip += 6;                                                            \
+        NEXT();                                                             \
+    }
+#define KN_VSTORE_LANE(ID, PFX, CODE, TEXT, SIZE)                           \
+    CASE(ID)                                                                \
+    {                                                                       \
+        VMEM((uint64_t)SLOT(1).i32 + ip[3], SIZE)                           \
+        memcpy(mbase + ea, (const uint8_t *)&fp[ip[2]] + ip[4] * (SIZE), SIZE); \
+        ip += 5;                                                            \
+        NEXT();                                                             \
+    }
 #include "opcodes.def"
+
+    /* ---- SIMD instructions with immediates ---- */
+    CASE(V128_CONST)
+    {
+        memcpy(&fp[ip[1]], &ip[2], 16);
+        ip += 6;
+        NEXT();
+    }
+    CASE(V128_STORE)
+    {
+        VMEM((uint64_t)SLOT(1).i32 + ip[3], 16)
+        memcpy(mbase + ea, &fp[ip[2]], 16);
+        ip += 4;
+        NEXT();
+    }
+    CASE(I8X16_SHUFFLE)
+    {
+        uint8_t idx[16];
+        memcpy(idx, &ip[4], 16);
+        VPUT(1, kn_v128_shuffle(VGET(2), VGET(3), idx));
+        ip += 8;
+        NEXT();
+    }
 
     /* ---- Moves and constants ---- */
     CASE(COPY) { SLOT(1) = SLOT(2); ip += 3; NEXT(); }

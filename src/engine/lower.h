@@ -89,6 +89,18 @@
  *   TABLE_FILL        table i val n       TABLE_COPY     dtable stable d s n
  *   TABLE_INIT        table elem d s n    ELEM_DROP      elem
  *
+ * SIMD (opcodes.def's V rows; a v128 operand names the first of its two
+ * slots, a lane index is a word):
+ *
+ *   VUNOP        dst x                    VBINOP       dst x y
+ *   VTERNOP      dst x y z                VSHIFT       dst x n (n a slot)
+ *   VSHIFT_K     dst x k                  (a constant count, not masked)
+ *   VEXTRACT     dst x lane               VREPLACE     dst x val lane
+ *   VLOAD        dst addr offset          VLOAD_LANE   dst addr x offset lane
+ *   VSTORE_LANE  addr x offset lane       V128_STORE   addr val offset
+ *   V128_CONST   dst w0 w1 w2 w3          (the 16 bytes, little-endian)
+ *   I8X16_SHUFFLE dst x y w0 w1 w2 w3     (the 16 lane indices, all < 32)
+ *
  * Opcodes that exist only in Wasm (block, local.get, ...) are in the enum so
  * that one table serves both worlds, but lowering never emits them.
  */
