@@ -1,1 +1,0 @@
-(module (memory 0) (func (i32.store align=0 (i32.const 0) (i32.const 0))))

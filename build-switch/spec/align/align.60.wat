@@ -1,1 +1,0 @@
-(module (memory 0) (func (i64.store16 align=7 (i32.const 0) (i64.const 0))))

@@ -1,1 +1,0 @@
-(func block $a end $l)

@@ -1,1 +1,0 @@
-(func (f64.const 0x0.0p-) drop)

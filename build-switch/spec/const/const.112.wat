@@ -1,1 +1,0 @@
-(func (i32.const 0x100000000) drop)

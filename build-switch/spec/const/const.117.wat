@@ -1,1 +1,0 @@
-(func (i32.const -2147483649) drop)

@@ -1,1 +1,0 @@
-(func (f64.const 0x1.fffffffffffff8p1023) drop)

@@ -1,1 +1,0 @@
-(func (i64.const 0x) drop)

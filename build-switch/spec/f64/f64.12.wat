@@ -1,1 +1,0 @@
-(func (result f64) (f64.const nan:arithmetic))

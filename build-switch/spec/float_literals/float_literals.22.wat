@@ -1,1 +1,0 @@
-(global f32 (f32.const 0_x100))

@@ -1,1 +1,0 @@
-(type $sig (func (param i32) (result i32)))(func (type $sig) (result i32) (param i32) (i32.const 0))

@@ -1,1 +1,0 @@
-(func (nop) (param i32))

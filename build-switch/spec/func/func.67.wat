@@ -1,1 +1,0 @@
-(func (local i32) (param i32))

@@ -1,1 +1,0 @@
-(func (local i32) (result i32) (local.get 0))

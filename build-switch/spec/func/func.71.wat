@@ -1,1 +1,0 @@
-(import "" "" (func $foo))(func $foo)

@@ -1,1 +1,0 @@
-(func (local $foo i32) (local $foo i32))

@@ -1,1 +1,0 @@
-(func) (import "" "" (global i64))

@@ -1,1 +1,0 @@
-(func) (import "" "" (table 0 funcref))

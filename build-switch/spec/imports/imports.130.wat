@@ -1,1 +1,0 @@
-(func) (import "" "" (memory 0))

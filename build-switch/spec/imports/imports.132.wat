@@ -1,1 +1,0 @@
-(global i64 (i64.const 0)) (import "" "" (global f32))

@@ -1,1 +1,0 @@
-(memory 0) (import "" "" (global i32))

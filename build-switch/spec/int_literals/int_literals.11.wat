@@ -1,1 +1,0 @@
-(global i64 (i64.const _100))

@@ -1,1 +1,0 @@
-(memory 1)(func (param i32) (result i32) (i32.load32 (local.get 0)))

@@ -1,1 +1,0 @@
-(func (param i32) (result i32) loop (param $x i32) end)

@@ -1,1 +1,0 @@
-(func loop end $l)

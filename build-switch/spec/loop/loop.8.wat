@@ -1,1 +1,0 @@
-(type $sig (func))(func (loop (type $sig) (result i32) (i32.const 0)) (unreachable))

@@ -1,1 +1,0 @@
-(import "" "" (memory $foo 1))(import "" "" (memory $foo 1))

@@ -1,1 +1,0 @@
-(memory 1)(func  (drop (v128.load offset=-1 (i32.const 0))))

@@ -1,1 +1,0 @@
-(memory 1) (func (drop (v128.load align=0 (i32.const 0))))

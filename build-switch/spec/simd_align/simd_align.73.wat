@@ -1,1 +1,0 @@
-(memory 1) (func (result v128) (v128.load16x4_u align=7 (i32.const 0)))

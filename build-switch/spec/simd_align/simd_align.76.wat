@@ -1,1 +1,0 @@
-(memory 1) (func (result v128) (v128.load32x2_s align=7 (i32.const 0)))

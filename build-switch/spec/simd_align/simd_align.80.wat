@@ -1,1 +1,0 @@
-(memory 1) (func (result v128) (v128.load8_splat align=-1 (i32.const 0)))

@@ -1,1 +1,0 @@
-(memory 1) (func (result v128) (i8x16.shl_r (v128.const i32x4 0 0 0 0)))

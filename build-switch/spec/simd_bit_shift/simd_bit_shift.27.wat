@@ -1,1 +1,0 @@
-(memory 1) (func (result v128) (f32x4.shr_s (v128.const i32x4 0 0 0 0)))

@@ -1,1 +1,0 @@
-(memory 1) (func (result i32) (f64x2.any_true (v128.const i32x4 0 0 0 0)))

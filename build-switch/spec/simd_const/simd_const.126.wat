@@ -1,1 +1,0 @@
-(func (v128.const f32x4 -0x1p128 -0x1p128 -0x1p128 -0x1p128) drop)

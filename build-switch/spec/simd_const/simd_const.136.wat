@@ -1,1 +1,0 @@
-(func (v128.const 0 0 0 0) drop)

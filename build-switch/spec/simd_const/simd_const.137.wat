@@ -1,1 +1,0 @@
-(func (v128.const i8x16) drop)

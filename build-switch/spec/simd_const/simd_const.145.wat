@@ -1,1 +1,0 @@
-(func (v128.const i32x4) drop)

@@ -1,1 +1,0 @@
-(func (v128.const f32x4 nan:0x0 nan:0x0 nan:0x0 nan:0x0) drop)

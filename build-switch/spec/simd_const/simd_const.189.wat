@@ -1,1 +1,0 @@
-(func (v128.const f64x2 0x0.0p 0x0.0p) drop)

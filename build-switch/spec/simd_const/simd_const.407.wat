@@ -1,1 +1,0 @@
-(global v128 (v128.const i64x2 0x00_ 0x00_))

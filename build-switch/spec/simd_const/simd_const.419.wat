@@ -1,1 +1,0 @@
-(global v128 (v128.const f32x4 _1e1 _1e1 _1e1 _1e1))

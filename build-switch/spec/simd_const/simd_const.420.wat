@@ -1,1 +1,0 @@
-(global v128 (v128.const f32x4 1e1_ 1e1_ 1e1_ 1e1_))

@@ -1,1 +1,0 @@
-(global v128 (v128.const f32x4 1_e1 1_e1 1_e1 1_e1))

@@ -1,1 +1,0 @@
-(global v128 (v128.const f64x2 1.0e_1 1.0e_1))

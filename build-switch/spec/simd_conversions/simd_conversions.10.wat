@@ -1,1 +1,0 @@
-(func (result v128) (f64x2.convert_i64x2_u (v128.const i64x2 1 2)))

@@ -1,1 +1,0 @@
-(memory 1) (func (result v128) (i64x2.ceil (v128.const i32x4 0 0 0 0)))

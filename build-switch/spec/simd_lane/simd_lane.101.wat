@@ -1,1 +1,0 @@
-(func (result i32) (i64x2.extract_lane_s 0 (v128.const i64x2 0 0)))

@@ -1,1 +1,0 @@
-(func (result f64) (f64x2.extract_lane  -1 (v128.const f64x2 0 0)))

@@ -1,1 +1,0 @@
-(func (result i32) (i32x4.extract_lane nan (v128.const i32x4 0 0 0 0)))

@@ -1,1 +1,0 @@
-(func (result f32) (f32x4.extract_lane nan (v128.const f32x4 0 0 0 0)))

@@ -1,1 +1,0 @@
-(func $i16x8.extract_lane_u-arg-empty (result i32)  (i16x8.extract_lane_u))

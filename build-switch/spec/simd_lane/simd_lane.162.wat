@@ -1,1 +1,0 @@
-(func $i32x4.extract_lane-1st-arg-empty (result i32)  (i32x4.extract_lane (v128.const i32x4 0 0 0 0)))

@@ -1,1 +1,0 @@
-(func $i64x2.extract_lane-1st-arg-empty (result i64)  (i64x2.extract_lane (v128.const i64x2 0 0)))

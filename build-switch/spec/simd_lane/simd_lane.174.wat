@@ -1,1 +1,0 @@
-(func $i8x16.replace_lane-1st-arg-empty (result v128)  (i8x16.replace_lane (v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0) (i32.const 1)))

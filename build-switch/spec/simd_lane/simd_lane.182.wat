@@ -1,1 +1,0 @@
-(func $i32x4.replace_lane-1st-arg-empty (result v128)  (i32x4.replace_lane (v128.const i32x4 0 0 0 0) (i32.const 1)))

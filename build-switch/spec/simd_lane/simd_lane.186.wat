@@ -1,1 +1,0 @@
-(func $f32x4.replace_lane-1st-arg-empty (result v128)  (f32x4.replace_lane (v128.const f32x4 0 0 0 0) (f32.const 1.0)))

@@ -1,1 +1,0 @@
-(func $i64x2.replace_lane-1st-arg-empty (result v128)  (i64x2.replace_lane (v128.const i64x2 0 0) (i64.const 1)))

@@ -1,1 +1,0 @@
-(func (result i64) (i64x2.extract_lane 256 (v128.const i64x2 0 0)))

@@ -1,1 +1,0 @@
-(func (result v128) (i64x2.replace_lane 256 (v128.const i64x2 0 0) (i64.const 1)))

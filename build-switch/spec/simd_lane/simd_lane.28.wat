@@ -1,1 +1,0 @@
-(func (result v128) (f64x2.replace_lane 256 (v128.const f64x2 0 0) (f64.const 1)))

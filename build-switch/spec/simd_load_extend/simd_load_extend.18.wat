@@ -1,1 +1,0 @@
-(memory 1) (func (drop (i64x2.load64x1_u (i32.const 0))))

@@ -1,1 +1,0 @@
-(memory 1) (func (drop (i16x8.load16x4_u (i32.const 0))))

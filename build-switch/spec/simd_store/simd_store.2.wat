@@ -1,1 +1,0 @@
-(memory 1)(func (v128.store8 (i32.const 0) (v128.const i32x4 0 0 0 0)))

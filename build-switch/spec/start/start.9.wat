@@ -1,1 +1,0 @@
-(module (func $a (unreachable)) (func $b (unreachable)) (start $a) (start $b))

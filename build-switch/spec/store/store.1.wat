@@ -1,1 +1,0 @@
-(memory 1)(func (param i32) (i32.store32 (local.get 0) (i32.const 0)))

@@ -1,1 +1,0 @@
-(memory 1)(func (param i32) (i32.store64 (local.get 0) (i64.const 0)))

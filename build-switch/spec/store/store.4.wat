@@ -1,1 +1,0 @@
-(memory 1)(func (param i32) (f32.store32 (local.get 0) (f32.const 0)))

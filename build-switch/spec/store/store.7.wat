@@ -1,1 +1,0 @@
-(memory 1)(func (param i32) (f64.store64 (local.get 0) (f64.const 0)))

@@ -1,1 +1,0 @@
-(func br 0drop)

@@ -1,1 +1,0 @@
-(func (export "\f1\fd\80\80"))

@@ -1,1 +1,0 @@
-(func (export "\f3\80\80\fd"))

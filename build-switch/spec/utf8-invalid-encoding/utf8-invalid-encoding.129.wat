@@ -1,1 +1,0 @@
-(func (export "\f3\fd\80\80"))

@@ -1,1 +1,0 @@
-(func (export "\c2\7f"))

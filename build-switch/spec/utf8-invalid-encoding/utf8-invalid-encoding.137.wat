@@ -1,1 +1,0 @@
-(func (export "\f4\80\80\fd"))

@@ -1,1 +1,0 @@
-(func (export "\f4\fd\80\80"))

@@ -1,1 +1,0 @@
-(func (export "\f8\23"))

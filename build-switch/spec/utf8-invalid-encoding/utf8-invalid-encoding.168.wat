@@ -1,1 +1,0 @@
-(func (export "\fc\80"))

@@ -1,1 +1,0 @@
-(func (export "\fd\bf\bf\bf\bf\bf"))

@@ -1,1 +1,0 @@
-(func (export "\df\c0"))

@@ -1,1 +1,0 @@
-(func (export "\e0\7f\a0"))

@@ -1,1 +1,0 @@
-(func (export "\e0\9f\bf"))

@@ -1,1 +1,0 @@
-(func (export "\e0\c0\a0"))

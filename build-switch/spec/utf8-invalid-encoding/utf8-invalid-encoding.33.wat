@@ -1,1 +1,0 @@
-(func (export "\e0\fd\a0"))

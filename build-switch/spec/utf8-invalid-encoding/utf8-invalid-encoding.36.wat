@@ -1,1 +1,0 @@
-(func (export "\e1\7f\80"))

@@ -1,1 +1,0 @@
-(func (export "\e1\fd\80"))

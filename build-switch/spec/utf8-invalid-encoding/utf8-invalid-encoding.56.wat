@@ -1,1 +1,0 @@
-(func (export "\ed\7f\80"))

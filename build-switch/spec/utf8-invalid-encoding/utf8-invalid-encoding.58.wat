@@ -1,1 +1,0 @@
-(func (export "\ed\80\7f"))

@@ -1,1 +1,0 @@
-(func (export "\ed\bf\80"))

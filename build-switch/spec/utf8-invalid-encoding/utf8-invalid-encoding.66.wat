@@ -1,1 +1,0 @@
-(func (export "\ed\fd\80"))

@@ -1,1 +1,0 @@
-(func (export "\ee\7f\80"))

@@ -1,1 +1,0 @@
-(func (export "\ef\80\c0"))

@@ -1,1 +1,0 @@
-(func (export "\ef\c0\80"))

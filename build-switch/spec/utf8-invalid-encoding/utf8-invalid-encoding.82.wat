@@ -1,1 +1,0 @@
-(func (export "\ef\fd\80"))

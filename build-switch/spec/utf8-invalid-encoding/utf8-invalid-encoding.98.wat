@@ -1,1 +1,0 @@
-(func (export "\f0\fd\90\90"))
