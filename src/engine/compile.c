@@ -1034,14 +1034,28 @@ static bool compile_simd(kc *c, const kn_opinfo *oi)
         pos = emit(c, dst);
         emit3(c, a.slot, b.slot, lane);
         return push_result(c, KN_V128, pos);
-    case OK_VLOAD:
+    case OK_VLOAD: {
         TRY(read_memarg(c, oi->size, &offset));
         TRY(pop(c, KN_I32, &a));
+        /* Like scalar loads, absorb the base+constant add of the address
+         * (ID_A: base imm offset). */
+        uint32_t base = a.slot, imm = 0;
+        bool absorb = is_last_result(c, &a, 0) && c->code[c->last_start] == KN_OP_I32_ADD_K;
+        if (absorb) {
+            base = c->code[c->last_start + 2];
+            imm = c->code[c->last_start + 3];
+            c->ncode = c->last_start;
+            c->last_end = UINT32_MAX;
+        }
         dst = result_slot(c);
-        emit(c, oi->op);
+        emit(c, absorb ? oi->op + 1u : oi->op);
         pos = emit(c, dst);
-        emit2(c, a.slot, offset);
+        emit(c, base);
+        if (absorb)
+            emit(c, imm);
+        emit(c, offset);
         return push_result(c, KN_V128, pos);
+    }
     case OK_VLOAD_LANE:
     case OK_VSTORE_LANE:
         TRY(read_memarg(c, oi->size, &offset));

@@ -453,17 +453,19 @@ dispatch:
     uint64_t ea = (EA);                                                     \
     if (UNLIKELY(ea + (SIZE) > msize))                                      \
         TRAP(KILN_TRAP_MEMORY_OOB);
-#define KN_VLOAD(ID, PFX, CODE, TEXT, SIZE, STMT)                           \
-    CASE(ID)                                                                \
+#define VLOAD_AT(EA, SIZE, STMT, LEN)                                       \
     {                                                                       \
-        VMEM((uint64_t)SLOT(2).i32 + ip[3], SIZE)                           \
+        VMEM(EA, SIZE)                                                      \
         const uint8_t *p = mbase + ea;                                      \
         kn_v128 r;                                                          \
         STMT;                                                               \
         VPUT(1, r);                                                         \
-        ip += 4;                                                            \
+        ip += (LEN);                                                        \
         NEXT();                                                             \
     }
+#define KN_VLOAD(ID, PFX, CODE, TEXT, SIZE, STMT)                           \
+    CASE(ID) VLOAD_AT((uint64_t)SLOT(2).i32 + ip[3], SIZE, STMT, 4)         \
+    CASE(ID##_A) VLOAD_AT((uint64_t)(uint32_t)(SLOT(2).i32 + ip[3]) + ip[4], SIZE, STMT, 5)
 #define KN_VLOAD_LANE(ID, PFX, CODE, TEXT, SIZE)                            \
     CASE(ID)                                                                \
     {                                                                       \
@@ -516,10 +518,11 @@ dispatch:
         ip += 5;
         NEXT();
     }
+    /* v128 moves copy all 16 bytes at once: a value written in two 8-byte
+     * halves and read back whole would stall store forwarding. */
     CASE(COPY2)
     {
-        fp[ip[1]] = fp[ip[2]];
-        fp[ip[1] + 1] = fp[ip[2] + 1];
+        VPUT(1, VGET(2));
         ip += 3;
         NEXT();
     }
@@ -528,9 +531,7 @@ dispatch:
     CASE(SELECT1) { SLOT(1) = SLOT(4).i32 ? SLOT(2) : SLOT(3); ip += 5; NEXT(); }
     CASE(SELECT2)
     {
-        uint32_t src = SLOT(4).i32 ? ip[2] : ip[3];
-        fp[ip[1]] = fp[src];
-        fp[ip[1] + 1] = fp[src + 1];
+        VPUT(1, kn_v128_get(&fp[SLOT(4).i32 ? ip[2] : ip[3]]));
         ip += 5;
         NEXT();
     }
@@ -570,15 +571,13 @@ dispatch:
     CASE(GLOBAL_SET1) { inst->globals[ip[2]]->value[0] = SLOT(1); ip += 3; NEXT(); }
     CASE(GLOBAL_GET2)
     {
-        fp[ip[1]] = inst->globals[ip[2]]->value[0];
-        fp[ip[1] + 1] = inst->globals[ip[2]]->value[1];
+        VPUT(1, kn_v128_get(inst->globals[ip[2]]->value));
         ip += 3;
         NEXT();
     }
     CASE(GLOBAL_SET2)
     {
-        inst->globals[ip[2]]->value[0] = fp[ip[1]];
-        inst->globals[ip[2]]->value[1] = fp[ip[1] + 1];
+        kn_v128_put(inst->globals[ip[2]]->value, VGET(1));
         ip += 3;
         NEXT();
     }

@@ -97,6 +97,7 @@
  *   VSHIFT_K     dst x k                  (a constant count, not masked)
  *   VEXTRACT     dst x lane               VREPLACE     dst x val lane
  *   VLOAD        dst addr offset          VLOAD_LANE   dst addr x offset lane
+ *   VLOAD_A      dst base imm offset      (ea = u32(base + imm) + offset)
  *   VSTORE_LANE  addr x offset lane       V128_STORE   addr val offset
  *   V128_CONST   dst w0 w1 w2 w3          (the 16 bytes, little-endian)
  *   I8X16_SHUFFLE dst x y w0 w1 w2 w3     (the 16 lane indices, all < 32)
