@@ -9,6 +9,13 @@
 # of best wall-clock times and slow-down ratios relative to native, ending
 # with the geometric mean of each ratio column.  See bench/README.md.
 #
+# The SIMD workloads, bench/simd/*.c, are built three times: wasm32 without
+# SIMD (row "W"), wasm32 with -msimd128 (row "W+simd"; the build fails unless
+# the module really contains SIMD instructions) and one native binary shared
+# by both rows.  They get their own section of ratios (SIMD build vs scalar
+# build, kiln vs node) after the main table.  WORKLOAD may name either row;
+# "simd" stands for every SIMD row.
+#
 # Environment knobs (defaults in brackets):
 #   BENCH_RUNS            runs per runner, best one is reported [3]
 #   BENCH_REPEAT_MAX_MS   don't repeat a runner whose run took longer [2500]
@@ -16,6 +23,8 @@
 #                         not a failure: it is just slow) [30]
 #   BENCH_KILN_TIMEOUT    seconds before kiln is killed (a failure) [120]
 #   BENCH_RUNNERS         runners to use ["native kiln kiln-lim node interp"]
+#   BENCH_SIMD            0: leave the bench/simd rows out of the default
+#                         set (no WORKLOAD arguments) [1]
 #   BENCH_KILN_LIMITS     kiln flags for the kiln-lim runner
 #                         ["--fuel 1000000000000 --timeout 3600"]
 #   KILN                  the kiln CLI [build/kiln]
@@ -23,6 +32,7 @@
 #
 # Exit status: 0 when every checksum agrees and no runner failed, 1 otherwise.
 
+# shellcheck disable=SC2059  # (whole file) the table formats are the constants $hdr, $hdr2
 set -u
 export LC_ALL=C
 cd "$(dirname "$0")/.." || exit 2
@@ -35,6 +45,7 @@ REPEAT_MAX_MS=${BENCH_REPEAT_MAX_MS:-2500}
 INTERP_TIMEOUT=${BENCH_INTERP_TIMEOUT:-30}
 KILN_TIMEOUT=${BENCH_KILN_TIMEOUT:-120}
 RUNNERS=" ${BENCH_RUNNERS:-native kiln kiln-lim node interp} "
+WITH_SIMD=${BENCH_SIMD:-1}
 read -r -a KILN_LIMITS <<<"${BENCH_KILN_LIMITS:---fuel 1000000000000 --timeout 3600}"
 
 # Same optimisation and FP semantics for both targets: no FMA contraction and
@@ -42,6 +53,8 @@ read -r -a KILN_LIMITS <<<"${BENCH_KILN_LIMITS:---fuel 1000000000000 --timeout 3
 COMMON_CFLAGS=(-O2 -ffreestanding -fno-math-errno -ffp-contract=off -Wall -Wextra -Werror)
 # shellcheck disable=SC2054  # the commas belong to -Wl,
 WASM_FLAGS=(--target=wasm32 -nostdlib -Wl,--no-entry -Wl,--export=run)
+# added for the W+simd builds of bench/simd/W.c
+SIMD_FLAGS=(-msimd128)
 
 FAILS=()
 fail() { echo "!!! BENCH FAILURE: $*" >&2; FAILS+=("$*"); }
@@ -74,42 +87,107 @@ have_interp=0
 if has_runner interp; then
     if command -v wasm-interp >/dev/null 2>&1; then have_interp=1; else note "wasm-interp not found: interp column is n/a"; fi
 fi
+# SIMD in wasm-interp: on by default in wabt >= 1.0.24 (it offers
+# --disable-simd), behind --enable-simd in older ones; without either the
+# +simd rows' interp cells are n/a.
+INTERP_SIMD_FLAGS=() interp_simd=0
+if ((have_interp)); then
+    interp_help=$(wasm-interp --help 2>&1)
+    if [[ $interp_help == *--disable-simd* ]]; then interp_simd=1
+    elif [[ $interp_help == *--enable-simd* ]]; then interp_simd=1 INTERP_SIMD_FLAGS=(--enable-simd)
+    fi
+fi
 
 # ---- build -------------------------------------------------------------------
 mkdir -p "$OUT"
+scalar_names=() simd_names=()
+for f in bench/workloads/*.c; do scalar_names+=("$(basename "$f" .c)"); done
+for f in bench/simd/*.c; do
+    [[ -f $f ]] || continue
+    b=$(basename "$f" .c)
+    if [[ -f bench/workloads/$b.c || $b == startup || $b == simd ]]; then
+        echo "bench: bench/simd/$b.c: the name $b is taken" >&2
+        exit 2
+    fi
+    simd_names+=("$b" "$b+simd")
+done
 if (($# > 0)); then
-    workloads=("$@")
-else
     workloads=()
-    for f in bench/workloads/*.c; do workloads+=("$(basename "$f" .c)"); done
+    for w in "$@"; do
+        if [[ $w == simd ]]; then workloads+=("${simd_names[@]}"); else workloads+=("$w"); fi
+    done
+else
+    workloads=("${scalar_names[@]}")
+    [[ $WITH_SIMD == 0 ]] || workloads+=("${simd_names[@]}")
 fi
 
 # "startup" (bench/startup.c, an empty run()) measures each runner's fixed
 # cost; it is shown first and left out of the geometric means.
-src_of() { if [[ $1 == startup ]]; then echo bench/startup.c; else echo "bench/workloads/$1.c"; fi; }
+# KIND: "scalar" (bench/workloads), "simd-off" (bench/simd built without
+# SIMD), "simd-on" (bench/simd built with -msimd128), or "startup".
+declare -A KIND
+find_src() { # workload: sets src (its source file, "" if none) and KIND[workload]
+    local w=$1 b=${1%+simd}
+    src=""
+    if [[ $w == startup ]]; then KIND[$w]=startup src=bench/startup.c
+    elif [[ $w != *+simd && -f bench/workloads/$w.c ]]; then KIND[$w]=scalar src=bench/workloads/$w.c
+    elif [[ $w != *+simd && -f bench/simd/$w.c ]]; then KIND[$w]=simd-off src=bench/simd/$w.c
+    elif [[ $w == *+simd && -f bench/simd/$b.c ]]; then KIND[$w]=simd-on src=bench/simd/$b.c
+    fi
+}
 rest=(); for w in "${workloads[@]}"; do [[ $w == startup ]] || rest+=("$w"); done
 workloads=(startup "${rest[@]}")
 
+# simd_ops FILE.wasm: how many SIMD (v128) instructions its code has
+simd_ops() {
+    local dis
+    dis=$(wasm-objdump -d "$1" 2>&1) || { echo "bench: wasm-objdump -d $1 failed: ${dis:0:300}" >&2; return 1; }
+    grep -cE '\| *(v128|[if](8x16|16x8|32x4|64x2))\.' <<<"$dis" || true   # 0 matches: exit 1
+}
+have_objdump=0
+if command -v wasm-objdump >/dev/null 2>&1; then have_objdump=1
+else note "wasm-objdump (wabt) not found: cannot check that the +simd modules contain SIMD code"
+fi
+
 declare -A BITS   # workload -> 32 or 64 (width of run()'s result)
+declare -A NATIVE # workload -> native binary (one per source file)
 for w in "${workloads[@]}"; do
-    src=$(src_of "$w")
-    if [[ ! -f $src ]]; then
-        echo "bench: no such workload: $w (have: $(cd bench/workloads && ls -- *.c | sed 's/\.c$//' | tr '\n' ' '))" >&2
+    find_src "$w"
+    if [[ -z $src ]]; then
+        echo "bench: no such workload: $w (have: ${scalar_names[*]} ${simd_names[*]}; simd = every SIMD row)" >&2
         exit 2
     fi
     if grep -qE '^uint64_t run\(void\)' "$src"; then BITS[$w]=64
     elif grep -qE '^uint32_t run\(void\)' "$src"; then BITS[$w]=32
     else echo "bench: $src must define 'uint32_t run(void)' or 'uint64_t run(void)'" >&2; exit 2
     fi
-    wasm=$OUT/$w.wasm nat=$OUT/$w.native
+    base=${w%+simd}
+    wasm=$OUT/$w.wasm nat=$OUT/$base.native
+    NATIVE[$w]=$nat
+    extra=(); [[ ${KIND[$w]} == simd-on ]] && extra=("${SIMD_FLAGS[@]}")
     if [[ ! -f $wasm || $src -nt $wasm || bench/wasm_rt.c -nt $wasm || bench/run.sh -nt $wasm ]]; then
-        "$CLANG" "${COMMON_CFLAGS[@]}" "${WASM_FLAGS[@]}" -o "$wasm" "$src" bench/wasm_rt.c ||
+        "$CLANG" "${COMMON_CFLAGS[@]}" "${WASM_FLAGS[@]}" ${extra[@]+"${extra[@]}"} -o "$wasm" "$src" bench/wasm_rt.c ||
             { echo "bench: building $wasm failed" >&2; exit 2; }
+    fi
+    # a +simd row must measure SIMD code, every other row MVP code
+    if ((have_objdump)) && [[ ${KIND[$w]} != startup ]]; then
+        n=$(simd_ops "$wasm") || exit 2
+        if [[ ${KIND[$w]} == simd-on ]]; then
+            if ((n == 0)); then
+                echo "!!! bench: $wasm was built with ${SIMD_FLAGS[*]} but contains no SIMD instruction:" >&2
+                echo "!!! clang did not vectorise $src, so the $w row would measure scalar code" >&2
+                exit 2
+            fi
+            note "$w: $n SIMD instructions in $wasm"
+        elif ((n != 0)); then
+            echo "!!! bench: $wasm contains $n SIMD instructions but should be MVP-only" >&2
+            exit 2
+        fi
     fi
     if [[ ! -f $nat || $src -nt $nat || bench/native_main.c -nt $nat || bench/run.sh -nt $nat ]]; then
         r64=0; [[ ${BITS[$w]} == 64 ]] && r64=1
-        if ! "$CLANG" "${COMMON_CFLAGS[@]}" -c -o "$OUT/$w.o" "$src" ||
-            ! "$CLANG" -O2 -DBENCH_RESULT_64=$r64 -o "$nat" bench/native_main.c "$OUT/$w.o"; then
+        if ! "$CLANG" "${COMMON_CFLAGS[@]}" -c -o "$OUT/$base.o" "$src" ||
+            ! "$CLANG" -O2 -DBENCH_RESULT_64=$r64 -o "$nat" bench/native_main.c "$OUT/$base.o"; then
             echo "bench: building $nat failed" >&2
             exit 2
         fi
@@ -166,16 +244,32 @@ normalise() { # value bits
 # "-5", "i32:-5" and wasm-interp's "run() => i64:123"
 first_result() { sed -n '/[0-9]/{p;q;}' "$1" | grep -oE -- '-?[0-9]+$'; }
 
-# run one runner on one workload; prints the cell: time in ms or a status
+# run one runner on one workload; sets TIME[workload/runner] to the time in
+# ms or a status, and SUM[workload/runner] to the checksum
 declare -A TIME SUM
+declare -A NATIVE_ROW   # native binary -> the first row that measured it
 run_one() { # workload runner
-    local w=$1 r=$2 raw cs key="$1/$2"
+    local w=$1 r=$2 raw cs key="$1/$2" iflags=()
     case $r in
-    native) measure "$OUT/$w.native" ;;
+    native)
+        # W and W+simd share one native binary: measure it once
+        local prev=${NATIVE_ROW[${NATIVE[$w]}]:-}
+        if [[ -n $prev ]]; then
+            TIME[$key]=${TIME[$prev/native]:-}
+            [[ -n ${SUM[$prev/native]:-} ]] && SUM[$key]=${SUM[$prev/native]}
+            return
+        fi
+        NATIVE_ROW[${NATIVE[$w]}]=$w
+        measure "${NATIVE[$w]}" ;;
     kiln) measure with_timeout "$KILN_TIMEOUT" "$KILN" run --invoke run "$OUT/$w.wasm" ;;
     kiln-lim) measure with_timeout "$KILN_TIMEOUT" "$KILN" run "${KILN_LIMITS[@]}" --invoke run "$OUT/$w.wasm" ;;
     node) measure node bench/node_run.js "$OUT/$w.wasm" ;;
-    interp) measure with_timeout "$INTERP_TIMEOUT" wasm-interp "$OUT/$w.wasm" --run-all-exports ;;
+    interp)
+        if [[ ${KIND[$w]} == simd-on ]]; then
+            if ((!interp_simd)); then TIME[$key]=n/a; return; fi
+            iflags=(${INTERP_SIMD_FLAGS[@]+"${INTERP_SIMD_FLAGS[@]}"})
+        fi
+        measure with_timeout "$INTERP_TIMEOUT" wasm-interp ${iflags[@]+"${iflags[@]}"} "$OUT/$w.wasm" --run-all-exports ;;
     esac
     if ((M_RC == 124)) && [[ $r != native && $r != node ]]; then
         TIME[$key]=timeout
@@ -204,13 +298,17 @@ run_one() { # workload runner
 declare -A ACTIVE=([native]=1 [kiln]=$have_kiln [kiln-lim]=$have_kiln [node]=$have_node [interp]=$have_interp)
 ORDER=(native kiln kiln-lim node interp)
 
+WW=8   # width of the workload column
+for w in "${workloads[@]}"; do ((${#w} > WW)) && WW=${#w}; done
+((have_interp && !interp_simd)) && note "wasm-interp has no SIMD support: its +simd cells are n/a"
+
 note "runs: best of up to $RUNS (no repeats after a run over ${REPEAT_MAX_MS} ms); interp timeout ${INTERP_TIMEOUT}s"
 for w in "${workloads[@]}"; do
     for r in "${ORDER[@]}"; do
         has_runner "$r" || continue
         ((ACTIVE[$r])) || continue
         run_one "$w" "$r"
-        printf 'bench: %-8s %-9s %s\n' "$w" "$r" "${TIME[$w/$r]}" >&2
+        printf 'bench: %-*s %-9s %s\n' "$WW" "$w" "$r" "${TIME[$w/$r]}" >&2
     done
     # checksums: native is the reference (else the first runner that produced one)
     ref="" refr=""
@@ -225,6 +323,14 @@ for w in "${workloads[@]}"; do
         fi
     done
     SUM[$w/ref]=$ref
+done
+# W and W+simd come from the same source: their reference checksums must agree
+for w in "${workloads[@]}"; do
+    [[ ${KIND[$w]} == simd-on ]] || continue
+    a=${SUM[$w/ref]:-} b=${SUM[${w%+simd}/ref]:-}
+    if [[ -n $a && -n $b && $a != "$b" ]]; then
+        fail "CHECKSUM MISMATCH between $w ($a) and ${w%+simd} ($b)"
+    fi
 done
 
 # ---- report ------------------------------------------------------------------
@@ -244,33 +350,90 @@ geomean() { # values... (non-numbers skipped) -> "G (n)"
     printf '%s\n' "$@" | awk '/^[0-9.]+$/ && $1 > 0 { s += log($1); n++ }
         END { if (n) printf "%.2f (n=%d)", exp(s / n), n; else printf "-" }'
 }
+net() { # workload/runner -> its time minus the same runner's startup time ("-" if unknown)
+    local t=${TIME[$1]:-} s=${TIME[startup/${1#*/}]:-}
+    if isnum "$t" && isnum "$s"; then awk -v t="$t" -v s="$s" 'BEGIN { d = t - s; if (d > 0) printf "%.1f", d; else printf "-" }'
+    else echo "-"; fi
+}
 
 echo
 echo "kiln benchmarks — best wall-clock ms of up to $RUNS runs (process start-up included);"
 echo "x/native = slow-down relative to the native build of the same C code"
 echo
-# shellcheck disable=SC2059
-hdr='%-8s %9s %9s %9s %9s %9s | %9s %9s %9s %9s %9s\n'
-printf "$hdr" workload native kiln kiln-lim node interp kiln/nat klim/nat node/nat intp/nat lim-cost
-printf "$hdr" -------- --------- --------- --------- --------- --------- --------- --------- --------- --------- ---------
-declare -a R_K R_KL R_N R_I R_LC
+hdr='%-*s %9s %9s %9s %9s %9s | %9s %9s %9s %9s %9s\n'
+dashes=$(printf '%*s' "$WW" '' | tr ' ' -)
+printf "$hdr" "$WW" workload native kiln kiln-lim node interp kiln/nat klim/nat node/nat intp/nat lim-cost
+printf "$hdr" "$WW" "$dashes" --------- --------- --------- --------- --------- --------- --------- --------- --------- ---------
+R_K=() R_KL=() R_N=() R_I=() R_LC=()
+simd_bases=()   # bench/simd workloads with a row in the table
 for w in "${workloads[@]}"; do
     nat=$(cell "$w/native") k=$(cell "$w/kiln") kl=$(cell "$w/kiln-lim") n=$(cell "$w/node") i=$(cell "$w/interp")
     rk=$(ratio "$k" "$nat") rkl=$(ratio "$kl" "$nat") rn=$(ratio "$n" "$nat") ri=$(ratio "$i" "$nat") rlc=$(ratio "$kl" "$k")
-    [[ $w == startup ]] || R_K+=("$rk") R_KL+=("$rkl") R_N+=("$rn") R_I+=("$ri") R_LC+=("$rlc")
-    printf "$hdr" "$w" "$nat" "$k" "$kl" "$n" "$i" "$rk" "$rkl" "$rn" "$ri" "$rlc"
+    # the overall means cover bench/workloads only, so they stay comparable
+    # with earlier runs; the SIMD rows get their own summary below
+    [[ ${KIND[$w]} == scalar ]] && R_K+=("$rk") R_KL+=("$rkl") R_N+=("$rn") R_I+=("$ri") R_LC+=("$rlc")
+    if [[ ${KIND[$w]} == simd-* && " ${simd_bases[*]} " != *" ${w%+simd} "* ]]; then
+        simd_bases+=("${w%+simd}")
+    fi
+    printf "$hdr" "$WW" "$w" "$nat" "$k" "$kl" "$n" "$i" "$rk" "$rkl" "$rn" "$ri" "$rlc"
 done
-echo
-echo "geometric mean of the ratios (n = workloads with a number in both columns):"
-printf '  kiln / native            %s\n' "$(geomean "${R_K[@]}")"
-printf '  kiln+limits / native     %s\n' "$(geomean "${R_KL[@]}")"
-printf '  node / native            %s\n' "$(geomean "${R_N[@]}")"
-printf '  wasm-interp / native     %s\n' "$(geomean "${R_I[@]}")"
-printf '  kiln+limits / kiln       %s   (cost of --fuel/--timeout)\n' "$(geomean "${R_LC[@]}")"
+if ((${#R_K[@]} || !${#simd_bases[@]})); then
+    echo
+    if ((${#simd_bases[@]})); then
+        echo "geometric mean of the ratios over the bench/workloads rows (n = workloads with a number in both columns):"
+    else
+        echo "geometric mean of the ratios (n = workloads with a number in both columns):"
+    fi
+    printf '  kiln / native            %s\n' "$(geomean "${R_K[@]}")"
+    printf '  kiln+limits / native     %s\n' "$(geomean "${R_KL[@]}")"
+    printf '  node / native            %s\n' "$(geomean "${R_N[@]}")"
+    printf '  wasm-interp / native     %s\n' "$(geomean "${R_I[@]}")"
+    printf '  kiln+limits / kiln       %s   (cost of --fuel/--timeout)\n' "$(geomean "${R_LC[@]}")"
+fi
+
+# one table of the SIMD-vs-scalar ratios: MODE "whole" uses the times of the
+# table above, "net" each time minus the same runner's startup row
+simd_time() { if [[ $1 == net ]]; then net "$2"; else cell "$2"; fi; } # MODE workload/runner
+simd_table() { # MODE
+    local b s nat k ks n ns i is rows="" vals cols
+    printf "$hdr2" "$WW" workload "kiln s/s" "node s/s" "intp s/s" "k/n scal" "k/n simd" "k/nat sc" "k/nat si"
+    printf "$hdr2" "$WW" "$dashes" --------- --------- --------- --------- --------- --------- ---------
+    for b in "${simd_bases[@]}"; do
+        s=$b+simd
+        nat=$(simd_time "$1" "$b/native")
+        isnum "$nat" || nat=$(simd_time "$1" "$s/native")
+        k=$(simd_time "$1" "$b/kiln") ks=$(simd_time "$1" "$s/kiln") n=$(simd_time "$1" "$b/node") ns=$(simd_time "$1" "$s/node")
+        i=$(simd_time "$1" "$b/interp") is=$(simd_time "$1" "$s/interp")
+        vals=("$(ratio "$ks" "$k")" "$(ratio "$ns" "$n")" "$(ratio "$is" "$i")" "$(ratio "$k" "$n")"
+              "$(ratio "$ks" "$ns")" "$(ratio "$k" "$nat")" "$(ratio "$ks" "$nat")")
+        rows+="${vals[*]}"$'\n'
+        printf "$hdr2" "$WW" "$b" "${vals[@]}"
+    done
+    # geometric mean of each column over the workloads with a number in it
+    read -r -a cols < <(awk '{ for (c = 1; c <= NF; c++) if ($c ~ /^[0-9.]+$/ && $c > 0) { s[c] += log($c); n[c]++ } }
+        END { for (c = 1; c <= 7; c++) printf "%s ", n[c] ? sprintf("%.2f", exp(s[c] / n[c])) : "-"; print "" }' <<<"$rows")
+    printf "$hdr2" "$WW" geomean "${cols[@]}"
+}
+if ((${#simd_bases[@]})); then
+    hdr2='%-*s %9s %9s %9s %9s %9s %9s %9s\n'
+    echo
+    echo "SIMD workloads (bench/simd): W built without SIMD, W+simd built with ${SIMD_FLAGS[*]};"
+    echo "ratios of times, < 1 = the first is faster:"
+    echo "  kiln s/s  kiln on W+simd / kiln on W  (what SIMD buys; node s/s, intp s/s likewise)"
+    echo "  k/n scal  kiln / node on W            k/n simd  kiln / node on W+simd"
+    echo "  k/nat sc  kiln on W / native          k/nat si  kiln on W+simd / native"
+    echo
+    echo "whole-process times (as in the table above):"
+    simd_table whole
+    echo
+    echo "compute times (each time minus the same runner's startup row; node's start-up"
+    echo "is large and noisy next to its compute time, so its ratios here are rough):"
+    simd_table net
+fi
 echo
 echo "checksums (unsigned; all runners agree unless a failure is reported):"
 for w in "${workloads[@]}"; do
-    [[ $w == startup ]] || printf '  %-8s %s\n' "$w" "${SUM[$w/ref]:-none}"
+    [[ $w == startup ]] || printf '  %-*s %s\n' "$WW" "$w" "${SUM[$w/ref]:-none}"
 done
 
 if ((${#FAILS[@]})); then
