@@ -502,9 +502,7 @@ dispatch:
     }
     CASE(I8X16_SHUFFLE)
     {
-        uint8_t idx[16];
-        memcpy(idx, &ip[4], 16);
-        VPUT(1, kn_v128_shuffle(VGET(2), VGET(3), idx));
+        VPUT(1, kn_v128_shuffle(VGET(2), VGET(3), (const uint8_t *)&ip[4]));
         ip += 8;
         NEXT();
     }

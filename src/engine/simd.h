@@ -389,10 +389,14 @@ static inline int64_t kn_clamp64(int64_t v, int64_t lo, int64_t hi) { return v <
 /* Q15 multiply, rounded and saturated (only -1 * -1 saturates). */
 #define KN_Q15MULR(x, y) KN_SAT_S(((int32_t)(x) * (int32_t)(y) + 0x4000) >> 15, 16)
 
-/* i8x16.shuffle and swizzle: bytes picked from a (0..15) and b (16..31),
- * gathered into two 64-bit halves in registers (building the result byte
- * by byte in memory and reloading it whole stalls store forwarding). */
-static inline kn_v128 kn_v128_shuffle(kn_v128 a, kn_v128 b, const uint8_t idx[16])
+/* i8x16.shuffle and swizzle: bytes picked from a (0..15) and b (16..31).
+ * Portably the bytes are gathered into two 64-bit halves in registers
+ * (building the result byte by byte in memory and reloading it whole
+ * stalls store forwarding).  On x86-64 with SSSE3, which baseline x86-64
+ * does not promise, pshufb does it: the check is the compiler runtime's
+ * CPU model, one load and a test, and the SSSE3 code lives in functions of
+ * its own because code for another target cannot be inlined. */
+static inline kn_v128 kn_v128_shuffle_gather(kn_v128 a, kn_v128 b, const uint8_t idx[16])
 {
     uint8_t cat[32];
     uint64_t lo = 0, hi = 0;
@@ -404,7 +408,7 @@ static inline kn_v128 kn_v128_shuffle(kn_v128 a, kn_v128 b, const uint8_t idx[16
     }
     return kn_v128_of_u64(lo, hi);
 }
-static inline kn_v128 kn_v128_swizzle(kn_v128 a, kn_v128 b)
+static inline kn_v128 kn_v128_swizzle_gather(kn_v128 a, kn_v128 b)
 {
     uint8_t in[32] = {0}, k[16]; /* indices >= 16 pick zero */
     uint64_t lo = 0, hi = 0;
@@ -416,5 +420,46 @@ static inline kn_v128 kn_v128_swizzle(kn_v128 a, kn_v128 b)
     }
     return kn_v128_of_u64(lo, hi);
 }
+
+#if KN_SIMD_VECTOR && defined(__x86_64__)
+#include <tmmintrin.h>
+#if defined(__SSSE3__)
+#define KN_SSSE3_FN static inline
+#define KN_HAVE_SSSE3() 1
+#else
+#define KN_SSSE3_FN __attribute__((target("ssse3"), noinline)) static
+#define KN_HAVE_SSSE3() __builtin_cpu_supports("ssse3")
+#endif
+/* pshufb zeroes a byte whose index has the high bit set: indices 16..31
+ * are masked out of the shuffle of a, 0..15 out of the shuffle of b. */
+KN_SSSE3_FN kn_v128 kn_v128_shuffle_ssse3(kn_v128 a, kn_v128 b, const uint8_t idx[16])
+{
+    __m128i m = _mm_loadu_si128((const __m128i *)(const void *)idx);
+    __m128i ma = _mm_or_si128(m, _mm_cmpgt_epi8(m, _mm_set1_epi8(15)));
+    __m128i mb = _mm_or_si128(_mm_sub_epi8(m, _mm_set1_epi8(16)), _mm_cmplt_epi8(m, _mm_set1_epi8(16)));
+    kn_v128 r;
+    r.u8 = (kn_vt_u8)_mm_or_si128(_mm_shuffle_epi8((__m128i)a.u8, ma), _mm_shuffle_epi8((__m128i)b.u8, mb));
+    return r;
+}
+/* Saturating +0x70 keeps indices 0..15 in the low nibble with the high
+ * bit clear and sends every index >= 16 to 0x80 or above. */
+KN_SSSE3_FN kn_v128 kn_v128_swizzle_ssse3(kn_v128 a, kn_v128 b)
+{
+    kn_v128 r;
+    r.u8 = (kn_vt_u8)_mm_shuffle_epi8((__m128i)a.u8, _mm_adds_epu8((__m128i)b.u8, _mm_set1_epi8(0x70)));
+    return r;
+}
+static inline kn_v128 kn_v128_shuffle(kn_v128 a, kn_v128 b, const uint8_t idx[16])
+{
+    return KN_HAVE_SSSE3() ? kn_v128_shuffle_ssse3(a, b, idx) : kn_v128_shuffle_gather(a, b, idx);
+}
+static inline kn_v128 kn_v128_swizzle(kn_v128 a, kn_v128 b)
+{
+    return KN_HAVE_SSSE3() ? kn_v128_swizzle_ssse3(a, b) : kn_v128_swizzle_gather(a, b);
+}
+#else
+#define kn_v128_shuffle kn_v128_shuffle_gather
+#define kn_v128_swizzle kn_v128_swizzle_gather
+#endif
 
 #endif
