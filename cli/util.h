@@ -98,8 +98,9 @@ const char *valkind_name(kiln_valkind k);
  * Returns false if it is not one. */
 bool parse_value(const char *text, kiln_valkind k, kiln_val *out);
 
-/* Render a value; buf should have room for at least 64 bytes.  Floats are
- * printed so that parse_value gives back exactly the same bits. */
+/* Render a value; buf should have room for at least 64 bytes.  Integers,
+ * v128 and floats other than NaNs are printed so that parse_value gives back
+ * exactly the same bits (every NaN prints as "NaN"). */
 void format_value(const kiln_val *v, char *buf, size_t cap);
 
 /* Render a function type as "(i32, i64) -> (f32)"; returns buf. */

@@ -175,17 +175,24 @@ suite lowering 300 lowering_run
 suite cli 900 bash tests/cli/run.sh "$BUILD"
 
 # invoke: `kiln run --invoke` against the spec's own assertions, through the
-# command line (parsing arguments, printing results); every 4th assertion of
-# the two large float scripts keeps process start-ups bounded
+# command line (parsing arguments, printing results), scalars and v128 (in
+# decimal and hex, with NaN lane patterns); only every Nth assertion of the
+# large float scripts keeps process start-ups bounded (the simd scripts add
+# about 1900 processes, ~25 s on 2 busy cores)
 invoke_run() {
     local p=0 f=0 name every line
     make -s --no-print-directory "${MAKEARGS[@]}" "$BUILD/invoke-check" || {
         echo "invoke: 0 passed, 1 failed (build failed)"
         return 1
     }
-    for name in i32 i64 f32 f64 conversions float_misc int_exprs; do
+    for name in i32 i64 f32 f64 conversions float_misc int_exprs \
+        simd_i32x4_arith simd_i8x16_sat_arith simd_lane simd_splat simd_conversions \
+        simd_f32x4_arith simd_f64x2; do
         every=1
-        case $name in f32 | f64) every=4 ;; esac
+        case $name in
+        f32 | f64 | simd_f32x4_arith) every=4 ;;
+        simd_f64x2) every=2 ;;
+        esac
         line=$(timeout -k 10 300 "$BUILD/invoke-check" "$BUILD/kiln" \
             "$BUILD/spec/$name/$name.json" $every | tee /dev/stderr | tail -n 1)
         if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then

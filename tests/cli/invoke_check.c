@@ -1,9 +1,10 @@
 /*
  * invoke_check.c — checks `kiln run --invoke` against the spec testsuite:
  * for every assert_return in a wast2json script whose module imports
- * nothing and whose arguments and results are numbers, it runs the kiln
- * command line on the module file, passing the arguments as text, and
- * compares the printed lines with the expected values.
+ * nothing and whose arguments and results are numbers (i32, i64, f32, f64,
+ * v128), it runs the kiln command line on the module file, passing the
+ * arguments as text, and compares the printed lines with the expected
+ * values.
  *
  *   invoke-check KILN SCRIPT.json [EVERY]
  *
@@ -11,6 +12,15 @@
  * hex floats, NaNs as nan:0xPAYLOAD), so the test covers the command's
  * parsing as well as its printing.  A printed float must read back (strtod/
  * strtof) to the expected bits, and an expected NaN must print as NaN.
+ *
+ * A v128 argument (a lane_type and an array of lane bit patterns, as in
+ * tests/spec/runner.c) is written as one unsigned 128-bit number of its
+ * little-endian bytes, alternately in decimal (the form kiln prints) and in
+ * 0x hex, so both forms are parsed.  A printed v128 must be an unsigned
+ * decimal below 2^128; its lanes are compared bit for bit, except float
+ * lanes expected as nan:canonical (a quiet NaN with no other payload bit,
+ * either sign) or nan:arithmetic (quiet bit set), which v128 results, unlike
+ * scalar NaNs, print exactly enough to check.
  * EVERY (default 1) runs only every EVERY-th eligible assertion, to bound
  * the time spent starting processes.  Ends with
  * "invoke FILE: N passed, N failed".
@@ -77,6 +87,226 @@ static bool numeric(const char *type)
 {
     return type && (!strcmp(type, "i32") || !strcmp(type, "i64") || !strcmp(type, "f32") ||
                     !strcmp(type, "f64"));
+}
+
+/* ---- v128 ------------------------------------------------------------------
+ * The same JSON conventions as tests/spec/runner.c: {"type": "v128",
+ * "lane_type": "i8" | "i16" | "i32" | "i64" | "f32" | "f64", "value": [one
+ * string per lane]}, each lane an unsigned decimal bit pattern (a leading
+ * '-' is taken too), or "nan:canonical" / "nan:arithmetic" for float lanes
+ * of an expected value.  The 128-bit arithmetic here is deliberately not the
+ * CLI's (util.c works on bytes and 32-bit words). */
+
+__extension__ typedef unsigned __int128 u128;
+
+/* Lane width in bits for a v128 "lane_type", or 0. */
+static unsigned lane_bits(const char *lane_type)
+{
+    if (!lane_type)
+        return 0;
+    if (!strcmp(lane_type, "i8"))
+        return 8;
+    if (!strcmp(lane_type, "i16"))
+        return 16;
+    if (!strcmp(lane_type, "i32") || !strcmp(lane_type, "f32"))
+        return 32;
+    if (!strcmp(lane_type, "i64") || !strcmp(lane_type, "f64"))
+        return 64;
+    return 0;
+}
+
+static uint64_t lane_mask(unsigned bits)
+{
+    return bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
+}
+
+/* Lane i of a vector held as a number: lane 0 is the low bits, because the
+ * number's bytes are the vector's bytes in little-endian order. */
+static uint64_t get_lane(u128 v, unsigned bits, size_t lane)
+{
+    return (uint64_t)(v >> (lane * bits)) & lane_mask(bits);
+}
+
+static u128 put_lane(u128 v, unsigned bits, size_t lane, uint64_t value)
+{
+    u128 m = (u128)lane_mask(bits) << (lane * bits);
+    return (v & ~m) | ((u128)(value & lane_mask(bits)) << (lane * bits));
+}
+
+/* A lane bit pattern from the script; negatives wrap to the lane width. */
+static bool parse_lane(const char *s, unsigned bits, uint64_t *out)
+{
+    if (!s || !*s)
+        return false;
+    bool neg = *s == '-';
+    const char *d = s + neg;
+    if (*d < '0' || *d > '9')
+        return false;
+    char *end;
+    errno = 0;
+    uint64_t v = strtoull(d, &end, 10);
+    if (errno || *end || (!neg && bits < 64 && v >> bits))
+        return false;
+    *out = (neg ? (uint64_t)0 - v : v) & lane_mask(bits);
+    return true;
+}
+
+/* A v128 value or pattern of the script: its lane width, or 0 if malformed
+ * (unknown lane type, wrong number of lanes, a lane that is not a string). */
+static unsigned v128_lanes(const cJSON *v, const cJSON **lanes)
+{
+    unsigned lb = lane_bits(cJSON_GetStringValue(cJSON_GetObjectItem(v, "lane_type")));
+    *lanes = cJSON_GetObjectItem(v, "value");
+    if (!lb || !cJSON_IsArray(*lanes) || cJSON_GetArraySize(*lanes) != (int)(128 / lb))
+        return 0;
+    const cJSON *l;
+    cJSON_ArrayForEach(l, *lanes)
+    {
+        if (!cJSON_IsString(l))
+            return 0;
+    }
+    return lb;
+}
+
+/* Can this argument or expected value be written or checked? */
+static bool supported(const cJSON *v, bool expected)
+{
+    const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(v, "type"));
+    if (numeric(type))
+        return true;
+    if (!type || strcmp(type, "v128"))
+        return false;
+    const cJSON *lanes, *l;
+    unsigned lb = v128_lanes(v, &lanes);
+    if (!lb)
+        return false;
+    const char *lt = cJSON_GetStringValue(cJSON_GetObjectItem(v, "lane_type"));
+    uint64_t bits;
+    cJSON_ArrayForEach(l, lanes)
+    {
+        const char *s = l->valuestring;
+        bool pattern = expected && lt[0] == 'f' &&
+                       (!strcmp(s, "nan:canonical") || !strcmp(s, "nan:arithmetic"));
+        if (!pattern && !parse_lane(s, lb, &bits))
+            return false;
+    }
+    return true;
+}
+
+/* The vector of a v128 argument (checked by supported()). */
+static u128 v128_of(const cJSON *v)
+{
+    const cJSON *lanes, *l;
+    unsigned lb = v128_lanes(v, &lanes);
+    u128 r = 0;
+    size_t i = 0;
+    cJSON_ArrayForEach(l, lanes)
+    {
+        uint64_t bits = 0;
+        parse_lane(l->valuestring, lb, &bits);
+        r = put_lane(r, lb, i++, bits);
+    }
+    return r;
+}
+
+static void u128_decimal(u128 v, char *buf, size_t n)
+{
+    char rev[48];
+    size_t k = 0;
+    do {
+        rev[k++] = (char)('0' + (unsigned)(v % 10));
+        v /= 10;
+    } while (v);
+    size_t i = 0;
+    for (; i < k && i + 1 < n; i++)
+        buf[i] = rev[k - 1 - i];
+    buf[i] = '\0';
+}
+
+/* 0x and the hex digits without leading zeros ("0x0" for zero), so short
+ * forms are parsed too, not only 32-digit ones. */
+static void u128_hex(u128 v, char *buf, size_t n)
+{
+    uint64_t hi = (uint64_t)(v >> 64), lo = (uint64_t)v;
+    if (hi)
+        snprintf(buf, n, "0x%" PRIx64 "%016" PRIx64, hi, lo);
+    else
+        snprintf(buf, n, "0x%" PRIx64, lo);
+}
+
+/* A printed v128: digits only, below 2^128. */
+static bool parse_u128_decimal(const char *s, u128 *out)
+{
+    if (!*s)
+        return false;
+    u128 v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (~(u128)0 - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+/* Per the spec: a canonical NaN has only the top fraction bit set (either
+ * sign); an arithmetic NaN has at least that bit set. */
+static bool lane_matches(const char *want, bool is_float, unsigned lb, uint64_t got)
+{
+    uint64_t sign = UINT64_C(1) << (lb - 1);
+    uint64_t quiet_nan = lb == 32 ? UINT64_C(0x7fc00000) : UINT64_C(0x7ff8000000000000);
+    if (is_float && !strcmp(want, "nan:canonical"))
+        return (got & ~sign) == quiet_nan;
+    if (is_float && !strcmp(want, "nan:arithmetic"))
+        return (got & quiet_nan) == quiet_nan;
+    uint64_t bits;
+    return parse_lane(want, lb, &bits) && got == bits;
+}
+
+/* Does the printed line match the expected v128 (lanes or patterns)? */
+static bool v128_matches(const cJSON *exp, const char *line)
+{
+    const cJSON *lanes, *l;
+    unsigned lb = v128_lanes(exp, &lanes);
+    u128 got;
+    if (!lb || !parse_u128_decimal(line, &got))
+        return false;
+    bool is_float = cJSON_GetStringValue(cJSON_GetObjectItem(exp, "lane_type"))[0] == 'f';
+    size_t i = 0;
+    cJSON_ArrayForEach(l, lanes)
+    {
+        if (!lane_matches(l->valuestring, is_float, lb, get_lane(got, lb, i++)))
+            return false;
+    }
+    return true;
+}
+
+/* For failure reports: the lanes of a printed v128, or "" if it is not one. */
+static void describe_v128(const cJSON *exp, const char *line, char *buf, size_t n)
+{
+    const cJSON *lanes, *l;
+    unsigned lb = v128_lanes(exp, &lanes);
+    u128 got;
+    buf[0] = '\0';
+    if (!lb || !parse_u128_decimal(line, &got))
+        return;
+    size_t o = (size_t)snprintf(buf, n, " (%s lanes [",
+                                cJSON_GetStringValue(cJSON_GetObjectItem(exp, "lane_type")));
+    for (size_t i = 0; i < 128 / lb && o < n; i++)
+        o += (size_t)snprintf(buf + o, n - o, "%s%" PRIu64, i ? " " : "", get_lane(got, lb, i));
+    if (o < n)
+        o += (size_t)snprintf(buf + o, n - o, "], expected [");
+    cJSON_ArrayForEach(l, lanes)
+    {
+        if (o < n)
+            o += (size_t)snprintf(buf + o, n - o, "%s%s", l == lanes->child ? "" : " ",
+                                  l->valuestring);
+    }
+    if (o < n)
+        snprintf(buf + o, n - o, "])");
 }
 
 /* Export names passed on a shell command line: keep to the plain ones. */
@@ -186,7 +416,7 @@ int main(int argc, char **argv)
         return 2;
     }
     int passed = 0, failed = 0;
-    long seen = 0;
+    long seen = 0, v128_args = 0;
     char module[4200] = "";
     bool module_ok = false;
     const cJSON *cmd;
@@ -219,8 +449,8 @@ int main(int argc, char **argv)
         const cJSON *exps = cJSON_GetObjectItemCaseSensitive(cmd, "expected");
         bool ok = cJSON_GetArraySize(exps) > 0;
         const cJSON *v;
-        cJSON_ArrayForEach(v, args) ok = ok && numeric(cJSON_GetStringValue(cJSON_GetObjectItem(v, "type")));
-        cJSON_ArrayForEach(v, exps) ok = ok && numeric(cJSON_GetStringValue(cJSON_GetObjectItem(v, "type")));
+        cJSON_ArrayForEach(v, args) ok = ok && supported(v, false);
+        cJSON_ArrayForEach(v, exps) ok = ok && supported(v, true);
         if (!ok || seen++ % every)
             continue;
 
@@ -230,9 +460,17 @@ int main(int argc, char **argv)
         cJSON_ArrayForEach(v, args)
         {
             char a[64];
-            const char *val = cJSON_GetStringValue(cJSON_GetObjectItem(v, "value"));
-            arg_text(cJSON_GetStringValue(cJSON_GetObjectItem(v, "type")),
-                     strtoull(val ? val : "0", NULL, 10), a, sizeof a);
+            const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(v, "type"));
+            if (!strcmp(type, "v128")) {
+                /* Decimal and hex by turns, across the whole script. */
+                if (v128_args++ % 2 == 0)
+                    u128_decimal(v128_of(v), a, sizeof a);
+                else
+                    u128_hex(v128_of(v), a, sizeof a);
+            } else {
+                const char *val = cJSON_GetStringValue(cJSON_GetObjectItem(v, "value"));
+                arg_text(type, strtoull(val ? val : "0", NULL, 10), a, sizeof a);
+            }
             n += (size_t)snprintf(command + n, sizeof command - n, " '%s'", a);
         }
         /* Everything after FILE is an argument, negative numbers too. */
@@ -252,11 +490,20 @@ int main(int argc, char **argv)
             ok = false;
         }
         int i = 0;
+        char detail[1024] = "";
         cJSON_ArrayForEach(v, exps)
         {
-            const char *want = cJSON_GetStringValue(cJSON_GetObjectItem(v, "value"));
-            ok = ok && i < lines && want &&
-                 line_matches(cJSON_GetStringValue(cJSON_GetObjectItem(v, "type")), want, got[i]);
+            const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(v, "type"));
+            bool match;
+            if (!strcmp(type, "v128")) {
+                match = i < lines && v128_matches(v, got[i]);
+                if (!match && ok && i < lines)
+                    describe_v128(v, got[i], detail, sizeof detail);
+            } else {
+                const char *want = cJSON_GetStringValue(cJSON_GetObjectItem(v, "value"));
+                match = i < lines && want && line_matches(type, want, got[i]);
+            }
+            ok = ok && match;
             i++;
         }
         ok = ok && i == lines;
@@ -264,11 +511,11 @@ int main(int argc, char **argv)
             passed++;
         } else {
             failed++;
-            printf("FAIL %s:%d: %s -> %s\n", base,
+            printf("FAIL %s:%d: %s -> %s%s\n", base,
                    cJSON_GetNumberValue(cJSON_GetObjectItem(cmd, "line")) > 0
                        ? (int)cJSON_GetNumberValue(cJSON_GetObjectItem(cmd, "line"))
                        : 0,
-                   command, lines ? got[0] : "(no output)");
+                   command, lines ? got[0] : "(no output)", detail);
         }
     }
     kiln_engine_free(engine);

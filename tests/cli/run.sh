@@ -108,6 +108,18 @@ wat values <<'EOF'
 )
 EOF
 
+# v128 values on the command line: one unsigned 128-bit number whose
+# little-endian bytes are the lanes (lane 0 in the low bits).
+wat simd <<'EOF'
+(module
+  (func (export "add_i32x4") (param v128 v128) (result v128)
+    (i32x4.add (local.get 0) (local.get 1)))
+  (func (export "lane1_i32x4") (param v128) (result i32)
+    (i32x4.extract_lane 1 (local.get 0)))
+  (func (export "splat_f32") (param f32) (result v128) (f32x4.splat (local.get 0)))
+)
+EOF
+
 wat traps <<'EOF'
 (module $traps
   (func $inner (param i32) (result i32)
@@ -429,6 +441,48 @@ run "$KILN" run --invoke id_v128 "$WORK/values.wasm" 0x1
 code_is 0; out_is "1"
 run "$KILN" run --invoke id_v128 "$WORK/values.wasm" 0xffffffffffffffffffffffffffffffff
 code_is 0; out_is "340282366920938463463374607431768211455"
+end
+
+# i32x4 [1 2 3 4] is 0x00000004000000030000000200000001 =
+# 316912650112397582603894390785; [40 30 20 10] is 0xa000000140000001e00000028.
+begin "invoke v128: decimal and hex arguments, decimal result"
+run "$KILN" run --invoke add_i32x4 "$WORK/simd.wasm" 316912650112397582603894390785 0xa000000140000001e00000028
+code_is 0; out_is "1109194275623975840142373945385"
+run "$KILN" run --invoke add_i32x4 "$WORK/simd.wasm" 0x00000004000000030000000200000001 0XA000000140000001E00000028
+code_is 0; out_is "1109194275623975840142373945385"
+run "$KILN" run --invoke lane1_i32x4 "$WORK/simd.wasm" 316912650112397582603894390785
+code_is 0; out_is "2"
+# leading zeros do not count against the 32 hex digits
+run "$KILN" run --invoke lane1_i32x4 "$WORK/simd.wasm" 0x000000000000000000000000700000000
+code_is 0; out_is "7"
+# every lane wraps: all ones + [1 0 0 0] is [0 -1 -1 -1]
+run "$KILN" run --invoke add_i32x4 "$WORK/simd.wasm" 340282366920938463463374607431768211455 1
+code_is 0; out_is "340282366920938463463374607427473244160"
+run "$KILN" run --invoke add_i32x4 "$WORK/simd.wasm" 0 0x0
+code_is 0; out_is "0"
+run "$KILN" run --invoke splat_f32 "$WORK/simd.wasm" 1.5
+code_is 0; out_is "84738284751018056278322119845064212480"
+end
+
+begin "invoke v128: a printed result passes back in unchanged"
+run "$KILN" run --invoke add_i32x4 "$WORK/simd.wasm" 0xfedcba9876543210f0e1d2c3b4a59687 0
+code_is 0; out_is "338770000845734292533317652709722396295"
+printed=$out
+run "$KILN" run --invoke add_i32x4 "$WORK/simd.wasm" "$printed" 0
+code_is 0; out_is "$printed"
+run "$KILN" run --invoke add_i32x4 "$WORK/simd.wasm" 0 0xfedcba9876543210f0e1d2c3b4a59687
+code_is 0; out_is "$printed"
+end
+
+begin "invoke v128: malformed arguments"
+# 2^128 (in decimal and hex), 0x without digits, junk after digits, signs,
+# blanks, nothing at all, float syntax
+for bad in 340282366920938463463374607431768211456 0x100000000000000000000000000000000 \
+    0x 12abc 0x1g -1 +1 " 1" "1 " "" 1.5 nan; do
+    run "$KILN" run --invoke add_i32x4 "$WORK/simd.wasm" 1 "$bad"
+    code_is 2; err_has "argument 2 of 'add_i32x4': '$bad' is not a valid v128"
+    out_is ""
+done
 end
 
 begin "invoke reference results"
