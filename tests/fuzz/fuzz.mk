@@ -1,4 +1,5 @@
-# fuzz.mk — builds the libFuzzer target build/fuzz/kiln-fuzz.
+# fuzz.mk — builds the libFuzzer targets build/fuzz/kiln-fuzz (input: a module
+# binary) and build/fuzz/kiln-fuzz-gen (input: choices for a generated module).
 #
 #   make fuzz                                  (runs: make -f tests/fuzz/fuzz.mk)
 #   build/fuzz/kiln-fuzz tests/fuzz/corpus -max_total_time=600
@@ -13,11 +14,32 @@
 # -fsanitize=fuzzer,address,undefined.  Needs clang-19 and libclang-rt-19-dev
 # (tests/run.sh installs both).
 #
+# The structure-aware target build/fuzz/kiln-fuzz-gen (tests/fuzz/fuzz_gen.c,
+# generator tests/fuzz/wasmgen.c, driver shared with fuzz.c in
+# tests/fuzz/fuzz_harness.h) reads its input as choices that build a valid,
+# SIMD-heavy module, and aborts if kiln rejects one.  KILN_FUZZ_GEN_SIMD=0
+# in the environment restricts it to scalar instructions:
+#
+#   mkdir -p build/fuzz/gen-corpus
+#   build/fuzz/kiln-fuzz-gen build/fuzz/gen-corpus tests/fuzz/gen-corpus -max_total_time=600
+#   KILN_FUZZ_DUMP=m.wasm build/fuzz/kiln-fuzz-gen crash-...   (the module of an input)
+#   build/fuzz/kiln-gen-dump [--scalar] INPUT m.wasm           (the same, without kiln)
+#
 # Other targets:
 #   make -f tests/fuzz/fuzz.mk corpus   regenerate tests/fuzz/corpus/*.wasm
 #                                       from tests/fuzz/seeds/*.wat (wat2wasm)
 #   make -f tests/fuzz/fuzz.mk smoke    run the target once over the corpus
 #                                       and every reproducer (no mutation)
+#   make -f tests/fuzz/fuzz.mk smoke-gen [GEN_SIMD=0|1] [GEN_RUNS=N]
+#                                       kiln-fuzz-gen once over
+#                                       tests/fuzz/gen-corpus, then N (default
+#                                       5000) deterministic mutations (-seed=1)
+#                                       in SIMD (default) or scalar-only mode
+#   make -f tests/fuzz/fuzz.mk gen-check [GEN_CHECK_N=N]
+#                                       wasm-validate N (default 300) random
+#                                       generated modules per mode, and check
+#                                       the opcode table against wasm-objdump
+#                                       (tests/fuzz/gen-check.sh; no kiln)
 
 FUZZ_CC    ?= clang-19
 FUZZ_DIR   ?= build/fuzz
@@ -28,21 +50,44 @@ FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Wno-unused-parameter 
 FUZZ_LIB_SRC := $(wildcard src/*/*.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_BIN     := $(FUZZ_DIR)/kiln-fuzz
+GEN_BIN      := $(FUZZ_DIR)/kiln-fuzz-gen
+GEN_DUMP     := $(FUZZ_DIR)/kiln-gen-dump
+GEN_OBJ      := $(FUZZ_DIR)/obj/fuzz_gen.o $(FUZZ_DIR)/obj/wasmgen.o
 
 SEEDS := $(wildcard tests/fuzz/seeds/*.wat)
 
-all: $(FUZZ_BIN)
+all: $(FUZZ_BIN) $(GEN_BIN) $(GEN_DUMP)
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_DIR)/obj/fuzz.o: tests/fuzz/fuzz.c include/kiln.h
+$(FUZZ_DIR)/obj/fuzz.o: tests/fuzz/fuzz.c tests/fuzz/fuzz_harness.h include/kiln.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_BIN): $(FUZZ_DIR)/obj/fuzz.o $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm -lpthread
+
+$(FUZZ_DIR)/obj/fuzz_gen.o: tests/fuzz/fuzz_gen.c tests/fuzz/fuzz_harness.h tests/fuzz/wasmgen.h include/kiln.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+# GEN_CFLAGS=-DKILN_FUZZ_GEN_SIMD=0 makes scalar-only the default (the
+# environment's KILN_FUZZ_GEN_SIMD still overrides it); rm build/fuzz/obj/wasmgen.o
+# and build/fuzz/kiln-gen-dump after changing it.
+GEN_CFLAGS ?=
+$(FUZZ_DIR)/obj/wasmgen.o: tests/fuzz/wasmgen.c tests/fuzz/wasmgen.h tests/fuzz/wasmgen_ops.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(GEN_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(GEN_BIN): $(GEN_OBJ) $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm -lpthread
+
+# The generator alone (no libFuzzer, no kiln), still under ASan and UBSan.
+$(GEN_DUMP): tests/fuzz/gen_dump.c tests/fuzz/wasmgen.c tests/fuzz/wasmgen.h tests/fuzz/wasmgen_ops.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(filter-out -MMD -MP,$(FUZZ_CFLAGS)) $(GEN_CFLAGS) -o $@ tests/fuzz/gen_dump.c tests/fuzz/wasmgen.c
 
 corpus: $(SEEDS:tests/fuzz/seeds/%.wat=tests/fuzz/corpus/%.wasm)
 
@@ -55,5 +100,22 @@ smoke: $(FUZZ_BIN)
 	          ! -name 'README*' ! -name '*.md' ! -name '*.c' 2>/dev/null); \
 	 $(FUZZ_BIN) -runs=1 $$files
 
-.PHONY: all corpus smoke
--include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_DIR)/obj/fuzz.d
+# The generator target: every seed once, then a short deterministic mutation
+# run from a scratch copy of the seeds.  GEN_SIMD=0 generates scalar code
+# only (kiln without SIMD support rejects every SIMD module).
+GEN_SIMD ?= 1
+GEN_RUNS ?= 5000
+GEN_WORK := $(FUZZ_DIR)/gen-work
+smoke-gen: $(GEN_BIN)
+	@files=$$(find tests/fuzz/gen-corpus -maxdepth 1 -type f ! -name 'README*' 2>/dev/null); \
+	 KILN_FUZZ_GEN_SIMD=$(GEN_SIMD) $(GEN_BIN) -runs=1 $$files
+	rm -rf $(GEN_WORK) && mkdir -p $(GEN_WORK) && cp tests/fuzz/gen-corpus/seed-* $(GEN_WORK)/
+	KILN_FUZZ_GEN_SIMD=$(GEN_SIMD) $(GEN_BIN) -seed=1 -runs=$(GEN_RUNS) -max_len=4096 \
+	    -len_control=0 -artifact_prefix=$(FUZZ_DIR)/ $(GEN_WORK)
+
+GEN_CHECK_N ?= 300
+gen-check: $(GEN_DUMP)
+	bash tests/fuzz/gen-check.sh $(GEN_CHECK_N) $(GEN_DUMP)
+
+.PHONY: all corpus smoke smoke-gen gen-check
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_DIR)/obj/fuzz.d $(GEN_OBJ:.o=.d)

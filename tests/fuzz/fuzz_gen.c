@@ -1,0 +1,128 @@
+/*
+ * fuzz_gen.c — the structure-aware libFuzzer target: one input is a
+ * sequence of choices from which wasmgen.c builds a valid module (SIMD-heavy
+ * unless KILN_FUZZ_GEN_SIMD=0); the module then goes through the same
+ * driver as fuzz.c (fuzz_harness.h), with every exported function called
+ * with arguments chosen from the input (boundary values, v128 lanes).
+ *
+ * On top of fuzz.c's checks it aborts when kiln rejects a generated module
+ * ("valid module rejected", with kiln's message and offset) or fails to
+ * instantiate it: the generator promises validity, wasm-validate checks
+ * that promise (tests/fuzz/gen-check.sh), so either kiln or the generator
+ * is wrong.
+ *
+ * Environment:
+ *   KILN_FUZZ_GEN_SIMD=0|1  scalar-only or SIMD modules (default: the
+ *                           build's -DKILN_FUZZ_GEN_SIMD, else 1)
+ *   KILN_FUZZ_DUMP=PATH     write each generated module to PATH (the last
+ *                           one stays): run the target on one input, e.g.
+ *                           a crash file, then wasm-objdump -d PATH
+ *   KILN_FUZZ_VERBOSE=1     say what each step did
+ *
+ * A crash found here is reproduced by its module: dump it and put the .wasm
+ * in tests/fuzz/regress/ (regress.c runs it through fuzz.c).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fuzz_harness.h"
+#include "wasmgen.h"
+
+/* Smaller than fuzz.c's: generated modules loop and call much more than
+ * random bytes do, and every input runs every export. */
+#define GEN_FUEL 20000
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int simd = -1;
+static const char *dump_path;
+
+typedef struct gen_ctx {
+    uint64_t rng;
+    const wg_module *m;
+} gen_ctx;
+
+static void gen_args(void *ctx, const kiln_functype *ft, kiln_val *args)
+{
+    gen_ctx *c = ctx;
+    for (uint32_t i = 0; i < ft->nparams; i++) {
+        uint8_t b[16];
+        kiln_val *v = &args[i];
+        switch (ft->params[i]) {
+        case KILN_I32:
+        case KILN_I64:
+        case KILN_F32:
+        case KILN_F64:
+        case KILN_V128: wg_value(&c->rng, (uint8_t)ft->params[i], b); break;
+        default: continue; /* references stay null */
+        }
+        switch (ft->params[i]) {
+        case KILN_I32: memcpy(&v->of.i32, b, 4); break;
+        case KILN_I64: memcpy(&v->of.i64, b, 8); break;
+        case KILN_F32: memcpy(&v->of.f32, b, 4); break;
+        case KILN_F64: memcpy(&v->of.f64, b, 8); break;
+        default: memcpy(v->of.v128, b, 16); break;
+        }
+    }
+}
+
+static int write_file(const char *path, const uint8_t *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    size_t w = fwrite(p, 1, n, f);
+    return fclose(f) == 0 && w == n ? 0 : -1;
+}
+
+static void on_reject(void *ctx, const kiln_error *e)
+{
+    const gen_ctx *c = ctx;
+    (void)e;
+    fprintf(stderr, "kiln-fuzz-gen: the generator (%s mode) promised a valid module.\n",
+            simd ? "SIMD" : "scalar");
+    if (dump_path && *dump_path)
+        fprintf(stderr, "kiln-fuzz-gen: the module is in %s (wasm-validate / wasm-objdump -d it)\n",
+                dump_path);
+    else
+        fprintf(stderr, "kiln-fuzz-gen: rerun with KILN_FUZZ_DUMP=module.wasm on this input to get "
+                        "the module (%zu bytes), then wasm-validate / wasm-objdump -d it\n",
+                c->m->len);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    simd = wg_simd_default();
+    dump_path = getenv("KILN_FUZZ_DUMP");
+    fprintf(stderr, "kiln-fuzz-gen: generating %s modules (KILN_FUZZ_GEN_SIMD=%d)\n",
+            simd ? "SIMD" : "scalar-only", simd);
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (simd < 0)
+        LLVMFuzzerInitialize(NULL, NULL);
+    wg_options opt = {.simd = simd};
+    wg_module m;
+    if (wg_generate(data, size, &opt, &m) != 0)
+        return 0;
+    if (dump_path && *dump_path && write_file(dump_path, m.bytes, m.len) != 0)
+        fprintf(stderr, "kiln-fuzz-gen: cannot write %s\n", dump_path);
+    gen_ctx c = {m.arg_seed, &m};
+    fz_opts o = {
+        .tool = "kiln-fuzz-gen",
+        .fuel = GEN_FUEL,
+        .valid = 1,
+        .make_args = gen_args,
+        .on_reject = on_reject,
+        .ctx = &c,
+    };
+    fz_run(m.bytes, m.len, &o);
+    wg_module_free(&m);
+    return 0;
+}
