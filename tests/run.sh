@@ -133,10 +133,10 @@ read -r -a TCFLAGS <<<"$(make_var CFLAGS | sed -e 's/-MMD//g' -e 's/-MP//g')"
 read -r -a TLDFLAGS <<<"$(make_var LDFLAGS)"
 read -r -a TLDLIBS <<<"$(make_var LDLIBS)"
 build_prog() { # OUT SOURCES...: compile and link against $BUILD/libkiln.a
-    local out=$1
+    local out=$1                 # (or $LIB when set)
     shift
     mkdir -p "$(dirname "$out")"
-    "$TCC" "${TCFLAGS[@]}" -o "$out" "$@" "$BUILD/libkiln.a" "${TLDFLAGS[@]}" "${TLDLIBS[@]}"
+    "$TCC" "${TCFLAGS[@]}" -o "$out" "$@" "${LIB:-$BUILD/libkiln.a}" "${TLDFLAGS[@]}" "${TLDLIBS[@]}"
 }
 
 # ---- 3. suites --------------------------------------------------------------
@@ -220,6 +220,43 @@ regress_run() {
     timeout -k 10 900 "$BUILD/regress" tests/fuzz/regress tests/fuzz/corpus "${extra[@]}"
 }
 suite regress 900 regress_run
+
+# simd-diff: the default library (vector SIMD, computed goto) against the
+# portable one (SIMD=scalar, switch dispatch, in $BUILD-portable) on modules
+# from the fuzz generator (tests/fuzz/fuzz_gen.c built as kiln-gen-diff):
+# every call's results and traps must be identical, bit for bit
+simd_diff_run() {
+    local alt=$BUILD-portable src=(-DKILN_GEN_DIFF -Itests/fuzz tests/fuzz/fuzz_gen.c tests/fuzz/wasmgen.c)
+    if ! make -s --no-print-directory "SAN=$SAN" "BUILD=$alt" SIMD=scalar \
+        OPT="-O2 -DKN_NO_COMPUTED_GOTO" "$alt/libkiln.a" ||
+        ! build_prog "$BUILD/gen-diff" "${src[@]}" ||
+        ! LIB=$alt/libkiln.a build_prog "$alt/gen-diff" "${src[@]}"; then
+        echo "simd-diff: 0 passed, 1 failed (build failed)"
+        return 1
+    fi
+    local p=0 f=0 mode n same total
+    for mode in 1:3000 0:1000; do   # SIMD modules, then scalar-only ones
+        n=${mode#*:}
+        KILN_FUZZ_GEN_SIMD=${mode%%:*} "$BUILD/gen-diff" "$n" 7 >"$LOGS/gen-diff.a" &&
+            KILN_FUZZ_GEN_SIMD=${mode%%:*} "$alt/gen-diff" "$n" 7 >"$LOGS/gen-diff.b" || {
+            echo "FAIL simd-diff: gen-diff exited with an error"
+            f=$((f + 1))
+            continue
+        }
+        total=$(wc -l <"$LOGS/gen-diff.a")
+        same=$(paste -d '\n' "$LOGS/gen-diff.a" "$LOGS/gen-diff.b" |
+            awk 'NR % 2 { a = $0; next } a == $0 { n++ } END { print n + 0 }')
+        if ! cmp -s "$LOGS/gen-diff.a" "$LOGS/gen-diff.b"; then
+            echo "FAIL simd-diff (KILN_FUZZ_GEN_SIMD=${mode%%:*}): the builds disagree:"
+            diff "$LOGS/gen-diff.a" "$LOGS/gen-diff.b" | head -n 10
+        fi
+        p=$((p + same)) f=$((f + total - same))
+        [ "$(wc -l <"$LOGS/gen-diff.b")" = "$total" ] || f=$((f + 1))
+    done
+    echo "simd-diff: $p passed, $f failed"
+    [ $f = 0 ]
+}
+suite simd-diff 900 simd_diff_run
 
 # examples: examples/embed.c builds and prints what it promises, and the
 # README's embedding snippet is a verbatim excerpt of it

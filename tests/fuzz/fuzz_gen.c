@@ -21,6 +21,17 @@
  *
  * A crash found here is reproduced by its module: dump it and put the .wasm
  * in tests/fuzz/regress/ (regress.c runs it through fuzz.c).
+ *
+ * Built with -DKILN_GEN_DIFF (and no libFuzzer) the same code is
+ * kiln-gen-diff, a differential test of kiln's two SIMD forms:
+ *
+ *   gen-diff N SEED    generates N modules from random inputs, runs them
+ *                      and prints every call's results (bits) or trap
+ *
+ * tests/run.sh runs it linked with the default library (vector SIMD,
+ * computed goto) and with the portable one (SIMD=scalar, switch dispatch)
+ * and requires identical output: the builds must agree bit for bit, NaN
+ * payloads included, since both follow the same rules.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -68,6 +79,7 @@ static void gen_args(void *ctx, const kiln_functype *ft, kiln_val *args)
     }
 }
 
+#ifndef KILN_GEN_DIFF
 static int write_file(const char *path, const uint8_t *p, size_t n)
 {
     FILE *f = fopen(path, "wb");
@@ -76,6 +88,7 @@ static int write_file(const char *path, const uint8_t *p, size_t n)
     size_t w = fwrite(p, 1, n, f);
     return fclose(f) == 0 && w == n ? 0 : -1;
 }
+#endif
 
 static void on_reject(void *ctx, const kiln_error *e)
 {
@@ -92,6 +105,67 @@ static void on_reject(void *ctx, const kiln_error *e)
                 c->m->len);
 }
 
+#ifdef KILN_GEN_DIFF
+static unsigned long diff_module;
+
+static void print_result(void *ctx, const char *name, const kiln_error *e, const kiln_val *res,
+                         uint32_t n)
+{
+    (void)ctx;
+    printf("m%lu %s", diff_module, name);
+    if (e)
+        printf(" trap %d kind %d", (int)kiln_error_trap(e), (int)kiln_error_kind_of(e));
+    for (uint32_t i = 0; !e && i < n; i++) {
+        uint8_t b[16] = {0};
+        size_t w = 0;
+        switch (res[i].kind) {
+        case KILN_I32: memcpy(b, &res[i].of.i32, w = 4); break;
+        case KILN_I64: memcpy(b, &res[i].of.i64, w = 8); break;
+        case KILN_F32: memcpy(b, &res[i].of.f32, w = 4); break;
+        case KILN_F64: memcpy(b, &res[i].of.f64, w = 8); break;
+        case KILN_V128: memcpy(b, res[i].of.v128, w = 16); break;
+        default: printf(" ref"); break;
+        }
+        if (w)
+            printf(" ");
+        for (size_t k = w; k-- > 0;)
+            printf("%02x", b[k]);
+    }
+    printf("\n");
+}
+
+int main(int argc, char **argv)
+{
+    unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 10) : 100;
+    uint64_t rng = argc > 2 ? strtoull(argv[2], NULL, 10) : 1;
+    static uint8_t input[4096];
+    simd = wg_simd_default();
+    for (diff_module = 0; diff_module < n; diff_module++) {
+        size_t len = 256 + (size_t)(rng % (sizeof input - 256));
+        for (size_t i = 0; i < len; i++) {
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17; /* xorshift64 */
+            input[i] = (uint8_t)(rng >> 24);
+        }
+        wg_options opt = {.simd = simd};
+        wg_module m;
+        if (wg_generate(input, len, &opt, &m) != 0)
+            return 1;
+        gen_ctx c = {m.arg_seed, &m};
+        fz_opts o = {
+            .tool = "kiln-gen-diff",
+            .fuel = GEN_FUEL,
+            .valid = 1,
+            .make_args = gen_args,
+            .on_reject = on_reject,
+            .on_result = print_result,
+            .ctx = &c,
+        };
+        fz_run(m.bytes, m.len, &o);
+        wg_module_free(&m);
+    }
+    return 0;
+}
+#else
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -126,3 +200,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wg_module_free(&m);
     return 0;
 }
+#endif

@@ -53,6 +53,10 @@ typedef struct fz_opts {
     void (*make_args)(void *ctx, const kiln_functype *ft, kiln_val *args);
     /* Called (when set) just before the "valid module rejected" abort. */
     void (*on_reject)(void *ctx, const kiln_error *e);
+    /* Called (when set) after each exported function's call, with its
+     * error (NULL: it returned results[0..nresults)). */
+    void (*on_result)(void *ctx, const char *name, const kiln_error *e, const kiln_val *results,
+                      uint32_t nresults);
     void *ctx;
 } fz_opts;
 
@@ -236,6 +240,8 @@ static void fz_call_exports(kiln_store *store, kiln_instance *inst, const kiln_m
             kiln_store_set_fuel(store, o->fuel);
             kiln_error *e = kiln_call(store, f, args, ft.nparams, results, ft.nresults);
             fz_say("call", ex.name, e);
+            if (o->on_result)
+                o->on_result(o->ctx, ex.name, e, results, ft.nresults);
             if (e && kiln_error_kind_of(e) == KILN_ERR_ARG)
                 fz_broken("kiln_call rejected arguments that match the type", e);
             if (e && kiln_error_trap(e) == KILN_TRAP_OUT_OF_FUEL &&
