@@ -30,8 +30,8 @@
  *
  * tests/run.sh runs it linked with the default library (vector SIMD,
  * computed goto) and with the portable one (SIMD=scalar, switch dispatch)
- * and requires identical output: the builds must agree bit for bit, NaN
- * payloads included, since both follow the same rules.
+ * and requires identical output: the builds must agree bit for bit except
+ * for NaN payloads, which the spec leaves open (see mask_nans).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -108,6 +108,27 @@ static void on_reject(void *ctx, const kiln_error *e)
 #ifdef KILN_GEN_DIFF
 static unsigned long diff_module;
 
+/* The spec leaves a NaN result's payload and sign open when an operand is
+ * NaN (which operand's payload propagates depends on the order the C
+ * compiler chose for a commutative operation), so NaNs print as "nan":
+ * any 64-bit or 32-bit lane that is a NaN as f64 or f32.  Integer lanes
+ * with those bit patterns are masked too; that is the price. */
+static void mask_nans(uint8_t *b, size_t w)
+{
+    for (size_t o = 0; o + 8 <= w; o += 8) {
+        uint64_t x;
+        memcpy(&x, b + o, 8);
+        if ((x & 0x7ff0000000000000ull) == 0x7ff0000000000000ull && (x & 0x000fffffffffffffull))
+            memset(b + o, 0xee, 8);
+    }
+    for (size_t o = 0; o + 4 <= w; o += 4) {
+        uint32_t x;
+        memcpy(&x, b + o, 4);
+        if ((x & 0x7f800000u) == 0x7f800000u && (x & 0x007fffffu) && x != 0xeeeeeeeeu)
+            memset(b + o, 0xee, 4);
+    }
+}
+
 static void print_result(void *ctx, const char *name, const kiln_error *e, const kiln_val *res,
                          uint32_t n)
 {
@@ -126,6 +147,7 @@ static void print_result(void *ctx, const char *name, const kiln_error *e, const
         case KILN_V128: memcpy(b, res[i].of.v128, w = 16); break;
         default: printf(" ref"); break;
         }
+        mask_nans(b, w);
         if (w)
             printf(" ");
         for (size_t k = w; k-- > 0;)
