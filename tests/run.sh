@@ -224,8 +224,9 @@ suite regress 900 regress_run
 # simd-diff: the default library (vector SIMD, computed goto) against the
 # portable one (SIMD=scalar, switch dispatch, in $BUILD-portable) on modules
 # from the fuzz generator (tests/fuzz/fuzz_gen.c built as kiln-gen-diff):
-# every call's results and traps must be identical, bit for bit apart from
-# NaN payloads (which the spec leaves open)
+# every call's results and traps, and the exported memories and globals
+# afterwards, must be identical, bit for bit apart from NaN payloads (which
+# the spec leaves open)
 simd_diff_run() {
     local alt=$BUILD-portable src=(-DKILN_GEN_DIFF -Itests/fuzz tests/fuzz/fuzz_gen.c tests/fuzz/wasmgen.c)
     if ! make -s --no-print-directory "SAN=$SAN" "BUILD=$alt" SIMD=scalar \

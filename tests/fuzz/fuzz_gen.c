@@ -26,7 +26,9 @@
  * kiln-gen-diff, a differential test of kiln's two SIMD forms:
  *
  *   gen-diff N SEED    generates N modules from random inputs, runs them
- *                      and prints every call's results (bits) or trap
+ *                      and prints every call's results (bits) or trap, then
+ *                      a hash of each exported memory and each exported
+ *                      global's bits
  *
  * tests/run.sh runs it linked with the default library (vector SIMD,
  * computed goto) and with the portable one (SIMD=scalar, switch dispatch)
@@ -156,6 +158,34 @@ static void print_result(void *ctx, const char *name, const kiln_error *e, const
     printf("\n");
 }
 
+/* What the calls left behind: a hash of each exported memory (FNV-1a) and
+ * the bits of each exported global, NaNs masked. */
+static void print_state(void *ctx, kiln_instance *inst, const kiln_module *m)
+{
+    (void)ctx;
+    size_t n = kiln_module_export_count(m);
+    for (size_t i = 0; i < n; i++) {
+        kiln_export_desc ex;
+        memset(&ex, 0, sizeof ex);
+        kiln_module_export(m, i, &ex);
+        if (ex.type.kind == KILN_EXTERN_MEMORY) {
+            kiln_memory *mem = kiln_instance_export_memory(inst, ex.name);
+            const uint8_t *d = mem ? kiln_memory_data(mem) : NULL;
+            uint64_t h = 0xcbf29ce484222325ull, size = mem ? kiln_memory_size(mem) : 0;
+            for (uint64_t k = 0; d && k < size; k++)
+                h = (h ^ d[k]) * 0x100000001b3ull;
+            printf("m%lu %s memory %llu %016llx\n", diff_module, ex.name, (unsigned long long)size,
+                   (unsigned long long)h);
+        } else if (ex.type.kind == KILN_EXTERN_GLOBAL) {
+            kiln_global *g = kiln_instance_export_global(inst, ex.name);
+            if (g) {
+                kiln_val v = kiln_global_get(g);
+                print_result(NULL, ex.name, NULL, &v, 1);
+            }
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 10) : 100;
@@ -180,6 +210,7 @@ int main(int argc, char **argv)
             .make_args = gen_args,
             .on_reject = on_reject,
             .on_result = print_result,
+            .on_done = print_state,
             .ctx = &c,
         };
         fz_run(m.bytes, m.len, &o);

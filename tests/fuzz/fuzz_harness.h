@@ -57,6 +57,8 @@ typedef struct fz_opts {
      * error (NULL: it returned results[0..nresults)). */
     void (*on_result)(void *ctx, const char *name, const kiln_error *e, const kiln_val *results,
                       uint32_t nresults);
+    /* Called (when set) after all the calls, with the instance. */
+    void (*on_done)(void *ctx, kiln_instance *inst, const kiln_module *m);
     void *ctx;
 } fz_opts;
 
@@ -324,6 +326,8 @@ static void fz_run(const uint8_t *data, size_t size, const fz_opts *o)
             if (kiln_instance_module(inst) != m)
                 fz_broken("kiln_instance_module is not the module instantiated", NULL);
             fz_call_exports(store, inst, m, o);
+            if (o->on_done)
+                o->on_done(o->ctx, inst, m);
         }
         kiln_linker_free(l);
     }
