@@ -85,9 +85,6 @@ typedef union kn_v128 {
 } kn_v128;
 #endif
 
-/* The build's form, for kiln --version and the tests. */
-#define KN_SIMD_FORM (KN_SIMD_VECTOR ? "vector" : "scalar")
-
 /* A v128 lives in two 8-byte slots (or anywhere else) with no alignment
  * promise: values move in and out by copying. */
 static inline kn_v128 kn_v128_get(const void *p)

@@ -35,6 +35,7 @@
  * and requires identical output: the builds must agree bit for bit except
  * for NaN payloads, which the spec leaves open (see mask_nans).
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,7 +82,6 @@ static void gen_args(void *ctx, const kiln_functype *ft, kiln_val *args)
     }
 }
 
-#ifndef KILN_GEN_DIFF
 static int write_file(const char *path, const uint8_t *p, size_t n)
 {
     FILE *f = fopen(path, "wb");
@@ -90,7 +90,6 @@ static int write_file(const char *path, const uint8_t *p, size_t n)
     size_t w = fwrite(p, 1, n, f);
     return fclose(f) == 0 && w == n ? 0 : -1;
 }
-#endif
 
 static void on_reject(void *ctx, const kiln_error *e)
 {
@@ -105,6 +104,28 @@ static void on_reject(void *ctx, const kiln_error *e)
         fprintf(stderr, "kiln-fuzz-gen: rerun with KILN_FUZZ_DUMP=module.wasm on this input to get "
                         "the module (%zu bytes), then wasm-validate / wasm-objdump -d it\n",
                 c->m->len);
+}
+
+/* Makes the module for one input and runs it through the harness with o
+ * (whose generator-specific fields are filled in here); false when out of
+ * memory. */
+static bool run_input(const uint8_t *data, size_t size, fz_opts o)
+{
+    wg_options opt = {.simd = simd};
+    wg_module m;
+    if (wg_generate(data, size, &opt, &m) != 0)
+        return false;
+    if (dump_path && *dump_path && write_file(dump_path, m.bytes, m.len) != 0)
+        fprintf(stderr, "%s: cannot write %s\n", o.tool, dump_path);
+    gen_ctx c = {m.arg_seed, &m};
+    o.fuel = GEN_FUEL;
+    o.valid = 1;
+    o.make_args = gen_args;
+    o.on_reject = on_reject;
+    o.ctx = &c;
+    fz_run(m.bytes, m.len, &o);
+    wg_module_free(&m);
+    return true;
 }
 
 #ifdef KILN_GEN_DIFF
@@ -192,29 +213,16 @@ int main(int argc, char **argv)
     uint64_t rng = argc > 2 ? strtoull(argv[2], NULL, 10) : 1;
     static uint8_t input[4096];
     simd = wg_simd_default();
+    dump_path = getenv("KILN_FUZZ_DUMP");
     for (diff_module = 0; diff_module < n; diff_module++) {
         size_t len = 256 + (size_t)(rng % (sizeof input - 256));
         for (size_t i = 0; i < len; i++) {
             rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17; /* xorshift64 */
             input[i] = (uint8_t)(rng >> 24);
         }
-        wg_options opt = {.simd = simd};
-        wg_module m;
-        if (wg_generate(input, len, &opt, &m) != 0)
+        fz_opts o = {.tool = "kiln-gen-diff", .on_result = print_result, .on_done = print_state};
+        if (!run_input(input, len, o))
             return 1;
-        gen_ctx c = {m.arg_seed, &m};
-        fz_opts o = {
-            .tool = "kiln-gen-diff",
-            .fuel = GEN_FUEL,
-            .valid = 1,
-            .make_args = gen_args,
-            .on_reject = on_reject,
-            .on_result = print_result,
-            .on_done = print_state,
-            .ctx = &c,
-        };
-        fz_run(m.bytes, m.len, &o);
-        wg_module_free(&m);
     }
     return 0;
 }
@@ -234,23 +242,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (simd < 0)
         LLVMFuzzerInitialize(NULL, NULL);
-    wg_options opt = {.simd = simd};
-    wg_module m;
-    if (wg_generate(data, size, &opt, &m) != 0)
-        return 0;
-    if (dump_path && *dump_path && write_file(dump_path, m.bytes, m.len) != 0)
-        fprintf(stderr, "kiln-fuzz-gen: cannot write %s\n", dump_path);
-    gen_ctx c = {m.arg_seed, &m};
-    fz_opts o = {
-        .tool = "kiln-fuzz-gen",
-        .fuel = GEN_FUEL,
-        .valid = 1,
-        .make_args = gen_args,
-        .on_reject = on_reject,
-        .ctx = &c,
-    };
-    fz_run(m.bytes, m.len, &o);
-    wg_module_free(&m);
+    run_input(data, size, (fz_opts){.tool = "kiln-fuzz-gen"});
     return 0;
 }
 #endif
