@@ -10,8 +10,11 @@
  * call.  Traps and limits exit 3 with a backtrace; a guest's own exit code
  * is passed through.
  *
- * The CLI defines no imports yet: WASI (issue 4) will be added to the linker
- * here, and will receive the program arguments that follow FILE.
+ * WASI preview1 is defined in the linker for every module, through
+ * kiln_wasi.h like any embedder: deny by default, so the guest sees only
+ * the directories (--dir, --dir-ro), environment variables (--env) and
+ * listening sockets (--tcplisten) named here, argv[0] (the module's file
+ * name) and the arguments after FILE, and the inherited stdio.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -23,6 +26,7 @@
 #include "cli.h"
 #include "kiln.h"
 #include "kiln_inspect.h"
+#include "kiln_wasi.h"
 #include "util.h"
 
 static const char run_usage[] =
@@ -54,6 +58,19 @@ static const char run_usage[] =
     "  --max-depth N        Maximum call depth in frames (default 10000)\n"
     "  -h, --help           Show this help\n"
     "\n"
+    "WASI (wasi_snapshot_preview1; nothing is granted unless named here):\n"
+    "  --dir HOST[::GUEST]  Grant the host directory HOST, read-write, seen by\n"
+    "                       the guest as GUEST (default: HOST as given)\n"
+    "  --dir-ro HOST[::GUEST]\n"
+    "                       The same, read-only: every call that would change\n"
+    "                       it fails with errno notcapable\n"
+    "  --env NAME=VALUE     Set an environment variable for the guest\n"
+    "  --env NAME           Pass the host's variable NAME through (if set)\n"
+    "  --tcplisten ADDR:PORT\n"
+    "                       Listen on ADDR:PORT and give the guest the socket\n"
+    "                       (after the preopened directories) for sock_accept\n"
+    "  --argv0 NAME         The guest's argv[0] (default: FILE's base name)\n"
+    "\n"
     "Values (--invoke arguments and printed results):\n"
     "  i32, i64   decimal or 0x hex, optionally negative; unsigned values up\n"
     "             to 2^32-1 / 2^64-1 are accepted and wrap.  Printed as signed\n"
@@ -80,8 +97,10 @@ static const char run_usage[] =
     "name section.  The first Ctrl-C interrupts the guest; a second one\n"
     "kills kiln.\n"
     "\n"
-    "kiln run defines no imports yet (WASI is to come), so a module that\n"
-    "imports anything fails to link (exit 1).\n"
+    "The guest's stdin, stdout and stderr are kiln's.  Paths can never leave a\n"
+    "granted directory: absolute paths, '..' above it and symlinks that lead\n"
+    "outside fail with notcapable.  A module importing anything but WASI\n"
+    "fails to link (exit 1).\n"
     "\n" CLI_EXIT_CODES_TEXT;
 
 /* The store a Ctrl-C should interrupt, or NULL.  A signal handler can reach
@@ -119,6 +138,8 @@ static void interrupt_end(const struct sigaction *saved)
 
 typedef struct run_options {
     const char *invoke;
+    const char *argv0;
+    kiln_wasi_config *wasi; /* the grants, in the order given */
     const char *fuel_text, *timeout_text; /* as given, for messages */
     kiln_store_limits limits;
     const char *file;
@@ -265,9 +286,77 @@ static int call_and_print(kiln_store *store, const run_options *o, kiln_func *f,
     return code;
 }
 
+/* Add a grant to the WASI config; a usage error (-1) if it is refused. */
+static int grant(kiln_error *e, const char *option, const char *value)
+{
+    if (!e)
+        return 1;
+    usage_error("run", "%s %s: %s", option, value, kiln_error_message(e));
+    kiln_error_free(e);
+    return -1;
+}
+
+/* The WASI options: 1 if argv[*i] was one (consumed), 0 if not, -1 after a
+ * usage error. */
+static int wasi_option(char **argv, int argc, int *i, run_options *o)
+{
+    const char *v;
+    int r;
+    static const char *const dir_opts[] = {"--dir", "--dir-ro"};
+    for (int ro = 0; ro < 2; ro++) {
+        if ((r = option_value("run", argv, argc, i, dir_opts[ro], &v)) == 0)
+            continue;
+        if (r < 0)
+            return -1;
+        const char *sep = strstr(v, "::");
+        char host[4096];
+        size_t hl = sep ? (size_t)(sep - v) : strlen(v);
+        if (hl == 0 || hl >= sizeof host || (sep && !sep[2]))
+            return grant(kiln_error_new(KILN_ERR_ARG, "expected HOST or HOST::GUEST"),
+                         dir_opts[ro], v);
+        memcpy(host, v, hl);
+        host[hl] = 0;
+        unsigned perms = KILN_WASI_DIR_READ | (ro ? 0 : KILN_WASI_DIR_WRITE);
+        return grant(kiln_wasi_config_preopen_dir(o->wasi, host, sep ? sep + 2 : host, perms),
+                     dir_opts[ro], v);
+    }
+    if ((r = option_value("run", argv, argc, i, "--env", &v)) != 0) {
+        if (r < 0)
+            return -1;
+        const char *eq = strchr(v, '=');
+        if (!eq) {
+            const char *host = getenv(v);
+            if (!host || !*v)
+                return *v ? 1 : grant(kiln_error_new(KILN_ERR_ARG, "empty name"), "--env", v);
+            return grant(kiln_wasi_config_env(o->wasi, v, host), "--env", v);
+        }
+        char name[4096];
+        size_t nl = (size_t)(eq - v);
+        if (nl >= sizeof name)
+            return grant(kiln_error_new(KILN_ERR_ARG, "name too long"), "--env", v);
+        memcpy(name, v, nl);
+        name[nl] = 0;
+        return grant(kiln_wasi_config_env(o->wasi, name, eq + 1), "--env", v);
+    }
+    if ((r = option_value("run", argv, argc, i, "--tcplisten", &v)) != 0)
+        return r < 0 ? -1 : grant(kiln_wasi_config_tcp_listen(o->wasi, v), "--tcplisten", v);
+    if ((r = option_value("run", argv, argc, i, "--argv0", &v)) != 0) {
+        if (r > 0)
+            o->argv0 = v;
+        return r;
+    }
+    return 0;
+}
+
 static int parse_run_options(int argc, char **argv, run_options *o)
 {
     memset(o, 0, sizeof *o);
+    kiln_error *e = kiln_wasi_config_new(&o->wasi);
+    if (e) {
+        cli_error("%s", kiln_error_message(e));
+        kiln_error_free(e);
+        return CLI_EXIT_LOAD;
+    }
     int i = 1;
     while (i < argc) {
         const char *a = argv[i];
@@ -335,6 +424,9 @@ static int parse_run_options(int argc, char **argv, run_options *o)
                 return usage_error("run", "--max-depth: '%s' is not a positive integer "
                                           "below 2^32", v);
             o->limits.max_call_depth = (uint32_t)n;
+        } else if ((r = wasi_option(argv, argc, &i, o)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
         } else {
             return usage_error("run", "unknown option '%s'", a);
         }
@@ -348,7 +440,8 @@ static int parse_run_options(int argc, char **argv, run_options *o)
 }
 
 /* Everything after the module has loaded; owns nothing but what it makes. */
-static int run_module(kiln_engine *engine, const kiln_module *module, const run_options *o)
+static int run_module(kiln_engine *engine, const kiln_module *module, kiln_wasi *wasi,
+                      const run_options *o)
 {
     /* Decide what to call before running anything. */
     kiln_export_desc entry = {0}, init = {0};
@@ -395,6 +488,8 @@ static int run_module(kiln_engine *engine, const kiln_module *module, const run_
     kiln_error *err = kiln_store_new(engine, &o->limits, &store);
     if (!err)
         err = kiln_linker_new(store, &linker);
+    if (!err)
+        err = kiln_wasi_define(wasi, store, linker);
     if (err) {
         code = report_run_error(o, err);
         goto out;
@@ -433,25 +528,62 @@ out:
     return code;
 }
 
+/* The guest's argv (its name, then the arguments after FILE), and every
+ * grant opened: a directory that does not exist or an address that cannot
+ * be bound is a usage error, reported before the module is even read. */
+static int open_wasi(run_options *o, kiln_wasi **out)
+{
+    const char *name = o->argv0;
+    if (!name) {
+        const char *slash = strrchr(o->file, '/');
+        name = slash && slash[1] ? slash + 1 : o->file;
+    }
+    kiln_error *e = kiln_wasi_config_arg(o->wasi, name);
+    for (int i = 0; !e && i < o->nargs; i++)
+        e = kiln_wasi_config_arg(o->wasi, o->args[i]);
+    const char *resolve = getenv("KILN_WASI_RESOLVE");
+    if (resolve && strcmp(resolve, "walk") == 0)
+        kiln_wasi_config_resolve(o->wasi, KILN_WASI_RESOLVE_WALK);
+    if (!e)
+        e = kiln_wasi_new(o->wasi, out);
+    if (!e)
+        return CLI_EXIT_OK;
+    int code = kiln_error_kind_of(e) == KILN_ERR_ARG
+                   ? usage_error("run", "%s", kiln_error_message(e))
+                   : (cli_error("%s", kiln_error_message(e)), CLI_EXIT_LOAD);
+    kiln_error_free(e);
+    return code;
+}
+
 static int run_main(int argc, char **argv)
 {
     run_options o;
     int code = parse_run_options(argc, argv, &o);
+    kiln_wasi *wasi = NULL;
+    if (code == CLI_EXIT_OK)
+        code = open_wasi(&o, &wasi);
+    kiln_wasi_config_free(o.wasi);
     if (code < 0)
         return CLI_EXIT_OK; /* --help */
     if (code != CLI_EXIT_OK)
         return code;
 
+    /* A guest writing to a closed pipe gets errno `pipe`, as it would
+     * natively with SIGPIPE ignored, instead of killing kiln. */
+    signal(SIGPIPE, SIG_IGN);
     kiln_engine *engine;
-    if (!new_engine(&engine))
+    if (!new_engine(&engine)) {
+        kiln_wasi_free(wasi);
         return CLI_EXIT_LOAD;
+    }
     kiln_module *module;
     code = load_module(engine, o.file, &module);
     if (code == CLI_EXIT_OK) {
-        code = run_module(engine, module, &o);
+        code = run_module(engine, module, wasi, &o);
         kiln_module_free(module);
     }
     kiln_engine_free(engine);
+    kiln_wasi_free(wasi);
     fflush(stdout);
     return code;
 }

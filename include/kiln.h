@@ -120,6 +120,13 @@ KILN_API kiln_error *kiln_trap_new(const char *message);
 /* A host function returning this ends the whole call chain with
  * KILN_TRAP_EXIT and the given code (WASI proc_exit). */
 KILN_API kiln_error *kiln_exit_new(int code);
+/* For embedders' own APIs built on kiln (WASI, the server): an error of any
+ * kind with a printf-style message. */
+KILN_API kiln_error *kiln_error_new(kiln_error_kind kind, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 /* ---- Values ------------------------------------------------------------ */
 

@@ -116,6 +116,15 @@ kiln_error *kiln_trap_new(const char *message)
     return e;
 }
 
+kiln_error *kiln_error_new(kiln_error_kind kind, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    kiln_error *e = kn_error_vnew(kind, -1, fmt ? fmt : "error", ap);
+    va_end(ap);
+    return e;
+}
+
 kiln_error *kiln_exit_new(int code)
 {
     kiln_error *e = kn_error_new(KILN_ERR_HOST, -1, "exit with code %d", code);

@@ -1,0 +1,107 @@
+/*
+ * kiln_wasi.h — WASI preview1 (`wasi_snapshot_preview1`) for kiln, with a
+ * capability sandbox.  Built on kiln.h like any embedder's host functions.
+ *
+ * A guest has no authority but what its configuration grants: no directory,
+ * no environment variable and no socket is visible unless it was added here.
+ * The three standard streams are inherited unless set otherwise.
+ *
+ *   kiln_wasi_config  what to grant: arguments, environment, preopened
+ *                     directories (read-write or read-only), listening
+ *                     sockets, stdio.  Plain data; nothing is opened yet.
+ *   kiln_wasi         one guest's WASI state: its file descriptor table,
+ *                     with every grant opened.  Made from a config (which
+ *                     can then be freed or reused), used by one store.
+ *
+ * Usage: kiln_wasi_new(config) → kiln_wasi_define(wasi, store, linker) →
+ * kiln_linker_instantiate → kiln_call(_start).  A guest's proc_exit ends
+ * the call with KILN_TRAP_EXIT and kiln_error_exit_code() gives the code.
+ * Free the kiln_wasi after the store whose host functions use it, or at
+ * least after the last call into that store.  Ownership follows kiln.h.
+ *
+ * Paths never leave a preopened directory: absolute paths, `..` above the
+ * preopen and symlinks that lead outside it (absolute, relative, chained)
+ * fail with errno `notcapable`, and so does anything the directory's rights
+ * do not allow (every mutating call in a read-only directory).  Resolution
+ * is confined by the kernel (Linux openat2 with RESOLVE_BENEATH) when it
+ * can be, and by kiln's own walk of the path, one component at a time,
+ * otherwise; KILN_WASI_RESOLVE_WALK forces the walk.
+ *
+ * Blocking calls (fd_read on a pipe or socket, poll_oneoff, sock_accept)
+ * block the calling thread; a store's deadline or interrupt takes effect
+ * when the call returns to Wasm.
+ */
+#ifndef KILN_WASI_H
+#define KILN_WASI_H
+
+#include "kiln.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct kiln_wasi_config kiln_wasi_config;
+typedef struct kiln_wasi kiln_wasi;
+
+/* The module name WASI preview1 functions are imported from. */
+#define KILN_WASI_MODULE "wasi_snapshot_preview1"
+
+KILN_API kiln_error *kiln_wasi_config_new(kiln_wasi_config **out);
+KILN_API void kiln_wasi_config_free(kiln_wasi_config *c);
+
+/* Append one argument to argv (argv[0], by convention the program's name,
+ * is the first one added).  The string is copied. */
+KILN_API kiln_error *kiln_wasi_config_arg(kiln_wasi_config *c, const char *arg);
+/* Add NAME=VALUE to the environment; NAME must be non-empty and hold no
+ * '='.  A later definition of the same NAME replaces the earlier one. */
+KILN_API kiln_error *kiln_wasi_config_env(kiln_wasi_config *c, const char *name,
+                                          const char *value);
+
+typedef enum kiln_wasi_dir_perms {
+    KILN_WASI_DIR_READ = 1,      /* list, open and read files, stat */
+    KILN_WASI_DIR_WRITE = 2,     /* also create, write, truncate, rename,
+                                    link, symlink, unlink, set times */
+} kiln_wasi_dir_perms;
+
+/* Grant the host directory host_path to the guest as guest_path (what the
+ * guest sees, e.g. "/data" or "."), with perms (KILN_WASI_DIR_READ, or
+ * KILN_WASI_DIR_READ | KILN_WASI_DIR_WRITE).  The directory is opened by
+ * kiln_wasi_new; preopens get guest fds 3, 4, ... in the order added. */
+KILN_API kiln_error *kiln_wasi_config_preopen_dir(kiln_wasi_config *c, const char *host_path,
+                                                  const char *guest_path, unsigned perms);
+/* Grant a listening TCP socket on ADDR:PORT ("127.0.0.1:8080",
+ * "[::1]:0", "localhost:8080"), bound by kiln_wasi_new, for sock_accept.
+ * Sockets get the guest fds after the preopened directories. */
+KILN_API kiln_error *kiln_wasi_config_tcp_listen(kiln_wasi_config *c, const char *addr);
+/* Grant an already listening socket; kiln_wasi_new duplicates host_fd, the
+ * caller keeps (and closes) its own. */
+KILN_API kiln_error *kiln_wasi_config_preopen_socket(kiln_wasi_config *c, int host_fd);
+
+/* What guest fd 0, 1 or 2 is: by default the host's own fd of that number
+ * (inherited).  Any other host_fd >= 0 is duplicated by kiln_wasi_new (the
+ * caller keeps its own), or one of these: */
+#define KILN_WASI_STDIO_INHERIT (-1) /* the host's fd 0, 1 or 2 */
+#define KILN_WASI_STDIO_NULL (-2)    /* /dev/null */
+#define KILN_WASI_STDIO_CLOSED (-3)  /* no such fd: calls get `badf` */
+KILN_API kiln_error *kiln_wasi_config_stdio(kiln_wasi_config *c, int guest_fd, int host_fd);
+
+typedef enum kiln_wasi_resolve {
+    KILN_WASI_RESOLVE_AUTO = 0, /* the kernel's confinement if it has it */
+    KILN_WASI_RESOLVE_WALK,     /* always kiln's component-by-component walk */
+} kiln_wasi_resolve;
+KILN_API void kiln_wasi_config_resolve(kiln_wasi_config *c, kiln_wasi_resolve how);
+
+/* Open every grant of c.  Fails (KILN_ERR_ARG, naming it) on a directory
+ * that cannot be opened, an address that cannot be bound, a bad stdio fd. */
+KILN_API kiln_error *kiln_wasi_new(const kiln_wasi_config *c, kiln_wasi **out);
+/* Close every fd the guest still has open. */
+KILN_API void kiln_wasi_free(kiln_wasi *w);
+
+/* Define every wasi_snapshot_preview1 function in linker, as host functions
+ * of store (the store the linker was made for). */
+KILN_API kiln_error *kiln_wasi_define(kiln_wasi *w, kiln_store *store, kiln_linker *linker);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,178 @@
+/*
+ * config.c — kiln_wasi_config: the list of grants, plain data.
+ *
+ * Nothing here touches the host: directories are opened and sockets bound
+ * by kiln_wasi_new (wasi.c), so a config can be built early, reused for
+ * many guests and freed at any time.  Strings are copied in.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "wasi_config.h"
+
+kiln_error *kiln_wasi_config_new(kiln_wasi_config **out)
+{
+    if (!out)
+        return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_config_new: out is NULL");
+    kiln_wasi_config *c = calloc(1, sizeof *c);
+    if (!c)
+        return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < 3; i++)
+        c->stdio[i] = KILN_WASI_STDIO_INHERIT;
+    *out = c;
+    return NULL;
+}
+
+static void strlist_free(wasi_strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i]);
+    free(l->items);
+}
+
+void kiln_wasi_config_free(kiln_wasi_config *c)
+{
+    if (!c)
+        return;
+    strlist_free(&c->args);
+    strlist_free(&c->env);
+    for (size_t i = 0; i < c->ndirs; i++) {
+        free(c->dirs[i].host);
+        free(c->dirs[i].guest);
+    }
+    free(c->dirs);
+    for (size_t i = 0; i < c->nsockets; i++)
+        free(c->sockets[i].addr);
+    free(c->sockets);
+    free(c);
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    return d ? memcpy(d, s, n) : NULL;
+}
+
+/* Grow an array of `size`-byte items to hold one more; false when out of
+ * memory. */
+static bool grow(void **items, size_t n, size_t size)
+{
+    void *p = realloc(*items, (n + 1) * size);
+    if (!p)
+        return false;
+    *items = p;
+    return true;
+}
+
+static kiln_error *strlist_push(wasi_strlist *l, char *s)
+{
+    if (!s || !grow((void **)&l->items, l->n, sizeof *l->items)) {
+        free(s);
+        return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
+    }
+    l->items[l->n++] = s;
+    return NULL;
+}
+
+kiln_error *kiln_wasi_config_arg(kiln_wasi_config *c, const char *arg)
+{
+    if (!c || !arg)
+        return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_config_arg: NULL argument");
+    return strlist_push(&c->args, dup_str(arg));
+}
+
+kiln_error *kiln_wasi_config_env(kiln_wasi_config *c, const char *name, const char *value)
+{
+    if (!c || !name || !value)
+        return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_config_env: NULL argument");
+    size_t nl = strlen(name), vl = strlen(value);
+    if (nl == 0 || memchr(name, '=', nl))
+        return kiln_error_new(KILN_ERR_ARG,
+                              "environment variable name '%s' is empty or holds '='", name);
+    char *s = malloc(nl + vl + 2);
+    if (!s)
+        return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
+    memcpy(s, name, nl);
+    s[nl] = '=';
+    memcpy(s + nl + 1, value, vl + 1);
+    for (size_t i = 0; i < c->env.n; i++)
+        if (strncmp(c->env.items[i], s, nl + 1) == 0) {
+            free(c->env.items[i]);
+            c->env.items[i] = s;
+            return NULL;
+        }
+    return strlist_push(&c->env, s);
+}
+
+kiln_error *kiln_wasi_config_preopen_dir(kiln_wasi_config *c, const char *host_path,
+                                         const char *guest_path, unsigned perms)
+{
+    if (!c || !host_path || !guest_path)
+        return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_config_preopen_dir: NULL argument");
+    if (!*host_path || !*guest_path)
+        return kiln_error_new(KILN_ERR_ARG, "a preopened directory needs a host and a guest path");
+    if (!(perms & KILN_WASI_DIR_READ) || (perms & ~(unsigned)(KILN_WASI_DIR_READ | KILN_WASI_DIR_WRITE)))
+        return kiln_error_new(KILN_ERR_ARG,
+                              "preopen '%s': perms must be KILN_WASI_DIR_READ, optionally with "
+                              "KILN_WASI_DIR_WRITE",
+                              host_path);
+    if (!grow((void **)&c->dirs, c->ndirs, sizeof *c->dirs))
+        return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
+    wasi_dir_grant *d = &c->dirs[c->ndirs];
+    d->host = dup_str(host_path);
+    d->guest = dup_str(guest_path);
+    d->perms = perms;
+    if (!d->host || !d->guest) {
+        free(d->host);
+        free(d->guest);
+        return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
+    }
+    c->ndirs++;
+    return NULL;
+}
+
+static kiln_error *add_socket(kiln_wasi_config *c, const char *addr, int fd)
+{
+    if (!grow((void **)&c->sockets, c->nsockets, sizeof *c->sockets))
+        return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
+    wasi_socket_grant *s = &c->sockets[c->nsockets];
+    s->addr = addr ? dup_str(addr) : NULL;
+    s->fd = fd;
+    if (addr && !s->addr)
+        return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
+    c->nsockets++;
+    return NULL;
+}
+
+kiln_error *kiln_wasi_config_tcp_listen(kiln_wasi_config *c, const char *addr)
+{
+    if (!c || !addr || !*addr)
+        return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_config_tcp_listen: no address");
+    return add_socket(c, addr, -1);
+}
+
+kiln_error *kiln_wasi_config_preopen_socket(kiln_wasi_config *c, int host_fd)
+{
+    if (!c || host_fd < 0)
+        return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_config_preopen_socket: bad fd %d",
+                              host_fd);
+    return add_socket(c, NULL, host_fd);
+}
+
+kiln_error *kiln_wasi_config_stdio(kiln_wasi_config *c, int guest_fd, int host_fd)
+{
+    if (!c || guest_fd < 0 || guest_fd > 2)
+        return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_config_stdio: guest fd %d is not 0, 1 or 2",
+                              guest_fd);
+    if (host_fd < KILN_WASI_STDIO_CLOSED)
+        return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_config_stdio: bad host fd %d", host_fd);
+    c->stdio[guest_fd] = host_fd;
+    return NULL;
+}
+
+void kiln_wasi_config_resolve(kiln_wasi_config *c, kiln_wasi_resolve how)
+{
+    if (c)
+        c->resolve = how;
+}

@@ -1,0 +1,454 @@
+/*
+ * wasi.c — a guest's WASI state: opening the grants of a config into the
+ * file descriptor table, the table itself, and defining the imports in a
+ * linker.
+ *
+ * Guest fds index wasi->fds; each open slot owns one host fd (stdio is
+ * dup'ed, so a guest closing its stdout does not close the host's).  A
+ * slot's rights only ever shrink: what a preopen grants bounds everything
+ * opened through it.  Every import goes through one trampoline that takes
+ * the caller's memory afresh, runs the handler and returns its errno.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wasi_config.h"
+#include "wasi_impl.h"
+
+/* Plenty for any real program, small enough that a guest opening files in
+ * a loop hits `mfile` long before it hurts the host. */
+#define WASI_MAX_FDS 65536
+
+uint32_t wasi_errno_from_host(int e)
+{
+    switch (e) {
+    case 0: return WASI_ESUCCESS;
+    case E2BIG: return WASI_E2BIG;
+    case EACCES: return WASI_EACCES;
+    case EADDRINUSE: return WASI_EADDRINUSE;
+    case EADDRNOTAVAIL: return WASI_EADDRNOTAVAIL;
+    case EAFNOSUPPORT: return WASI_EAFNOSUPPORT;
+    case EAGAIN: return WASI_EAGAIN;
+    case EALREADY: return WASI_EALREADY;
+    case EBADF: return WASI_EBADF;
+    case EBADMSG: return WASI_EBADMSG;
+    case EBUSY: return WASI_EBUSY;
+    case ECANCELED: return WASI_ECANCELED;
+    case ECHILD: return WASI_ECHILD;
+    case ECONNABORTED: return WASI_ECONNABORTED;
+    case ECONNREFUSED: return WASI_ECONNREFUSED;
+    case ECONNRESET: return WASI_ECONNRESET;
+    case EDEADLK: return WASI_EDEADLK;
+    case EDESTADDRREQ: return WASI_EDESTADDRREQ;
+    case EDOM: return WASI_EDOM;
+    case EDQUOT: return WASI_EDQUOT;
+    case EEXIST: return WASI_EEXIST;
+    case EFAULT: return WASI_EFAULT;
+    case EFBIG: return WASI_EFBIG;
+    case EHOSTUNREACH: return WASI_EHOSTUNREACH;
+    case EIDRM: return WASI_EIDRM;
+    case EILSEQ: return WASI_EILSEQ;
+    case EINPROGRESS: return WASI_EINPROGRESS;
+    case EINTR: return WASI_EINTR;
+    case EINVAL: return WASI_EINVAL;
+    case EIO: return WASI_EIO;
+    case EISCONN: return WASI_EISCONN;
+    case EISDIR: return WASI_EISDIR;
+    case ELOOP: return WASI_ELOOP;
+    case EMFILE: return WASI_EMFILE;
+    case EMLINK: return WASI_EMLINK;
+    case EMSGSIZE: return WASI_EMSGSIZE;
+    case EMULTIHOP: return WASI_EMULTIHOP;
+    case ENAMETOOLONG: return WASI_ENAMETOOLONG;
+    case ENETDOWN: return WASI_ENETDOWN;
+    case ENETRESET: return WASI_ENETRESET;
+    case ENETUNREACH: return WASI_ENETUNREACH;
+    case ENFILE: return WASI_ENFILE;
+    case ENOBUFS: return WASI_ENOBUFS;
+    case ENODEV: return WASI_ENODEV;
+    case ENOENT: return WASI_ENOENT;
+    case ENOEXEC: return WASI_ENOEXEC;
+    case ENOLCK: return WASI_ENOLCK;
+    case ENOLINK: return WASI_ENOLINK;
+    case ENOMEM: return WASI_ENOMEM;
+    case ENOMSG: return WASI_ENOMSG;
+    case ENOPROTOOPT: return WASI_ENOPROTOOPT;
+    case ENOSPC: return WASI_ENOSPC;
+    case ENOSYS: return WASI_ENOSYS;
+    case ENOTCONN: return WASI_ENOTCONN;
+    case ENOTDIR: return WASI_ENOTDIR;
+    case ENOTEMPTY: return WASI_ENOTEMPTY;
+    case ENOTRECOVERABLE: return WASI_ENOTRECOVERABLE;
+    case ENOTSOCK: return WASI_ENOTSOCK;
+    case ENOTSUP: return WASI_ENOTSUP; /* == EOPNOTSUPP on Linux */
+    case ENOTTY: return WASI_ENOTTY;
+    case ENXIO: return WASI_ENXIO;
+    case EOVERFLOW: return WASI_EOVERFLOW;
+    case EOWNERDEAD: return WASI_EOWNERDEAD;
+    case EPERM: return WASI_EPERM;
+    case EPIPE: return WASI_EPIPE;
+    case EPROTO: return WASI_EPROTO;
+    case EPROTONOSUPPORT: return WASI_EPROTONOSUPPORT;
+    case EPROTOTYPE: return WASI_EPROTOTYPE;
+    case ERANGE: return WASI_ERANGE;
+    case EROFS: return WASI_EROFS;
+    case ESPIPE: return WASI_ESPIPE;
+    case ESRCH: return WASI_ESRCH;
+    case ESTALE: return WASI_ESTALE;
+    case ETIMEDOUT: return WASI_ETIMEDOUT;
+    case ETXTBSY: return WASI_ETXTBSY;
+    case EXDEV: return WASI_EXDEV;
+    default: return WASI_EIO;
+    }
+}
+
+uint8_t wasi_filetype_of_mode(unsigned mode)
+{
+    switch (mode & S_IFMT) {
+    case S_IFREG: return WASI_FILETYPE_REGULAR_FILE;
+    case S_IFDIR: return WASI_FILETYPE_DIRECTORY;
+    case S_IFCHR: return WASI_FILETYPE_CHARACTER_DEVICE;
+    case S_IFBLK: return WASI_FILETYPE_BLOCK_DEVICE;
+    case S_IFSOCK: return WASI_FILETYPE_SOCKET_STREAM;
+    case S_IFLNK: return WASI_FILETYPE_SYMBOLIC_LINK;
+    default: return WASI_FILETYPE_UNKNOWN; /* FIFOs have no WASI type */
+    }
+}
+
+/* ---- the fd table ------------------------------------------------------ */
+
+wasi_fd *wasi_fd_get(kiln_wasi *w, uint32_t fd, uint64_t need, uint32_t *err)
+{
+    if (fd >= w->nfds || w->fds[fd].host < 0) {
+        *err = WASI_EBADF;
+        return NULL;
+    }
+    wasi_fd *f = &w->fds[fd];
+    if ((f->base & need) != need) {
+        *err = WASI_ENOTCAPABLE;
+        return NULL;
+    }
+    return f;
+}
+
+uint32_t wasi_fd_add(kiln_wasi *w, int host, uint8_t type, uint64_t base,
+                     uint64_t inheriting, uint32_t *out)
+{
+    uint32_t fd = 0;
+    while (fd < w->nfds && w->fds[fd].host >= 0)
+        fd++;
+    if (fd == w->nfds) {
+        if (w->nfds == WASI_MAX_FDS) {
+            close(host);
+            return WASI_EMFILE;
+        }
+        if (w->nfds == w->capfds) {
+            uint32_t cap = w->capfds ? 2 * w->capfds : 16;
+            wasi_fd *p = realloc(w->fds, cap * sizeof *p);
+            if (!p) {
+                close(host);
+                return WASI_ENOMEM;
+            }
+            w->fds = p;
+            w->capfds = cap;
+        }
+        w->nfds++;
+    }
+    w->fds[fd] = (wasi_fd){.host = host, .type = type, .base = base, .inheriting = inheriting};
+    *out = fd;
+    return WASI_ESUCCESS;
+}
+
+void wasi_fd_release(wasi_fd *f)
+{
+    if (f->dir)
+        closedir(f->dir);
+    if (f->host >= 0)
+        close(f->host);
+    free(f->preopen);
+    *f = (wasi_fd){.host = -1};
+}
+
+/* The rights a host fd deserves by what it is. */
+static void rights_for(int host, uint8_t *type, uint64_t *base, uint64_t *inheriting)
+{
+    struct stat st;
+    *type = fstat(host, &st) == 0 ? wasi_filetype_of_mode(st.st_mode) : WASI_FILETYPE_UNKNOWN;
+    *inheriting = 0;
+    switch (*type) {
+    case WASI_FILETYPE_REGULAR_FILE:
+        *base = WASI_RIGHTS_FILE_READ | WASI_RIGHTS_FILE_WRITE;
+        break;
+    case WASI_FILETYPE_SOCKET_STREAM:
+        *base = WASI_RIGHTS_SOCKET;
+        break;
+    default:
+        *base = WASI_RIGHTS_STREAM;
+        break;
+    }
+}
+
+/* ---- making one ---------------------------------------------------------- */
+
+/* Pack strings as wasi-libc wants them: each NUL-terminated, one after the
+ * other.  Fails (false) if the total does not fit the guest's u32 sizes. */
+static bool pack(const wasi_strlist *l, char **blob, uint32_t *count, uint32_t *size)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < l->n; i++)
+        total += strlen(l->items[i]) + 1;
+    if (total > UINT32_MAX || l->n > UINT32_MAX / 4)
+        return false;
+    *blob = malloc(total ? total : 1);
+    if (!*blob)
+        return false;
+    char *p = *blob;
+    for (size_t i = 0; i < l->n; i++) {
+        size_t n = strlen(l->items[i]) + 1;
+        memcpy(p, l->items[i], n);
+        p += n;
+    }
+    *count = (uint32_t)l->n;
+    *size = (uint32_t)total;
+    return true;
+}
+
+/* Bind and listen on "HOST:PORT" ("[v6]:PORT" too). */
+static kiln_error *tcp_listen(const char *addr, int *out)
+{
+    const char *colon = strrchr(addr, ':');
+    if (!colon || colon == addr || !colon[1])
+        return kiln_error_new(KILN_ERR_ARG, "listen address '%s' is not HOST:PORT", addr);
+    char host[256];
+    size_t hl = (size_t)(colon - addr);
+    const char *h = addr;
+    if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    if (hl >= sizeof host)
+        return kiln_error_new(KILN_ERR_ARG, "listen address '%s': host name too long", addr);
+    memcpy(host, h, hl);
+    host[hl] = 0;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res;
+    int rc = getaddrinfo(host, colon + 1, &hints, &res);
+    if (rc != 0)
+        return kiln_error_new(KILN_ERR_ARG, "listen address '%s': %s", addr, gai_strerror(rc));
+    int err = 0, fd = -1;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 128) == 0)
+            break;
+        err = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        return kiln_error_new(KILN_ERR_ARG, "cannot listen on '%s': %s", addr, strerror(err));
+    *out = fd;
+    return NULL;
+}
+
+static kiln_error *add_fd(kiln_wasi *w, int host, uint8_t type, uint64_t base,
+                          uint64_t inheriting, uint32_t *guest)
+{
+    uint32_t fd;
+    if (wasi_fd_add(w, host, type, base, inheriting, guest ? guest : &fd) != WASI_ESUCCESS)
+        return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
+    return NULL;
+}
+
+static kiln_error *open_stdio(kiln_wasi *w, const kiln_wasi_config *c)
+{
+    w->fds = calloc(16, sizeof *w->fds);
+    if (!w->fds)
+        return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
+    w->capfds = 16;
+    w->nfds = 3;
+    for (int i = 0; i < 3; i++) {
+        w->fds[i] = (wasi_fd){.host = -1};
+        int h = c->stdio[i], fd;
+        if (h == KILN_WASI_STDIO_CLOSED)
+            continue;
+        if (h == KILN_WASI_STDIO_NULL)
+            fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        else
+            fd = fcntl(h == KILN_WASI_STDIO_INHERIT ? i : h, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0) {
+            if (h == KILN_WASI_STDIO_INHERIT && errno == EBADF)
+                continue; /* the host has no such stream either */
+            return kiln_error_new(KILN_ERR_ARG, "stdio %d: %s", i, strerror(errno));
+        }
+        wasi_fd *f = &w->fds[i];
+        f->host = fd;
+        rights_for(fd, &f->type, &f->base, &f->inheriting);
+    }
+    return NULL;
+}
+
+static kiln_error *open_dirs(kiln_wasi *w, const kiln_wasi_config *c)
+{
+    for (size_t i = 0; i < c->ndirs; i++) {
+        const wasi_dir_grant *d = &c->dirs[i];
+        int fd = open(d->host, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+            return kiln_error_new(KILN_ERR_ARG, "cannot open directory '%s': %s", d->host,
+                                  strerror(errno));
+        bool rw = d->perms & KILN_WASI_DIR_WRITE;
+        uint64_t base = WASI_RIGHTS_DIR_READ | (rw ? WASI_RIGHTS_DIR_WRITE : 0);
+        uint64_t inh = base | WASI_RIGHTS_FILE_READ | (rw ? WASI_RIGHTS_FILE_WRITE : 0);
+        uint32_t guest;
+        kiln_error *e = add_fd(w, fd, WASI_FILETYPE_DIRECTORY, base, inh, &guest);
+        if (e)
+            return e;
+        size_t n = strlen(d->guest) + 1;
+        w->fds[guest].preopen = malloc(n);
+        if (!w->fds[guest].preopen)
+            return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
+        memcpy(w->fds[guest].preopen, d->guest, n);
+    }
+    return NULL;
+}
+
+static kiln_error *open_sockets(kiln_wasi *w, const kiln_wasi_config *c)
+{
+    for (size_t i = 0; i < c->nsockets; i++) {
+        const wasi_socket_grant *s = &c->sockets[i];
+        int fd;
+        if (s->addr) {
+            kiln_error *e = tcp_listen(s->addr, &fd);
+            if (e)
+                return e;
+        } else if ((fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+            return kiln_error_new(KILN_ERR_ARG, "socket fd %d: %s", s->fd, strerror(errno));
+        }
+        kiln_error *e = add_fd(w, fd, WASI_FILETYPE_SOCKET_STREAM, WASI_RIGHTS_LISTENER,
+                               WASI_RIGHTS_SOCKET, NULL);
+        if (e)
+            return e;
+    }
+    return NULL;
+}
+
+kiln_error *kiln_wasi_new(const kiln_wasi_config *c, kiln_wasi **out)
+{
+    if (!c || !out)
+        return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_new: NULL argument");
+    kiln_wasi *w = calloc(1, sizeof *w);
+    if (!w)
+        return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
+    w->walk = c->resolve == KILN_WASI_RESOLVE_WALK;
+    kiln_error *e = NULL;
+    if (!pack(&c->args, &w->args, &w->nargs, &w->args_size) ||
+        !pack(&c->env, &w->env, &w->nenv, &w->env_size))
+        e = kiln_error_new(KILN_ERR_NOMEM, "arguments or environment too large");
+    if (!e)
+        e = open_stdio(w, c);
+    if (!e)
+        e = open_dirs(w, c);
+    if (!e)
+        e = open_sockets(w, c);
+    if (e) {
+        kiln_wasi_free(w);
+        return e;
+    }
+    *out = w;
+    return NULL;
+}
+
+void kiln_wasi_free(kiln_wasi *w)
+{
+    if (!w)
+        return;
+    for (uint32_t i = 0; i < w->nfds; i++)
+        wasi_fd_release(&w->fds[i]);
+    free(w->fds);
+    free(w->args);
+    free(w->env);
+    free(w);
+}
+
+/* ---- the imports ---------------------------------------------------------- */
+
+typedef struct wasi_binding {
+    kiln_wasi *w;
+    const wasi_import *imp;
+} wasi_binding;
+
+static kiln_error *trampoline(kiln_caller *caller, void *env, const kiln_val *args,
+                              kiln_val *results)
+{
+    const wasi_binding *b = env;
+    kiln_memory *m = kiln_caller_memory(caller);
+    wasi_call c = {.w = b->w, .mem = kiln_memory_data(m), .memsize = kiln_memory_size(m)};
+    uint32_t err = b->imp->fn(&c, args);
+    if (c.trap)
+        return c.trap;
+    if (!b->imp->noresult) {
+        results[0].kind = KILN_I32;
+        results[0].of.i32 = (int32_t)err;
+    }
+    return NULL;
+}
+
+static kiln_error *define_one(kiln_wasi *w, kiln_store *store, kiln_linker *linker,
+                              const wasi_import *imp)
+{
+    kiln_valkind params[16];
+    static const kiln_valkind i32[] = {KILN_I32};
+    size_t n = strlen(imp->params);
+    for (size_t i = 0; i < n; i++)
+        params[i] = imp->params[i] == 'I' ? KILN_I64 : KILN_I32;
+    kiln_functype type = {.nparams = (uint32_t)n, .params = params,
+                          .nresults = imp->noresult ? 0 : 1, .results = i32};
+    wasi_binding *b = malloc(sizeof *b);
+    if (!b)
+        return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
+    *b = (wasi_binding){w, imp};
+    kiln_func *f;
+    kiln_error *e = kiln_func_new(store, &type, trampoline, b, free, &f);
+    if (e) {
+        free(b);
+        return e;
+    }
+    return kiln_linker_define_func(linker, KILN_WASI_MODULE, imp->name, f);
+}
+
+kiln_error *kiln_wasi_define(kiln_wasi *w, kiln_store *store, kiln_linker *linker)
+{
+    if (!w || !store || !linker)
+        return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_define: NULL argument");
+    const struct {
+        const wasi_import *imports;
+        size_t n;
+    } tables[] = {
+        {wasi_fd_imports, wasi_fd_nimports},
+        {wasi_path_imports, wasi_path_nimports},
+        {wasi_proc_imports, wasi_proc_nimports},
+        {wasi_poll_imports, wasi_poll_nimports},
+        {wasi_sock_imports, wasi_sock_nimports},
+    };
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+        for (size_t i = 0; i < tables[t].n; i++) {
+            kiln_error *e = define_one(w, store, linker, &tables[t].imports[i]);
+            if (e)
+                return e;
+        }
+    return NULL;
+}

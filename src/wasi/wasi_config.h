@@ -1,0 +1,38 @@
+/*
+ * wasi_config.h — the layout of kiln_wasi_config, shared by config.c (which
+ * fills it) and wasi.c (which opens what it grants).
+ */
+#ifndef KN_WASI_CONFIG_H
+#define KN_WASI_CONFIG_H
+
+#include <stddef.h>
+
+#include "kiln_wasi.h"
+
+typedef struct wasi_strlist {
+    char **items;
+    size_t n;
+} wasi_strlist;
+
+typedef struct wasi_dir_grant {
+    char *host, *guest;
+    unsigned perms;
+} wasi_dir_grant;
+
+typedef struct wasi_socket_grant {
+    char *addr;   /* to bind and listen on, or NULL: */
+    int fd;       /* an already listening socket of the embedder's */
+} wasi_socket_grant;
+
+struct kiln_wasi_config {
+    wasi_strlist args;
+    wasi_strlist env;             /* "NAME=VALUE" */
+    wasi_dir_grant *dirs;
+    size_t ndirs;
+    wasi_socket_grant *sockets;
+    size_t nsockets;
+    int stdio[3];                 /* host fd or KILN_WASI_STDIO_* */
+    kiln_wasi_resolve resolve;
+};
+
+#endif

@@ -1,0 +1,266 @@
+/*
+ * wasi_impl.h — what the files of src/wasi/ share: the WASI preview1 ABI
+ * constants (errno, rights, file types, flags, structure layouts, as the
+ * WASI docs define them), the file descriptor table, the per-call context
+ * that bounds-checks every guest pointer, and the confined path resolver.
+ *
+ * The layer sees only kiln.h and kiln_wasi.h, like any embedder.  Every
+ * function that implements an import returns a WASI errno; guest memory is
+ * reached only through wasi_mem(), which returns NULL (errno `fault`) for
+ * any range that is not wholly inside linear memory, so a hostile pointer
+ * can never make the host read or write outside it.  Guest structures are
+ * little-endian and unaligned, so they are read and written byte-wise.
+ */
+#ifndef KN_WASI_IMPL_H
+#define KN_WASI_IMPL_H
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kiln.h"
+#include "kiln_wasi.h"
+
+/* ---- errno ------------------------------------------------------------- */
+enum {
+    WASI_ESUCCESS = 0, WASI_E2BIG = 1, WASI_EACCES = 2, WASI_EADDRINUSE = 3,
+    WASI_EADDRNOTAVAIL = 4, WASI_EAFNOSUPPORT = 5, WASI_EAGAIN = 6, WASI_EALREADY = 7,
+    WASI_EBADF = 8, WASI_EBADMSG = 9, WASI_EBUSY = 10, WASI_ECANCELED = 11,
+    WASI_ECHILD = 12, WASI_ECONNABORTED = 13, WASI_ECONNREFUSED = 14,
+    WASI_ECONNRESET = 15, WASI_EDEADLK = 16, WASI_EDESTADDRREQ = 17, WASI_EDOM = 18,
+    WASI_EDQUOT = 19, WASI_EEXIST = 20, WASI_EFAULT = 21, WASI_EFBIG = 22,
+    WASI_EHOSTUNREACH = 23, WASI_EIDRM = 24, WASI_EILSEQ = 25, WASI_EINPROGRESS = 26,
+    WASI_EINTR = 27, WASI_EINVAL = 28, WASI_EIO = 29, WASI_EISCONN = 30,
+    WASI_EISDIR = 31, WASI_ELOOP = 32, WASI_EMFILE = 33, WASI_EMLINK = 34,
+    WASI_EMSGSIZE = 35, WASI_EMULTIHOP = 36, WASI_ENAMETOOLONG = 37,
+    WASI_ENETDOWN = 38, WASI_ENETRESET = 39, WASI_ENETUNREACH = 40, WASI_ENFILE = 41,
+    WASI_ENOBUFS = 42, WASI_ENODEV = 43, WASI_ENOENT = 44, WASI_ENOEXEC = 45,
+    WASI_ENOLCK = 46, WASI_ENOLINK = 47, WASI_ENOMEM = 48, WASI_ENOMSG = 49,
+    WASI_ENOPROTOOPT = 50, WASI_ENOSPC = 51, WASI_ENOSYS = 52, WASI_ENOTCONN = 53,
+    WASI_ENOTDIR = 54, WASI_ENOTEMPTY = 55, WASI_ENOTRECOVERABLE = 56,
+    WASI_ENOTSOCK = 57, WASI_ENOTSUP = 58, WASI_ENOTTY = 59, WASI_ENXIO = 60,
+    WASI_EOVERFLOW = 61, WASI_EOWNERDEAD = 62, WASI_EPERM = 63, WASI_EPIPE = 64,
+    WASI_EPROTO = 65, WASI_EPROTONOSUPPORT = 66, WASI_EPROTOTYPE = 67,
+    WASI_ERANGE = 68, WASI_EROFS = 69, WASI_ESPIPE = 70, WASI_ESRCH = 71,
+    WASI_ESTALE = 72, WASI_ETIMEDOUT = 73, WASI_ETXTBSY = 74, WASI_EXDEV = 75,
+    WASI_ENOTCAPABLE = 76,
+};
+
+/* The WASI errno for a host errno value. */
+uint32_t wasi_errno_from_host(int host_errno);
+
+/* ---- rights -------------------------------------------------------------- */
+#define WASI_BIT(n) ((uint64_t)1 << (n))
+enum {
+    WASI_RIGHT_FD_DATASYNC = 0, WASI_RIGHT_FD_READ, WASI_RIGHT_FD_SEEK,
+    WASI_RIGHT_FD_FDSTAT_SET_FLAGS, WASI_RIGHT_FD_SYNC, WASI_RIGHT_FD_TELL,
+    WASI_RIGHT_FD_WRITE, WASI_RIGHT_FD_ADVISE, WASI_RIGHT_FD_ALLOCATE,
+    WASI_RIGHT_PATH_CREATE_DIRECTORY, WASI_RIGHT_PATH_CREATE_FILE,
+    WASI_RIGHT_PATH_LINK_SOURCE, WASI_RIGHT_PATH_LINK_TARGET, WASI_RIGHT_PATH_OPEN,
+    WASI_RIGHT_FD_READDIR, WASI_RIGHT_PATH_READLINK, WASI_RIGHT_PATH_RENAME_SOURCE,
+    WASI_RIGHT_PATH_RENAME_TARGET, WASI_RIGHT_PATH_FILESTAT_GET,
+    WASI_RIGHT_PATH_FILESTAT_SET_SIZE, WASI_RIGHT_PATH_FILESTAT_SET_TIMES,
+    WASI_RIGHT_FD_FILESTAT_GET, WASI_RIGHT_FD_FILESTAT_SET_SIZE,
+    WASI_RIGHT_FD_FILESTAT_SET_TIMES, WASI_RIGHT_PATH_SYMLINK,
+    WASI_RIGHT_PATH_REMOVE_DIRECTORY, WASI_RIGHT_PATH_UNLINK_FILE,
+    WASI_RIGHT_POLL_FD_READWRITE, WASI_RIGHT_SOCK_SHUTDOWN, WASI_RIGHT_SOCK_ACCEPT,
+};
+#define RIGHT(name) WASI_BIT(WASI_RIGHT_##name)
+#define WASI_RIGHTS_ALL (WASI_BIT(30) - 1)
+
+/* What a read-only file may do, then what writing adds. */
+#define WASI_RIGHTS_FILE_READ                                                          \
+    (RIGHT(FD_READ) | RIGHT(FD_SEEK) | RIGHT(FD_TELL) | RIGHT(FD_ADVISE) |             \
+     RIGHT(FD_FILESTAT_GET) | RIGHT(FD_FDSTAT_SET_FLAGS) | RIGHT(FD_SYNC) |            \
+     RIGHT(FD_DATASYNC) | RIGHT(POLL_FD_READWRITE))
+#define WASI_RIGHTS_FILE_WRITE                                                         \
+    (RIGHT(FD_WRITE) | RIGHT(FD_ALLOCATE) | RIGHT(FD_FILESTAT_SET_SIZE) |              \
+     RIGHT(FD_FILESTAT_SET_TIMES))
+/* What a directory in a read-only grant may do, then what writing adds. */
+#define WASI_RIGHTS_DIR_READ                                                           \
+    (RIGHT(FD_FDSTAT_SET_FLAGS) | RIGHT(FD_SYNC) | RIGHT(FD_DATASYNC) |                \
+     RIGHT(FD_ADVISE) | RIGHT(PATH_OPEN) | RIGHT(FD_READDIR) | RIGHT(PATH_READLINK) |  \
+     RIGHT(PATH_FILESTAT_GET) | RIGHT(FD_FILESTAT_GET) | RIGHT(POLL_FD_READWRITE))
+#define WASI_RIGHTS_DIR_WRITE                                                          \
+    (RIGHT(PATH_CREATE_DIRECTORY) | RIGHT(PATH_CREATE_FILE) | RIGHT(PATH_LINK_SOURCE) | \
+     RIGHT(PATH_LINK_TARGET) | RIGHT(PATH_RENAME_SOURCE) | RIGHT(PATH_RENAME_TARGET) |  \
+     RIGHT(PATH_FILESTAT_SET_SIZE) | RIGHT(PATH_FILESTAT_SET_TIMES) |                  \
+     RIGHT(FD_FILESTAT_SET_TIMES) | RIGHT(PATH_SYMLINK) | RIGHT(PATH_REMOVE_DIRECTORY) | \
+     RIGHT(PATH_UNLINK_FILE))
+#define WASI_RIGHTS_SOCKET                                                             \
+    (RIGHT(FD_READ) | RIGHT(FD_WRITE) | RIGHT(FD_FDSTAT_SET_FLAGS) |                   \
+     RIGHT(FD_FILESTAT_GET) | RIGHT(POLL_FD_READWRITE) | RIGHT(SOCK_SHUTDOWN))
+#define WASI_RIGHTS_LISTENER                                                           \
+    (RIGHT(FD_FDSTAT_SET_FLAGS) | RIGHT(FD_FILESTAT_GET) | RIGHT(POLL_FD_READWRITE) |  \
+     RIGHT(SOCK_ACCEPT))
+/* A terminal or pipe: no seek or tell (wasi-libc's isatty looks for that). */
+#define WASI_RIGHTS_STREAM                                                             \
+    (RIGHT(FD_READ) | RIGHT(FD_WRITE) | RIGHT(FD_FDSTAT_SET_FLAGS) |                   \
+     RIGHT(FD_FILESTAT_GET) | RIGHT(POLL_FD_READWRITE) | RIGHT(FD_ADVISE) |            \
+     RIGHT(FD_SYNC) | RIGHT(FD_DATASYNC))
+
+/* ---- other ABI constants --------------------------------------------------- */
+enum {
+    WASI_FILETYPE_UNKNOWN = 0, WASI_FILETYPE_BLOCK_DEVICE, WASI_FILETYPE_CHARACTER_DEVICE,
+    WASI_FILETYPE_DIRECTORY, WASI_FILETYPE_REGULAR_FILE, WASI_FILETYPE_SOCKET_DGRAM,
+    WASI_FILETYPE_SOCKET_STREAM, WASI_FILETYPE_SYMBOLIC_LINK,
+};
+enum { WASI_FDFLAG_APPEND = 1, WASI_FDFLAG_DSYNC = 2, WASI_FDFLAG_NONBLOCK = 4,
+       WASI_FDFLAG_RSYNC = 8, WASI_FDFLAG_SYNC = 16 };
+enum { WASI_OFLAG_CREAT = 1, WASI_OFLAG_DIRECTORY = 2, WASI_OFLAG_EXCL = 4,
+       WASI_OFLAG_TRUNC = 8 };
+enum { WASI_LOOKUP_SYMLINK_FOLLOW = 1 };
+enum { WASI_FST_ATIM = 1, WASI_FST_ATIM_NOW = 2, WASI_FST_MTIM = 4, WASI_FST_MTIM_NOW = 8 };
+enum { WASI_CLOCK_REALTIME = 0, WASI_CLOCK_MONOTONIC, WASI_CLOCK_PROCESS_CPUTIME,
+       WASI_CLOCK_THREAD_CPUTIME };
+
+/* ---- state ------------------------------------------------------------------ */
+
+typedef struct wasi_fd {
+    int host;             /* host fd; -1: the slot is free */
+    uint8_t type;         /* WASI_FILETYPE_* */
+    uint64_t base;        /* rights on this fd */
+    uint64_t inheriting;  /* rights of fds opened through it */
+    char *preopen;        /* a preopened directory's guest path, else NULL */
+    DIR *dir;             /* fd_readdir's stream, made on first use */
+} wasi_fd;
+
+struct kiln_wasi {
+    wasi_fd *fds;
+    uint32_t nfds, capfds;
+    /* argv and environ as wasi-libc wants them: NUL-terminated strings one
+     * after another, and their count. */
+    char *args, *env;
+    uint32_t nargs, args_size, nenv, env_size;
+    bool walk;            /* resolve paths with kiln's own walk */
+};
+
+/* One host call: the WASI state and the caller's memory, fetched afresh per
+ * call because memory.grow may move or resize it between calls. */
+typedef struct wasi_call {
+    kiln_wasi *w;
+    uint8_t *mem;
+    uint64_t memsize;
+    kiln_error *trap;     /* set to end the guest (proc_exit, proc_raise) */
+} wasi_call;
+
+/* [ptr, ptr+len) of guest memory, or NULL if any of it is outside. */
+static inline uint8_t *wasi_mem(const wasi_call *c, uint32_t ptr, uint64_t len)
+{
+    if (!c->mem || (uint64_t)ptr > c->memsize || len > c->memsize - ptr)
+        return NULL;
+    return c->mem + ptr;
+}
+
+static inline void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
+
+/* Store a u32 / u64 result at a guest address: an errno. */
+static inline uint32_t wasi_put32(const wasi_call *c, uint32_t ptr, uint32_t v)
+{
+    uint8_t *p = wasi_mem(c, ptr, 4);
+    if (!p)
+        return WASI_EFAULT;
+    put32(p, v);
+    return WASI_ESUCCESS;
+}
+static inline uint32_t wasi_put64(const wasi_call *c, uint32_t ptr, uint64_t v)
+{
+    uint8_t *p = wasi_mem(c, ptr, 8);
+    if (!p)
+        return WASI_EFAULT;
+    put64(p, v);
+    return WASI_ESUCCESS;
+}
+
+/* The open fd `fd` holding every right in `need`, or NULL with *err set to
+ * badf (no such fd) or notcapable (a right is missing). */
+wasi_fd *wasi_fd_get(kiln_wasi *w, uint32_t fd, uint64_t need, uint32_t *err);
+/* Install host fd as the lowest free guest fd; returns the guest fd via *out
+ * or an errno (and closes host). */
+uint32_t wasi_fd_add(kiln_wasi *w, int host, uint8_t type, uint64_t base,
+                     uint64_t inheriting, uint32_t *out);
+/* Close a slot's host resources and mark it free. */
+void wasi_fd_release(wasi_fd *f);
+/* The WASI file type of a host mode (st_mode). */
+uint8_t wasi_filetype_of_mode(unsigned mode);
+
+/* ---- paths ------------------------------------------------------------------ */
+
+/* Longest path the guest may pass, and longest single component. */
+#define WASI_PATH_MAX 4096
+#define WASI_NAME_MAX 255
+
+/* Resolve guest path (len bytes, not NUL-terminated) under the directory
+ * dirfd so that no step leaves it.  On success *parent is a new host fd
+ * (O_PATH) of the directory holding the last component and name holds that
+ * component, never "..", "." when the path names the directory itself.
+ * follow: also resolve a symlink in the last component (the result is then
+ * never a symlink).  Returns an errno. */
+uint32_t wasi_resolve(kiln_wasi *w, int dirfd, const uint8_t *path, uint32_t len,
+                      bool follow, int *parent, char name[WASI_NAME_MAX + 1]);
+/* Open the directory relpath (NUL-terminated, relative) beneath dirfd as an
+ * O_PATH fd, following symlinks in it but never leaving dirfd: the kernel's
+ * openat2(RESOLVE_BENEATH) or kiln's walk.  Returns an errno. */
+uint32_t wasi_open_beneath(kiln_wasi *w, int dirfd, const char *relpath, int *out);
+
+/* ---- the imports ---------------------------------------------------------------- */
+
+typedef uint32_t (*wasi_handler)(wasi_call *c, const kiln_val *a);
+
+/* Argument i of a call as the unsigned integer the ABI means. */
+#define A32(i) ((uint32_t)a[i].of.i32)
+#define A64(i) ((uint64_t)a[i].of.i64)
+
+/* One import: its name, its parameter kinds as letters ('i' i32, 'I' i64)
+ * and the function that implements it.  Every import returns an errno (i32)
+ * except proc_exit, which returns nothing. */
+typedef struct wasi_import {
+    const char *name;
+    const char *params;
+    wasi_handler fn;
+    bool noresult;        /* proc_exit: returns nothing */
+} wasi_import;
+
+#define WASI_IMPORT(name, params) {#name, params, wasi_##name, false}
+/* Each file's table of the imports it implements, and their counts. */
+extern const wasi_import wasi_fd_imports[], wasi_path_imports[], wasi_proc_imports[],
+    wasi_poll_imports[], wasi_sock_imports[];
+extern const size_t wasi_fd_nimports, wasi_path_nimports, wasi_proc_nimports,
+    wasi_poll_nimports, wasi_sock_nimports;
+
+/* Gather guest iovecs (8 bytes each: buf, len) at iovs into host ones;
+ * an errno (`fault` for anything outside memory, `inval` for more than
+ * WASI_IOV_MAX).  Shared by fd_read/fd_write/fd_pread/fd_pwrite and
+ * sock_recv/sock_send. */
+#define WASI_IOV_MAX 1024
+struct iovec;
+uint32_t wasi_iovecs(const wasi_call *c, uint32_t iovs, uint32_t n, struct iovec *out);
+
+/* The two timespecs of futimens/utimensat for WASI's (atim, mtim, flags);
+ * an errno for contradictory flags. */
+struct timespec;
+uint32_t wasi_times(uint64_t atim, uint64_t mtim, uint32_t flags, struct timespec ts[2]);
+
+/* Fill a 64-byte WASI filestat from a host stat. */
+struct stat;
+void wasi_put_filestat(uint8_t *p, const struct stat *st);
+
+#endif
