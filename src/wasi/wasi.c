@@ -193,6 +193,12 @@ static void rights_for(int host, uint8_t *type, uint64_t *base, uint64_t *inheri
         *base = WASI_RIGHTS_STREAM;
         break;
     }
+    /* Rights match what the host fd can do: no read on a write-only one. */
+    int fl = fcntl(host, F_GETFL);
+    if (fl >= 0 && (fl & O_ACCMODE) == O_RDONLY)
+        *base &= ~WASI_RIGHTS_FILE_WRITE;
+    else if (fl >= 0 && (fl & O_ACCMODE) == O_WRONLY)
+        *base &= ~RIGHT(FD_READ);
 }
 
 /* ---- making one ---------------------------------------------------------- */
