@@ -25,6 +25,11 @@
 #   KILN_FUZZ_DUMP=m.wasm build/fuzz/kiln-fuzz-gen crash-...   (the module of an input)
 #   build/fuzz/kiln-gen-dump [--scalar] INPUT m.wasm           (the same, without kiln)
 #
+# build/fuzz/kiln-fuzz-wasi (tests/fuzz/fuzz_wasi.c) makes WASI calls with
+# fuzzed arguments in a sandbox of two preopens and aborts if anything
+# outside them (or in the read-only one) changes; seeds in
+# tests/fuzz/wasi-corpus/.
+#
 # Other targets:
 #   make -f tests/fuzz/fuzz.mk corpus   regenerate tests/fuzz/corpus/*.wasm
 #                                       from tests/fuzz/seeds/*.wat (wat2wasm)
@@ -35,6 +40,9 @@
 #                                       tests/fuzz/gen-corpus, then N (default
 #                                       5000) deterministic mutations (-seed=1)
 #                                       in SIMD (default) or scalar-only mode
+#   make -f tests/fuzz/fuzz.mk smoke-wasi [WASI_RUNS=N]
+#                                       kiln-fuzz-wasi once over its seeds,
+#                                       then N (default 5000) mutations
 #   make -f tests/fuzz/fuzz.mk gen-check [GEN_CHECK_N=N]
 #                                       wasm-validate N (default 300) random
 #                                       generated modules per mode, and check
@@ -53,10 +61,11 @@ FUZZ_BIN     := $(FUZZ_DIR)/kiln-fuzz
 GEN_BIN      := $(FUZZ_DIR)/kiln-fuzz-gen
 GEN_DUMP     := $(FUZZ_DIR)/kiln-gen-dump
 GEN_OBJ      := $(FUZZ_DIR)/obj/fuzz_gen.o $(FUZZ_DIR)/obj/wasmgen.o
+WASI_BIN     := $(FUZZ_DIR)/kiln-fuzz-wasi
 
 SEEDS := $(wildcard tests/fuzz/seeds/*.wat)
 
-all: $(FUZZ_BIN) $(GEN_BIN) $(GEN_DUMP)
+all: $(FUZZ_BIN) $(GEN_BIN) $(GEN_DUMP) $(WASI_BIN)
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -72,6 +81,14 @@ $(FUZZ_BIN): $(FUZZ_DIR)/obj/fuzz.o $(FUZZ_LIB_OBJ)
 $(FUZZ_DIR)/obj/fuzz_gen.o: tests/fuzz/fuzz_gen.c tests/fuzz/fuzz_harness.h tests/fuzz/wasmgen.h include/kiln.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+# The WASI target: guest memory and a sequence of WASI calls (fuzz_wasi.c).
+$(FUZZ_DIR)/obj/fuzz_wasi.o: tests/fuzz/fuzz_wasi.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(WASI_BIN): $(FUZZ_DIR)/obj/fuzz_wasi.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm -lpthread
 
 # GEN_CFLAGS=-DKILN_FUZZ_GEN_SIMD=0 makes scalar-only the default (the
 # environment's KILN_FUZZ_GEN_SIMD still overrides it); rm build/fuzz/obj/wasmgen.o
@@ -113,9 +130,17 @@ smoke-gen: $(GEN_BIN)
 	KILN_FUZZ_GEN_SIMD=$(GEN_SIMD) $(GEN_BIN) -seed=1 -runs=$(GEN_RUNS) -max_len=4096 \
 	    -len_control=0 -artifact_prefix=$(FUZZ_DIR)/ $(GEN_WORK)
 
+# The WASI target over its seeds, then N deterministic mutations.
+WASI_RUNS ?= 5000
+WASI_WORK := $(FUZZ_DIR)/wasi-work
+smoke-wasi: $(WASI_BIN)
+	$(WASI_BIN) -runs=1 tests/fuzz/wasi-corpus/seed-*
+	rm -rf $(WASI_WORK) && mkdir -p $(WASI_WORK) && cp tests/fuzz/wasi-corpus/seed-* $(WASI_WORK)/
+	$(WASI_BIN) -seed=1 -runs=$(WASI_RUNS) -max_len=4096 -artifact_prefix=$(FUZZ_DIR)/ $(WASI_WORK)
+
 GEN_CHECK_N ?= 300
 gen-check: $(GEN_DUMP)
 	bash tests/fuzz/gen-check.sh $(GEN_CHECK_N) $(GEN_DUMP)
 
-.PHONY: all corpus smoke smoke-gen gen-check
--include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_DIR)/obj/fuzz.d $(GEN_OBJ:.o=.d)
+.PHONY: all corpus smoke smoke-gen smoke-wasi gen-check
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_DIR)/obj/fuzz.d $(GEN_OBJ:.o=.d) $(FUZZ_DIR)/obj/fuzz_wasi.d
