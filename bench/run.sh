@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# bench/run.sh — CPU benchmarks: native vs kiln vs node vs wasm-interp.
+# bench/run.sh — benchmarks: native vs kiln vs node vs wasm-interp, on CPU
+# workloads (bench/workloads, bench/simd) and WASI commands (bench/wasi).
 #
 #   bash bench/run.sh [WORKLOAD...]      (make bench runs it with no arguments)
 #
 # Builds every bench/workloads/*.c twice (wasm32 module and native binary)
-# into build/bench/, runs each workload under each runner, checks that every
-# runner computed the same checksum as the native binary, and prints a table
-# of best wall-clock times and slow-down ratios relative to native, ending
-# with the geometric mean of each ratio column.  See bench/README.md.
+# into build/bench/ (BENCH_OUT), runs each workload under each runner,
+# checks that every runner computed the same checksum as the native binary,
+# and prints a table of best wall-clock times and slow-down ratios relative
+# to native, ending with the geometric mean of each ratio column.  See
+# bench/README.md.
 #
 # The SIMD workloads, bench/simd/*.c, are built three times: wasm32 without
 # SIMD (row "W"), wasm32 with -msimd128 (row "W+simd"; the build fails unless
@@ -15,6 +17,15 @@
 # by both rows.  They get their own section of ratios (SIMD build vs scalar
 # build, kiln vs node) after the main table.  WORKLOAD may name either row;
 # "simd" stands for every SIMD row.
+#
+# Then the WASI section: the C programs in bench/wasi/ built against
+# wasi-libc (clang-19 --target=wasm32-wasi) and natively from the same
+# source, run as commands (kiln run, node's WASI, wasm-interp --wasi); every
+# runner's stdout must equal the native binary's.  Its own table and
+# geometric means, then a start-up table (hello.c run BENCH_WASI_SPAWNS
+# times by bench/wasi/spawn_time.c: min and median microseconds).
+#   bash bench/run.sh wasi               only the WASI section
+#   bash bench/run.sh wasi:files wasi:startup   some of its rows
 #
 # Environment knobs (defaults in brackets):
 #   BENCH_RUNS            runs per runner, best one is reported [3]
@@ -27,7 +38,11 @@
 #                         set (no WORKLOAD arguments) [1]
 #   BENCH_KILN_LIMITS     kiln flags for the kiln-lim runner
 #                         ["--fuel 1000000000000 --timeout 3600"]
+#   BENCH_WASI            0: skip the WASI section when no WORKLOAD is named [1]
+#   BENCH_WASI_SPAWNS     start-up runs of hello for native and kiln [200]
+#   BENCH_WASI_NODE_SPAWNS  ... for node and wasm-interp [20]
 #   KILN                  the kiln CLI [build/kiln]
+#   BENCH_OUT             where the modules and binaries are built [build/bench]
 #   CLANG                 the compiler used for both builds [clang-19]
 #
 # Exit status: 0 when every checksum agrees and no runner failed, 1 otherwise.
@@ -37,7 +52,7 @@ set -u
 export LC_ALL=C
 cd "$(dirname "$0")/.." || exit 2
 
-OUT=build/bench
+OUT=${BENCH_OUT:-build/bench}
 CLANG=${CLANG:-clang-19}
 KILN=${KILN:-build/kiln}
 RUNS=${BENCH_RUNS:-3}
@@ -46,6 +61,9 @@ INTERP_TIMEOUT=${BENCH_INTERP_TIMEOUT:-30}
 KILN_TIMEOUT=${BENCH_KILN_TIMEOUT:-120}
 RUNNERS=" ${BENCH_RUNNERS:-native kiln kiln-lim node interp} "
 WITH_SIMD=${BENCH_SIMD:-1}
+WITH_WASI=${BENCH_WASI:-1}
+WASI_SPAWNS=${BENCH_WASI_SPAWNS:-200}
+WASI_NODE_SPAWNS=${BENCH_WASI_NODE_SPAWNS:-20}
 read -r -a KILN_LIMITS <<<"${BENCH_KILN_LIMITS:---fuel 1000000000000 --timeout 3600}"
 
 # Same optimisation and FP semantics for both targets: no FMA contraction and
@@ -111,15 +129,88 @@ for f in bench/simd/*.c; do
     fi
     simd_names+=("$b" "$b+simd")
 done
+# "wasi" selects the whole WASI section, "wasi:NAME" one of its rows (NAME
+# a bench/wasi workload or "startup"); naming only those skips the CPU part,
+# naming only CPU workloads skips the WASI section.
+RUN_CPU=1 RUN_WASI=1 wasi_sel=()
+[[ $WITH_WASI == 0 ]] && RUN_WASI=0
 if (($# > 0)); then
-    workloads=()
+    workloads=() RUN_WASI=0
     for w in "$@"; do
-        if [[ $w == simd ]]; then workloads+=("${simd_names[@]}"); else workloads+=("$w"); fi
+        if [[ $w == simd ]]; then workloads+=("${simd_names[@]}")
+        elif [[ $w == wasi ]]; then RUN_WASI=1 wasi_sel+=(all)
+        elif [[ $w == wasi:?* ]]; then RUN_WASI=1 wasi_sel+=("${w#wasi:}")
+        else workloads+=("$w"); fi
     done
+    ((${#workloads[@]})) || RUN_CPU=0
 else
     workloads=("${scalar_names[@]}")
     [[ $WITH_SIMD == 0 ]] || workloads+=("${simd_names[@]}")
 fi
+
+# the WASI rows: every bench/wasi/*.c but the start-up probe and the timer
+wasi_names=()
+for f in bench/wasi/*.c; do
+    [[ -f $f ]] || continue
+    b=$(basename "$f" .c)
+    [[ $b == hello || $b == spawn_time || $b == startup ]] || wasi_names+=("$b")
+done
+wasi_rows=() want_startup=0
+if ((${#wasi_sel[@]} == 0)) || [[ " ${wasi_sel[*]} " == *" all "* ]]; then
+    wasi_rows=("${wasi_names[@]}") want_startup=1
+else
+    for w in "${wasi_sel[@]}"; do
+        if [[ $w == startup ]]; then want_startup=1
+        elif [[ " ${wasi_names[*]} " == *" $w "* ]]; then wasi_rows+=("$w")
+        else
+            echo "bench: no such WASI workload: wasi:$w (have: ${wasi_names[*]/#/wasi:} wasi:startup)" >&2
+            exit 2
+        fi
+    done
+fi
+
+# ---- measuring (both sections) ----------------------------------------------
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+if [[ -z ${EPOCHREALTIME:-} ]]; then   # bash < 5: fall back to date(1)
+    now_us() { date +%s%6N; }
+else
+    now_us() { :; }
+fi
+
+# measure CMD... : run up to RUNS times; sets M_MS (best time, ms with one
+# decimal), M_OUT (file with the last stdout), M_ERR (stderr), M_RC.
+measure() {
+    local best=-1 i t0 t1 us
+    M_OUT=$TMP/out M_ERR=$TMP/err M_RC=0
+    for ((i = 0; i < RUNS; i++)); do
+        t0=${EPOCHREALTIME/./}      # microseconds, no fork
+        [[ -n $t0 ]] || t0=$(now_us)
+        "$@" >"$M_OUT" 2>"$M_ERR" </dev/null
+        M_RC=$?
+        t1=${EPOCHREALTIME/./}
+        [[ -n $t1 ]] || t1=$(now_us)
+        ((M_RC != 0)) && break
+        us=$((10#$t1 - 10#$t0))
+        ((best < 0 || us < best)) && best=$us
+        ((us > REPEAT_MAX_MS * 1000)) && break
+    done
+    if ((best < 0)); then M_MS=""; else M_MS=$(awk -v u="$best" 'BEGIN { printf "%.1f", u / 1000 }'); fi
+}
+
+isnum() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
+ratio() { # a b -> a/b
+    if isnum "$1" && isnum "$2" && [[ $2 != 0.0 ]]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+    else echo "-"; fi
+}
+geomean() { # values... (non-numbers skipped) -> "G (n)"
+    printf '%s\n' "$@" | awk '/^[0-9.]+$/ && $1 > 0 { s += log($1); n++ }
+        END { if (n) printf "%.2f (n=%d)", exp(s / n), n; else printf "-" }'
+}
+
+# ==== the CPU section: bench/workloads, bench/simd ============================
+if ((RUN_CPU)); then
 
 # "startup" (bench/startup.c, an empty run()) measures each runner's fixed
 # cost; it is shown first and left out of the geometric means.
@@ -193,36 +284,6 @@ for w in "${workloads[@]}"; do
         fi
     fi
 done
-
-# ---- measuring ---------------------------------------------------------------
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-
-if [[ -z ${EPOCHREALTIME:-} ]]; then   # bash < 5: fall back to date(1)
-    now_us() { date +%s%6N; }
-else
-    now_us() { :; }
-fi
-
-# measure CMD... : run up to RUNS times; sets M_MS (best time, ms with one
-# decimal), M_OUT (file with the last stdout), M_ERR (stderr), M_RC.
-measure() {
-    local best=-1 i t0 t1 us
-    M_OUT=$TMP/out M_ERR=$TMP/err M_RC=0
-    for ((i = 0; i < RUNS; i++)); do
-        t0=${EPOCHREALTIME/./}      # microseconds, no fork
-        [[ -n $t0 ]] || t0=$(now_us)
-        "$@" >"$M_OUT" 2>"$M_ERR" </dev/null
-        M_RC=$?
-        t1=${EPOCHREALTIME/./}
-        [[ -n $t1 ]] || t1=$(now_us)
-        ((M_RC != 0)) && break
-        us=$((10#$t1 - 10#$t0))
-        ((best < 0 || us < best)) && best=$us
-        ((us > REPEAT_MAX_MS * 1000)) && break
-    done
-    if ((best < 0)); then M_MS=""; else M_MS=$(awk -v u="$best" 'BEGIN { printf "%.1f", u / 1000 }'); fi
-}
 
 # normalise a result to the unsigned decimal of the workload's width
 normalise() { # value bits
@@ -341,15 +402,6 @@ cell() { # runner-key
         if has_runner "$r" && ((ACTIVE[$r])); then echo "-"; else echo "n/a"; fi
     else echo "$v"; fi
 }
-isnum() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
-ratio() { # a b -> a/b
-    if isnum "$1" && isnum "$2" && [[ $2 != 0.0 ]]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
-    else echo "-"; fi
-}
-geomean() { # values... (non-numbers skipped) -> "G (n)"
-    printf '%s\n' "$@" | awk '/^[0-9.]+$/ && $1 > 0 { s += log($1); n++ }
-        END { if (n) printf "%.2f (n=%d)", exp(s / n), n; else printf "-" }'
-}
 net() { # workload/runner -> its time minus the same runner's startup time ("-" if unknown)
     local t=${TIME[$1]:-} s=${TIME[startup/${1#*/}]:-}
     if isnum "$t" && isnum "$s"; then awk -v t="$t" -v s="$s" 'BEGIN { d = t - s; if (d > 0) printf "%.1f", d; else printf "-" }'
@@ -435,6 +487,233 @@ echo "checksums (unsigned; all runners agree unless a failure is reported):"
 for w in "${workloads[@]}"; do
     [[ $w == startup ]] || printf '  %-*s %s\n' "$WW" "$w" "${SUM[$w/ref]:-none}"
 done
+
+fi # RUN_CPU
+
+# ==== the WASI section: bench/wasi ============================================
+if ((RUN_WASI)); then
+WOUT=$OUT/wasi
+mkdir -p "$WOUT"
+# The same flags for both builds of a bench/wasi program; wasm32-wasi links
+# Debian's wasi-libc (crt1-command.o: main through _start).  Debug sections
+# are stripped (libc.a carries DWARF), the name section is kept.
+WASI_CFLAGS=(-O2 -fno-math-errno -ffp-contract=off -Wall -Wextra -Werror)
+# shellcheck disable=SC2054  # the commas belong to -Wl,
+WASI_WASM_FLAGS=(--target=wasm32-wasi -Wl,--strip-debug)
+WASI_GUEST_DIR=/data   # what the guests see of the granted directory
+
+# wasi_build NAME: build/bench/wasi/NAME.wasm and NAME.native from bench/wasi/NAME.c
+wasi_build() {
+    local src=bench/wasi/$1.c wasm=$WOUT/$1.wasm nat=$WOUT/$1.native
+    if [[ ! -f $wasm || $src -nt $wasm || bench/run.sh -nt $wasm ]]; then
+        "$CLANG" "${WASI_CFLAGS[@]}" "${WASI_WASM_FLAGS[@]}" -o "$wasm" "$src" 2>"$TMP/cc.err" ||
+            { rm -f "$wasm"; return 1; }
+    fi
+    if [[ ! -f $nat || $src -nt $nat || bench/run.sh -nt $nat ]]; then
+        "$CLANG" "${WASI_CFLAGS[@]}" -o "$nat" "$src" 2>"$TMP/cc.err" || { rm -f "$nat"; return 1; }
+    fi
+}
+
+wasi_skip=""
+if ! wasi_build hello; then
+    wasi_skip="cannot build for wasm32-wasi (wasi-libc and libclang-rt-19-dev-wasm32 installed?): $(head -c 300 "$TMP/cc.err")"
+elif [[ ! -x $WOUT/spawn_time || bench/wasi/spawn_time.c -nt $WOUT/spawn_time ]] &&
+    ! "$CLANG" "${WASI_CFLAGS[@]}" -o "$WOUT/spawn_time" bench/wasi/spawn_time.c 2>"$TMP/cc.err"; then
+    echo "bench: building $WOUT/spawn_time failed: $(cat "$TMP/cc.err")" >&2
+    exit 2
+fi
+for w in "${wasi_rows[@]}"; do
+    [[ -z $wasi_skip ]] || break
+    if ! wasi_build "$w"; then
+        echo "bench: building bench/wasi/$w.c failed:" >&2
+        cat "$TMP/cc.err" >&2
+        exit 2
+    fi
+done
+
+if [[ -n $wasi_skip ]]; then
+    note "WASI section skipped: $wasi_skip"
+else
+    # Which runners can run WASI commands: kiln whenever it is built (every
+    # kiln failure is a failure); wasm-interp only if its --help has --wasi
+    # and it really runs hello (Debian's wabt prints "wasi support not
+    # compiled in").
+    declare -A WACT=([native]=1 [kiln]=$have_kiln [kiln-lim]=$have_kiln [node]=$have_node [interp]=0)
+    if ((have_interp)); then
+        if [[ $(wasm-interp --help 2>&1) != *--wasi* ]]; then
+            note "wasm-interp has no --wasi: WASI interp cells are n/a"
+        elif [[ $(with_timeout 20 wasm-interp --wasi "$WOUT/hello.wasm" 2>"$TMP/err" </dev/null) == hello ]]; then
+            WACT[interp]=1
+        else
+            note "wasm-interp --wasi cannot run hello.wasm ($(head -c 200 "$TMP/err" | tr '\n' ' ' | sed 's/ *$//')): WASI interp cells are n/a"
+        fi
+    fi
+    wasi_active() { has_runner "$1" && ((WACT[$1])); }
+    ORDER=(native kiln kiln-lim node interp)
+
+    # The command line of a bench/wasi program comes from its opening comment:
+    #  " * bench-args: ARGS..." (@DIR@ = the granted directory: the host path
+    # natively and for wasm-interp, /data for kiln and node) and
+    #  " * bench-env: NAME=VALUE..." (the guest's environment).
+    wasi_spec() { # NAME: sets W_ARGS, W_ENV, W_DIR (1: grant a directory)
+        local src=bench/wasi/$1.c
+        read -r -a W_ARGS <<<"$(sed -n 's/^ \* bench-args: *//p' "$src" | head -n 1)"
+        read -r -a W_ENV <<<"$(sed -n 's/^ \* bench-env: *//p' "$src" | head -n 1)"
+        W_DIR=0
+        [[ " ${W_ARGS[*]} " == *" @DIR@ "* ]] && W_DIR=1
+        return 0
+    }
+    # wasi_cmd RUNNER NAME HOSTDIR: sets CMD, the command line of NAME under RUNNER
+    wasi_cmd() {
+        local r=$1 w=$2 dir=$3 a kv gargs=() hargs=() flags=()
+        for a in ${W_ARGS[@]+"${W_ARGS[@]}"}; do
+            if [[ $a == @DIR@ ]]; then gargs+=("$WASI_GUEST_DIR") hargs+=("$dir")
+            else gargs+=("$a") hargs+=("$a"); fi
+        done
+        case $r in
+        kiln | kiln-lim | node)
+            ((W_DIR)) && flags+=(--dir "$dir::$WASI_GUEST_DIR")
+            for kv in ${W_ENV[@]+"${W_ENV[@]}"}; do flags+=(--env "$kv"); done ;;
+        interp)
+            ((W_DIR)) && flags+=("--dir=$dir")
+            for kv in ${W_ENV[@]+"${W_ENV[@]}"}; do flags+=("--env=$kv"); done ;;
+        esac
+        local wasm=$WOUT/$w.wasm
+        case $r in
+        native) CMD=("$WOUT/$w.native" ${hargs[@]+"${hargs[@]}"}) ;;
+        kiln) CMD=("$KILN" run ${flags[@]+"${flags[@]}"} "$wasm" ${gargs[@]+"${gargs[@]}"}) ;;
+        kiln-lim) CMD=("$KILN" run "${KILN_LIMITS[@]}" ${flags[@]+"${flags[@]}"} "$wasm" ${gargs[@]+"${gargs[@]}"}) ;;
+        node) CMD=(node bench/node_wasi.js ${flags[@]+"${flags[@]}"} "$wasm" ${gargs[@]+"${gargs[@]}"}) ;;
+        interp) CMD=(wasm-interp --wasi ${flags[@]+"${flags[@]}"} "$wasm" ${hargs[@]+"${hargs[@]}"}) ;;
+        esac
+    }
+
+    # ---- WASI workloads: best of RUNS, stdout compared with native's ----
+    declare -A WTIME WOUTSUM
+    WDIR=$TMP/wasi-dir
+    WW=11
+    for w in "${wasi_rows[@]}"; do ((${#w} > WW)) && WW=${#w}; done
+    ((${#wasi_rows[@]})) && note "WASI runs: best of up to $RUNS; granted directory $WDIR (as $WASI_GUEST_DIR)"
+    for w in "${wasi_rows[@]}"; do
+        wasi_spec "$w"
+        for r in "${ORDER[@]}"; do
+            wasi_active "$r" || continue
+            rm -rf "$WDIR" && mkdir -p "$WDIR"
+            wasi_cmd "$r" "$w" "$WDIR"
+            case $r in
+            native)
+                # the guests get W_ENV through their runner's flags, native by export
+                for kv in ${W_ENV[@]+"${W_ENV[@]}"}; do export "${kv?}"; done
+                measure "${CMD[@]}"
+                for kv in ${W_ENV[@]+"${W_ENV[@]}"}; do unset "${kv%%=*}"; done ;;
+            kiln | kiln-lim) measure with_timeout "$KILN_TIMEOUT" "${CMD[@]}" ;;
+            interp) measure with_timeout "$INTERP_TIMEOUT" "${CMD[@]}" ;;
+            *) measure "${CMD[@]}" ;;
+            esac
+            key=$w/$r
+            if ((M_RC == 124)) && [[ $r == kiln* || $r == interp ]]; then
+                WTIME[$key]=timeout
+                if [[ $r == interp ]]; then note "wasi $w: interp timed out after ${INTERP_TIMEOUT}s"
+                else fail "wasi $w: $r timed out after ${KILN_TIMEOUT}s (hang?)"; fi
+            elif ((M_RC != 0)); then
+                WTIME[$key]=error
+                fail "wasi $w: $r failed (exit $M_RC): $(head -c 300 "$M_ERR" 2>/dev/null | tr '\n' ' ')"
+            elif [[ $r == native ]]; then
+                WTIME[$key]=$M_MS
+                cp "$M_OUT" "$TMP/$w.native.out"
+                WOUTSUM[$w]="$(wc -c <"$M_OUT" | tr -d ' ') bytes, $(wc -l <"$M_OUT" | tr -d ' ') lines, cksum $(cksum <"$M_OUT" | cut -d' ' -f1)"
+            elif [[ ! -f $TMP/$w.native.out ]]; then
+                WTIME[$key]=$M_MS   # nothing to compare with: native failed
+            elif ! cmp -s "$M_OUT" "$TMP/$w.native.out"; then
+                WTIME[$key]=MISMATCH
+                fail "OUTPUT MISMATCH in wasi $w: $r's stdout differs from native's" \
+                    "($(cmp "$M_OUT" "$TMP/$w.native.out" 2>&1 | sed 's/^.* differ: //; s/^cmp: //' | head -c 100)):" \
+                    "$r: '$(diff "$M_OUT" "$TMP/$w.native.out" | grep -m1 '^<' | cut -c3- | head -c 150)'," \
+                    "native: '$(diff "$M_OUT" "$TMP/$w.native.out" | grep -m1 '^>' | cut -c3- | head -c 150)'"
+            else
+                WTIME[$key]=$M_MS
+            fi
+            printf 'bench: wasi %-*s %-9s %s\n' "$WW" "$w" "$r" "${WTIME[$key]}" >&2
+        done
+        rm -rf "$WDIR"
+    done
+
+    # ---- start-up: hello, many runs each through spawn_time ----
+    declare -A SMIN SMED SRUNS
+    if ((want_startup)) && ((WASI_SPAWNS > 0 && WASI_NODE_SPAWNS > 0)); then
+        W_ARGS=() W_ENV=() W_DIR=0
+        note "WASI start-up: hello, $WASI_SPAWNS runs (native, kiln), $WASI_NODE_SPAWNS (node, interp)"
+        for r in "${ORDER[@]}"; do
+            wasi_active "$r" || continue
+            wasi_cmd "$r" hello "$TMP"
+            # one checked run first: exit status and output
+            out=$(with_timeout 60 "${CMD[@]}" 2>"$TMP/err" </dev/null)
+            rc=$?
+            if ((rc != 0)) || [[ $out != hello ]]; then
+                SMIN[$r]=error
+                fail "wasi startup: $r: exit $rc, printed '$(head -c 100 <<<"$out")': $(head -c 300 "$TMP/err" | tr '\n' ' ')"
+                continue
+            fi
+            n=$WASI_SPAWNS
+            [[ $r == node || $r == interp ]] && n=$WASI_NODE_SPAWNS
+            if read -r mn md _ _ < <("$WOUT/spawn_time" "$n" "${CMD[@]}" 2>"$TMP/err") && isnum "$mn"; then
+                SMIN[$r]=$mn SMED[$r]=$md SRUNS[$r]=$n
+            else
+                SMIN[$r]=error
+                fail "wasi startup: $r: spawn_time failed: $(head -c 300 "$TMP/err" | tr '\n' ' ')"
+            fi
+            printf 'bench: wasi %-*s %-9s %s\n' "$WW" startup "$r" "${SMIN[$r]}${SMED[$r]:+ / ${SMED[$r]}} us" >&2
+        done
+    fi
+
+    # ---- report ----
+    wcell() { # workload/runner
+        local v=${WTIME[$1]:-} r=${1#*/}
+        if [[ -n $v ]]; then echo "$v"; elif wasi_active "$r"; then echo "-"; else echo "n/a"; fi
+    }
+    if ((${#wasi_rows[@]})); then
+        echo
+        echo "WASI commands (bench/wasi, wasi-libc) — best wall-clock ms of up to $RUNS runs, process"
+        echo "start-up included; every runner's stdout must equal native's byte for byte"
+        echo
+        hdr='%-*s %9s %9s %9s %9s %9s | %9s %9s %9s %9s %9s\n'
+        dashes=$(printf '%*s' "$WW" '' | tr ' ' -)
+        printf "$hdr" "$WW" workload native kiln kiln-lim node interp kiln/nat klim/nat node/nat intp/nat lim-cost
+        printf "$hdr" "$WW" "$dashes" --------- --------- --------- --------- --------- --------- --------- --------- --------- ---------
+        R_K=() R_KL=() R_N=() R_I=() R_LC=()
+        for w in "${wasi_rows[@]}"; do
+            nat=$(wcell "$w/native") k=$(wcell "$w/kiln") kl=$(wcell "$w/kiln-lim") n=$(wcell "$w/node") i=$(wcell "$w/interp")
+            rk=$(ratio "$k" "$nat") rkl=$(ratio "$kl" "$nat") rn=$(ratio "$n" "$nat") ri=$(ratio "$i" "$nat") rlc=$(ratio "$kl" "$k")
+            R_K+=("$rk") R_KL+=("$rkl") R_N+=("$rn") R_I+=("$ri") R_LC+=("$rlc")
+            printf "$hdr" "$WW" "$w" "$nat" "$k" "$kl" "$n" "$i" "$rk" "$rkl" "$rn" "$ri" "$rlc"
+        done
+        echo
+        echo "geometric mean of the WASI ratios (n = workloads with a number in both columns):"
+        printf '  kiln / native            %s\n' "$(geomean "${R_K[@]}")"
+        printf '  kiln+limits / native     %s\n' "$(geomean "${R_KL[@]}")"
+        printf '  node / native            %s\n' "$(geomean "${R_N[@]}")"
+        printf '  wasm-interp / native     %s\n' "$(geomean "${R_I[@]}")"
+        printf '  kiln+limits / kiln       %s   (cost of --fuel/--timeout)\n' "$(geomean "${R_LC[@]}")"
+        echo
+        echo "outputs (native's stdout; all runners agree unless a failure is reported):"
+        for w in "${wasi_rows[@]}"; do printf '  %-*s %s\n' "$WW" "$w" "${WOUTSUM[$w]:-none}"; done
+    fi
+    if ((want_startup)) && ((WASI_SPAWNS > 0 && WASI_NODE_SPAWNS > 0)); then
+        echo
+        printf 'WASI start-up — bench/wasi/hello.c (printf("hello\\n"), %s bytes of wasm),\n' "$(wc -c <"$WOUT/hello.wasm" | tr -d ' ')"
+        echo "start-to-exit wall time of each run (fork, exec, load, instantiate, _start, exit), microseconds:"
+        echo
+        shdr='%-9s %6s %10s %10s | %8s %8s\n'
+        printf "$shdr" runner runs "min us" "median us" min/nat med/nat | sed 's/min us/min µs/; s/median us/median µs/'
+        printf "$shdr" --------- ------ ---------- ---------- -------- --------
+        for r in "${ORDER[@]}"; do
+            if ! wasi_active "$r"; then printf "$shdr" "$r" - n/a n/a - -; continue; fi
+            mn=${SMIN[$r]:--} md=${SMED[$r]:--}
+            printf "$shdr" "$r" "${SRUNS[$r]:--}" "$mn" "$md" "$(ratio "$mn" "${SMIN[native]:-}")" "$(ratio "$md" "${SMED[native]:-}")"
+        done
+    fi
+fi
+fi # RUN_WASI
 
 if ((${#FAILS[@]})); then
     echo
