@@ -285,6 +285,34 @@ examples_run() {
         echo "FAIL README.md embedding snippet differs from examples/embed.c"
         f=$((f + 1))
     fi
+    # examples/wc.wasm (the README's quick start), as committed and rebuilt
+    # from examples/wc.c, prints what wc.c built natively prints, and is
+    # refused a file outside its grant
+    local wdir=$BUILD/examples/wc want got
+    mkdir -p "$wdir"
+    if clang-19 -O2 -o "$wdir/wc.native" examples/wc.c &&
+        clang-19 --target=wasm32-wasi -O2 -o "$wdir/wc.wasm" examples/wc.c; then
+        want=$(cd examples && ../"$wdir/wc.native" wc.c fib.wat | sed 's|\([^ ]*\)$|/ex/\1|; s|/ex/total$|total|')
+        for w in examples/wc.wasm "$wdir/wc.wasm"; do
+            got=$(timeout -k 10 60 "$BUILD/kiln" run --dir-ro examples::/ex "$w" /ex/wc.c /ex/fib.wat)
+            if [ "$got" = "$want" ]; then
+                p=$((p + 1))
+            else
+                echo "FAIL $w: got"$'\n'"$got"$'\n'"expected"$'\n'"$want"
+                f=$((f + 1))
+            fi
+        done
+        got=$(timeout -k 10 60 "$BUILD/kiln" run --dir-ro examples::/ex examples/wc.wasm /ex/../README.md 2>&1)
+        if [ $? = 1 ] && [[ $got == *"Capabilities insufficient"* ]]; then
+            p=$((p + 1))
+        else
+            echo "FAIL examples/wc.wasm read outside its grant: $got"
+            f=$((f + 1))
+        fi
+    else
+        echo "FAIL examples/wc.c does not build"
+        f=$((f + 1))
+    fi
     echo "examples: $p passed, $f failed"
     [ $f = 0 ]
 }
