@@ -241,6 +241,15 @@ KILN_API void kiln_store_free(kiln_store *store);
  * most that much more work: tens of microseconds for tight loops.  The
  * flag is cleared when the next top-level call starts. */
 KILN_API void kiln_store_interrupt(kiln_store *store);
+/* For host functions that block (a WASI poll or read): nanoseconds until
+ * the running call's deadline, UINT64_MAX when it has none, 0 once it has
+ * passed or the store was interrupted.  A blocking host function should
+ * wake up by then and return kiln_store_limit_error's error, so that a
+ * deadline or an interrupt also ends a guest that is waiting. */
+KILN_API uint64_t kiln_store_time_left_ns(const kiln_store *store);
+/* The error for a deadline that has passed or an interrupt (KILN_ERR_LIMIT,
+ * with its trap code), or NULL if neither has happened. */
+KILN_API kiln_error *kiln_store_limit_error(kiln_store *store);
 /* Fuel left (only meaningful when a fuel limit was set). */
 KILN_API uint64_t kiln_store_fuel_remaining(const kiln_store *store);
 KILN_API void kiln_store_set_fuel(kiln_store *store, uint64_t fuel);

@@ -27,9 +27,12 @@
  * can be, and by kiln's own walk of the path, one component at a time,
  * otherwise; KILN_WASI_RESOLVE_WALK forces the walk.
  *
- * Blocking calls (fd_read on a pipe or socket, poll_oneoff, sock_accept)
- * block the calling thread; a store's deadline or interrupt takes effect
- * when the call returns to Wasm.
+ * Blocking calls (poll_oneoff, and fd_read, fd_write, sock_accept,
+ * sock_recv, sock_send on pipes, terminals and sockets) block the calling
+ * thread, but never past the store's deadline: when it passes, or a signal
+ * interrupts the wait after kiln_store_interrupt, the call ends the guest
+ * with that limit error.  (kiln_store_interrupt from another thread alone
+ * does not wake a blocked call; the deadline does.)
  */
 #ifndef KILN_WASI_H
 #define KILN_WASI_H

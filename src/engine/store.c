@@ -169,6 +169,27 @@ kiln_trap_code kn_check_limits(kiln_store *s)
     return KILN_TRAP_NONE;
 }
 
+uint64_t kiln_store_time_left_ns(const kiln_store *s)
+{
+    if (!s || atomic_load_explicit(&s->interrupt, memory_order_relaxed))
+        return 0;
+    if (!s->deadline_ns)
+        return UINT64_MAX;
+    uint64_t now = kn_os_monotonic_ns();
+    return now >= s->deadline_ns ? 0 : s->deadline_ns - now;
+}
+
+kiln_error *kiln_store_limit_error(kiln_store *s)
+{
+    if (!s)
+        return NULL;
+    if (atomic_load_explicit(&s->interrupt, memory_order_relaxed))
+        return kn_trap_new(KILN_TRAP_INTERRUPT);
+    if (s->deadline_ns && kn_os_monotonic_ns() >= s->deadline_ns)
+        return kn_trap_new(KILN_TRAP_DEADLINE);
+    return NULL;
+}
+
 /* ---- Values ------------------------------------------------------------ */
 
 void kn_val_to_slots(const kiln_val *v, kn_slot *out)

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -236,6 +237,9 @@ static uint32_t xfer(wasi_call *c, const kiln_val *a, xfer_kind k)
     if (positioned && A64(3) > INT64_MAX)
         return WASI_EINVAL;
     off_t off = positioned ? (off_t)A64(3) : 0;
+    bool reading = k == XFER_READ || k == XFER_PREAD;
+    if ((err = wasi_wait_ready(c, f, reading ? POLLIN : POLLOUT)))
+        return err;
     ssize_t r;
     switch (k) {
     case XFER_READ: r = readv(f->host, iov, (int)n); break;
@@ -250,7 +254,7 @@ static uint32_t xfer(wasi_call *c, const kiln_val *a, xfer_kind k)
     default: r = pwritev(f->host, iov, (int)n, off); break;
     }
     if (r < 0)
-        return wasi_errno_from_host(errno);
+        return wasi_blocked_errno(c, errno);
     put32(out, (uint32_t)r);
     return WASI_ESUCCESS;
 }

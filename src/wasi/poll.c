@@ -113,21 +113,27 @@ static uint32_t wasi_poll_oneoff(wasi_call *c, const kiln_val *a)
     bool any_ready = false;
     for (uint32_t i = 0; i < n; i++)
         any_ready |= st[i].ready;
-    struct timespec ts, *tsp = NULL;
-    if (any_ready || earliest <= mono) {
-        ts = (struct timespec){0, 0};
-        tsp = &ts;
-    } else if (earliest != UINT64_MAX) {
-        uint64_t d = earliest - mono;
-        ts = (struct timespec){.tv_sec = (time_t)(d / 1000000000u),
-                               .tv_nsec = (long)(d % 1000000000u)};
-        tsp = &ts;
-    }
-    int rc = ppoll(pfd, npfd, tsp, NULL);
-    if (rc < 0) {
-        uint32_t err = wasi_errno_from_host(errno);
+    /* Never sleep past the caller's deadline: a guest waiting for an hour
+     * under a one-second --timeout must stop after one second. */
+    uint64_t left = kiln_store_time_left_ns(c->store), wait = UINT64_MAX;
+    if (any_ready || earliest <= mono)
+        wait = 0;
+    else if (earliest != UINT64_MAX)
+        wait = earliest - mono;
+    bool limited = left < wait;
+    if (limited)
+        wait = left;
+    struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000u),
+                          .tv_nsec = (long)(wait % 1000000000u)};
+    int rc = ppoll(pfd, npfd, wait == UINT64_MAX ? NULL : &ts, NULL);
+    if (rc < 0 || (rc == 0 && limited)) {
+        uint32_t err = rc < 0 ? wasi_blocked_errno(c, errno) : WASI_EINTR;
+        if (rc == 0)
+            c->trap = kiln_store_limit_error(c->store);
         free(st);
         free(pfd);
+        if (rc == 0 && !c->trap)
+            return wasi_poll_oneoff(c, a); /* woke a hair early: wait again */
         return err;
     }
     uint64_t after = now_ns(CLOCK_MONOTONIC);

@@ -6,6 +6,7 @@
  * closed peer is the guest's `pipe` errno.
  */
 #include <errno.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -26,9 +27,11 @@ static uint32_t wasi_sock_accept(wasi_call *c, const kiln_val *a)
     if (A32(1) & ~(uint32_t)WASI_FDFLAG_NONBLOCK)
         return WASI_EINVAL;
     int fl = SOCK_CLOEXEC | ((A32(1) & WASI_FDFLAG_NONBLOCK) ? SOCK_NONBLOCK : 0);
+    if ((err = wasi_wait_ready(c, f, POLLIN)))
+        return err;
     int fd = accept4(f->host, NULL, NULL, fl);
     if (fd < 0)
-        return wasi_errno_from_host(errno);
+        return wasi_blocked_errno(c, errno);
     uint32_t guest;
     err = wasi_fd_add(c->w, fd, WASI_FILETYPE_SOCKET_STREAM, f->inheriting, 0, &guest);
     if (!err)
@@ -53,9 +56,11 @@ static uint32_t wasi_sock_recv(wasi_call *c, const kiln_val *a)
         return err;
     struct msghdr msg = {.msg_iov = iov, .msg_iovlen = A32(2)};
     int fl = ((ri & WASI_RECV_PEEK) ? MSG_PEEK : 0) | ((ri & WASI_RECV_WAITALL) ? MSG_WAITALL : 0);
+    if ((err = wasi_wait_ready(c, f, POLLIN)))
+        return err;
     ssize_t n = recvmsg(f->host, &msg, fl);
     if (n < 0)
-        return wasi_errno_from_host(errno);
+        return wasi_blocked_errno(c, errno);
     put32(len, (uint32_t)n);
     put16(flags, (msg.msg_flags & MSG_TRUNC) ? WASI_RECV_DATA_TRUNCATED : 0);
     return WASI_ESUCCESS;
@@ -76,9 +81,11 @@ static uint32_t wasi_sock_send(wasi_call *c, const kiln_val *a)
     if ((err = wasi_iovecs(c, A32(1), A32(2), iov)))
         return err;
     struct msghdr msg = {.msg_iov = iov, .msg_iovlen = A32(2)};
+    if ((err = wasi_wait_ready(c, f, POLLOUT)))
+        return err;
     ssize_t n = sendmsg(f->host, &msg, MSG_NOSIGNAL);
     if (n < 0)
-        return wasi_errno_from_host(errno);
+        return wasi_blocked_errno(c, errno);
     put32(len, (uint32_t)n);
     return WASI_ESUCCESS;
 }

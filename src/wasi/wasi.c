@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +200,39 @@ static void rights_for(int host, uint8_t *type, uint64_t *base, uint64_t *inheri
         *base &= ~WASI_RIGHTS_FILE_WRITE;
     else if (fl >= 0 && (fl & O_ACCMODE) == O_WRONLY)
         *base &= ~RIGHT(FD_READ);
+}
+
+/* ---- blocking and the store's limits ---------------------------------------- */
+
+uint32_t wasi_wait_ready(wasi_call *c, const wasi_fd *f, short events)
+{
+    if (f->type == WASI_FILETYPE_REGULAR_FILE || f->type == WASI_FILETYPE_DIRECTORY)
+        return WASI_ESUCCESS; /* never blocks */
+    for (;;) {
+        uint64_t left = kiln_store_time_left_ns(c->store);
+        if (left == UINT64_MAX)
+            return WASI_ESUCCESS; /* no deadline: block in the call itself */
+        int fl = fcntl(f->host, F_GETFL);
+        if (fl >= 0 && (fl & O_NONBLOCK))
+            return WASI_ESUCCESS; /* the guest wants `again`, not a wait */
+        struct pollfd p = {.fd = f->host, .events = events};
+        struct timespec ts = {.tv_sec = (time_t)(left / 1000000000u),
+                              .tv_nsec = (long)(left % 1000000000u)};
+        int rc = ppoll(&p, 1, &ts, NULL);
+        if (rc > 0)
+            return WASI_ESUCCESS;
+        if (rc < 0 && errno != EINTR)
+            return wasi_errno_from_host(errno);
+        if ((c->trap = kiln_store_limit_error(c->store)))
+            return WASI_EINTR;
+    }
+}
+
+uint32_t wasi_blocked_errno(wasi_call *c, int e)
+{
+    if (e == EINTR)
+        c->trap = kiln_store_limit_error(c->store);
+    return wasi_errno_from_host(e);
 }
 
 /* ---- making one ---------------------------------------------------------- */
@@ -402,7 +436,8 @@ static kiln_error *trampoline(kiln_caller *caller, void *env, const kiln_val *ar
 {
     const wasi_binding *b = env;
     kiln_memory *m = kiln_caller_memory(caller);
-    wasi_call c = {.w = b->w, .mem = kiln_memory_data(m), .memsize = kiln_memory_size(m)};
+    wasi_call c = {.w = b->w, .store = kiln_caller_store(caller), .mem = kiln_memory_data(m),
+                   .memsize = kiln_memory_size(m)};
     uint32_t err = b->imp->fn(&c, args);
     if (c.trap)
         return c.trap;

@@ -141,6 +141,7 @@ struct kiln_wasi {
  * call because memory.grow may move or resize it between calls. */
 typedef struct wasi_call {
     kiln_wasi *w;
+    kiln_store *store;    /* the caller's, for its deadline and interrupt */
     uint8_t *mem;
     uint64_t memsize;
     kiln_error *trap;     /* set to end the guest (proc_exit, proc_raise) */
@@ -193,6 +194,13 @@ static inline uint32_t wasi_put64(const wasi_call *c, uint32_t ptr, uint64_t v)
 /* The open fd `fd` holding every right in `need`, or NULL with *err set to
  * badf (no such fd) or notcapable (a right is missing). */
 wasi_fd *wasi_fd_get(kiln_wasi *w, uint32_t fd, uint64_t need, uint32_t *err);
+/* Blocking calls and the store's limits.  Before a read, write or accept
+ * that could block on fd f: wait until it is ready or the caller's
+ * deadline passes (then c->trap is the limit error); 0 means go ahead.
+ * After a call failed with host errno e: the WASI errno, and if it was
+ * EINTR from an interrupt (Ctrl-C), c->trap set to end the guest. */
+uint32_t wasi_wait_ready(wasi_call *c, const wasi_fd *f, short events);
+uint32_t wasi_blocked_errno(wasi_call *c, int e);
 /* Install host fd as the lowest free guest fd; returns the guest fd via *out
  * or an errno (and closes host). */
 uint32_t wasi_fd_add(kiln_wasi *w, int host, uint8_t type, uint64_t base,
