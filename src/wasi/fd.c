@@ -379,14 +379,13 @@ static uint32_t wasi_fd_renumber(wasi_call *c, const kiln_val *a)
     return WASI_ESUCCESS;
 }
 
-static uint32_t wasi_fd_seek(wasi_call *c, const kiln_val *a)
+/* fd_seek and fd_tell: move (or not) and store the new offset at ptr. */
+static uint32_t seek(wasi_call *c, uint32_t fd, int64_t off, uint32_t whence, uint32_t ptr)
 {
-    int64_t off = (int64_t)A64(1);
-    uint32_t whence = A32(2);
     /* Asking where one is (offset 0 from here) is only telling. */
     uint64_t need = off == 0 && whence == 1 ? RIGHT(FD_TELL) : RIGHT(FD_SEEK);
-    GET_FD(f, A32(0), need);
-    uint8_t *out = wasi_mem(c, A32(3), 8);
+    GET_FD(f, fd, need);
+    uint8_t *out = wasi_mem(c, ptr, 8);
     if (!out)
         return WASI_EFAULT;
     static const int whences[] = {SEEK_SET, SEEK_CUR, SEEK_END};
@@ -399,17 +398,14 @@ static uint32_t wasi_fd_seek(wasi_call *c, const kiln_val *a)
     return WASI_ESUCCESS;
 }
 
+static uint32_t wasi_fd_seek(wasi_call *c, const kiln_val *a)
+{
+    return seek(c, A32(0), (int64_t)A64(1), A32(2), A32(3));
+}
+
 static uint32_t wasi_fd_tell(wasi_call *c, const kiln_val *a)
 {
-    GET_FD(f, A32(0), RIGHT(FD_TELL));
-    uint8_t *out = wasi_mem(c, A32(1), 8);
-    if (!out)
-        return WASI_EFAULT;
-    off_t r = lseek(f->host, 0, SEEK_CUR);
-    if (r < 0)
-        return wasi_errno_from_host(errno);
-    put64(out, (uint64_t)r);
-    return WASI_ESUCCESS;
+    return seek(c, A32(0), 0, 1, A32(1));
 }
 
 const wasi_import wasi_fd_imports[] = {

@@ -76,34 +76,33 @@ static bool host_clock(uint32_t id, clockid_t *out)
     return true;
 }
 
-static uint32_t wasi_clock_res_get(wasi_call *c, const kiln_val *a)
+/* clock_res_get and clock_time_get: the clock's resolution or its time,
+ * in nanoseconds, stored at ptr. */
+static uint32_t clock_query(wasi_call *c, uint32_t wasi_id, uint32_t ptr,
+                            int (*query)(clockid_t, struct timespec *))
 {
     clockid_t id;
-    if (!host_clock(A32(0), &id))
+    if (!host_clock(wasi_id, &id))
         return WASI_EINVAL;
-    uint8_t *out = wasi_mem(c, A32(1), 8);
+    uint8_t *out = wasi_mem(c, ptr, 8);
     if (!out)
         return WASI_EFAULT;
     struct timespec ts;
-    if (clock_getres(id, &ts) != 0)
+    if (query(id, &ts) != 0)
         return wasi_errno_from_host(errno);
     put64(out, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
     return WASI_ESUCCESS;
 }
 
+static uint32_t wasi_clock_res_get(wasi_call *c, const kiln_val *a)
+{
+    return clock_query(c, A32(0), A32(1), clock_getres);
+}
+
+/* The precision argument (A64(1)) is a hint that the host's clocks do not need. */
 static uint32_t wasi_clock_time_get(wasi_call *c, const kiln_val *a)
 {
-    clockid_t id;
-    if (!host_clock(A32(0), &id))
-        return WASI_EINVAL;
-    uint8_t *out = wasi_mem(c, A32(2), 8);
-    if (!out)
-        return WASI_EFAULT;
-    struct timespec ts;
-    if (clock_gettime(id, &ts) != 0)
-        return wasi_errno_from_host(errno);
-    put64(out, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
-    return WASI_ESUCCESS;
+    return clock_query(c, A32(0), A32(2), clock_gettime);
 }
 
 static uint32_t wasi_random_get(wasi_call *c, const kiln_val *a)
