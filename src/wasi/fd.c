@@ -294,8 +294,10 @@ static uint32_t wasi_fd_prestat_dir_name(wasi_call *c, const kiln_val *a)
 
 /* A directory's entries from cookie on, as 24-byte headers each followed by
  * the name; the last one cut off where the buffer ends (that is how the
- * guest learns there is more).  A cookie is the stream position after an
- * entry, from telldir, and 0 is the start. */
+ * guest learns there is more).  A cookie is the index of an entry (0 is
+ * the start): host stream positions are 63-bit hashes on ext4, and
+ * wasi-libc keeps cookies in a 32-bit long.  Reading on from where the last
+ * call stopped costs nothing; any other cookie rewinds and skips. */
 static uint32_t wasi_fd_readdir(wasi_call *c, const kiln_val *a)
 {
     GET_FD(f, A32(0), RIGHT(FD_READDIR));
@@ -316,25 +318,36 @@ static uint32_t wasi_fd_readdir(wasi_call *c, const kiln_val *a)
         }
     }
     uint64_t cookie = A64(3);
-    if (cookie == 0)
+    if (cookie < f->dir_next) {
         rewinddir(f->dir);
-    else if (cookie > LONG_MAX)
-        return WASI_EINVAL;
-    else
-        seekdir(f->dir, (long)cookie);
-    uint32_t pos = 0;
-    while (pos < len) {
+        f->dir_next = 0;
+    }
+    struct dirent *d = NULL;
+    bool at_end = false;
+    while (f->dir_next < cookie) { /* skip to the entry asked for */
         errno = 0;
-        struct dirent *d = readdir(f->dir);
+        if (!(d = readdir(f->dir))) {
+            if (errno)
+                return wasi_errno_from_host(errno);
+            at_end = true; /* a cookie past the end: nothing more */
+            break;
+        }
+        f->dir_next++;
+    }
+    uint32_t pos = 0;
+    while (!at_end && pos < len) {
+        errno = 0;
+        long mark = telldir(f->dir);
+        d = readdir(f->dir);
         if (!d) {
             if (errno)
                 return wasi_errno_from_host(errno);
             break;
         }
+        f->dir_next++;
         uint8_t hdr[24] = {0};
         uint32_t namlen = (uint32_t)strlen(d->d_name);
-        long next = telldir(f->dir);
-        put64(hdr, (uint64_t)next);
+        put64(hdr, f->dir_next);
         put64(hdr + 8, (uint64_t)d->d_ino);
         put32(hdr + 16, namlen);
         uint8_t type = WASI_FILETYPE_UNKNOWN;
@@ -360,6 +373,12 @@ static uint32_t wasi_fd_readdir(wasi_call *c, const kiln_val *a)
         n = len - pos < namlen ? len - pos : namlen;
         memcpy(buf + pos, d->d_name, n);
         pos += n;
+        if (n < namlen || pos == len) {
+            /* Cut off (or filling the buffer exactly): the guest will ask
+             * for this entry again, so step the stream back before it. */
+            seekdir(f->dir, mark);
+            f->dir_next--;
+        }
     }
     put32(used, pos);
     return WASI_ESUCCESS;

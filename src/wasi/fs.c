@@ -155,9 +155,18 @@ static uint32_t wasi_path_open(wasi_call *c, const kiln_val *a)
         need |= RIGHT(PATH_FILESTAT_SET_SIZE);
     if ((dir->base & need) != need)
         return WASI_ENOTCAPABLE;
+    /* A read-only grant refuses every open that asks to write, append or
+     * resize; it lets a read ask for (and silently not get) setting times,
+     * which wasi-libc requests with every O_RDONLY open. */
+    const uint64_t writes = RIGHT(FD_WRITE) | RIGHT(FD_ALLOCATE) | RIGHT(FD_FILESTAT_SET_SIZE);
+    if (dir->readonly && ((A64(5) & writes) || (fdflags & WASI_FDFLAG_APPEND)))
+        return WASI_ENOTCAPABLE;
     /* What the new fd may do: what was asked for, within what the directory
      * passes on (wasi-libc asks for everything and expects this). */
     uint64_t base = A64(5) & dir->inheriting, inh = A64(6) & dir->inheriting;
+    bool readonly = dir->readonly;
+    if (readonly)
+        base &= ~(uint64_t)WASI_RIGHTS_FILE_WRITE;
     if ((fdflags & (WASI_FDFLAG_DSYNC | WASI_FDFLAG_RSYNC | WASI_FDFLAG_SYNC)) &&
         !(base & (RIGHT(FD_DATASYNC) | RIGHT(FD_SYNC))))
         return WASI_ENOTCAPABLE;
@@ -185,8 +194,10 @@ static uint32_t wasi_path_open(wasi_call *c, const kiln_val *a)
         base &= WASI_RIGHTS_STREAM | WASI_RIGHTS_FILE_WRITE;
     uint32_t guest;
     err = wasi_fd_add(c->w, fd, type, base, inh, &guest);
-    if (!err)
+    if (!err) {
+        c->w->fds[guest].readonly = readonly;
         put32(out, guest);
+    }
     return err;
 }
 

@@ -352,11 +352,15 @@ static kiln_error *open_dirs(kiln_wasi *w, const kiln_wasi_config *c)
                                   strerror(errno));
         bool rw = d->perms & KILN_WASI_DIR_WRITE;
         uint64_t base = WASI_RIGHTS_DIR_READ | (rw ? WASI_RIGHTS_DIR_WRITE : 0);
-        uint64_t inh = base | WASI_RIGHTS_FILE_READ | (rw ? WASI_RIGHTS_FILE_WRITE : 0);
+        /* A read-only grant still lists the file-writing rights as
+         * inheritable: wasi-libc masks what it asks path_open for with
+         * them, and path_open must see a write to refuse it (fs.c). */
+        uint64_t inh = base | WASI_RIGHTS_FILE_READ | WASI_RIGHTS_FILE_WRITE;
         uint32_t guest;
         kiln_error *e = add_fd(w, fd, WASI_FILETYPE_DIRECTORY, base, inh, &guest);
         if (e)
             return e;
+        w->fds[guest].readonly = !rw;
         size_t n = strlen(d->guest) + 1;
         w->fds[guest].preopen = malloc(n);
         if (!w->fds[guest].preopen)
@@ -435,9 +439,19 @@ static kiln_error *trampoline(kiln_caller *caller, void *env, const kiln_val *ar
                               kiln_val *results)
 {
     const wasi_binding *b = env;
-    kiln_memory *m = kiln_caller_memory(caller);
-    wasi_call c = {.w = b->w, .store = kiln_caller_store(caller), .mem = kiln_memory_data(m),
-                   .memsize = kiln_memory_size(m)};
+    kiln_wasi *w = b->w;
+    /* WASI's ABI: the guest's memory is its export named "memory".  The
+     * lookup is cached per instance (its data pointer is not: memory.grow
+     * may move it). */
+    kiln_instance *inst = kiln_caller_instance(caller);
+    if (inst != w->mem_owner) {
+        w->mem_owner = inst;
+        w->mem = inst ? kiln_instance_export_memory(inst, "memory") : NULL;
+    }
+    if (!w->mem)
+        return kiln_trap_new("WASI: the module does not export its memory as \"memory\"");
+    wasi_call c = {.w = w, .store = kiln_caller_store(caller), .mem = kiln_memory_data(w->mem),
+                   .memsize = kiln_memory_size(w->mem)};
     uint32_t err = b->imp->fn(&c, args);
     if (c.trap)
         return c.trap;

@@ -124,7 +124,9 @@ typedef struct wasi_fd {
     uint64_t base;        /* rights on this fd */
     uint64_t inheriting;  /* rights of fds opened through it */
     char *preopen;        /* a preopened directory's guest path, else NULL */
+    bool readonly;        /* opened through a read-only grant */
     DIR *dir;             /* fd_readdir's stream, made on first use */
+    uint64_t dir_next;    /* the cookie (entry index) dir reads next */
 } wasi_fd;
 
 struct kiln_wasi {
@@ -135,6 +137,8 @@ struct kiln_wasi {
     char *args, *env;
     uint32_t nargs, args_size, nenv, env_size;
     bool walk;            /* resolve paths with kiln's own walk */
+    kiln_instance *mem_owner; /* the instance whose "memory" export mem is */
+    kiln_memory *mem;
 };
 
 /* One host call: the WASI state and the caller's memory, fetched afresh per

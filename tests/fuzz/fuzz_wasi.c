@@ -6,7 +6,7 @@
  *
  * Besides crashes and sanitizer reports it aborts when the sandbox leaks:
  * a file outside the preopens that changed or appeared, or a change inside
- * the read-only one.  The module is built here from the WASI layer's own
+ * the read-only one; and when a host fd outlives its guest.  The module is built here from the WASI layer's own
  * import tables (so it always covers every import): for import i an export
  * "f<i>" with the same parameters that calls it and returns its errno.
  *
@@ -34,6 +34,13 @@
 #include "wasi/wasi_impl.h"
 
 #define MAX_IMPORTS 64
+
+/* A broken promise (or a broken harness): say which, then crash. */
+static void fail(const char *what)
+{
+    fprintf(stderr, "fuzz_wasi: %s\n", what);
+    abort();
+}
 
 static const wasi_import *imports[MAX_IMPORTS];
 static size_t nimports;
@@ -207,6 +214,20 @@ static uint64_t tree_digest(const char *dir)
 
 static uint64_t outside_digest, ro_digest;
 
+/* How many fds this process has open: a WASI call must not leak one. */
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    if (!d)
+        return -1;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+static int fds_before = -1;
+
 static void cleanup(void) { nftw(top, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
 static void setup(void)
@@ -272,14 +293,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kiln_error *e = kiln_wasi_new(c, &w);
     kiln_wasi_config_free(c);
     if (e)
-        abort();
+        fail(kiln_error_message(e));
     kiln_store *store;
     kiln_linker *linker;
     kiln_instance *inst;
     kiln_store_limits lim = {.fuel = 100000};
     if (kiln_store_new(engine, &lim, &store) || kiln_linker_new(store, &linker) ||
         kiln_wasi_define(w, store, linker) || kiln_linker_instantiate(linker, module, &inst))
-        abort();
+        fail("cannot instantiate the module");
 
     size_t pos = 0;
     if (size >= 2) {
@@ -316,20 +337,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (e) {
             kiln_trap_code t = kiln_error_trap(e);
             kiln_error_free(e);
-            if (t != KILN_TRAP_EXIT && t != KILN_TRAP_HOST)
+            if (t != KILN_TRAP_EXIT && t != KILN_TRAP_HOST) {
+                fprintf(stderr, "fuzz_wasi: %s trapped with code %d\n", imp->name, (int)t);
                 abort(); /* WASI calls fail with errnos, never traps */
+            }
             break;
         }
-        if (r.of.i32 < 0 || r.of.i32 > 76)
-            abort(); /* not an errno WASI defines */
+        if (!imp->noresult && (r.of.i32 < 0 || r.of.i32 > 76)) {
+            fprintf(stderr, "fuzz_wasi: %s returned %d, not an errno\n", imp->name, r.of.i32);
+            abort();
+        }
     }
     kiln_linker_free(linker);
     kiln_store_free(store);
     kiln_wasi_free(w);
-    if (tree_digest(out_dir) != outside_digest || tree_digest(ro_dir) != ro_digest) {
-        fprintf(stderr, "fuzz_wasi: the sandbox leaked: a file outside it, or in the "
-                        "read-only preopen, changed\n");
+    int fds = open_fds();
+    if (fds_before < 0)
+        fds_before = fds;
+    if (fds != fds_before) {
+        fprintf(stderr, "fuzz_wasi: %d host fds open after the input, %d before\n", fds,
+                fds_before);
         abort();
+    }
+    if (tree_digest(out_dir) != outside_digest || tree_digest(ro_dir) != ro_digest) {
+        fail("the sandbox leaked: a file outside it, or in the read-only preopen, changed");
     }
     return 0;
 }
