@@ -4,7 +4,8 @@
 #   1. installs whatever is missing with apt-get (Debian 12, as root; a
 #      machine that has everything does no apt work at all);
 #   2. builds with `make -j2`, passing SAN, CC and BUILD through;
-#   3. runs every suite: build, unit, spec, cli, regress, examples and, in a
+#   3. runs every suite: build, unit, spec, lowering, cli, wasi, sandbox,
+#      invoke, regress, simd-diff, examples and, in a
 #      build without sanitizers, leak (valgrind); each suite's last
 #      "N passed, N failed" line is its result, and a suite that crashes,
 #      times out or prints no such line counts as 1 failed;
@@ -174,6 +175,19 @@ suite lowering 300 lowering_run
 # cli
 suite cli 900 bash tests/cli/run.sh "$BUILD"
 
+# wasi: C programs built for wasm32-wasi that check files, directories,
+# readdir, seek, stat, links, env, args, clocks, random, poll, stdin, exit
+# codes and sockets, on kiln and (where node's WASI follows the docs) on
+# node, against hand-written expected output
+suite wasi 900 bash tests/wasi/run.sh "$BUILD"
+
+# sandbox: every escape trick (.., absolute paths, symlinks, hard links,
+# renames across preopens, /proc/self) and every mutation of a read-only
+# grant, in both path resolvers, with the host files outside checked
+# afterwards; and modules that call the imports directly with hostile
+# pointers, lengths, fds and enum values
+suite sandbox 900 bash tests/wasi/sandbox.sh "$BUILD"
+
 # invoke: `kiln run --invoke` against the spec's own assertions, through the
 # command line (parsing arguments, printing results), scalars and v128 (in
 # decimal and hex, with NaN lane patterns); only every Nth assertion of the
@@ -340,6 +354,7 @@ leak_run() {
     done
     runs+=("fuzz corpus|$BUILD/regress --no-fork tests/fuzz/corpus")
     runs+=("examples/embed.c|$BUILD/examples/embed")
+    runs+=("kiln run examples/wc.wasm|$BUILD/kiln run --dir-ro examples::/ex examples/wc.wasm /ex/wc.c")
     local r
     for r in "${runs[@]}"; do
         name=${r%%|*}

@@ -112,7 +112,10 @@ static uint32_t wasi_path_link(wasi_call *c, const kiln_val *a)
 static int open_flags(uint32_t oflags, uint32_t fdflags, uint64_t base)
 {
     bool rd = base & (RIGHT(FD_READ) | RIGHT(FD_READDIR));
-    bool wr = base & (RIGHT(FD_WRITE) | RIGHT(FD_ALLOCATE) | RIGHT(FD_FILESTAT_SET_SIZE));
+    /* Writing rights do not apply to a directory: drop them, as the docs
+     * allow, rather than fail with `isdir`. */
+    bool wr = !(oflags & WASI_OFLAG_DIRECTORY) &&
+              (base & (RIGHT(FD_WRITE) | RIGHT(FD_ALLOCATE) | RIGHT(FD_FILESTAT_SET_SIZE)));
     int fl = (rd && wr) ? O_RDWR : wr ? O_WRONLY : O_RDONLY;
     fl |= O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
     if (oflags & WASI_OFLAG_CREAT)
