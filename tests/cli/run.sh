@@ -177,6 +177,36 @@ wat imports <<'EOF'
 )
 EOF
 
+# WASI from .wat: sleep for an hour (one clock subscription, relative), or
+# block reading stdin, then exit 7
+wat wasi_sleep <<'EOF'
+(module
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    ;; subscription at 0: userdata 0, tag clock (0), id monotonic, timeout 3600 s
+    (i32.store8 (i32.const 8) (i32.const 0))
+    (i32.store (i32.const 16) (i32.const 1))
+    (i64.store (i32.const 24) (i64.const 3600000000000))
+    (drop (call $poll (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 128)))
+    (call $exit (i32.const 7)))
+)
+EOF
+
+wat wasi_read <<'EOF'
+(module
+  (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 64))
+    (i32.store (i32.const 4) (i32.const 16))
+    (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 32)))
+    (call $exit (i32.const 7)))
+)
+EOF
+
 wat rich <<'EOF'
 (module $rich
   (type $t0 (func (param i32) (result i32)))
@@ -740,6 +770,65 @@ out_has "elem[1] declarative funcref count=1"
 out_has "elem[2] passive funcref count=1"
 out_has "data[0] active memory=0 offset=(global.get 0) size=2"
 out_has '"\de\ad"'
+end
+
+begin "wasi: a command runs, argv[0] is the file's base name, exit code passes through"
+run "$KILN" run --dir-ro examples::/ex examples/wc.wasm /ex/fib.wat
+code_is 0; out_has "/ex/fib.wat"
+run "$KILN" run --dir-ro examples::/ex examples/wc.wasm /ex/nope
+code_is 1; err_has "wc: /ex/nope: No such file"
+run "$KILN" run examples/wc.wasm /etc/passwd
+code_is 1; err_has "Capabilities insufficient"
+end
+
+begin "wasi: grants that cannot be opened are usage errors"
+run "$KILN" run --dir /nonexistent/kiln-dir examples/wc.wasm
+code_is 2; err_has "/nonexistent/kiln-dir"
+run "$KILN" run --dir-ro "::/x" examples/wc.wasm
+code_is 2; err_has "HOST::GUEST"
+run "$KILN" run --dir "examples::" examples/wc.wasm
+code_is 2
+run "$KILN" run --env =x examples/wc.wasm
+code_is 2; err_has "--env"
+run "$KILN" run --tcplisten nonsense examples/wc.wasm
+code_is 2; err_has "HOST:PORT"
+run "$KILN" run --tcplisten 127.0.0.1:notaport examples/wc.wasm
+code_is 2; err_has "127.0.0.1:notaport"
+end
+
+begin "wasi: --timeout ends a guest sleeping in poll_oneoff"
+SECONDS=0
+run "$KILN" run --timeout 300ms "$WORK/wasi_sleep.wasm"
+code_is 3; err_has "deadline exceeded"; err_has "--timeout 300ms"
+[ "$SECONDS" -lt 10 ] || fail "took ${SECONDS}s"
+end
+
+# stdin: a pipe that stays open and empty (the writer is a sleep, killed after)
+blocked_stdin() {
+    local rc pid
+    exec 7< <(sleep 30)
+    pid=$!
+    "$@" <&7
+    rc=$?
+    exec 7<&-
+    kill "$pid" 2>/dev/null
+    return $rc
+}
+begin "wasi: --timeout ends a guest blocked reading stdin"
+SECONDS=0
+run blocked_stdin "$KILN" run --timeout 300ms "$WORK/wasi_read.wasm"
+code_is 3; err_has "deadline exceeded"
+[ "$SECONDS" -lt 10 ] || fail "took ${SECONDS}s"
+end
+
+begin "wasi: Ctrl-C ends a sleeping guest"
+run sigint_after 0.5 "$KILN" run "$WORK/wasi_sleep.wasm"
+code_is 3; err_has "interrupted"
+end
+
+begin "wasi: stdin at EOF reads 0 bytes and the guest goes on"
+run "$KILN" run "$WORK/wasi_read.wasm" </dev/null
+code_is 7
 end
 
 begin "inspect section offsets match wasm-objdump"
