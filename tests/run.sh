@@ -287,18 +287,35 @@ examples_run() {
         echo "FAIL examples/embed.c"
         f=$((f + 1))
     fi
-    local bad=0
-    while IFS= read -r line; do
-        case "$line" in "" | *"..."*) continue ;; esac
-        grep -qxF -- "$line" examples/embed.c || { echo "README line not in examples/embed.c: $line"; bad=1; }
-    done < <(awk '/<!-- embed.c -->/{on=1; next} on && /^```c/{code=1; next}
-                  code && /^```/{exit} code' README.md)
-    if [ $bad = 0 ] && grep -q '<!-- embed.c -->' README.md; then
+    # examples/embed_wasi.c runs examples/wc.wasm with examples/ granted as
+    # /data and captures what it prints
+    if build_prog "$BUILD/examples/embed_wasi" examples/embed_wasi.c &&
+        out=$(timeout -k 10 60 "$BUILD/examples/embed_wasi" examples/wc.wasm examples \
+            /data/fib.wat /data/../README.md 2>&1) && echo "$out" &&
+        grep -q '^ *18 *101 *702 /data/fib.wat$' <<<"$out" &&
+        grep -q '^wc: /data/../README.md: Capabilities insufficient$' <<<"$out" &&
+        grep -q '^and exited with 1$' <<<"$out"; then
         p=$((p + 1))
     else
-        echo "FAIL README.md embedding snippet differs from examples/embed.c"
+        echo "FAIL examples/embed_wasi.c"
         f=$((f + 1))
     fi
+    # the README's snippets are verbatim excerpts of the examples
+    local bad ex
+    for ex in embed.c embed_wasi.c; do
+        bad=0
+        while IFS= read -r line; do
+            case "$line" in "" | *"..."*) continue ;; esac
+            grep -qxF -- "$line" "examples/$ex" || { echo "README line not in examples/$ex: $line"; bad=1; }
+        done < <(awk -v m="<!-- $ex -->" '$0 == m {on=1; next} on && /^```c/{code=1; next}
+                      code && /^```/{exit} code' README.md)
+        if [ $bad = 0 ] && grep -qF "<!-- $ex -->" README.md; then
+            p=$((p + 1))
+        else
+            echo "FAIL README.md snippet differs from examples/$ex"
+            f=$((f + 1))
+        fi
+    done
     # examples/wc.wasm (the README's quick start), as committed and rebuilt
     # from examples/wc.c, prints what wc.c built natively prints, and is
     # refused a file outside its grant
@@ -354,6 +371,7 @@ leak_run() {
     done
     runs+=("fuzz corpus|$BUILD/regress --no-fork tests/fuzz/corpus")
     runs+=("examples/embed.c|$BUILD/examples/embed")
+    runs+=("examples/embed_wasi.c|$BUILD/examples/embed_wasi examples/wc.wasm examples /data/fib.wat")
     runs+=("kiln run examples/wc.wasm|$BUILD/kiln run --dir-ro examples::/ex examples/wc.wasm /ex/wc.c")
     local r
     for r in "${runs[@]}"; do
