@@ -178,7 +178,7 @@ static void write_file(const char *dir, const char *file, const char *text)
     snprintf(p, sizeof p, "%s/%s", dir, file);
     FILE *f = fopen(p, "w");
     if (!f)
-        abort();
+        fail("cannot write a sandbox file");
     fputs(text, f);
     fclose(f);
 }
@@ -234,7 +234,7 @@ static void setup(void)
 {
     strcpy(top, "/tmp/kiln-fuzz-wasi-XXXXXX");
     if (!mkdtemp(top))
-        abort();
+        fail("cannot make the scratch directory");
     atexit(cleanup);
     snprintf(rw_dir, sizeof rw_dir, "%s/rw", top);
     snprintf(ro_dir, sizeof ro_dir, "%s/ro", top);
@@ -246,31 +246,37 @@ static void setup(void)
     char p[160];
     snprintf(p, sizeof p, "%s/up", ro_dir);
     if (symlink("../outside", p) != 0)
-        abort();
+        fail("cannot make ro/up");
     outside_digest = tree_digest(out_dir);
     ro_digest = tree_digest(ro_dir);
     build_module();
     if (kiln_engine_new(NULL, &engine) ||
         kiln_module_new(engine, module_bytes, module_len, &module))
-        abort();
+        fail("kiln rejects the module");
 }
 
 /* A fresh read-write directory for each input, with a file, a directory and
- * links (one leading out) for the calls to find. */
+ * links (one leading out) for the calls to find.  Each input gets a new
+ * name: what a guest leaves behind may be more than nftw can remove (paths
+ * nested past PATH_MAX), and must not fail the next input. */
+static unsigned rw_serial;
+
 static void reset_rw(void)
 {
     nftw(rw_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    mkdir(rw_dir, 0755);
+    snprintf(rw_dir, sizeof rw_dir, "%s/rw%u", top, rw_serial++);
+    if (mkdir(rw_dir, 0755) != 0)
+        fail("cannot make the read-write directory");
     write_file(rw_dir, "a", "hello\n");
     char p[160];
     snprintf(p, sizeof p, "%s/d", rw_dir);
     mkdir(p, 0755);
     snprintf(p, sizeof p, "%s/out", rw_dir);
     if (symlink("../outside/secret", p) != 0)
-        abort();
+        fail("cannot make rw/out");
     snprintf(p, sizeof p, "%s/abs", rw_dir);
     if (symlink(out_dir, p) != 0)
-        abort();
+        fail("cannot make rw/abs");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -281,7 +287,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kiln_wasi_config *c;
     kiln_wasi *w;
     if (kiln_wasi_config_new(&c))
-        abort();
+        fail("kiln_wasi_config_new");
     kiln_wasi_config_arg(c, "fuzz");
     kiln_wasi_config_env(c, "K", "v");
     kiln_wasi_config_preopen_dir(c, rw_dir, "/rw", KILN_WASI_DIR_READ | KILN_WASI_DIR_WRITE);
