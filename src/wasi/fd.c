@@ -11,6 +11,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -216,6 +218,32 @@ static uint32_t wasi_fd_filestat_set_times(wasi_call *c, const kiln_val *a)
     return err ? err : HOST_RESULT(futimens(f->host, ts));
 }
 
+/* writev on a pipe (or anything else that might raise SIGPIPE) without
+ * letting a guest whose reader went away kill the host process: SIGPIPE is
+ * blocked for this thread around the write and, if the write raised it,
+ * taken back before it is unblocked.  The process's signal dispositions
+ * are the embedder's, and are left alone. */
+static ssize_t write_pipe(int fd, const struct iovec *iov, int n)
+{
+    sigset_t pipe_set, old;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    bool was_pending = false;
+    sigset_t pending;
+    if (sigpending(&pending) == 0)
+        was_pending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    ssize_t r = writev(fd, iov, n);
+    int e = errno;
+    if (r < 0 && e == EPIPE && !was_pending) {
+        struct timespec zero = {0, 0};
+        sigtimedwait(&pipe_set, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = e;
+    return r;
+}
+
 /* The four data transfers share their shape: fd, iovecs, count, [offset,]
  * result pointer. */
 typedef enum { XFER_READ, XFER_WRITE, XFER_PREAD, XFER_PWRITE } xfer_kind;
@@ -247,6 +275,8 @@ static uint32_t xfer(wasi_call *c, const kiln_val *a, xfer_kind k)
         if (f->type == WASI_FILETYPE_SOCKET_STREAM) /* no SIGPIPE for the host */
             r = sendmsg(f->host, &(struct msghdr){.msg_iov = iov, .msg_iovlen = n},
                         MSG_NOSIGNAL);
+        else if (f->type == WASI_FILETYPE_UNKNOWN)
+            r = write_pipe(f->host, iov, (int)n);
         else
             r = writev(f->host, iov, (int)n);
         break;

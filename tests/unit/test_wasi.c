@@ -24,6 +24,7 @@
  */
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,31 @@ TEST(wasi_stdio_pipe_fault_and_exit)
     guest_free(&g);
     kiln_wasi_free(w);
     close(p[0]);
+}
+
+TEST(wasi_write_to_a_closed_pipe_is_epipe_not_sigpipe)
+{
+    /* SIGPIPE keeps its default action (kill the process) here: the
+     * library must not let a guest's write raise it. */
+    int p[2];
+    CHECK(pipe(p) == 0);
+    close(p[0]);
+    kiln_wasi_config *c;
+    kiln_wasi *w;
+    CHECK(kiln_wasi_config_new(&c) == NULL);
+    CHECK(kiln_wasi_config_stdio(c, 1, p[1]) == NULL);
+    CHECK(kiln_wasi_new(c, &w) == NULL);
+    kiln_wasi_config_free(c);
+    close(p[1]);
+    guest g;
+    CHECK(guest_new(&g, w));
+    int32_t r = -1;
+    CHECK(call1(&g, "write", 1, &r) == NULL);
+    CHECK_EQ(r, WASI_EPIPE);
+    sigset_t pending;
+    CHECK(sigpending(&pending) == 0 && !sigismember(&pending, SIGPIPE));
+    guest_free(&g);
+    kiln_wasi_free(w);
 }
 
 /* ---- the resolver --------------------------------------------------------- */
