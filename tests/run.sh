@@ -4,8 +4,8 @@
 #   1. installs whatever is missing with apt-get (Debian 12, as root; a
 #      machine that has everything does no apt work at all);
 #   2. builds with `make -j2`, passing SAN, CC and BUILD through;
-#   3. runs every suite: build, unit, spec, lowering, cli, wasi, sandbox,
-#      invoke, regress, simd-diff, examples and, in a
+#   3. runs every suite: build, unit, spec, lowering, cli, wasi, wasi-walk,
+#      sandbox, invoke, regress, simd-diff, examples and, in a
 #      build without sanitizers, leak (valgrind); each suite's last
 #      "N passed, N failed" line is its result, and a suite that crashes,
 #      times out or prints no such line counts as 1 failed;
@@ -180,6 +180,9 @@ suite cli 900 bash tests/cli/run.sh "$BUILD"
 # codes and sockets, on kiln and (where node's WASI follows the docs) on
 # node, against hand-written expected output
 suite wasi 900 bash tests/wasi/run.sh "$BUILD"
+# the same programs with kiln's own path walk instead of openat2 (kiln only)
+suite wasi-walk 900 env KILN_WASI_RESOLVE=walk NODE=/nonexistent/node \
+    bash tests/wasi/run.sh "$BUILD"
 
 # sandbox: every escape trick (.., absolute paths, symlinks, hard links,
 # renames across preopens, /proc/self) and every mutation of a read-only
