@@ -323,6 +323,7 @@ static kiln_error *open_stdio(kiln_wasi *w, const kiln_wasi_config *c)
     w->nfds = 3;
     for (int i = 0; i < 3; i++) {
         w->fds[i] = (wasi_fd){.host = -1};
+        w->stdio_host[i] = w->stdio_flags[i] = -1;
         int h = c->stdio[i], fd;
         if (h == KILN_WASI_STDIO_CLOSED)
             continue;
@@ -338,6 +339,10 @@ static kiln_error *open_stdio(kiln_wasi *w, const kiln_wasi_config *c)
         wasi_fd *f = &w->fds[i];
         f->host = fd;
         rights_for(fd, &f->type, &f->base, &f->inheriting);
+        if (h != KILN_WASI_STDIO_NULL) {
+            w->stdio_host[i] = h == KILN_WASI_STDIO_INHERIT ? i : h;
+            w->stdio_flags[i] = fcntl(fd, F_GETFL);
+        }
     }
     return NULL;
 }
@@ -420,6 +425,14 @@ void kiln_wasi_free(kiln_wasi *w)
 {
     if (!w)
         return;
+    for (int i = 0; i < 3 && w->fds; i++) {
+        /* Give the embedder's stdio back with the flags it had. */
+        if (w->stdio_flags[i] < 0)
+            continue;
+        int now = fcntl(w->stdio_host[i], F_GETFL);
+        if (now >= 0 && now != w->stdio_flags[i])
+            fcntl(w->stdio_host[i], F_SETFL, w->stdio_flags[i]);
+    }
     for (uint32_t i = 0; i < w->nfds; i++)
         wasi_fd_release(&w->fds[i]);
     free(w->fds);

@@ -139,6 +139,11 @@ struct kiln_wasi {
     bool walk;            /* resolve paths with kiln's own walk */
     kiln_instance *mem_owner; /* the instance whose "memory" export mem is */
     kiln_memory *mem;
+    /* The host fds stdio was duplicated from and their file status flags
+     * then (-1: none): the guest shares their open file descriptions, and
+     * a guest that sets O_NONBLOCK on stdin must not leave the embedder's
+     * terminal non-blocking. */
+    int stdio_host[3], stdio_flags[3];
 };
 
 /* One host call: the WASI state and the caller's memory, fetched afresh per

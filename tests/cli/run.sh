@@ -207,6 +207,16 @@ wat wasi_read <<'EOF'
 )
 EOF
 
+# WASI: set O_NONBLOCK on stdin (fdflags 4), then exit 0
+wat wasi_nonblock <<'EOF'
+(module
+  (import "wasi_snapshot_preview1" "fd_fdstat_set_flags" (func $set (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (if (call $set (i32.const 0) (i32.const 4)) (then unreachable)))
+)
+EOF
+
 wat rich <<'EOF'
 (module $rich
   (type $t0 (func (param i32) (result i32)))
@@ -824,6 +834,20 @@ end
 begin "wasi: Ctrl-C ends a sleeping guest"
 run sigint_after 0.5 "$KILN" run "$WORK/wasi_sleep.wasm"
 code_is 3; err_has "interrupted"
+end
+
+# The octal file status flags of this shell's fd 7, from /proc.
+fd7_flags() { sed -n 's/^flags:[[:space:]]*//p' /proc/$$/fdinfo/7; }
+begin "wasi: a guest making stdin non-blocking leaves kiln's stdin as it was"
+exec 7< <(sleep 5)
+sleep_pid=$!
+before=$(fd7_flags)
+run "$KILN" run "$WORK/wasi_nonblock.wasm" <&7
+code_is 0
+after=$(fd7_flags)
+[ -n "$before" ] && [ "$before" = "$after" ] || fail "stdin flags were $before, now $after"
+exec 7<&-
+kill "$sleep_pid" 2>/dev/null
 end
 
 begin "wasi: stdin at EOF reads 0 bytes and the guest goes on"
