@@ -100,7 +100,8 @@ static const char run_usage[] =
     "The guest's stdin, stdout and stderr are kiln's.  Paths can never leave a\n"
     "granted directory: absolute paths, '..' above it and symlinks that lead\n"
     "outside fail with notcapable.  A module importing anything but WASI\n"
-    "fails to link (exit 1).\n"
+    "fails to link (exit 1).  KILN_WASI_RESOLVE=walk in the environment makes\n"
+    "kiln confine paths with its own walk instead of the kernel's openat2.\n"
     "\n" CLI_EXIT_CODES_TEXT;
 
 /* The store a Ctrl-C should interrupt, or NULL.  A signal handler can reach
@@ -590,7 +591,7 @@ static int run_main(int argc, char **argv)
 
 const cli_command cli_run = {
     .name = "run",
-    .summary = "Run a WebAssembly module",
+    .summary = "Run a WebAssembly module (a WASI command, or one export)",
     .usage = run_usage,
     .main = run_main,
 };
