@@ -431,9 +431,12 @@ static uint32_t wasi_fd_renumber(wasi_call *c, const kiln_val *a)
 /* fd_seek and fd_tell: move (or not) and store the new offset at ptr. */
 static uint32_t seek(wasi_call *c, uint32_t fd, int64_t off, uint32_t whence, uint32_t ptr)
 {
-    /* Asking where one is (offset 0 from here) is only telling. */
-    uint64_t need = off == 0 && whence == 1 ? RIGHT(FD_TELL) : RIGHT(FD_SEEK);
-    GET_FD(f, fd, need);
+    GET_FD(f, fd, 0);
+    /* Asking where one is (offset 0 from here) is only telling, which the
+     * seek right includes. */
+    bool tell = off == 0 && whence == 1;
+    if (!(f->base & RIGHT(FD_SEEK)) && !(tell && (f->base & RIGHT(FD_TELL))))
+        return WASI_ENOTCAPABLE;
     uint8_t *out = wasi_mem(c, ptr, 8);
     if (!out)
         return WASI_EFAULT;

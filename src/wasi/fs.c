@@ -170,8 +170,9 @@ static uint32_t wasi_path_open(wasi_call *c, const kiln_val *a)
     bool readonly = dir->readonly;
     if (readonly)
         base &= ~(uint64_t)WASI_RIGHTS_FILE_WRITE;
-    if ((fdflags & (WASI_FDFLAG_DSYNC | WASI_FDFLAG_RSYNC | WASI_FDFLAG_SYNC)) &&
-        !(base & (RIGHT(FD_DATASYNC) | RIGHT(FD_SYNC))))
+    /* dsync needs fd_datasync or fd_sync; rsync and sync need fd_sync. */
+    if (((fdflags & WASI_FDFLAG_DSYNC) && !(base & (RIGHT(FD_DATASYNC) | RIGHT(FD_SYNC)))) ||
+        ((fdflags & (WASI_FDFLAG_RSYNC | WASI_FDFLAG_SYNC)) && !(base & RIGHT(FD_SYNC))))
         return WASI_ENOTCAPABLE;
     resolved r;
     err = path_begin(c, A32(0), need, A32(2), A32(3), dirflags & WASI_LOOKUP_SYMLINK_FOLLOW,

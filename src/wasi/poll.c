@@ -40,6 +40,13 @@ static void put_event(uint8_t *ev, const uint8_t *sub, uint16_t error, uint8_t t
     put16(ev + 24, flags);
 }
 
+/* Waiting to read needs the right to read, waiting to write the right to
+ * write, each besides poll_fd_readwrite. */
+static uint64_t poll_rights(uint8_t type)
+{
+    return RIGHT(POLL_FD_READWRITE) | (type == EV_FD_READ ? RIGHT(FD_READ) : RIGHT(FD_WRITE));
+}
+
 /* Per subscription: where its host fd went in the pollfd array (or -1),
  * and a clock's deadline on the monotonic clock. */
 typedef struct sub_state {
@@ -100,7 +107,7 @@ static uint32_t wasi_poll_oneoff(wasi_call *c, const kiln_val *a)
             continue;
         }
         uint32_t err;
-        wasi_fd *f = wasi_fd_get(c->w, get32(s + 16), RIGHT(POLL_FD_READWRITE), &err);
+        wasi_fd *f = wasi_fd_get(c->w, get32(s + 16), poll_rights(s[8]), &err);
         if (!f || f->type == WASI_FILETYPE_REGULAR_FILE ||
             f->type == WASI_FILETYPE_DIRECTORY) {
             st[i].ready = true; /* an error, or a file: always ready */
@@ -154,7 +161,7 @@ static uint32_t wasi_poll_oneoff(wasi_call *c, const kiln_val *a)
             continue;
         }
         uint32_t err;
-        wasi_fd *f = wasi_fd_get(c->w, get32(s + 16), RIGHT(POLL_FD_READWRITE), &err);
+        wasi_fd *f = wasi_fd_get(c->w, get32(s + 16), poll_rights(type), &err);
         if (!f) {
             put_event(ev, s, (uint16_t)err, type, 0, 0);
             count++;

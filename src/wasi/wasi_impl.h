@@ -92,9 +92,10 @@ enum {
 #define WASI_RIGHTS_SOCKET                                                             \
     (RIGHT(FD_READ) | RIGHT(FD_WRITE) | RIGHT(FD_FDSTAT_SET_FLAGS) |                   \
      RIGHT(FD_FILESTAT_GET) | RIGHT(POLL_FD_READWRITE) | RIGHT(SOCK_SHUTDOWN))
+/* A listener: fd_read so that it can be polled for a connection to accept. */
 #define WASI_RIGHTS_LISTENER                                                           \
-    (RIGHT(FD_FDSTAT_SET_FLAGS) | RIGHT(FD_FILESTAT_GET) | RIGHT(POLL_FD_READWRITE) |  \
-     RIGHT(SOCK_ACCEPT))
+    (RIGHT(FD_READ) | RIGHT(FD_FDSTAT_SET_FLAGS) | RIGHT(FD_FILESTAT_GET) |             \
+     RIGHT(POLL_FD_READWRITE) | RIGHT(SOCK_ACCEPT))
 /* A terminal or pipe: no seek or tell (wasi-libc's isatty looks for that). */
 #define WASI_RIGHTS_STREAM                                                             \
     (RIGHT(FD_READ) | RIGHT(FD_WRITE) | RIGHT(FD_FDSTAT_SET_FLAGS) |                   \
