@@ -412,22 +412,40 @@ echo
 echo "kiln benchmarks — best wall-clock ms of up to $RUNS runs (process start-up included);"
 echo "x/native = slow-down relative to the native build of the same C code"
 echo
+# The runner tables of both sections: a header, rows of times with their
+# ratios to native (ROW_R holds the last row's five; keep_ratios adds them to
+# the means), and the five geometric means.
 hdr='%-*s %9s %9s %9s %9s %9s | %9s %9s %9s %9s %9s\n'
-dashes=$(printf '%*s' "$WW" '' | tr ' ' -)
-printf "$hdr" "$WW" workload native kiln kiln-lim node interp kiln/nat klim/nat node/nat intp/nat lim-cost
-printf "$hdr" "$WW" "$dashes" --------- --------- --------- --------- --------- --------- --------- --------- --------- ---------
-R_K=() R_KL=() R_N=() R_I=() R_LC=()
+ratio_header() {
+    dashes=$(printf '%*s' "$WW" '' | tr ' ' -)
+    printf "$hdr" "$WW" workload native kiln kiln-lim node interp kiln/nat klim/nat node/nat intp/nat lim-cost
+    printf "$hdr" "$WW" "$dashes" --------- --------- --------- --------- --------- --------- --------- --------- --------- ---------
+    R_K=() R_KL=() R_N=() R_I=() R_LC=()
+}
+ratio_row() { # NAME NATIVE KILN KILN-LIM NODE INTERP
+    ROW_R=("$(ratio "$3" "$2")" "$(ratio "$4" "$2")" "$(ratio "$5" "$2")" "$(ratio "$6" "$2")" "$(ratio "$4" "$3")")
+    printf "$hdr" "$WW" "$1" "$2" "$3" "$4" "$5" "$6" "${ROW_R[@]}"
+}
+keep_ratios() { R_K+=("${ROW_R[0]}") R_KL+=("${ROW_R[1]}") R_N+=("${ROW_R[2]}") R_I+=("${ROW_R[3]}") R_LC+=("${ROW_R[4]}"); }
+print_geomeans() {
+    printf '  kiln / native            %s\n' "$(geomean "${R_K[@]}")"
+    printf '  kiln+limits / native     %s\n' "$(geomean "${R_KL[@]}")"
+    printf '  node / native            %s\n' "$(geomean "${R_N[@]}")"
+    printf '  wasm-interp / native     %s\n' "$(geomean "${R_I[@]}")"
+    printf '  kiln+limits / kiln       %s   (cost of --fuel/--timeout)\n' "$(geomean "${R_LC[@]}")"
+}
+
+ratio_header
 simd_bases=()   # bench/simd workloads with a row in the table
 for w in "${workloads[@]}"; do
-    nat=$(cell "$w/native") k=$(cell "$w/kiln") kl=$(cell "$w/kiln-lim") n=$(cell "$w/node") i=$(cell "$w/interp")
-    rk=$(ratio "$k" "$nat") rkl=$(ratio "$kl" "$nat") rn=$(ratio "$n" "$nat") ri=$(ratio "$i" "$nat") rlc=$(ratio "$kl" "$k")
+    ratio_row "$w" "$(cell "$w/native")" "$(cell "$w/kiln")" "$(cell "$w/kiln-lim")" \
+        "$(cell "$w/node")" "$(cell "$w/interp")"
     # the overall means cover bench/workloads only, so they stay comparable
     # with earlier runs; the SIMD rows get their own summary below
-    [[ ${KIND[$w]} == scalar ]] && R_K+=("$rk") R_KL+=("$rkl") R_N+=("$rn") R_I+=("$ri") R_LC+=("$rlc")
+    [[ ${KIND[$w]} == scalar ]] && keep_ratios
     if [[ ${KIND[$w]} == simd-* && " ${simd_bases[*]} " != *" ${w%+simd} "* ]]; then
         simd_bases+=("${w%+simd}")
     fi
-    printf "$hdr" "$WW" "$w" "$nat" "$k" "$kl" "$n" "$i" "$rk" "$rkl" "$rn" "$ri" "$rlc"
 done
 if ((${#R_K[@]} || !${#simd_bases[@]})); then
     echo
@@ -436,11 +454,7 @@ if ((${#R_K[@]} || !${#simd_bases[@]})); then
     else
         echo "geometric mean of the ratios (n = workloads with a number in both columns):"
     fi
-    printf '  kiln / native            %s\n' "$(geomean "${R_K[@]}")"
-    printf '  kiln+limits / native     %s\n' "$(geomean "${R_KL[@]}")"
-    printf '  node / native            %s\n' "$(geomean "${R_N[@]}")"
-    printf '  wasm-interp / native     %s\n' "$(geomean "${R_I[@]}")"
-    printf '  kiln+limits / kiln       %s   (cost of --fuel/--timeout)\n' "$(geomean "${R_LC[@]}")"
+    print_geomeans
 fi
 
 # one table of the SIMD-vs-scalar ratios: MODE "whole" uses the times of the
@@ -676,24 +690,15 @@ else
         echo "WASI commands (bench/wasi, wasi-libc) — best wall-clock ms of up to $RUNS runs, process"
         echo "start-up included; every runner's stdout must equal native's byte for byte"
         echo
-        hdr='%-*s %9s %9s %9s %9s %9s | %9s %9s %9s %9s %9s\n'
-        dashes=$(printf '%*s' "$WW" '' | tr ' ' -)
-        printf "$hdr" "$WW" workload native kiln kiln-lim node interp kiln/nat klim/nat node/nat intp/nat lim-cost
-        printf "$hdr" "$WW" "$dashes" --------- --------- --------- --------- --------- --------- --------- --------- --------- ---------
-        R_K=() R_KL=() R_N=() R_I=() R_LC=()
+        ratio_header
         for w in "${wasi_rows[@]}"; do
-            nat=$(wcell "$w/native") k=$(wcell "$w/kiln") kl=$(wcell "$w/kiln-lim") n=$(wcell "$w/node") i=$(wcell "$w/interp")
-            rk=$(ratio "$k" "$nat") rkl=$(ratio "$kl" "$nat") rn=$(ratio "$n" "$nat") ri=$(ratio "$i" "$nat") rlc=$(ratio "$kl" "$k")
-            R_K+=("$rk") R_KL+=("$rkl") R_N+=("$rn") R_I+=("$ri") R_LC+=("$rlc")
-            printf "$hdr" "$WW" "$w" "$nat" "$k" "$kl" "$n" "$i" "$rk" "$rkl" "$rn" "$ri" "$rlc"
+            ratio_row "$w" "$(wcell "$w/native")" "$(wcell "$w/kiln")" "$(wcell "$w/kiln-lim")" \
+                "$(wcell "$w/node")" "$(wcell "$w/interp")"
+            keep_ratios
         done
         echo
         echo "geometric mean of the WASI ratios (n = workloads with a number in both columns):"
-        printf '  kiln / native            %s\n' "$(geomean "${R_K[@]}")"
-        printf '  kiln+limits / native     %s\n' "$(geomean "${R_KL[@]}")"
-        printf '  node / native            %s\n' "$(geomean "${R_N[@]}")"
-        printf '  wasm-interp / native     %s\n' "$(geomean "${R_I[@]}")"
-        printf '  kiln+limits / kiln       %s   (cost of --fuel/--timeout)\n' "$(geomean "${R_LC[@]}")"
+        print_geomeans
         echo
         echo "outputs (native's stdout; all runners agree unless a failure is reported):"
         for w in "${wasi_rows[@]}"; do printf '  %-*s %s\n' "$WW" "$w" "${WOUTSUM[$w]:-none}"; done
