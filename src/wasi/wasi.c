@@ -443,28 +443,32 @@ void kiln_wasi_free(kiln_wasi *w)
 
 /* ---- the imports ---------------------------------------------------------- */
 
+/* One import defined in one store.  It caches the "memory" export of the
+ * instance that last called it: instances live as long as their store,
+ * and so does this, so a cached pointer can never outlive what it points
+ * to (the same kiln_wasi may serve several stores). */
 typedef struct wasi_binding {
     kiln_wasi *w;
     const wasi_import *imp;
+    kiln_instance *mem_owner;
+    kiln_memory *mem;
 } wasi_binding;
 
 static kiln_error *trampoline(kiln_caller *caller, void *env, const kiln_val *args,
                               kiln_val *results)
 {
-    const wasi_binding *b = env;
-    kiln_wasi *w = b->w;
+    wasi_binding *b = env;
     /* WASI's ABI: the guest's memory is its export named "memory".  The
-     * lookup is cached per instance (its data pointer is not: memory.grow
-     * may move it). */
+     * lookup is cached (its data pointer is not: memory.grow may move it). */
     kiln_instance *inst = kiln_caller_instance(caller);
-    if (inst != w->mem_owner) {
-        w->mem_owner = inst;
-        w->mem = inst ? kiln_instance_export_memory(inst, "memory") : NULL;
+    if (inst != b->mem_owner) {
+        b->mem_owner = inst;
+        b->mem = inst ? kiln_instance_export_memory(inst, "memory") : NULL;
     }
-    if (!w->mem)
+    if (!b->mem)
         return kiln_trap_new("WASI: the module does not export its memory as \"memory\"");
-    wasi_call c = {.w = w, .store = kiln_caller_store(caller), .mem = kiln_memory_data(w->mem),
-                   .memsize = kiln_memory_size(w->mem)};
+    wasi_call c = {.w = b->w, .store = kiln_caller_store(caller), .mem = kiln_memory_data(b->mem),
+                   .memsize = kiln_memory_size(b->mem)};
     uint32_t err = b->imp->fn(&c, args);
     if (c.trap)
         return c.trap;
@@ -488,7 +492,7 @@ static kiln_error *define_one(kiln_wasi *w, kiln_store *store, kiln_linker *link
     wasi_binding *b = malloc(sizeof *b);
     if (!b)
         return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
-    *b = (wasi_binding){w, imp};
+    *b = (wasi_binding){.w = w, .imp = imp};
     kiln_func *f;
     kiln_error *e = kiln_func_new(store, &type, trampoline, b, free, &f);
     if (e) {

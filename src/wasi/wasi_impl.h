@@ -138,8 +138,6 @@ struct kiln_wasi {
     char *args, *env;
     uint32_t nargs, args_size, nenv, env_size;
     bool walk;            /* resolve paths with kiln's own walk */
-    kiln_instance *mem_owner; /* the instance whose "memory" export mem is */
-    kiln_memory *mem;
     /* The host fds stdio was duplicated from and their file status flags
      * then (-1: none): the guest shares their open file descriptions, and
      * a guest that sets O_NONBLOCK on stdin must not leave the embedder's

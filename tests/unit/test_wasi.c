@@ -201,6 +201,34 @@ TEST(wasi_write_to_a_closed_pipe_is_epipe_not_sigpipe)
     kiln_wasi_free(w);
 }
 
+TEST(wasi_one_state_serves_stores_one_after_another)
+{
+    /* One kiln_wasi defined into three stores in turn, each freed before
+     * the next is made: each store's calls reach the same stdout. */
+    int p[2];
+    CHECK(pipe(p) == 0);
+    kiln_wasi_config *c;
+    kiln_wasi *w;
+    CHECK(kiln_wasi_config_new(&c) == NULL);
+    CHECK(kiln_wasi_config_stdio(c, 1, p[1]) == NULL);
+    CHECK(kiln_wasi_new(c, &w) == NULL);
+    kiln_wasi_config_free(c);
+    close(p[1]);
+    for (int round = 0; round < 3; round++) {
+        guest g;
+        CHECK(guest_new(&g, w));
+        int32_t r = -1;
+        CHECK(call1(&g, "write", 1, &r) == NULL);
+        CHECK_EQ(r, WASI_ESUCCESS);
+        guest_free(&g);
+    }
+    char buf[16] = {0};
+    CHECK_EQ(read(p[0], buf, sizeof buf), 9);
+    CHECK(memcmp(buf, "hi\nhi\nhi\n", 9) == 0);
+    kiln_wasi_free(w);
+    close(p[0]);
+}
+
 /* ---- the resolver --------------------------------------------------------- */
 
 static char tree[64];
