@@ -134,18 +134,30 @@ TEST(wasi_config_refuses_bad_grants)
     kiln_wasi_config_free(c);
 }
 
+/* A pipe in p and a kiln_wasi whose stdout is its write end (closed here:
+ * the wasi keeps its own copy), stderr closed if asked; NULL on failure. */
+static kiln_wasi *wasi_to_pipe(int p[2], bool close_stderr)
+{
+    kiln_wasi_config *c;
+    kiln_wasi *w = NULL;
+    if (pipe(p) != 0 || kiln_wasi_config_new(&c))
+        return NULL;
+    kiln_error *e = kiln_wasi_config_stdio(c, 1, p[1]);
+    if (!e && close_stderr)
+        e = kiln_wasi_config_stdio(c, 2, KILN_WASI_STDIO_CLOSED);
+    if (!e)
+        e = kiln_wasi_new(c, &w);
+    kind_and_free(e);
+    kiln_wasi_config_free(c);
+    close(p[1]);
+    return w;
+}
+
 TEST(wasi_stdio_pipe_fault_and_exit)
 {
     int p[2];
-    CHECK(pipe(p) == 0);
-    kiln_wasi_config *c;
-    kiln_wasi *w;
-    CHECK(kiln_wasi_config_new(&c) == NULL);
-    CHECK(kiln_wasi_config_stdio(c, 1, p[1]) == NULL);
-    CHECK(kiln_wasi_config_stdio(c, 2, KILN_WASI_STDIO_CLOSED) == NULL);
-    CHECK(kiln_wasi_new(c, &w) == NULL);
-    kiln_wasi_config_free(c); /* the wasi keeps what it opened */
-    close(p[1]);              /* and its own copy of the pipe */
+    kiln_wasi *w = wasi_to_pipe(p, true);
+    CHECK(w != NULL);
 
     guest g;
     CHECK(guest_new(&g, w));
@@ -181,15 +193,9 @@ TEST(wasi_write_to_a_closed_pipe_is_epipe_not_sigpipe)
     /* SIGPIPE keeps its default action (kill the process) here: the
      * library must not let a guest's write raise it. */
     int p[2];
-    CHECK(pipe(p) == 0);
+    kiln_wasi *w = wasi_to_pipe(p, false);
+    CHECK(w != NULL);
     close(p[0]);
-    kiln_wasi_config *c;
-    kiln_wasi *w;
-    CHECK(kiln_wasi_config_new(&c) == NULL);
-    CHECK(kiln_wasi_config_stdio(c, 1, p[1]) == NULL);
-    CHECK(kiln_wasi_new(c, &w) == NULL);
-    kiln_wasi_config_free(c);
-    close(p[1]);
     guest g;
     CHECK(guest_new(&g, w));
     int32_t r = -1;
@@ -206,14 +212,8 @@ TEST(wasi_one_state_serves_stores_one_after_another)
     /* One kiln_wasi defined into three stores in turn, each freed before
      * the next is made: each store's calls reach the same stdout. */
     int p[2];
-    CHECK(pipe(p) == 0);
-    kiln_wasi_config *c;
-    kiln_wasi *w;
-    CHECK(kiln_wasi_config_new(&c) == NULL);
-    CHECK(kiln_wasi_config_stdio(c, 1, p[1]) == NULL);
-    CHECK(kiln_wasi_new(c, &w) == NULL);
-    kiln_wasi_config_free(c);
-    close(p[1]);
+    kiln_wasi *w = wasi_to_pipe(p, false);
+    CHECK(w != NULL);
     for (int round = 0; round < 3; round++) {
         guest g;
         CHECK(guest_new(&g, w));
