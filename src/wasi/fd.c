@@ -21,7 +21,7 @@
 
 #include "wasi_impl.h"
 
-uint32_t wasi_iovecs(const wasi_call *c, uint32_t iovs, uint32_t n, struct iovec *out)
+uint32_t kn_wasi_iovecs(const wasi_call *c, uint32_t iovs, uint32_t n, struct iovec *out)
 {
     if (n > WASI_IOV_MAX)
         return WASI_EINVAL;
@@ -43,12 +43,12 @@ static uint64_t ns_of(struct timespec ts)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void wasi_put_filestat(uint8_t *p, const struct stat *st)
+void kn_wasi_put_filestat(uint8_t *p, const struct stat *st)
 {
     memset(p, 0, 64);
     put64(p, (uint64_t)st->st_dev);
     put64(p + 8, (uint64_t)st->st_ino);
-    p[16] = wasi_filetype_of_mode(st->st_mode);
+    p[16] = kn_wasi_filetype_of_mode(st->st_mode);
     put64(p + 24, (uint64_t)st->st_nlink);
     put64(p + 32, (uint64_t)st->st_size);
     put64(p + 40, ns_of(st->st_atim));
@@ -59,11 +59,11 @@ void wasi_put_filestat(uint8_t *p, const struct stat *st)
 /* Shorthand for the first lines of most handlers. */
 #define GET_FD(f, fdnum, rights)                                                \
     uint32_t err_;                                                              \
-    wasi_fd *f = wasi_fd_get(c->w, fdnum, rights, &err_);                       \
+    wasi_fd *f = kn_wasi_fd_get(c->w, fdnum, rights, &err_);                       \
     if (!f)                                                                     \
     return err_
 
-#define HOST_RESULT(expr) ((expr) == 0 ? WASI_ESUCCESS : wasi_errno_from_host(errno))
+#define HOST_RESULT(expr) ((expr) == 0 ? WASI_ESUCCESS : kn_wasi_errno_from_host(errno))
 
 static uint32_t wasi_fd_advise(wasi_call *c, const kiln_val *a)
 {
@@ -75,7 +75,7 @@ static uint32_t wasi_fd_advise(wasi_call *c, const kiln_val *a)
     if (f->type == WASI_FILETYPE_DIRECTORY)
         return WASI_ESUCCESS; /* advice about a directory: nothing to do */
     int e = posix_fadvise(f->host, (off_t)A64(1), (off_t)A64(2), advice[A32(3)]);
-    return wasi_errno_from_host(e);
+    return kn_wasi_errno_from_host(e);
 }
 
 static uint32_t wasi_fd_allocate(wasi_call *c, const kiln_val *a)
@@ -85,13 +85,13 @@ static uint32_t wasi_fd_allocate(wasi_call *c, const kiln_val *a)
         return WASI_EINVAL;
     if (A64(2) == 0)
         return WASI_EINVAL; /* as posix_fallocate says */
-    return wasi_errno_from_host(posix_fallocate(f->host, (off_t)A64(1), (off_t)A64(2)));
+    return kn_wasi_errno_from_host(posix_fallocate(f->host, (off_t)A64(1), (off_t)A64(2)));
 }
 
 static uint32_t wasi_fd_close(wasi_call *c, const kiln_val *a)
 {
     GET_FD(f, A32(0), 0);
-    wasi_fd_release(f);
+    kn_wasi_fd_release(f);
     return WASI_ESUCCESS;
 }
 
@@ -115,7 +115,7 @@ static uint32_t wasi_fd_fdstat_get(wasi_call *c, const kiln_val *a)
         return WASI_EFAULT;
     int fl = fcntl(f->host, F_GETFL);
     if (fl < 0)
-        return wasi_errno_from_host(errno);
+        return kn_wasi_errno_from_host(errno);
     uint16_t flags = 0;
     if (fl & O_APPEND)
         flags |= WASI_FDFLAG_APPEND;
@@ -146,7 +146,7 @@ static uint32_t wasi_fd_fdstat_set_flags(wasi_call *c, const kiln_val *a)
         return WASI_ENOTCAPABLE;
     int fl = fcntl(f->host, F_GETFL);
     if (fl < 0)
-        return wasi_errno_from_host(errno);
+        return kn_wasi_errno_from_host(errno);
     fl &= ~(O_APPEND | O_NONBLOCK);
     if (flags & WASI_FDFLAG_APPEND)
         fl |= O_APPEND;
@@ -174,8 +174,8 @@ static uint32_t wasi_fd_filestat_get(wasi_call *c, const kiln_val *a)
         return WASI_EFAULT;
     struct stat st;
     if (fstat(f->host, &st) != 0)
-        return wasi_errno_from_host(errno);
-    wasi_put_filestat(p, &st);
+        return kn_wasi_errno_from_host(errno);
+    kn_wasi_put_filestat(p, &st);
     if (f->type == WASI_FILETYPE_SOCKET_STREAM || f->type == WASI_FILETYPE_SOCKET_DGRAM)
         p[16] = f->type;
     return WASI_ESUCCESS;
@@ -189,7 +189,7 @@ static uint32_t wasi_fd_filestat_set_size(wasi_call *c, const kiln_val *a)
     return HOST_RESULT(ftruncate(f->host, (off_t)A64(1)));
 }
 
-uint32_t wasi_times(uint64_t atim, uint64_t mtim, uint32_t flags, struct timespec ts[2])
+uint32_t kn_wasi_times(uint64_t atim, uint64_t mtim, uint32_t flags, struct timespec ts[2])
 {
     if (flags & ~0xfu)
         return WASI_EINVAL;
@@ -214,7 +214,7 @@ static uint32_t wasi_fd_filestat_set_times(wasi_call *c, const kiln_val *a)
 {
     GET_FD(f, A32(0), RIGHT(FD_FILESTAT_SET_TIMES));
     struct timespec ts[2];
-    uint32_t err = wasi_times(A64(1), A64(2), A32(3), ts);
+    uint32_t err = kn_wasi_times(A64(1), A64(2), A32(3), ts);
     return err ? err : HOST_RESULT(futimens(f->host, ts));
 }
 
@@ -259,14 +259,14 @@ static uint32_t xfer(wasi_call *c, const kiln_val *a, xfer_kind k)
     if (!out)
         return WASI_EFAULT;
     struct iovec iov[WASI_IOV_MAX];
-    uint32_t n = A32(2), err = wasi_iovecs(c, A32(1), n, iov);
+    uint32_t n = A32(2), err = kn_wasi_iovecs(c, A32(1), n, iov);
     if (err)
         return err;
     if (positioned && A64(3) > INT64_MAX)
         return WASI_EINVAL;
     off_t off = positioned ? (off_t)A64(3) : 0;
     bool reading = k == XFER_READ || k == XFER_PREAD;
-    if ((err = wasi_wait_ready(c, f, reading ? POLLIN : POLLOUT)))
+    if ((err = kn_wasi_wait_ready(c, f, reading ? POLLIN : POLLOUT)))
         return err;
     ssize_t r;
     switch (k) {
@@ -284,7 +284,7 @@ static uint32_t xfer(wasi_call *c, const kiln_val *a, xfer_kind k)
     default: r = pwritev(f->host, iov, (int)n, off); break;
     }
     if (r < 0)
-        return wasi_blocked_errno(c, errno);
+        return kn_wasi_blocked_errno(c, errno);
     put32(out, (uint32_t)r);
     return WASI_ESUCCESS;
 }
@@ -340,11 +340,11 @@ static uint32_t wasi_fd_readdir(wasi_call *c, const kiln_val *a)
     if (!f->dir) {
         int fd = openat(f->host, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
-            return wasi_errno_from_host(errno);
+            return kn_wasi_errno_from_host(errno);
         if (!(f->dir = fdopendir(fd))) {
             int e = errno;
             close(fd);
-            return wasi_errno_from_host(e);
+            return kn_wasi_errno_from_host(e);
         }
     }
     uint64_t cookie = A64(3);
@@ -358,7 +358,7 @@ static uint32_t wasi_fd_readdir(wasi_call *c, const kiln_val *a)
         errno = 0;
         if (!(d = readdir(f->dir))) {
             if (errno)
-                return wasi_errno_from_host(errno);
+                return kn_wasi_errno_from_host(errno);
             at_end = true; /* a cookie past the end: nothing more */
             break;
         }
@@ -371,7 +371,7 @@ static uint32_t wasi_fd_readdir(wasi_call *c, const kiln_val *a)
         d = readdir(f->dir);
         if (!d) {
             if (errno)
-                return wasi_errno_from_host(errno);
+                return kn_wasi_errno_from_host(errno);
             break;
         }
         f->dir_next++;
@@ -391,7 +391,7 @@ static uint32_t wasi_fd_readdir(wasi_call *c, const kiln_val *a)
         case DT_UNKNOWN: {
             struct stat st;
             if (fstatat(f->host, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-                type = wasi_filetype_of_mode(st.st_mode);
+                type = kn_wasi_filetype_of_mode(st.st_mode);
             break;
         }
         default: break;
@@ -417,12 +417,12 @@ static uint32_t wasi_fd_readdir(wasi_call *c, const kiln_val *a)
 static uint32_t wasi_fd_renumber(wasi_call *c, const kiln_val *a)
 {
     uint32_t from = A32(0), to = A32(1), err;
-    wasi_fd *f = wasi_fd_get(c->w, from, 0, &err), *t = wasi_fd_get(c->w, to, 0, &err);
+    wasi_fd *f = kn_wasi_fd_get(c->w, from, 0, &err), *t = kn_wasi_fd_get(c->w, to, 0, &err);
     if (!f || !t)
         return WASI_EBADF;
     if (from == to)
         return WASI_ESUCCESS;
-    wasi_fd_release(t);
+    kn_wasi_fd_release(t);
     *t = *f;
     *f = (wasi_fd){.host = -1};
     return WASI_ESUCCESS;
@@ -445,7 +445,7 @@ static uint32_t seek(wasi_call *c, uint32_t fd, int64_t off, uint32_t whence, ui
         return WASI_EINVAL;
     off_t r = lseek(f->host, (off_t)off, whences[whence]);
     if (r < 0)
-        return wasi_errno_from_host(errno);
+        return kn_wasi_errno_from_host(errno);
     put64(out, (uint64_t)r);
     return WASI_ESUCCESS;
 }
@@ -460,7 +460,7 @@ static uint32_t wasi_fd_tell(wasi_call *c, const kiln_val *a)
     return seek(c, A32(0), 0, 1, A32(1));
 }
 
-const wasi_import wasi_fd_imports[] = {
+const wasi_import kn_wasi_fd_imports[] = {
     WASI_IMPORT(fd_advise, "iIIi"),
     WASI_IMPORT(fd_allocate, "iII"),
     WASI_IMPORT(fd_close, "i"),
@@ -483,4 +483,4 @@ const wasi_import wasi_fd_imports[] = {
     WASI_IMPORT(fd_tell, "ii"),
     WASI_IMPORT(fd_write, "iiii"),
 };
-const size_t wasi_fd_nimports = sizeof wasi_fd_imports / sizeof wasi_fd_imports[0];
+const size_t kn_wasi_fd_nimports = sizeof kn_wasi_fd_imports / sizeof kn_wasi_fd_imports[0];

@@ -4,7 +4,7 @@
  *
  * Each one checks the directory fd's rights for what it is about to do
  * (a read-only grant has none of the mutating ones, so every change in it
- * fails with `notcapable`), lets wasi_resolve (path.c) turn the guest path
+ * fails with `notcapable`), lets kn_wasi_resolve (path.c) turn the guest path
  * into a confined (parent fd, name) pair, and makes one *at() call that
  * does not follow a symlink in the last component.
  */
@@ -28,7 +28,7 @@ static uint32_t path_begin(wasi_call *c, uint32_t fd, uint64_t need, uint32_t pt
                            uint32_t len, bool follow, resolved *r)
 {
     uint32_t err;
-    wasi_fd *f = wasi_fd_get(c->w, fd, need, &err);
+    wasi_fd *f = kn_wasi_fd_get(c->w, fd, need, &err);
     if (!f)
         return err;
     const uint8_t *path = wasi_mem(c, ptr, len);
@@ -36,12 +36,12 @@ static uint32_t path_begin(wasi_call *c, uint32_t fd, uint64_t need, uint32_t pt
         return WASI_EFAULT;
     if (f->type != WASI_FILETYPE_DIRECTORY)
         return WASI_ENOTDIR;
-    return wasi_resolve(c->w, f->host, path, len, follow, &r->parent, r->name);
+    return kn_wasi_resolve(c->w, f->host, path, len, follow, &r->parent, r->name);
 }
 
 static uint32_t path_done(resolved *r, int rc)
 {
-    uint32_t err = rc == 0 ? WASI_ESUCCESS : wasi_errno_from_host(errno);
+    uint32_t err = rc == 0 ? WASI_ESUCCESS : kn_wasi_errno_from_host(errno);
     close(r->parent);
     return err;
 }
@@ -69,7 +69,7 @@ static uint32_t wasi_path_filestat_get(wasi_call *c, const kiln_val *a)
     struct stat st;
     int rc = fstatat(r.parent, r.name, &st, AT_SYMLINK_NOFOLLOW);
     if (rc == 0)
-        wasi_put_filestat(out, &st);
+        kn_wasi_put_filestat(out, &st);
     return path_done(&r, rc);
 }
 
@@ -78,7 +78,7 @@ static uint32_t wasi_path_filestat_set_times(wasi_call *c, const kiln_val *a)
     if (A32(1) & ~(uint32_t)WASI_LOOKUP_SYMLINK_FOLLOW)
         return WASI_EINVAL;
     struct timespec ts[2];
-    uint32_t err = wasi_times(A64(4), A64(5), A32(6), ts);
+    uint32_t err = kn_wasi_times(A64(4), A64(5), A32(6), ts);
     if (err)
         return err;
     resolved r;
@@ -142,7 +142,7 @@ static int open_flags(uint32_t oflags, uint32_t fdflags, uint64_t base)
 static uint32_t wasi_path_open(wasi_call *c, const kiln_val *a)
 {
     uint32_t dirflags = A32(1), oflags = A32(4), fdflags = A32(7), err;
-    wasi_fd *dir = wasi_fd_get(c->w, A32(0), RIGHT(PATH_OPEN), &err);
+    wasi_fd *dir = kn_wasi_fd_get(c->w, A32(0), RIGHT(PATH_OPEN), &err);
     if (!dir)
         return err;
     uint8_t *out = wasi_mem(c, A32(8), 4);
@@ -185,11 +185,11 @@ static uint32_t wasi_path_open(wasi_call *c, const kiln_val *a)
     close(r.parent);
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        err = wasi_errno_from_host(errno);
+        err = kn_wasi_errno_from_host(errno);
         close(fd);
         return err;
     }
-    uint8_t type = wasi_filetype_of_mode(st.st_mode);
+    uint8_t type = kn_wasi_filetype_of_mode(st.st_mode);
     if (type == WASI_FILETYPE_DIRECTORY)
         base &= WASI_RIGHTS_DIR_READ | WASI_RIGHTS_DIR_WRITE;
     else if (type == WASI_FILETYPE_REGULAR_FILE)
@@ -197,7 +197,7 @@ static uint32_t wasi_path_open(wasi_call *c, const kiln_val *a)
     else
         base &= WASI_RIGHTS_STREAM | WASI_RIGHTS_FILE_WRITE;
     uint32_t guest;
-    err = wasi_fd_add(c->w, fd, type, base, inh, &guest);
+    err = kn_wasi_fd_add(c->w, fd, type, base, inh, &guest);
     if (!err) {
         c->w->fds[guest].readonly = readonly;
         put32(out, guest);
@@ -281,7 +281,7 @@ static uint32_t wasi_path_unlink_file(wasi_call *c, const kiln_val *a)
     return err ? err : path_done(&r, unlinkat(r.parent, r.name, 0));
 }
 
-const wasi_import wasi_path_imports[] = {
+const wasi_import kn_wasi_path_imports[] = {
     WASI_IMPORT(path_create_directory, "iii"),
     WASI_IMPORT(path_filestat_get, "iiiii"),
     WASI_IMPORT(path_filestat_set_times, "iiiiIIi"),
@@ -293,4 +293,4 @@ const wasi_import wasi_path_imports[] = {
     WASI_IMPORT(path_symlink, "iiiii"),
     WASI_IMPORT(path_unlink_file, "iii"),
 };
-const size_t wasi_path_nimports = sizeof wasi_path_imports / sizeof wasi_path_imports[0];
+const size_t kn_wasi_path_nimports = sizeof kn_wasi_path_imports / sizeof kn_wasi_path_imports[0];

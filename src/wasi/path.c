@@ -75,7 +75,7 @@ static uint32_t read_link(int dir, const char *name, char **out, size_t *len)
     char buf[WASI_PATH_MAX];
     ssize_t n = readlinkat(dir, name, buf, sizeof buf);
     if (n < 0)
-        return wasi_errno_from_host(errno);
+        return kn_wasi_errno_from_host(errno);
     if ((size_t)n >= sizeof buf)
         return WASI_ENAMETOOLONG;
     *out = malloc((size_t)n + 1);
@@ -113,12 +113,12 @@ static uint32_t walk_step(walk *wk)
     }
     int fd = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return wasi_errno_from_host(errno);
+        return kn_wasi_errno_from_host(errno);
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
-        return wasi_errno_from_host(e);
+        return kn_wasi_errno_from_host(e);
     }
     if (S_ISLNK(st.st_mode)) {
         close(fd);
@@ -177,7 +177,7 @@ static uint32_t walk_beneath(int dirfd, const char *relpath, int *out)
         if (wk.depth == 1) {
             int fd = openat(dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
             if (fd < 0)
-                err = wasi_errno_from_host(errno);
+                err = kn_wasi_errno_from_host(errno);
             else
                 *out = fd;
         } else {
@@ -205,7 +205,10 @@ static int openat2_beneath(int dirfd, const char *relpath)
 #endif
 }
 
-uint32_t wasi_open_beneath(kiln_wasi *w, int dirfd, const char *relpath, int *out)
+/* Open the directory relpath (NUL-terminated, relative) beneath dirfd as an
+ * O_PATH fd, following symlinks in it but never leaving dirfd: the kernel's
+ * openat2(RESOLVE_BENEATH) or kiln's walk.  Returns an errno. */
+static uint32_t open_beneath(kiln_wasi *w, int dirfd, const char *relpath, int *out)
 {
     if (relpath[0] == '/')
         return WASI_ENOTCAPABLE;
@@ -218,7 +221,7 @@ uint32_t wasi_open_beneath(kiln_wasi *w, int dirfd, const char *relpath, int *ou
         if (errno == EXDEV)
             return WASI_ENOTCAPABLE;
         if (errno != ENOSYS)
-            return wasi_errno_from_host(errno);
+            return kn_wasi_errno_from_host(errno);
         w->walk = true; /* no openat2 here: walk from now on */
     }
     return walk_beneath(dirfd, relpath, out);
@@ -226,8 +229,8 @@ uint32_t wasi_open_beneath(kiln_wasi *w, int dirfd, const char *relpath, int *ou
 
 /* ---- (parent, name) ---------------------------------------------------------- */
 
-uint32_t wasi_resolve(kiln_wasi *w, int dirfd, const uint8_t *path, uint32_t len,
-                      bool follow, int *parent, char name[WASI_NAME_MAX + 1])
+uint32_t kn_wasi_resolve(kiln_wasi *w, int dirfd, const uint8_t *path, uint32_t len,
+                         bool follow, int *parent, char name[WASI_NAME_MAX + 1])
 {
     if (len == 0)
         return WASI_ENOENT;
@@ -255,7 +258,7 @@ uint32_t wasi_resolve(kiln_wasi *w, int dirfd, const uint8_t *path, uint32_t len
         if (strcmp(last, ".") == 0 || strcmp(last, "..") == 0) {
             /* The path names a directory: resolve all of it. */
             strcpy(name, ".");
-            err = wasi_open_beneath(w, dirfd, buf, parent);
+            err = open_beneath(w, dirfd, buf, parent);
             break;
         }
         if (strlen(last) > WASI_NAME_MAX) {
@@ -267,7 +270,7 @@ uint32_t wasi_resolve(kiln_wasi *w, int dirfd, const uint8_t *path, uint32_t len
             slash[1] = 0; /* buf is now the parent, with its slash */
         else
             buf[0] = 0;
-        err = wasi_open_beneath(w, dirfd, buf, parent);
+        err = open_beneath(w, dirfd, buf, parent);
         if (err || !(follow || dir_only))
             break;
         struct stat st;

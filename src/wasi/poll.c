@@ -107,7 +107,7 @@ static uint32_t wasi_poll_oneoff(wasi_call *c, const kiln_val *a)
             continue;
         }
         uint32_t err;
-        wasi_fd *f = wasi_fd_get(c->w, get32(s + 16), poll_rights(s[8]), &err);
+        wasi_fd *f = kn_wasi_fd_get(c->w, get32(s + 16), poll_rights(s[8]), &err);
         if (!f || f->type == WASI_FILETYPE_REGULAR_FILE ||
             f->type == WASI_FILETYPE_DIRECTORY) {
             st[i].ready = true; /* an error, or a file: always ready */
@@ -134,7 +134,7 @@ static uint32_t wasi_poll_oneoff(wasi_call *c, const kiln_val *a)
                           .tv_nsec = (long)(wait % 1000000000u)};
     int rc = ppoll(pfd, npfd, wait == UINT64_MAX ? NULL : &ts, NULL);
     if (rc < 0 || (rc == 0 && limited)) {
-        uint32_t err = rc < 0 ? wasi_blocked_errno(c, errno) : WASI_EINTR;
+        uint32_t err = rc < 0 ? kn_wasi_blocked_errno(c, errno) : WASI_EINTR;
         if (rc == 0)
             c->trap = kiln_store_limit_error(c->store);
         free(st);
@@ -161,7 +161,7 @@ static uint32_t wasi_poll_oneoff(wasi_call *c, const kiln_val *a)
             continue;
         }
         uint32_t err;
-        wasi_fd *f = wasi_fd_get(c->w, get32(s + 16), poll_rights(type), &err);
+        wasi_fd *f = kn_wasi_fd_get(c->w, get32(s + 16), poll_rights(type), &err);
         if (!f) {
             put_event(ev, s, (uint16_t)err, type, 0, 0);
             count++;
@@ -197,7 +197,7 @@ static uint32_t wasi_poll_oneoff(wasi_call *c, const kiln_val *a)
     return WASI_ESUCCESS;
 }
 
-const wasi_import wasi_poll_imports[] = {
+const wasi_import kn_wasi_poll_imports[] = {
     WASI_IMPORT(poll_oneoff, "iiii"),
 };
-const size_t wasi_poll_nimports = sizeof wasi_poll_imports / sizeof wasi_poll_imports[0];
+const size_t kn_wasi_poll_nimports = sizeof kn_wasi_poll_imports / sizeof kn_wasi_poll_imports[0];

@@ -89,7 +89,7 @@ static uint32_t clock_query(wasi_call *c, uint32_t wasi_id, uint32_t ptr,
         return WASI_EFAULT;
     struct timespec ts;
     if (query(id, &ts) != 0)
-        return wasi_errno_from_host(errno);
+        return kn_wasi_errno_from_host(errno);
     put64(out, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
     return WASI_ESUCCESS;
 }
@@ -116,7 +116,7 @@ static uint32_t wasi_random_get(wasi_call *c, const kiln_val *a)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            return wasi_errno_from_host(errno);
+            return kn_wasi_errno_from_host(errno);
         }
         p += n;
         left -= (size_t)n;
@@ -168,7 +168,7 @@ static uint32_t wasi_sched_yield(wasi_call *c, const kiln_val *a)
     return WASI_ESUCCESS;
 }
 
-const wasi_import wasi_proc_imports[] = {
+const wasi_import kn_wasi_proc_imports[] = {
     WASI_IMPORT(args_get, "ii"),
     WASI_IMPORT(args_sizes_get, "ii"),
     WASI_IMPORT(environ_get, "ii"),
@@ -180,4 +180,4 @@ const wasi_import wasi_proc_imports[] = {
     WASI_IMPORT(proc_raise, "i"),
     WASI_IMPORT(sched_yield, ""),
 };
-const size_t wasi_proc_nimports = sizeof wasi_proc_imports / sizeof wasi_proc_imports[0];
+const size_t kn_wasi_proc_nimports = sizeof kn_wasi_proc_imports / sizeof kn_wasi_proc_imports[0];

@@ -18,7 +18,7 @@ enum { WASI_SHUT_RD = 1, WASI_SHUT_WR = 2 };
 static uint32_t wasi_sock_accept(wasi_call *c, const kiln_val *a)
 {
     uint32_t err;
-    wasi_fd *f = wasi_fd_get(c->w, A32(0), RIGHT(SOCK_ACCEPT), &err);
+    wasi_fd *f = kn_wasi_fd_get(c->w, A32(0), RIGHT(SOCK_ACCEPT), &err);
     if (!f)
         return err;
     uint8_t *out = wasi_mem(c, A32(2), 4);
@@ -27,13 +27,13 @@ static uint32_t wasi_sock_accept(wasi_call *c, const kiln_val *a)
     if (A32(1) & ~(uint32_t)WASI_FDFLAG_NONBLOCK)
         return WASI_EINVAL;
     int fl = SOCK_CLOEXEC | ((A32(1) & WASI_FDFLAG_NONBLOCK) ? SOCK_NONBLOCK : 0);
-    if ((err = wasi_wait_ready(c, f, POLLIN)))
+    if ((err = kn_wasi_wait_ready(c, f, POLLIN)))
         return err;
     int fd = accept4(f->host, NULL, NULL, fl);
     if (fd < 0)
-        return wasi_blocked_errno(c, errno);
+        return kn_wasi_blocked_errno(c, errno);
     uint32_t guest;
-    err = wasi_fd_add(c->w, fd, WASI_FILETYPE_SOCKET_STREAM, f->inheriting, 0, &guest);
+    err = kn_wasi_fd_add(c->w, fd, WASI_FILETYPE_SOCKET_STREAM, f->inheriting, 0, &guest);
     if (!err)
         put32(out, guest);
     return err;
@@ -42,7 +42,7 @@ static uint32_t wasi_sock_accept(wasi_call *c, const kiln_val *a)
 static uint32_t wasi_sock_recv(wasi_call *c, const kiln_val *a)
 {
     uint32_t err;
-    wasi_fd *f = wasi_fd_get(c->w, A32(0), RIGHT(FD_READ), &err);
+    wasi_fd *f = kn_wasi_fd_get(c->w, A32(0), RIGHT(FD_READ), &err);
     if (!f)
         return err;
     uint8_t *len = wasi_mem(c, A32(4), 4), *flags = wasi_mem(c, A32(5), 2);
@@ -52,15 +52,15 @@ static uint32_t wasi_sock_recv(wasi_call *c, const kiln_val *a)
     if (ri & ~(uint32_t)(WASI_RECV_PEEK | WASI_RECV_WAITALL))
         return WASI_EINVAL;
     struct iovec iov[WASI_IOV_MAX];
-    if ((err = wasi_iovecs(c, A32(1), A32(2), iov)))
+    if ((err = kn_wasi_iovecs(c, A32(1), A32(2), iov)))
         return err;
     struct msghdr msg = {.msg_iov = iov, .msg_iovlen = A32(2)};
     int fl = ((ri & WASI_RECV_PEEK) ? MSG_PEEK : 0) | ((ri & WASI_RECV_WAITALL) ? MSG_WAITALL : 0);
-    if ((err = wasi_wait_ready(c, f, POLLIN)))
+    if ((err = kn_wasi_wait_ready(c, f, POLLIN)))
         return err;
     ssize_t n = recvmsg(f->host, &msg, fl);
     if (n < 0)
-        return wasi_blocked_errno(c, errno);
+        return kn_wasi_blocked_errno(c, errno);
     put32(len, (uint32_t)n);
     put16(flags, (msg.msg_flags & MSG_TRUNC) ? WASI_RECV_DATA_TRUNCATED : 0);
     return WASI_ESUCCESS;
@@ -69,7 +69,7 @@ static uint32_t wasi_sock_recv(wasi_call *c, const kiln_val *a)
 static uint32_t wasi_sock_send(wasi_call *c, const kiln_val *a)
 {
     uint32_t err;
-    wasi_fd *f = wasi_fd_get(c->w, A32(0), RIGHT(FD_WRITE), &err);
+    wasi_fd *f = kn_wasi_fd_get(c->w, A32(0), RIGHT(FD_WRITE), &err);
     if (!f)
         return err;
     uint8_t *len = wasi_mem(c, A32(4), 4);
@@ -78,14 +78,14 @@ static uint32_t wasi_sock_send(wasi_call *c, const kiln_val *a)
     if (A32(3) != 0)
         return WASI_EINVAL; /* preview1 defines no send flags */
     struct iovec iov[WASI_IOV_MAX];
-    if ((err = wasi_iovecs(c, A32(1), A32(2), iov)))
+    if ((err = kn_wasi_iovecs(c, A32(1), A32(2), iov)))
         return err;
     struct msghdr msg = {.msg_iov = iov, .msg_iovlen = A32(2)};
-    if ((err = wasi_wait_ready(c, f, POLLOUT)))
+    if ((err = kn_wasi_wait_ready(c, f, POLLOUT)))
         return err;
     ssize_t n = sendmsg(f->host, &msg, MSG_NOSIGNAL);
     if (n < 0)
-        return wasi_blocked_errno(c, errno);
+        return kn_wasi_blocked_errno(c, errno);
     put32(len, (uint32_t)n);
     return WASI_ESUCCESS;
 }
@@ -93,20 +93,20 @@ static uint32_t wasi_sock_send(wasi_call *c, const kiln_val *a)
 static uint32_t wasi_sock_shutdown(wasi_call *c, const kiln_val *a)
 {
     uint32_t err;
-    wasi_fd *f = wasi_fd_get(c->w, A32(0), RIGHT(SOCK_SHUTDOWN), &err);
+    wasi_fd *f = kn_wasi_fd_get(c->w, A32(0), RIGHT(SOCK_SHUTDOWN), &err);
     if (!f)
         return err;
     uint32_t how = A32(1);
     if (how == 0 || how > (WASI_SHUT_RD | WASI_SHUT_WR))
         return WASI_EINVAL;
     int h = how == WASI_SHUT_RD ? SHUT_RD : how == WASI_SHUT_WR ? SHUT_WR : SHUT_RDWR;
-    return shutdown(f->host, h) == 0 ? WASI_ESUCCESS : wasi_errno_from_host(errno);
+    return shutdown(f->host, h) == 0 ? WASI_ESUCCESS : kn_wasi_errno_from_host(errno);
 }
 
-const wasi_import wasi_sock_imports[] = {
+const wasi_import kn_wasi_sock_imports[] = {
     WASI_IMPORT(sock_accept, "iii"),
     WASI_IMPORT(sock_recv, "iiiiii"),
     WASI_IMPORT(sock_send, "iiiii"),
     WASI_IMPORT(sock_shutdown, "ii"),
 };
-const size_t wasi_sock_nimports = sizeof wasi_sock_imports / sizeof wasi_sock_imports[0];
+const size_t kn_wasi_sock_nimports = sizeof kn_wasi_sock_imports / sizeof kn_wasi_sock_imports[0];

@@ -27,7 +27,7 @@
  * a loop hits `mfile` long before it hurts the host. */
 #define WASI_MAX_FDS 65536
 
-uint32_t wasi_errno_from_host(int e)
+uint32_t kn_wasi_errno_from_host(int e)
 {
     switch (e) {
     case 0: return WASI_ESUCCESS;
@@ -110,7 +110,7 @@ uint32_t wasi_errno_from_host(int e)
     }
 }
 
-uint8_t wasi_filetype_of_mode(unsigned mode)
+uint8_t kn_wasi_filetype_of_mode(unsigned mode)
 {
     switch (mode & S_IFMT) {
     case S_IFREG: return WASI_FILETYPE_REGULAR_FILE;
@@ -125,7 +125,7 @@ uint8_t wasi_filetype_of_mode(unsigned mode)
 
 /* ---- the fd table ------------------------------------------------------ */
 
-wasi_fd *wasi_fd_get(kiln_wasi *w, uint32_t fd, uint64_t need, uint32_t *err)
+wasi_fd *kn_wasi_fd_get(kiln_wasi *w, uint32_t fd, uint64_t need, uint32_t *err)
 {
     if (fd >= w->nfds || w->fds[fd].host < 0) {
         *err = WASI_EBADF;
@@ -139,8 +139,8 @@ wasi_fd *wasi_fd_get(kiln_wasi *w, uint32_t fd, uint64_t need, uint32_t *err)
     return f;
 }
 
-uint32_t wasi_fd_add(kiln_wasi *w, int host, uint8_t type, uint64_t base,
-                     uint64_t inheriting, uint32_t *out)
+uint32_t kn_wasi_fd_add(kiln_wasi *w, int host, uint8_t type, uint64_t base,
+                        uint64_t inheriting, uint32_t *out)
 {
     uint32_t fd = 0;
     while (fd < w->nfds && w->fds[fd].host >= 0)
@@ -167,7 +167,7 @@ uint32_t wasi_fd_add(kiln_wasi *w, int host, uint8_t type, uint64_t base,
     return WASI_ESUCCESS;
 }
 
-void wasi_fd_release(wasi_fd *f)
+void kn_wasi_fd_release(wasi_fd *f)
 {
     if (f->dir)
         closedir(f->dir);
@@ -181,7 +181,7 @@ void wasi_fd_release(wasi_fd *f)
 static void rights_for(int host, uint8_t *type, uint64_t *base, uint64_t *inheriting)
 {
     struct stat st;
-    *type = fstat(host, &st) == 0 ? wasi_filetype_of_mode(st.st_mode) : WASI_FILETYPE_UNKNOWN;
+    *type = fstat(host, &st) == 0 ? kn_wasi_filetype_of_mode(st.st_mode) : WASI_FILETYPE_UNKNOWN;
     *inheriting = 0;
     switch (*type) {
     case WASI_FILETYPE_REGULAR_FILE:
@@ -204,7 +204,7 @@ static void rights_for(int host, uint8_t *type, uint64_t *base, uint64_t *inheri
 
 /* ---- blocking and the store's limits ---------------------------------------- */
 
-uint32_t wasi_wait_ready(wasi_call *c, const wasi_fd *f, short events)
+uint32_t kn_wasi_wait_ready(wasi_call *c, const wasi_fd *f, short events)
 {
     if (f->type == WASI_FILETYPE_REGULAR_FILE || f->type == WASI_FILETYPE_DIRECTORY)
         return WASI_ESUCCESS; /* never blocks */
@@ -222,17 +222,17 @@ uint32_t wasi_wait_ready(wasi_call *c, const wasi_fd *f, short events)
         if (rc > 0)
             return WASI_ESUCCESS;
         if (rc < 0 && errno != EINTR)
-            return wasi_errno_from_host(errno);
+            return kn_wasi_errno_from_host(errno);
         if ((c->trap = kiln_store_limit_error(c->store)))
             return WASI_EINTR;
     }
 }
 
-uint32_t wasi_blocked_errno(wasi_call *c, int e)
+uint32_t kn_wasi_blocked_errno(wasi_call *c, int e)
 {
     if (e == EINTR)
         c->trap = kiln_store_limit_error(c->store);
-    return wasi_errno_from_host(e);
+    return kn_wasi_errno_from_host(e);
 }
 
 /* ---- making one ---------------------------------------------------------- */
@@ -309,7 +309,7 @@ static kiln_error *add_fd(kiln_wasi *w, int host, uint8_t type, uint64_t base,
                           uint64_t inheriting, uint32_t *guest)
 {
     uint32_t fd;
-    if (wasi_fd_add(w, host, type, base, inheriting, guest ? guest : &fd) != WASI_ESUCCESS)
+    if (kn_wasi_fd_add(w, host, type, base, inheriting, guest ? guest : &fd) != WASI_ESUCCESS)
         return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
     return NULL;
 }
@@ -434,7 +434,7 @@ void kiln_wasi_free(kiln_wasi *w)
             fcntl(w->stdio_host[i], F_SETFL, w->stdio_flags[i]);
     }
     for (uint32_t i = 0; i < w->nfds; i++)
-        wasi_fd_release(&w->fds[i]);
+        kn_wasi_fd_release(&w->fds[i]);
     free(w->fds);
     free(w->args);
     free(w->env);
@@ -510,11 +510,11 @@ kiln_error *kiln_wasi_define(kiln_wasi *w, kiln_store *store, kiln_linker *linke
         const wasi_import *imports;
         size_t n;
     } tables[] = {
-        {wasi_fd_imports, wasi_fd_nimports},
-        {wasi_path_imports, wasi_path_nimports},
-        {wasi_proc_imports, wasi_proc_nimports},
-        {wasi_poll_imports, wasi_poll_nimports},
-        {wasi_sock_imports, wasi_sock_nimports},
+        {kn_wasi_fd_imports, kn_wasi_fd_nimports},
+        {kn_wasi_path_imports, kn_wasi_path_nimports},
+        {kn_wasi_proc_imports, kn_wasi_proc_nimports},
+        {kn_wasi_poll_imports, kn_wasi_poll_nimports},
+        {kn_wasi_sock_imports, kn_wasi_sock_nimports},
     };
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (size_t i = 0; i < tables[t].n; i++) {

@@ -10,6 +10,8 @@
  * any range that is not wholly inside linear memory, so a hostile pointer
  * can never make the host read or write outside it.  Guest structures are
  * little-endian and unaligned, so they are read and written byte-wise.
+ * What the files share is named kn_wasi_* (the library's private prefix),
+ * so that none of it lands in an embedder's namespace.
  */
 #ifndef KN_WASI_IMPL_H
 #define KN_WASI_IMPL_H
@@ -49,7 +51,7 @@ enum {
 };
 
 /* The WASI errno for a host errno value. */
-uint32_t wasi_errno_from_host(int host_errno);
+uint32_t kn_wasi_errno_from_host(int host_errno);
 
 /* ---- rights -------------------------------------------------------------- */
 #define WASI_BIT(n) ((uint64_t)1 << (n))
@@ -201,22 +203,22 @@ static inline uint32_t wasi_put64(const wasi_call *c, uint32_t ptr, uint64_t v)
 
 /* The open fd `fd` holding every right in `need`, or NULL with *err set to
  * badf (no such fd) or notcapable (a right is missing). */
-wasi_fd *wasi_fd_get(kiln_wasi *w, uint32_t fd, uint64_t need, uint32_t *err);
+wasi_fd *kn_wasi_fd_get(kiln_wasi *w, uint32_t fd, uint64_t need, uint32_t *err);
 /* Blocking calls and the store's limits.  Before a read, write or accept
  * that could block on fd f: wait until it is ready or the caller's
  * deadline passes (then c->trap is the limit error); 0 means go ahead.
  * After a call failed with host errno e: the WASI errno, and if it was
  * EINTR from an interrupt (Ctrl-C), c->trap set to end the guest. */
-uint32_t wasi_wait_ready(wasi_call *c, const wasi_fd *f, short events);
-uint32_t wasi_blocked_errno(wasi_call *c, int e);
+uint32_t kn_wasi_wait_ready(wasi_call *c, const wasi_fd *f, short events);
+uint32_t kn_wasi_blocked_errno(wasi_call *c, int e);
 /* Install host fd as the lowest free guest fd; returns the guest fd via *out
  * or an errno (and closes host). */
-uint32_t wasi_fd_add(kiln_wasi *w, int host, uint8_t type, uint64_t base,
-                     uint64_t inheriting, uint32_t *out);
+uint32_t kn_wasi_fd_add(kiln_wasi *w, int host, uint8_t type, uint64_t base,
+                        uint64_t inheriting, uint32_t *out);
 /* Close a slot's host resources and mark it free. */
-void wasi_fd_release(wasi_fd *f);
+void kn_wasi_fd_release(wasi_fd *f);
 /* The WASI file type of a host mode (st_mode). */
-uint8_t wasi_filetype_of_mode(unsigned mode);
+uint8_t kn_wasi_filetype_of_mode(unsigned mode);
 
 /* ---- paths ------------------------------------------------------------------ */
 
@@ -230,12 +232,8 @@ uint8_t wasi_filetype_of_mode(unsigned mode);
  * component, never "..", "." when the path names the directory itself.
  * follow: also resolve a symlink in the last component (the result is then
  * never a symlink).  Returns an errno. */
-uint32_t wasi_resolve(kiln_wasi *w, int dirfd, const uint8_t *path, uint32_t len,
-                      bool follow, int *parent, char name[WASI_NAME_MAX + 1]);
-/* Open the directory relpath (NUL-terminated, relative) beneath dirfd as an
- * O_PATH fd, following symlinks in it but never leaving dirfd: the kernel's
- * openat2(RESOLVE_BENEATH) or kiln's walk.  Returns an errno. */
-uint32_t wasi_open_beneath(kiln_wasi *w, int dirfd, const char *relpath, int *out);
+uint32_t kn_wasi_resolve(kiln_wasi *w, int dirfd, const uint8_t *path, uint32_t len,
+                         bool follow, int *parent, char name[WASI_NAME_MAX + 1]);
 
 /* ---- the imports ---------------------------------------------------------------- */
 
@@ -257,10 +255,10 @@ typedef struct wasi_import {
 
 #define WASI_IMPORT(name, params) {#name, params, wasi_##name, false}
 /* Each file's table of the imports it implements, and their counts. */
-extern const wasi_import wasi_fd_imports[], wasi_path_imports[], wasi_proc_imports[],
-    wasi_poll_imports[], wasi_sock_imports[];
-extern const size_t wasi_fd_nimports, wasi_path_nimports, wasi_proc_nimports,
-    wasi_poll_nimports, wasi_sock_nimports;
+extern const wasi_import kn_wasi_fd_imports[], kn_wasi_path_imports[], kn_wasi_proc_imports[],
+    kn_wasi_poll_imports[], kn_wasi_sock_imports[];
+extern const size_t kn_wasi_fd_nimports, kn_wasi_path_nimports, kn_wasi_proc_nimports,
+    kn_wasi_poll_nimports, kn_wasi_sock_nimports;
 
 /* Gather guest iovecs (8 bytes each: buf, len) at iovs into host ones;
  * an errno (`fault` for anything outside memory, `inval` for more than
@@ -268,15 +266,15 @@ extern const size_t wasi_fd_nimports, wasi_path_nimports, wasi_proc_nimports,
  * sock_recv/sock_send. */
 #define WASI_IOV_MAX 1024
 struct iovec;
-uint32_t wasi_iovecs(const wasi_call *c, uint32_t iovs, uint32_t n, struct iovec *out);
+uint32_t kn_wasi_iovecs(const wasi_call *c, uint32_t iovs, uint32_t n, struct iovec *out);
 
 /* The two timespecs of futimens/utimensat for WASI's (atim, mtim, flags);
  * an errno for contradictory flags. */
 struct timespec;
-uint32_t wasi_times(uint64_t atim, uint64_t mtim, uint32_t flags, struct timespec ts[2]);
+uint32_t kn_wasi_times(uint64_t atim, uint64_t mtim, uint32_t flags, struct timespec ts[2]);
 
 /* Fill a 64-byte WASI filestat from a host stat. */
 struct stat;
-void wasi_put_filestat(uint8_t *p, const struct stat *st);
+void kn_wasi_put_filestat(uint8_t *p, const struct stat *st);
 
 #endif

@@ -90,11 +90,11 @@ static void build_module(void)
     const struct {
         const wasi_import *t;
         size_t n;
-    } tables[] = {{wasi_fd_imports, wasi_fd_nimports},
-                  {wasi_path_imports, wasi_path_nimports},
-                  {wasi_proc_imports, wasi_proc_nimports},
-                  {wasi_poll_imports, wasi_poll_nimports},
-                  {wasi_sock_imports, wasi_sock_nimports}};
+    } tables[] = {{kn_wasi_fd_imports, kn_wasi_fd_nimports},
+                  {kn_wasi_path_imports, kn_wasi_path_nimports},
+                  {kn_wasi_proc_imports, kn_wasi_proc_nimports},
+                  {kn_wasi_poll_imports, kn_wasi_poll_nimports},
+                  {kn_wasi_sock_imports, kn_wasi_sock_nimports}};
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (size_t i = 0; i < tables[t].n; i++)
             if (nimports < MAX_IMPORTS)

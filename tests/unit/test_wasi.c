@@ -2,7 +2,7 @@
  * test_wasi.c — the WASI layer as an embedder uses it (kiln_wasi.h), and
  * its path resolver from the inside: configs that must be refused, stdio
  * redirected to a pipe, a guest pointer outside memory, proc_exit ending
- * the call, and wasi_resolve in both of its ways (the kernel's openat2 and
+ * the call, and kn_wasi_resolve in both of its ways (the kernel's openat2 and
  * kiln's own walk) on a tree of symlinks that try to leave the preopen.
  *
  * The module (bytes below, built with wat2wasm):
@@ -286,8 +286,8 @@ static uint32_t resolve(bool walk, const char *path, bool follow, char *name, in
         return 999;
     }
     int parent = -1;
-    uint32_t err = wasi_resolve(w, w->fds[3].host, (const uint8_t *)path, (uint32_t)strlen(path),
-                                follow, &parent, name);
+    uint32_t err = kn_wasi_resolve(w, w->fds[3].host, (const uint8_t *)path,
+                                   (uint32_t)strlen(path), follow, &parent, name);
     if (!err) {
         struct stat st;
         fstat(parent, &st);
