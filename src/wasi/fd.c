@@ -122,7 +122,7 @@ static uint32_t wasi_fd_fdstat_get(wasi_call *c, const kiln_val *a)
     if (fl & O_NONBLOCK)
         flags |= WASI_FDFLAG_NONBLOCK;
     if ((fl & O_SYNC) == O_SYNC)
-        flags |= WASI_FDFLAG_SYNC;
+        flags |= WASI_FDFLAG_SYNC | (f->rsync ? WASI_FDFLAG_RSYNC : 0);
     else if (fl & O_DSYNC)
         flags |= WASI_FDFLAG_DSYNC;
     memset(p, 0, 24);

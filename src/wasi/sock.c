@@ -93,9 +93,15 @@ static uint32_t wasi_sock_send(wasi_call *c, const kiln_val *a)
 static uint32_t wasi_sock_shutdown(wasi_call *c, const kiln_val *a)
 {
     uint32_t err;
-    wasi_fd *f = kn_wasi_fd_get(c->w, A32(0), RIGHT(SOCK_SHUTDOWN), &err);
+    wasi_fd *f = kn_wasi_fd_get(c->w, A32(0), 0, &err);
     if (!f)
         return err;
+    /* A file, directory or stdio is `notsock`, as for POSIX shutdown(),
+     * before any question of rights: C programs test errno == ENOTSOCK. */
+    if (f->type != WASI_FILETYPE_SOCKET_STREAM)
+        return WASI_ENOTSOCK;
+    if (!(f->base & RIGHT(SOCK_SHUTDOWN)))
+        return WASI_ENOTCAPABLE;
     uint32_t how = A32(1);
     if (how == 0 || how > (WASI_SHUT_RD | WASI_SHUT_WR))
         return WASI_EINVAL;

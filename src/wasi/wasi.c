@@ -177,23 +177,36 @@ void kn_wasi_fd_release(wasi_fd *f)
     *f = (wasi_fd){.host = -1};
 }
 
-/* The rights a host fd deserves by what it is. */
+uint64_t kn_wasi_type_rights(int host, uint8_t type)
+{
+    switch (type) {
+    case WASI_FILETYPE_REGULAR_FILE:
+        return WASI_RIGHTS_FILE_READ | WASI_RIGHTS_FILE_WRITE;
+    case WASI_FILETYPE_DIRECTORY:
+        return WASI_RIGHTS_DIR_READ | WASI_RIGHTS_DIR_WRITE;
+    case WASI_FILETYPE_SOCKET_STREAM:
+        return WASI_RIGHTS_SOCKET;
+    case WASI_FILETYPE_CHARACTER_DEVICE:
+        /* wasi-libc's isatty() is "a character device without seek and
+         * tell": only a real terminal may look like that.  /dev/null and
+         * the like seek (to 0) as files do, and wasmtime gave them the
+         * file rights too; a guest believing it is on a terminal would
+         * line-buffer its output and prompt. */
+        if (!isatty(host))
+            return WASI_RIGHTS_FILE_READ | WASI_RIGHTS_FILE_WRITE;
+        return WASI_RIGHTS_STREAM;
+    default:
+        return WASI_RIGHTS_STREAM; /* pipes, FIFOs */
+    }
+}
+
+/* The rights a host fd given to the guest (stdio) deserves by what it is. */
 static void rights_for(int host, uint8_t *type, uint64_t *base, uint64_t *inheriting)
 {
     struct stat st;
     *type = fstat(host, &st) == 0 ? kn_wasi_filetype_of_mode(st.st_mode) : WASI_FILETYPE_UNKNOWN;
     *inheriting = 0;
-    switch (*type) {
-    case WASI_FILETYPE_REGULAR_FILE:
-        *base = WASI_RIGHTS_FILE_READ | WASI_RIGHTS_FILE_WRITE;
-        break;
-    case WASI_FILETYPE_SOCKET_STREAM:
-        *base = WASI_RIGHTS_SOCKET;
-        break;
-    default:
-        *base = WASI_RIGHTS_STREAM;
-        break;
-    }
+    *base = kn_wasi_type_rights(host, *type);
     /* Rights match what the host fd can do: no read on a write-only one. */
     int fl = fcntl(host, F_GETFL);
     if (fl >= 0 && (fl & O_ACCMODE) == O_RDONLY)

@@ -98,7 +98,8 @@ enum {
 #define WASI_RIGHTS_LISTENER                                                           \
     (RIGHT(FD_READ) | RIGHT(FD_FDSTAT_SET_FLAGS) | RIGHT(FD_FILESTAT_GET) |             \
      RIGHT(POLL_FD_READWRITE) | RIGHT(SOCK_ACCEPT))
-/* A terminal or pipe: no seek or tell (wasi-libc's isatty looks for that). */
+/* A terminal or pipe: no seek or tell (wasi-libc's isatty looks for that
+ * and a character device). */
 #define WASI_RIGHTS_STREAM                                                             \
     (RIGHT(FD_READ) | RIGHT(FD_WRITE) | RIGHT(FD_FDSTAT_SET_FLAGS) |                   \
      RIGHT(FD_FILESTAT_GET) | RIGHT(POLL_FD_READWRITE) | RIGHT(FD_ADVISE) |            \
@@ -128,6 +129,8 @@ typedef struct wasi_fd {
     uint64_t inheriting;  /* rights of fds opened through it */
     char *preopen;        /* a preopened directory's guest path, else NULL */
     bool readonly;        /* opened through a read-only grant */
+    bool rsync;           /* opened with fdflags rsync (O_RSYNC is O_SYNC on
+                           * Linux, so F_GETFL cannot tell) */
     DIR *dir;             /* fd_readdir's stream, made on first use */
     uint64_t dir_next;    /* the cookie (entry index) dir reads next */
 } wasi_fd;
@@ -219,6 +222,9 @@ uint32_t kn_wasi_fd_add(kiln_wasi *w, int host, uint8_t type, uint64_t base,
 void kn_wasi_fd_release(wasi_fd *f);
 /* The WASI file type of a host mode (st_mode). */
 uint8_t kn_wasi_filetype_of_mode(unsigned mode);
+/* Every right an fd of this type may have; host is the fd itself, asked
+ * whether a character device is a terminal. */
+uint64_t kn_wasi_type_rights(int host, uint8_t type);
 
 /* ---- paths ------------------------------------------------------------------ */
 

@@ -108,6 +108,13 @@ int main(void)
     CHECK_WASI(__wasi_path_open(out, 0, "inner.txt", 0, __WASI_RIGHTS_FD_WRITE, 0, 0, &fd2),
                NC, "path_open(sub, inner.txt) asking for fd_write");
     close(out);
+    /* Asking to write a directory is refused as any write is here (a
+     * read-write grant answers EISDIR: compat.c). */
+    CHECK_ERR(open("/ro/sub", O_WRONLY | O_DIRECTORY), NC, "open(/ro/sub, O_WRONLY | O_DIRECTORY)");
+    DIR *subdir = opendir("/ro/sub");
+    CHECK(subdir != NULL, "opendir(/ro/sub)");
+    if (subdir)
+        closedir(subdir);
     int sub = open("/ro/sub", O_RDONLY | O_DIRECTORY);
     CHECK(sub >= 0, "open /ro/sub as a directory");
     CHECK_ERR(openat(sub, "inner.txt", O_WRONLY), NC, "openat(sub, inner.txt, O_WRONLY)");

@@ -106,6 +106,7 @@ fi
 #   ARGS      program arguments (array)
 #   STDIN     file for stdin (default /dev/null)
 #   STDIN_PIPE  1: stdin is a pipe that cat(1) fills from STDIN
+#   STDOUT_NULL 1: stdout is /dev/null (the expected stdout is then empty)
 #   RC        expected exit code (default 0)
 #   NODE_MODE "yes", "no: WHY", or "skip=SECTION,...: WHY"
 #   STDERR_HAS  text that stderr must contain (optional)
@@ -216,6 +217,17 @@ post_readonly() {
     cmp -s "$W.before" "$W.after" || { echo "host: ro changed: $(diff "$W.before" "$W.after" | head -5)"; return 1; }
     [ "$(cat "$W/rw/copy.txt")" = "read only" ] || { echo "host: rw/copy.txt missing"; return 1; }
 }
+# uvwasi answers notsup to sock_shutdown on every fd, and reports host open
+# flags as fs_flags (as in fdstat).
+case_compat() {
+    sb; FLAGS=("${sandbox[@]}")
+    NODE_MODE="skip=sock-shutdown,open-sync: uvwasi's sock_shutdown is notsup, fs_flags are host flags"
+}
+# stdin and stdout both /dev/null: not a terminal (checked by the exit code)
+case_compat_devnull() {
+    PROG=compat; FLAGS=(); ARGS=(devnull); STDOUT_NULL=1
+    STDERR_HAS="ok - isatty(1) is 0 on /dev/null"
+}
 case_tty() {
     FLAGS=()
     command -v script >/dev/null 2>&1 || NODE_MODE="no: no script(1)"
@@ -240,7 +252,7 @@ run_case() { # run_case NAME RT
         fail "$label" "cannot make the scratch directory $WORK/$name.$rt"
         return
     fi
-    PROG=$name EXPECTED=$name FLAGS=() ARGS=() STDIN=/dev/null STDIN_PIPE=0 RC=0 NODE_MODE=yes
+    PROG=$name EXPECTED=$name FLAGS=() ARGS=() STDIN=/dev/null STDIN_PIPE=0 STDOUT_NULL=0 RC=0 NODE_MODE=yes
     STDERR_HAS=
     PROG=${PROG//_/-}
     EXPECTED=${EXPECTED//_/-}
@@ -287,6 +299,9 @@ run_case() { # run_case NAME RT
             export KILN_WASI_PASS=passed-through KILN_WASI_NOT_GRANTED=secret
             if [ "$STDIN_PIPE" = 1 ]; then
                 cat "$STDIN" | timeout -k 5 "$TIME_LIMIT" "${cmd[@]}" >"$W.out" 2>"$W.err"
+            elif [ "$STDOUT_NULL" = 1 ]; then
+                : >"$W.out"
+                exec timeout -k 5 "$TIME_LIMIT" "${cmd[@]}" <"$STDIN" >/dev/null 2>"$W.err"
             else
                 exec timeout -k 5 "$TIME_LIMIT" "${cmd[@]}" <"$STDIN" >"$W.out" 2>"$W.err"
             fi
@@ -383,7 +398,7 @@ run_sock() {
 
 CASES=(files dirs readdir seek stat rename links fdstat random clocks poll poll_pipe stdin stdin_empty
     env args args_argv0 args_many exit_exit exit_return exit_return0 exit_255 exit_underscore
-    exit_atexit exit_trap exit_stderr exit_partial preopens readonly tty)
+    exit_atexit exit_trap exit_stderr exit_partial preopens readonly tty compat compat_devnull)
 # ONLY=CASE,... runs just those cases (sock included by naming it)
 if [ -n "${ONLY:-}" ]; then
     IFS=, read -r -a only <<<"$ONLY"
