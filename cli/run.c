@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "kiln.h"
@@ -68,7 +69,9 @@ static const char run_usage[] =
     "  --env NAME           Pass the host's variable NAME through (if set)\n"
     "  --tcplisten ADDR:PORT\n"
     "                       Listen on ADDR:PORT and give the guest the socket\n"
-    "                       (after the preopened directories) for sock_accept\n"
+    "                       (after the preopened directories) for sock_accept;\n"
+    "                       with port 0 the kernel picks one, and kiln prints\n"
+    "                       \"kiln: listening on ADDR:PORT (fd N)\" on stderr\n"
     "  --argv0 NAME         The guest's argv[0] (default: FILE's base name)\n"
     "\n"
     "Values (--invoke arguments and printed results):\n"
@@ -141,6 +144,9 @@ typedef struct run_options {
     const char *invoke;
     const char *argv0;
     kiln_wasi_config *wasi; /* the grants, in the order given */
+    int ndirs;              /* --dir and --dir-ro given */
+    const char **listen;    /* --tcplisten addresses, bound by open_wasi */
+    int nlisten;
     const char *fuel_text, *timeout_text; /* as given, for messages */
     kiln_store_limits limits;
     const char *file;
@@ -318,6 +324,7 @@ static int wasi_option(char **argv, int argc, int *i, run_options *o)
         memcpy(host, v, hl);
         host[hl] = 0;
         unsigned perms = KILN_WASI_DIR_READ | (ro ? 0 : KILN_WASI_DIR_WRITE);
+        o->ndirs++;
         return grant(kiln_wasi_config_preopen_dir(o->wasi, host, sep ? sep + 2 : host, perms),
                      dir_opts[ro], v);
     }
@@ -339,8 +346,17 @@ static int wasi_option(char **argv, int argc, int *i, run_options *o)
         name[nl] = 0;
         return grant(kiln_wasi_config_env(o->wasi, name, eq + 1), "--env", v);
     }
-    if ((r = option_value("run", argv, argc, i, "--tcplisten", &v)) != 0)
-        return r < 0 ? -1 : grant(kiln_wasi_config_tcp_listen(o->wasi, v), "--tcplisten", v);
+    if ((r = option_value("run", argv, argc, i, "--tcplisten", &v)) != 0) {
+        unsigned port;
+        if (r < 0 || grant(cli_listen_port(v, &port), "--tcplisten", v) < 0)
+            return -1;
+        const char **l = realloc(o->listen, (size_t)(o->nlisten + 1) * sizeof *l);
+        if (!l)
+            return grant(kiln_error_new(KILN_ERR_NOMEM, "out of memory"), "--tcplisten", v);
+        o->listen = l;
+        o->listen[o->nlisten++] = v;
+        return 1;
+    }
     if ((r = option_value("run", argv, argc, i, "--argv0", &v)) != 0) {
         if (r > 0)
             o->argv0 = v;
@@ -529,6 +545,37 @@ out:
     return code;
 }
 
+/* Bind the --tcplisten sockets and grant them (after the directories, in
+ * the order given); then, once kiln_wasi_new has its own copies, print
+ * where each port-0 one listens, and close ours. */
+static kiln_error *listen_sockets(run_options *o, int *fds)
+{
+    kiln_error *e = NULL;
+    for (int i = 0; !e && i < o->nlisten; i++) {
+        fds[i] = -1;
+        if (!(e = cli_tcp_listen(o->listen[i], &fds[i])))
+            e = kiln_wasi_config_preopen_socket(o->wasi, fds[i]);
+        if (e) {
+            kiln_error *m = kiln_error_new(KILN_ERR_ARG, "--tcplisten %s: %s", o->listen[i],
+                                           kiln_error_message(e));
+            kiln_error_free(e);
+            e = m;
+        }
+    }
+    return e;
+}
+
+static void listen_done(const run_options *o, int *fds, bool opened)
+{
+    for (int i = 0; i < o->nlisten; i++) {
+        unsigned port = 1;
+        if (opened && fds[i] >= 0 && !cli_listen_port(o->listen[i], &port) && port == 0)
+            cli_print_listening(fds[i], (unsigned)(3 + o->ndirs + i));
+        if (fds[i] >= 0)
+            close(fds[i]);
+    }
+}
+
 /* The guest's argv (its name, then the arguments after FILE), and every
  * grant opened: a directory that does not exist or an address that cannot
  * be bound is a usage error, reported before the module is even read. */
@@ -545,8 +592,18 @@ static int open_wasi(run_options *o, kiln_wasi **out)
     const char *resolve = getenv("KILN_WASI_RESOLVE");
     if (resolve && strcmp(resolve, "walk") == 0)
         kiln_wasi_config_resolve(o->wasi, KILN_WASI_RESOLVE_WALK);
+    int *fds = calloc(o->nlisten ? (size_t)o->nlisten : 1, sizeof *fds);
+    if (!e && !fds)
+        e = kiln_error_new(KILN_ERR_NOMEM, "out of memory");
+    for (int i = 0; fds && i < o->nlisten; i++)
+        fds[i] = -1;
+    if (!e)
+        e = listen_sockets(o, fds);
     if (!e)
         e = kiln_wasi_new(o->wasi, out);
+    if (fds)
+        listen_done(o, fds, !e);
+    free(fds);
     if (!e)
         return CLI_EXIT_OK;
     int code = kiln_error_kind_of(e) == KILN_ERR_ARG
@@ -564,6 +621,7 @@ static int run_main(int argc, char **argv)
     if (code == CLI_EXIT_OK)
         code = open_wasi(&o, &wasi);
     kiln_wasi_config_free(o.wasi);
+    free(o.listen);
     if (code < 0)
         return CLI_EXIT_OK; /* --help */
     if (code != CLI_EXIT_OK)

@@ -56,6 +56,15 @@ int usage_error(const char *command, const char *fmt, ...)
 #endif
     ;
 
+/* --tcplisten (listen.c).  The port of "HOST:PORT" / "[V6]:PORT", or an
+ * error if it is not a decimal number up to 65535. */
+kiln_error *cli_listen_port(const char *addr, unsigned *port);
+/* Bind and listen on addr; the socket in *fd. */
+kiln_error *cli_tcp_listen(const char *addr, int *fd);
+/* "kiln: listening on ADDR:PORT (fd N)" on stderr, for the socket fd,
+ * which the guest has as guest_fd. */
+void cli_print_listening(int fd, unsigned guest_fd);
+
 /* Read a whole file into a malloc'd buffer (caller frees).  On failure
  * prints "kiln: PATH: <reason>" and returns false. */
 bool read_file(const char *path, uint8_t **data, size_t *len);

@@ -279,6 +279,15 @@ static kiln_error *tcp_listen(const char *addr, int *out)
     const char *colon = strrchr(addr, ':');
     if (!colon || colon == addr || !colon[1])
         return kiln_error_new(KILN_ERR_ARG, "listen address '%s' is not HOST:PORT", addr);
+    /* getaddrinfo takes any number and wraps it: "99999" would listen on
+     * 34463. */
+    unsigned long port = 0;
+    const char *d = colon + 1;
+    for (; *d >= '0' && *d <= '9' && port <= 65535; d++)
+        port = port * 10 + (unsigned)(*d - '0');
+    if (*d || port > 65535)
+        return kiln_error_new(KILN_ERR_ARG, "listen address '%s': the port is not 0 to 65535",
+                              addr);
     char host[256];
     size_t hl = (size_t)(colon - addr);
     const char *h = addr;

@@ -194,6 +194,27 @@ wat wasi_sleep <<'EOF'
 )
 EOF
 
+# WASI from .wat: accept one connection on fd 3, write "accepted" and exit
+# 0, or exit with sock_accept's errno
+wat wasi_accept <<'EOF'
+(module
+  (import "wasi_snapshot_preview1" "sock_accept" (func $accept (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 32) "accepted\n")
+  (func (export "_start")
+    (local $e i32)
+    (local.set $e (call $accept (i32.const 3) (i32.const 0) (i32.const 0)))
+    (if (local.get $e) (then (call $exit (local.get $e))))
+    ;; iovec at 16: buf 32, len 9
+    (i32.store (i32.const 16) (i32.const 32))
+    (i32.store (i32.const 20) (i32.const 9))
+    (drop (call $write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 24)))
+    (call $exit (i32.const 0)))
+)
+EOF
+
 wat wasi_read <<'EOF'
 (module
   (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
@@ -804,6 +825,44 @@ run "$KILN" run --tcplisten nonsense examples/wc.wasm
 code_is 2; err_has "HOST:PORT"
 run "$KILN" run --tcplisten 127.0.0.1:notaport examples/wc.wasm
 code_is 2; err_has "127.0.0.1:notaport"
+# a port above 65535 is not wrapped around (99999 would be 34463)
+run "$KILN" run --tcplisten 127.0.0.1:99999 examples/wc.wasm
+code_is 2; err_has "--tcplisten 127.0.0.1:99999: port '99999' is not a number from 0 to 65535"
+run "$KILN" run --tcplisten 127.0.0.1:65536 examples/wc.wasm
+code_is 2; err_has "65535"
+run "$KILN" run --tcplisten '[::1]:-1' examples/wc.wasm
+code_is 2; err_has "65535"
+end
+
+begin "wasi: --tcplisten HOST:0 prints the port the kernel chose, and the guest accepts on it"
+: >"$WORK/accept.err"
+"$KILN" run --timeout 20s --tcplisten 127.0.0.1:0 "$WORK/wasi_accept.wasm" \
+    </dev/null >"$WORK/accept.out" 2>"$WORK/accept.err" &
+accept_pid=$!
+port=
+for _ in $(seq 1 100); do
+    port=$(sed -n 's/^kiln: listening on 127\.0\.0\.1:\([1-9][0-9]*\) (fd 3)$/\1/p' "$WORK/accept.err")
+    [ -n "$port" ] && break
+    sleep 0.1
+done
+if [ -z "$port" ]; then
+    fail "no 'kiln: listening on 127.0.0.1:PORT (fd 3)' line: $(head -c 300 "$WORK/accept.err")"
+    kill "$accept_pid" 2>/dev/null
+elif ! (exec 9<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    fail "cannot connect to the printed port $port"
+    kill "$accept_pid" 2>/dev/null
+fi
+wait "$accept_pid"
+code=$?
+code_is 0
+[ "$(cat "$WORK/accept.out")" = accepted ] || fail "the guest did not accept: $(cat "$WORK/accept.out")"
+# after a directory the socket is fd 4
+run "$KILN" run --timeout 5s --dir examples --tcplisten 127.0.0.1:0 examples/wc.wasm
+code_is 0; err_has "(fd 4)"
+if [ -s /proc/net/if_inet6 ]; then # IPv6 loopback, printed in brackets
+    run "$KILN" run --tcplisten '[::1]:0' examples/wc.wasm
+    code_is 0; err_has "kiln: listening on [::1]:"
+fi
 end
 
 begin "wasi: --timeout ends a guest sleeping in poll_oneoff"

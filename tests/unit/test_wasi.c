@@ -132,6 +132,19 @@ TEST(wasi_config_refuses_bad_grants)
     CHECK(e && kiln_error_kind_of(e) == KILN_ERR_ARG);
     kind_and_free(e);
     kiln_wasi_config_free(c);
+
+    /* A port above 65535 is refused, not wrapped (99999 would be 34463). */
+    static const char *const bad_ports[] = {"127.0.0.1:99999", "127.0.0.1:65536",
+                                            "127.0.0.1:-1", "127.0.0.1:+80"};
+    for (size_t i = 0; i < sizeof bad_ports / sizeof bad_ports[0]; i++) {
+        CHECK(kiln_wasi_config_new(&c) == NULL);
+        CHECK(kiln_wasi_config_tcp_listen(c, bad_ports[i]) == NULL);
+        e = kiln_wasi_new(c, &w);
+        CHECK(e && kiln_error_kind_of(e) == KILN_ERR_ARG);
+        CHECK(e && strstr(kiln_error_message(e), "65535"));
+        kind_and_free(e);
+        kiln_wasi_config_free(c);
+    }
 }
 
 /* A pipe in p and a kiln_wasi whose stdout is its write end (closed here:
