@@ -6,7 +6,8 @@
  * It checks what the binary format itself requires (encodings, section
  * order and sizes, UTF-8 names, counts that must agree) and leaves every
  * index and type rule to kn_validate_module and function bodies, which it
- * does not look inside, to compile.c.
+ * does not look inside, to compile.c.  Constant expressions it decodes
+ * completely, into m->cinstrs, so that no later pass reads their bytes.
  *
  * Invariants it keeps for its callers and for kn_module_clear:
  *   - every array is allocated with its count already stored and zeroed,

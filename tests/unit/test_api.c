@@ -3,12 +3,13 @@
  * through the public API only: every _free accepts NULL; kiln_memory_data's
  * pointer survives memory.grow, from the host and from Wasm; a host
  * function finds each result's kind already set; kiln_func_new copies the
- * function type it is given.
+ * function type it is given; inspect prints constant expressions.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "kiln.h"
+#include "kiln_inspect.h"
 #include "kiln_wasi.h"
 #include "unit.h"
 
@@ -182,4 +183,36 @@ TEST(api_func_new_copies_the_type)
     CHECK(f != NULL);
     free(kinds);
     free(type);
+}
+
+/* (module (global i64 (i64.const -1))
+ *         (global v128 (v128.const i32x4 1 2 3 4))) */
+static const uint8_t mod_globals[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x06, 0x1b, 0x02,
+    0x7e, 0x00, 0x42, 0x7f, 0x0b,
+    0x7b, 0x00, 0xfd, 0x0c, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 0x0b,
+};
+
+TEST(api_inspect_prints_constant_expressions)
+{
+    kiln_engine *e = NULL;
+    kiln_module *m = NULL;
+    char buf[128];
+    if (!kiln_engine_new(NULL, &e) && !kiln_module_new(e, mod_globals, sizeof mod_globals, &m)) {
+        kiln_global_info g;
+        kiln_inspect_global(m, 0, &g);
+        CHECK(g.init.offset == 13 && g.init.size == 3);
+        CHECK(kiln_inspect_expr_text(m, g.init, buf, sizeof buf) > 0);
+        CHECK(strcmp(buf, "i64.const -1") == 0);
+        kiln_inspect_global(m, 1, &g);
+        kiln_inspect_expr_text(m, g.init, buf, sizeof buf);
+        CHECK(strcmp(buf, "v128.const i32x4 0x00000001 0x00000002 0x00000003 0x00000004") == 0);
+        /* A range that starts inside an instruction prints nothing. */
+        kiln_expr inside = {.offset = 14, .size = 2};
+        CHECK(kiln_inspect_expr_text(m, inside, buf, sizeof buf) == 0 && buf[0] == '\0');
+    }
+    CHECK(m != NULL);
+    kiln_module_free(m);
+    kiln_engine_free(e);
 }
