@@ -1,6 +1,11 @@
 # kiln — build, test, benchmark.
 #
-#   make            build/kiln (CLI) and build/libkiln.a (library)
+#   make            build/kiln (CLI), build/libkiln.a and build/libkiln.so
+#                   (the library, static and shared)
+#   make install PREFIX=/usr/local [DESTDIR=...]
+#                   bin/kiln, include/kiln*.h, lib/libkiln.a,
+#                   lib/libkiln.so.X.Y.Z (soname libkiln.so.X) with its
+#                   links, lib/pkgconfig/kiln.pc
 #   make test       install missing tools (apt-get), build, run every suite;
 #                   ends with "N passed, N failed"
 #   make spec       the official spec testsuite only
@@ -24,30 +29,76 @@ endif
 
 WARN    = -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) $(SANFLAGS) -fvisibility=hidden -ffp-contract=off \
-           -Iinclude -Isrc -Isrc/engine -MMD -MP
+           -Iinclude -MMD -MP
 ifeq ($(SIMD),scalar)
 CFLAGS  += -DKN_SIMD_SCALAR
 endif
 LDFLAGS += $(SANFLAGS)
 LDLIBS  += -lm -lpthread
 
+# Each directory sees only what it may use.  The engine (src/engine/) gets
+# its private headers and src/ (for os/os.h); every other layer under src/
+# (os, wasi, and those to come) and the CLI get include/ only, plus their
+# own directory, where #include "..." looks first anyway: a layer that
+# includes an engine-private header does not build.
+ENGINE_INC = -Isrc -Isrc/engine
+$(BUILD)/src/engine/%.o: DIR_INC = $(ENGINE_INC)
+
+# One set of objects, all position-independent, makes both libraries.
+# Measured: interpreter speed is unchanged (fib(35), matmul, lz), because
+# -fvisibility=hidden already keeps internal calls direct, and
+# -fno-semantic-interposition does the same for the exported ones.
+PICFLAGS = -fPIC -fno-semantic-interposition
+
+VERSION := $(shell sed -n 's/^\#define KILN_VERSION_STRING "\(.*\)"/\1/p' include/kiln.h)
+MAJOR   := $(firstword $(subst ., ,$(VERSION)))
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+PCDIR   ?= $(LIBDIR)/pkgconfig
+
 LIB_SRC := $(wildcard src/*/*.c)
 CLI_SRC := $(wildcard cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 
-all: $(BUILD)/kiln $(BUILD)/libkiln.a
+all: $(BUILD)/kiln $(BUILD)/libkiln.a $(BUILD)/libkiln.so
 
 $(BUILD)/libkiln.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# Exports exactly what include/*.h marks KILN_API (tests/symbols.sh checks).
+$(BUILD)/libkiln.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libkiln.so.$(MAJOR) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/kiln: $(CLI_OBJ) $(BUILD)/libkiln.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libkiln.a $(LDLIBS)
 
+# Flags live here, so objects are rebuilt when this file changes.
+$(LIB_OBJ) $(CLI_OBJ): Makefile
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(PICFLAGS) $(DIR_INC) -c -o $@ $<
+
+# Written on every install, so it always names the PREFIX installed to.
+$(BUILD)/kiln.pc: FORCE
+	@mkdir -p $(dir $@)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
+	    'Name: kiln' 'Description: WebAssembly runtime for servers' 'Version: $(VERSION)' \
+	    'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lkiln' 'Libs.private: $(LDLIBS)' >$@
+
+install: all $(BUILD)/kiln.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR)
+	install -m 755 $(BUILD)/kiln $(DESTDIR)$(BINDIR)/kiln
+	install -m 644 $(wildcard include/*.h) $(DESTDIR)$(INCDIR)/
+	install -m 644 $(BUILD)/libkiln.a $(DESTDIR)$(LIBDIR)/libkiln.a
+	install -m 755 $(BUILD)/libkiln.so $(DESTDIR)$(LIBDIR)/libkiln.so.$(VERSION)
+	ln -sf libkiln.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libkiln.so.$(MAJOR)
+	ln -sf libkiln.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libkiln.so
+	install -m 644 $(BUILD)/kiln.pc $(DESTDIR)$(PCDIR)/kiln.pc
 
 # --- tests --------------------------------------------------------------
 $(BUILD)/spec-runner: tests/spec/runner.c $(BUILD)/libkiln.a
@@ -58,7 +109,7 @@ $(BUILD)/invoke-check: tests/cli/invoke_check.c $(BUILD)/libkiln.a
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
 $(BUILD)/unit-tests: $(UNIT_SRC) $(BUILD)/libkiln.a
-	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(BUILD)/libkiln.a $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(ENGINE_INC) -o $@ $(UNIT_SRC) $(BUILD)/libkiln.a $(LDFLAGS) $(LDLIBS)
 
 test:
 	@bash tests/run.sh
@@ -75,5 +126,5 @@ fuzz:
 clean:
 	rm -rf build build-san
 
-.PHONY: all test spec bench fuzz clean
+.PHONY: all install test spec bench fuzz clean FORCE
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

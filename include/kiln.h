@@ -25,7 +25,8 @@
  * out-parameter or as its result hands the caller ownership only if its
  * name ends in _new or it returns kiln_error*; the caller releases those with
  * the matching _free.  Everything else returned (kiln_func*, kiln_memory*,
- * strings from accessors, ...) is borrowed from its owner.
+ * strings from accessors, ...) is borrowed from its owner.  Every _free
+ * function accepts NULL and then does nothing.
  *
  * Errors are values: a function that can fail returns kiln_error* (NULL on
  * success).  On failure its out-parameters are untouched.  The library never
@@ -186,7 +187,9 @@ typedef struct kiln_limits {
     bool has_max;
 } kiln_limits;
 
-/* A function type, borrowed from its module or function. */
+/* A function type.  One returned by kiln (kiln_func_type, import and
+ * export descriptions) is borrowed from its module or function; one given
+ * to kiln_func_new is copied, arrays included. */
 typedef struct kiln_functype {
     uint32_t nparams, nresults;
     const kiln_valkind *params;
@@ -227,9 +230,16 @@ typedef struct kiln_store_limits {
     uint32_t max_call_depth;    /* 0 = 10,000 frames */
     uint64_t max_stack_bytes;   /* value stack; 0 = 8 MiB */
     uint64_t fuel;              /* instruction budget (calls and loop
-                                   iterations); 0 = unlimited */
-    uint64_t timeout_ns;        /* wall-clock budget for each top-level
-                                   kiln_call; 0 = none */
+                                   iterations) for the store's whole life:
+                                   cumulative over every call, start
+                                   functions included, until
+                                   kiln_store_set_fuel sets it anew;
+                                   0 = unlimited */
+    uint64_t timeout_ns;        /* wall-clock budget of each top-level
+                                   kiln_call (and each start function),
+                                   restarted by the next one; kiln_calls
+                                   made from host functions share their
+                                   caller's deadline; 0 = none */
 } kiln_store_limits;
 
 KILN_API kiln_error *kiln_store_new(kiln_engine *engine, const kiln_store_limits *limits,
@@ -257,10 +267,14 @@ KILN_API void kiln_store_set_fuel(kiln_store *store, uint64_t fuel);
 /* ---- Host objects ------------------------------------------------------ */
 
 /* A host function.  args/results follow the function type.  Return NULL on
- * success or an error (kiln_trap_new / kiln_exit_new) to trap. */
+ * success or an error (kiln_trap_new / kiln_exit_new) to trap.  Each
+ * results[i] arrives zeroed with its kind already set to the i-th result
+ * type, so a host function need only write results[i].of; changing a kind
+ * to another type makes the call fail with KILN_ERR_HOST. */
 typedef kiln_error *(*kiln_host_fn)(kiln_caller *caller, void *env,
                                     const kiln_val *args, kiln_val *results);
 
+/* *type is copied (and its arrays): the caller may free it on return. */
 KILN_API kiln_error *kiln_func_new(kiln_store *store, const kiln_functype *type,
                                    kiln_host_fn fn, void *env, void (*finalize)(void *env),
                                    kiln_func **out);
@@ -312,6 +326,11 @@ KILN_API kiln_functype kiln_func_type(const kiln_func *f);
 KILN_API kiln_error *kiln_call(kiln_store *store, kiln_func *f, const kiln_val *args,
                                size_t nargs, kiln_val *results, size_t nresults);
 
+/* The memory's bytes, [data, data + kiln_memory_size).  The pointer never
+ * changes: a memory reserves the address space for its largest size when
+ * it is made, so the pointer stays valid across memory.grow and
+ * kiln_memory_grow (only the accessible size changes) until the store is
+ * freed.  Bytes past kiln_memory_size must not be touched. */
 KILN_API uint8_t *kiln_memory_data(kiln_memory *m);
 KILN_API uint64_t kiln_memory_size(const kiln_memory *m); /* in bytes */
 /* Bounds-checked copies between host buffers and linear memory: return

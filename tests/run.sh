@@ -4,8 +4,8 @@
 #   1. installs whatever is missing with apt-get (Debian 12, as root; a
 #      machine that has everything does no apt work at all);
 #   2. builds with `make -j2`, passing SAN, CC and BUILD through;
-#   3. runs every suite: build, unit, spec, lowering, cli, wasi, wasi-walk,
-#      sandbox, invoke, regress, simd-diff, examples and, in a
+#   3. runs every suite: build, symbols, unit, spec, lowering, cli, wasi,
+#      wasi-walk, sandbox, invoke, regress, simd-diff, examples and, in a
 #      build without sanitizers, leak (valgrind); each suite's last
 #      "N passed, N failed" line is its result, and a suite that crashes,
 #      times out or prints no such line counts as 1 failed;
@@ -45,6 +45,7 @@ need_cmd wasm-interp wabt
 need_cmd clang-19 clang-19
 need_cmd ld.lld-19 lld-19
 need_cmd valgrind valgrind
+need_cmd pkg-config pkgconf
 need_cmd timeout coreutils
 if command -v dpkg-query >/dev/null 2>&1; then
     need_pkg libc6-dev
@@ -141,6 +142,10 @@ build_prog() { # OUT SOURCES...: compile and link against $BUILD/libkiln.a
 }
 
 # ---- 3. suites --------------------------------------------------------------
+# symbols: libkiln.so exports exactly the KILN_API functions of include/*.h,
+# and every global symbol of libkiln.a is kiln_* or kn_*
+suite symbols 120 bash tests/symbols.sh "$BUILD"
+
 # unit
 suite unit 900 bash -c "make -s ${MAKEARGS[*]} $BUILD/unit-tests && $BUILD/unit-tests"
 
@@ -277,6 +282,56 @@ simd_diff_run() {
 }
 suite simd-diff 900 simd_diff_run
 
+# installed_run: sets ip and if_ (passed, failed) for `make install` and
+# building and running examples/embed.c from the installed files only
+installed_run() {
+    ip=0 if_=0
+    local prefix=$PWD/$BUILD/examples/prefix dir=$BUILD/examples out how
+    local cflags=() pcflags=() libs=() extra=() x
+    for x in "${TCFLAGS[@]}"; do [ "$x" = -Iinclude ] || cflags+=("$x"); done
+    rm -rf "$prefix"
+    if ! make -s --no-print-directory "${MAKEARGS[@]}" install PREFIX="$prefix" \
+        >"$LOGS/install.log" 2>&1; then
+        echo "FAIL make install PREFIX=$prefix:"
+        tail -n 20 "$LOGS/install.log"
+        if_=1
+        return
+    fi
+    export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+    read -r -a pcflags <<<"$(pkg-config --cflags kiln)"
+    read -r -a libs <<<"$(pkg-config --libs kiln)"
+    # what a static link needs besides libkiln.a itself (Libs.private)
+    for x in $(pkg-config --static --libs kiln); do
+        [[ " ${libs[*]} " == *" $x "* ]] || extra+=("$x")
+    done
+    if [ -x "$prefix/bin/kiln" ] && [ -f "$prefix/include/kiln.h" ] &&
+        [ "$(readlink "$prefix/lib/libkiln.so")" = "libkiln.so.0" ] &&
+        [ "$("$prefix/bin/kiln" run --invoke fib examples/fib.wasm 20)" = 6765 ] &&
+        [[ " ${extra[*]} " == *" -lm "* ]]; then
+        ip=$((ip + 1))
+    else
+        echo "FAIL make install: missing or broken files in $prefix (pkg-config --static adds: ${extra[*]})"
+        if_=$((if_ + 1))
+    fi
+    for how in static dynamic; do
+        local exe=$dir/embed-$how link=("${libs[@]}")
+        [ $how = static ] && link=(-Wl,-Bstatic "${libs[@]}" -Wl,-Bdynamic "${extra[@]}")
+        if "$TCC" "${cflags[@]}" "${pcflags[@]}" -o "$exe" examples/embed.c "${link[@]}" \
+            "${TLDFLAGS[@]}" && out=$(LD_LIBRARY_PATH=$prefix/lib timeout -k 10 60 "$exe") &&
+            grep -q '^sum_squares(10) = 385 (host called 11 times)$' <<<"$out" &&
+            if [ $how = static ]; then ! readelf -d "$exe" | grep -q 'NEEDED.*libkiln'
+            else readelf -d "$exe" | grep -q 'NEEDED.*\[libkiln\.so\.0\]' &&
+                LD_LIBRARY_PATH=$prefix/lib ldd "$exe" | grep -qF "$prefix/lib/libkiln.so.0"
+            fi; then
+            echo "ok   examples/embed.c linked $how against the installed kiln"
+            ip=$((ip + 1))
+        else
+            echo "FAIL examples/embed.c linked $how against the installed kiln (pkg-config)"
+            if_=$((if_ + 1))
+        fi
+    done
+}
+
 # examples: examples/embed.c builds and prints what it promises, and the
 # README's embedding snippet is a verbatim excerpt of it
 examples_run() {
@@ -290,6 +345,11 @@ examples_run() {
         echo "FAIL examples/embed.c"
         f=$((f + 1))
     fi
+    # make install into a fresh PREFIX; examples/embed.c built against what
+    # was installed (and nothing from the tree) with pkg-config, statically
+    # and against libkiln.so, runs the same
+    installed_run
+    p=$((p + ip)) f=$((f + if_))
     # examples/embed_wasi.c runs examples/wc.wasm with examples/ granted as
     # /data and captures what it prints
     if build_prog "$BUILD/examples/embed_wasi" examples/embed_wasi.c &&

@@ -6,7 +6,8 @@
  * It checks what the binary format itself requires (encodings, section
  * order and sizes, UTF-8 names, counts that must agree) and leaves every
  * index and type rule to kn_validate_module and function bodies, which it
- * does not look inside, to compile.c.
+ * does not look inside, to compile.c.  Constant expressions it decodes
+ * completely, into m->cinstrs, so that no later pass reads their bytes.
  *
  * Invariants it keeps for its callers and for kn_module_clear:
  *   - every array is allocated with its count already stored and zeroed,
@@ -41,6 +42,7 @@ typedef struct dec {
     uint32_t ndefined;          /* entries of the function section */
     uint32_t ncode;             /* entries of the code section */
     uint32_t cap_sections, cap_customs;
+    size_t cap_cinstrs;         /* allocated length of m->cinstrs */
     bool have_names;            /* the first "name" custom section */
     kn_span names;
 } dec;
@@ -249,84 +251,115 @@ static bool opcode_exists(uint8_t op)
            (op >= 0xd0 && op <= 0xd2) || op == 0xfc || op == 0xfd;
 }
 
-/* A constant expression up to and including its `end`.  Only the forms a
- * constant expression may take are decoded; meeting any other instruction
- * ends decoding with "constant expression required" (a validation error,
- * as the spec has it), except a byte that is no instruction at all, which
- * is malformed.  Types and indices are the validator's business. */
+/* Appends one decoded instruction to m->cinstrs, which grows by doubling:
+ * an instruction takes at least one byte, so their number is bounded by
+ * the input's size. */
+static kiln_error *push_cinstr(dec *d, const kn_cinstr *ci)
+{
+    kn_module *m = d->m;
+    if (m->ncinstrs == d->cap_cinstrs) {
+        size_t cap = d->cap_cinstrs ? d->cap_cinstrs * 2 : 16;
+        kn_cinstr *p = realloc(m->cinstrs, cap * sizeof *p);
+        NEED(p);
+        m->cinstrs = p;
+        d->cap_cinstrs = cap;
+    }
+    m->cinstrs[m->ncinstrs++] = *ci;
+    return NULL;
+}
+
+/* The 0xfc and 0xfd prefixes in a constant expression: only v128.const is
+ * decoded; anything else is an error. */
+static kiln_error *read_prefixed_const(dec *d, kn_reader *r, uint8_t op, kn_cinstr *ci)
+{
+    const uint8_t *at = r->p - 1;
+    uint32_t sub;
+    RD(r, kn_read_u32(r, &sub));
+    if (op == 0xfd && sub == 0x0c) { /* v128.const */
+        const uint8_t *b;
+        RD(r, kn_read_bytes(r, 16, &b));
+        memcpy(ci->u.v128, b, 16);
+        return NULL;
+    }
+    /* The SIMD space is treated as dense: the distinction only decides
+     * which of two errors an invalid module gets. */
+    if ((op == 0xfc && sub <= 17) || (op == 0xfd && sub <= 0xff))
+        return kn_error_new(KILN_ERR_VALIDATE, (int64_t)off_of(d, at),
+                            "constant expression required");
+    return kn_error_new(KILN_ERR_DECODE, (int64_t)off_of(d, at), "illegal opcode %02x %02x", op,
+                        sub);
+}
+
+/* One instruction of a constant expression (its opcode already read into
+ * ci->op) with its immediates. */
+static kiln_error *read_const_instr(dec *d, kn_reader *r, kn_cinstr *ci)
+{
+    const uint8_t *at = r->p - 1;
+    switch (ci->op) {
+    case KN_COP_I32_CONST: {
+        int32_t v;
+        RD(r, kn_read_s32(r, &v));
+        ci->u.i32 = (uint32_t)v;
+        return NULL;
+    }
+    case KN_COP_I64_CONST: {
+        int64_t v;
+        RD(r, kn_read_s64(r, &v));
+        ci->u.i64 = (uint64_t)v;
+        return NULL;
+    }
+    case KN_COP_F32_CONST:
+        RD(r, kn_read_f32_bits(r, &ci->u.i32));
+        return NULL;
+    case KN_COP_F64_CONST:
+        RD(r, kn_read_f64_bits(r, &ci->u.i64));
+        return NULL;
+    case KN_COP_REF_NULL:
+        RD(r, read_reftype(r, &ci->u.type));
+        return NULL;
+    case KN_COP_GLOBAL_GET:
+    case KN_COP_REF_FUNC:
+        RD(r, kn_read_u32(r, &ci->u.index));
+        return NULL;
+    case KN_COP_I32_ADD: case KN_COP_I32_SUB: case KN_COP_I32_MUL: /* extended-const */
+    case KN_COP_I64_ADD: case KN_COP_I64_SUB: case KN_COP_I64_MUL:
+        return NULL;
+    case 0x05:                          /* else: the expression ends without end */
+        return err_at(d, at, "END opcode expected");
+    case 0xfc:
+    case 0xfd:
+        return read_prefixed_const(d, r, ci->op, ci);
+    }
+    if (opcode_exists(ci->op))
+        return kn_error_new(KILN_ERR_VALIDATE, (int64_t)off_of(d, at),
+                            "constant expression required");
+    return kn_error_new(KILN_ERR_DECODE, (int64_t)off_of(d, at), "illegal opcode %02x", ci->op);
+}
+
+/* A constant expression up to and including its `end`, decoded into
+ * m->cinstrs.  Only the forms a constant expression may take are decoded;
+ * meeting any other instruction ends decoding with "constant expression
+ * required" (a validation error, as the spec has it), except a byte that is
+ * no instruction at all, which is malformed.  Types and indices are the
+ * validator's business. */
 static kiln_error *read_constexpr(dec *d, kn_reader *r, kn_constexpr *out)
 {
     const uint8_t *begin = r->p;
+    out->first = d->m->ncinstrs;
     for (;;) {
-        const uint8_t *at = r->p;
-        uint8_t op;
-        RD(r, kn_read_u8(r, &op));
-        switch (op) {
-        case 0x0b:                      /* end */
-            out->start = off_of(d, begin);
-            out->end = off_of(d, r->p);
-            return NULL;
-        case 0x41: {                    /* i32.const */
-            int32_t v;
-            RD(r, kn_read_s32(r, &v));
+        kn_cinstr ci;
+        memset(&ci, 0, sizeof ci);
+        ci.offset = off_of(d, r->p);
+        RD(r, kn_read_u8(r, &ci.op));
+        if (ci.op == 0x0b)              /* end */
             break;
-        }
-        case 0x42: {                    /* i64.const */
-            int64_t v;
-            RD(r, kn_read_s64(r, &v));
-            break;
-        }
-        case 0x43: {                    /* f32.const */
-            uint32_t v;
-            RD(r, kn_read_f32_bits(r, &v));
-            break;
-        }
-        case 0x44: {                    /* f64.const */
-            uint64_t v;
-            RD(r, kn_read_f64_bits(r, &v));
-            break;
-        }
-        case 0xd0: {                    /* ref.null t */
-            kn_valtype t;
-            RD(r, read_reftype(r, &t));
-            break;
-        }
-        case 0x23:                      /* global.get x */
-        case 0xd2: {                    /* ref.func x */
-            uint32_t x;
-            RD(r, kn_read_u32(r, &x));
-            break;
-        }
-        case 0x6a: case 0x6b: case 0x6c: /* i32.add/sub/mul (extended-const) */
-        case 0x7c: case 0x7d: case 0x7e: /* i64.add/sub/mul */
-            break;
-        case 0x05:                      /* else: the expression ends without end */
-            return err_at(d, at, "END opcode expected");
-        case 0xfc:
-        case 0xfd: {
-            uint32_t sub;
-            RD(r, kn_read_u32(r, &sub));
-            if (op == 0xfd && sub == 0x0c) { /* v128.const */
-                const uint8_t *b;
-                RD(r, kn_read_bytes(r, 16, &b));
-                break;
-            }
-            /* The SIMD space is treated as dense: the distinction only
-             * decides which of two errors an invalid module gets. */
-            if ((op == 0xfc && sub <= 17) || (op == 0xfd && sub <= 0xff))
-                return kn_error_new(KILN_ERR_VALIDATE, (int64_t)off_of(d, at),
-                                    "constant expression required");
-            return kn_error_new(KILN_ERR_DECODE, (int64_t)off_of(d, at),
-                                "illegal opcode %02x %02x", op, sub);
-        }
-        default:
-            if (opcode_exists(op))
-                return kn_error_new(KILN_ERR_VALIDATE, (int64_t)off_of(d, at),
-                                    "constant expression required");
-            return kn_error_new(KILN_ERR_DECODE, (int64_t)off_of(d, at), "illegal opcode %02x",
-                                op);
-        }
+        TRY(read_const_instr(d, r, &ci));
+        TRY(push_cinstr(d, &ci));
     }
+    out->bytes.start = off_of(d, begin);
+    out->bytes.end = off_of(d, r->p);
+    out->count = d->m->ncinstrs - out->first;
+    return NULL;
 }
 
 /* ---- Sections ----------------------------------------------------------- */
@@ -911,6 +944,7 @@ void kn_module_clear(kn_module *m)
     }
     free(m->elems);
     free(m->datas);
+    free(m->cinstrs);
     for (uint32_t i = 0; i < m->ncustoms; i++)
         free(m->customs[i].name);
     free(m->customs);

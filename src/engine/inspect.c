@@ -3,9 +3,10 @@
  *
  * Everything is read straight out of the decoded kn_module (module.h); the
  * only work done here is translating internal layouts into the public
- * structs, re-reading a LEB128 or two from the kept binary where the decoder
- * did not store a number (a code entry's size), and rendering constant
- * expressions as text.  Nothing allocates, so tools can call these freely
+ * structs, re-reading a LEB128 or two (with leb.h's reader) from the kept
+ * binary where the decoder did not store a number (a code entry's size),
+ * and rendering constant expressions as text from the instructions the
+ * decoder stored (m->cinstrs), not from their bytes.  Nothing allocates, so tools can call these freely
  * without error handling, and a caller's out-of-range index yields a zeroed
  * result instead of a stray read.
  */
@@ -16,60 +17,21 @@
 #include <string.h>
 
 #include "kiln_inspect.h"
+#include "leb.h"
 #include "module.h"
 
-/* ---- Small readers over the module bytes -------------------------------- */
-
-/* A bounded cursor: readers set `bad` instead of running past `end`, so a
- * damaged expression renders as far as it can and then says so. */
-typedef struct cursor {
-    const uint8_t *p, *end;
-    bool bad;
-} cursor;
-
-static uint8_t rd_byte(cursor *c)
+/* A size field the decoder did not keep, read again from the module
+ * bytes at `offset` with the engine's one LEB128 reader; false if it does
+ * not read (it always does in a module the decoder accepted). */
+static bool reread_u32(const kn_module *m, uint32_t offset, uint32_t *out, uint32_t *after)
 {
-    if (c->p >= c->end) {
-        c->bad = true;
-        return 0;
-    }
-    return *c->p++;
-}
-
-static uint64_t rd_uleb(cursor *c)
-{
-    uint64_t v = 0;
-    for (unsigned shift = 0; shift < 70; shift += 7) {
-        uint8_t b = rd_byte(c);
-        if (c->bad)
-            return 0;
-        if (shift < 64)
-            v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            return v;
-    }
-    c->bad = true;
-    return 0;
-}
-
-static int64_t rd_sleb(cursor *c)
-{
-    uint64_t v = 0;
-    unsigned shift = 0;
-    uint8_t b;
-    do {
-        b = rd_byte(c);
-        if (c->bad || shift >= 70) {
-            c->bad = true;
-            return 0;
-        }
-        if (shift < 64)
-            v |= (uint64_t)(b & 0x7f) << shift;
-        shift += 7;
-    } while (b & 0x80);
-    if (shift < 64 && (b & 0x40))
-        v |= ~(uint64_t)0 << shift;
-    return (int64_t)v;
+    if (offset > m->len)
+        return false;
+    kn_reader r = kn_reader_make(m->bytes, m->bytes + offset, m->bytes + m->len);
+    if (!kn_read_u32(&r, out))
+        return false;
+    *after = (uint32_t)kn_reader_offset(&r);
+    return true;
 }
 
 static const kn_module *mod(const kiln_module *m) { return &m->m; }
@@ -92,8 +54,9 @@ static kiln_limits limits_view(kn_limits l)
     return r;
 }
 
-static kiln_expr expr_view(kn_span s)
+static kiln_expr expr_view(const kn_constexpr *c)
 {
+    kn_span s = c->bytes;
     kiln_expr e = {.offset = s.start, .size = s.end > s.start ? s.end - s.start : 0};
     return e;
 }
@@ -164,14 +127,9 @@ static void fill_custom_section(const kn_module *m, const kn_custom *c, kiln_sec
     out->offset = c->offset;
     /* The section's own payload starts at its name; re-read the size field
      * right after the id byte to find it. */
-    cursor cur = {m->bytes + c->offset + 1, m->bytes + m->len, false};
-    uint64_t size = rd_uleb(&cur);
-    if (cur.bad) {
+    if (!reread_u32(m, c->offset + 1, &out->size, &out->payload)) {
         out->payload = c->data.start;
         out->size = c->data.end - c->data.start;
-    } else {
-        out->payload = (uint32_t)(cur.p - m->bytes);
-        out->size = (uint32_t)size;
     }
     out->count = 0;
 }
@@ -293,6 +251,61 @@ static const char *reftype_name(uint8_t t)
     return t == KN_FUNCREF ? "func" : t == KN_EXTERNREF ? "extern" : "?";
 }
 
+/* The first decoded constant-expression instruction at `offset`, or
+ * m->ncinstrs if no instruction starts there.  cinstrs is in file order. */
+static uint32_t cinstr_at(const kn_module *m, uint32_t offset)
+{
+    uint32_t lo = 0, hi = m->ncinstrs;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (m->cinstrs[mid].offset < offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->ncinstrs && m->cinstrs[lo].offset == offset ? lo : m->ncinstrs;
+}
+
+static void out_cinstr(outbuf *o, const kn_cinstr *ci)
+{
+    static const char *const arith[] = {"i32.add", "i32.sub", "i32.mul",
+                                        "i64.add", "i64.sub", "i64.mul"};
+    switch (ci->op) {
+    case KN_COP_I32_CONST: out_printf(o, "i32.const %" PRId32, (int32_t)ci->u.i32); return;
+    case KN_COP_I64_CONST: out_printf(o, "i64.const %" PRId64, (int64_t)ci->u.i64); return;
+    case KN_COP_F32_CONST:
+        out_printf(o, "f32.const ");
+        out_float(o, ci->u.i32, true);
+        return;
+    case KN_COP_F64_CONST:
+        out_printf(o, "f64.const ");
+        out_float(o, ci->u.i64, false);
+        return;
+    case KN_COP_GLOBAL_GET: out_printf(o, "global.get %" PRIu32, ci->u.index); return;
+    case KN_COP_REF_NULL: out_printf(o, "ref.null %s", reftype_name(ci->u.type)); return;
+    case KN_COP_REF_FUNC: out_printf(o, "ref.func %" PRIu32, ci->u.index); return;
+    case KN_COP_V128_CONST:
+        /* i32x4 lanes, the way WAT writes v128 constants by default */
+        out_printf(o, "v128.const i32x4");
+        for (int lane = 0; lane < 4; lane++) {
+            uint32_t u = 0;
+            for (int k = 0; k < 4; k++)
+                u |= (uint32_t)ci->u.v128[4 * lane + k] << (8 * k);
+            out_printf(o, " 0x%08" PRIx32, u);
+        }
+        return;
+    }
+    if (ci->op >= KN_COP_I32_ADD && ci->op <= KN_COP_I32_MUL)
+        out_printf(o, "%s", arith[ci->op - KN_COP_I32_ADD]);
+    else if (ci->op >= KN_COP_I64_ADD && ci->op <= KN_COP_I64_MUL)
+        out_printf(o, "%s", arith[3 + ci->op - KN_COP_I64_ADD]);
+    else
+        out_printf(o, "<opcode 0x%02x>", ci->op);
+}
+
+/* Prints the decoded instructions that start within [offset, offset+size):
+ * an expression handed out by this header prints whole; a range that
+ * starts at no instruction prints nothing. */
 size_t kiln_inspect_expr_text(const kiln_module *km, kiln_expr e, char *buf, size_t cap)
 {
     const kn_module *m = mod(km);
@@ -301,68 +314,13 @@ size_t kiln_inspect_expr_text(const kiln_module *km, kiln_expr e, char *buf, siz
         buf[0] = '\0';
     if (e.size == 0 || (uint64_t)e.offset + e.size > m->len)
         return 0;
-    cursor c = {m->bytes + e.offset, m->bytes + e.offset + e.size, false};
-    bool first = true;
-    while (c.p < c.end && !c.bad) {
-        uint8_t op = rd_byte(&c);
-        if (op == 0x0b) /* end */
-            break;
-        if (!first)
+    uint64_t end = (uint64_t)e.offset + e.size;
+    for (uint32_t i = cinstr_at(m, e.offset); i < m->ncinstrs && m->cinstrs[i].offset < end;
+         i++) {
+        if (m->cinstrs[i].offset != e.offset)
             out_printf(&o, ", ");
-        first = false;
-        switch (op) {
-        case 0x41: out_printf(&o, "i32.const %" PRId32, (int32_t)rd_sleb(&c)); break;
-        case 0x42: out_printf(&o, "i64.const %" PRId64, rd_sleb(&c)); break;
-        case 0x43: {
-            uint32_t u = 0;
-            for (int k = 0; k < 4; k++)
-                u |= (uint32_t)rd_byte(&c) << (8 * k);
-            out_printf(&o, "f32.const ");
-            out_float(&o, u, true);
-            break;
-        }
-        case 0x44: {
-            uint64_t u = 0;
-            for (int k = 0; k < 8; k++)
-                u |= (uint64_t)rd_byte(&c) << (8 * k);
-            out_printf(&o, "f64.const ");
-            out_float(&o, u, false);
-            break;
-        }
-        case 0x23: out_printf(&o, "global.get %" PRIu64, rd_uleb(&c)); break;
-        case 0xd0: out_printf(&o, "ref.null %s", reftype_name(rd_byte(&c))); break;
-        case 0xd2: out_printf(&o, "ref.func %" PRIu64, rd_uleb(&c)); break;
-        case 0x6a: out_printf(&o, "i32.add"); break;
-        case 0x6b: out_printf(&o, "i32.sub"); break;
-        case 0x6c: out_printf(&o, "i32.mul"); break;
-        case 0x7c: out_printf(&o, "i64.add"); break;
-        case 0x7d: out_printf(&o, "i64.sub"); break;
-        case 0x7e: out_printf(&o, "i64.mul"); break;
-        case 0xfd: {
-            uint64_t sub = rd_uleb(&c);
-            if (sub != 12) {
-                out_printf(&o, "<simd opcode %" PRIu64 ">", sub);
-                c.bad = true;
-                break;
-            }
-            /* i32x4 lanes, the way WAT writes v128 constants by default */
-            out_printf(&o, "v128.const i32x4");
-            for (int lane = 0; lane < 4; lane++) {
-                uint32_t u = 0;
-                for (int k = 0; k < 4; k++)
-                    u |= (uint32_t)rd_byte(&c) << (8 * k);
-                out_printf(&o, " 0x%08" PRIx32, u);
-            }
-            break;
-        }
-        default:
-            out_printf(&o, "<opcode 0x%02x>", op);
-            c.bad = true;
-            break;
-        }
+        out_cinstr(&o, &m->cinstrs[i]);
     }
-    if (c.bad)
-        out_printf(&o, " <truncated>");
     return o.len;
 }
 
@@ -408,9 +366,9 @@ void kiln_inspect_func(const kiln_module *km, size_t i, kiln_func_info *out)
     out->nlocals = f->nlocals;
     /* The decoder keeps where the entry starts but not its size field's
      * value; it is cheap to read again. */
-    cursor c = {m->bytes + f->code_offset, m->bytes + m->len, false};
-    uint64_t size = rd_uleb(&c);
-    out->code_size = c.bad ? f->body.end - f->code_offset : (uint32_t)size;
+    uint32_t size, after;
+    out->code_size = reread_u32(m, f->code_offset, &size, &after) ? size
+                                                                    : f->body.end - f->code_offset;
 }
 
 /* ---- Tables, memories, globals ------------------------------------------ */
@@ -455,7 +413,7 @@ void kiln_inspect_global(const kiln_module *km, size_t i, kiln_global_info *out)
     out->mutable_ = m->globals[i].type.mut;
     out->imported = i < m->num_global_imports;
     if (!out->imported)
-        out->init = expr_view(m->globals[i].init);
+        out->init = expr_view(&m->globals[i].init);
 }
 
 /* ---- Start -------------------------------------------------------------- */
@@ -488,7 +446,7 @@ void kiln_inspect_elem(const kiln_module *km, size_t i, kiln_elem_info *out)
     out->file_offset = e->offset_in_file;
     if (e->mode == KN_SEG_ACTIVE) {
         out->table = e->table;
-        out->offset = expr_view(e->offset);
+        out->offset = expr_view(&e->offset);
     }
 }
 
@@ -506,16 +464,13 @@ void kiln_inspect_elem_item(const kiln_module *km, size_t seg, size_t item, kiln
     }
     if (!e->exprs)
         return;
-    out->expr = expr_view(e->exprs[item]);
+    const kn_constexpr *x = &e->exprs[item];
+    out->expr = expr_view(x);
     /* `ref.func N end` is just function N; saying so lets tools print the
      * function's name instead of the raw expression. */
-    cursor c = {m->bytes + e->exprs[item].start, m->bytes + e->exprs[item].end, false};
-    if (e->exprs[item].end <= m->len && rd_byte(&c) == 0xd2) {
-        uint64_t f = rd_uleb(&c);
-        if (!c.bad && rd_byte(&c) == 0x0b && !c.bad && c.p == c.end && f <= UINT32_MAX) {
-            out->is_func = true;
-            out->func = (uint32_t)f;
-        }
+    if (x->count == 1 && x->first < m->ncinstrs && m->cinstrs[x->first].op == KN_COP_REF_FUNC) {
+        out->is_func = true;
+        out->func = m->cinstrs[x->first].u.index;
     }
 }
 
@@ -535,6 +490,6 @@ void kiln_inspect_data(const kiln_module *km, size_t i, kiln_data_info *out)
     out->file_offset = d->offset_in_file;
     if (d->mode == KN_SEG_ACTIVE) {
         out->memory = d->memory;
-        out->offset = expr_view(d->offset);
+        out->offset = expr_view(&d->offset);
     }
 }

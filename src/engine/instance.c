@@ -34,140 +34,94 @@ typedef struct kn_cval {
     kn_slot v[2];
 } kn_cval;
 
-typedef struct kn_reader {
-    const uint8_t *p, *end;
-} kn_reader;
-
-static bool read_u8(kn_reader *r, uint8_t *out)
+/* Extended-const arithmetic on the top two values, both of the op's type. */
+static bool eval_arith(uint8_t op, kn_cval *stack, unsigned *sp)
 {
-    if (r->p >= r->end)
+    kn_valtype t = op <= KN_COP_I32_MUL ? KN_I32 : KN_I64;
+    if (*sp < 2 || stack[*sp - 1].type != t || stack[*sp - 2].type != t)
         return false;
-    *out = *r->p++;
+    kn_cval *a = &stack[*sp - 2], *b = &stack[*sp - 1];
+    --*sp;
+    if (t == KN_I32) {
+        uint32_t x = a->v[0].i32, y = b->v[0].i32;
+        a->v[0].i64 = 0;
+        a->v[0].i32 = op == KN_COP_I32_ADD ? x + y : op == KN_COP_I32_SUB ? x - y : x * y;
+    } else {
+        uint64_t x = a->v[0].i64, y = b->v[0].i64;
+        a->v[0].i64 = op == KN_COP_I64_ADD ? x + y : op == KN_COP_I64_SUB ? x - y : x * y;
+    }
     return true;
 }
 
-static bool read_leb(kn_reader *r, unsigned bits, bool is_signed, uint64_t *out)
+/* The value one non-arithmetic instruction pushes, into *c (zeroed). */
+static bool eval_push(const kiln_instance *inst, const kn_cinstr *ci, uint32_t globals_ready,
+                      kn_cval *c)
 {
-    uint64_t v = 0;
-    unsigned shift = 0;
-    uint8_t b;
-    do {
-        if (shift >= (bits + 6) / 7 * 7 || !read_u8(r, &b))
+    switch (ci->op) {
+    case KN_COP_I32_CONST: c->type = KN_I32; c->v[0].i32 = ci->u.i32; return true;
+    case KN_COP_I64_CONST: c->type = KN_I64; c->v[0].i64 = ci->u.i64; return true;
+    case KN_COP_F32_CONST:                      /* raw bits, NaNs kept */
+        c->type = KN_F32;
+        memcpy(&c->v[0].f32, &ci->u.i32, 4);
+        return true;
+    case KN_COP_F64_CONST:
+        c->type = KN_F64;
+        memcpy(&c->v[0].f64, &ci->u.i64, 8);
+        return true;
+    case KN_COP_V128_CONST:
+        c->type = KN_V128;
+        memcpy(c->v, ci->u.v128, 16);
+        return true;
+    case KN_COP_REF_NULL:
+        c->type = ci->u.type;
+        c->v[0].ref = NULL;
+        return kn_is_reftype(c->type);
+    case KN_COP_REF_FUNC:
+        if (ci->u.index >= inst->module->nfuncs)
             return false;
-        if (shift < 64)
-            v |= (uint64_t)(b & 0x7f) << shift;
-        shift += 7;
-    } while (b & 0x80);
-    if (is_signed && shift < 64 && (b & 0x40))
-        v |= ~(uint64_t)0 << shift;
-    *out = v;
-    return true;
+        c->type = KN_FUNCREF;
+        c->v[0].ref = inst->funcs[ci->u.index];
+        return true;
+    case KN_COP_GLOBAL_GET: {
+        if (ci->u.index >= globals_ready)
+            return false;
+        const kiln_global *g = inst->globals[ci->u.index];
+        c->type = g->type.type;
+        memcpy(c->v, g->value, sizeof c->v);
+        return true;
+    }
+    }
+    return false;
 }
 
-static bool read_bytes(kn_reader *r, void *out, size_t n)
-{
-    if ((size_t)(r->end - r->p) < n)
-        return false;
-    memcpy(out, r->p, n);
-    r->p += n;
-    return true;
-}
-
-/* Evaluate a validated constant expression.  globals_ready is how many of
- * inst->globals hold values already (imports, then earlier definitions).
- * Besides the Wasm 2.0 forms this takes the extended-constant arithmetic,
- * which costs nothing here; the validator decides what is allowed. */
-static kiln_error *eval_const(const kiln_instance *inst, kn_constexpr e, uint32_t globals_ready,
-                              kn_cval *out)
+/* Evaluate a validated constant expression from its decoded instructions.
+ * globals_ready is how many of inst->globals hold values already (imports,
+ * then earlier definitions).  Besides the Wasm 2.0 forms this takes the
+ * extended-constant arithmetic, which costs nothing here; the validator
+ * decides what is allowed. */
+static kiln_error *eval_const(const kiln_instance *inst, const kn_constexpr *e,
+                              uint32_t globals_ready, kn_cval *out)
 {
     const kn_module *m = inst->module;
-    if (e.start > e.end || e.end > m->len)
-        goto bad;
-    kn_reader r = {m->bytes + e.start, m->bytes + e.end};
     enum { MAX_DEPTH = 64 };
     kn_cval stack[MAX_DEPTH];
     unsigned sp = 0;
-    for (;;) {
-        uint8_t op;
-        uint64_t x;
-        if (!read_u8(&r, &op))
-            goto bad;
-        if (op == 0x0b)
-            break;
-        if (op >= 0x6a && op <= 0x6c) {         /* i32.add, i32.sub, i32.mul */
-            if (sp < 2 || stack[sp - 1].type != KN_I32 || stack[sp - 2].type != KN_I32)
+    if (e->first > m->ncinstrs || e->count > m->ncinstrs - e->first)
+        goto bad;
+    for (uint32_t i = 0; i < e->count; i++) {
+        const kn_cinstr *ci = &m->cinstrs[e->first + i];
+        if ((ci->op >= KN_COP_I32_ADD && ci->op <= KN_COP_I32_MUL) ||
+            (ci->op >= KN_COP_I64_ADD && ci->op <= KN_COP_I64_MUL)) {
+            if (!eval_arith(ci->op, stack, &sp))
                 goto bad;
-            uint32_t a = stack[sp - 2].v[0].i32, b = stack[sp - 1].v[0].i32;
-            sp--;
-            stack[sp - 1].v[0].i64 = 0;
-            stack[sp - 1].v[0].i32 = op == 0x6a ? a + b : op == 0x6b ? a - b : a * b;
-            continue;
-        }
-        if (op >= 0x7c && op <= 0x7e) {         /* i64.add, i64.sub, i64.mul */
-            if (sp < 2 || stack[sp - 1].type != KN_I64 || stack[sp - 2].type != KN_I64)
-                goto bad;
-            uint64_t a = stack[sp - 2].v[0].i64, b = stack[sp - 1].v[0].i64;
-            sp--;
-            stack[sp - 1].v[0].i64 = op == 0x7c ? a + b : op == 0x7d ? a - b : a * b;
             continue;
         }
         if (sp == MAX_DEPTH)
             goto bad;
         kn_cval *c = &stack[sp++];
         memset(c, 0, sizeof *c);
-        switch (op) {
-        case 0x41:                              /* i32.const */
-            if (!read_leb(&r, 32, true, &x))
-                goto bad;
-            c->type = KN_I32;
-            c->v[0].i32 = (uint32_t)x;
-            break;
-        case 0x42:                              /* i64.const */
-            if (!read_leb(&r, 64, true, &x))
-                goto bad;
-            c->type = KN_I64;
-            c->v[0].i64 = x;
-            break;
-        case 0x43:                              /* f32.const: raw bits, NaNs kept */
-            c->type = KN_F32;
-            if (!read_bytes(&r, &c->v[0].f32, 4))
-                goto bad;
-            break;
-        case 0x44:                              /* f64.const */
-            c->type = KN_F64;
-            if (!read_bytes(&r, &c->v[0].f64, 8))
-                goto bad;
-            break;
-        case 0xfd:                              /* v128.const is 0xfd 12 */
-            if (!read_leb(&r, 32, false, &x) || x != 12 || !read_bytes(&r, c->v, 16))
-                goto bad;
-            c->type = KN_V128;
-            break;
-        case 0xd0: {                            /* ref.null t */
-            uint8_t t;
-            if (!read_u8(&r, &t) || !kn_is_reftype(t))
-                goto bad;
-            c->type = t;
-            c->v[0].ref = NULL;
-            break;
-        }
-        case 0xd2:                              /* ref.func x */
-            if (!read_leb(&r, 32, false, &x) || x >= m->nfuncs)
-                goto bad;
-            c->type = KN_FUNCREF;
-            c->v[0].ref = inst->funcs[x];
-            break;
-        case 0x23: {                            /* global.get x */
-            if (!read_leb(&r, 32, false, &x) || x >= globals_ready)
-                goto bad;
-            const kiln_global *g = inst->globals[x];
-            c->type = g->type.type;
-            memcpy(c->v, g->value, sizeof c->v);
-            break;
-        }
-        default:
+        if (!eval_push(inst, ci, globals_ready, c))
             goto bad;
-        }
     }
     if (sp != 1)
         goto bad;
@@ -176,7 +130,7 @@ static kiln_error *eval_const(const kiln_instance *inst, kn_constexpr e, uint32_
 bad:
     /* Validation rules this out; kept so a bug there cannot become a wild
      * read here. */
-    return kn_error_new(KILN_ERR_VALIDATE, e.start, "invalid constant expression");
+    return kn_error_new(KILN_ERR_VALIDATE, e->bytes.start, "invalid constant expression");
 }
 
 /* An offset for an active segment: i32 for 32-bit tables and memories. */
@@ -252,7 +206,7 @@ static kiln_error *make_globals(kiln_instance *inst)
     const kn_module *m = inst->module;
     for (uint32_t i = m->num_global_imports; i < m->nglobals; i++) {
         kn_cval v;
-        kiln_error *err = eval_const(inst, m->globals[i].init, i, &v);
+        kiln_error *err = eval_const(inst, &m->globals[i].init, i, &v);
         if (err)
             return err;
         kiln_global *g = calloc(1, sizeof *g);
@@ -284,7 +238,7 @@ static kiln_error *eval_elems(kiln_instance *inst)
                 items[j] = inst->funcs[e->func_indices[j]];
             } else {
                 kn_cval v;
-                kiln_error *err = eval_const(inst, e->exprs[j], m->nglobals, &v);
+                kiln_error *err = eval_const(inst, &e->exprs[j], m->nglobals, &v);
                 if (err)
                     return err;
                 items[j] = v.v[0].ref;
@@ -301,7 +255,7 @@ static kiln_error *init_segments(kiln_instance *inst)
         const kn_elem *e = &m->elems[i];
         if (e->mode == KN_SEG_ACTIVE) {
             kn_cval off;
-            kiln_error *err = eval_const(inst, e->offset, m->nglobals, &off);
+            kiln_error *err = eval_const(inst, &e->offset, m->nglobals, &off);
             if (err)
                 return err;
             kiln_trap_code trap = kn_table_init(inst, e->table, i, offset_of(&off), 0, e->count);
@@ -316,7 +270,7 @@ static kiln_error *init_segments(kiln_instance *inst)
         if (d->mode != KN_SEG_ACTIVE)
             continue;
         kn_cval off;
-        kiln_error *err = eval_const(inst, d->offset, m->nglobals, &off);
+        kiln_error *err = eval_const(inst, &d->offset, m->nglobals, &off);
         if (err)
             return err;
         kiln_trap_code trap = kn_memory_init(inst, d->memory, i, offset_of(&off), 0,

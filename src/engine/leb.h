@@ -1,7 +1,9 @@
 /*
  * leb.h — bounds-checked readers for the integer and float encodings of the
- * WebAssembly binary format, shared by the module decoder and the function
- * body validator.
+ * WebAssembly binary format: the engine's only LEB128 decoder, used by the
+ * module decoder, the function body validator and inspect.  Nothing else
+ * reads a LEB128 (constant expressions are decoded once, into
+ * kn_module.cinstrs, and read from there).
  *
  * A kn_reader walks [p, end) of a buffer that begins at `start`, so the
  * offset of anything read is `pointer - start`: callers report offsets into

@@ -10,6 +10,9 @@
  *     only where the binary format itself requires it; the validator checks
  *     the rest (function bodies, constant expressions, segment indices);
  *   - spans (kn_span) are byte ranges into m->bytes, which the module owns;
+ *   - every constant expression was decoded into m->cinstrs, and holds only
+ *     instructions a constant expression may contain (extended-const
+ *     arithmetic included: whether it is allowed is the validator's call);
  *   - imported entities come first in each index space, as in the spec:
  *     funcs[0 .. num_func_imports) are imports, and likewise for tables,
  *     memories and globals.
@@ -85,9 +88,36 @@ typedef struct kn_export {
     uint32_t offset;            /* byte offset of the export entry */
 } kn_export;
 
-/* A constant expression, kept as its bytes (up to and including `end`);
- * validated by compile.c and evaluated by instantiation. */
-typedef kn_span kn_constexpr;
+/* Constant expressions are decoded once, by decode.c, into instructions
+ * kept in one module-wide array (kn_module.cinstrs, in file order); the
+ * validator type-checks that list, instantiation evaluates it and inspect
+ * prints it, so none of them reads the expression's bytes again.  `op` is
+ * the instruction's binary opcode, except that v128.const (0xfd 12) is
+ * KN_COP_V128_CONST; the closing `end` is not stored. */
+enum {
+    KN_COP_GLOBAL_GET = 0x23, KN_COP_I32_CONST = 0x41, KN_COP_I64_CONST = 0x42,
+    KN_COP_F32_CONST = 0x43, KN_COP_F64_CONST = 0x44,
+    KN_COP_I32_ADD = 0x6a, KN_COP_I32_SUB = 0x6b, KN_COP_I32_MUL = 0x6c,
+    KN_COP_I64_ADD = 0x7c, KN_COP_I64_SUB = 0x7d, KN_COP_I64_MUL = 0x7e,
+    KN_COP_REF_NULL = 0xd0, KN_COP_REF_FUNC = 0xd2, KN_COP_V128_CONST = 0xfd,
+};
+
+typedef struct kn_cinstr {
+    uint8_t op;                 /* KN_COP_* */
+    uint32_t offset;            /* of the opcode byte in kn_module.bytes */
+    union {
+        uint32_t i32;           /* i32.const; f32.const as its bits */
+        uint64_t i64;           /* i64.const; f64.const as its bits */
+        uint32_t index;         /* global.get, ref.func */
+        kn_valtype type;        /* ref.null */
+        uint8_t v128[16];       /* v128.const, little-endian lanes */
+    } u;
+} kn_cinstr;
+
+typedef struct kn_constexpr {
+    kn_span bytes;              /* its encoding, through `end` */
+    uint32_t first, count;      /* kn_module.cinstrs[first .. first+count) */
+} kn_constexpr;
 
 typedef struct kn_global {
     kn_globaltype type;
@@ -166,7 +196,7 @@ typedef struct kn_module {
     uint32_t nmemories, num_memory_imports;
     kn_limits *memories;
     uint32_t nglobals, num_global_imports;
-    kn_global *globals;                      /* imports have init {0,0} */
+    kn_global *globals;                      /* imports have a zero init */
 
     uint32_t nexports;
     kn_export *exports;
@@ -181,6 +211,11 @@ typedef struct kn_module {
     uint32_t datacount;
     uint32_t ndatas;
     kn_data *datas;
+
+    /* Every constant expression's instructions, in file order (so also in
+     * increasing offset). */
+    uint32_t ncinstrs;
+    kn_cinstr *cinstrs;
 
     uint32_t ncustoms;
     kn_custom *customs;

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "leb.h"
 #include "module.h"
 
 /* Wasm 2.0 has no extended constant expressions.  The decoder and the
@@ -73,137 +72,77 @@ static kiln_error *check_limits(const kn_limits *l, uint64_t range, const char *
 #define TABLE_RANGE 0xffffffffu
 #define TABLE_TOO_BIG "table size must be at most 2^32-1"
 
+/* The type one decoded instruction pushes, after checking its index; 0
+ * with *err set when it is not allowed.  Extended-const arithmetic pops two
+ * operands of its type, which must be there (else *mismatch). */
+static kn_valtype const_instr_type(kn_module *m, const kn_cinstr *ci, kn_valtype *st, size_t *n,
+                                   bool *mismatch, kiln_error **err)
+{
+    switch (ci->op) {
+    case KN_COP_I32_CONST: return KN_I32;
+    case KN_COP_I64_CONST: return KN_I64;
+    case KN_COP_F32_CONST: return KN_F32;
+    case KN_COP_F64_CONST: return KN_F64;
+    case KN_COP_V128_CONST: return KN_V128;
+    case KN_COP_REF_NULL: return ci->u.type;
+    case KN_COP_REF_FUNC:
+        if (ci->u.index >= m->nfuncs) {
+            *err = invalid(ci->offset, "unknown function %u", ci->u.index);
+            return 0;
+        }
+        if (m->func_declared)
+            m->func_declared[ci->u.index] = 1;
+        return KN_FUNCREF;
+    case KN_COP_GLOBAL_GET:
+        /* Only imports are visible: globals are initialised in order and
+         * 2.0 does not let one definition read another. */
+        if (ci->u.index >= m->num_global_imports) {
+            *err = invalid(ci->offset, "unknown global %u", ci->u.index);
+            return 0;
+        }
+        if (m->globals[ci->u.index].type.mut) {
+            *err = invalid(ci->offset, "constant expression required");
+            return 0;
+        }
+        return m->globals[ci->u.index].type.type;
+    }
+    /* i32/i64 add, sub, mul: the only other instructions decode.c keeps */
+    if (!allow_extended_const) {
+        *err = invalid(ci->offset, "constant expression required");
+        return 0;
+    }
+    kn_valtype t = ci->op <= KN_COP_I32_MUL ? KN_I32 : KN_I64;
+    if (*n < 2 || st[*n - 1] != t || st[*n - 2] != t)
+        *mismatch = true;
+    *n = *n >= 2 ? *n - 2 : 0;
+    return t;
+}
+
 /* Type-check a constant expression against the single result it must leave.
  * Non-constant instructions are "constant expression required"; a wrong
  * result is "type mismatch", reported only after the whole expression was
  * found constant, as the reference does.  global.get may name only an
  * immutable imported global (the Wasm 2.0 rule), ref.func any function,
- * which it declares. */
-static kiln_error *check_const(kn_module *m, kn_constexpr e, kn_valtype want)
+ * which it declares.  The decoder has checked every encoding, so what is
+ * left is types and indices. */
+static kiln_error *check_const(kn_module *m, const kn_constexpr *e, kn_valtype want)
 {
-    if (e.start > e.end || e.end > m->len)
-        return invalid(e.start, "constant expression required");
-    kn_reader r = kn_reader_make(m->bytes, m->bytes + e.start, m->bytes + e.end);
+    if (e->first > m->ncinstrs || e->count > m->ncinstrs - e->first)
+        return invalid(e->bytes.start, "constant expression required");
+    /* Each instruction pushes at most one value. */
     kn_valtype small[16], *st = small;
-    size_t n = 0, cap = 16;
+    if (e->count > 16 && !(st = malloc(e->count * sizeof *st)))
+        return kn_error_nomem();
+    size_t n = 0;
     bool mismatch = false;
     kiln_error *err = NULL;
-    for (;;) {
-        uint32_t at = (uint32_t)kn_reader_offset(&r);
-        uint8_t op;
-        kn_valtype push = 0;
-        uint32_t x;
-        if (!kn_read_u8(&r, &op)) {
-            err = invalid(at, "constant expression required");
-            break;
-        }
-        if (op == 0x0b)
-            break;
-        switch (op) {
-        case 0x41: {
-            int32_t v;
-            if (kn_read_s32(&r, &v))
-                push = KN_I32;
-            break;
-        }
-        case 0x42: {
-            int64_t v;
-            if (kn_read_s64(&r, &v))
-                push = KN_I64;
-            break;
-        }
-        case 0x43: {
-            uint32_t v;
-            if (kn_read_f32_bits(&r, &v))
-                push = KN_F32;
-            break;
-        }
-        case 0x44: {
-            uint64_t v;
-            if (kn_read_f64_bits(&r, &v))
-                push = KN_F64;
-            break;
-        }
-        case 0xd0: {
-            uint8_t t;
-            if (kn_read_u8(&r, &t) && kn_is_reftype(t))
-                push = t;
-            break;
-        }
-        case 0xd2:
-            if (!kn_read_u32(&r, &x))
-                break;
-            if (x >= m->nfuncs) {
-                err = invalid(at, "unknown function %u", x);
-                break;
-            }
-            if (m->func_declared)
-                m->func_declared[x] = 1;
-            push = KN_FUNCREF;
-            break;
-        case 0x23:
-            if (!kn_read_u32(&r, &x))
-                break;
-            /* Only imports are visible: globals are initialised in order
-             * and 2.0 does not let one definition read another. */
-            if (x >= m->num_global_imports) {
-                err = invalid(at, "unknown global %u", x);
-                break;
-            }
-            if (m->globals[x].type.mut) {
-                err = invalid(at, "constant expression required");
-                break;
-            }
-            push = m->globals[x].type.type;
-            break;
-        case 0x6a: case 0x6b: case 0x6c:
-        case 0x7c: case 0x7d: case 0x7e: {
-            if (!allow_extended_const) {
-                err = invalid(at, "constant expression required");
-                break;
-            }
-            kn_valtype t = op <= 0x6c ? KN_I32 : KN_I64;
-            if (n < 2 || st[n - 1] != t || st[n - 2] != t)
-                mismatch = true;
-            n = n >= 2 ? n - 2 : 0;
-            push = t;
-            break;
-        }
-        case 0xfd:
-            if (kn_read_u32(&r, &x) && x == 0x0c) {
-                const uint8_t *b;
-                if (kn_read_bytes(&r, 16, &b))
-                    push = KN_V128;
-                break;
-            }
-            err = invalid(at, "constant expression required");
-            break;
-        default:
-            err = invalid(at, "constant expression required");
-            break;
-        }
-        if (err)
-            break;
-        if (!push) {                    /* an immediate the decoder did not check */
-            err = invalid(at, "constant expression required");
-            break;
-        }
-        if (n == cap) {
-            kn_valtype *bigger = malloc(cap * 2 * sizeof *bigger);
-            if (!bigger) {
-                err = kn_error_nomem();
-                break;
-            }
-            memcpy(bigger, st, n * sizeof *st);
-            if (st != small)
-                free(st);
-            st = bigger;
-            cap *= 2;
-        }
-        st[n++] = push;
+    for (uint32_t i = 0; i < e->count && !err; i++) {
+        kn_valtype t = const_instr_type(m, &m->cinstrs[e->first + i], st, &n, &mismatch, &err);
+        if (t)
+            st[n++] = t;
     }
     if (!err && (mismatch || n != 1 || st[0] != want))
-        err = invalid(e.start, "type mismatch");
+        err = invalid(e->bytes.start, "type mismatch");
     if (st != small)
         free(st);
     return err;
@@ -306,7 +245,7 @@ kiln_error *kn_validate_module(kn_module *m)
             return invalid(func_off, "unknown type %u", m->funcs[i].type);
 
     for (uint32_t i = m->num_global_imports; i < m->nglobals; i++)
-        TRY(check_const(m, m->globals[i].init, m->globals[i].type.type));
+        TRY(check_const(m, &m->globals[i].init, m->globals[i].type.type));
 
     uint32_t table_off = section_offset(m, 4);
     for (uint32_t i = m->num_table_imports; i < m->ntables; i++)
@@ -321,7 +260,7 @@ kiln_error *kn_validate_module(kn_module *m)
         uint32_t at = e->offset_in_file;
         for (uint32_t k = 0; k < e->count; k++) {
             if (e->exprs) {
-                TRY(check_const(m, e->exprs[k], e->type));
+                TRY(check_const(m, &e->exprs[k], e->type));
             } else if (e->func_indices) {
                 uint32_t x = e->func_indices[k];
                 if (x >= m->nfuncs)
@@ -332,7 +271,7 @@ kiln_error *kn_validate_module(kn_module *m)
         if (e->mode == KN_SEG_ACTIVE) {
             if (e->table >= m->ntables)
                 return invalid(at, "unknown table %u", e->table);
-            TRY(check_const(m, e->offset, KN_I32));
+            TRY(check_const(m, &e->offset, KN_I32));
             if (m->tables[e->table].elem != e->type)
                 return invalid(at, "type mismatch");
         }
@@ -344,7 +283,7 @@ kiln_error *kn_validate_module(kn_module *m)
             continue;
         if (d->memory >= m->nmemories)
             return invalid(d->offset_in_file, "unknown memory %u", d->memory);
-        TRY(check_const(m, d->offset, KN_I32));
+        TRY(check_const(m, &d->offset, KN_I32));
     }
 
     if (m->has_start) {

@@ -354,10 +354,21 @@ TEST(decode_globals_exports_start)
     CHECK(e == NULL);
     if (!e) {
         CHECK_EQ(m.nglobals, 3);
-        CHECK_EQ(m.globals[0].init.start, 23);
-        CHECK_EQ(m.globals[0].init.end, 26);
-        CHECK_EQ(m.bytes[m.globals[1].init.start], 0xd2);
-        CHECK_EQ(m.globals[2].init.end - m.globals[2].init.start, 19);
+        CHECK_EQ(m.globals[0].init.bytes.start, 23);
+        CHECK_EQ(m.globals[0].init.bytes.end, 26);
+        CHECK_EQ(m.bytes[m.globals[1].init.bytes.start], 0xd2);
+        CHECK_EQ(m.globals[2].init.bytes.end - m.globals[2].init.bytes.start, 19);
+        /* ...and decoded once into the module's instruction list */
+        CHECK_EQ(m.ncinstrs, 3);
+        for (uint32_t i = 0; i < 3; i++)
+            CHECK(m.globals[i].init.first == i && m.globals[i].init.count == 1);
+        if (m.ncinstrs == 3) {
+            CHECK(m.cinstrs[0].op == KN_COP_I64_CONST && m.cinstrs[0].u.i64 == UINT64_MAX);
+            CHECK_EQ(m.cinstrs[0].offset, 23);
+            CHECK(m.cinstrs[1].op == KN_COP_REF_FUNC && m.cinstrs[1].u.index == 0);
+            CHECK(m.cinstrs[2].op == KN_COP_V128_CONST && m.cinstrs[2].u.v128[0] == 1 &&
+                  m.cinstrs[2].u.v128[15] == 16);
+        }
         CHECK(m.has_start && m.start == 0);
         CHECK_EQ(m.nexports, 1);
         CHECK(strcmp(m.exports[0].name, "f") == 0 && m.exports[0].kind == KN_EXT_FUNC);

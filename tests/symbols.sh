@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# tests/symbols.sh BUILD — the library's symbols are exactly its API.
+#
+#   1. libkiln.so exports (nm -D --defined-only) exactly the functions that
+#      include/*.h declares with KILN_API: the expected list is read from
+#      the headers each time, so nothing is kept in sync by hand;
+#   2. its soname is libkiln.so.MAJOR, MAJOR from KILN_VERSION_STRING;
+#   3. every global symbol of libkiln.a starts with kiln_ (the API) or kn_
+#      (private, hidden by -fvisibility=hidden but still visible to a
+#      static link, where an unprefixed name could collide with the
+#      embedder's); one check per object file, so a failure names the file.
+#
+# Ends with "symbols: N passed, N failed"; exits non-zero if anything failed.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+BUILD=${1:-build}
+p=0 f=0
+pass() { p=$((p + 1)); }
+fail() { echo "FAIL $*"; f=$((f + 1)); }
+
+# The names declared `KILN_API <type> name(` in the public headers.
+api=$(sed -nE 's/^KILN_API[^(]*[^A-Za-z0-9_(]([A-Za-z_][A-Za-z0-9_]*)\(.*/\1/p' include/*.h | sort)
+ndecl=$(cat include/*.h | grep -c '^KILN_API')
+if [ -z "$api" ] || [ "$(wc -l <<<"$api")" != "$ndecl" ]; then
+    fail "include/*.h: $ndecl lines start with KILN_API but $(wc -l <<<"$api") names were read from them"
+else
+    pass
+fi
+
+so=$BUILD/libkiln.so
+if [ ! -f "$so" ]; then
+    fail "$so was not built"
+else
+    exported=$(nm -D --defined-only "$so" | awk '{print $NF}' | sort)
+    if [ "$exported" = "$api" ]; then
+        pass
+    else
+        fail "$so exports differ from the KILN_API declarations (< headers, > exported):"
+        diff <(echo "$api") <(echo "$exported") | grep '^[<>]'
+    fi
+    major=$(sed -nE 's/^#define KILN_VERSION_STRING "([0-9]+)\..*/\1/p' include/kiln.h)
+    soname=$(readelf -d "$so" | sed -nE 's/.*Library soname: \[(.*)\].*/\1/p')
+    if [ -n "$major" ] && [ "$soname" = "libkiln.so.$major" ]; then
+        pass
+    else
+        fail "$so: soname '$soname', expected libkiln.so.$major"
+    fi
+fi
+
+lib=$BUILD/libkiln.a
+if [ ! -f "$lib" ]; then
+    fail "$lib was not built"
+else
+    # "member.o:" heads each object's list; fields are "VALUE TYPE NAME".
+    bad=$(nm -g --defined-only "$lib" | awk '
+        /:$/ { obj = $1; sub(/:$/, "", obj); next }
+        NF >= 2 && $NF !~ /^(kiln_|kn_)/ { print obj, $NF }')
+    objs=$(nm -g --defined-only "$lib" | sed -n 's/:$//p')
+    [ -n "$objs" ] || fail "$lib has no objects"
+    for o in $objs; do
+        names=$(awk -v o="$o" '$1 == o { print $2 }' <<<"$bad")
+        if [ -z "$names" ]; then
+            pass
+        else
+            fail "$lib($o): global symbols without a kiln_ or kn_ prefix:" $names
+        fi
+    done
+fi
+
+echo "symbols: $p passed, $f failed"
+[ $f = 0 ]
