@@ -189,14 +189,14 @@ static kiln_error *check_const(kn_module *m, kn_constexpr e, kn_valtype want)
             break;
         }
         if (n == cap) {
-            kn_valtype *bigger = malloc(cap * 2 * sizeof *bigger);
+            kn_valtype *bigger = kn_malloc(&m->alloc, cap * 2 * sizeof *bigger);
             if (!bigger) {
                 err = kn_error_nomem();
                 break;
             }
             memcpy(bigger, st, n * sizeof *st);
             if (st != small)
-                free(st);
+                kn_free(&m->alloc, st);
             st = bigger;
             cap *= 2;
         }
@@ -205,7 +205,7 @@ static kiln_error *check_const(kn_module *m, kn_constexpr e, kn_valtype want)
     if (!err && (mismatch || n != 1 || st[0] != want))
         err = invalid(e.start, "type mismatch");
     if (st != small)
-        free(st);
+        kn_free(&m->alloc, st);
     return err;
 }
 
@@ -255,7 +255,7 @@ static kiln_error *check_export_names(const kn_module *m)
 {
     if (m->nexports < 2)
         return NULL;
-    name_ref *v = malloc(m->nexports * sizeof *v);
+    name_ref *v = kn_malloc(&m->alloc, m->nexports * sizeof *v);
     if (!v)
         return kn_error_nomem();
     for (uint32_t i = 0; i < m->nexports; i++) {
@@ -269,7 +269,7 @@ static kiln_error *check_export_names(const kn_module *m)
         if (v[i].len == v[i - 1].len && memcmp(v[i].s, v[i - 1].s, v[i].len) == 0 &&
             v[i].index < first_dup)
             first_dup = v[i].index;
-    free(v);
+    kn_free(&m->alloc, v);
     if (first_dup != UINT32_MAX)
         return invalid(m->exports[first_dup].offset, "duplicate export name");
     return NULL;
@@ -277,8 +277,8 @@ static kiln_error *check_export_names(const kn_module *m)
 
 kiln_error *kn_validate_module(kn_module *m)
 {
-    free(m->func_declared);
-    m->func_declared = calloc(m->nfuncs ? m->nfuncs : 1, 1);
+    kn_free(&m->alloc, m->func_declared);
+    m->func_declared = kn_calloc(&m->alloc, m->nfuncs, 1);
     if (!m->func_declared)
         return kn_error_nomem();
 
