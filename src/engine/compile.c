@@ -284,7 +284,11 @@ static uint32_t emit(kc *c, uint32_t w)
     if (c->dead)
         return c->ncode;
     if (!grow(c, (void **)&c->code, &c->ccode, c->ncode + 1, sizeof(uint32_t))) {
+        /* The position returned is past the code: going dead keeps the
+         * rest of this instruction from writing there (compile_func stops
+         * after it). */
         c->oom = true;
+        c->dead = true;
         return c->ncode;
     }
     c->code[c->ncode] = w;
@@ -1811,7 +1815,8 @@ static kiln_error *compile_func(kn_module *m, uint32_t fi)
             break;
         }
         ok = compile_instr(c, byte);
-        if (c->oom && !c->err) {
+        if (c->oom) { /* whatever else the instruction then found */
+            kiln_error_free(c->err);
             c->err = kn_error_nomem();
             ok = false;
         }
