@@ -171,13 +171,15 @@ KILN_API const char *kiln_valkind_name(kiln_valkind kind);
  * size in a small header in front of it, so new_size is a little more than
  * kiln uses.  The hook may be called from any thread that uses an object of
  * the engine, and concurrently from several, so it must be thread-safe if
- * the engine is shared.  ud is passed through untouched.
+ * the engine is shared.  ud is passed through untouched, and must stay
+ * valid until the engine is freed.
  *
  * What goes through it: everything of the engine, modules, stores (with
  * their instances, functions, tables, globals, value stack and frames) and
  * linkers.  What does not: linear memories, which are address-space
  * reservations (mmap), not heap blocks (failing to reserve or commit one is
- * also KILN_ERR_NOMEM, and a failed memory.grow is -1 as the spec says);
+ * also KILN_ERR_NOMEM, and a failed memory.grow is -1 as the spec says;
+ * table.grow does allocate through the hook, and is -1 when it fails);
  * kiln_error values, which are made with malloc because host functions make
  * them with no engine at hand and they may outlive the engine (when that
  * malloc fails the error is a shared, static KILN_ERR_NOMEM error); and what
