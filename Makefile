@@ -29,7 +29,7 @@ endif
 
 WARN    = -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) $(SANFLAGS) -fvisibility=hidden -ffp-contract=off \
-           -Iinclude -MMD -MP
+           -Iinclude -Isrc/common -MMD -MP
 ifeq ($(SIMD),scalar)
 CFLAGS  += -DKN_SIMD_SCALAR
 endif
@@ -39,7 +39,8 @@ LDLIBS  += -lm -lpthread
 # Each directory sees only what it may use.  The engine (src/engine/) gets
 # its private headers and src/ (for os/os.h); every other layer under src/
 # (os, wasi, and those to come) and the CLI get include/ only, plus their
-# own directory, where #include "..." looks first anyway: a layer that
+# own directory, where #include "..." looks first anyway, and src/common/,
+# header-only helpers written on kiln.h alone (kn_alloc.h): a layer that
 # includes an engine-private header does not build.
 ENGINE_INC = -Isrc -Isrc/engine
 $(BUILD)/src/engine/%.o: DIR_INC = $(ENGINE_INC)

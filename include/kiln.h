@@ -160,9 +160,40 @@ KILN_API const char *kiln_valkind_name(kiln_valkind kind);
 
 /* ---- Engine ------------------------------------------------------------ */
 
+/* The allocator hook, after Lua's lua_Alloc.  kiln calls it for every heap
+ * block the engine makes: with ptr NULL and old_size 0 to allocate
+ * new_size bytes; with ptr a block it got from this hook, old_size that
+ * block's exact size and new_size > 0 to resize it (the contents move as
+ * with realloc); with new_size 0 to free ptr (the result is ignored).  It
+ * returns NULL when it cannot allocate, leaving ptr as it was; kiln then
+ * fails the operation with KILN_ERR_NOMEM and releases what it had built,
+ * and the engine and its other objects stay usable.  The memory returned
+ * must be aligned for any type, as malloc's is.  kiln keeps each block's
+ * size in a small header in front of it, so new_size is a little more than
+ * kiln uses.  The hook may be called from any thread that uses an object of
+ * the engine, and concurrently from several, so it must be thread-safe if
+ * the engine is shared.  ud is passed through untouched, and must stay
+ * valid until the engine is freed.
+ *
+ * What goes through it: everything of the engine, modules, stores (with
+ * their instances, functions, tables, globals, value stack and frames) and
+ * linkers.  What does not: linear memories, which are address-space
+ * reservations (mmap), not heap blocks (failing to reserve or commit one is
+ * also KILN_ERR_NOMEM, and a failed memory.grow is -1 as the spec says;
+ * table.grow does allocate through the hook, and is -1 when it fails);
+ * kiln_error values, which are made with malloc because host functions make
+ * them with no engine at hand and they may outlive the engine (when that
+ * malloc fails the error is a shared, static KILN_ERR_NOMEM error); and what
+ * libc allocates inside the calls kiln makes (opendir, getaddrinfo, ...).
+ * WASI takes its own hook, see kiln_wasi.h. */
+typedef void *(*kiln_alloc_fn)(void *ud, void *ptr, size_t old_size, size_t new_size);
+
 typedef struct kiln_config {
-    int reserved; /* no engine-wide options yet; pass NULL */
+    kiln_alloc_fn alloc;  /* NULL: malloc, realloc and free */
+    void *alloc_ud;       /* passed to alloc */
 } kiln_config;
+
+/* config may be NULL for the defaults; it is copied. */
 
 KILN_API kiln_error *kiln_engine_new(const kiln_config *config, kiln_engine **out);
 KILN_API void kiln_engine_free(kiln_engine *engine);

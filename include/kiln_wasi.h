@@ -50,6 +50,21 @@ typedef struct kiln_wasi kiln_wasi;
 #define KILN_WASI_MODULE "wasi_snapshot_preview1"
 
 KILN_API kiln_error *kiln_wasi_config_new(kiln_wasi_config **out);
+/* The same, with an allocator hook (kiln_alloc_fn in kiln.h; NULL for
+ * malloc).  kiln_wasi_new does not take an engine, so WASI gets its hook
+ * here: the config and every kiln_wasi made from it allocate through it,
+ * including the bindings kiln_wasi_define hands to the store and what the
+ * WASI functions allocate while the guest calls them (path resolution,
+ * poll_oneoff); the store's own objects (the host functions themselves)
+ * use the engine's hook.  Pass the engine's hook to have one allocator for
+ * everything.  ud must stay valid until the config, every kiln_wasi made
+ * from it and every store they were defined in are freed.  Out of memory
+ * is KILN_ERR_NOMEM from the functions here; inside a WASI call the guest
+ * gets errno `nomem` (48), as WASI specifies, and may carry on.  What libc
+ * allocates inside the calls WASI makes (opendir and readdir for
+ * fd_readdir, getaddrinfo for listening sockets) cannot be hooked. */
+KILN_API kiln_error *kiln_wasi_config_new_alloc(kiln_alloc_fn alloc, void *ud,
+                                                kiln_wasi_config **out);
 KILN_API void kiln_wasi_config_free(kiln_wasi_config *c);
 
 /* Append one argument to argv (argv[0], by convention the program's name,

@@ -5,7 +5,7 @@
 #      machine that has everything does no apt work at all);
 #   2. builds with `make -j2`, passing SAN, CC and BUILD through;
 #   3. runs every suite: build, symbols, unit, spec, lowering, cli, wasi,
-#      wasi-walk, sandbox, invoke, regress, simd-diff, examples and, in a
+#      wasi-walk, sandbox, invoke, regress, simd-diff, examples, oom and, in a
 #      build without sanitizers, leak (valgrind); each suite's last
 #      "N passed, N failed" line is its result, and a suite that crashes,
 #      times out or prints no such line counts as 1 failed;
@@ -412,6 +412,23 @@ examples_run() {
 }
 suite examples 300 examples_run
 
+# oom: every allocation of the engine and of WASI refused in turn, through
+# the allocator hook, during module building (examples/wc.wasm and
+# tests/oom/files.wat), instantiation, a WASI run that writes, reads and
+# lists files (both path resolvers) and a run of wc.wasm; each must end in
+# KILN_ERR_NOMEM (or errno nomem in the guest), leak nothing, and leave the
+# engine working (tests/oom/oom.c)
+oom_run() {
+    mkdir -p "$BUILD/oom"
+    if ! wat2wasm tests/oom/files.wat -o "$BUILD/oom/files.wasm" ||
+        ! build_prog "$BUILD/oom-test" tests/oom/oom.c; then
+        echo "oom: 0 passed, 1 failed (build failed)"
+        return 1
+    fi
+    timeout -k 10 600 "$BUILD/oom-test" examples/wc.wasm "$BUILD/oom/files.wasm" examples
+}
+suite oom 900 oom_run
+
 # leak: valgrind, in the build without sanitizers (with SAN=1, LeakSanitizer
 # has already checked every suite above)
 leak_run() {
@@ -435,6 +452,7 @@ leak_run() {
     runs+=("fuzz corpus|$BUILD/regress --no-fork tests/fuzz/corpus")
     runs+=("examples/embed.c|$BUILD/examples/embed")
     runs+=("examples/embed_wasi.c|$BUILD/examples/embed_wasi examples/wc.wasm examples /data/fib.wat")
+    runs+=("oom|$BUILD/oom-test examples/wc.wasm $BUILD/oom/files.wasm examples")
     runs+=("kiln run examples/wc.wasm|$BUILD/kiln run --dir-ro examples::/ex examples/wc.wasm /ex/wc.c")
     local r
     for r in "${runs[@]}"; do

@@ -21,7 +21,7 @@ static kiln_error *complete_types(kn_module *m)
         kn_functype *t = &m->types[i];
         uint32_t n = t->nparams + t->nresults;
         if (!t->kinds) {
-            t->kinds = malloc(n ? (size_t)n * sizeof *t->kinds : 1);
+            t->kinds = kn_calloc(&m->alloc, n, sizeof *t->kinds);
             if (!t->kinds)
                 return kn_error_nomem();
         }
@@ -45,11 +45,13 @@ kiln_error *kiln_module_new(kiln_engine *engine, const uint8_t *bytes, size_t le
 {
     if (!engine || !out || (!bytes && len))
         return kn_error_new(KILN_ERR_ARG, -1, "kiln_module_new: NULL argument");
-    kiln_module *mod = calloc(1, sizeof *mod);
+    const kn_allocator *a = kn_engine_alloc(engine);
+    kiln_module *mod = kn_calloc(a, 1, sizeof *mod);
     if (!mod)
         return kn_error_nomem();
     kn_module *m = &mod->m;
     m->engine = engine;
+    m->alloc = *a;
     kiln_error *err = kn_decode(m, bytes, len);
     if (!err)
         err = complete_types(m);
@@ -59,7 +61,7 @@ kiln_error *kiln_module_new(kiln_engine *engine, const uint8_t *bytes, size_t le
         err = kn_compile(m);
     if (err) {
         kn_module_clear(m);
-        free(mod);
+        kn_free(a, mod);
         return err;
     }
     *out = mod;
@@ -70,8 +72,9 @@ void kiln_module_free(kiln_module *mod)
 {
     if (!mod)
         return;
+    kn_allocator a = mod->m.alloc;
     kn_module_clear(&mod->m);
-    free(mod);
+    kn_free(&a, mod);
 }
 
 static kiln_functype api_functype(const kn_functype *t)

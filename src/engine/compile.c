@@ -243,6 +243,13 @@ typedef struct kc {
             (c)->err = kn_error_new(KILN_ERR_VALIDATE, OFF(c), __VA_ARGS__); \
         return false;                                                         \
     } while (0)
+/* Running out of memory is neither a decode nor a validation error. */
+#define NOMEM(c)                                                              \
+    do {                                                                      \
+        if (!(c)->err)                                                        \
+            (c)->err = kn_error_nomem();                                      \
+        return false;                                                         \
+    } while (0)
 #define MALFORMED(c, ...)                                                     \
     do {                                                                      \
         if (!(c)->err)                                                        \
@@ -255,14 +262,14 @@ typedef struct kc {
             return false;     \
     } while (0)
 
-static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
+static bool grow(kc *c, void **p, uint32_t *cap, uint32_t need, size_t elem)
 {
     if (need <= *cap)
         return true;
     uint32_t n = *cap ? *cap : 16;
     while (n < need)
         n *= 2;
-    void *q = realloc(*p, (size_t)n * elem);
+    void *q = kn_realloc_n(&c->m->alloc, *p, n, elem);
     if (!q)
         return false;
     *p = q;
@@ -276,8 +283,12 @@ static uint32_t emit(kc *c, uint32_t w)
 {
     if (c->dead)
         return c->ncode;
-    if (!grow((void **)&c->code, &c->ccode, c->ncode + 1, sizeof(uint32_t))) {
+    if (!grow(c, (void **)&c->code, &c->ccode, c->ncode + 1, sizeof(uint32_t))) {
+        /* The position returned is past the code: going dead keeps the
+         * rest of this instruction from writing there (compile_func stops
+         * after it). */
         c->oom = true;
+        c->dead = true;
         return c->ncode;
     }
     c->code[c->ncode] = w;
@@ -316,8 +327,8 @@ static uint32_t next_slot(kc *c)
 
 static bool push(kc *c, kn_valtype t)
 {
-    if (!grow((void **)&c->vs, &c->vcap, c->vn + 1, sizeof(ventry)))
-        MALFORMED(c, "out of memory");
+    if (!grow(c, (void **)&c->vs, &c->vcap, c->vn + 1, sizeof(ventry)))
+        NOMEM(c);
     uint32_t s = next_slot(c);
     if (s > 0x7fffffffu)
         FAIL(c, "function frame too large");
@@ -435,8 +446,8 @@ static bool push_local_ref(kc *c, uint32_t x)
     TRY(push(c, c->ltype[x]));
     c->vs[c->vn - 1].slot = c->lslot[x];
     mark_dirty(c, c->vn - 1);
-    if (!grow((void **)&c->lref_nodes, &c->caplref, c->nlref + 1, sizeof *c->lref_nodes))
-        MALFORMED(c, "out of memory");
+    if (!grow(c, (void **)&c->lref_nodes, &c->caplref, c->nlref + 1, sizeof *c->lref_nodes))
+        NOMEM(c);
     c->lref_nodes[c->nlref] = (struct lref){c->vn - 1, c->lref_head[x]};
     c->lref_head[x] = ++c->nlref;
     return true;
@@ -615,8 +626,8 @@ static bool push_ctl(kc *c, ctl tmpl)
     tmpl.unreachable = false;
     tmpl.fixups = 0;
     tmpl.else_fixup = 0;
-    if (!grow((void **)&c->cs, &c->ccap, c->cn + 1, sizeof(ctl)))
-        MALFORMED(c, "out of memory");
+    if (!grow(c, (void **)&c->cs, &c->ccap, c->cn + 1, sizeof(ctl)))
+        NOMEM(c);
     c->cs[c->cn++] = tmpl;
     for (uint32_t i = 0; i < np; i++)
         TRY(push(c, bt_param(c, &tmpl, i)));
@@ -655,13 +666,13 @@ static bool check_label_values(kc *c, ctl *f, uint32_t *n_out, bool keep_actual)
     uint32_t n = label_arity(c, f);
     ventry *tmp = NULL;
     if (n) {
-        tmp = malloc(n * sizeof *tmp);
+        tmp = kn_malloc(&c->m->alloc, n * sizeof *tmp);
         if (!tmp)
-            MALFORMED(c, "out of memory");
+            NOMEM(c);
     }
     for (uint32_t i = n; i-- > 0;) {
         if (!pop(c, label_type(c, f, i), &tmp[i])) {
-            free(tmp);
+            kn_free(&c->m->alloc, tmp);
             return false;
         }
     }
@@ -669,14 +680,14 @@ static bool check_label_values(kc *c, ctl *f, uint32_t *n_out, bool keep_actual)
         /* br_if leaves the label's types; br_table (per the spec's
          * algorithm) leaves what it popped, which may be unknown. */
         if (!push(c, keep_actual ? tmp[i].type : label_type(c, f, i))) {
-            free(tmp);
+            kn_free(&c->m->alloc, tmp);
             return false;
         }
         c->vs[c->vn - 1].slot = tmp[i].slot;
         if (tmp[i].slot != c->vs[c->vn - 1].cslot)
             mark_dirty(c, c->vn - 1);
     }
-    free(tmp);
+    kn_free(&c->m->alloc, tmp);
     *n_out = n;
     return true;
 }
@@ -1376,16 +1387,16 @@ static bool compile_instr(kc *c, uint8_t byte)
         TRY(read_u32(c, &count));
         if (count > (uint32_t)(c->r.end - c->r.p))
             MALFORMED(c, "unexpected end");
-        uint32_t *depths = malloc(((size_t)count + 1) * sizeof *depths);
+        uint32_t *depths = kn_malloc(&c->m->alloc, ((size_t)count + 1) * sizeof *depths);
         if (!depths)
-            MALFORMED(c, "out of memory");
+            NOMEM(c);
         for (uint32_t i = 0; i <= count; i++) {
             if (!read_u32(c, &depths[i])) {
-                free(depths);
+                kn_free(&c->m->alloc, depths);
                 return false;
             }
             if (depths[i] >= c->cn) {
-                free(depths);
+                kn_free(&c->m->alloc, depths);
                 FAIL(c, "unknown label");
             }
         }
@@ -1402,14 +1413,14 @@ static bool compile_instr(kc *c, uint8_t byte)
                 continue;
             f->brt_seen = serial;
             if (label_arity(c, f) != arity) {
-                free(depths);
+                kn_free(&c->m->alloc, depths);
                 FAIL(c, "type mismatch");
             }
             uint32_t n;
             ok = check_label_values(c, f, &n, true);
         }
         if (!ok) {
-            free(depths);
+            kn_free(&c->m->alloc, depths);
             return false;
         }
         /* JMP_TABLE idx n off[0..n]; each target gets a stub after the
@@ -1442,7 +1453,7 @@ static bool compile_instr(kc *c, uint8_t byte)
             else
                 c->code[table + i] = f->brt_stub - (table + i);
         }
-        free(depths);
+        kn_free(&c->m->alloc, depths);
         set_unreachable(c);
         return true;
     }
@@ -1758,18 +1769,19 @@ static kiln_error *compile_func(kn_module *m, uint32_t fi)
         return kn_error_new(KILN_ERR_VALIDATE, fn->code_offset, "too many locals");
     }
     c->nlocals = c->ft->nparams + (uint32_t)fn->nlocals;
-    c->ltype = malloc((c->nlocals + 1) * sizeof *c->ltype);
-    c->lslot = malloc((c->nlocals + 1) * sizeof *c->lslot);
-    c->lzero = calloc(c->nlocals + 1, 1);
-    c->lref_head = calloc(c->nlocals + 1, sizeof *c->lref_head);
+    const kn_allocator *a = &m->alloc;
+    c->ltype = kn_malloc(a, (c->nlocals + 1) * sizeof *c->ltype);
+    c->lslot = kn_malloc(a, (c->nlocals + 1) * sizeof *c->lslot);
+    c->lzero = kn_calloc(a, c->nlocals + 1, 1);
+    c->lref_head = kn_calloc(a, c->nlocals + 1, sizeof *c->lref_head);
     c->dirty_low = UINT32_MAX;
-    kn_code *code = calloc(1, sizeof *code);
+    kn_code *code = kn_calloc(a, 1, sizeof *code);
     if (!c->ltype || !c->lslot || !c->lzero || !c->lref_head || !code) {
-        free(c->ltype);
-        free(c->lslot);
-        free(c->lzero);
-        free(c->lref_head);
-        free(code);
+        kn_free(a, c->ltype);
+        kn_free(a, c->lslot);
+        kn_free(a, c->lzero);
+        kn_free(a, c->lref_head);
+        kn_free(a, code);
         return kn_error_nomem();
     }
     uint32_t n = 0, slot = 0;
@@ -1803,7 +1815,8 @@ static kiln_error *compile_func(kn_module *m, uint32_t fi)
             break;
         }
         ok = compile_instr(c, byte);
-        if (c->oom && !c->err) {
+        if (c->oom) { /* whatever else the instruction then found */
+            kiln_error_free(c->err);
             c->err = kn_error_nomem();
             ok = false;
         }
@@ -1812,16 +1825,16 @@ static kiln_error *compile_func(kn_module *m, uint32_t fi)
         c->err = kn_error_new(KILN_ERR_DECODE, OFF(c), "section size mismatch");
         ok = false;
     }
-    free(c->ltype);
-    free(c->lslot);
-    free(c->lzero);
-    free(c->lref_head);
-    free(c->lref_nodes);
-    free(c->vs);
-    free(c->cs);
+    kn_free(a, c->ltype);
+    kn_free(a, c->lslot);
+    kn_free(a, c->lzero);
+    kn_free(a, c->lref_head);
+    kn_free(a, c->lref_nodes);
+    kn_free(a, c->vs);
+    kn_free(a, c->cs);
     if (!ok) {
-        free(c->code);
-        free(code);
+        kn_free(a, c->code);
+        kn_free(a, code);
         return c->err ? c->err : kn_error_nomem();
     }
     code->words = c->code;
@@ -1841,10 +1854,10 @@ kiln_error *kn_compile(kn_module *m)
     return NULL;
 }
 
-void kn_code_free(struct kn_code *code)
+void kn_code_free(const kn_allocator *a, struct kn_code *code)
 {
     if (!code)
         return;
-    free(code->words);
-    free(code);
+    kn_free(a, code->words);
+    kn_free(a, code);
 }

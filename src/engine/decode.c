@@ -79,15 +79,14 @@ static kiln_error *err_reader(const kn_reader *r)
             return kn_error_nomem();                                                         \
     } while (0)
 
-/* calloc that never returns NULL for a zero count, so NULL means no memory. */
-static void *alloc_n(size_t n, size_t size) { return calloc(n ? n : 1, size); }
+/* Zeroed; never NULL for a zero count, so NULL means no memory. */
+static void *alloc_n(kn_module *m, size_t n, size_t size) { return kn_calloc(&m->alloc, n, size); }
 
 /* arr grown from old to old+add elements with the new ones zeroed, or NULL
  * (arr still valid) when out of memory. */
-static void *grow(void *arr, size_t old, size_t add, size_t size)
+static void *grow(kn_module *m, void *arr, size_t old, size_t add, size_t size)
 {
-    size_t n = old + add;
-    char *p = realloc(arr, (n ? n : 1) * size);
+    char *p = kn_realloc_n(&m->alloc, arr, old + add, size);
     if (p)
         memset(p + old * size, 0, add * size);
     return p;
@@ -165,14 +164,9 @@ static bool read_name(kn_reader *r, const uint8_t **s, uint32_t *n)
     return true;
 }
 
-static char *dup_name(const uint8_t *s, uint32_t n)
+static char *dup_name(kn_module *m, const uint8_t *s, uint32_t n)
 {
-    char *c = malloc((size_t)n + 1);
-    if (c) {
-        memcpy(c, s, n);
-        c[n] = 0;
-    }
-    return c;
+    return kn_strndup(&m->alloc, (const char *)s, n);
 }
 
 /* Type bytes are one-byte signed LEB128 in the reference interpreter, so a
@@ -369,7 +363,7 @@ static kiln_error *sec_type(dec *d, kn_reader *r)
     kn_module *m = d->m;
     uint32_t n;
     RD(r, read_len(r, &n));
-    NEED(m->types = alloc_n(n, sizeof *m->types));
+    NEED(m->types = alloc_n(m, n, sizeof *m->types));
     m->ntypes = n;
     for (uint32_t i = 0; i < n; i++) {
         kn_functype *ft = &m->types[i];
@@ -380,7 +374,7 @@ static kiln_error *sec_type(dec *d, kn_reader *r)
             return err_at(d, at, "malformed function type");
         uint32_t np, nr;
         RD(r, read_len(r, &np));
-        NEED(ft->types = malloc(np ? np : 1));
+        NEED(ft->types = kn_malloc(&m->alloc, np));
         for (uint32_t j = 0; j < np; j++)
             RD(r, read_valtype(r, &ft->types[j]));
         ft->nparams = np;
@@ -388,14 +382,14 @@ static kiln_error *sec_type(dec *d, kn_reader *r)
         if ((uint64_t)np + nr > UINT32_MAX / 2)
             return err_at(d, at, "function type too large");
         if (nr) {
-            kn_valtype *t = realloc(ft->types, (size_t)np + nr);
+            kn_valtype *t = kn_realloc(&m->alloc, ft->types, (size_t)np + nr);
             NEED(t);
             ft->types = t;
         }
         for (uint32_t j = 0; j < nr; j++)
             RD(r, read_valtype(r, &ft->types[np + j]));
         ft->nresults = nr;
-        NEED(ft->kinds = alloc_n((size_t)np + nr, sizeof *ft->kinds));
+        NEED(ft->kinds = alloc_n(m, (size_t)np + nr, sizeof *ft->kinds));
         uint32_t ps = 0, rs = 0;
         for (uint32_t j = 0; j < np + nr; j++) {
             ft->kinds[j] = (kiln_valkind)ft->types[j];
@@ -417,7 +411,7 @@ static kiln_error *sec_import(dec *d, kn_reader *r)
     kn_module *m = d->m;
     uint32_t n;
     RD(r, read_len(r, &n));
-    NEED(m->imports = alloc_n(n, sizeof *m->imports));
+    NEED(m->imports = alloc_n(m, n, sizeof *m->imports));
     m->nimports = n;
     uint32_t count[4] = {0, 0, 0, 0};
     for (uint32_t i = 0; i < n; i++) {
@@ -426,10 +420,10 @@ static kiln_error *sec_import(dec *d, kn_reader *r)
         const uint8_t *s;
         uint32_t len;
         RD(r, read_name(r, &s, &len));
-        NEED(im->module = dup_name(s, len));
+        NEED(im->module = dup_name(m, s, len));
         im->module_len = len;
         RD(r, read_name(r, &s, &len));
-        NEED(im->name = dup_name(s, len));
+        NEED(im->name = dup_name(m, s, len));
         im->name_len = len;
         const uint8_t *at = r->p;
         RD(r, kn_read_u8(r, &im->kind));
@@ -453,10 +447,10 @@ static kiln_error *sec_import(dec *d, kn_reader *r)
         count[im->kind]++;
     }
     /* Imports open each index space; the definitions are appended later. */
-    NEED(m->funcs = alloc_n(count[KN_EXT_FUNC], sizeof *m->funcs));
-    NEED(m->tables = alloc_n(count[KN_EXT_TABLE], sizeof *m->tables));
-    NEED(m->memories = alloc_n(count[KN_EXT_MEMORY], sizeof *m->memories));
-    NEED(m->globals = alloc_n(count[KN_EXT_GLOBAL], sizeof *m->globals));
+    NEED(m->funcs = alloc_n(m, count[KN_EXT_FUNC], sizeof *m->funcs));
+    NEED(m->tables = alloc_n(m, count[KN_EXT_TABLE], sizeof *m->tables));
+    NEED(m->memories = alloc_n(m, count[KN_EXT_MEMORY], sizeof *m->memories));
+    NEED(m->globals = alloc_n(m, count[KN_EXT_GLOBAL], sizeof *m->globals));
     for (uint32_t i = 0; i < n; i++) {
         const kn_import *im = &m->imports[i];
         switch (im->kind) {
@@ -480,7 +474,7 @@ static kiln_error *sec_import(dec *d, kn_reader *r)
     do {                                                                                     \
         if ((uint64_t)(have) + (add) > UINT32_MAX)                                           \
             return err_at(d, at, "too many definitions");                                    \
-        void *p_ = grow((arr), (have), (add), sizeof *(arr));                                \
+        void *p_ = grow(d->m, (arr), (have), (add), sizeof *(arr));                                \
         NEED(p_);                                                                            \
         (arr) = p_;                                                                          \
         (have) += (add);                                                                     \
@@ -549,14 +543,14 @@ static kiln_error *sec_export(dec *d, kn_reader *r)
     kn_module *m = d->m;
     uint32_t n;
     RD(r, read_len(r, &n));
-    NEED(m->exports = alloc_n(n, sizeof *m->exports));
+    NEED(m->exports = alloc_n(m, n, sizeof *m->exports));
     m->nexports = n;
     for (uint32_t i = 0; i < n; i++) {
         kn_export *ex = &m->exports[i];
         ex->offset = off_of(d, r->p);
         const uint8_t *s;
         RD(r, read_name(r, &s, &ex->name_len));
-        NEED(ex->name = dup_name(s, ex->name_len));
+        NEED(ex->name = dup_name(m, s, ex->name_len));
         const uint8_t *at = r->p;
         RD(r, kn_read_u8(r, &ex->kind));
         if (ex->kind > KN_EXT_GLOBAL)
@@ -583,7 +577,7 @@ static kiln_error *sec_elem(dec *d, kn_reader *r)
     kn_module *m = d->m;
     uint32_t n;
     RD(r, read_len(r, &n));
-    NEED(m->elems = alloc_n(n, sizeof *m->elems));
+    NEED(m->elems = alloc_n(m, n, sizeof *m->elems));
     m->nelems = n;
     for (uint32_t i = 0; i < n; i++) {
         kn_elem *e = &m->elems[i];
@@ -616,12 +610,12 @@ static kiln_error *sec_elem(dec *d, kn_reader *r)
         uint32_t count;
         RD(r, read_len(r, &count));
         if (exprs) {
-            NEED(e->exprs = alloc_n(count, sizeof *e->exprs));
+            NEED(e->exprs = alloc_n(m, count, sizeof *e->exprs));
             e->count = count;
             for (uint32_t k = 0; k < count; k++)
                 TRY(read_constexpr(d, r, &e->exprs[k]));
         } else {
-            NEED(e->func_indices = alloc_n(count, sizeof *e->func_indices));
+            NEED(e->func_indices = alloc_n(m, count, sizeof *e->func_indices));
             e->count = count;
             for (uint32_t k = 0; k < count; k++)
                 RD(r, kn_read_u32(r, &e->func_indices[k]));
@@ -662,7 +656,7 @@ static kiln_error *sec_code(dec *d, kn_reader *r)
         kiln_error *err = NULL;
         if (!read_len(&lr, &nd)) {
             err = err_reader(&lr);
-        } else if (!(f->localdecls = alloc_n(nd, sizeof *f->localdecls))) {
+        } else if (!(f->localdecls = alloc_n(m, nd, sizeof *f->localdecls))) {
             err = kn_error_nomem();
         } else {
             f->nlocaldecls = nd;
@@ -678,7 +672,7 @@ static kiln_error *sec_code(dec *d, kn_reader *r)
             f->nlocals = total;
         }
         if (f == &spare)
-            free(spare.localdecls);
+            kn_free(&m->alloc, spare.localdecls);
         if (err)
             return err;
         f->body.start = off_of(d, lr.p);
@@ -693,7 +687,7 @@ static kiln_error *sec_data(dec *d, kn_reader *r)
     kn_module *m = d->m;
     uint32_t n;
     RD(r, read_len(r, &n));
-    NEED(m->datas = alloc_n(n, sizeof *m->datas));
+    NEED(m->datas = alloc_n(m, n, sizeof *m->datas));
     m->ndatas = n;
     for (uint32_t i = 0; i < n; i++) {
         kn_data *s = &m->datas[i];
@@ -740,13 +734,13 @@ static kiln_error *sec_custom(dec *d, kn_reader *r, size_t sec_end, uint32_t id_
         return err_at(d, d->base + sec_end, KN_MSG_EOF);
     if (m->ncustoms == d->cap_customs) {
         uint32_t cap = d->cap_customs ? d->cap_customs * 2 : 4;
-        kn_custom *p = grow(m->customs, m->ncustoms, cap - m->ncustoms, sizeof *m->customs);
+        kn_custom *p = grow(m, m->customs, m->ncustoms, cap - m->ncustoms, sizeof *m->customs);
         NEED(p);
         m->customs = p;
         d->cap_customs = cap;
     }
     kn_custom *c = &m->customs[m->ncustoms];
-    NEED(c->name = dup_name(s, n));
+    NEED(c->name = dup_name(m, s, n));
     m->ncustoms++;
     c->data.start = off_of(d, r->p);
     c->data.end = (uint32_t)sec_end;
@@ -763,9 +757,11 @@ static kiln_error *sec_custom(dec *d, kn_reader *r, size_t sec_end, uint32_t id_
 
 /* Subsections 0 (module name) and 1 (function names) of the "name" custom
  * section.  The spec makes this section advisory, so anything wrong in it
- * discards it and the module stays valid. */
-static void decode_names(kn_module *m, kn_span sp)
+ * discards it and the module stays valid; running out of memory does not
+ * (it is an error, not a property of the module). */
+static kiln_error *decode_names(kn_module *m, kn_span sp)
 {
+    bool nomem = false;
     kn_reader r = kn_reader_make(m->bytes, m->bytes + sp.start, m->bytes + sp.end);
     char *modname = NULL;
     char **names = NULL;
@@ -785,14 +781,14 @@ static void decode_names(kn_module *m, kn_span sp)
         if (id == 0) {
             if (!read_name(&sub, &s, &n) || !kn_reader_eof(&sub))
                 goto bad;
-            if (!(modname = dup_name(s, n)))
-                goto bad;
+            if (!(modname = dup_name(m, s, n)))
+                goto nomem;
         } else if (id == 1) {
             uint32_t count;
             if (!read_len(&sub, &count))
                 goto bad;
-            if (!(names = alloc_n(m->nfuncs, sizeof *names)))
-                goto bad;
+            if (!(names = alloc_n(m, m->nfuncs, sizeof *names)))
+                goto nomem;
             int64_t prev = -1;
             for (uint32_t k = 0; k < count; k++) {
                 uint32_t idx;
@@ -801,8 +797,8 @@ static void decode_names(kn_module *m, kn_span sp)
                 if (idx >= m->nfuncs || (int64_t)idx <= prev)
                     goto bad;
                 prev = idx;
-                if (!(names[idx] = dup_name(s, n)))
-                    goto bad;
+                if (!(names[idx] = dup_name(m, s, n)))
+                    goto nomem;
             }
             if (!kn_reader_eof(&sub))
                 goto bad;
@@ -810,14 +806,17 @@ static void decode_names(kn_module *m, kn_span sp)
     }
     m->module_name = modname;
     m->func_names = names;
-    return;
+    return NULL;
+nomem:
+    nomem = true;
 bad:
-    free(modname);
+    kn_free(&m->alloc, modname);
     if (names) {
         for (uint32_t i = 0; i < m->nfuncs; i++)
-            free(names[i]);
-        free(names);
+            kn_free(&m->alloc, names[i]);
+        kn_free(&m->alloc, names);
     }
+    return nomem ? kn_error_nomem() : NULL;
 }
 
 /* ---- The module --------------------------------------------------------- */
@@ -832,7 +831,7 @@ static kiln_error *add_section(dec *d, uint8_t id, uint32_t offset, uint32_t pay
     kn_module *m = d->m;
     if (m->nsections == d->cap_sections) {
         uint32_t cap = d->cap_sections ? d->cap_sections * 2 : 16;
-        kn_section *p = grow(m->sections, m->nsections, cap - m->nsections, sizeof *m->sections);
+        kn_section *p = grow(m, m->sections, m->nsections, cap - m->nsections, sizeof *m->sections);
         NEED(p);
         m->sections = p;
         d->cap_sections = cap;
@@ -849,7 +848,7 @@ kiln_error *kn_decode(kn_module *m, const uint8_t *bytes, size_t len)
 {
     if (len > UINT32_MAX)               /* spans are 32-bit */
         return kn_error_new(KILN_ERR_DECODE, 0, "module too large");
-    NEED(m->bytes = malloc(len ? len : 1));
+    NEED(m->bytes = kn_malloc(&m->alloc, len));
     if (len)
         memcpy(m->bytes, bytes, len);
     m->len = len;
@@ -908,54 +907,56 @@ kiln_error *kn_decode(kn_module *m, const uint8_t *bytes, size_t len)
     if (m->has_datacount && m->datacount != m->ndatas)
         return err_at(d, r.end, "data count and data section have inconsistent lengths");
     if (d->have_names)
-        decode_names(m, d->names);
+        return decode_names(m, d->names);
     return NULL;
 }
 
 void kn_module_clear(kn_module *m)
 {
     kiln_engine *engine = m->engine;
-    free(m->bytes);
+    kn_allocator a = m->alloc;
+    kn_free(&a, m->bytes);
     for (uint32_t i = 0; i < m->ntypes; i++) {
-        free(m->types[i].types);
-        free(m->types[i].kinds);
+        kn_free(&a, m->types[i].types);
+        kn_free(&a, m->types[i].kinds);
     }
-    free(m->types);
+    kn_free(&a, m->types);
     for (uint32_t i = 0; i < m->nimports; i++) {
-        free(m->imports[i].module);
-        free(m->imports[i].name);
+        kn_free(&a, m->imports[i].module);
+        kn_free(&a, m->imports[i].name);
     }
-    free(m->imports);
+    kn_free(&a, m->imports);
     for (uint32_t i = 0; i < m->nfuncs; i++) {
-        free(m->funcs[i].localdecls);
+        kn_free(&a, m->funcs[i].localdecls);
         if (m->funcs[i].code)
-            kn_code_free(m->funcs[i].code);
+            kn_code_free(&a, m->funcs[i].code);
     }
-    free(m->funcs);
-    free(m->tables);
-    free(m->memories);
-    free(m->globals);
+    kn_free(&a, m->funcs);
+    kn_free(&a, m->tables);
+    kn_free(&a, m->memories);
+    kn_free(&a, m->globals);
     for (uint32_t i = 0; i < m->nexports; i++)
-        free(m->exports[i].name);
-    free(m->exports);
+        kn_free(&a, m->exports[i].name);
+    kn_free(&a, m->exports);
     for (uint32_t i = 0; i < m->nelems; i++) {
-        free(m->elems[i].func_indices);
-        free(m->elems[i].exprs);
+        kn_free(&a, m->elems[i].func_indices);
+        kn_free(&a, m->elems[i].exprs);
     }
-    free(m->elems);
-    free(m->datas);
-    free(m->cinstrs);
+    kn_free(&a, m->elems);
+    kn_free(&a, m->datas);
+    kn_free(&a, m->cinstrs);
     for (uint32_t i = 0; i < m->ncustoms; i++)
-        free(m->customs[i].name);
-    free(m->customs);
-    free(m->sections);
-    free(m->module_name);
+        kn_free(&a, m->customs[i].name);
+    kn_free(&a, m->customs);
+    kn_free(&a, m->sections);
+    kn_free(&a, m->module_name);
     if (m->func_names) {
         for (uint32_t i = 0; i < m->nfuncs; i++)
-            free(m->func_names[i]);
-        free(m->func_names);
+            kn_free(&a, m->func_names[i]);
+        kn_free(&a, m->func_names);
     }
-    free(m->func_declared);
+    kn_free(&a, m->func_declared);
     memset(m, 0, sizeof *m);
     m->engine = engine;
+    m->alloc = a;
 }

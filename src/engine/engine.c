@@ -10,11 +10,15 @@
  * table only grows; it is guarded by a mutex because modules may be built
  * on several threads at once.  There is no global state: each engine has
  * its own table.
+ *
+ * The engine also holds the embedder's allocator hook (kn_alloc.h), fixed
+ * for its life; everything made from the engine allocates through it.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <threads.h>
 
+#include "kn_alloc.h"
 #include "module.h"
 #include "runtime.h"
 
@@ -25,6 +29,7 @@ typedef struct kn_typeentry {
 } kn_typeentry;
 
 struct kiln_engine {
+    kn_allocator alloc;          /* the embedder's hook; fixed for life */
     mtx_t lock;
     kn_typeentry *entries;       /* indexed by canonical id */
     uint32_t nentries, cap_entries;
@@ -38,11 +43,13 @@ kiln_error *kiln_engine_new(const kiln_config *config, kiln_engine **out)
 {
     if (!out)
         return kn_error_new(KILN_ERR_ARG, -1, "kiln_engine_new: out is NULL");
-    kiln_engine *e = calloc(1, sizeof *e);
+    kn_allocator a = {config ? config->alloc : NULL, config ? config->alloc_ud : NULL};
+    kiln_engine *e = kn_calloc(&a, 1, sizeof *e);
     if (!e)
         return kn_error_nomem();
+    e->alloc = a;
     if (mtx_init(&e->lock, mtx_plain) != thrd_success) {
-        free(e);
+        kn_free(&a, e);
         return kn_error_nomem();
     }
     *out = e;
@@ -53,13 +60,16 @@ void kiln_engine_free(kiln_engine *e)
 {
     if (!e)
         return;
+    kn_allocator a = e->alloc;
     for (uint32_t i = 0; i < e->nentries; i++)
-        free(e->entries[i].types);
-    free(e->entries);
-    free(e->slots);
+        kn_free(&a, e->entries[i].types);
+    kn_free(&a, e->entries);
+    kn_free(&a, e->slots);
     mtx_destroy(&e->lock);
-    free(e);
+    kn_free(&a, e);
 }
+
+const kn_allocator *kn_engine_alloc(const kiln_engine *e) { return &e->alloc; }
 
 static uint32_t hash_type(const kn_valtype *types, uint32_t nparams, uint32_t nresults)
 {
@@ -88,7 +98,7 @@ static bool rehash(kiln_engine *e)
     uint32_t n = e->nslots ? e->nslots * 2 : 64;
     if (n < e->nslots)
         return false;
-    uint32_t *slots = calloc(n, sizeof *slots);
+    uint32_t *slots = kn_calloc(&e->alloc, n, sizeof *slots);
     if (!slots)
         return false;
     for (uint32_t id = 0; id < e->nentries; id++) {
@@ -97,7 +107,7 @@ static bool rehash(kiln_engine *e)
             i = (i + 1) & (n - 1);
         slots[i] = id + 1;
     }
-    free(e->slots);
+    kn_free(&e->alloc, e->slots);
     e->slots = slots;
     e->nslots = n;
     return true;
@@ -123,14 +133,14 @@ static uint32_t intern_locked(kiln_engine *e, const kn_valtype *types, uint32_t 
         return KN_CANON_NONE;
     if (e->nentries == e->cap_entries) {
         uint32_t cap = e->cap_entries ? e->cap_entries * 2 : 32;
-        kn_typeentry *ne = realloc(e->entries, (size_t)cap * sizeof *ne);
+        kn_typeentry *ne = kn_realloc_n(&e->alloc, e->entries, cap, sizeof *ne);
         if (!ne)
             return KN_CANON_NONE;
         e->entries = ne;
         e->cap_entries = cap;
     }
     size_t n = (size_t)nparams + nresults;
-    kn_valtype *copy = malloc(n ? n : 1);
+    kn_valtype *copy = kn_malloc(&e->alloc, n);
     if (!copy)
         return KN_CANON_NONE;
     if (n)

@@ -4,7 +4,10 @@
  *
  * Errors are plain heap objects owned by whoever receives them.  Making one
  * must never fail in a way that loses the kind: if the message cannot be
- * allocated the error keeps a static fallback message.
+ * allocated the error keeps a static fallback message.  They are the one
+ * thing of the engine made with malloc, not the embedder's allocator hook
+ * (kiln.h): host functions make them with no engine at hand, and they may
+ * outlive the engine.
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -30,7 +30,7 @@ kiln_error *kiln_global_new(kiln_store *store, kiln_val value, bool mutable_, ki
                             (unsigned)value.kind);
     if (value.kind == KILN_FUNCREF && value.of.funcref && value.of.funcref->obj.store != store)
         return kn_error_new(KILN_ERR_ARG, -1, "kiln_global_new: function of another store");
-    kiln_global *g = calloc(1, sizeof *g);
+    kiln_global *g = kn_calloc(kn_store_alloc(store), 1, sizeof *g);
     if (!g)
         return kn_error_nomem();
     g->type.type = (kn_valtype)value.kind;

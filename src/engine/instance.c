@@ -22,9 +22,9 @@
 
 #include "runtime.h"
 
-static void *alloc_array(size_t n, size_t size)
+static void *alloc_array(kiln_instance *inst, size_t n, size_t size)
 {
-    return calloc(n ? n : 1, size);
+    return kn_calloc(kn_store_alloc(inst->store), n, size);
 }
 
 /* ---- Constant expressions ---------------------------------------------- */
@@ -168,7 +168,7 @@ kiln_trap_code kn_memory_init(kiln_instance *inst, uint32_t mem, uint32_t data, 
 
 static void drop_elem(kiln_instance *inst, uint32_t i)
 {
-    free(inst->elem_segs[i].items);
+    kn_free(kn_store_alloc(inst->store), inst->elem_segs[i].items);
     inst->elem_segs[i].items = NULL;
     inst->elem_segs[i].len = 0;
 }
@@ -187,7 +187,7 @@ static kiln_error *make_funcs(kiln_instance *inst)
 {
     const kn_module *m = inst->module;
     for (uint32_t i = m->num_func_imports; i < m->nfuncs; i++) {
-        kiln_func *f = calloc(1, sizeof *f);
+        kiln_func *f = kn_calloc(kn_store_alloc(inst->store), 1, sizeof *f);
         if (!f)
             return kn_error_nomem();
         f->type = &m->types[m->funcs[i].type];
@@ -209,7 +209,7 @@ static kiln_error *make_globals(kiln_instance *inst)
         kiln_error *err = eval_const(inst, &m->globals[i].init, i, &v);
         if (err)
             return err;
-        kiln_global *g = calloc(1, sizeof *g);
+        kiln_global *g = kn_calloc(kn_store_alloc(inst->store), 1, sizeof *g);
         if (!g)
             return kn_error_nomem();
         g->type = m->globals[i].type;
@@ -225,7 +225,7 @@ static kiln_error *eval_elems(kiln_instance *inst)
     const kn_module *m = inst->module;
     for (uint32_t i = 0; i < m->nelems; i++) {
         const kn_elem *e = &m->elems[i];
-        void **items = alloc_array(e->count, sizeof *items);
+        void **items = alloc_array(inst, e->count, sizeof *items);
         if (!items)
             return kn_error_nomem();
         inst->elem_segs[i].items = items;
@@ -285,18 +285,18 @@ static kiln_error *init_segments(kiln_instance *inst)
 kiln_error *kn_instantiate(kiln_store *s, const kn_module *m, kn_object *const *imports,
                            kiln_instance **out)
 {
-    kiln_instance *inst = calloc(1, sizeof *inst);
+    kiln_instance *inst = kn_calloc(kn_store_alloc(s), 1, sizeof *inst);
     if (!inst)
         return kn_error_nomem();
     inst->store = s;
     inst->module = m;
     own(s, &inst->obj, KN_OBJ_INSTANCE);
-    inst->funcs = alloc_array(m->nfuncs, sizeof *inst->funcs);
-    inst->tables = alloc_array(m->ntables, sizeof *inst->tables);
-    inst->memories = alloc_array(m->nmemories, sizeof *inst->memories);
-    inst->globals = alloc_array(m->nglobals, sizeof *inst->globals);
-    inst->elem_segs = alloc_array(m->nelems, sizeof *inst->elem_segs);
-    inst->data_dropped = alloc_array(m->ndatas, sizeof *inst->data_dropped);
+    inst->funcs = alloc_array(inst, m->nfuncs, sizeof *inst->funcs);
+    inst->tables = alloc_array(inst, m->ntables, sizeof *inst->tables);
+    inst->memories = alloc_array(inst, m->nmemories, sizeof *inst->memories);
+    inst->globals = alloc_array(inst, m->nglobals, sizeof *inst->globals);
+    inst->elem_segs = alloc_array(inst, m->nelems, sizeof *inst->elem_segs);
+    inst->data_dropped = alloc_array(inst, m->ndatas, sizeof *inst->data_dropped);
     if (!inst->funcs || !inst->tables || !inst->memories || !inst->globals ||
         !inst->elem_segs || !inst->data_dropped)
         return kn_error_nomem();

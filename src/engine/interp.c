@@ -66,7 +66,7 @@ static kiln_error *call_host(kiln_store *s, kiln_instance *caller_inst, kiln_fun
     const kn_functype *t = f->type;
     kiln_val small[16];
     size_t n = (size_t)t->nparams + t->nresults;
-    kiln_val *vals = n <= 16 ? small : malloc(n * sizeof *vals);
+    kiln_val *vals = n <= 16 ? small : kn_malloc(kn_store_alloc(s), n * sizeof *vals);
     if (!vals)
         return kn_error_nomem();
     const kn_slot *p = args;
@@ -96,7 +96,7 @@ static kiln_error *call_host(kiln_store *s, kiln_instance *caller_inst, kiln_fun
         }
     }
     if (vals != small)
-        free(vals);
+        kn_free(kn_store_alloc(s), vals);
     return e;
 }
 
@@ -131,11 +131,12 @@ static bool ensure_stacks(kiln_store *s)
         nslots = 64;
     if (nframes < 4)
         nframes = 4;
-    s->stack = malloc(nslots * sizeof(kn_slot));
-    s->frames = malloc(nframes * sizeof(kn_frame));
+    const kn_allocator *a = kn_store_alloc(s);
+    s->stack = kn_malloc(a, nslots * sizeof(kn_slot));
+    s->frames = kn_malloc(a, nframes * sizeof(kn_frame));
     if (!s->stack || !s->frames) {
-        free(s->stack);
-        free(s->frames);
+        kn_free(a, s->stack);
+        kn_free(a, s->frames);
         s->stack = NULL;
         s->frames = NULL;
         return false;

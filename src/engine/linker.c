@@ -40,7 +40,7 @@ kiln_error *kiln_linker_new(kiln_store *store, kiln_linker **out)
 {
     if (!store || !out)
         return kn_error_new(KILN_ERR_ARG, -1, "kiln_linker_new: NULL argument");
-    kiln_linker *l = calloc(1, sizeof *l);
+    kiln_linker *l = kn_calloc(kn_store_alloc(store), 1, sizeof *l);
     if (!l)
         return kn_error_nomem();
     l->store = store;
@@ -52,13 +52,14 @@ void kiln_linker_free(kiln_linker *l)
 {
     if (!l)
         return;
+    const kn_allocator *a = kn_store_alloc(l->store);
     for (uint32_t i = 0; i < l->ndefs; i++) {
-        free(l->defs[i].module);
-        free(l->defs[i].name);
+        kn_free(a, l->defs[i].module);
+        kn_free(a, l->defs[i].name);
     }
-    free(l->defs);
-    free(l->slots);
-    free(l);
+    kn_free(a, l->defs);
+    kn_free(a, l->slots);
+    kn_free(a, l);
 }
 
 static uint32_t hash_name(const char *module, size_t module_len, const char *name,
@@ -95,7 +96,7 @@ static bool rehash(kiln_linker *l)
     uint32_t n = l->nslots ? l->nslots * 2 : 32;
     if (n < l->nslots)
         return false;
-    uint32_t *slots = calloc(n, sizeof *slots);
+    uint32_t *slots = kn_calloc(kn_store_alloc(l->store), n, sizeof *slots);
     if (!slots)
         return false;
     for (uint32_t k = 0; k < l->ndefs; k++) {
@@ -104,22 +105,12 @@ static bool rehash(kiln_linker *l)
             i = (i + 1) & (n - 1);
         slots[i] = k + 1;
     }
-    free(l->slots);
+    kn_free(kn_store_alloc(l->store), l->slots);
     l->slots = slots;
     l->nslots = n;
     return true;
 }
 
-/* A copy with a NUL after it, so messages can print it as a C string. */
-static char *dup_bytes(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = 0;
-    }
-    return d;
-}
 
 static kiln_error *define_n(kiln_linker *l, const char *module, size_t module_len,
                             const char *name, size_t name_len, kn_object *obj)
@@ -139,16 +130,18 @@ static kiln_error *define_n(kiln_linker *l, const char *module, size_t module_le
         return kn_error_nomem();
     if (l->ndefs == l->cap_defs) {
         uint32_t cap = l->cap_defs ? l->cap_defs * 2 : 16;
-        kn_definition *nd = realloc(l->defs, (size_t)cap * sizeof *nd);
+        kn_definition *nd = kn_realloc_n(kn_store_alloc(l->store), l->defs, cap, sizeof *nd);
         if (!nd)
             return kn_error_nomem();
         l->defs = nd;
         l->cap_defs = cap;
     }
-    char *m = dup_bytes(module, module_len), *n = dup_bytes(name, name_len);
+    /* Copies with a NUL after them, so messages can print them. */
+    const kn_allocator *a = kn_store_alloc(l->store);
+    char *m = kn_strndup(a, module, module_len), *n = kn_strndup(a, name, name_len);
     if (!m || !n) {
-        free(m);
-        free(n);
+        kn_free(a, m);
+        kn_free(a, n);
         return kn_error_nomem();
     }
     uint32_t k = l->ndefs++;
@@ -309,7 +302,7 @@ kiln_error *kiln_linker_instantiate(kiln_linker *l, const kiln_module *mod, kiln
     if (m->engine != l->store->engine)
         return kn_error_new(KILN_ERR_ARG, -1,
                             "kiln_linker_instantiate: module and store have different engines");
-    kn_object **imports = calloc(m->nimports ? m->nimports : 1, sizeof *imports);
+    kn_object **imports = kn_calloc(kn_store_alloc(l->store), m->nimports, sizeof *imports);
     if (!imports)
         return kn_error_nomem();
     kiln_error *err = NULL;
@@ -325,6 +318,6 @@ kiln_error *kiln_linker_instantiate(kiln_linker *l, const kiln_module *mod, kiln
     }
     if (!err)
         err = kn_instantiate(l->store, m, imports, out);
-    free(imports);
+    kn_free(kn_store_alloc(l->store), imports);
     return err;
 }

@@ -40,7 +40,7 @@ kiln_error *kn_memory_create(kiln_store *s, kn_limits pages, kiln_memory **out)
                             "memory of %llu pages exceeds the limit of %llu pages",
                             (unsigned long long)pages.min, (unsigned long long)cap);
 
-    kiln_memory *m = calloc(1, sizeof *m);
+    kiln_memory *m = kn_calloc(kn_store_alloc(s), 1, sizeof *m);
     if (!m)
         return kn_error_nomem();
     /* Halve the reservation until the address space is there, but never
@@ -53,13 +53,13 @@ kiln_error *kn_memory_create(kiln_store *s, kn_limits pages, kiln_memory **out)
         cap = cap / 2 > pages.min ? cap / 2 : pages.min;
     }
     if (!m->data) {
-        free(m);
+        kn_free(kn_store_alloc(s), m);
         return kn_error_nomem();
     }
     m->size = pages.min * KN_PAGE_SIZE;
     if (!kn_os_commit(m->data, m->size)) {
         kn_os_release(m->data, m->reserved);
-        free(m);
+        kn_free(kn_store_alloc(s), m);
         return kn_error_nomem();
     }
     m->limits = (kn_limits){.min = pages.min, .max = cap, .has_max = true};

@@ -26,6 +26,7 @@
 
 #include "kiln.h"
 #include "errors.h"
+#include "kn_alloc.h"
 
 /* Value types use their binary encodings. */
 typedef uint8_t kn_valtype;
@@ -180,6 +181,7 @@ typedef struct kn_section {
 
 typedef struct kn_module {
     kiln_engine *engine;
+    kn_allocator alloc;         /* the engine's; zeroed: malloc (unit tests) */
     uint8_t *bytes;
     size_t len;
 
@@ -250,11 +252,14 @@ kiln_error *kn_validate_module(kn_module *m);
 /* compile.c: validate every function body and lower it to internal code
  * (m->funcs[i].code).  Runs after kn_validate_module. */
 kiln_error *kn_compile(kn_module *m);
-void kn_code_free(struct kn_code *code);
+void kn_code_free(const kn_allocator *a, struct kn_code *code);
 /* engine.c: the engine-wide id of a function type (equal ids iff equal
  * parameter and result lists).  Thread-safe. */
 uint32_t kn_engine_intern_type(kiln_engine *e, const kn_valtype *types, uint32_t nparams,
                                uint32_t nresults);
+/* engine.c: the allocator every module, store and linker of the engine
+ * uses (kn_alloc.h); the engine outlives them all. */
+const kn_allocator *kn_engine_alloc(const kiln_engine *e);
 
 
 #endif

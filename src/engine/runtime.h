@@ -133,6 +133,12 @@ struct kiln_store {
     atomic_int interrupt;
 };
 
+/* The allocator of everything a store owns: its engine's (kn_alloc.h). */
+static inline const kn_allocator *kn_store_alloc(const kiln_store *s)
+{
+    return kn_engine_alloc(s->engine);
+}
+
 /* ---- Shared between instance code and the interpreter ------------------ */
 
 /* memory.c */

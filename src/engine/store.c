@@ -30,7 +30,7 @@ kiln_error *kiln_store_new(kiln_engine *engine, const kiln_store_limits *limits,
 {
     if (!engine || !out)
         return kn_error_new(KILN_ERR_ARG, -1, "kiln_store_new: NULL argument");
-    kiln_store *s = calloc(1, sizeof *s);
+    kiln_store *s = kn_calloc(kn_engine_alloc(engine), 1, sizeof *s);
     if (!s)
         return kn_error_nomem();
     s->engine = engine;
@@ -53,42 +53,43 @@ kiln_error *kiln_store_new(kiln_engine *engine, const kiln_store_limits *limits,
 
 static void free_object(kn_object *o)
 {
+    const kn_allocator *a = kn_store_alloc(o->store);
     switch (o->kind) {
     case KN_OBJ_FUNC: {
         kiln_func *f = (kiln_func *)o;
         if (f->finalize)
             f->finalize(f->env);
-        free(f->owned_type);
-        free(f);
+        kn_free(a, f->owned_type);
+        kn_free(a, f);
         break;
     }
     case KN_OBJ_MEMORY: {
         kiln_memory *m = (kiln_memory *)o;
         kn_os_release(m->data, m->reserved);
-        free(m);
+        kn_free(a, m);
         break;
     }
     case KN_OBJ_TABLE: {
         kiln_table *t = (kiln_table *)o;
-        free(t->elems);
-        free(t);
+        kn_free(a, t->elems);
+        kn_free(a, t);
         break;
     }
     case KN_OBJ_GLOBAL:
-        free(o);
+        kn_free(a, o);
         break;
     case KN_OBJ_INSTANCE: {
         kiln_instance *inst = (kiln_instance *)o;
         if (inst->elem_segs)
             for (uint32_t i = 0; i < inst->module->nelems; i++)
-                free(inst->elem_segs[i].items);
-        free(inst->elem_segs);
-        free(inst->data_dropped);
-        free(inst->funcs);
-        free(inst->tables);
-        free(inst->memories);
-        free(inst->globals);
-        free(inst);
+                kn_free(a, inst->elem_segs[i].items);
+        kn_free(a, inst->elem_segs);
+        kn_free(a, inst->data_dropped);
+        kn_free(a, inst->funcs);
+        kn_free(a, inst->tables);
+        kn_free(a, inst->memories);
+        kn_free(a, inst->globals);
+        kn_free(a, inst);
         break;
     }
     }
@@ -98,16 +99,17 @@ void kiln_store_free(kiln_store *s)
 {
     if (!s)
         return;
+    const kn_allocator *a = kn_store_alloc(s);
     kn_object *o = s->objects;
     while (o) {
         kn_object *next = o->next;
         free_object(o);
         o = next;
     }
-    /* The interpreter allocates these (with malloc) on first use. */
-    free(s->stack);
-    free(s->frames);
-    free(s);
+    /* The interpreter allocates these on first use. */
+    kn_free(a, s->stack);
+    kn_free(a, s->frames);
+    kn_free(a, s);
 }
 
 void kiln_store_interrupt(kiln_store *s)
@@ -290,7 +292,7 @@ kiln_error *kiln_call(kiln_store *s, kiln_func *f, const kiln_val *args, size_t 
     kn_slot small[32];
     kn_slot *slots = small;
     if (n > sizeof small / sizeof small[0]) {
-        slots = calloc(n, sizeof *slots);
+        slots = kn_calloc(kn_store_alloc(s), n, sizeof *slots);
         if (!slots)
             return kn_error_nomem();
     }
@@ -309,7 +311,7 @@ kiln_error *kiln_call(kiln_store *s, kiln_func *f, const kiln_val *args, size_t 
         }
     }
     if (slots != small)
-        free(slots);
+        kn_free(kn_store_alloc(s), slots);
     return err;
 }
 
@@ -327,7 +329,8 @@ kiln_error *kiln_func_new(kiln_store *store, const kiln_functype *type, kiln_hos
         return kn_error_new(KILN_ERR_ARG, -1, "kiln_func_new: too many parameters or results");
     size_t n = (size_t)type->nparams + type->nresults;
     /* One block: the type, then the API kinds, then the binary types. */
-    kn_functype *ft = calloc(1, sizeof *ft + n * sizeof(kiln_valkind) + n);
+    const kn_allocator *a = kn_store_alloc(store);
+    kn_functype *ft = kn_calloc(a, 1, sizeof *ft + n * sizeof(kiln_valkind) + n);
     if (!ft)
         return kn_error_nomem();
     ft->kinds = (kiln_valkind *)(ft + 1);
@@ -337,7 +340,7 @@ kiln_error *kiln_func_new(kiln_store *store, const kiln_functype *type, kiln_hos
     for (size_t i = 0; i < n; i++) {
         kiln_valkind k = i < type->nparams ? type->params[i] : type->results[i - type->nparams];
         if (!is_valkind(k)) {
-            free(ft);
+            kn_free(a, ft);
             return kn_error_new(KILN_ERR_ARG, -1, "kiln_func_new: bad value kind 0x%x",
                                 (unsigned)k);
         }
@@ -350,12 +353,12 @@ kiln_error *kiln_func_new(kiln_store *store, const kiln_functype *type, kiln_hos
     }
     ft->canon = kn_engine_intern_type(store->engine, ft->types, ft->nparams, ft->nresults);
     if (ft->canon == KN_CANON_NONE) {
-        free(ft);
+        kn_free(a, ft);
         return kn_error_nomem();
     }
-    kiln_func *f = calloc(1, sizeof *f);
+    kiln_func *f = kn_calloc(a, 1, sizeof *f);
     if (!f) {
-        free(ft);
+        kn_free(a, ft);
         return kn_error_nomem();
     }
     f->type = f->owned_type = ft;

@@ -32,12 +32,12 @@ kiln_error *kn_table_create(kiln_store *s, const kn_tabletype *tt, kiln_table **
     if (min > SIZE_MAX / sizeof(void *))
         return kn_error_nomem();
 
-    kiln_table *t = calloc(1, sizeof *t);
+    kiln_table *t = kn_calloc(kn_store_alloc(s), 1, sizeof *t);
     if (!t)
         return kn_error_nomem();
-    t->elems = malloc(min ? (size_t)min * sizeof(void *) : sizeof(void *));
+    t->elems = kn_malloc(kn_store_alloc(s), min ? (size_t)min * sizeof(void *) : sizeof(void *));
     if (!t->elems) {
-        free(t);
+        kn_free(kn_store_alloc(s), t);
         return kn_error_nomem();
     }
     for (uint64_t i = 0; i < min; i++)
@@ -71,7 +71,7 @@ int64_t kn_table_grow(kiln_table *t, uint64_t delta, void *init)
             cap = t->limits.max;
         if (cap > SIZE_MAX / sizeof(void *))
             return -1;
-        void **e = realloc(t->elems, (size_t)cap * sizeof(void *));
+        void **e = kn_realloc(kn_store_alloc(t->obj.store), t->elems, (size_t)cap * sizeof(void *));
         if (!e)
             return -1;
         t->elems = e;

@@ -131,7 +131,7 @@ static kiln_error *check_const(kn_module *m, const kn_constexpr *e, kn_valtype w
         return invalid(e->bytes.start, "constant expression required");
     /* Each instruction pushes at most one value. */
     kn_valtype small[16], *st = small;
-    if (e->count > 16 && !(st = malloc(e->count * sizeof *st)))
+    if (e->count > 16 && !(st = kn_malloc(&m->alloc, e->count * sizeof *st)))
         return kn_error_nomem();
     size_t n = 0;
     bool mismatch = false;
@@ -144,7 +144,7 @@ static kiln_error *check_const(kn_module *m, const kn_constexpr *e, kn_valtype w
     if (!err && (mismatch || n != 1 || st[0] != want))
         err = invalid(e->bytes.start, "type mismatch");
     if (st != small)
-        free(st);
+        kn_free(&m->alloc, st);
     return err;
 }
 
@@ -194,7 +194,7 @@ static kiln_error *check_export_names(const kn_module *m)
 {
     if (m->nexports < 2)
         return NULL;
-    name_ref *v = malloc(m->nexports * sizeof *v);
+    name_ref *v = kn_malloc(&m->alloc, m->nexports * sizeof *v);
     if (!v)
         return kn_error_nomem();
     for (uint32_t i = 0; i < m->nexports; i++) {
@@ -208,7 +208,7 @@ static kiln_error *check_export_names(const kn_module *m)
         if (v[i].len == v[i - 1].len && memcmp(v[i].s, v[i - 1].s, v[i].len) == 0 &&
             v[i].index < first_dup)
             first_dup = v[i].index;
-    free(v);
+    kn_free(&m->alloc, v);
     if (first_dup != UINT32_MAX)
         return invalid(m->exports[first_dup].offset, "duplicate export name");
     return NULL;
@@ -216,8 +216,8 @@ static kiln_error *check_export_names(const kn_module *m)
 
 kiln_error *kn_validate_module(kn_module *m)
 {
-    free(m->func_declared);
-    m->func_declared = calloc(m->nfuncs ? m->nfuncs : 1, 1);
+    kn_free(&m->alloc, m->func_declared);
+    m->func_declared = kn_calloc(&m->alloc, m->nfuncs, 1);
     if (!m->func_declared)
         return kn_error_nomem();
 

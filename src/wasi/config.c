@@ -3,7 +3,9 @@
  *
  * Nothing here touches the host: directories are opened and sockets bound
  * by kiln_wasi_new (wasi.c), so a config can be built early, reused for
- * many guests and freed at any time.  Strings are copied in.
+ * many guests and freed at any time.  Strings are copied in.  Everything is
+ * allocated through the config's allocator (kn_alloc.h), which each
+ * kiln_wasi made from it inherits.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,63 +14,69 @@
 
 kiln_error *kiln_wasi_config_new(kiln_wasi_config **out)
 {
+    return kiln_wasi_config_new_alloc(NULL, NULL, out);
+}
+
+kiln_error *kiln_wasi_config_new_alloc(kiln_alloc_fn alloc, void *ud, kiln_wasi_config **out)
+{
     if (!out)
         return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_config_new: out is NULL");
-    kiln_wasi_config *c = calloc(1, sizeof *c);
+    kn_allocator a = {alloc, ud};
+    kiln_wasi_config *c = kn_calloc(&a, 1, sizeof *c);
     if (!c)
         return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
+    c->alloc = a;
     for (int i = 0; i < 3; i++)
         c->stdio[i] = KILN_WASI_STDIO_INHERIT;
     *out = c;
     return NULL;
 }
 
-static void strlist_free(wasi_strlist *l)
+static void strlist_free(const kn_allocator *a, wasi_strlist *l)
 {
     for (size_t i = 0; i < l->n; i++)
-        free(l->items[i]);
-    free(l->items);
+        kn_free(a, l->items[i]);
+    kn_free(a, l->items);
 }
 
 void kiln_wasi_config_free(kiln_wasi_config *c)
 {
     if (!c)
         return;
-    strlist_free(&c->args);
-    strlist_free(&c->env);
+    kn_allocator a = c->alloc;
+    strlist_free(&a, &c->args);
+    strlist_free(&a, &c->env);
     for (size_t i = 0; i < c->ndirs; i++) {
-        free(c->dirs[i].host);
-        free(c->dirs[i].guest);
+        kn_free(&a, c->dirs[i].host);
+        kn_free(&a, c->dirs[i].guest);
     }
-    free(c->dirs);
+    kn_free(&a, c->dirs);
     for (size_t i = 0; i < c->nsockets; i++)
-        free(c->sockets[i].addr);
-    free(c->sockets);
-    free(c);
+        kn_free(&a, c->sockets[i].addr);
+    kn_free(&a, c->sockets);
+    kn_free(&a, c);
 }
 
-static char *dup_str(const char *s)
+static char *dup_str(kiln_wasi_config *c, const char *s)
 {
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    return d ? memcpy(d, s, n) : NULL;
+    return kn_strndup(&c->alloc, s, strlen(s));
 }
 
 /* Grow an array of `size`-byte items to hold one more; false when out of
  * memory. */
-static bool grow(void **items, size_t n, size_t size)
+static bool grow(kiln_wasi_config *c, void **items, size_t n, size_t size)
 {
-    void *p = realloc(*items, (n + 1) * size);
+    void *p = kn_realloc_n(&c->alloc, *items, n + 1, size);
     if (!p)
         return false;
     *items = p;
     return true;
 }
 
-static kiln_error *strlist_push(wasi_strlist *l, char *s)
+static kiln_error *strlist_push(kiln_wasi_config *c, wasi_strlist *l, char *s)
 {
-    if (!s || !grow((void **)&l->items, l->n, sizeof *l->items)) {
-        free(s);
+    if (!s || !grow(c, (void **)&l->items, l->n, sizeof *l->items)) {
+        kn_free(&c->alloc, s);
         return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
     }
     l->items[l->n++] = s;
@@ -79,7 +87,7 @@ kiln_error *kiln_wasi_config_arg(kiln_wasi_config *c, const char *arg)
 {
     if (!c || !arg)
         return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_config_arg: NULL argument");
-    return strlist_push(&c->args, dup_str(arg));
+    return strlist_push(c, &c->args, dup_str(c, arg));
 }
 
 kiln_error *kiln_wasi_config_env(kiln_wasi_config *c, const char *name, const char *value)
@@ -90,7 +98,7 @@ kiln_error *kiln_wasi_config_env(kiln_wasi_config *c, const char *name, const ch
     if (nl == 0 || memchr(name, '=', nl))
         return kiln_error_new(KILN_ERR_ARG,
                               "environment variable name '%s' is empty or holds '='", name);
-    char *s = malloc(nl + vl + 2);
+    char *s = kn_malloc(&c->alloc, nl + vl + 2);
     if (!s)
         return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
     memcpy(s, name, nl);
@@ -98,11 +106,11 @@ kiln_error *kiln_wasi_config_env(kiln_wasi_config *c, const char *name, const ch
     memcpy(s + nl + 1, value, vl + 1);
     for (size_t i = 0; i < c->env.n; i++)
         if (strncmp(c->env.items[i], s, nl + 1) == 0) {
-            free(c->env.items[i]);
+            kn_free(&c->alloc, c->env.items[i]);
             c->env.items[i] = s;
             return NULL;
         }
-    return strlist_push(&c->env, s);
+    return strlist_push(c, &c->env, s);
 }
 
 kiln_error *kiln_wasi_config_preopen_dir(kiln_wasi_config *c, const char *host_path,
@@ -117,15 +125,15 @@ kiln_error *kiln_wasi_config_preopen_dir(kiln_wasi_config *c, const char *host_p
                               "preopen '%s': perms must be KILN_WASI_DIR_READ, optionally with "
                               "KILN_WASI_DIR_WRITE",
                               host_path);
-    if (!grow((void **)&c->dirs, c->ndirs, sizeof *c->dirs))
+    if (!grow(c, (void **)&c->dirs, c->ndirs, sizeof *c->dirs))
         return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
     wasi_dir_grant *d = &c->dirs[c->ndirs];
-    d->host = dup_str(host_path);
-    d->guest = dup_str(guest_path);
+    d->host = dup_str(c, host_path);
+    d->guest = dup_str(c, guest_path);
     d->perms = perms;
     if (!d->host || !d->guest) {
-        free(d->host);
-        free(d->guest);
+        kn_free(&c->alloc, d->host);
+        kn_free(&c->alloc, d->guest);
         return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
     }
     c->ndirs++;
@@ -134,10 +142,10 @@ kiln_error *kiln_wasi_config_preopen_dir(kiln_wasi_config *c, const char *host_p
 
 static kiln_error *add_socket(kiln_wasi_config *c, const char *addr, int fd)
 {
-    if (!grow((void **)&c->sockets, c->nsockets, sizeof *c->sockets))
+    if (!grow(c, (void **)&c->sockets, c->nsockets, sizeof *c->sockets))
         return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
     wasi_socket_grant *s = &c->sockets[c->nsockets];
-    s->addr = addr ? dup_str(addr) : NULL;
+    s->addr = addr ? dup_str(c, addr) : NULL;
     s->fd = fd;
     if (addr && !s->addr)
         return kiln_error_new(KILN_ERR_NOMEM, "out of memory");

@@ -38,6 +38,7 @@
 /* ---- kiln's walk ---------------------------------------------------------- */
 
 typedef struct walk {
+    const kn_allocator *a;
     int *stack;       /* stack[0] is the start (not owned); the rest owned */
     size_t depth, cap;
     char *rest;       /* what is left to resolve, NUL-terminated */
@@ -48,8 +49,8 @@ static void walk_free(walk *wk)
 {
     for (size_t i = 1; i < wk->depth; i++)
         close(wk->stack[i]);
-    free(wk->stack);
-    free(wk->rest);
+    kn_free(wk->a, wk->stack);
+    kn_free(wk->a, wk->rest);
 }
 
 /* Replace the rest of the path by target + "/" + rest. */
@@ -58,19 +59,19 @@ static uint32_t splice_link(walk *wk, const char *target, size_t tlen, const cha
     size_t rl = strlen(rest);
     if (tlen + 1 + rl >= WASI_PATH_MAX)
         return WASI_ENAMETOOLONG;
-    char *p = malloc(tlen + rl + 2);
+    char *p = kn_malloc(wk->a, tlen + rl + 2);
     if (!p)
         return WASI_ENOMEM;
     memcpy(p, target, tlen);
     p[tlen] = '/';
     memcpy(p + tlen + 1, rest, rl + 1);
-    free(wk->rest);
+    kn_free(wk->a, wk->rest);
     wk->rest = p;
     return WASI_ESUCCESS;
 }
 
-/* Read the symlink `name` in directory dir into a malloc'd buffer. */
-static uint32_t read_link(int dir, const char *name, char **out, size_t *len)
+/* Read the symlink `name` in directory dir into a buffer from a. */
+static uint32_t read_link(const kn_allocator *a, int dir, const char *name, char **out, size_t *len)
 {
     char buf[WASI_PATH_MAX];
     ssize_t n = readlinkat(dir, name, buf, sizeof buf);
@@ -78,7 +79,7 @@ static uint32_t read_link(int dir, const char *name, char **out, size_t *len)
         return kn_wasi_errno_from_host(errno);
     if ((size_t)n >= sizeof buf)
         return WASI_ENAMETOOLONG;
-    *out = malloc((size_t)n + 1);
+    *out = kn_malloc(a, (size_t)n + 1);
     if (!*out)
         return WASI_ENOMEM;
     memcpy(*out, buf, (size_t)n);
@@ -126,15 +127,15 @@ static uint32_t walk_step(walk *wk)
             return WASI_ELOOP;
         char *target;
         size_t tlen;
-        uint32_t err = read_link(cur, comp, &target, &tlen);
+        uint32_t err = read_link(wk->a, cur, comp, &target, &tlen);
         if (err)
             return err;
         if (tlen == 0 || target[0] == '/') {
-            free(target);
+            kn_free(wk->a, target);
             return tlen == 0 ? WASI_ENOENT : WASI_ENOTCAPABLE;
         }
         err = splice_link(wk, target, tlen, after);
-        free(target);
+        kn_free(wk->a, target);
         return err;
     }
     if (!S_ISDIR(st.st_mode)) {
@@ -143,7 +144,7 @@ static uint32_t walk_step(walk *wk)
     }
     if (wk->depth == wk->cap) {
         size_t cap = wk->cap * 2;
-        int *p = realloc(wk->stack, cap * sizeof *p);
+        int *p = kn_realloc_n(wk->a, wk->stack, cap, sizeof *p);
         if (!p) {
             close(fd);
             return WASI_ENOMEM;
@@ -157,12 +158,12 @@ advance:
     return WASI_ESUCCESS;
 }
 
-static uint32_t walk_beneath(int dirfd, const char *relpath, int *out)
+static uint32_t walk_beneath(const kn_allocator *a, int dirfd, const char *relpath, int *out)
 {
-    walk wk = {.cap = 8};
+    walk wk = {.a = a, .cap = 8};
     size_t rl = strlen(relpath);
-    wk.stack = malloc(wk.cap * sizeof *wk.stack);
-    wk.rest = malloc(rl + 1);
+    wk.stack = kn_malloc(a, wk.cap * sizeof *wk.stack);
+    wk.rest = kn_malloc(a, rl + 1);
     if (!wk.stack || !wk.rest) {
         walk_free(&wk);
         return WASI_ENOMEM;
@@ -224,7 +225,7 @@ static uint32_t open_beneath(kiln_wasi *w, int dirfd, const char *relpath, int *
             return kn_wasi_errno_from_host(errno);
         w->walk = true; /* no openat2 here: walk from now on */
     }
-    return walk_beneath(dirfd, relpath, out);
+    return walk_beneath(&w->alloc, dirfd, relpath, out);
 }
 
 /* ---- (parent, name) ---------------------------------------------------------- */
@@ -240,7 +241,7 @@ uint32_t kn_wasi_resolve(kiln_wasi *w, int dirfd, const uint8_t *path, uint32_t 
         return WASI_EINVAL;
     if (path[0] == '/')
         return WASI_ENOTCAPABLE;
-    char *buf = malloc(WASI_PATH_MAX);
+    char *buf = kn_malloc(&w->alloc, WASI_PATH_MAX);
     if (!buf)
         return WASI_ENOMEM;
     memcpy(buf, path, len);
@@ -285,7 +286,7 @@ uint32_t kn_wasi_resolve(kiln_wasi *w, int dirfd, const uint8_t *path, uint32_t 
         }
         char *target;
         size_t tlen;
-        err = read_link(*parent, name, &target, &tlen);
+        err = read_link(&w->alloc, *parent, name, &target, &tlen);
         close(*parent);
         if (err)
             break;
@@ -293,12 +294,12 @@ uint32_t kn_wasi_resolve(kiln_wasi *w, int dirfd, const uint8_t *path, uint32_t 
             err = links >= WASI_MAX_SYMLINKS ? WASI_ELOOP
                   : tlen == 0                ? WASI_ENOENT
                                              : WASI_ENOTCAPABLE;
-            free(target);
+            kn_free(&w->alloc, target);
             break;
         }
         size_t pl = strlen(buf);
         if (pl + tlen + 2 >= WASI_PATH_MAX) {
-            free(target);
+            kn_free(&w->alloc, target);
             err = WASI_ENAMETOOLONG;
             break;
         }
@@ -306,8 +307,8 @@ uint32_t kn_wasi_resolve(kiln_wasi *w, int dirfd, const uint8_t *path, uint32_t 
         buf[pl + tlen] = 0;
         if (dir_only)
             strcat(buf, "/");
-        free(target);
+        kn_free(&w->alloc, target);
     }
-    free(buf);
+    kn_free(&w->alloc, buf);
     return err;
 }

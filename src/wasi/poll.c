@@ -73,11 +73,12 @@ static uint32_t wasi_poll_oneoff(wasi_call *c, const kiln_val *a)
         if (s[8] == EV_CLOCK && (get16(s + 40) & ~WASI_SUBCLOCK_ABSTIME))
             return WASI_EINVAL;
     }
-    sub_state *st = calloc(n, sizeof *st);
-    struct pollfd *pfd = calloc(n, sizeof *pfd);
+    const kn_allocator *al = &c->w->alloc;
+    sub_state *st = kn_calloc(al, n, sizeof *st);
+    struct pollfd *pfd = kn_calloc(al, n, sizeof *pfd);
     if (!st || !pfd) {
-        free(st);
-        free(pfd);
+        kn_free(al, st);
+        kn_free(al, pfd);
         return WASI_ENOMEM;
     }
     uint64_t mono = now_ns(CLOCK_MONOTONIC), earliest = UINT64_MAX;
@@ -137,8 +138,8 @@ static uint32_t wasi_poll_oneoff(wasi_call *c, const kiln_val *a)
         uint32_t err = rc < 0 ? kn_wasi_blocked_errno(c, errno) : WASI_EINTR;
         if (rc == 0)
             c->trap = kiln_store_limit_error(c->store);
-        free(st);
-        free(pfd);
+        kn_free(al, st);
+        kn_free(al, pfd);
         if (rc == 0 && !c->trap)
             return wasi_poll_oneoff(c, a); /* woke a hair early: wait again */
         return err;
@@ -191,8 +192,8 @@ static uint32_t wasi_poll_oneoff(wasi_call *c, const kiln_val *a)
             count++;
         }
     }
-    free(st);
-    free(pfd);
+    kn_free(al, st);
+    kn_free(al, pfd);
     put32(nevents, count);
     return WASI_ESUCCESS;
 }

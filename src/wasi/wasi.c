@@ -152,7 +152,7 @@ uint32_t kn_wasi_fd_add(kiln_wasi *w, int host, uint8_t type, uint64_t base,
         }
         if (w->nfds == w->capfds) {
             uint32_t cap = w->capfds ? 2 * w->capfds : 16;
-            wasi_fd *p = realloc(w->fds, cap * sizeof *p);
+            wasi_fd *p = kn_realloc_n(&w->alloc, w->fds, cap, sizeof *p);
             if (!p) {
                 close(host);
                 return WASI_ENOMEM;
@@ -173,7 +173,6 @@ void kn_wasi_fd_release(wasi_fd *f)
         closedir(f->dir);
     if (f->host >= 0)
         close(f->host);
-    free(f->preopen);
     *f = (wasi_fd){.host = -1};
 }
 
@@ -252,14 +251,15 @@ uint32_t kn_wasi_blocked_errno(wasi_call *c, int e)
 
 /* Pack strings as wasi-libc wants them: each NUL-terminated, one after the
  * other.  Fails (false) if the total does not fit the guest's u32 sizes. */
-static bool pack(const wasi_strlist *l, char **blob, uint32_t *count, uint32_t *size)
+static bool pack(kiln_wasi *w, const wasi_strlist *l, char **blob, uint32_t *count,
+                 uint32_t *size)
 {
     uint64_t total = 0;
     for (size_t i = 0; i < l->n; i++)
         total += strlen(l->items[i]) + 1;
     if (total > UINT32_MAX || l->n > UINT32_MAX / 4)
         return false;
-    *blob = malloc(total ? total : 1);
+    *blob = kn_malloc(&w->alloc, total);
     if (!*blob)
         return false;
     char *p = *blob;
@@ -338,7 +338,7 @@ static kiln_error *add_fd(kiln_wasi *w, int host, uint8_t type, uint64_t base,
 
 static kiln_error *open_stdio(kiln_wasi *w, const kiln_wasi_config *c)
 {
-    w->fds = calloc(16, sizeof *w->fds);
+    w->fds = kn_calloc(&w->alloc, 16, sizeof *w->fds);
     if (!w->fds)
         return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
     w->capfds = 16;
@@ -371,6 +371,12 @@ static kiln_error *open_stdio(kiln_wasi *w, const kiln_wasi_config *c)
 
 static kiln_error *open_dirs(kiln_wasi *w, const kiln_wasi_config *c)
 {
+    size_t total = 0;
+    for (size_t i = 0; i < c->ndirs; i++)
+        total += strlen(c->dirs[i].guest) + 1;
+    char *names = w->preopens = kn_malloc(&w->alloc, total);
+    if (!names)
+        return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < c->ndirs; i++) {
         const wasi_dir_grant *d = &c->dirs[i];
         int fd = open(d->host, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -389,10 +395,9 @@ static kiln_error *open_dirs(kiln_wasi *w, const kiln_wasi_config *c)
             return e;
         w->fds[guest].readonly = !rw;
         size_t n = strlen(d->guest) + 1;
-        w->fds[guest].preopen = malloc(n);
-        if (!w->fds[guest].preopen)
-            return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
-        memcpy(w->fds[guest].preopen, d->guest, n);
+        memcpy(names, d->guest, n);
+        w->fds[guest].preopen = names;
+        names += n;
     }
     return NULL;
 }
@@ -421,13 +426,14 @@ kiln_error *kiln_wasi_new(const kiln_wasi_config *c, kiln_wasi **out)
 {
     if (!c || !out)
         return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_new: NULL argument");
-    kiln_wasi *w = calloc(1, sizeof *w);
+    kiln_wasi *w = kn_calloc(&c->alloc, 1, sizeof *w);
     if (!w)
         return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
+    w->alloc = c->alloc;
     w->walk = c->resolve == KILN_WASI_RESOLVE_WALK;
     kiln_error *e = NULL;
-    if (!pack(&c->args, &w->args, &w->nargs, &w->args_size) ||
-        !pack(&c->env, &w->env, &w->nenv, &w->env_size))
+    if (!pack(w, &c->args, &w->args, &w->nargs, &w->args_size) ||
+        !pack(w, &c->env, &w->env, &w->nenv, &w->env_size))
         e = kiln_error_new(KILN_ERR_NOMEM, "arguments or environment too large");
     if (!e)
         e = open_stdio(w, c);
@@ -457,10 +463,12 @@ void kiln_wasi_free(kiln_wasi *w)
     }
     for (uint32_t i = 0; i < w->nfds; i++)
         kn_wasi_fd_release(&w->fds[i]);
-    free(w->fds);
-    free(w->args);
-    free(w->env);
-    free(w);
+    kn_allocator a = w->alloc;
+    kn_free(&a, w->fds);
+    kn_free(&a, w->args);
+    kn_free(&a, w->env);
+    kn_free(&a, w->preopens);
+    kn_free(&a, w);
 }
 
 /* ---- the imports ---------------------------------------------------------- */
@@ -470,11 +478,19 @@ void kiln_wasi_free(kiln_wasi *w)
  * and so does this, so a cached pointer can never outlive what it points
  * to (the same kiln_wasi may serve several stores). */
 typedef struct wasi_binding {
+    kn_allocator alloc;   /* a copy: the store may outlive the kiln_wasi */
     kiln_wasi *w;
     const wasi_import *imp;
     kiln_instance *mem_owner;
     kiln_memory *mem;
 } wasi_binding;
+
+static void binding_free(void *env)
+{
+    wasi_binding *b = env;
+    kn_allocator a = b->alloc;
+    kn_free(&a, b);
+}
 
 static kiln_error *trampoline(kiln_caller *caller, void *env, const kiln_val *args,
                               kiln_val *results)
@@ -511,14 +527,14 @@ static kiln_error *define_one(kiln_wasi *w, kiln_store *store, kiln_linker *link
         params[i] = imp->params[i] == 'I' ? KILN_I64 : KILN_I32;
     kiln_functype type = {.nparams = (uint32_t)n, .params = params,
                           .nresults = imp->noresult ? 0 : 1, .results = i32};
-    wasi_binding *b = malloc(sizeof *b);
+    wasi_binding *b = kn_malloc(&w->alloc, sizeof *b);
     if (!b)
         return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
-    *b = (wasi_binding){.w = w, .imp = imp};
+    *b = (wasi_binding){.alloc = w->alloc, .w = w, .imp = imp};
     kiln_func *f;
-    kiln_error *e = kiln_func_new(store, &type, trampoline, b, free, &f);
+    kiln_error *e = kiln_func_new(store, &type, trampoline, b, binding_free, &f);
     if (e) {
-        free(b);
+        binding_free(b);
         return e;
     }
     return kiln_linker_define_func(linker, KILN_WASI_MODULE, imp->name, f);

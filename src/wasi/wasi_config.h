@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "kiln_wasi.h"
+#include "kn_alloc.h"
 
 typedef struct wasi_strlist {
     char **items;
@@ -25,6 +26,7 @@ typedef struct wasi_socket_grant {
 } wasi_socket_grant;
 
 struct kiln_wasi_config {
+    kn_allocator alloc;           /* for this config and each kiln_wasi made from it */
     wasi_strlist args;
     wasi_strlist env;             /* "NAME=VALUE" */
     wasi_dir_grant *dirs;

@@ -24,6 +24,7 @@
 
 #include "kiln.h"
 #include "kiln_wasi.h"
+#include "kn_alloc.h"
 
 /* ---- errno ------------------------------------------------------------- */
 enum {
@@ -127,7 +128,8 @@ typedef struct wasi_fd {
     uint8_t type;         /* WASI_FILETYPE_* */
     uint64_t base;        /* rights on this fd */
     uint64_t inheriting;  /* rights of fds opened through it */
-    char *preopen;        /* a preopened directory's guest path, else NULL */
+    const char *preopen;  /* a preopened directory's guest path (in
+                             kiln_wasi.preopens), else NULL */
     bool readonly;        /* opened through a read-only grant */
     bool rsync;           /* opened with fdflags rsync (O_RSYNC is O_SYNC on
                            * Linux, so F_GETFL cannot tell) */
@@ -136,11 +138,13 @@ typedef struct wasi_fd {
 } wasi_fd;
 
 struct kiln_wasi {
+    kn_allocator alloc;   /* the config's: every block below, and per call */
     wasi_fd *fds;
     uint32_t nfds, capfds;
     /* argv and environ as wasi-libc wants them: NUL-terminated strings one
      * after another, and their count. */
     char *args, *env;
+    char *preopens;       /* the preopens' guest paths, NUL-terminated */
     uint32_t nargs, args_size, nenv, env_size;
     bool walk;            /* resolve paths with kiln's own walk */
     /* The host fds stdio was duplicated from and their file status flags

@@ -53,7 +53,7 @@ FUZZ_CC    ?= clang-19
 FUZZ_DIR   ?= build/fuzz
 FUZZ_SAN    = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Wno-unused-parameter -ffp-contract=off \
-              -fvisibility=hidden -Iinclude -Isrc -Isrc/engine -MMD -MP $(FUZZ_SAN)
+              -fvisibility=hidden -Iinclude -Isrc/common -Isrc -Isrc/engine -MMD -MP $(FUZZ_SAN)
 
 FUZZ_LIB_SRC := $(wildcard src/*/*.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
