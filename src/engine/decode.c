@@ -253,7 +253,7 @@ static kiln_error *push_cinstr(dec *d, const kn_cinstr *ci)
     kn_module *m = d->m;
     if (m->ncinstrs == d->cap_cinstrs) {
         size_t cap = d->cap_cinstrs ? d->cap_cinstrs * 2 : 16;
-        kn_cinstr *p = realloc(m->cinstrs, cap * sizeof *p);
+        kn_cinstr *p = kn_realloc(&m->alloc, m->cinstrs, cap * sizeof *p);
         NEED(p);
         m->cinstrs = p;
         d->cap_cinstrs = cap;
