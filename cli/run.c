@@ -7,8 +7,8 @@
  * runs: options, then the module (exit 1 if it does not load), then the
  * entry point and its arguments (exit 2 if they do not fit), and only then
  * instantiation (which already runs the module's start function) and the
- * call.  Traps and limits exit 3 with a backtrace; a guest's own exit code
- * is passed through.
+ * call.  Traps and limits exit 134 with a backtrace; a guest's own exit
+ * code is passed through.  Limits are taken exactly or refused.
  *
  * WASI preview1 is defined in the linker for every module, through
  * kiln_wasi.h like any embedder: deny by default, so the guest sees only
@@ -31,6 +31,7 @@
 
 static const char run_usage[] =
     "Usage: kiln run [OPTIONS] FILE [ARGS...]\n"
+    "       kiln [OPTIONS] FILE [ARGS...]   (the same, when FILE is no command name)\n"
     "\n"
     "Run a WebAssembly module.  Options go before FILE; everything after FILE\n"
     "belongs to the program.  FILE may be '-' to read the module from stdin;\n"
@@ -46,17 +47,22 @@ static const char run_usage[] =
     "                       parameters and print its results, one per line\n"
     "                       (after `_initialize`, if exported)\n"
     "  --fuel N             Stop after N units of fuel (one per call and loop\n"
-    "                       iteration)\n"
+    "                       iteration; N up to 2^64-1)\n"
     "  --timeout DURATION   Stop after this much wall-clock time: seconds\n"
     "                       (\"1.5\") or with a unit: ns, us, ms, s, m\n"
     "                       (\"500ms\", \"2s\")\n"
     "  --max-memory BYTES   Cap each linear memory (suffixes K, M, G: \"64M\";\n"
-    "                       default 4G)\n"
-    "  --max-table-elems N  Cap each table at N elements (default 10000000)\n"
-    "  --max-stack BYTES    Size of the value stack (suffixes K, M, G;\n"
-    "                       default 8M)\n"
-    "  --max-depth N        Maximum call depth in frames (default 10000)\n"
+    "                       default and most 4G)\n"
+    "  --max-table-elems N  Cap each table at N elements (default 10000000,\n"
+    "                       most 4294967295)\n"
+    "  --max-stack BYTES    Size of the value stack, in 8-byte slots (suffixes\n"
+    "                       K, M, G; default 8M, most 1G)\n"
+    "  --max-depth N        Call depth in frames, exactly: 1 runs the called\n"
+    "                       function alone (default 10000, most 1000000)\n"
     "  -h, --help           Show this help\n"
+    "\n"
+    "Limits are used exactly as given: a value above the most kiln accepts is\n"
+    "a usage error (\"too large\"), never clamped.\n"
     "\n"
     "WASI (wasi_snapshot_preview1; nothing is granted unless named here):\n"
     "  --dir HOST[::GUEST]  Grant the host directory HOST, read-write, seen by\n"
@@ -94,8 +100,9 @@ static const char run_usage[] =
     "On a trap kiln prints `kiln: trap: MESSAGE` (or `kiln: limit reached:\n"
     "MESSAGE` for fuel, timeout, Ctrl-C and memory/table caps) and a\n"
     "backtrace, innermost frame first, with function names from the module's\n"
-    "name section.  The first Ctrl-C interrupts the guest; a second one\n"
-    "kills kiln.\n"
+    "name section, or from its exports where that is gone; kiln then exits\n"
+    "134, as wasmtime does on a trap, so a guest's own exit code is never taken\n"
+    "for one.  The first Ctrl-C interrupts the guest; a second one kills kiln.\n"
     "\n"
     "The guest's stdin, stdout and stderr are kiln's.  Paths can never leave a\n"
     "granted directory: absolute paths, '..' above it and symlinks that lead\n"
