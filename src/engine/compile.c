@@ -258,20 +258,6 @@ typedef struct kc {
 /* Every message starts with the function, "func[N] <name>"; validation
  * errors point at the instruction's opcode and end with its name, decode
  * errors point where the bytes went wrong. */
-static bool fail_v(kc *c, kiln_error_kind kind, int64_t off, bool with_instr, const char *fmt,
-                   va_list ap)
-{
-    if (c->err)
-        return false;
-    char text[400];
-    vsnprintf(text, sizeof text, fmt, ap);
-    const char *name = kn_func_name(c->m, c->fi);
-    c->err = kn_error_new(kind, off, "func[%u]%s%.100s%s: %s%s%s", c->fi, name ? " <" : "",
-                          name ? name : "", name ? ">" : "", text,
-                          with_instr && c->iname ? " in " : "",
-                          with_instr && c->iname ? c->iname : "");
-    return false;
-}
 static bool fail_at(kc *c, kiln_error_kind kind, int64_t off, bool with_instr, const char *fmt,
                     ...)
 #if defined(__GNUC__)
@@ -281,10 +267,18 @@ static bool fail_at(kc *c, kiln_error_kind kind, int64_t off, bool with_instr, c
 static bool fail_at(kc *c, kiln_error_kind kind, int64_t off, bool with_instr, const char *fmt,
                     ...)
 {
+    if (c->err)
+        return false;
+    char text[400];
     va_list ap;
     va_start(ap, fmt);
-    fail_v(c, kind, off, with_instr, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    const char *name = kn_func_name(c->m, c->fi);
+    c->err = kn_error_new(kind, off, "func[%u]%s%.100s%s: %s%s%s", c->fi, name ? " <" : "",
+                          name ? name : "", name ? ">" : "", text,
+                          with_instr && c->iname ? " in " : "",
+                          with_instr && c->iname ? c->iname : "");
     return false;
 }
 #define FAIL(c, ...) return fail_at(c, KILN_ERR_VALIDATE, (c)->op_off, true, __VA_ARGS__)
@@ -396,36 +390,25 @@ static void want3(kc *c, uint32_t n, kn_valtype a, kn_valtype b, kn_valtype d)
     want_list(c, c->want_buf, n, false);
 }
 
-/* "type mismatch in i32.add, expected [i32, i32] but got [i64]", as wabt
- * says it: the declared inputs against the values the stack held before
- * the instruction (only the last few of long lists).  Without a
+/* A type mismatch (diag.h has the wording): the declared inputs against
+ * the values the stack held before the instruction; without a
  * declaration, just the operand that failed. */
 static bool mismatch(kc *c, kn_valtype expect)
 {
     enum { SHOW = 8 };
-    kn_valtype w[SHOW], g[SHOW];
-    uint32_t nw = 1, hi = c->vn, total = 1, skip;
-    w[0] = expect;
-    if (c->want_set) {
-        total = c->nwant + c->want_i32;
-        nw = total < SHOW ? total : SHOW;
-        for (uint32_t i = 0; i < nw; i++) {
-            uint32_t k = total - nw + i;
-            w[i] = k < c->nwant ? c->want[k] : KN_I32;
-        }
-        hi = c->want_vn;
-    }
-    char ws[SHOW * 12 + 16], gs[SHOW * 12 + 16];
-    kn_format_types(ws, sizeof ws, w, nw, total - nw);
-    uint32_t height = top_ctl(c)->height, lo = height;
-    if (!c->got_all && hi - height > total)
-        lo = hi - total;
-    skip = hi - lo > SHOW ? hi - lo - SHOW : 0;
+    kn_valtype g[SHOW];
+    const kn_valtype *w = c->want_set ? c->want : &expect;
+    uint32_t nw = c->want_set ? c->nwant : 1, hi = c->want_set ? c->want_vn : c->vn;
+    uint32_t total = nw + (c->want_set && c->want_i32), height = top_ctl(c)->height;
+    uint32_t lo = !c->got_all && hi - height > total ? hi - total : height;
+    uint32_t skip = hi - lo > SHOW ? hi - lo - SHOW : 0;
     for (uint32_t i = lo + skip; i < hi; i++)
         g[i - lo - skip] = c->vs[i].type;
-    kn_format_types(gs, sizeof gs, g, hi - lo - skip, skip);
-    return fail_at(c, KILN_ERR_VALIDATE, c->op_off, false, "type mismatch %s %s, expected %s but got %s",
-                   c->iprep, c->iname ? c->iname : "?", ws, gs);
+    char text[300];
+    kn_format_mismatch(text, sizeof text, w, nw, c->want_set && c->want_i32, g, hi - lo - skip,
+                       skip);
+    return fail_at(c, KILN_ERR_VALIDATE, c->op_off, false, "type mismatch %s %s, %s", c->iprep,
+                   c->iname ? c->iname : "?", text);
 }
 
 /* Pop one value, checking it against `expect` (T_ANY accepts anything);

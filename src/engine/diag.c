@@ -48,6 +48,22 @@ void kn_format_types(char *buf, size_t cap, const kn_valtype *t, uint32_t n, uin
         snprintf(buf + len, cap - len, "]");
 }
 
+void kn_format_mismatch(char *buf, size_t cap, const kn_valtype *want, uint32_t nwant,
+                        bool want_i32, const kn_valtype *got, uint32_t ngot, uint32_t got_skipped)
+{
+    enum { SHOW = 8 };
+    kn_valtype w[SHOW];
+    uint32_t total = nwant + want_i32, nw = total < SHOW ? total : SHOW;
+    for (uint32_t i = 0; i < nw; i++) {
+        uint32_t k = total - nw + i;
+        w[i] = k < nwant ? want[k] : KN_I32;
+    }
+    char ws[SHOW * 12 + 16], gs[SHOW * 12 + 16];
+    kn_format_types(ws, sizeof ws, w, nw, total - nw);
+    kn_format_types(gs, sizeof gs, got, ngot, got_skipped);
+    snprintf(buf, cap, "expected %s but got %s", ws, gs);
+}
+
 const char *kn_func_name(const kn_module *m, uint32_t fi)
 {
     if (fi >= m->nfuncs)

@@ -7,6 +7,7 @@
 #ifndef KN_DIAG_H
 #define KN_DIAG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,14 @@ const char *kn_valtype_name(kn_valtype t);
 /* Writes "[i32, f64]" for n types at buf (at most cap bytes, always
  * terminated), "[..., i32, f64]" when `skipped` more came before them. */
 void kn_format_types(char *buf, size_t cap, const kn_valtype *t, uint32_t n, uint32_t skipped);
+
+/* "expected [i32, i32] but got [i64]" at buf: want are an instruction's
+ * inputs (nwant, bottom first, then an i32 if want_i32), got the types the
+ * stack held (ngot, after got_skipped not shown).  Long lists keep their
+ * last entries, nearest the stack top, where a mismatch is seen. */
+void kn_format_mismatch(char *buf, size_t cap, const kn_valtype *want, uint32_t nwant,
+                        bool want_i32, const kn_valtype *got, uint32_t ngot,
+                        uint32_t got_skipped);
 
 /* The best name of function fi: its name-section entry, else the name of
  * the first export of it, else NULL.  Optimised builds strip the name
