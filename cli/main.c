@@ -6,8 +6,16 @@
  * owns its options and its help text; this file only knows their names.
  * Usage errors anywhere exit with 2 after one line on stderr and a hint
  * pointing at the relevant help, so scripts can tell "you called me wrong"
- * from "your module is broken" (1) and "your program trapped" (3).
+ * from "your module is broken" (1) and "your program trapped" (134).
+ *
+ * A first argument that is no command name means `run`, as in wasmtime:
+ * `kiln app.wasm ARGS` and `kiln --fuel 9 app.wasm` are `kiln run ...`.
+ * Command names win, so a module file named like a command is run as
+ * `kiln run run` or `kiln ./run`; a word that is neither a command nor an
+ * existing file is reported as an unknown command, not a missing file.
  */
+#include <unistd.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +31,7 @@ static void print_main_usage(FILE *out)
     fputs("kiln — a WebAssembly runtime\n"
           "\n"
           "Usage: kiln <COMMAND> [OPTIONS] ...\n"
+          "       kiln [RUN OPTIONS] FILE [ARGS...]   (the same as kiln run)\n"
           "\n"
           "Commands:\n",
           out);
@@ -36,7 +45,11 @@ static void print_main_usage(FILE *out)
           "\n",
           out);
     fputs(CLI_EXIT_CODES_TEXT, out);
-    fputs("\nRun 'kiln help <COMMAND>' for more about a command.\n", out);
+    fputs("\nA FILE in place of the command runs it: 'kiln app.wasm' is 'kiln run\n"
+          "app.wasm'.  Command names come first, so run a file named like a\n"
+          "command as 'kiln run run' or 'kiln ./run'.\n"
+          "\nRun 'kiln help <COMMAND>' for more about a command.\n",
+          out);
 }
 
 static const cli_command *find_command(const char *name)
@@ -87,7 +100,11 @@ int main(int argc, char **argv)
     const cli_command *c = find_command(first);
     if (c)
         return c->main(argc - 1, argv + 1);
-    if (first[0] == '-')
-        return usage_error(NULL, "unknown option '%s'", first);
-    return usage_error(NULL, "unknown command '%s'", first);
+    /* `kiln FILE` and `kiln --option ... FILE` are `kiln run ...`: run's
+     * parser sees argv from here, with argv[0] standing for "run".  A bare
+     * word that names no file is more likely a mistyped command. */
+    if (first[0] != '-' && access(first, F_OK) != 0 && !strstr(first, ".wasm") &&
+        !strchr(first, '/'))
+        return usage_error(NULL, "unknown command '%s' (and no such file)", first);
+    return cli_run.main(argc, argv);
 }

@@ -7,8 +7,8 @@
  * runs: options, then the module (exit 1 if it does not load), then the
  * entry point and its arguments (exit 2 if they do not fit), and only then
  * instantiation (which already runs the module's start function) and the
- * call.  Traps and limits exit 3 with a backtrace; a guest's own exit code
- * is passed through.
+ * call.  Traps and limits exit 134 with a backtrace; a guest's own exit
+ * code is passed through.  Limits are taken exactly or refused.
  *
  * WASI preview1 is defined in the linker for every module, through
  * kiln_wasi.h like any embedder: deny by default, so the guest sees only
@@ -32,6 +32,7 @@
 
 static const char run_usage[] =
     "Usage: kiln run [OPTIONS] FILE [ARGS...]\n"
+    "       kiln [OPTIONS] FILE [ARGS...]   (the same, when FILE is no command name)\n"
     "\n"
     "Run a WebAssembly module.  Options go before FILE; everything after FILE\n"
     "belongs to the program.  FILE may be '-' to read the module from stdin;\n"
@@ -47,17 +48,22 @@ static const char run_usage[] =
     "                       parameters and print its results, one per line\n"
     "                       (after `_initialize`, if exported)\n"
     "  --fuel N             Stop after N units of fuel (one per call and loop\n"
-    "                       iteration)\n"
+    "                       iteration; N up to 2^64-1)\n"
     "  --timeout DURATION   Stop after this much wall-clock time: seconds\n"
     "                       (\"1.5\") or with a unit: ns, us, ms, s, m\n"
     "                       (\"500ms\", \"2s\")\n"
     "  --max-memory BYTES   Cap each linear memory (suffixes K, M, G: \"64M\";\n"
-    "                       default 4G)\n"
-    "  --max-table-elems N  Cap each table at N elements (default 10000000)\n"
-    "  --max-stack BYTES    Size of the value stack (suffixes K, M, G;\n"
-    "                       default 8M)\n"
-    "  --max-depth N        Maximum call depth in frames (default 10000)\n"
+    "                       default and most 4G)\n"
+    "  --max-table-elems N  Cap each table at N elements (default 10000000,\n"
+    "                       most 4294967295)\n"
+    "  --max-stack BYTES    Size of the value stack, in 8-byte slots (suffixes\n"
+    "                       K, M, G; default 8M, most 1G)\n"
+    "  --max-depth N        Call depth in frames, exactly: 1 runs the called\n"
+    "                       function alone (default 10000, most 1000000)\n"
     "  -h, --help           Show this help\n"
+    "\n"
+    "Limits are used exactly as given: a value above the most kiln accepts is\n"
+    "a usage error (\"too large\"), never clamped.\n"
     "\n"
     "WASI (wasi_snapshot_preview1; nothing is granted unless named here):\n"
     "  --dir HOST[::GUEST]  Grant the host directory HOST, read-write, seen by\n"
@@ -97,8 +103,9 @@ static const char run_usage[] =
     "On a trap kiln prints `kiln: trap: MESSAGE` (or `kiln: limit reached:\n"
     "MESSAGE` for fuel, timeout, Ctrl-C and memory/table caps) and a\n"
     "backtrace, innermost frame first, with function names from the module's\n"
-    "name section.  The first Ctrl-C interrupts the guest; a second one\n"
-    "kills kiln.\n"
+    "name section, or from its exports where that is gone; kiln then exits\n"
+    "134, as wasmtime does on a trap, so a guest's own exit code is never taken\n"
+    "for one.  The first Ctrl-C interrupts the guest; a second one kills kiln.\n"
     "\n"
     "The guest's stdin, stdout and stderr are kiln's.  Paths can never leave a\n"
     "granted directory: absolute paths, '..' above it and symlinks that lead\n"
@@ -365,6 +372,62 @@ static int wasi_option(char **argv, int argc, int *i, run_options *o)
     return 0;
 }
 
+/* The limit options.  Each value is taken exactly: one kiln cannot honour
+ * (above the engine's maximum, kiln.h's KILN_MAX_*) is a usage error, never
+ * clamped, and a number too large to read says so. */
+enum { L_FUEL, L_TIMEOUT, L_MEMORY, L_TABLE, L_STACK, L_DEPTH, L_COUNT };
+static const struct limit_opt {
+    const char *name, *what;
+    num_status (*parse)(const char *text, uint64_t *out);
+    uint64_t max;
+    const char *max_text;
+} limit_opts[L_COUNT] = {
+    [L_FUEL] = {"--fuel", "a positive integer", parse_count, UINT64_MAX, "18446744073709551615"},
+    [L_TIMEOUT] = {"--timeout", "a positive duration (e.g. 1.5, 500ms, 2s)", parse_duration,
+                   UINT64_MAX, "about 584 years"},
+    [L_MEMORY] = {"--max-memory", "a positive size (e.g. 65536, 64K, 16M, 1G)", parse_size,
+                  KILN_MAX_MEMORY_BYTES, "4G, the most a 32-bit memory can have"},
+    [L_TABLE] = {"--max-table-elems", "a positive integer", parse_count, KILN_MAX_TABLE_ELEMS,
+                 "4294967295, the most a table can have"},
+    [L_STACK] = {"--max-stack", "a positive size (e.g. 1M)", parse_size, KILN_MAX_STACK_BYTES,
+                 "1G"},
+    [L_DEPTH] = {"--max-depth", "a positive integer", parse_count, KILN_MAX_CALL_DEPTH,
+                 "1000000"},
+};
+
+/* 1 if argv[*i] was a limit option (consumed), 0 if not, -1 after a usage
+ * error. */
+static int limit_option(char **argv, int argc, int *i, run_options *o)
+{
+    for (int k = 0; k < L_COUNT; k++) {
+        const struct limit_opt *l = &limit_opts[k];
+        const char *v;
+        int r = option_value("run", argv, argc, i, l->name, &v);
+        if (r <= 0) {
+            if (r < 0)
+                return -1;
+            continue;
+        }
+        uint64_t n = 0;
+        num_status st = l->parse(v, &n);
+        if (st == NUM_TOO_LARGE || (st == NUM_OK && n > l->max))
+            return usage_error("run", "%s: '%s' is too large (at most %s)", l->name, v,
+                               l->max_text), -1;
+        if (st != NUM_OK || n == 0)
+            return usage_error("run", "%s: '%s' is not %s", l->name, v, l->what), -1;
+        switch (k) {
+        case L_FUEL: o->limits.fuel = n; o->fuel_text = v; break;
+        case L_TIMEOUT: o->limits.timeout_ns = n; o->timeout_text = v; break;
+        case L_MEMORY: o->limits.max_memory_bytes = n; break;
+        case L_TABLE: o->limits.max_table_elems = n; break;
+        case L_STACK: o->limits.max_stack_bytes = n; break;
+        default: o->limits.max_call_depth = (uint32_t)n; break;
+        }
+        return 1;
+    }
+    return 0;
+}
+
 static int parse_run_options(int argc, char **argv, run_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -389,58 +452,15 @@ static int parse_run_options(int argc, char **argv, run_options *o)
         }
         const char *v;
         int r;
-        uint64_t n;
         if ((r = option_value("run", argv, argc, &i, "--invoke", &v)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
             if (!*v)
                 return usage_error("run", "--invoke needs a function name");
             o->invoke = v;
-        } else if ((r = option_value("run", argv, argc, &i, "--fuel", &v)) != 0) {
+        } else if ((r = limit_option(argv, argc, &i, o)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
-            if (!parse_count(v, &n) || n == 0)
-                return usage_error("run", "--fuel: '%s' is not a positive integer", v);
-            o->limits.fuel = n;
-            o->fuel_text = v;
-        } else if ((r = option_value("run", argv, argc, &i, "--timeout", &v)) != 0) {
-            if (r < 0)
-                return CLI_EXIT_USAGE;
-            if (!parse_duration(v, &n) || n == 0)
-                return usage_error("run",
-                                   "--timeout: '%s' is not a positive duration (e.g. 1.5, "
-                                   "500ms, 2s)",
-                                   v);
-            o->limits.timeout_ns = n;
-            o->timeout_text = v;
-        } else if ((r = option_value("run", argv, argc, &i, "--max-memory", &v)) != 0) {
-            if (r < 0)
-                return CLI_EXIT_USAGE;
-            if (!parse_size(v, &n) || n == 0)
-                return usage_error("run", "--max-memory: '%s' is not a positive size (e.g. "
-                                          "65536, 64K, 16M, 1G)", v);
-            o->limits.max_memory_bytes = n;
-        } else if ((r = option_value("run", argv, argc, &i, "--max-table-elems", &v)) != 0) {
-            if (r < 0)
-                return CLI_EXIT_USAGE;
-            if (!parse_count(v, &n) || n == 0)
-                return usage_error("run", "--max-table-elems: '%s' is not a positive integer",
-                                   v);
-            o->limits.max_table_elems = n;
-        } else if ((r = option_value("run", argv, argc, &i, "--max-stack", &v)) != 0) {
-            if (r < 0)
-                return CLI_EXIT_USAGE;
-            if (!parse_size(v, &n) || n == 0)
-                return usage_error("run", "--max-stack: '%s' is not a positive size (e.g. "
-                                          "1M)", v);
-            o->limits.max_stack_bytes = n;
-        } else if ((r = option_value("run", argv, argc, &i, "--max-depth", &v)) != 0) {
-            if (r < 0)
-                return CLI_EXIT_USAGE;
-            if (!parse_count(v, &n) || n == 0 || n > UINT32_MAX)
-                return usage_error("run", "--max-depth: '%s' is not a positive integer "
-                                          "below 2^32", v);
-            o->limits.max_call_depth = (uint32_t)n;
         } else if ((r = wasi_option(argv, argc, &i, o)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
@@ -507,6 +527,12 @@ static int run_module(kiln_engine *engine, const kiln_module *module, kiln_wasi 
         err = kiln_linker_new(store, &linker);
     if (!err)
         err = kiln_wasi_define(wasi, store, linker);
+    if (err && kiln_error_kind_of(err) == KILN_ERR_ARG) {
+        /* A limit the engine refuses (the options are checked already). */
+        code = usage_error("run", "%s", kiln_error_message(err));
+        kiln_error_free(err);
+        goto out;
+    }
     if (err) {
         code = report_run_error(o, err);
         goto out;

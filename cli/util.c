@@ -169,9 +169,9 @@ static int hex_digit(char c)
 }
 
 /* Digits only (decimal, or hex after "0x"), no sign; *end is left at the
- * first character that is not part of the number.  False on no digits or
- * overflow of 64 bits. */
-static bool parse_u64_prefix(const char *s, uint64_t *out, const char **end)
+ * first character that is not part of the number.  NUM_BAD on no digits,
+ * NUM_TOO_LARGE past 64 bits (with *end still after the digits). */
+static num_status scan_u64(const char *s, uint64_t *out, const char **end)
 {
     unsigned base = 10;
     if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
@@ -179,34 +179,42 @@ static bool parse_u64_prefix(const char *s, uint64_t *out, const char **end)
         s += 2;
     }
     uint64_t v = 0;
+    bool over = false;
     const char *start = s;
     for (;; s++) {
         int d = hex_digit(*s);
         if (d < 0 || (unsigned)d >= base)
             break;
         if (v > (UINT64_MAX - (uint64_t)d) / base)
-            return false;
+            over = true;
         v = v * base + (uint64_t)d;
     }
     if (s == start)
-        return false;
+        return NUM_BAD;
     *out = v;
     *end = s;
-    return true;
+    return over ? NUM_TOO_LARGE : NUM_OK;
 }
 
-bool parse_count(const char *text, uint64_t *out)
+static bool parse_u64_prefix(const char *s, uint64_t *out, const char **end)
+{
+    return scan_u64(s, out, end) == NUM_OK;
+}
+
+num_status parse_count(const char *text, uint64_t *out)
 {
     const char *end;
-    return parse_u64_prefix(text, out, &end) && *end == '\0';
+    num_status r = scan_u64(text, out, &end);
+    return r == NUM_BAD || *end != '\0' ? NUM_BAD : r;
 }
 
-bool parse_size(const char *text, uint64_t *out)
+num_status parse_size(const char *text, uint64_t *out)
 {
     const char *end;
     uint64_t v;
-    if (!parse_u64_prefix(text, &v, &end))
-        return false;
+    num_status r = scan_u64(text, &v, &end);
+    if (r == NUM_BAD)
+        return NUM_BAD;
     unsigned shift = 0;
     switch (*end) {
     case '\0': break;
@@ -214,7 +222,7 @@ bool parse_size(const char *text, uint64_t *out)
     case 'm': case 'M': shift = 20; break;
     case 'g': case 'G': shift = 30; break;
     case 't': case 'T': shift = 40; break;
-    default: return false;
+    default: return NUM_BAD;
     }
     if (shift) {
         end++;
@@ -223,27 +231,29 @@ bool parse_size(const char *text, uint64_t *out)
         if (strcmp(end, "iB") == 0 || strcmp(end, "ib") == 0 || strcmp(end, "B") == 0 ||
             strcmp(end, "b") == 0)
             end += strlen(end);
-        if (*end != '\0' || v > (UINT64_MAX >> shift))
-            return false;
+        if (*end != '\0')
+            return NUM_BAD;
+        if (v > (UINT64_MAX >> shift))
+            r = NUM_TOO_LARGE;
         v <<= shift;
     }
     *out = v;
-    return true;
+    return r;
 }
 
-bool parse_duration(const char *text, uint64_t *ns)
+num_status parse_duration(const char *text, uint64_t *ns)
 {
     /* strtod would accept leading space, "inf" and "nan"; durations are
      * plain non-negative decimals. */
     if (!((text[0] >= '0' && text[0] <= '9') || text[0] == '.'))
-        return false;
+        return NUM_BAD;
     if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
-        return false;
+        return NUM_BAD;
     char *end;
     errno = 0;
     double v = strtod(text, &end);
-    if (end == text || errno == ERANGE || !isfinite(v) || v < 0)
-        return false;
+    if (end == text || !isfinite(v) || v < 0 || (errno == ERANGE && v < 1))
+        return errno == ERANGE && v >= 1 ? NUM_TOO_LARGE : NUM_BAD;
     double scale;
     if (*end == '\0' || strcmp(end, "s") == 0)
         scale = 1e9;
@@ -256,17 +266,17 @@ bool parse_duration(const char *text, uint64_t *ns)
     else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
         scale = 60e9;
     else
-        return false;
+        return NUM_BAD;
     double t = v * scale;
     if (t >= 18446744073709551615.0)
-        return false;
+        return NUM_TOO_LARGE;
     uint64_t r = (uint64_t)t;
     /* A tiny but non-zero duration must not turn into 0, which would mean
      * "no timeout". */
     if (r == 0 && v > 0)
         r = 1;
     *ns = r;
-    return true;
+    return NUM_OK;
 }
 
 /* ---- values -------------------------------------------------------------- */

@@ -16,17 +16,19 @@
 #include "kiln.h"
 
 /* Exit codes of the kiln command (also listed in `kiln help`):
- *   0  success
- *   1  the module could not be read, decoded, validated or linked
- *   2  usage error (bad command, option or argument)
- *   3  the guest trapped or hit a limit (fuel, timeout, interrupt, a
- *      memory or table cap)
- *   N  a guest that exits explicitly (proc_exit) passes its code through */
+ *   0    success
+ *   1    the module could not be read, decoded, validated or linked
+ *   2    usage error (bad command, option or argument)
+ *   134  the guest trapped or hit a limit (fuel, timeout, interrupt, a
+ *        memory or table cap): 128 + SIGABRT, as wasmtime exits on a trap,
+ *        so that no guest exit code (proc_exit takes 0-125 by convention)
+ *        can be mistaken for it
+ *   N    a guest that exits explicitly (proc_exit) passes its code through */
 enum {
     CLI_EXIT_OK = 0,
     CLI_EXIT_LOAD = 1,
     CLI_EXIT_USAGE = 2,
-    CLI_EXIT_TRAP = 3,
+    CLI_EXIT_TRAP = 134,
 };
 
 /* The same table for help texts (a literal, so it can be concatenated). */
@@ -36,8 +38,9 @@ enum {
     "  1    the module could not be read, decoded, validated or linked\n"         \
     "  2    usage error: unknown command or option, bad option value, wrong\n"   \
     "       arguments for --invoke, nothing to run\n"                            \
-    "  3    the guest trapped, or reached a limit (fuel, timeout, interrupt,\n"   \
-    "       memory or table cap)\n"                                              \
+    "  134  the guest trapped (\"kiln: trap: ...\"), or reached a limit\n"        \
+    "       (\"kiln: limit reached: ...\": fuel, timeout, interrupt, memory or\n" \
+    "       table cap); 128 + SIGABRT, as wasmtime exits on a trap\n"            \
     "  N    a guest that exits explicitly (e.g. WASI proc_exit) passes its\n"     \
     "       exit code N through\n"
 
@@ -90,14 +93,17 @@ int load_module(kiln_engine *engine, const char *path, kiln_module **out);
 int option_value(const char *command, char **argv, int argc, int *i, const char *name,
                  const char **value);
 
-/* A byte count with an optional binary suffix: 4096, 64K, 64KiB, 16M, 1G.
- * Returns false on malformed input or overflow. */
-bool parse_size(const char *text, uint64_t *out);
+/* What a number on the command line turned out to be: too large is its
+ * own answer, so the message can say so instead of "not a number". */
+typedef enum { NUM_OK, NUM_BAD, NUM_TOO_LARGE } num_status;
+
+/* A byte count with an optional binary suffix: 4096, 64K, 64KiB, 16M, 1G. */
+num_status parse_size(const char *text, uint64_t *out);
 /* A plain unsigned decimal (or 0x hex) count. */
-bool parse_count(const char *text, uint64_t *out);
+num_status parse_count(const char *text, uint64_t *out);
 /* A duration: seconds by default ("1.5"), or with a unit: ns, us, ms, s, m
- * ("500ms", "2s").  Returns nanoseconds. */
-bool parse_duration(const char *text, uint64_t *ns);
+ * ("500ms", "2s").  Returns nanoseconds (too large: 2^64 ns or more). */
+num_status parse_duration(const char *text, uint64_t *ns);
 
 /* --- values -------------------------------------------------------------- */
 

@@ -110,7 +110,8 @@ KILN_API kiln_trap_code kiln_error_trap(const kiln_error *e);
 KILN_API int kiln_error_exit_code(const kiln_error *e);
 /* Backtrace of a trap, innermost frame first. */
 KILN_API size_t kiln_error_frame_count(const kiln_error *e);
-/* Function index of frame i and its name (from the name section, or NULL). */
+/* Function index of frame i and its name: from the name section, else the
+ * name of an export of that function, else NULL. */
 KILN_API uint32_t kiln_error_frame_func(const kiln_error *e, size_t i);
 KILN_API const char *kiln_error_frame_name(const kiln_error *e, size_t i);
 KILN_API void kiln_error_free(kiln_error *e);
@@ -255,11 +256,24 @@ KILN_API void kiln_module_export(const kiln_module *m, size_t i, kiln_export_des
 
 /* ---- Stores and limits ------------------------------------------------- */
 
+/* The largest limits kiln_store_new accepts; above them it fails with
+ * KILN_ERR_ARG naming the limit rather than change it.  A 32-bit memory or
+ * table cannot grow past the first two anyway; the call and value stacks
+ * are allocated whole on a store's first call. */
+#define KILN_MAX_MEMORY_BYTES ((uint64_t)4 << 30)
+#define KILN_MAX_TABLE_ELEMS ((uint64_t)UINT32_MAX)
+#define KILN_MAX_CALL_DEPTH 1000000u
+#define KILN_MAX_STACK_BYTES ((uint64_t)1 << 30)
+
 typedef struct kiln_store_limits {
     uint64_t max_memory_bytes;  /* cap on each linear memory; 0 = 4 GiB */
     uint64_t max_table_elems;   /* cap on each table; 0 = 10,000,000 */
-    uint32_t max_call_depth;    /* 0 = 10,000 frames */
-    uint64_t max_stack_bytes;   /* value stack; 0 = 8 MiB */
+    uint32_t max_call_depth;    /* frames of Wasm functions on the call
+                                   stack, exactly (1: the called function
+                                   alone, no further calls); 0 = 10,000 */
+    uint64_t max_stack_bytes;   /* value stack, in 8-byte slots (a
+                                   function needs one per param, local and
+                                   operand); 0 = 8 MiB */
     uint64_t fuel;              /* instruction budget (calls and loop
                                    iterations) for the store's whole life:
                                    cumulative over every call, start

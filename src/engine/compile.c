@@ -41,9 +41,12 @@
  *     of the same label (pos + 1, 0 ends the chain), so fixups need no
  *     side table.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "leb.h"
 #include "lower.h"
 #include "module.h"
@@ -192,6 +195,20 @@ typedef struct kc {
     kn_reader r;
     kiln_error *err;
 
+    /* For messages: the function, and the instruction being compiled (its
+     * opcode's offset, name, and "in"/"at" before the name).  want* is
+     * the instruction's whole input signature, bottom first (want, then
+     * an i32 if want_i32), set before its first pop, so that a mismatch
+     * in any operand names all of them; want_vn is the stack height then.
+     * got_all: show every value of the frame (a frame's end). */
+    uint32_t fi;
+    int64_t op_off;
+    const char *iname, *iprep;
+    bool want_set, want_i32, got_all;
+    const kn_valtype *want;
+    uint32_t nwant, want_vn;
+    kn_valtype want_buf[3];
+
     uint32_t nlocals;        /* params + declared */
     kn_valtype *ltype;
     uint32_t *lslot;
@@ -237,23 +254,42 @@ typedef struct kc {
 } kc;
 
 #define OFF(c) ((int64_t)((c)->r.p - (c)->r.start))
-#define FAIL(c, ...)                                                          \
-    do {                                                                      \
-        if (!(c)->err)                                                        \
-            (c)->err = kn_error_new(KILN_ERR_VALIDATE, OFF(c), __VA_ARGS__); \
-        return false;                                                         \
-    } while (0)
+
+/* Every message starts with the function, "func[N] <name>"; validation
+ * errors point at the instruction's opcode and end with its name, decode
+ * errors point where the bytes went wrong. */
+static bool fail_at(kc *c, kiln_error_kind kind, int64_t off, bool with_instr, const char *fmt,
+                    ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+static bool fail_at(kc *c, kiln_error_kind kind, int64_t off, bool with_instr, const char *fmt,
+                    ...)
+{
+    if (c->err)
+        return false;
+    char text[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    const char *name = kn_func_name(c->m, c->fi);
+    c->err = kn_error_new(kind, off, "func[%u]%s%.100s%s: %s%s%s", c->fi, name ? " <" : "",
+                          name ? name : "", name ? ">" : "", text,
+                          with_instr && c->iname ? " in " : "",
+                          with_instr && c->iname ? c->iname : "");
+    return false;
+}
+#define FAIL(c, ...) return fail_at(c, KILN_ERR_VALIDATE, (c)->op_off, true, __VA_ARGS__)
+/* The text names the instruction itself. */
+#define FAIL_BARE(c, ...) return fail_at(c, KILN_ERR_VALIDATE, (c)->op_off, false, __VA_ARGS__)
+#define MALFORMED(c, ...) return fail_at(c, KILN_ERR_DECODE, OFF(c), false, __VA_ARGS__)
 /* Running out of memory is neither a decode nor a validation error. */
 #define NOMEM(c)                                                              \
     do {                                                                      \
         if (!(c)->err)                                                        \
             (c)->err = kn_error_nomem();                                      \
-        return false;                                                         \
-    } while (0)
-#define MALFORMED(c, ...)                                                     \
-    do {                                                                      \
-        if (!(c)->err)                                                        \
-            (c)->err = kn_error_new(KILN_ERR_DECODE, OFF(c), __VA_ARGS__);   \
         return false;                                                         \
     } while (0)
 #define TRY(x)                \
@@ -341,6 +377,51 @@ static bool push(kc *c, kn_valtype t)
 
 static ctl *top_ctl(kc *c) { return &c->cs[c->cn - 1]; }
 
+/* ---- Type mismatch messages ------------------------------------------------ */
+
+/* Declare the instruction's inputs (n types, then an i32 if with_i32)
+ * before its first pop; the first declaration of an instruction wins, so
+ * helpers that pop part of them (a call's params, a label's values) keep
+ * the whole list their caller declared. */
+static void want_list(kc *c, const kn_valtype *t, uint32_t n, bool with_i32)
+{
+    if (c->want_set)
+        return;
+    c->want_set = true;
+    c->want = t;
+    c->nwant = n;
+    c->want_i32 = with_i32;
+    c->want_vn = c->vn;
+}
+static void want3(kc *c, uint32_t n, kn_valtype a, kn_valtype b, kn_valtype d)
+{
+    c->want_buf[0] = a;
+    c->want_buf[1] = b;
+    c->want_buf[2] = d;
+    want_list(c, c->want_buf, n, false);
+}
+
+/* A type mismatch (diag.h has the wording): the declared inputs against
+ * the values the stack held before the instruction; without a
+ * declaration, just the operand that failed. */
+static bool mismatch(kc *c, kn_valtype expect)
+{
+    enum { SHOW = 8 };
+    kn_valtype g[SHOW];
+    const kn_valtype *w = c->want_set ? c->want : &expect;
+    uint32_t nw = c->want_set ? c->nwant : 1, hi = c->want_set ? c->want_vn : c->vn;
+    uint32_t total = nw + (c->want_set && c->want_i32), height = top_ctl(c)->height;
+    uint32_t lo = !c->got_all && hi - height > total ? hi - total : height;
+    uint32_t skip = hi - lo > SHOW ? hi - lo - SHOW : 0;
+    for (uint32_t i = lo + skip; i < hi; i++)
+        g[i - lo - skip] = c->vs[i].type;
+    char text[300];
+    kn_format_mismatch(text, sizeof text, w, nw, c->want_set && c->want_i32, g, hi - lo - skip,
+                       skip);
+    return fail_at(c, KILN_ERR_VALIDATE, c->op_off, false, "type mismatch %s %s, %s", c->iprep,
+                   c->iname ? c->iname : "?", text);
+}
+
 /* Pop one value, checking it against `expect` (T_ANY accepts anything);
  * a constant stays unwritten (out->konst) for consumers with an immediate
  * form. */
@@ -352,11 +433,12 @@ static bool pop_k(kc *c, kn_valtype expect, ventry *out)
             *out = (ventry){T_ANY, false, 0, 0, 0};
             return true;
         }
-        FAIL(c, "type mismatch");
+        return mismatch(c, expect);
     }
-    ventry e = c->vs[--c->vn];
+    ventry e = c->vs[c->vn - 1];
     if (expect != T_ANY && e.type != T_ANY && e.type != expect)
-        FAIL(c, "type mismatch");
+        return mismatch(c, expect);
+    c->vn--;
     *out = e;
     return true;
 }
@@ -616,6 +698,7 @@ static bool read_blocktype(kc *c, ctl *f)
 static bool push_ctl(kc *c, ctl tmpl)
 {
     uint32_t np = bt_nparams(c, &tmpl);
+    want_list(c, np ? c->m->types[tmpl.type_index].types : NULL, np, false);
     for (uint32_t i = np; i-- > 0;) {
         ventry e;
         TRY(pop(c, bt_param(c, &tmpl, i), &e));
@@ -642,19 +725,37 @@ static void set_unreachable(kc *c)
     c->dead = true;
 }
 
+/* A frame's result types (n of them), or its label's, as one array. */
+static const kn_valtype *results_of(kc *c, const ctl *f)
+{
+    if (f->kind == CK_FUNC)
+        return c->ft->types + c->ft->nparams;
+    if (f->bt_form == 1)
+        return &f->single;
+    return f->bt_form == 2 ? c->m->types[f->type_index].types + c->m->types[f->type_index].nparams
+                           : NULL;
+}
+static const kn_valtype *label_types(kc *c, const ctl *f)
+{
+    return f->kind == CK_LOOP && f->bt_form == 2 ? c->m->types[f->type_index].types
+                                                 : f->kind == CK_LOOP ? NULL : results_of(c, f);
+}
+
 /* Check the top of the stack against a frame's results, exactly. */
 static bool check_results(kc *c, ctl *f)
 {
     uint32_t n = bt_nresults(c, f);
     if (f->kind == CK_FUNC)
         n = c->ft->nresults;
+    want_list(c, results_of(c, f), n, false);
+    c->got_all = true;
     uint32_t save = c->vn;
     for (uint32_t i = n; i-- > 0;) {
         ventry e;
         TRY(pop(c, bt_result(c, f, i), &e));
     }
     if (c->vn != f->height)
-        FAIL(c, "type mismatch");
+        return mismatch(c, T_ANY);
     c->vn = save > f->height + n ? f->height + n : save;
     return true;
 }
@@ -664,6 +765,7 @@ static bool check_results(kc *c, ctl *f)
 static bool check_label_values(kc *c, ctl *f, uint32_t *n_out, bool keep_actual)
 {
     uint32_t n = label_arity(c, f);
+    want_list(c, label_types(c, f), n, false);
     ventry *tmp = NULL;
     if (n) {
         tmp = kn_malloc(&c->m->alloc, n * sizeof *tmp);
@@ -807,7 +909,8 @@ static bool local_index(kc *c, uint32_t *x)
 {
     TRY(read_u32(c, x));
     if (*x >= c->nlocals)
-        FAIL(c, "unknown local %u", *x);
+        FAIL_BARE(c, "unknown local %u in %s: the function has %u local%s", *x, c->iname,
+                  c->nlocals, c->nlocals == 1 ? "" : "s");
     return true;
 }
 
@@ -815,6 +918,7 @@ static bool do_call(kc *c, const kn_functype *t, uint32_t op, uint32_t a, uint32
                     uint32_t idx_slot)
 {
     ventry e;
+    want_list(c, t->types, t->nparams, false);
     for (uint32_t i = t->nparams; i-- > 0;)
         TRY(pop(c, t->types[i], &e));
     /* The arguments are now popped: they sit at [vn, vn+nparams) in the
@@ -844,6 +948,7 @@ static bool do_call(kc *c, const kn_functype *t, uint32_t op, uint32_t a, uint32
  * bulk memory and table instructions, in stack order. */
 static bool pop_i32x3(kc *c, ventry *a, ventry *b, ventry *d)
 {
+    want3(c, 3, KN_I32, KN_I32, KN_I32);
     TRY(pop(c, KN_I32, d));
     TRY(pop(c, KN_I32, b));
     return pop(c, KN_I32, a);
@@ -854,6 +959,7 @@ static bool local_write(kc *c, uint32_t x, bool tee)
     kn_valtype t = c->ltype[x];
     uint32_t ls = c->lslot[x];
     ventry v;
+    want3(c, 1, t, 0, 0);
     TRY(pop_k(c, t, &v));
     /* Declared locals start at zero, and outside loops every path from the
      * entry to here runs only code that comes before it: setting a local no
@@ -1126,20 +1232,48 @@ static bool compile_simd(kc *c, const kn_opinfo *oi)
     }
 }
 
+/* The inputs of the table-driven kinds, for messages. */
+static void want_opinfo(kc *c, const kn_opinfo *oi)
+{
+    switch (oi->kind) {
+    case OK_UN: want3(c, 1, oi->in, 0, 0); break;
+    case OK_BIN: want3(c, 2, oi->in, oi->in, 0); break;
+    case OK_LOAD: case OK_VLOAD: want3(c, 1, KN_I32, 0, 0); break;
+    case OK_STORE: want3(c, 2, KN_I32, oi->in, 0); break;
+    case OK_VTERN: want3(c, 3, KN_V128, KN_V128, KN_V128); break;
+    case OK_VSHIFT: want3(c, 2, KN_V128, KN_I32, 0); break;
+    case OK_VEXTRACT: want3(c, 1, KN_V128, 0, 0); break;
+    case OK_VREPLACE: want3(c, 2, KN_V128, oi->in, 0); break;
+    case OK_VLOAD_LANE: case OK_VSTORE_LANE: want3(c, 2, KN_I32, KN_V128, 0); break;
+    default:
+        if (oi->op == KN_OP_V128_STORE)
+            want3(c, 2, KN_I32, KN_V128, 0);
+        else if (oi->op == KN_OP_I8X16_SHUFFLE)
+            want3(c, 2, KN_V128, KN_V128, 0);
+        break;
+    }
+}
+
 static bool compile_instr(kc *c, uint8_t byte)
 {
     const kn_opinfo *oi;
     uint32_t sub = 0;
+    c->iname = NULL;
+    c->iprep = "in";
+    c->want_set = c->got_all = false;
     if (byte == 0xfc || byte == 0xfd) {
         TRY(read_u32(c, &sub));
         if (sub > 255 || optab[byte == 0xfc ? 1 : 2][sub].kind == OK_NONE)
-            MALFORMED(c, "illegal opcode");
+            return fail_at(c, KILN_ERR_DECODE, c->op_off, false, "illegal opcode 0x%02x %u",
+                           byte, sub);
         oi = &optab[byte == 0xfc ? 1 : 2][sub];
     } else {
         oi = &optab[0][byte];
         if (oi->kind == OK_NONE)
-            MALFORMED(c, "illegal opcode");
+            return fail_at(c, KILN_ERR_DECODE, c->op_off, false, "illegal opcode 0x%02x", byte);
     }
+    c->iname = kn_instr_name(byte, sub);
+    want_opinfo(c, oi);
     ventry a, b, d;
 
     switch (oi->kind) {
@@ -1285,6 +1419,8 @@ static bool compile_instr(kc *c, uint8_t byte)
     case KN_OP_IF: {
         ctl f = {.kind = CK_IF};
         TRY(read_blocktype(c, &f));
+        uint32_t np = bt_nparams(c, &f);
+        want_list(c, np ? c->m->types[f.type_index].types : NULL, np, true);
         TRY(pop(c, KN_I32, &a));
         materialize_frame(c);
         uint32_t pos = emit_cond_jump(c, &a, false);
@@ -1297,7 +1433,9 @@ static bool compile_instr(kc *c, uint8_t byte)
     case KN_OP_ELSE: {
         ctl *f = top_ctl(c);
         if (f->kind != CK_IF)
-            FAIL(c, "else without if");
+            FAIL_BARE(c, "else without if");
+        c->iprep = "at";
+        c->iname = "else";
         TRY(check_results(c, f));
         materialize_frame(c);
         /* Then-arm falls through to the end. */
@@ -1320,15 +1458,26 @@ static bool compile_instr(kc *c, uint8_t byte)
     }
     case KN_OP_END: {
         ctl *f = top_ctl(c);
+        static const char *const end_of[] = {[CK_BLOCK] = "end of block", [CK_LOOP] = "end of loop",
+                                             [CK_IF] = "end of if", [CK_ELSE] = "end of else",
+                                             [CK_FUNC] = "end of function"};
+        c->iprep = "at";
+        c->iname = end_of[f->kind];
         if (f->kind == CK_IF) {
             /* An if without else behaves as if the else passed its params
              * through: only valid when params equal results. */
             uint32_t np = bt_nparams(c, f), nr = bt_nresults(c, f);
-            if (np != nr)
-                FAIL(c, "type mismatch");
-            for (uint32_t i = 0; i < np; i++)
-                if (bt_param(c, f, i) != bt_result(c, f, i))
-                    FAIL(c, "type mismatch");
+            bool same = np == nr;
+            for (uint32_t i = 0; same && i < np; i++)
+                same = bt_param(c, f, i) == bt_result(c, f, i);
+            if (!same) {
+                char ps[64], rs[64];
+                kn_format_types(ps, sizeof ps, np ? c->m->types[f->type_index].types : NULL,
+                                np < 4 ? np : 4, 0);
+                kn_format_types(rs, sizeof rs, results_of(c, f), nr < 4 ? nr : 4, 0);
+                FAIL_BARE(c, "type mismatch: an if without else must return its parameters "
+                             "%s, but its results are %s", ps, rs);
+            }
         }
         TRY(check_results(c, f));
         materialize_frame(c);
@@ -1367,6 +1516,7 @@ static bool compile_instr(kc *c, uint8_t byte)
         ctl *f;
         uint32_t n;
         TRY(read_label(c, &f));
+        want_list(c, label_types(c, f), label_arity(c, f), true);
         TRY(pop(c, KN_I32, &a));
         TRY(check_label_values(c, f, &n, false));
         materialize(c, c->vn - n < top_ctl(c)->height ? top_ctl(c)->height : c->vn - n);
@@ -1403,9 +1553,10 @@ static bool compile_instr(kc *c, uint8_t byte)
         /* Work per distinct label, not per entry (a table may repeat a
          * label many times): each frame remembers, by serial number,
          * whether this table has checked it and where its stub is. */
-        bool ok = pop(c, KN_I32, &a);
         ctl *deflt = &c->cs[c->cn - 1 - depths[count]];
         uint32_t arity = label_arity(c, deflt);
+        want_list(c, label_types(c, deflt), arity, true);
+        bool ok = pop(c, KN_I32, &a);
         uint32_t serial = ++c->brt_serial;
         for (uint32_t i = 0; ok && i <= count; i++) {
             ctl *f = &c->cs[c->cn - 1 - depths[i]];
@@ -1469,7 +1620,8 @@ static bool compile_instr(kc *c, uint8_t byte)
         uint32_t fi;
         TRY(read_u32(c, &fi));
         if (fi >= c->m->nfuncs)
-            FAIL(c, "unknown function %u", fi);
+            FAIL_BARE(c, "unknown function %u in %s: the module has %u function%s", fi,
+                      c->iname, c->m->nfuncs, c->m->nfuncs == 1 ? "" : "s");
         return do_call(c, &c->m->types[c->m->funcs[fi].type], KN_OP_CALL, fi, 0, false, 0);
     }
     case KN_OP_CALL_INDIRECT: {
@@ -1481,11 +1633,14 @@ static bool compile_instr(kc *c, uint8_t byte)
         if (ti >= c->m->ntypes)
             FAIL(c, "unknown type");
         if (c->m->tables[tab].elem != KN_FUNCREF)
-            FAIL(c, "type mismatch");
+            FAIL_BARE(c, "type mismatch in call_indirect: table %u holds %s, not funcref", tab,
+                      kn_valtype_name(c->m->tables[tab].elem));
+        want_list(c, c->m->types[ti].types, c->m->types[ti].nparams, true);
         TRY(pop(c, KN_I32, &a));
         return do_call(c, &c->m->types[ti], KN_OP_CALL_INDIRECT, ti, tab, true, a.slot);
     }
     case KN_OP_DROP:
+        want3(c, 1, T_ANY, 0, 0);
         return pop_k(c, T_ANY, &a); /* a dropped constant is never written */
     case KN_OP_SELECT:
     case KN_OP_SELECT_T: {
@@ -1503,14 +1658,17 @@ static bool compile_instr(kc *c, uint8_t byte)
                 MALFORMED(c, "malformed value type");
             t = vt;
         }
+        want3(c, 3, t, t, KN_I32);
         TRY(pop(c, KN_I32, &d));
         TRY(pop(c, t, &b));
         TRY(pop(c, t, &a));
         if (t == T_ANY) {
             if (kn_is_reftype(a.type) || kn_is_reftype(b.type))
-                FAIL(c, "type mismatch");
+                FAIL_BARE(c, "type mismatch in select: operands of type %s need a typed select",
+                          kn_valtype_name(kn_is_reftype(a.type) ? a.type : b.type));
             if (a.type != T_ANY && b.type != T_ANY && a.type != b.type)
-                FAIL(c, "type mismatch");
+                FAIL_BARE(c, "type mismatch in select, expected [t, t, i32] but got [%s, %s, i32]",
+                          kn_valtype_name(a.type), kn_valtype_name(b.type));
             t = a.type != T_ANY ? a.type : b.type;
         }
         uint32_t dst = result_slot(c);
@@ -1534,7 +1692,8 @@ static bool compile_instr(kc *c, uint8_t byte)
         uint32_t g;
         TRY(read_u32(c, &g));
         if (g >= c->m->nglobals)
-            FAIL(c, "unknown global %u", g);
+            FAIL_BARE(c, "unknown global %u in %s: the module has %u global%s", g, c->iname,
+                      c->m->nglobals, c->m->nglobals == 1 ? "" : "s");
         kn_valtype t = c->m->globals[g].type.type;
         uint32_t dst = result_slot(c);
         emit(c, t == KN_V128 ? KN_OP_GLOBAL_GET2 : KN_OP_GLOBAL_GET1);
@@ -1546,10 +1705,12 @@ static bool compile_instr(kc *c, uint8_t byte)
         uint32_t g;
         TRY(read_u32(c, &g));
         if (g >= c->m->nglobals)
-            FAIL(c, "unknown global %u", g);
+            FAIL_BARE(c, "unknown global %u in %s: the module has %u global%s", g, c->iname,
+                      c->m->nglobals, c->m->nglobals == 1 ? "" : "s");
         if (!c->m->globals[g].type.mut)
             FAIL(c, "global is immutable");
         kn_valtype t = c->m->globals[g].type.type;
+        want3(c, 1, t, 0, 0);
         TRY(pop(c, t, &a));
         emit3(c, t == KN_V128 ? KN_OP_GLOBAL_SET2 : KN_OP_GLOBAL_SET1, a.slot, g);
         return true;
@@ -1557,6 +1718,7 @@ static bool compile_instr(kc *c, uint8_t byte)
     case KN_OP_TABLE_GET: {
         uint32_t t;
         TRY(read_table(c, &t));
+        want3(c, 1, KN_I32, 0, 0);
         TRY(pop(c, KN_I32, &a));
         uint32_t dst = result_slot(c);
         emit(c, KN_OP_TABLE_GET);
@@ -1567,6 +1729,7 @@ static bool compile_instr(kc *c, uint8_t byte)
     case KN_OP_TABLE_SET: {
         uint32_t t;
         TRY(read_table(c, &t));
+        want3(c, 2, KN_I32, c->m->tables[t].elem, 0);
         TRY(pop(c, c->m->tables[t].elem, &b));
         TRY(pop(c, KN_I32, &a));
         emit(c, KN_OP_TABLE_SET);
@@ -1584,6 +1747,7 @@ static bool compile_instr(kc *c, uint8_t byte)
     case KN_OP_MEMORY_GROW: {
         TRY(zero_byte(c));
         TRY(need_memory(c));
+        want3(c, 1, KN_I32, 0, 0);
         TRY(pop(c, KN_I32, &a));
         uint32_t dst = result_slot(c);
         emit(c, KN_OP_MEMORY_GROW);
@@ -1628,9 +1792,11 @@ static bool compile_instr(kc *c, uint8_t byte)
         return push_result(c, t, pos);
     }
     case KN_OP_REF_IS_NULL: {
+        want3(c, 1, T_ANY, 0, 0);
         TRY(pop(c, T_ANY, &a));
         if (a.type != T_ANY && !kn_is_reftype(a.type))
-            FAIL(c, "type mismatch");
+            FAIL_BARE(c, "type mismatch in ref.is_null, expected a reference but got [%s]",
+                      kn_valtype_name(a.type));
         uint32_t dst = result_slot(c);
         emit(c, KN_OP_REF_IS_NULL);
         uint32_t pos = emit(c, dst);
@@ -1641,7 +1807,8 @@ static bool compile_instr(kc *c, uint8_t byte)
         uint32_t fi;
         TRY(read_u32(c, &fi));
         if (fi >= c->m->nfuncs)
-            FAIL(c, "unknown function %u", fi);
+            FAIL_BARE(c, "unknown function %u in %s: the module has %u function%s", fi,
+                      c->iname, c->m->nfuncs, c->m->nfuncs == 1 ? "" : "s");
         if (!c->m->func_declared || !c->m->func_declared[fi])
             FAIL(c, "undeclared function reference");
         uint32_t dst = result_slot(c);
@@ -1717,6 +1884,7 @@ static bool compile_instr(kc *c, uint8_t byte)
     case KN_OP_TABLE_GROW: {
         uint32_t t;
         TRY(read_table(c, &t));
+        want3(c, 2, c->m->tables[t].elem, KN_I32, 0);
         TRY(pop(c, KN_I32, &b));
         TRY(pop(c, c->m->tables[t].elem, &a));
         uint32_t dst = result_slot(c);
@@ -1737,6 +1905,7 @@ static bool compile_instr(kc *c, uint8_t byte)
     case KN_OP_TABLE_FILL: {
         uint32_t t;
         TRY(read_table(c, &t));
+        want3(c, 3, KN_I32, c->m->tables[t].elem, KN_I32);
         TRY(pop(c, KN_I32, &d));
         TRY(pop(c, c->m->tables[t].elem, &b));
         TRY(pop(c, KN_I32, &a));
@@ -1765,8 +1934,10 @@ static kiln_error *compile_func(kn_module *m, uint32_t fi)
     c->last_end = UINT32_MAX;
     c->last_copy_end = UINT32_MAX;
 
+    c->fi = fi;
     if ((uint64_t)c->ft->nparams + fn->nlocals > KN_MAX_LOCALS) {
-        return kn_error_new(KILN_ERR_VALIDATE, fn->code_offset, "too many locals");
+        fail_at(c, KILN_ERR_VALIDATE, fn->code_offset, false, "too many locals");
+        return c->err;
     }
     c->nlocals = c->ft->nparams + (uint32_t)fn->nlocals;
     const kn_allocator *a = &m->alloc;
@@ -1809,9 +1980,9 @@ static kiln_error *compile_func(kn_module *m, uint32_t fi)
         c->cs[0].label_slot = 0;
     while (ok && c->cn > 0) {
         uint8_t byte;
+        c->op_off = OFF(c);
         if (!kn_read_u8(&c->r, &byte)) {
-            c->err = kn_error_new(KILN_ERR_DECODE, OFF(c), "unexpected end of section or function");
-            ok = false;
+            ok = fail_at(c, KILN_ERR_DECODE, OFF(c), false, "unexpected end of section or function");
             break;
         }
         ok = compile_instr(c, byte);
@@ -1821,10 +1992,8 @@ static kiln_error *compile_func(kn_module *m, uint32_t fi)
             ok = false;
         }
     }
-    if (ok && c->r.p != c->r.end) {
-        c->err = kn_error_new(KILN_ERR_DECODE, OFF(c), "section size mismatch");
-        ok = false;
-    }
+    if (ok && c->r.p != c->r.end)
+        ok = fail_at(c, KILN_ERR_DECODE, OFF(c), false, "section size mismatch");
     kn_free(a, c->ltype);
     kn_free(a, c->lslot);
     kn_free(a, c->lzero);

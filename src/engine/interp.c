@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "errors.h"
 #include "lower.h"
 #include "numeric.h"
@@ -125,15 +126,14 @@ static bool ensure_stacks(kiln_store *s)
 {
     if (s->stack)
         return true;
+    /* Exactly the limits asked for (kiln_store_new bounds them): a depth
+     * of N lets N frames in, and the value stack holds whole slots.  The
+     * +1 keeps malloc from seeing 0. */
     size_t nslots = s->limits.max_stack_bytes / sizeof(kn_slot);
     size_t nframes = s->limits.max_call_depth;
-    if (nslots < 64)
-        nslots = 64;
-    if (nframes < 4)
-        nframes = 4;
     const kn_allocator *a = kn_store_alloc(s);
-    s->stack = kn_malloc(a, nslots * sizeof(kn_slot));
-    s->frames = kn_malloc(a, nframes * sizeof(kn_frame));
+    s->stack = kn_malloc(a, (nslots + 1) * sizeof(kn_slot));
+    s->frames = kn_malloc(a, (nframes + 1) * sizeof(kn_frame));
     if (!s->stack || !s->frames) {
         kn_free(a, s->stack);
         kn_free(a, s->frames);
@@ -155,7 +155,7 @@ static kiln_error *unwind(kiln_store *s, kn_frame *entry, kiln_error *e)
     for (kn_frame *fr = s->frame_top; fr-- > entry;) {
         kiln_func *f = fr->func;
         const kn_module *m = f->inst ? f->inst->module : NULL;
-        const char *name = m && m->func_names ? m->func_names[f->index] : NULL;
+        const char *name = m ? kn_func_name(m, f->index) : NULL;
         kn_error_add_frame(e, f->index, name);
     }
     s->frame_top = entry;

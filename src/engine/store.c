@@ -15,7 +15,9 @@
  * beyond what was handed out.  So the fuel left is always
  * fuel + max(budget, 0), and a limit of N lets exactly N units run.  The
  * slow path also polls the interrupt flag and the clock, which is why the
- * chunk is bounded even when fuel is off.
+ * chunk is bounded even when fuel is off.  Limits are used exactly as
+ * given: one kiln cannot honour is refused by kiln_store_new (KILN_ERR_ARG,
+ * naming it), never clamped.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +28,37 @@
 /* Units of work between two looks at the clock and the interrupt flag. */
 #define KN_BUDGET_CHUNK 10000
 
+/* A limit beyond what kiln can honour is the embedder's mistake: say which
+ * one instead of clamping it or failing later as out of memory. */
+static kiln_error *check_limits(const kiln_store_limits *l)
+{
+    const struct {
+        const char *name;
+        uint64_t value, max;
+    } lim[] = {
+        {"max_memory_bytes", l->max_memory_bytes, KILN_MAX_MEMORY_BYTES},
+        {"max_table_elems", l->max_table_elems, KILN_MAX_TABLE_ELEMS},
+        {"max_call_depth", l->max_call_depth, KILN_MAX_CALL_DEPTH},
+        {"max_stack_bytes", l->max_stack_bytes, KILN_MAX_STACK_BYTES},
+    };
+    for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++)
+        if (lim[i].value > lim[i].max)
+            return kn_error_new(KILN_ERR_ARG, -1,
+                                "kiln_store_new: %s = %llu is above the largest accepted, %llu",
+                                lim[i].name, (unsigned long long)lim[i].value,
+                                (unsigned long long)lim[i].max);
+    return NULL;
+}
+
 kiln_error *kiln_store_new(kiln_engine *engine, const kiln_store_limits *limits, kiln_store **out)
 {
     if (!engine || !out)
         return kn_error_new(KILN_ERR_ARG, -1, "kiln_store_new: NULL argument");
+    if (limits) {
+        kiln_error *e = check_limits(limits);
+        if (e)
+            return e;
+    }
     kiln_store *s = kn_calloc(kn_engine_alloc(engine), 1, sizeof *s);
     if (!s)
         return kn_error_nomem();

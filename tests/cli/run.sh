@@ -17,9 +17,10 @@
 #      (e.g. a missing import)
 #   2  usage error: unknown command/option, bad option value, wrong number
 #      or form of --invoke arguments, unknown export, nothing to run
-#   3  the guest trapped or reached a limit (fuel, timeout, interrupt);
-#      stderr has "kiln: trap: MSG" or "kiln: limit reached: MSG" and a
-#      backtrace, innermost frame first
+#   134  the guest trapped or reached a limit (fuel, timeout, interrupt,
+#      memory or table cap), as wasmtime (128 + SIGABRT); stderr has
+#      "kiln: trap: MSG" or "kiln: limit reached: MSG" and a backtrace,
+#      innermost frame first
 #   N  a guest that calls proc_exit(N) exits with N (needs WASI; untested)
 
 set -u
@@ -616,19 +617,19 @@ end
 
 begin "trap in _start"
 run "$KILN" run "$WORK/command_trap.wasm"
-code_is 3; err_has "kiln: trap: unreachable"; err_has "0: func[0] main"
+code_is 134; err_has "kiln: trap: unreachable"; err_has "0: func[0] main"
 end
 
 begin "trap in the start function"
 run "$KILN" run "$WORK/start_trap.wasm"
-code_is 3; err_has "kiln: trap: unreachable"
+code_is 134; err_has "kiln: trap: unreachable"
 end
 
 # --- traps and limits ----------------------------------------------------------
 
 begin "trap: message and backtrace with names"
 run "$KILN" run --invoke boom "$WORK/traps.wasm"
-code_is 3
+code_is 134
 err_has "kiln: trap: unreachable"
 err_has "0: func[0] inner"
 err_has "1: func[1] middle"
@@ -636,21 +637,21 @@ end
 
 begin "trap: integer divide by zero"
 run "$KILN" run --invoke div "$WORK/traps.wasm" 0
-code_is 3; err_has "kiln: trap: integer divide by zero"; err_has "0: func[2] div"
+code_is 134; err_has "kiln: trap: integer divide by zero"; err_has "0: func[2] div"
 run "$KILN" run --invoke div "$WORK/traps.wasm" 2
 code_is 0; out_is "0"
 end
 
 begin "fuel limit on an infinite loop"
 run "$KILN" run --fuel 10000 --invoke spin "$WORK/traps.wasm"
-code_is 3; err_has "fuel"; err_has "spin"
+code_is 134; err_has "fuel"; err_has "spin"
 end
 
 begin "timeout on an infinite loop"
 run "$KILN" run --timeout 200ms --invoke spin "$WORK/traps.wasm"
-code_is 3; err_has "--timeout 200ms"
+code_is 134; err_has "--timeout 200ms"
 run "$KILN" run --timeout 0.1 --invoke spin "$WORK/traps.wasm"
-code_is 3
+code_is 134
 end
 
 # One SIGINT to kiln alone: `timeout -s INT` also signals its process group,
@@ -666,17 +667,17 @@ sigint_after() { # SECONDS CMD...
 }
 begin "interrupt (SIGINT) on an infinite loop"
 run sigint_after 0.5 "$KILN" run --invoke spin "$WORK/traps.wasm"
-code_is 3; err_has "interrupt"
+code_is 134; err_has "interrupt"
 end
 
 begin "deep recursion: call stack exhausted, no crash"
 run "$KILN" run --invoke deep "$WORK/traps.wasm" 0
-code_is 3; err_has "call stack exhausted"; err_has "more frames"; err_has "deep"
+code_is 134; err_has "call stack exhausted"; err_has "more frames"; err_has "deep"
 end
 
 begin "--max-depth"
 run "$KILN" run --max-depth 50 --invoke deep "$WORK/traps.wasm" 0
-code_is 3; err_has "call stack exhausted"
+code_is 134; err_has "call stack exhausted"
 end
 
 begin "--max-memory caps memory.grow"
@@ -690,14 +691,202 @@ end
 
 begin "--max-memory below a memory's minimum"
 run "$KILN" run --max-memory 64K --invoke pages "$WORK/bigmem.wasm"
-code_is 3; err_has "limit reached"; err_has "memory"
+code_is 134; err_has "limit reached"; err_has "memory"
 run "$KILN" run --max-memory 1G --invoke pages "$WORK/bigmem.wasm"
 code_is 0; out_is "4"
 end
 
 begin "--max-table-elems below a table's minimum"
 run "$KILN" run --max-table-elems 10 --invoke pages "$WORK/bigmem.wasm"
-code_is 3; err_has "limit reached"; err_has "table"
+code_is 134; err_has "limit reached"; err_has "table"
+end
+
+# --- limits are taken exactly, or refused ------------------------------------------
+
+wat depth <<'EOF'
+(module
+  ;; recurse N times: N + 1 frames in all
+  (func $r (export "r") (param i32) (result i32)
+    (if (result i32) (local.get 0)
+      (then (call $r (i32.sub (local.get 0) (i32.const 1))))
+      (else (i32.const 0)))))
+EOF
+
+begin "--max-depth N allows exactly N frames"
+run "$KILN" run --max-depth 1 --invoke r "$WORK/depth.wasm" 0
+code_is 0; out_is "0"
+run "$KILN" run --max-depth 1 --invoke r "$WORK/depth.wasm" 1
+code_is 134; err_has "call stack exhausted"; err_has "0: func[0] r"; err_lacks "1: func"
+run "$KILN" run --max-depth 3 --invoke r "$WORK/depth.wasm" 2
+code_is 0; out_is "0"
+run "$KILN" run --max-depth 3 --invoke r "$WORK/depth.wasm" 3
+code_is 134; err_has "call stack exhausted"; err_has "2: func[0] r"; err_lacks "3: func"
+end
+
+begin "limits beyond what kiln can honour are usage errors, not clamped"
+run "$KILN" run --max-stack 100G --invoke r "$WORK/depth.wasm" 0
+code_is 2; err_has "--max-stack: '100G' is too large (at most 1G)"; err_lacks "out of memory"
+run "$KILN" run --max-memory 5G --invoke r "$WORK/depth.wasm" 0
+code_is 2; err_has "--max-memory: '5G' is too large"
+run "$KILN" run --max-depth 1000001 --invoke r "$WORK/depth.wasm" 0
+code_is 2; err_has "--max-depth: '1000001' is too large (at most 1000000)"
+run "$KILN" run --max-table-elems 4294967296 --invoke r "$WORK/depth.wasm" 0
+code_is 2; err_has "--max-table-elems: '4294967296' is too large"
+run "$KILN" run --fuel 18446744073709551616 --invoke r "$WORK/depth.wasm" 0
+code_is 2; err_has "--fuel: '18446744073709551616' is too large"
+run "$KILN" run --fuel 18446744073709551615 --invoke r "$WORK/depth.wasm" 0
+code_is 0; out_is "0"
+run "$KILN" run --timeout 1e300 --invoke r "$WORK/depth.wasm" 0
+code_is 2; err_has "--timeout: '1e300' is too large"
+run "$KILN" run --max-stack 1G --max-memory 4G --max-depth 1000000 --invoke r "$WORK/depth.wasm" 5
+code_is 0; out_is "0"
+end
+
+begin "--max-stack too small for a frame is a trap, not a crash"
+run "$KILN" run --max-stack 8 --invoke r "$WORK/depth.wasm" 0
+code_is 134; err_has "call stack exhausted"
+end
+
+# --- a trap is not a guest's exit code -------------------------------------------
+
+wat exit3 <<'EOF'
+(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (call $exit (i32.const 3))))
+EOF
+
+begin "a guest's exit(3) exits 3, a trap exits 134 (as wasmtime)"
+run "$KILN" run "$WORK/exit3.wasm"
+code_is 3; err_lacks "trap"
+run "$KILN" run "$WORK/command_trap.wasm"
+code_is 134; err_has "kiln: trap: unreachable"
+run "$KILN" run --fuel 100 --invoke spin "$WORK/traps.wasm"
+code_is 134; err_has "kiln: limit reached: all fuel consumed (--fuel 100)"
+run "$KILN" run --max-memory 64K --invoke pages "$WORK/bigmem.wasm"
+code_is 134; err_has "kiln: limit reached: memory of"
+end
+
+# --- kiln FILE is kiln run FILE ------------------------------------------------
+
+begin "kiln FILE runs the module as kiln run FILE does"
+run "$KILN" "$WORK/exit3.wasm"
+code_is 3
+run "$KILN" --invoke add_i32 "$WORK/values.wasm" 2 3
+code_is 0; out_is "5"
+run "$KILN" --fuel 100 --invoke spin "$WORK/traps.wasm"
+code_is 134; err_has "fuel"
+run "$KILN" "$WORK/nope.wasm"
+code_is 1; err_has "nope.wasm: No such file"
+run "$KILN" frobnicate
+code_is 2; err_has "unknown command 'frobnicate'"
+end
+
+begin "a module file named like a command: kiln run run, kiln ./run"
+mkdir -p "$WORK/cmdname"
+cp "$WORK/exit3.wasm" "$WORK/cmdname/run"
+abs_kiln=$(cd "$(dirname "$KILN")" && pwd)/kiln
+run sh -c "cd '$WORK/cmdname' && '$abs_kiln' run run"
+code_is 3
+run sh -c "cd '$WORK/cmdname' && '$abs_kiln' ./run"
+code_is 3
+run "$KILN" help
+out_has "kiln run run"
+end
+
+# --- validation messages name the function, the instruction and the types ---------
+
+wat bad_binop --no-check <<'EOF'
+(module (func $f (export "f") (result i32) (i32.add (i32.const 1) (i64.const 2))))
+EOF
+wat bad_block --no-check <<'EOF'
+(module (func $g (result i32) (block (result i32) (i64.const 1))))
+EOF
+wat underflow --no-check <<'EOF'
+(module (func $u (result i32) (i32.add)))
+EOF
+wat bad_local --no-check <<'EOF'
+(module (func $l (local i32) (local.get 5) drop))
+EOF
+wat bad_global --no-check <<'EOF'
+(module (global i32 (i32.const 0)) (func $gg (global.get 3) drop))
+EOF
+wat bad_store --no-check <<'EOF'
+(module (memory 1) (func $s (f32.const 1) (i32.const 1) (i32.store)))
+EOF
+# no name section (no --debug-names): the export names the function
+cat >"$WORK/noname.wat" <<'EOF'
+(module
+  (func (export "ok") (result i32) (i32.const 0))
+  (func (export "broken") (result i32) (f32.const 1)))
+EOF
+wat2wasm --no-check "$WORK/noname.wat" -o "$WORK/noname.wasm"
+# type, function and code sections; the body is "nop 0xff end", and 0xff
+# (at offset 0x18) is no instruction
+printf '\0asm\1\0\0\0\1\4\1\140\0\0\3\2\1\0\n\6\1\4\0\1\377\13' >"$WORK/illegal.wasm"
+
+begin "validation: type mismatch in a binary op, in wabt's words"
+run "$KILN" validate "$WORK/bad_binop.wasm"
+code_is 1
+# the offset is the i32.add's own (wasm-validate says 0x24, the byte after)
+if command -v wasm-objdump >/dev/null; then
+    wasm-objdump -d "$WORK/bad_binop.wasm" | grep -q '^ 000023: 6a .*i32.add' ||
+        fail "wasm-objdump does not show i32.add at 0x23"
+fi
+err_has "error at offset 0x23: func[0] <f>: type mismatch in i32.add, expected [i32, i32] but got [i32, i64]"
+end
+
+begin "validation: a block's result of the wrong type"
+run "$KILN" validate "$WORK/bad_block.wasm"
+code_is 1
+err_has "func[0] <g>: type mismatch at end of block, expected [i32] but got [i64]"
+end
+
+begin "validation: stack underflow"
+run "$KILN" validate "$WORK/underflow.wasm"
+code_is 1
+err_has "func[0] <u>: type mismatch in i32.add, expected [i32, i32] but got []"
+end
+
+begin "validation: unknown local and global index"
+run "$KILN" validate "$WORK/bad_local.wasm"
+code_is 1
+err_has "func[0] <l>: unknown local 5 in local.get: the function has 1 local"
+run "$KILN" validate "$WORK/bad_global.wasm"
+code_is 1
+err_has "func[0] <gg>: unknown global 3 in global.get: the module has 1 global"
+end
+
+begin "validation: a store's operands, bottom first"
+run "$KILN" run "$WORK/bad_store.wasm"
+code_is 1
+err_has "func[0] <s>: type mismatch in i32.store, expected [i32, i32] but got [f32, i32]"
+end
+
+begin "validation: without a name section, the export names the function"
+run "$KILN" validate "$WORK/noname.wasm"
+code_is 1
+err_has "func[1] <broken>: type mismatch at end of function, expected [i32] but got [f32]"
+end
+
+begin "illegal opcode: the offset is the opcode's own"
+run "$KILN" validate "$WORK/illegal.wasm"
+code_is 1; err_has "error at offset 0x18: func[0]: illegal opcode 0xff"
+[ "$(od -An -tx1 -j 24 -N 1 "$WORK/illegal.wasm" | tr -d ' ')" = ff ] || fail "byte 0x18 is not 0xff"
+end
+
+# --- backtraces without a name section ---------------------------------------------
+
+cat >"$WORK/stripped.wat" <<'EOF'
+(module
+  (func $helper (unreachable))
+  (func (export "_start") (call $helper)))
+EOF
+wat2wasm "$WORK/stripped.wat" -o "$WORK/stripped.wasm"
+
+begin "backtrace names frames from exports when the name section is gone"
+run "$KILN" run "$WORK/stripped.wasm"
+code_is 134; err_has "0: func[0]"; err_has "1: func[1] _start"; err_lacks "0: func[0] "
 end
 
 # --- load and link errors --------------------------------------------------------
@@ -868,7 +1057,7 @@ end
 begin "wasi: --timeout ends a guest sleeping in poll_oneoff"
 SECONDS=0
 run "$KILN" run --timeout 300ms "$WORK/wasi_sleep.wasm"
-code_is 3; err_has "deadline exceeded"; err_has "--timeout 300ms"
+code_is 134; err_has "deadline exceeded"; err_has "--timeout 300ms"
 [ "$SECONDS" -lt 10 ] || fail "took ${SECONDS}s"
 end
 
@@ -886,13 +1075,13 @@ blocked_stdin() {
 begin "wasi: --timeout ends a guest blocked reading stdin"
 SECONDS=0
 run blocked_stdin "$KILN" run --timeout 300ms "$WORK/wasi_read.wasm"
-code_is 3; err_has "deadline exceeded"
+code_is 134; err_has "deadline exceeded"
 [ "$SECONDS" -lt 10 ] || fail "took ${SECONDS}s"
 end
 
 begin "wasi: Ctrl-C ends a sleeping guest"
 run sigint_after 0.5 "$KILN" run "$WORK/wasi_sleep.wasm"
-code_is 3; err_has "interrupted"
+code_is 134; err_has "interrupted"
 end
 
 # The octal file status flags of this shell's fd 7, from /proc.

@@ -5,7 +5,7 @@
  *   _exit N     _Exit(N): no atexit handlers, no stdio flush of the
  *               unflushed text printed before it (run.sh expects it absent)
  *   atexit N    an atexit handler prints, then exit(N)
- *   trap        __builtin_trap(): kiln exits 3 with "kiln: trap:" on stderr
+ *   trap        __builtin_trap(): kiln exits 134 with "kiln: trap:" on stderr
  *   stderr      writes a line to stderr and one to stdout, returns 0
  *   partial     printf without a newline, then return 0: the text appears
  */

@@ -6,7 +6,7 @@
 //
 // --dir-ro and --tcplisten have no counterpart in node's WASI, so they are
 // refused (exit 2); run.sh does not run such programs on node.  The exit
-// code is the guest's; a trap prints "node: trap: MESSAGE" and exits 3.
+// code is the guest's; a trap prints "node: trap: MESSAGE" and exits 134, as kiln does.
 'use strict';
 process.removeAllListeners('warning'); // "WASI is an experimental feature"
 process.on('warning', () => {});
@@ -60,6 +60,6 @@ try {
     code = wasi.start(inst);
 } catch (e) {
     process.stderr.write(`node: trap: ${e && e.message}\n`);
-    code = 3;
+    code = 134;
 }
 process.exitCode = code;

@@ -188,7 +188,7 @@ case_exit_return0() { PROG=exit; ARGS=(return 0); RC=0; }
 case_exit_255() { PROG=exit; ARGS=(exit 255); RC=255; }
 case_exit_underscore() { PROG=exit; ARGS=(_exit 9); RC=9; }
 case_exit_atexit() { PROG=exit; ARGS=(atexit 5); RC=5; }
-case_exit_trap() { PROG=exit; ARGS=(trap); RC=3; STDERR_HAS="$RT: trap:"; }
+case_exit_trap() { PROG=exit; ARGS=(trap); RC=134; STDERR_HAS="$RT: trap:"; }
 case_exit_stderr() { PROG=exit; ARGS=(stderr); STDERR_HAS="this goes to stderr"; }
 case_exit_partial() { PROG=exit; ARGS=(partial); }
 case_preopens() {

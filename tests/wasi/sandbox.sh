@@ -255,7 +255,7 @@ run_kiln() { # MODE LOGBASE ARGS...
 describe_rc() { # RC LOGBASE
     case $1 in
     124 | 137) echo "timed out after ${TIMEOUT}s" ;;
-    3) echo "trapped: $(grep -m1 'kiln:' "$2.err" | head -c 300)" ;;
+    134) echo "trapped: $(grep -m1 'kiln:' "$2.err" | head -c 300)" ;;
     *) if [ "$1" -gt 128 ]; then echo "killed by signal $(($1 - 128))"; else
         echo "exit $1: $(grep -m1 -v '^ok\|^control\|^note' "$2.out" "$2.err" | head -c 300)"; fi ;;
     esac
@@ -344,8 +344,8 @@ for name in "${HOSTILES[@]}"; do
                 for e in $codes; do [ "$RC" = "$e" ] && good=1; done
                 if [ $good = 0 ]; then
                     why+=("--invoke ${call% }: $(describe_rc "$RC" "$log.1") (want exit ${codes# })")
-                elif [ "$RC" = 3 ] && ! grep -q '^kiln: trap' "$log.1.err"; then
-                    why+=("--invoke ${call% }: exit 3 without 'kiln: trap'")
+                elif [ "$RC" = 134 ] && ! grep -q '^kiln: trap' "$log.1.err"; then
+                    why+=("--invoke ${call% }: exit 134 without 'kiln: trap'")
                 fi
             done <<<"$invokes"
         fi

@@ -1,9 +1,9 @@
 ;; nomem.wat — a module with no memory at all calling WASI functions that
 ;; need one (fd_write, args_sizes_get, random_get, clock_time_get): kiln must
-;; refuse it cleanly (exit 1 with a message), trap (exit 3 with a message),
+;; refuse it cleanly (exit 1 with a message), trap (exit 134 with a message),
 ;; or return an error from each call (the module then exits 42); never crash
 ;; and never report success.
-;; expect-exit: 42 1 3
+;; expect-exit: 42 1 134
 (module
   (import "wasi_snapshot_preview1" "args_sizes_get" (func $args_sizes_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "clock_time_get" (func $clock_time_get (param i32 i64 i32) (result i32)))
