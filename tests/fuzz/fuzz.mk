@@ -1,5 +1,6 @@
 # fuzz.mk — builds the libFuzzer targets build/fuzz/kiln-fuzz (input: a module
-# binary) and build/fuzz/kiln-fuzz-gen (input: choices for a generated module).
+# binary), build/fuzz/kiln-fuzz-gen (input: choices for a generated module)
+# and build/fuzz/kiln-fuzz-wasi (input: guest memory and WASI calls).
 #
 #   make fuzz                                  (runs: make -f tests/fuzz/fuzz.mk)
 #   mkdir -p build/fuzz/corpus build/fuzz/artifacts
