@@ -1,12 +1,15 @@
 # fuzz.mk — builds the libFuzzer targets build/fuzz/kiln-fuzz (input: a module
-# binary) and build/fuzz/kiln-fuzz-gen (input: choices for a generated module).
+# binary), build/fuzz/kiln-fuzz-gen (input: choices for a generated module)
+# and build/fuzz/kiln-fuzz-wasi (input: guest memory and WASI calls).
 #
 #   make fuzz                                  (runs: make -f tests/fuzz/fuzz.mk)
-#   build/fuzz/kiln-fuzz tests/fuzz/corpus -max_total_time=600
+#   mkdir -p build/fuzz/corpus build/fuzz/artifacts
+#   build/fuzz/kiln-fuzz build/fuzz/corpus tests/fuzz/corpus -max_len=4096 \
+#       -max_total_time=600 -artifact_prefix=build/fuzz/artifacts/
 #
-# libFuzzer writes new inputs into its first directory; to keep the seeds
-# apart:  mkdir -p build/fuzz/corpus &&
-#         build/fuzz/kiln-fuzz build/fuzz/corpus tests/fuzz/corpus -max_len=4096
+# libFuzzer writes new inputs into its first directory and crash-* files
+# into the current one: the scratch corpus and -artifact_prefix keep both
+# out of the tracked tree (tests/fuzz/corpus holds only the seeds).
 #
 # The library is compiled again with clang-19 and
 # -fsanitize=fuzzer-no-link,address,undefined into build/fuzz/obj, so its
@@ -21,14 +24,16 @@
 # in the environment restricts it to scalar instructions:
 #
 #   mkdir -p build/fuzz/gen-corpus
-#   build/fuzz/kiln-fuzz-gen build/fuzz/gen-corpus tests/fuzz/gen-corpus -max_total_time=600
-#   KILN_FUZZ_DUMP=m.wasm build/fuzz/kiln-fuzz-gen crash-...   (the module of an input)
+#   build/fuzz/kiln-fuzz-gen build/fuzz/gen-corpus tests/fuzz/gen-corpus -max_total_time=600 \
+#       -artifact_prefix=build/fuzz/artifacts/
+#   KILN_FUZZ_DUMP=m.wasm build/fuzz/kiln-fuzz-gen build/fuzz/artifacts/crash-...
+#                                              (the module of an input)
 #   build/fuzz/kiln-gen-dump [--scalar] INPUT m.wasm           (the same, without kiln)
 #
 # build/fuzz/kiln-fuzz-wasi (tests/fuzz/fuzz_wasi.c) makes WASI calls with
 # fuzzed arguments in a sandbox of two preopens and aborts if anything
-# outside them (or in the read-only one) changes; seeds in
-# tests/fuzz/wasi-corpus/.
+# outside them (or in the read-only one) changes, or a host fd leaks;
+# seeds in tests/fuzz/wasi-corpus/.
 #
 # Other targets:
 #   make -f tests/fuzz/fuzz.mk corpus   regenerate tests/fuzz/corpus/*.wasm
@@ -41,8 +46,16 @@
 #                                       5000) deterministic mutations (-seed=1)
 #                                       in SIMD (default) or scalar-only mode
 #   make -f tests/fuzz/fuzz.mk smoke-wasi [WASI_RUNS=N]
-#                                       kiln-fuzz-wasi once over its seeds,
-#                                       then N (default 5000) mutations
+#                                       smoke-wasi-leak, then kiln-fuzz-wasi
+#                                       once over its seeds, then N (default
+#                                       5000) mutations
+#   make -f tests/fuzz/fuzz.mk smoke-wasi-leak
+#                                       a deliberately leaked or closed host
+#                                       fd makes kiln-fuzz-wasi abort; fds
+#                                       opened as the runtime does do not
+#   make -f tests/fuzz/fuzz.mk smoke-empty [EMPTY_SECS=N]
+#                                       every target from an empty corpus
+#                                       for N (default 60) seconds each
 #   make -f tests/fuzz/fuzz.mk gen-check [GEN_CHECK_N=N]
 #                                       wasm-validate N (default 300) random
 #                                       generated modules per mode, and check
@@ -130,17 +143,48 @@ smoke-gen: $(GEN_BIN)
 	KILN_FUZZ_GEN_SIMD=$(GEN_SIMD) $(GEN_BIN) -seed=1 -runs=$(GEN_RUNS) -max_len=4096 \
 	    -len_control=0 -artifact_prefix=$(FUZZ_DIR)/ $(GEN_WORK)
 
-# The WASI target over its seeds, then N deterministic mutations.
+# The WASI target over its seeds, then N deterministic mutations; first,
+# smoke-wasi-leak shows that its fd check works.
 WASI_RUNS ?= 5000
 WASI_WORK := $(FUZZ_DIR)/wasi-work
-smoke-wasi: $(WASI_BIN)
+smoke-wasi: $(WASI_BIN) smoke-wasi-leak
 	$(WASI_BIN) -runs=1 tests/fuzz/wasi-corpus/seed-*
 	rm -rf $(WASI_WORK) && mkdir -p $(WASI_WORK) && cp tests/fuzz/wasi-corpus/seed-* $(WASI_WORK)/
 	$(WASI_BIN) -seed=1 -runs=$(WASI_RUNS) -max_len=4096 -artifact_prefix=$(FUZZ_DIR)/ $(WASI_WORK)
+
+# KILN_FUZZ_WASI_LEAK makes the WASI harness leak (dir, dup) or close
+# (close) a host fd itself: each must abort with the fd check's message,
+# not with any other failure.  "pipe" opens fds as the fuzzing runtime
+# does (its llvm-symbolizer pipes) and must run clean.
+smoke-wasi-leak: $(WASI_BIN)
+	@for m in dir dup close; do \
+	   out=$$(KILN_FUZZ_WASI_LEAK=$$m $(WASI_BIN) -runs=1 -artifact_prefix=$(FUZZ_DIR)/leak- \
+	          tests/fuzz/wasi-corpus/seed-misc 2>&1); \
+	   if echo "$$out" | grep -qE '^fuzz_wasi: host fd [0-9]+ (is open after|was open before) the input'; then \
+	     echo "smoke-wasi-leak: KILN_FUZZ_WASI_LEAK=$$m caught"; \
+	   else echo "$$out" | tail -n 20; \
+	     echo "smoke-wasi-leak: KILN_FUZZ_WASI_LEAK=$$m NOT caught"; exit 1; fi; \
+	 done; rm -f $(FUZZ_DIR)/leak-crash-*
+	KILN_FUZZ_WASI_LEAK=pipe $(WASI_BIN) -runs=1 tests/fuzz/wasi-corpus/seed-*
+
+# Every libFuzzer target from an EMPTY corpus for EMPTY_SECS seconds each
+# (default 60), in a fresh scratch corpus under $(FUZZ_DIR)/empty/, crashes
+# into $(FUZZ_DIR)/artifacts/: what a first run on a new machine does, with
+# nothing from the seeds to steer it.
+EMPTY_SECS ?= 60
+EMPTY_DIR  := $(FUZZ_DIR)/empty
+smoke-empty: $(FUZZ_BIN) $(GEN_BIN) $(WASI_BIN)
+	@mkdir -p $(FUZZ_DIR)/artifacts
+	@for t in $(FUZZ_BIN) $(GEN_BIN) $(WASI_BIN); do \
+	   d=$(EMPTY_DIR)/$$(basename $$t); rm -rf $$d && mkdir -p $$d || exit 1; \
+	   echo "smoke-empty: $$t $$d -max_total_time=$(EMPTY_SECS)"; \
+	   $$t $$d -max_total_time=$(EMPTY_SECS) -print_final_stats=1 \
+	       -artifact_prefix=$(FUZZ_DIR)/artifacts/ || exit 1; \
+	 done
 
 GEN_CHECK_N ?= 300
 gen-check: $(GEN_DUMP)
 	bash tests/fuzz/gen-check.sh $(GEN_CHECK_N) $(GEN_DUMP)
 
-.PHONY: all corpus smoke smoke-gen smoke-wasi gen-check
+.PHONY: all corpus smoke smoke-gen smoke-wasi smoke-wasi-leak smoke-empty gen-check
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_DIR)/obj/fuzz.d $(GEN_OBJ:.o=.d) $(FUZZ_DIR)/obj/fuzz_wasi.d

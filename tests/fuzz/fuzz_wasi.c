@@ -6,18 +6,24 @@
  *
  * Besides crashes and sanitizer reports it aborts when the sandbox leaks:
  * a file outside the preopens that changed or appeared, or a change inside
- * the read-only one; and when a host fd outlives its guest.  The module is built here from the WASI layer's own
- * import tables (so it always covers every import): for import i an export
- * "f<i>" with the same parameters that calls it and returns its errno.
+ * the read-only one; and when a host fd outlives its kiln_wasi, or one
+ * kiln_wasi did not open is closed (see "host fds" below for how fds of
+ * the fuzzing runtime are told apart).  The module is built here from the
+ * WASI layer's own import tables (so it always covers every import): for
+ * import i an export "f<i>" with the same parameters that calls it and
+ * returns its errno.
  *
  * Input: u16 n (its top bit chooses kiln's path walk over openat2), then
- * n bytes copied to guest address 0 (paths, iovecs, structures), then calls: one byte choosing the import, then its
- * arguments, 4 little-endian bytes per i32 and 8 per i64.  poll_oneoff is
- * left out (a clock subscription can sleep for hours); proc_exit and
- * proc_raise end the input, as they end a guest.
+ * n bytes copied to guest address 0 (paths, iovecs, structures), then
+ * calls: one byte choosing the import, then its arguments, 4 little-endian
+ * bytes per i32 and 8 per i64.  poll_oneoff is left out (a clock
+ * subscription can sleep for hours); proc_exit and proc_raise end the
+ * input, as they end a guest.
  *
  *   make -f tests/fuzz/fuzz.mk build/fuzz/kiln-fuzz-wasi
- *   build/fuzz/kiln-fuzz-wasi -max_total_time=600
+ *   mkdir -p build/fuzz/wasi-work build/fuzz/artifacts
+ *   build/fuzz/kiln-fuzz-wasi build/fuzz/wasi-work -max_total_time=600 \
+ *       -artifact_prefix=build/fuzz/artifacts/
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -214,19 +220,138 @@ static uint64_t tree_digest(const char *dir)
 
 static uint64_t outside_digest, ro_digest;
 
-/* How many fds this process has open: a WASI call must not leak one. */
-static int open_fds(void)
+/* ---- host fds: what a WASI call must not leak ---------------------------
+ *
+ * Counting /proc/self/fd is not enough: the fuzzing runtime opens fds of its
+ * own at moments the harness does not choose (ASan starts llvm-symbolizer,
+ * with two pipes to it, the first time libFuzzer prints a NEW_FUNC line),
+ * and a count taken once at the first input then reports them as a leak.
+ * So the check is narrower, in time and in kind:
+ *
+ *   - in time: the fds are listed, with their identity (st_dev, st_ino),
+ *     just before kiln_wasi_new and again just after kiln_wasi_free, so
+ *     whatever the runtime opens between inputs is part of the baseline;
+ *   - in kind: of the fds that are new after the input (a number not open
+ *     before, or open on another file), only an anonymous pipe whose inode
+ *     was not open before is forgiven.  kiln_wasi never calls pipe(): every
+ *     pipe it holds is a duplicate of one its embedder gave it (stdio),
+ *     which was open before the input and so keeps its inode.  A fresh pipe
+ *     can only be the runtime's, made during the input (say, to symbolize a
+ *     -trace_malloc stack).  Files, directories, /dev/null, sockets and
+ *     duplicates of anything the process already had are all reported.
+ *
+ * An fd that was open before and is gone or replaced after is reported
+ * too (kiln_wasi closed one it does not own), again except a pipe that is
+ * not stdio (the runtime may retire its own).  KILN_FUZZ_WASI_LEAK in the
+ * environment makes the harness break these rules on purpose, or open fds
+ * as the runtime does, to show what the check catches and what it forgives
+ * (fuzz.mk's smoke-wasi-leak). */
+#define MAX_FDS 1024
+typedef struct fd_id {
+    int fd;
+    dev_t dev;
+    ino_t ino;
+    int anon_pipe; /* "pipe:[N]" in /proc/self/fd */
+} fd_id;
+typedef struct fd_list {
+    fd_id v[MAX_FDS];
+    size_t n;
+} fd_list;
+
+static void list_fds(fd_list *s)
 {
+    s->n = 0;
     DIR *d = opendir("/proc/self/fd");
-    int n = 0;
     if (!d)
-        return -1;
-    while (readdir(d))
-        n++;
+        fail("cannot list /proc/self/fd");
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        char *end, link[64], target[64];
+        long fd = strtol(de->d_name, &end, 10);
+        struct stat st;
+        if (*end || end == de->d_name || fd == dirfd(d) || fstat((int)fd, &st) != 0)
+            continue; /* ".", "..", the listing itself, or closed meanwhile */
+        if (s->n == MAX_FDS)
+            fail("more than MAX_FDS open fds");
+        snprintf(link, sizeof link, "/proc/self/fd/%ld", fd);
+        ssize_t k = readlink(link, target, sizeof target - 1);
+        target[k > 0 ? k : 0] = 0;
+        s->v[s->n++] = (fd_id){(int)fd, st.st_dev, st.st_ino,
+                               S_ISFIFO(st.st_mode) && strncmp(target, "pipe:[", 6) == 0};
+    }
     closedir(d);
-    return n;
 }
-static int fds_before = -1;
+
+static const fd_id *find_fd(const fd_list *s, int fd)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].fd == fd)
+            return &s->v[i];
+    return NULL;
+}
+static int same_file(const fd_id *a, const fd_id *b)
+{
+    return a->dev == b->dev && a->ino == b->ino;
+}
+static int had_inode(const fd_list *s, const fd_id *x)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (same_file(&s->v[i], x))
+            return 1;
+    return 0;
+}
+
+static fd_list fds_before, fds_after;
+
+static void check_fds(void)
+{
+    list_fds(&fds_after);
+    for (size_t i = 0; i < fds_after.n; i++) {
+        const fd_id *a = &fds_after.v[i], *b = find_fd(&fds_before, a->fd);
+        if (b && same_file(a, b))
+            continue;
+        if (a->anon_pipe && !had_inode(&fds_before, a))
+            continue; /* a pipe made during the input: the runtime's */
+        fprintf(stderr, "fuzz_wasi: host fd %d is open after the input and was not before\n",
+                a->fd);
+        abort();
+    }
+    for (size_t i = 0; i < fds_before.n; i++) {
+        const fd_id *b = &fds_before.v[i], *a = find_fd(&fds_after, b->fd);
+        if ((a && same_file(a, b)) || (b->anon_pipe && b->fd > 2))
+            continue;
+        fprintf(stderr, "fuzz_wasi: host fd %d was open before the input and %s after\n", b->fd,
+                a ? "is another file" : "is closed");
+        abort();
+    }
+}
+
+/* KILN_FUZZ_WASI_LEAK: the deliberate breakages above, for testing the
+ * check.  "dir" leaks a directory fd as a forgotten preopen would, "dup" a
+ * duplicate of stderr, and "close" closes an fd the harness opened at
+ * setup: each must abort.  "pipe" does what the runtime does, a new pipe
+ * during each of the first inputs, left open into the next ones: it must
+ * not abort. */
+static const char *leak_mode;
+static int harness_fd = -1;
+static unsigned leak_inputs;
+
+static void leak_on_purpose(void)
+{
+    int p[2];
+    if (!leak_mode)
+        return;
+    if (strcmp(leak_mode, "dir") == 0)
+        open(rw_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    else if (strcmp(leak_mode, "dup") == 0)
+        fcntl(2, F_DUPFD_CLOEXEC, 3);
+    else if (strcmp(leak_mode, "close") == 0)
+        close(harness_fd);
+    else if (strcmp(leak_mode, "pipe") != 0)
+        fail("KILN_FUZZ_WASI_LEAK is not dir, dup, close or pipe");
+    else if (leak_inputs++ < 3 && pipe2(p, O_CLOEXEC) != 0)
+        fail("pipe2");
+}
 
 static void cleanup(void) { nftw(top, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
@@ -248,6 +373,8 @@ static void setup(void)
     if (symlink("../outside", p) != 0)
         fail("cannot make ro/up");
     outside_digest = tree_digest(out_dir);
+    leak_mode = getenv("KILN_FUZZ_WASI_LEAK");
+    harness_fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     ro_digest = tree_digest(ro_dir);
     build_module();
     if (kiln_engine_new(NULL, &engine) ||
@@ -286,6 +413,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     reset_rw();
     kiln_wasi_config *c;
     kiln_wasi *w;
+    list_fds(&fds_before);
     if (kiln_wasi_config_new(&c))
         fail("kiln_wasi_config_new");
     kiln_wasi_config_arg(c, "fuzz");
@@ -357,14 +485,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kiln_linker_free(linker);
     kiln_store_free(store);
     kiln_wasi_free(w);
-    int fds = open_fds();
-    if (fds_before < 0)
-        fds_before = fds;
-    if (fds != fds_before) {
-        fprintf(stderr, "fuzz_wasi: %d host fds open after the input, %d before\n", fds,
-                fds_before);
-        abort();
-    }
+    leak_on_purpose();
+    check_fds();
     if (tree_digest(out_dir) != outside_digest || tree_digest(ro_dir) != ro_digest) {
         fail("the sandbox leaked: a file outside it, or in the read-only preopen, changed");
     }
