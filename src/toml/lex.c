@@ -47,15 +47,29 @@ static bool has_bom(const tp *p)
     return p->n >= 3 && memcmp(p->s, "\xEF\xBB\xBF", 3) == 0;
 }
 
-/* Counts forward from the last position asked for, so that asking for the
- * positions of values in document order costs linear time overall. */
+/* Counts from the last position asked for: forward over the bytes in
+ * between, or back to the start of the line when asked for an earlier
+ * offset (a header's '[' after its keys), so that the positions of a
+ * document's values and keys cost linear time overall. */
 kiln_toml_pos tp_pos(tp *p, size_t off)
 {
+    size_t base = has_bom(p) ? 3 : 0;
     if (off > p->n)
         off = p->n;
-    if (off < p->pc_off || p->pc.line == 0) {
-        p->pc_off = has_bom(p) && off >= 3 ? 3 : 0;
+    if (off < base)
+        off = base;
+    if (p->pc.line == 0) {
+        p->pc_off = base;
         p->pc = (kiln_toml_pos){1, 1};
+    }
+    if (off < p->pc_off) {
+        for (size_t i = off; i < p->pc_off; i++)
+            p->pc.line -= p->s[i] == '\n';
+        size_t start = off;
+        while (start > base && p->s[start - 1] != '\n')
+            start--;
+        p->pc_off = start;
+        p->pc.column = 1;
     }
     for (size_t i = p->pc_off; i < off; i++) {
         unsigned char c = (unsigned char)p->s[i];

@@ -215,7 +215,7 @@ bool tp_read_scalar(tp *p, kiln_toml_value *v)
     bool ok;
     if (n == 0) {
         int c = tp_peek(p, 0);
-        if (c < 0 || c == '\n' || c == '\r' || c == '#')
+        if (c < 0x21 || c >= 0x7F || c == '#')
             return tp_fail(p, p->i, "expected a value");
         return tp_fail(p, p->i, "expected a value, found '%c'", c < 0x20 ? '?' : c);
     }
@@ -223,6 +223,8 @@ bool tp_read_scalar(tp *p, kiln_toml_value *v)
         v->type = KILN_TOML_BOOL;
         v->u.b = n == 4;
         ok = true;
+    } else if (((t[0] | 0x20) >= 'a' && (t[0] | 0x20) <= 'z') && !special_float(t, n, &v->u.f)) {
+        ok = tp_fail(p, p->i, "invalid value '%.*s' (strings need quotes)", (int)n, t);
     } else if (is_datetime(t, n)) {
         ok = datetime(p, t, n, v);
     } else if (t[0] != '0' || n < 2 || (t[1] != 'x' && t[1] != 'o' && t[1] != 'b')) {
