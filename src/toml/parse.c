@@ -13,8 +13,9 @@
  *     through a [[header]] array (into its last element), but not through
  *     a literal array or a scalar;
  *   - a dotted key's path may pass only through tables that dotted keys
- *     made, so it can extend neither a table defined by a header nor an
- *     inline table; its last key must be new;
+ *     made and through implicit ones (which that defines, as if dotted
+ *     keys had made them), so it can extend neither a table defined by a
+ *     header nor an inline table; its last key must be new;
  *   - inline tables and literal arrays are sealed once written.
  * Because a table's dotted children are reachable only through it, sealing
  * an inline table seals everything in it.
@@ -132,8 +133,10 @@ static bool keyval(tp *p, kiln_toml_value *t)
         tt_entry *e = tt_find(t, k.parts[i].s, k.parts[i].len);
         if (!e) {
             ok = (t = add_table(p, t, &k, i, TT_DOTTED)) != NULL;
-        } else if (e->val->type == KILN_TOML_TABLE && e->val->flags == TT_DOTTED) {
+        } else if (e->val->type == KILN_TOML_TABLE &&
+                   (e->val->flags == TT_DOTTED || e->val->flags == TT_IMPLICIT)) {
             t = e->val;
+            t->flags = TT_DOTTED; /* now defined: no [header] for it later */
         } else if (e->val->type == KILN_TOML_TABLE) {
             ok = fail_at_part(p, &k, i, e->val->flags & TT_INLINE
                                             ? "cannot add keys to inline table \"%s\""

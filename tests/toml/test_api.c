@@ -115,6 +115,7 @@ static void test_errors(void)
     REJECTS("a = { b = 1 }\na.c = 2\n", "2:1: cannot add keys to inline table \"a\"");
     REJECTS("[a.b]\n[a]\nb.c = 1\n",
             "3:1: cannot add keys to table \"b\" with dotted keys: it has a [header]");
+    REJECTS("[a.b.c]\n[a]\nb.d = 1\n[a.b]\n", "4:4: table \"a.b\" is defined twice");
     REJECTS("x = [1, 2]\n[[x]]\n",
             "2:3: cannot append to array \"x\" with [[ ]]: it was written as a literal");
     REJECTS("a = hello\n", "1:5: invalid value 'hello' (strings need quotes)");
@@ -241,6 +242,12 @@ static void test_tables(void)
         for (size_t i = 0; i < 4; i++)
             CHECK(strcmp(kiln_toml_table_key(r, i, NULL), want[i]) == 0);
         CHECK(kiln_toml_table_size(path(r, "m", NULL)) == 2);
+        kiln_toml_free(doc);
+    }
+    /* dotted keys may define a table that a header only implied */
+    doc = parse("[a.b.c]\n[a]\nb.d = 1\n");
+    if (doc) {
+        CHECK(kiln_toml_table_size(path(kiln_toml_root(doc), "a", "b")) == 2);
         kiln_toml_free(doc);
     }
     size_t cap = 2000 * 24, n = 0;
