@@ -10,7 +10,8 @@
  * and its hash index (when it has one) maps every key to its entry; no
  * container is deeper than KILN_TOML_MAX_DEPTH.  The parser stops at the
  * first error: every function that can fail returns false after recording
- * it in the state, and callers just pass false up.
+ * it in the state, and callers just pass false up.  Internal functions
+ * share the prefix kt_; only kiln_toml_* is API.
  */
 #ifndef KILN_TOML_IMPL_H
 #define KILN_TOML_IMPL_H
@@ -85,37 +86,37 @@ typedef struct tp {
 } tp;
 
 /* lex.c */
-bool tp_fail(tp *p, size_t off, const char *fmt, ...)
+bool kt_fail(tp *p, size_t off, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-bool tp_nomem(tp *p);
-kiln_toml_pos tp_pos(tp *p, size_t off);
-bool tp_check_utf8(tp *p);
-int tp_peek(const tp *p, size_t ahead);
-void tp_skip_ws(tp *p);
-bool tp_skip_comment(tp *p);
-bool tp_newline(tp *p);
-bool tp_end_of_line(tp *p);
-bool tp_buf_put(tp *p, const char *data, size_t n);
-bool tp_read_key_part(tp *p);
-bool tp_read_string(tp *p, int quote);
-void tp_describe(char *out, size_t cap, const char *s, size_t n);
+bool kt_nomem(tp *p);
+kiln_toml_pos kt_pos(tp *p, size_t off);
+bool kt_check_utf8(tp *p);
+int kt_peek(const tp *p, size_t ahead);
+void kt_skip_ws(tp *p);
+bool kt_skip_comment(tp *p);
+bool kt_newline(tp *p);
+bool kt_end_of_line(tp *p);
+bool kt_buf_put(tp *p, const char *data, size_t n);
+bool kt_read_key_part(tp *p);
+bool kt_read_string(tp *p, int quote);
+void kt_describe(char *out, size_t cap, const char *s, size_t n);
 
 /* scalar.c */
-bool tp_read_scalar(tp *p, kiln_toml_value *v);
-const char *tp_parse_datetime(const char *s, size_t n, kiln_toml_datetime *dt);
+bool kt_read_scalar(tp *p, kiln_toml_value *v);
+const char *kt_parse_datetime(const char *s, size_t n, kiln_toml_datetime *dt);
 
 /* parse.c */
-bool tp_document(tp *p);
+bool kt_document(tp *p);
 
 /* tree.c */
-kiln_toml_value *tt_new(tp *p, kiln_toml_type type, size_t off);
-void tt_free(kiln_toml_value *v);
-tt_entry *tt_find(const kiln_toml_value *t, const char *key, size_t len);
-bool tt_insert(tp *p, kiln_toml_value *t, const char *key, size_t len, kiln_toml_pos pos,
+kiln_toml_value *kt_new(tp *p, kiln_toml_type type, size_t off);
+void kt_free(kiln_toml_value *v);
+tt_entry *kt_find(const kiln_toml_value *t, const char *key, size_t len);
+bool kt_insert(tp *p, kiln_toml_value *t, const char *key, size_t len, kiln_toml_pos pos,
                kiln_toml_value *v);
-bool tt_push(tp *p, kiln_toml_value *arr, kiln_toml_value *v);
+bool kt_push(tp *p, kiln_toml_value *arr, kiln_toml_value *v);
 
 #endif
