@@ -79,7 +79,7 @@ typedef struct kiln_toml_datetime {
 /* Parses len bytes of text (UTF-8, with or without a byte order mark; a
  * NUL byte or invalid UTF-8 anywhere is an error).  On success *out is a
  * new document; on failure it returns false, fills *err (when not NULL)
- * and leaves *out untouched. */
+ * and leaves *out untouched.  text may be NULL only when len is 0. */
 KILN_API bool kiln_toml_parse(const char *text, size_t len, kiln_toml_doc **out,
                               kiln_toml_error *err);
 KILN_API void kiln_toml_free(kiln_toml_doc *doc);

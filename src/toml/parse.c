@@ -376,6 +376,8 @@ bool kiln_toml_parse(const char *text, size_t len, kiln_toml_doc **out, kiln_tom
         memset(err, 0, sizeof *err);
     if (!out)
         return kt_fail(&p, 0, "no place for the document (out is NULL)");
+    if (!text && len)
+        return kt_fail(&p, 0, "text is NULL but len is %zu", len);
     bool ok = kt_check_utf8(&p) && kt_document(&p);
     kiln_toml_doc *doc = ok ? malloc(sizeof *doc) : NULL;
     if (ok && !doc)

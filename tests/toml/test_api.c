@@ -137,6 +137,7 @@ static void test_errors(void)
     CHECK(!kiln_toml_parse("=", 1, &doc, NULL) && doc == NULL);
     kiln_toml_error err;
     CHECK(!kiln_toml_parse("a = 1", 5, NULL, &err));
+    CHECK(!kiln_toml_parse(NULL, 5, &doc, &err) && doc == NULL);
     CHECK(kiln_toml_parse(NULL, 0, &doc, &err) && kiln_toml_table_size(kiln_toml_root(doc)) == 0);
     kiln_toml_free(doc);
     kiln_toml_free(NULL);
