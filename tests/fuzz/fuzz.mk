@@ -150,7 +150,7 @@ gen-check: $(GEN_DUMP)
 # getter, frees.  No seed corpus: it starts from nothing.
 #   mkdir -p build/fuzz/toml-corpus
 #   build/fuzz/kiln-fuzz-toml build/fuzz/toml-corpus -max_total_time=300
-#   make -f tests/fuzz/fuzz.mk smoke-toml [TOML_RUNS=N]   N (default 20000)
+#   make -f tests/fuzz/fuzz.mk smoke-toml [TOML_RUNS=N]   N (default 200000)
 #                                       deterministic runs from an empty corpus
 TOML_BIN := $(FUZZ_DIR)/kiln-fuzz-toml
 all: $(TOML_BIN)
@@ -162,7 +162,7 @@ $(FUZZ_DIR)/obj/fuzz_toml.o: tests/fuzz/fuzz_toml.c include/kiln_toml.h
 $(TOML_BIN): $(FUZZ_DIR)/obj/fuzz_toml.o $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm -lpthread
 
-TOML_RUNS ?= 20000
+TOML_RUNS ?= 200000
 TOML_WORK := $(FUZZ_DIR)/toml-work
 smoke-toml: $(TOML_BIN)
 	rm -rf $(TOML_WORK) && mkdir -p $(TOML_WORK)
