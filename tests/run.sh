@@ -243,6 +243,11 @@ regress_run() {
 }
 suite regress 900 regress_run
 
+# toml: the TOML parser (src/toml/) against toml-test (../shared/toml-test),
+# every valid file compared with its JSON and every invalid one rejected,
+# plus the API's unit tests (tests/toml/run.sh)
+suite toml 900 env SAN="$SAN" CC="$TCC" bash tests/toml/run.sh "$BUILD"
+
 # simd-diff: the default library (vector SIMD, computed goto) against the
 # portable one (SIMD=scalar, switch dispatch, in $BUILD-portable) on modules
 # from the fuzz generator (tests/fuzz/fuzz_gen.c built as kiln-gen-diff):
