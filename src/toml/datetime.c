@@ -122,7 +122,7 @@ static const char *offset(const char *s, size_t len, size_t *k, kiln_toml_dateti
     return NULL;
 }
 
-const char *kt_parse_datetime(const char *s, size_t len, kiln_toml_datetime *dt)
+const char *kn_toml_parse_datetime(const char *s, size_t len, kiln_toml_datetime *dt)
 {
     memset(dt, 0, sizeof *dt);
     size_t k = 0;

@@ -18,14 +18,14 @@
 
 #include "toml_impl.h"
 
-bool kt_fail(tp *p, size_t off, const char *fmt, ...)
+bool kn_toml_fail(tp *p, size_t off, const char *fmt, ...)
 {
     if (p->failed)
         return false;
     p->failed = true;
     if (!p->err)
         return false;
-    kiln_toml_pos pos = kt_pos(p, off);
+    kiln_toml_pos pos = kn_toml_pos(p, off);
     char msg[200];
     va_list ap;
     va_start(ap, fmt);
@@ -37,9 +37,9 @@ bool kt_fail(tp *p, size_t off, const char *fmt, ...)
     return false;
 }
 
-bool kt_nomem(tp *p)
+bool kn_toml_nomem(tp *p)
 {
-    return kt_fail(p, p->i, "out of memory");
+    return kn_toml_fail(p, p->i, "out of memory");
 }
 
 static bool has_bom(const tp *p)
@@ -51,7 +51,7 @@ static bool has_bom(const tp *p)
  * between, or back to the start of the line when asked for an earlier
  * offset (a header's '[' after its keys), so that the positions of a
  * document's values and keys cost linear time overall. */
-kiln_toml_pos kt_pos(tp *p, size_t off)
+kiln_toml_pos kn_toml_pos(tp *p, size_t off)
 {
     size_t base = has_bom(p) ? 3 : 0;
     if (off > p->n)
@@ -112,26 +112,26 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-bool kt_check_utf8(tp *p)
+bool kn_toml_check_utf8(tp *p)
 {
     const unsigned char *s = (const unsigned char *)p->s;
     for (size_t i = 0; i < p->n;) {
         if (s[i] == 0)
-            return kt_fail(p, i, "NUL byte in the document");
+            return kn_toml_fail(p, i, "NUL byte in the document");
         size_t len = utf8_len(s + i, p->n - i);
         if (len == 0)
-            return kt_fail(p, i, "invalid UTF-8 (byte 0x%02X)", s[i]);
+            return kn_toml_fail(p, i, "invalid UTF-8 (byte 0x%02X)", s[i]);
         i += len;
     }
     return true;
 }
 
-int kt_peek(const tp *p, size_t ahead)
+int kn_toml_peek(const tp *p, size_t ahead)
 {
     return p->i + ahead < p->n ? (unsigned char)p->s[p->i + ahead] : -1;
 }
 
-void kt_skip_ws(tp *p)
+void kn_toml_skip_ws(tp *p)
 {
     while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t'))
         p->i++;
@@ -146,17 +146,17 @@ static bool is_control(int c)
 static bool bad_char(tp *p, int c, const char *where)
 {
     if (c == '\r')
-        return kt_fail(p, p->i, "carriage return not followed by a newline %s", where);
-    return kt_fail(p, p->i, "control character U+%04X %s", (unsigned)c, where);
+        return kn_toml_fail(p, p->i, "carriage return not followed by a newline %s", where);
+    return kn_toml_fail(p, p->i, "control character U+%04X %s", (unsigned)c, where);
 }
 
-bool kt_skip_comment(tp *p)
+bool kn_toml_skip_comment(tp *p)
 {
-    if (kt_peek(p, 0) != '#')
+    if (kn_toml_peek(p, 0) != '#')
         return true;
     for (p->i++; p->i < p->n; p->i++) {
         int c = (unsigned char)p->s[p->i];
-        if (c == '\n' || (c == '\r' && kt_peek(p, 1) == '\n'))
+        if (c == '\n' || (c == '\r' && kn_toml_peek(p, 1) == '\n'))
             break;
         if (is_control(c))
             return bad_char(p, c, "in a comment");
@@ -164,13 +164,13 @@ bool kt_skip_comment(tp *p)
     return true;
 }
 
-bool kt_newline(tp *p)
+bool kn_toml_newline(tp *p)
 {
-    if (kt_peek(p, 0) == '\n') {
+    if (kn_toml_peek(p, 0) == '\n') {
         p->i++;
         return true;
     }
-    if (kt_peek(p, 0) == '\r' && kt_peek(p, 1) == '\n') {
+    if (kn_toml_peek(p, 0) == '\r' && kn_toml_peek(p, 1) == '\n') {
         p->i += 2;
         return true;
     }
@@ -194,21 +194,21 @@ static void describe_at(const tp *p, size_t i, char *out, size_t cap)
                  p->s + i);
 }
 
-bool kt_end_of_line(tp *p)
+bool kn_toml_end_of_line(tp *p)
 {
-    kt_skip_ws(p);
-    if (!kt_skip_comment(p))
+    kn_toml_skip_ws(p);
+    if (!kn_toml_skip_comment(p))
         return false;
-    if (p->i >= p->n || kt_newline(p))
+    if (p->i >= p->n || kn_toml_newline(p))
         return true;
     char what[16];
     describe_at(p, p->i, what, sizeof what);
     if (p->s[p->i] == '\r')
         return bad_char(p, '\r', "at the end of a line");
-    return kt_fail(p, p->i, "expected the end of the line, found %s", what);
+    return kn_toml_fail(p, p->i, "expected the end of the line, found %s", what);
 }
 
-bool kt_buf_put(tp *p, const char *data, size_t n)
+bool kn_toml_buf_put(tp *p, const char *data, size_t n)
 {
     if (p->blen + n + 1 > p->bcap) {
         size_t cap = p->bcap ? p->bcap : 64;
@@ -216,7 +216,7 @@ bool kt_buf_put(tp *p, const char *data, size_t n)
             cap *= 2;
         char *b = realloc(p->buf, cap);
         if (!b)
-            return kt_nomem(p);
+            return kn_toml_nomem(p);
         p->buf = b;
         p->bcap = cap;
     }
@@ -240,7 +240,7 @@ static bool put_utf8(tp *p, uint32_t cp)
     else
         b[0] = (char)(0xF0 | cp >> 18), b[1] = (char)(0x80 | ((cp >> 12) & 0x3F)),
         b[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), b[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
-    return kt_buf_put(p, b, n);
+    return kn_toml_buf_put(p, b, n);
 }
 
 static int hexval(int c)
@@ -260,13 +260,13 @@ static bool unicode_escape(tp *p, int digits)
     size_t at = p->i - 1;
     uint32_t cp = 0;
     for (int k = 1; k <= digits; k++) {
-        int h = hexval(kt_peek(p, (size_t)k));
+        int h = hexval(kn_toml_peek(p, (size_t)k));
         if (h < 0)
-            return kt_fail(p, at, "\\%c escape needs %d hex digits", p->s[p->i], digits);
+            return kn_toml_fail(p, at, "\\%c escape needs %d hex digits", p->s[p->i], digits);
         cp = cp << 4 | (uint32_t)h;
     }
     if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return kt_fail(p, at, "\\%c%0*X is not a Unicode scalar value", p->s[p->i], digits,
+        return kn_toml_fail(p, at, "\\%c%0*X is not a Unicode scalar value", p->s[p->i], digits,
                        (unsigned)cp);
     p->i += (size_t)digits + 1;
     return put_utf8(p, cp);
@@ -276,12 +276,12 @@ static bool unicode_escape(tp *p, int digits)
  * whitespace up to the newline, then all whitespace and newlines. */
 static bool line_ending_backslash(tp *p, size_t at)
 {
-    kt_skip_ws(p);
-    if (!kt_newline(p))
-        return kt_fail(p, at, "a backslash followed by whitespace must end the line");
+    kn_toml_skip_ws(p);
+    if (!kn_toml_newline(p))
+        return kn_toml_fail(p, at, "a backslash followed by whitespace must end the line");
     for (;;) {
-        kt_skip_ws(p);
-        if (!kt_newline(p))
+        kn_toml_skip_ws(p);
+        if (!kn_toml_newline(p))
             return true;
     }
 }
@@ -290,12 +290,12 @@ static bool line_ending_backslash(tp *p, size_t at)
 static bool escape(tp *p, bool multiline)
 {
     size_t at = p->i - 1;
-    int c = kt_peek(p, 0);
+    int c = kn_toml_peek(p, 0);
     const char *map = "b\bt\tn\nf\fr\r\"\"\\\\";
     for (const char *m = map; *m; m += 2)
         if (c == *m) {
             p->i++;
-            return kt_buf_put(p, m + 1, 1);
+            return kn_toml_buf_put(p, m + 1, 1);
         }
     if (c == 'u')
         return unicode_escape(p, 4);
@@ -306,8 +306,8 @@ static bool escape(tp *p, bool multiline)
     char what[16];
     describe_at(p, p->i, what, sizeof what);
     if (c >= 0x21 && c < 0x7F)
-        return kt_fail(p, at, "invalid escape \\%c", c);
-    return kt_fail(p, at, "invalid escape: backslash followed by %s", what);
+        return kn_toml_fail(p, at, "invalid escape \\%c", c);
+    return kn_toml_fail(p, at, "invalid escape: backslash followed by %s", what);
 }
 
 /* A run of closing quotes in a multi-line string: up to two of them may be
@@ -315,17 +315,17 @@ static bool escape(tp *p, bool multiline)
 static bool quote_run(tp *p, char q, bool *done)
 {
     size_t n = 0;
-    while (kt_peek(p, n) == q)
+    while (kn_toml_peek(p, n) == q)
         n++;
     if (n < 3) {
         p->i += n;
-        return kt_buf_put(p, p->s + p->i - n, n);
+        return kn_toml_buf_put(p, p->s + p->i - n, n);
     }
     if (n > 5)
-        return kt_fail(p, p->i + 5, "too many quotes at the end of a multi-line string");
+        return kn_toml_fail(p, p->i + 5, "too many quotes at the end of a multi-line string");
     *done = true;
     p->i += n;
-    return kt_buf_put(p, p->s + p->i - n, n - 3);
+    return kn_toml_buf_put(p, p->s + p->i - n, n - 3);
 }
 
 /* One string body; p->i past the opening delimiter. */
@@ -333,9 +333,9 @@ static bool string_body(tp *p, char q, bool multiline, size_t start)
 {
     bool basic = q == '"', done = false;
     while (!done) {
-        int c = kt_peek(p, 0);
+        int c = kn_toml_peek(p, 0);
         if (c < 0)
-            return kt_fail(p, start, "unterminated string");
+            return kn_toml_fail(p, start, "unterminated string");
         if (c == q) {
             if (!multiline) {
                 p->i++;
@@ -349,10 +349,10 @@ static bool string_body(tp *p, char q, bool multiline, size_t start)
                 return false;
         } else if (c == '\n' || c == '\r') {
             if (!multiline)
-                return kt_fail(p, start, "unterminated string (newline before the closing quote)");
-            if (!kt_newline(p))
+                return kn_toml_fail(p, start, "unterminated string (newline before the closing quote)");
+            if (!kn_toml_newline(p))
                 return bad_char(p, c, "in a string");
-            if (!kt_buf_put(p, "\n", 1))
+            if (!kn_toml_buf_put(p, "\n", 1))
                 return false;
         } else if (is_control(c)) {
             return bad_char(p, c, "in a string");
@@ -361,7 +361,7 @@ static bool string_body(tp *p, char q, bool multiline, size_t start)
             while (p->i + run < p->n && p->s[p->i + run] != q && p->s[p->i + run] != '\\' &&
                    !is_control((unsigned char)p->s[p->i + run]))
                 run++;
-            if (!kt_buf_put(p, p->s + p->i, run))
+            if (!kn_toml_buf_put(p, p->s + p->i, run))
                 return false;
             p->i += run;
         }
@@ -369,17 +369,17 @@ static bool string_body(tp *p, char q, bool multiline, size_t start)
     return true;
 }
 
-bool kt_read_string(tp *p, int quote)
+bool kn_toml_read_string(tp *p, int quote)
 {
     char q = (char)quote;
     size_t start = p->i;
     p->blen = 0;
-    if (!kt_buf_put(p, "", 0))
+    if (!kn_toml_buf_put(p, "", 0))
         return false;
-    bool multiline = kt_peek(p, 1) == q && kt_peek(p, 2) == q;
+    bool multiline = kn_toml_peek(p, 1) == q && kn_toml_peek(p, 2) == q;
     p->i += multiline ? 3 : 1;
     if (multiline)
-        kt_newline(p); /* a newline right after the opening delimiter is not content */
+        kn_toml_newline(p); /* a newline right after the opening delimiter is not content */
     return string_body(p, q, multiline, start);
 }
 
@@ -389,27 +389,27 @@ static bool is_bare(int c)
            c == '_' || c == '-';
 }
 
-bool kt_read_key_part(tp *p)
+bool kn_toml_read_key_part(tp *p)
 {
-    int c = kt_peek(p, 0);
+    int c = kn_toml_peek(p, 0);
     if (c == '"' || c == '\'') {
-        if (kt_peek(p, 1) == c && kt_peek(p, 2) == c)
-            return kt_fail(p, p->i, "a multi-line string cannot be a key");
-        return kt_read_string(p, c);
+        if (kn_toml_peek(p, 1) == c && kn_toml_peek(p, 2) == c)
+            return kn_toml_fail(p, p->i, "a multi-line string cannot be a key");
+        return kn_toml_read_string(p, c);
     }
     size_t start = p->i;
-    while (is_bare(kt_peek(p, 0)))
+    while (is_bare(kn_toml_peek(p, 0)))
         p->i++;
     if (p->i == start) {
         char what[16];
         describe_at(p, p->i, what, sizeof what);
-        return kt_fail(p, p->i, "expected a key, found %s", what);
+        return kn_toml_fail(p, p->i, "expected a key, found %s", what);
     }
     p->blen = 0;
-    return kt_buf_put(p, p->s + start, p->i - start);
+    return kn_toml_buf_put(p, p->s + start, p->i - start);
 }
 
-void kt_describe(char *out, size_t cap, const char *s, size_t n)
+void kn_toml_describe(char *out, size_t cap, const char *s, size_t n)
 {
     size_t o = 0;
     for (size_t i = 0; i < n && o + 8 < cap; i++) {

@@ -49,15 +49,15 @@ static bool path_push(tp *p, key_path *k, size_t off)
         size_t cap = k->cap ? k->cap * 2 : 4;
         key_part *parts = realloc(k->parts, cap * sizeof *parts);
         if (!parts)
-            return kt_nomem(p);
+            return kn_toml_nomem(p);
         k->parts = parts;
         k->cap = cap;
     }
     char *s = malloc(p->blen + 1);
     if (!s)
-        return kt_nomem(p);
+        return kn_toml_nomem(p);
     memcpy(s, p->buf, p->blen + 1);
-    k->parts[k->n++] = (key_part){s, p->blen, off, kt_pos(p, off)};
+    k->parts[k->n++] = (key_part){s, p->blen, off, kn_toml_pos(p, off)};
     return true;
 }
 
@@ -65,12 +65,12 @@ static bool path_push(tp *p, key_path *k, size_t off)
 static bool read_key(tp *p, key_path *k)
 {
     for (;;) {
-        kt_skip_ws(p);
+        kn_toml_skip_ws(p);
         size_t off = p->i;
-        if (!kt_read_key_part(p) || !path_push(p, k, off))
+        if (!kn_toml_read_key_part(p) || !path_push(p, k, off))
             return false;
-        kt_skip_ws(p);
-        if (kt_peek(p, 0) != '.')
+        kn_toml_skip_ws(p);
+        if (kn_toml_peek(p, 0) != '.')
             return true;
         p->i++;
     }
@@ -84,7 +84,7 @@ static void path_name(const key_path *k, size_t n, char *out, size_t cap)
     for (size_t i = 0; i < n && o + 1 < cap; i++) {
         if (i)
             out[o++] = '.';
-        kt_describe(out + o, cap - o, k->parts[i].s, k->parts[i].len);
+        kn_toml_describe(out + o, cap - o, k->parts[i].s, k->parts[i].len);
         o += strlen(out + o);
     }
 }
@@ -93,17 +93,17 @@ static bool fail_at_part(tp *p, const key_path *k, size_t i, const char *what)
 {
     char name[120];
     path_name(k, i + 1, name, sizeof name);
-    return kt_fail(p, k->parts[i].off, what, name);
+    return kn_toml_fail(p, k->parts[i].off, what, name);
 }
 
 static kiln_toml_value *new_container(tp *p, kiln_toml_type type, size_t off, uint8_t flags,
                                       unsigned depth)
 {
     if (depth > KILN_TOML_MAX_DEPTH) {
-        kt_fail(p, off, "nested deeper than %d levels", KILN_TOML_MAX_DEPTH);
+        kn_toml_fail(p, off, "nested deeper than %d levels", KILN_TOML_MAX_DEPTH);
         return NULL;
     }
-    kiln_toml_value *v = kt_new(p, type, off);
+    kiln_toml_value *v = kn_toml_new(p, type, off);
     if (v) {
         v->flags = flags;
         v->depth = (uint16_t)depth;
@@ -117,7 +117,7 @@ static kiln_toml_value *add_table(tp *p, kiln_toml_value *t, const key_path *k, 
 {
     const key_part *kp = &k->parts[i];
     kiln_toml_value *v = new_container(p, KILN_TOML_TABLE, kp->off, flags, t->depth + 1u);
-    if (!v || !kt_insert(p, t, kp->s, kp->len, kp->pos, v))
+    if (!v || !kn_toml_insert(p, t, kp->s, kp->len, kp->pos, v))
         return NULL;
     return v;
 }
@@ -130,7 +130,7 @@ static bool keyval(tp *p, kiln_toml_value *t)
     key_path k = {0};
     bool ok = read_key(p, &k);
     for (size_t i = 0; ok && i + 1 < k.n; i++) {
-        tt_entry *e = kt_find(t, k.parts[i].s, k.parts[i].len);
+        tt_entry *e = kn_toml_find(t, k.parts[i].s, k.parts[i].len);
         if (!e) {
             ok = (t = add_table(p, t, &k, i, TT_DOTTED)) != NULL;
         } else if (e->val->type == KILN_TOML_TABLE &&
@@ -146,19 +146,19 @@ static bool keyval(tp *p, kiln_toml_value *t)
             ok = fail_at_part(p, &k, i, "key \"%s\" already has a value that is not a table");
         }
     }
-    if (ok && kt_find(t, k.parts[k.n - 1].s, k.parts[k.n - 1].len))
+    if (ok && kn_toml_find(t, k.parts[k.n - 1].s, k.parts[k.n - 1].len))
         ok = fail_at_part(p, &k, k.n - 1, "duplicate key \"%s\"");
-    if (ok && kt_peek(p, 0) != '=')
-        ok = kt_fail(p, p->i, "expected '=' after a key");
+    if (ok && kn_toml_peek(p, 0) != '=')
+        ok = kn_toml_fail(p, p->i, "expected '=' after a key");
     kiln_toml_value *v = NULL;
     if (ok) {
         p->i++;
-        kt_skip_ws(p);
+        kn_toml_skip_ws(p);
         ok = value(p, &v, t->depth + 1u);
     }
     if (ok) {
         const key_part *last = &k.parts[k.n - 1];
-        ok = kt_insert(p, t, last->s, last->len, last->pos, v);
+        ok = kn_toml_insert(p, t, last->s, last->len, last->pos, v);
     }
     path_free(&k);
     return ok;
@@ -168,10 +168,10 @@ static bool keyval(tp *p, kiln_toml_value *t)
 static bool skip_blank(tp *p)
 {
     for (;;) {
-        kt_skip_ws(p);
-        if (!kt_skip_comment(p))
+        kn_toml_skip_ws(p);
+        if (!kn_toml_skip_comment(p))
             return false;
-        if (!kt_newline(p))
+        if (!kn_toml_newline(p))
             return true;
     }
 }
@@ -182,15 +182,15 @@ static bool array(tp *p, kiln_toml_value *arr, unsigned depth)
     for (;;) {
         if (!skip_blank(p))
             return false;
-        if (kt_peek(p, 0) == ']')
+        if (kn_toml_peek(p, 0) == ']')
             break;
         kiln_toml_value *v;
-        if (!value(p, &v, depth + 1) || !kt_push(p, arr, v) || !skip_blank(p))
+        if (!value(p, &v, depth + 1) || !kn_toml_push(p, arr, v) || !skip_blank(p))
             return false;
-        if (kt_peek(p, 0) == ']')
+        if (kn_toml_peek(p, 0) == ']')
             break;
-        if (kt_peek(p, 0) != ',')
-            return kt_fail(p, p->i, "expected ',' or ']' after an array item");
+        if (kn_toml_peek(p, 0) != ',')
+            return kn_toml_fail(p, p->i, "expected ',' or ']' after an array item");
         p->i++;
     }
     p->i++;
@@ -200,22 +200,22 @@ static bool array(tp *p, kiln_toml_value *arr, unsigned depth)
 static bool inline_table(tp *p, kiln_toml_value *t)
 {
     p->i++;
-    kt_skip_ws(p);
-    if (kt_peek(p, 0) == '}') {
+    kn_toml_skip_ws(p);
+    if (kn_toml_peek(p, 0) == '}') {
         p->i++;
         return true;
     }
     for (;;) {
         if (!keyval(p, t))
             return false;
-        kt_skip_ws(p);
-        int c = kt_peek(p, 0);
+        kn_toml_skip_ws(p);
+        int c = kn_toml_peek(p, 0);
         p->i++;
         if (c == '}')
             return true;
         if (c != ',') {
             p->i--;
-            return kt_fail(p, p->i, c == '\n' || c == '\r' || c == '#'
+            return kn_toml_fail(p, p->i, c == '\n' || c == '\r' || c == '#'
                                         ? "an inline table must be on one line"
                                         : "expected ',' or '}' after a key = value");
         }
@@ -225,7 +225,7 @@ static bool inline_table(tp *p, kiln_toml_value *t)
 static bool value(tp *p, kiln_toml_value **out, unsigned depth)
 {
     size_t off = p->i;
-    int c = kt_peek(p, 0);
+    int c = kn_toml_peek(p, 0);
     kiln_toml_value *v;
     bool ok;
     if (c == '[' || c == '{') {
@@ -235,22 +235,22 @@ static bool value(tp *p, kiln_toml_value **out, unsigned depth)
             return false;
         ok = c == '[' ? array(p, v, depth) : inline_table(p, v);
     } else if (c == '"' || c == '\'') {
-        if (!(v = kt_new(p, KILN_TOML_STRING, off)))
+        if (!(v = kn_toml_new(p, KILN_TOML_STRING, off)))
             return false;
-        ok = kt_read_string(p, c) && (v->u.str.s = malloc(p->blen + 1)) != NULL;
+        ok = kn_toml_read_string(p, c) && (v->u.str.s = malloc(p->blen + 1)) != NULL;
         if (ok) {
             memcpy(v->u.str.s, p->buf, p->blen + 1);
             v->u.str.len = p->blen;
         } else if (!p->failed) {
-            kt_nomem(p);
+            kn_toml_nomem(p);
         }
     } else {
-        if (!(v = kt_new(p, KILN_TOML_BOOL, off)))
+        if (!(v = kn_toml_new(p, KILN_TOML_BOOL, off)))
             return false;
-        ok = kt_read_scalar(p, v);
+        ok = kn_toml_read_scalar(p, v);
     }
     if (!ok) {
-        kt_free(v);
+        kn_toml_free(v);
         return false;
     }
     *out = v;
@@ -261,7 +261,7 @@ static bool value(tp *p, kiln_toml_value **out, unsigned depth)
  * the last table of a [[header]] array. */
 static bool header_step(tp *p, kiln_toml_value **t, const key_path *k, size_t i)
 {
-    tt_entry *e = kt_find(*t, k->parts[i].s, k->parts[i].len);
+    tt_entry *e = kn_toml_find(*t, k->parts[i].s, k->parts[i].len);
     if (!e)
         return (*t = add_table(p, *t, k, i, TT_IMPLICIT)) != NULL;
     kiln_toml_value *v = e->val;
@@ -282,7 +282,7 @@ static bool header_step(tp *p, kiln_toml_value **t, const key_path *k, size_t i)
 static bool header_table(tp *p, kiln_toml_value *t, const key_path *k, size_t off)
 {
     size_t last = k->n - 1;
-    tt_entry *e = kt_find(t, k->parts[last].s, k->parts[last].len);
+    tt_entry *e = kn_toml_find(t, k->parts[last].s, k->parts[last].len);
     if (!e) {
         if (!(t = add_table(p, t, k, last, TT_HEADER)))
             return false;
@@ -294,7 +294,7 @@ static bool header_table(tp *p, kiln_toml_value *t, const key_path *k, size_t of
                                             ? "table \"%s\" is defined twice"
                                             : "key \"%s\" already has a value");
     }
-    t->pos = kt_pos(p, off);
+    t->pos = kn_toml_pos(p, off);
     p->cur = t;
     return true;
 }
@@ -303,11 +303,11 @@ static bool header_table(tp *p, kiln_toml_value *t, const key_path *k, size_t of
 static bool header_array(tp *p, kiln_toml_value *t, const key_path *k, size_t off)
 {
     const key_part *kp = &k->parts[k->n - 1];
-    tt_entry *e = kt_find(t, kp->s, kp->len);
+    tt_entry *e = kn_toml_find(t, kp->s, kp->len);
     kiln_toml_value *arr;
     if (!e) {
         arr = new_container(p, KILN_TOML_ARRAY, off, TA_TABLES, t->depth + 1u);
-        if (!arr || !kt_insert(p, t, kp->s, kp->len, kp->pos, arr))
+        if (!arr || !kn_toml_insert(p, t, kp->s, kp->len, kp->pos, arr))
             return false;
     } else if (e->val->type == KILN_TOML_ARRAY && (e->val->flags & TA_TABLES)) {
         arr = e->val;
@@ -319,7 +319,7 @@ static bool header_array(tp *p, kiln_toml_value *t, const key_path *k, size_t of
                                                   "not an array of tables");
     }
     kiln_toml_value *elem = new_container(p, KILN_TOML_TABLE, off, TT_HEADER, arr->depth + 1u);
-    if (!elem || !kt_push(p, arr, elem))
+    if (!elem || !kn_toml_push(p, arr, elem))
         return false;
     p->cur = elem;
     return true;
@@ -328,12 +328,12 @@ static bool header_array(tp *p, kiln_toml_value *t, const key_path *k, size_t of
 static bool header(tp *p)
 {
     size_t off = p->i;
-    bool aot = kt_peek(p, 1) == '[';
+    bool aot = kn_toml_peek(p, 1) == '[';
     p->i += aot ? 2 : 1;
     key_path k = {0};
     bool ok = read_key(p, &k);
-    if (ok && (kt_peek(p, 0) != ']' || (aot && kt_peek(p, 1) != ']')))
-        ok = kt_fail(p, p->i, aot ? "expected ']]' to close the header" :
+    if (ok && (kn_toml_peek(p, 0) != ']' || (aot && kn_toml_peek(p, 1) != ']')))
+        ok = kn_toml_fail(p, p->i, aot ? "expected ']]' to close the header" :
                                     "expected ']' to close the header");
     if (ok)
         p->i += aot ? 2 : 1;
@@ -346,7 +346,7 @@ static bool header(tp *p)
     return ok;
 }
 
-bool kt_document(tp *p)
+bool kn_toml_document(tp *p)
 {
     if (p->n >= 3 && memcmp(p->s, "\xEF\xBB\xBF", 3) == 0)
         p->i = 3;
@@ -354,17 +354,17 @@ bool kt_document(tp *p)
         return false;
     p->cur = p->root;
     for (;;) {
-        kt_skip_ws(p);
-        if (!kt_skip_comment(p))
+        kn_toml_skip_ws(p);
+        if (!kn_toml_skip_comment(p))
             return false;
         if (p->i >= p->n)
             return true;
-        if (kt_newline(p))
+        if (kn_toml_newline(p))
             continue;
-        int c = kt_peek(p, 0);
+        int c = kn_toml_peek(p, 0);
         if (c == '\r')
-            return kt_fail(p, p->i, "carriage return not followed by a newline");
-        if (!(c == '[' ? header(p) : keyval(p, p->cur)) || !kt_end_of_line(p))
+            return kn_toml_fail(p, p->i, "carriage return not followed by a newline");
+        if (!(c == '[' ? header(p) : keyval(p, p->cur)) || !kn_toml_end_of_line(p))
             return false;
     }
 }
@@ -375,18 +375,18 @@ bool kiln_toml_parse(const char *text, size_t len, kiln_toml_doc **out, kiln_tom
     if (err)
         memset(err, 0, sizeof *err);
     if (!out)
-        return kt_fail(&p, 0, "no place for the document (out is NULL)");
+        return kn_toml_fail(&p, 0, "no place for the document (out is NULL)");
     if (!text && len)
-        return kt_fail(&p, 0, "text is NULL but len is %zu", len);
-    bool ok = kt_check_utf8(&p) && kt_document(&p);
+        return kn_toml_fail(&p, 0, "text is NULL but len is %zu", len);
+    bool ok = kn_toml_check_utf8(&p) && kn_toml_document(&p);
     kiln_toml_doc *doc = ok ? malloc(sizeof *doc) : NULL;
     if (ok && !doc)
-        ok = kt_nomem(&p);
+        ok = kn_toml_nomem(&p);
     free(p.buf);
     if (p.c_locale)
         freelocale(p.c_locale);
     if (!ok) {
-        kt_free(p.root);
+        kn_toml_free(p.root);
         return false;
     }
     doc->root = p.root;

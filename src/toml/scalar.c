@@ -105,12 +105,12 @@ static bool integer(tp *p, const char *t, size_t n, kiln_toml_value *v)
     }
     size_t d0 = k;
     if (!digit_run(t, n, &k, base) || k != n)
-        return kt_fail(p, p->i, "invalid number '%.*s'", (int)n, t);
+        return kn_toml_fail(p, p->i, "invalid number '%.*s'", (int)n, t);
     if (base == 10 && t[d0] == '0' && n - d0 > 1)
-        return kt_fail(p, p->i, "leading zeros are not allowed in '%.*s'", (int)n, t);
+        return kn_toml_fail(p, p->i, "leading zeros are not allowed in '%.*s'", (int)n, t);
     uint64_t mag;
     if (!accumulate(t + d0, n - d0, base, neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX, &mag))
-        return kt_fail(p, p->i, "integer '%.*s' does not fit in 64 bits", (int)n, t);
+        return kn_toml_fail(p, p->i, "integer '%.*s' does not fit in 64 bits", (int)n, t);
     v->type = KILN_TOML_INTEGER;
     v->u.i = neg ? (int64_t)(0 - mag) : (int64_t)mag;
     return true;
@@ -160,22 +160,22 @@ static bool floating(tp *p, const char *t, size_t n, kiln_toml_value *v)
     if (special_float(t, n, &v->u.f))
         return true;
     if (!float_syntax(t, n))
-        return kt_fail(p, p->i, "invalid float '%.*s'", (int)n, t);
+        return kn_toml_fail(p, p->i, "invalid float '%.*s'", (int)n, t);
     char tmp[128];
     size_t m = 0;
     for (size_t k = 0; k < n; k++)
         if (t[k] != '_') {
             if (m + 1 >= sizeof tmp)
-                return kt_fail(p, p->i, "float '%.*s' is too long", (int)(n > 40 ? 40 : n), t);
+                return kn_toml_fail(p, p->i, "float '%.*s' is too long", (int)(n > 40 ? 40 : n), t);
             tmp[m++] = t[k];
         }
     tmp[m] = 0;
     if (!p->c_locale && !(p->c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0)))
-        return kt_nomem(p);
+        return kn_toml_nomem(p);
     errno = 0;
     v->u.f = strtod_l(tmp, NULL, p->c_locale);
     if (errno == ERANGE && (v->u.f > 1.0 || v->u.f < -1.0))
-        return kt_fail(p, p->i, "float '%.*s' is out of range", (int)n, t);
+        return kn_toml_fail(p, p->i, "float '%.*s' is out of range", (int)n, t);
     return true;
 }
 
@@ -192,12 +192,12 @@ static bool is_datetime(const char *t, size_t n)
 static bool datetime(tp *p, const char *t, size_t n, kiln_toml_value *v)
 {
     kiln_toml_datetime dt;
-    const char *why = kt_parse_datetime(t, n, &dt);
+    const char *why = kn_toml_parse_datetime(t, n, &dt);
     if (why)
-        return kt_fail(p, p->i, "invalid datetime '%.*s': %s", (int)n, t, why);
+        return kn_toml_fail(p, p->i, "invalid datetime '%.*s': %s", (int)n, t, why);
     char *text = malloc(n + 1);
     if (!text)
-        return kt_nomem(p);
+        return kn_toml_nomem(p);
     memcpy(text, t, n);
     text[n] = 0;
     dt.text = text;
@@ -207,24 +207,24 @@ static bool datetime(tp *p, const char *t, size_t n, kiln_toml_value *v)
     return true;
 }
 
-bool kt_read_scalar(tp *p, kiln_toml_value *v)
+bool kn_toml_read_scalar(tp *p, kiln_toml_value *v)
 {
     size_t e = token_end(p);
     const char *t = p->s + p->i;
     size_t n = e - p->i;
     bool ok;
     if (n == 0) {
-        int c = kt_peek(p, 0);
+        int c = kn_toml_peek(p, 0);
         if (c < 0x21 || c >= 0x7F || c == '#')
-            return kt_fail(p, p->i, "expected a value");
-        return kt_fail(p, p->i, "expected a value, found '%c'", c < 0x20 ? '?' : c);
+            return kn_toml_fail(p, p->i, "expected a value");
+        return kn_toml_fail(p, p->i, "expected a value, found '%c'", c < 0x20 ? '?' : c);
     }
     if ((n == 4 && memcmp(t, "true", 4) == 0) || (n == 5 && memcmp(t, "false", 5) == 0)) {
         v->type = KILN_TOML_BOOL;
         v->u.b = n == 4;
         ok = true;
     } else if (((t[0] | 0x20) >= 'a' && (t[0] | 0x20) <= 'z') && !special_float(t, n, &v->u.f)) {
-        ok = kt_fail(p, p->i, "invalid value '%.*s' (strings need quotes)", (int)n, t);
+        ok = kn_toml_fail(p, p->i, "invalid value '%.*s' (strings need quotes)", (int)n, t);
     } else if (is_datetime(t, n)) {
         ok = datetime(p, t, n, v);
     } else if (t[0] != '0' || n < 2 || (t[1] != 'x' && t[1] != 'o' && t[1] != 'b')) {

@@ -11,7 +11,7 @@
  * container is deeper than KILN_TOML_MAX_DEPTH.  The parser stops at the
  * first error: every function that can fail returns false after recording
  * it in the state, and callers just pass false up.  Internal functions
- * share the prefix kt_; only kiln_toml_* is API.
+ * share the prefix kn_toml_; only kiln_toml_* is API.
  */
 #ifndef KILN_TOML_IMPL_H
 #define KILN_TOML_IMPL_H
@@ -86,37 +86,37 @@ typedef struct tp {
 } tp;
 
 /* lex.c */
-bool kt_fail(tp *p, size_t off, const char *fmt, ...)
+bool kn_toml_fail(tp *p, size_t off, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-bool kt_nomem(tp *p);
-kiln_toml_pos kt_pos(tp *p, size_t off);
-bool kt_check_utf8(tp *p);
-int kt_peek(const tp *p, size_t ahead);
-void kt_skip_ws(tp *p);
-bool kt_skip_comment(tp *p);
-bool kt_newline(tp *p);
-bool kt_end_of_line(tp *p);
-bool kt_buf_put(tp *p, const char *data, size_t n);
-bool kt_read_key_part(tp *p);
-bool kt_read_string(tp *p, int quote);
-void kt_describe(char *out, size_t cap, const char *s, size_t n);
+bool kn_toml_nomem(tp *p);
+kiln_toml_pos kn_toml_pos(tp *p, size_t off);
+bool kn_toml_check_utf8(tp *p);
+int kn_toml_peek(const tp *p, size_t ahead);
+void kn_toml_skip_ws(tp *p);
+bool kn_toml_skip_comment(tp *p);
+bool kn_toml_newline(tp *p);
+bool kn_toml_end_of_line(tp *p);
+bool kn_toml_buf_put(tp *p, const char *data, size_t n);
+bool kn_toml_read_key_part(tp *p);
+bool kn_toml_read_string(tp *p, int quote);
+void kn_toml_describe(char *out, size_t cap, const char *s, size_t n);
 
 /* scalar.c */
-bool kt_read_scalar(tp *p, kiln_toml_value *v);
-const char *kt_parse_datetime(const char *s, size_t n, kiln_toml_datetime *dt);
+bool kn_toml_read_scalar(tp *p, kiln_toml_value *v);
+const char *kn_toml_parse_datetime(const char *s, size_t n, kiln_toml_datetime *dt);
 
 /* parse.c */
-bool kt_document(tp *p);
+bool kn_toml_document(tp *p);
 
 /* tree.c */
-kiln_toml_value *kt_new(tp *p, kiln_toml_type type, size_t off);
-void kt_free(kiln_toml_value *v);
-tt_entry *kt_find(const kiln_toml_value *t, const char *key, size_t len);
-bool kt_insert(tp *p, kiln_toml_value *t, const char *key, size_t len, kiln_toml_pos pos,
+kiln_toml_value *kn_toml_new(tp *p, kiln_toml_type type, size_t off);
+void kn_toml_free(kiln_toml_value *v);
+tt_entry *kn_toml_find(const kiln_toml_value *t, const char *key, size_t len);
+bool kn_toml_insert(tp *p, kiln_toml_value *t, const char *key, size_t len, kiln_toml_pos pos,
                kiln_toml_value *v);
-bool kt_push(tp *p, kiln_toml_value *arr, kiln_toml_value *v);
+bool kn_toml_push(tp *p, kiln_toml_value *arr, kiln_toml_value *v);
 
 #endif

@@ -16,19 +16,19 @@
 
 enum { INDEX_MIN = 8 };
 
-kiln_toml_value *kt_new(tp *p, kiln_toml_type type, size_t off)
+kiln_toml_value *kn_toml_new(tp *p, kiln_toml_type type, size_t off)
 {
     kiln_toml_value *v = calloc(1, sizeof *v);
     if (!v) {
-        kt_nomem(p);
+        kn_toml_nomem(p);
         return NULL;
     }
     v->type = type;
-    v->pos = kt_pos(p, off);
+    v->pos = kn_toml_pos(p, off);
     return v;
 }
 
-void kt_free(kiln_toml_value *v)
+void kn_toml_free(kiln_toml_value *v)
 {
     if (!v)
         return;
@@ -36,14 +36,14 @@ void kt_free(kiln_toml_value *v)
     case KILN_TOML_TABLE:
         for (size_t i = 0; i < v->u.tab.len; i++) {
             free(v->u.tab.ents[i].key);
-            kt_free(v->u.tab.ents[i].val);
+            kn_toml_free(v->u.tab.ents[i].val);
         }
         free(v->u.tab.ents);
         free(v->u.tab.index);
         break;
     case KILN_TOML_ARRAY:
         for (size_t i = 0; i < v->u.arr.len; i++)
-            kt_free(v->u.arr.items[i]);
+            kn_toml_free(v->u.arr.items[i]);
         free(v->u.arr.items);
         break;
     case KILN_TOML_STRING:
@@ -74,7 +74,7 @@ static bool same(const tt_entry *e, const char *key, size_t len)
     return e->key_len == len && memcmp(e->key, key, len) == 0;
 }
 
-tt_entry *kt_find(const kiln_toml_value *t, const char *key, size_t len)
+tt_entry *kn_toml_find(const kiln_toml_value *t, const char *key, size_t len)
 {
     if (!t || t->type != KILN_TOML_TABLE)
         return NULL;
@@ -115,7 +115,7 @@ static bool index_grow(tp *p, kiln_toml_value *t, size_t want)
         cap *= 2;
     uint32_t *idx = calloc(cap, sizeof *idx);
     if (!idx)
-        return kt_nomem(p);
+        return kn_toml_nomem(p);
     free(t->u.tab.index);
     t->u.tab.index = idx;
     t->u.tab.index_cap = cap;
@@ -126,22 +126,22 @@ static bool index_grow(tp *p, kiln_toml_value *t, size_t want)
 
 /* Adds key = v to table t (the key is not there yet; the caller checked).
  * On failure v is freed, so the caller never has to. */
-bool kt_insert(tp *p, kiln_toml_value *t, const char *key, size_t len, kiln_toml_pos pos,
+bool kn_toml_insert(tp *p, kiln_toml_value *t, const char *key, size_t len, kiln_toml_pos pos,
                kiln_toml_value *v)
 {
     if (t->u.tab.len == t->u.tab.cap) {
         size_t cap = t->u.tab.cap ? t->u.tab.cap * 2 : 4;
         tt_entry *e = realloc(t->u.tab.ents, cap * sizeof *e);
         if (!e)
-            return kt_free(v), kt_nomem(p);
+            return kn_toml_free(v), kn_toml_nomem(p);
         t->u.tab.ents = e;
         t->u.tab.cap = cap;
     }
     char *k = malloc(len + 1);
     if (!k || !index_grow(p, t, t->u.tab.len + 1)) {
         free(k);
-        kt_free(v);
-        return kt_nomem(p);
+        kn_toml_free(v);
+        return kn_toml_nomem(p);
     }
     memcpy(k, key, len);
     k[len] = 0;
@@ -153,13 +153,13 @@ bool kt_insert(tp *p, kiln_toml_value *t, const char *key, size_t len, kiln_toml
 }
 
 /* Appends v to arr; on failure v is freed. */
-bool kt_push(tp *p, kiln_toml_value *arr, kiln_toml_value *v)
+bool kn_toml_push(tp *p, kiln_toml_value *arr, kiln_toml_value *v)
 {
     if (arr->u.arr.len == arr->u.arr.cap) {
         size_t cap = arr->u.arr.cap ? arr->u.arr.cap * 2 : 4;
         kiln_toml_value **items = realloc(arr->u.arr.items, cap * sizeof *items);
         if (!items)
-            return kt_free(v), kt_nomem(p);
+            return kn_toml_free(v), kn_toml_nomem(p);
         arr->u.arr.items = items;
         arr->u.arr.cap = cap;
     }
@@ -173,7 +173,7 @@ void kiln_toml_free(kiln_toml_doc *doc)
 {
     if (!doc)
         return;
-    kt_free(doc->root);
+    kn_toml_free(doc->root);
     free(doc);
 }
 
@@ -213,7 +213,7 @@ size_t kiln_toml_table_size(const kiln_toml_value *table)
 const kiln_toml_value *kiln_toml_table_getn(const kiln_toml_value *table, const char *key,
                                             size_t key_len)
 {
-    const tt_entry *e = key ? kt_find(table, key, key_len) : NULL;
+    const tt_entry *e = key ? kn_toml_find(table, key, key_len) : NULL;
     return e ? e->val : NULL;
 }
 
