@@ -175,7 +175,7 @@ EMPTY_SECS ?= 60
 EMPTY_DIR  := $(FUZZ_DIR)/empty
 smoke-empty: $(FUZZ_BIN) $(GEN_BIN) $(WASI_BIN)
 	@mkdir -p $(FUZZ_DIR)/artifacts
-	@for t in $(FUZZ_BIN) $(GEN_BIN) $(WASI_BIN); do \
+	@for t in $(FUZZ_BIN) $(GEN_BIN) $(WASI_BIN) $(TOML_BIN); do \
 	   d=$(EMPTY_DIR)/$$(basename $$t); rm -rf $$d && mkdir -p $$d || exit 1; \
 	   echo "smoke-empty: $$t $$d -max_total_time=$(EMPTY_SECS)"; \
 	   $$t $$d -max_total_time=$(EMPTY_SECS) -print_final_stats=1 \
@@ -198,6 +198,7 @@ gen-check: $(GEN_DUMP)
 #                                       deterministic runs from an empty corpus
 TOML_BIN := $(FUZZ_DIR)/kiln-fuzz-toml
 all: $(TOML_BIN)
+smoke-empty: $(TOML_BIN)
 
 $(FUZZ_DIR)/obj/fuzz_toml.o: tests/fuzz/fuzz_toml.c include/kiln_toml.h
 	@mkdir -p $(dir $@)
