@@ -5,8 +5,8 @@
 #      machine that has everything does no apt work at all);
 #   2. builds with `make -j2`, passing SAN, CC and BUILD through;
 #   3. runs every suite: build, symbols, unit, spec, lowering, cli, wasi,
-#      wasi-walk, sandbox, invoke, regress, simd-diff, examples, oom and, in a
-#      build without sanitizers, leak (valgrind); each suite's last
+#      wasi-walk, sandbox, invoke, regress, toml, simd-diff, examples, oom
+#      and, in a build without sanitizers, leak (valgrind); each suite's last
 #      "N passed, N failed" line is its result, and a suite that crashes,
 #      times out or prints no such line counts as 1 failed;
 #   4. prints the sum as its last line, exactly "N passed, N failed", and
