@@ -62,7 +62,11 @@ static void walk_table(const kiln_toml_value *v, int depth)
 
 static void walk(const kiln_toml_value *v, int depth)
 {
-    REQUIRE(v && depth <= KILN_TOML_MAX_DEPTH);
+    /* Containers nest at most KILN_TOML_MAX_DEPTH deep; a scalar may sit
+     * one level below the deepest container. */
+    REQUIRE(v && depth <= KILN_TOML_MAX_DEPTH + 1);
+    REQUIRE(depth <= KILN_TOML_MAX_DEPTH || (kiln_toml_type_of(v) != KILN_TOML_TABLE &&
+                                             kiln_toml_type_of(v) != KILN_TOML_ARRAY));
     kiln_toml_pos pos = kiln_toml_pos_of(v);
     REQUIRE(pos.line >= 1 && pos.column >= 1);
     kiln_toml_type t = kiln_toml_type_of(v);
