@@ -4,8 +4,10 @@
  * Everything kiln needs from the OS goes through these few calls, so porting
  * to another system means writing one more os_<system>.c and nothing else.
  * Today that is: address-space reservations for linear memories (reserve
- * once, commit as the memory grows, release at the end) and a monotonic
- * clock for deadlines.
+ * once, commit as the memory grows, release at the end), memory images
+ * for pooled instances (an in-memory file mapped copy-on-write, and
+ * resetting committed pages to what they were mapped with), and a
+ * monotonic clock for deadlines.
  *
  * A reservation is inaccessible until committed; committing is done in
  * whole pages of the reservation, from its start upwards, and never moves
@@ -24,6 +26,21 @@ void *kn_os_reserve(uint64_t bytes);
 bool kn_os_commit(void *addr, uint64_t bytes);
 /* Give back a whole reservation made by kn_os_reserve. */
 void kn_os_release(void *addr, uint64_t bytes);
+/* Give committed pages [addr, addr+bytes) of a reservation back: they are
+ * freed and become inaccessible again, as if never committed. */
+bool kn_os_decommit(void *addr, uint64_t bytes);
+/* Drop every private change to committed pages [addr, addr+bytes): anonymous
+ * pages read as zero again, pages of an image as the image.  Costs what
+ * was touched, not the size of the range. */
+bool kn_os_reset(void *addr, uint64_t bytes);
+/* An immutable in-memory file holding bytes[0 .. len) (len a multiple of
+ * kn_os_page_size), to be mapped by kn_os_map_image; -1 on failure. */
+int kn_os_image_new(const void *bytes, uint64_t len);
+void kn_os_image_free(int image);
+/* Map the first len bytes of an image at addr, inside a reservation,
+ * readable, writable and private: writes copy the page and never reach the
+ * image or other mappings of it. */
+bool kn_os_map_image(void *addr, int image, uint64_t len);
 /* The granularity of commits; a power of two dividing 64 KiB on every
  * system kiln supports. */
 uint64_t kn_os_page_size(void);
