@@ -15,9 +15,9 @@
  *
  * Reset (kiln_store_free on a slot's store, kn_pool_release) happens when
  * a slot is given back, so taking one is only limits and a start function.
- * Memory is reset by the OS (os.h): grown pages are decommitted and the
- * initial ones reverted to the image or to zeros, which costs the pages
- * touched.  The value stack is not cleared: validation guarantees that
+ * Memory is reset through os.h: grown pages are decommitted and the pages
+ * written among the initial ones rewritten from the image (or zeroed), at
+ * a cost that follows the pages written, not the memory's size.  The value stack is not cleared: validation guarantees that
  * Wasm never reads a slot it did not write (locals are zeroed on entry),
  * so resetting the stack pointers is enough.  A slot that cannot be reset
  * (the OS refused) is destroyed instead of being reused.
@@ -70,8 +70,8 @@ struct kiln_template {
     const kn_module *m;
     kiln_store_limits limits;    /* with kiln_store_new's defaults */
     const kn_hostdef **imports;  /* per import of m */
-    int image;                   /* memory 0's image, or -1 */
-    uint64_t image_len;
+    kn_os_image image;           /* memory 0's initial bytes */
+    int dirty;                   /* kn_os_dirty_open, for resets */
     mtx_t lock;
     kn_pool_slot *free;
     uint32_t max_slots, nslots, in_use;
@@ -278,7 +278,7 @@ static kiln_error *slot_new(kiln_template *t, kn_pool_slot **out)
     if (t->m->nmemories) {
         kiln_memory *mem = sl->inst->memories[0];
         sl->mem_cap = mem->limits.max;
-        if (!kn_os_map_image(mem->data, t->image, t->image_len))
+        if (!kn_os_map_image(mem->data, &t->image))
             err = kn_error_nomem();
     }
     /* The stacks at the template's full size, once: a use may only
@@ -318,7 +318,7 @@ static bool slot_reset(kn_pool_slot *sl)
         if (mem->size > init)
             ok = kn_os_decommit(mem->data + init, mem->size - init);
         mem->size = init;
-        ok = ok && kn_os_reset(mem->data, init);
+        ok = ok && kn_os_reset(mem->data, init, &sl->tmpl->image, sl->tmpl->dirty);
     }
     for (uint32_t i = 0; i < m->ntables; i++) {
         kiln_table *tb = inst->tables[i];
@@ -460,8 +460,7 @@ static kiln_error *make_image(kiln_template *t)
         while (len && mem->data[len - 1] == 0)
             len--;
         uint64_t page = kn_os_page_size();
-        t->image_len = (len + page - 1) / page * page;
-        if (t->image_len && (t->image = kn_os_image_new(mem->data, t->image_len)) < 0)
+        if (!kn_os_image_new(mem->data, (len + page - 1) / page * page, &t->image))
             err = kn_error_nomem();
     }
     kiln_store_free(s);
@@ -482,7 +481,8 @@ kiln_error *kiln_template_new(const kiln_template_builder *b, const kiln_module 
         return kn_error_nomem();
     t->engine = e;
     t->m = &mod->m;
-    t->image = -1;
+    t->image.fd = -1;
+    t->dirty = kn_os_dirty_open();
     if (config)
         t->limits = config->limits;
     t->max_slots = config && config->max_slots ? config->max_slots : 1024;
@@ -510,7 +510,8 @@ void kiln_template_free(kiln_template *t)
         t->free = sl->next_free;
         slot_destroy(sl);
     }
-    kn_os_image_free(t->image);
+    kn_os_image_free(&t->image);
+    kn_os_dirty_close(t->dirty);
     mtx_destroy(&t->lock);
     kn_free(talloc(t), t->imports);
     kn_free(talloc(t), t);

@@ -29,18 +29,32 @@ void kn_os_release(void *addr, uint64_t bytes);
 /* Give committed pages [addr, addr+bytes) of a reservation back: they are
  * freed and become inaccessible again, as if never committed. */
 bool kn_os_decommit(void *addr, uint64_t bytes);
-/* Drop every private change to committed pages [addr, addr+bytes): anonymous
- * pages read as zero again, pages of an image as the image.  Costs what
- * was touched, not the size of the range. */
-bool kn_os_reset(void *addr, uint64_t bytes);
-/* An immutable in-memory file holding bytes[0 .. len) (len a multiple of
- * kn_os_page_size), to be mapped by kn_os_map_image; -1 on failure. */
-int kn_os_image_new(const void *bytes, uint64_t len);
-void kn_os_image_free(int image);
-/* Map the first len bytes of an image at addr, inside a reservation,
+/* An immutable in-memory file holding a memory's initial bytes, mapped
+ * copy-on-write into each pooled instance's memory, and a read-only view
+ * of it to reset pages from. */
+typedef struct kn_os_image {
+    int fd;                      /* -1: no image (len 0) */
+    const uint8_t *view;
+    uint64_t len;                /* a multiple of kn_os_page_size */
+} kn_os_image;
+/* An image of bytes[0 .. len), len a multiple of kn_os_page_size (0: an
+ * empty image, which needs nothing from the OS).  False on failure. */
+bool kn_os_image_new(const void *bytes, uint64_t len, kn_os_image *out);
+void kn_os_image_free(kn_os_image *img);
+/* Map the image at addr, the start of committed pages of a reservation,
  * readable, writable and private: writes copy the page and never reach the
  * image or other mappings of it. */
-bool kn_os_map_image(void *addr, int image, uint64_t len);
+bool kn_os_map_image(void *addr, const kn_os_image *img);
+/* A handle to find which pages a process changed (Linux: its pagemap), or
+ * -1 when the system has none; kn_os_reset works either way. */
+int kn_os_dirty_open(void);
+void kn_os_dirty_close(int dirty);
+/* Give committed pages [addr, addr+bytes), which start with img mapped by
+ * kn_os_map_image, their initial contents back: img's bytes, zeros after.
+ * With a dirty handle, the pages written are found and rewritten, and stay
+ * resident (no page faults or TLB flushes on the next use); without one,
+ * or when too many were written, every private page is dropped. */
+bool kn_os_reset(void *addr, uint64_t bytes, const kn_os_image *img, int dirty);
 /* The granularity of commits; a power of two dividing 64 KiB on every
  * system kiln supports. */
 uint64_t kn_os_page_size(void);
