@@ -4,7 +4,8 @@
  * mutable globals, tables set and grown, dropped segments), also after a
  * trap or running out of fuel or time; start functions run on every use;
  * per-use limits and user data; pool exhaustion; link errors; four threads
- * sharing one pool; and 10,000 cycles without growth of RSS or mappings.
+ * sharing one pool; 10,000 cycles without growth of RSS or mappings; and
+ * every allocation refused in turn.
  *
  * The modules (bytes below, built with wat2wasm 1.0.32):
  *
@@ -537,4 +538,86 @@ TEST(pool_10000_cycles_grow_neither_rss_nor_mappings)
         printf("  RSS grew from %ld to %ld KiB\n", rss0, rss1);
     CHECK(rss1 - rss0 <= 1024);
     fixture_free(&f);
+}
+
+/* ---- out of memory ---------------------------------------------------------- */
+
+/* Refuses the allocation numbered `fail_at` (counting from 1) and counts
+ * the bytes live, so a leak shows. */
+typedef struct oom_alloc {
+    long n, fail_at;
+    long long live;
+} oom_alloc;
+
+static void *oom_fn(void *ud, void *ptr, size_t old_size, size_t new_size)
+{
+    oom_alloc *o = ud;
+    if (new_size == 0) {
+        o->live -= (long long)old_size;
+        free(ptr);
+        return NULL;
+    }
+    if (++o->n == o->fail_at)
+        return NULL;
+    void *p = realloc(ptr, new_size);
+    if (p)
+        o->live += (long long)new_size - (long long)old_size;
+    return p;
+}
+
+/* Builder, template, two uses (a slot made, then reused) and teardown,
+ * with each allocation in turn refused: every failure is KILN_ERR_NOMEM,
+ * nothing leaks, and once the count passes the run's allocations it
+ * completes.  (Refusing table.grow's allocation is no error: the guest's
+ * table.grow returns -1, as the spec allows.) */
+TEST(pool_out_of_memory_at_every_allocation)
+{
+    bool completed = false;
+    for (long k = 1; k < 2000 && !completed; k++) {
+        oom_alloc o = {.fail_at = k};
+        kiln_config cfg = {.alloc = oom_fn, .alloc_ud = &o};
+        kiln_engine *e = NULL;
+        kiln_module *m = NULL;
+        kiln_template_builder *b = NULL;
+        kiln_template *t = NULL;
+        static const kiln_valkind i32[] = {KILN_I32};
+        kiln_functype ft = {.nresults = 1, .results = i32};
+        kiln_error *err = kiln_engine_new(&cfg, &e);
+        if (!err)
+            err = kiln_module_new(e, pool_wasm, sizeof pool_wasm, &m);
+        if (!err)
+            err = kiln_template_builder_new(e, &b);
+        if (!err)
+            err = kiln_template_builder_func(b, "host", "get", &ft, host_get, NULL, NULL);
+        if (!err)
+            err = kiln_template_new(b, m, NULL, &t);
+        for (int use = 0; use < 2 && !err; use++) {
+            kiln_store *s;
+            kiln_instance *inst;
+            err = kiln_template_instantiate(t, NULL, NULL, &s, &inst);
+            if (!err) {
+                int32_t r = call(s, inst, "dirty", 1, 5);
+                kiln_store_free(s);
+                if (r == INT32_MIN)
+                    err = kiln_error_new(KILN_ERR_NOMEM, "the call failed");
+            }
+        }
+        if (err) {
+            if (kiln_error_kind_of(err) != KILN_ERR_NOMEM)
+                printf("  allocation %ld refused: %s\n", k, kiln_error_message(err));
+            CHECK_EQ(kiln_error_kind_of(err), KILN_ERR_NOMEM);
+        } else {
+            completed = true;
+            CHECK(k > 20);              /* the run makes many allocations */
+        }
+        kiln_error_free(err);
+        kiln_template_free(t);
+        kiln_template_builder_free(b);
+        kiln_module_free(m);
+        kiln_engine_free(e);
+        CHECK_EQ(o.live, 0);
+        if (o.live)
+            break;
+    }
+    CHECK(completed);
 }
