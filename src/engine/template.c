@@ -456,7 +456,8 @@ static kiln_error *make_image(kiln_template *t)
     t->limits = s->limits;       /* the defaults filled in */
     if (t->m->nmemories) {
         const kiln_memory *mem = inst->memories[0];
-        uint64_t len = mem->size;
+        /* Untouched pages are zero: no need to read (and map) them. */
+        uint64_t len = kn_os_touched_end(mem->data, mem->size);
         while (len && mem->data[len - 1] == 0)
             len--;
         uint64_t page = kn_os_page_size();

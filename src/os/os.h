@@ -45,6 +45,9 @@ void kn_os_image_free(kn_os_image *img);
  * readable, writable and private: writes copy the page and never reach the
  * image or other mappings of it. */
 bool kn_os_map_image(void *addr, const kn_os_image *img);
+/* How much of committed [addr, addr+bytes) may be non-zero: the end of its
+ * last page that was ever touched (bytes when the system cannot tell). */
+uint64_t kn_os_touched_end(const void *addr, uint64_t bytes);
 /* A handle to find which pages a process changed (Linux: its pagemap), or
  * -1 when the system has none; kn_os_reset works either way. */
 int kn_os_dirty_open(void);

@@ -119,6 +119,25 @@ bool kn_os_map_image(void *addr, const kn_os_image *img)
     return p != MAP_FAILED;
 }
 
+uint64_t kn_os_touched_end(const void *addr, uint64_t bytes)
+{
+    uint64_t page = kn_os_page_size(), end = bytes;
+    unsigned char v[4096];
+    /* mincore, a window at a time from the end: untouched anonymous pages
+     * are not resident. */
+    while (end > 0) {
+        uint64_t n = end / page < sizeof v ? end / page : sizeof v;
+        uint64_t from = end - n * page;
+        if (mincore((void *)((uintptr_t)addr + from), (size_t)(n * page), v) != 0)
+            return end;
+        for (uint64_t i = n; i-- > 0;)
+            if (v[i] & 1)
+                return from + (i + 1) * page;
+        end = from;
+    }
+    return 0;
+}
+
 int kn_os_dirty_open(void) { return open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC); }
 
 void kn_os_dirty_close(int dirty)
