@@ -193,6 +193,7 @@ static int reset_scanned(uint8_t *base, uint64_t bytes, const kn_os_image *img, 
         .category_mask = KN_PAGE_IS_FILE | KN_PAGE_IS_PFNZERO,
         .category_anyof_mask = KN_PAGE_IS_PRESENT | KN_PAGE_IS_SWAPPED,
         .return_mask = KN_PAGE_IS_PRESENT | KN_PAGE_IS_SWAPPED};
+    memset(r, 0, sizeof r);      /* for tools that do not know this ioctl */
     int n = ioctl(dirty, KN_PAGEMAP_SCAN, &a);
     if (n < 0)
         return -1;

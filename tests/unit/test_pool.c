@@ -533,7 +533,11 @@ TEST(pool_10000_cycles_grow_neither_rss_nor_mappings)
     long maps1 = maps_lines(), rss1 = rss_kib();
     CHECK(ok);
     CHECK(maps0 > 0 && rss0 > 0);
-    CHECK_EQ(maps1, maps0);
+    /* A leak per cycle would add thousands of lines; the slack is for
+     * tools that map memory of their own meanwhile (valgrind). */
+    if (maps1 != maps0)
+        printf("  /proc/self/maps: %ld lines, then %ld\n", maps0, maps1);
+    CHECK(maps1 - maps0 <= 4);
     if (rss1 - rss0 > 1024)
         printf("  RSS grew from %ld to %ld KiB\n", rss0, rss1);
     CHECK(rss1 - rss0 <= 1024);
