@@ -112,8 +112,8 @@ KILN_API kiln_error *kiln_wasi_config_stdio(kiln_wasi_config *c, int guest_fd, i
  * is freed.  Guest stdout (stderr) is captured in a buffer of the
  * kiln_wasi's, at most max_bytes long: a write that would go past the cap
  * stores what fits and reports that shorter count, and one that finds the
- * buffer full fails with errno `fbig` (27 in wasi-libc's numbering, 22 in
- * WASI's), as a file at its size limit does.  To the guest these streams
+ * buffer full fails with errno `fbig` (22), as a file at its size limit
+ * does.  To the guest these streams
  * look like pipes (file type unknown, no seek), so wasi-libc buffers them
  * fully.  kiln_wasi_config_stdio on the same fd undoes either. */
 KILN_API kiln_error *kiln_wasi_config_stdin_bytes(kiln_wasi_config *c, const void *bytes,
