@@ -27,6 +27,15 @@
 #   bash bench/run.sh wasi               only the WASI section
 #   bash bench/run.sh wasi:files wasi:startup   some of its rows
 #
+# Then the instantiation section: bench/instantiate.c, built with the host
+# compiler against build/libkiln.a, prints microseconds per (instantiate +
+# call a small export + free) through kiln_template's pool and through the
+# per-store path (no memory, 1 MiB, a 30 MiB data image, WASI), what a
+# per-request kiln_wasi costs, the RSS of 10,000 live instances, and RSS
+# and /proc/self/maps before and after BENCH_INSTANTIATE_CYCLES cycles
+# (a failure if either grew).
+#   bash bench/run.sh instantiate        only that section
+#
 # Environment knobs (defaults in brackets):
 #   BENCH_RUNS            runs per runner, best one is reported [3]
 #   BENCH_REPEAT_MAX_MS   don't repeat a runner whose run took longer [2500]
@@ -41,6 +50,9 @@
 #   BENCH_WASI            0: skip the WASI section when no WORKLOAD is named [1]
 #   BENCH_WASI_SPAWNS     start-up runs of hello for native and kiln [200]
 #   BENCH_WASI_NODE_SPAWNS  ... for node and wasm-interp [20]
+#   BENCH_INSTANTIATE     0: skip the instantiation section when no WORKLOAD
+#                         is named [1]
+#   BENCH_INSTANTIATE_CYCLES  cycles of the growth check [1000000]
 #   KILN                  the kiln CLI [build/kiln]
 #   BENCH_OUT             where the modules and binaries are built [build/bench]
 #   CLANG                 the compiler used for both builds [clang-19]
@@ -64,6 +76,8 @@ WITH_SIMD=${BENCH_SIMD:-1}
 WITH_WASI=${BENCH_WASI:-1}
 WASI_SPAWNS=${BENCH_WASI_SPAWNS:-200}
 WASI_NODE_SPAWNS=${BENCH_WASI_NODE_SPAWNS:-20}
+RUN_INST=${BENCH_INSTANTIATE:-1}
+INST_CYCLES=${BENCH_INSTANTIATE_CYCLES:-1000000}
 read -r -a KILN_LIMITS <<<"${BENCH_KILN_LIMITS:---fuel 1000000000000 --timeout 3600}"
 
 # Same optimisation and FP semantics for both targets: no FMA contraction and
@@ -135,9 +149,10 @@ done
 RUN_CPU=1 RUN_WASI=1 wasi_sel=()
 [[ $WITH_WASI == 0 ]] && RUN_WASI=0
 if (($# > 0)); then
-    workloads=() RUN_WASI=0
+    workloads=() RUN_WASI=0 RUN_INST=0
     for w in "$@"; do
         if [[ $w == simd ]]; then workloads+=("${simd_names[@]}")
+        elif [[ $w == instantiate ]]; then RUN_INST=1
         elif [[ $w == wasi ]]; then RUN_WASI=1 wasi_sel+=(all)
         elif [[ $w == wasi:?* ]]; then RUN_WASI=1 wasi_sel+=("${w#wasi:}")
         else workloads+=("$w"); fi
@@ -719,6 +734,20 @@ else
     fi
 fi
 fi # RUN_WASI
+
+# ---- instantiation: fresh instances per request (bench/instantiate.c) --------
+if ((RUN_INST)); then
+    echo
+    echo "Instantiation — bench/instantiate.c: a fresh instance per request, through"
+    echo "kiln_template's pool and the per-store path (best of 5 runs each; load: $(cut -d' ' -f1-3 /proc/loadavg))"
+    echo
+    if ! ${CC:-cc} -std=c11 -O2 -Wall -Wextra -Werror -Iinclude -o "$OUT/instantiate" \
+        bench/instantiate.c build/libkiln.a -lm -lpthread; then
+        fail "instantiate: bench/instantiate.c does not build"
+    elif ! with_timeout 1800 "$OUT/instantiate" "$INST_CYCLES"; then
+        fail "instantiate: bench/instantiate.c failed (see above)"
+    fi
+fi
 
 if ((${#FAILS[@]})); then
     echo

@@ -18,8 +18,16 @@
  *                 is freed.
  *   kiln_linker   names the things imports resolve to (host functions,
  *                 memories, tables, globals, other instances' exports).
+ *   kiln_template a module with its imports resolved once (host functions
+ *                 defined without a store, in a kiln_template_builder) and
+ *                 its memory image prepared, plus a pool of ready instance
+ *                 slots: each kiln_template_instantiate takes a slot as a
+ *                 store with one instance, and kiln_store_free gives it
+ *                 back, reset.  Thread-safe.  For servers that run each
+ *                 request in a fresh instance.
  *
- * So: engine → module → store → instance, each freed after what it made.
+ * So: engine → module → store → instance, each freed after what it made;
+ * and engine → module → template → (pooled) store.
  *
  * Ownership, stated once: a function that returns a pointer through an
  * out-parameter or as its result hands the caller ownership only if its
@@ -362,6 +370,85 @@ KILN_API kiln_func *kiln_instance_export_func(kiln_instance *inst, const char *n
 KILN_API kiln_memory *kiln_instance_export_memory(kiln_instance *inst, const char *name);
 KILN_API kiln_table *kiln_instance_export_table(kiln_instance *inst, const char *name);
 KILN_API kiln_global *kiln_instance_export_global(kiln_instance *inst, const char *name);
+
+/* ---- Templates: pre-linked, pooled instantiation ----------------------- */
+
+/* A template instantiates one module again and again, cheaply and in
+ * isolation.  Everything that does not depend on the use is done once: the
+ * imports are resolved (to host functions defined in a builder, which
+ * belong to no store), the data segments are applied to a memory image,
+ * and each instance slot -- a store with its value stack, its instance, its
+ * functions, tables, globals and a memory reservation -- is made the first
+ * time it is needed and then kept.  kiln_template_instantiate takes a free
+ * slot; kiln_store_free on that store gives it back after resetting it:
+ * memory back to the image (written pages dropped, grown pages given back
+ * to the OS), tables, globals, dropped segments, the stacks and the limits
+ * back to their initial state, and every object the embedder made in the
+ * store meanwhile freed.  Nothing one use wrote is visible to the next.
+ *
+ * Host functions serve every slot, so the per-use context they need (a
+ * request, a kiln_wasi) travels as the user_data given to
+ * kiln_template_instantiate: kiln_caller_data returns it.
+ *
+ * Only function imports can be satisfied this way; a module importing a
+ * memory, table or global is refused (KILN_ERR_LINK).  Threads may share a
+ * template: instantiation and release are thread-safe; each store is still
+ * used by one thread at a time. */
+typedef struct kiln_template_builder kiln_template_builder;
+typedef struct kiln_template kiln_template;
+
+KILN_API kiln_error *kiln_template_builder_new(kiln_engine *engine, kiln_template_builder **out);
+/* Runs the finalizers given to kiln_template_builder_func.  Free the
+ * builder after the templates made from it: they call its functions with
+ * their env. */
+KILN_API void kiln_template_builder_free(kiln_template_builder *b);
+/* Define (module, name) as a host function of the given type, for every
+ * template made from b afterwards.  *type is copied; env is passed to fn
+ * on every call, from any slot and any thread; finalize (may be NULL) runs
+ * on env when the builder is freed.  Defining a name again replaces it. */
+KILN_API kiln_error *kiln_template_builder_func(kiln_template_builder *b, const char *module,
+                                                const char *name, const kiln_functype *type,
+                                                kiln_host_fn fn, void *env,
+                                                void (*finalize)(void *env));
+
+typedef struct kiln_template_config {
+    /* The ceiling of every use: memory and table caps, call depth and
+     * value stack size (as for kiln_store_new; the stacks are allocated at
+     * this size once per slot), and the fuel and timeout a use gets when
+     * kiln_template_instantiate is given no limits. */
+    kiln_store_limits limits;
+    uint32_t max_slots;          /* instances alive at once; 0 = 1024 */
+} kiln_template_config;
+
+/* Resolve m's imports against b (which may be NULL when m imports
+ * nothing), apply its data segments to an image (so a segment that does
+ * not fit fails here, as a trap) and prepare the pool.  No slot is made
+ * yet.  m and b must outlive the template; config may be NULL. */
+KILN_API kiln_error *kiln_template_new(const kiln_template_builder *b, const kiln_module *m,
+                                       const kiln_template_config *config,
+                                       kiln_template **out);
+/* Frees the slots.  Every store taken from t must have been freed first. */
+KILN_API void kiln_template_free(kiln_template *t);
+/* Take a slot (making one if none is free): a store holding one instance
+ * of the template's module, in its initial state, whose start function
+ * (if any) has just run.  limits may be NULL (the template's); its zero
+ * fields take the template's values, and it can lower but not raise the
+ * template's memory, table, call depth and stack caps (larger values are
+ * capped).  user_data is what kiln_caller_data and kiln_store_data return
+ * during this use.  KILN_ERR_LIMIT "pool exhausted" when max_slots are in
+ * use.  *store is owned by the caller (it is the instance's store, as
+ * usual) and kiln_store_free returns it to the pool; *instance lives until
+ * then. */
+KILN_API kiln_error *kiln_template_instantiate(kiln_template *t, const kiln_store_limits *limits,
+                                               void *user_data, kiln_store **store,
+                                               kiln_instance **instance);
+/* Slots made so far, and how many of them are in use. */
+KILN_API void kiln_template_stats(const kiln_template *t, uint32_t *slots, uint32_t *in_use);
+
+/* The user_data of the use a store is in (NULL for stores from
+ * kiln_store_new), and that of a host function's caller. */
+KILN_API void *kiln_store_data(const kiln_store *store);
+KILN_API void *kiln_caller_data(kiln_caller *caller);
 
 /* ---- Functions, memories, tables, globals ------------------------------ */
 

@@ -14,7 +14,10 @@
  *                     can then be freed or reused), used by one store.
  *
  * Usage: kiln_wasi_new(config) → kiln_wasi_define(wasi, store, linker) →
- * kiln_linker_instantiate → kiln_call(_start).  A guest's proc_exit ends
+ * kiln_linker_instantiate → kiln_call(_start).  Or, for many short runs
+ * (a server), once kiln_wasi_define_template(builder) → kiln_template_new,
+ * then per run kiln_wasi_new(config) → kiln_template_instantiate(template,
+ * limits, wasi, ...) → kiln_call(_start) → kiln_store_free, kiln_wasi_free.  A guest's proc_exit ends
  * the call with KILN_TRAP_EXIT and kiln_error_exit_code() gives the code.
  * Free the kiln_wasi after the store whose host functions use it, or at
  * least after the last call into that store.  Ownership follows kiln.h.
@@ -103,6 +106,21 @@ KILN_API kiln_error *kiln_wasi_config_preopen_socket(kiln_wasi_config *c, int ho
 #define KILN_WASI_STDIO_CLOSED (-3)  /* no such fd: calls get `badf` */
 KILN_API kiln_error *kiln_wasi_config_stdio(kiln_wasi_config *c, int guest_fd, int host_fd);
 
+/* In-memory stdio, so that a server needs no pipes.  Guest stdin reads the
+ * len bytes at bytes, then end of file; the buffer is borrowed, not
+ * copied, and must stay valid until every kiln_wasi made while it was set
+ * is freed.  Guest stdout (stderr) is captured in a buffer of the
+ * kiln_wasi's, at most max_bytes long: a write that would go past the cap
+ * stores what fits and reports that shorter count, and one that finds the
+ * buffer full fails with errno `fbig` (22), as a file at its size limit
+ * does.  To the guest these streams
+ * look like pipes (file type unknown, no seek), so wasi-libc buffers them
+ * fully.  kiln_wasi_config_stdio on the same fd undoes either. */
+KILN_API kiln_error *kiln_wasi_config_stdin_bytes(kiln_wasi_config *c, const void *bytes,
+                                                  size_t len);
+KILN_API kiln_error *kiln_wasi_config_stdout_buffer(kiln_wasi_config *c, size_t max_bytes);
+KILN_API kiln_error *kiln_wasi_config_stderr_buffer(kiln_wasi_config *c, size_t max_bytes);
+
 typedef enum kiln_wasi_resolve {
     KILN_WASI_RESOLVE_AUTO = 0, /* the kernel's confinement if it has it */
     KILN_WASI_RESOLVE_WALK,     /* always kiln's component-by-component walk */
@@ -115,9 +133,25 @@ KILN_API kiln_error *kiln_wasi_new(const kiln_wasi_config *c, kiln_wasi **out);
 /* Close every fd the guest still has open. */
 KILN_API void kiln_wasi_free(kiln_wasi *w);
 
+/* Per request, with one config shared by many: make w's stdin read these
+ * bytes (borrowed until w is freed or this is called again) instead of
+ * what the config gave fd 0, which is closed. */
+KILN_API kiln_error *kiln_wasi_stdin_bytes(kiln_wasi *w, const void *bytes, size_t len);
+/* What the guest wrote to a captured stdout or stderr so far: *data (NULL
+ * when nothing) stays valid until the guest writes again or w is freed.
+ * False if that stream was not configured as a buffer. */
+KILN_API bool kiln_wasi_stdout_bytes(const kiln_wasi *w, const uint8_t **data, size_t *len);
+KILN_API bool kiln_wasi_stderr_bytes(const kiln_wasi *w, const uint8_t **data, size_t *len);
+
 /* Define every wasi_snapshot_preview1 function in linker, as host functions
  * of store (the store the linker was made for). */
 KILN_API kiln_error *kiln_wasi_define(kiln_wasi *w, kiln_store *store, kiln_linker *linker);
+/* Define every wasi_snapshot_preview1 function in a template builder, once
+ * for all the template's instances: each call finds its kiln_wasi as the
+ * user data given to kiln_template_instantiate (a use without one traps).
+ * Make one kiln_wasi per use (kiln_wasi_new, cheap with in-memory stdio)
+ * and free it after the use's store. */
+KILN_API kiln_error *kiln_wasi_define_template(kiln_template_builder *b);
 
 #ifdef __cplusplus
 }

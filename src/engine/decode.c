@@ -400,8 +400,10 @@ static kiln_error *sec_type(dec *d, kn_reader *r)
         }
         ft->param_slots = ps;
         ft->result_slots = rs;
-        if (m->engine)
-            ft->canon = kn_engine_intern_type(m->engine, ft->types, np, nr);
+        /* UINT32_MAX is KN_CANON_NONE (runtime.h): out of memory */
+        if (m->engine &&
+            (ft->canon = kn_engine_intern_type(m->engine, ft->types, np, nr)) == UINT32_MAX)
+            return kn_error_nomem();
     }
     return NULL;
 }

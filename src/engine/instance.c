@@ -248,7 +248,7 @@ static kiln_error *eval_elems(kiln_instance *inst)
     return NULL;
 }
 
-static kiln_error *init_segments(kiln_instance *inst)
+static kiln_error *init_segments(kiln_instance *inst, unsigned flags)
 {
     const kn_module *m = inst->module;
     for (uint32_t i = 0; i < m->nelems; i++) {
@@ -269,6 +269,10 @@ static kiln_error *init_segments(kiln_instance *inst)
         const kn_data *d = &m->datas[i];
         if (d->mode != KN_SEG_ACTIVE)
             continue;
+        if (flags & KN_INST_NO_DATA) {
+            inst->data_dropped[i] = 1;
+            continue;
+        }
         kn_cval off;
         kiln_error *err = eval_const(inst, &d->offset, m->nglobals, &off);
         if (err)
@@ -284,6 +288,12 @@ static kiln_error *init_segments(kiln_instance *inst)
 
 kiln_error *kn_instantiate(kiln_store *s, const kn_module *m, kn_object *const *imports,
                            kiln_instance **out)
+{
+    return kn_instantiate_flags(s, m, imports, 0, out);
+}
+
+kiln_error *kn_instantiate_flags(kiln_store *s, const kn_module *m, kn_object *const *imports,
+                                 unsigned flags, kiln_instance **out)
 {
     kiln_instance *inst = kn_calloc(kn_store_alloc(s), 1, sizeof *inst);
     if (!inst)
@@ -321,8 +331,8 @@ kiln_error *kn_instantiate(kiln_store *s, const kn_module *m, kn_object *const *
     if (!err)
         err = eval_elems(inst);
     if (!err)
-        err = init_segments(inst);
-    if (!err && m->has_start) {
+        err = init_segments(inst, flags);
+    if (!err && m->has_start && !(flags & KN_INST_NO_START)) {
         kn_slot slots[2] = {{0}};
         err = kn_store_call(s, inst->funcs[m->start], slots);
     }

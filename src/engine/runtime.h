@@ -131,6 +131,10 @@ struct kiln_store {
     bool fuel_on;
     uint64_t deadline_ns;        /* CLOCK_MONOTONIC; 0 = none */
     atomic_int interrupt;
+
+    void *user_data;             /* kiln_store_data; set per use of a slot */
+    struct kn_pool_slot *slot;   /* a template's pooled store, else NULL:
+                                    kiln_store_free then returns it */
 };
 
 /* The allocator of everything a store owns: its engine's (kn_alloc.h). */
@@ -164,6 +168,20 @@ kiln_trap_code kn_check_limits(kiln_store *s);
  * and by instantiation for the start function. */
 kiln_error *kn_store_call(kiln_store *s, kiln_func *f, kn_slot *args);
 
+/* instance.c: kn_instantiate's steps, as a template's slot needs them:
+ * KN_INST_NO_DATA marks active data segments dropped without writing them
+ * (the slot maps the memory image instead), KN_INST_NO_START leaves the
+ * start function to each use. */
+enum { KN_INST_NO_DATA = 1, KN_INST_NO_START = 2 };
+kiln_error *kn_instantiate_flags(kiln_store *s, const kn_module *m, kn_object *const *imports,
+                                 unsigned flags, kiln_instance **out);
+
+/* store.c: free the objects pushed on s->objects after `keep` (the list's
+ * head when the caller looked), leaving keep and what is older. */
+void kn_store_free_objects_until(kiln_store *s, kn_object *keep);
+/* template.c: what kiln_store_free does with a pooled store. */
+void kn_pool_release(kiln_store *s);
+
 /* instance.c: make an instance of m whose imports are the already resolved
  * and type-checked objects imports[0 .. m->nimports), in import order, and
  * run its initialisation and start function (linker.c resolves). */
@@ -172,6 +190,11 @@ kiln_error *kn_instantiate(kiln_store *s, const kn_module *m, kn_object *const *
 
 /* engine.c: kn_engine_intern_type returns this when it is out of memory. */
 #define KN_CANON_NONE UINT32_MAX
+
+/* store.c: an engine-allocated copy of an API function type, checked and
+ * with its canonical id; who names the API call in errors. */
+kiln_error *kn_functype_copy(kiln_engine *e, const kiln_functype *type, const char *who,
+                             kn_functype **out);
 
 /* Conversions between API values and slots (store.c). */
 void kn_val_to_slots(const kiln_val *v, kn_slot *out);

@@ -124,17 +124,27 @@ static void free_object(kn_object *o)
     }
 }
 
-void kiln_store_free(kiln_store *s)
+void kn_store_free_objects_until(kiln_store *s, kn_object *keep)
 {
-    if (!s)
-        return;
-    const kn_allocator *a = kn_store_alloc(s);
     kn_object *o = s->objects;
-    while (o) {
+    while (o && o != keep) {
         kn_object *next = o->next;
         free_object(o);
         o = next;
     }
+    s->objects = o;
+}
+
+void kiln_store_free(kiln_store *s)
+{
+    if (!s)
+        return;
+    if (s->slot) {
+        kn_pool_release(s);
+        return;
+    }
+    const kn_allocator *a = kn_store_alloc(s);
+    kn_store_free_objects_until(s, NULL);
     /* The interpreter allocates these on first use. */
     kn_free(a, s->stack);
     kn_free(a, s->frames);
@@ -346,19 +356,17 @@ kiln_error *kiln_call(kiln_store *s, kiln_func *f, const kiln_val *args, size_t 
 
 /* ---- Host functions ---------------------------------------------------- */
 
-kiln_error *kiln_func_new(kiln_store *store, const kiln_functype *type, kiln_host_fn fn,
-                          void *env, void (*finalize)(void *env), kiln_func **out)
+kiln_error *kn_functype_copy(kiln_engine *e, const kiln_functype *type, const char *who,
+                             kn_functype **out)
 {
-    if (!store || !type || !fn || !out)
-        return kn_error_new(KILN_ERR_ARG, -1, "kiln_func_new: NULL argument");
     if ((type->nparams && !type->params) || (type->nresults && !type->results))
-        return kn_error_new(KILN_ERR_ARG, -1, "kiln_func_new: NULL type list");
+        return kn_error_new(KILN_ERR_ARG, -1, "%s: NULL type list", who);
     /* Keep the counts small enough that slot sums and sizes cannot wrap. */
     if (type->nparams > 100000 || type->nresults > 100000)
-        return kn_error_new(KILN_ERR_ARG, -1, "kiln_func_new: too many parameters or results");
+        return kn_error_new(KILN_ERR_ARG, -1, "%s: too many parameters or results", who);
     size_t n = (size_t)type->nparams + type->nresults;
     /* One block: the type, then the API kinds, then the binary types. */
-    const kn_allocator *a = kn_store_alloc(store);
+    const kn_allocator *a = kn_engine_alloc(e);
     kn_functype *ft = kn_calloc(a, 1, sizeof *ft + n * sizeof(kiln_valkind) + n);
     if (!ft)
         return kn_error_nomem();
@@ -370,8 +378,7 @@ kiln_error *kiln_func_new(kiln_store *store, const kiln_functype *type, kiln_hos
         kiln_valkind k = i < type->nparams ? type->params[i] : type->results[i - type->nparams];
         if (!is_valkind(k)) {
             kn_free(a, ft);
-            return kn_error_new(KILN_ERR_ARG, -1, "kiln_func_new: bad value kind 0x%x",
-                                (unsigned)k);
+            return kn_error_new(KILN_ERR_ARG, -1, "%s: bad value kind 0x%x", who, (unsigned)k);
         }
         ft->kinds[i] = k;
         ft->types[i] = (kn_valtype)k;
@@ -380,11 +387,25 @@ kiln_error *kiln_func_new(kiln_store *store, const kiln_functype *type, kiln_hos
         else
             ft->result_slots += kn_slots_of(ft->types[i]);
     }
-    ft->canon = kn_engine_intern_type(store->engine, ft->types, ft->nparams, ft->nresults);
+    ft->canon = kn_engine_intern_type(e, ft->types, ft->nparams, ft->nresults);
     if (ft->canon == KN_CANON_NONE) {
         kn_free(a, ft);
         return kn_error_nomem();
     }
+    *out = ft;
+    return NULL;
+}
+
+kiln_error *kiln_func_new(kiln_store *store, const kiln_functype *type, kiln_host_fn fn,
+                          void *env, void (*finalize)(void *env), kiln_func **out)
+{
+    if (!store || !type || !fn || !out)
+        return kn_error_new(KILN_ERR_ARG, -1, "kiln_func_new: NULL argument");
+    kn_functype *ft;
+    kiln_error *err = kn_functype_copy(store->engine, type, "kiln_func_new", &ft);
+    if (err)
+        return err;
+    const kn_allocator *a = kn_store_alloc(store);
     kiln_func *f = kn_calloc(a, 1, sizeof *f);
     if (!f) {
         kn_free(a, ft);
@@ -417,6 +438,10 @@ kiln_functype kiln_func_type(const kiln_func *f)
 kiln_store *kiln_caller_store(kiln_caller *c) { return c ? c->store : NULL; }
 
 kiln_instance *kiln_caller_instance(kiln_caller *c) { return c ? c->inst : NULL; }
+
+void *kiln_caller_data(kiln_caller *c) { return c ? c->store->user_data : NULL; }
+
+void *kiln_store_data(const kiln_store *s) { return s ? s->user_data : NULL; }
 
 kiln_memory *kiln_caller_memory(kiln_caller *c)
 {

@@ -4,8 +4,10 @@
  * Everything kiln needs from the OS goes through these few calls, so porting
  * to another system means writing one more os_<system>.c and nothing else.
  * Today that is: address-space reservations for linear memories (reserve
- * once, commit as the memory grows, release at the end) and a monotonic
- * clock for deadlines.
+ * once, commit as the memory grows, release at the end), memory images
+ * for pooled instances (an in-memory file mapped copy-on-write, and
+ * resetting committed pages to what they were mapped with), and a
+ * monotonic clock for deadlines.
  *
  * A reservation is inaccessible until committed; committing is done in
  * whole pages of the reservation, from its start upwards, and never moves
@@ -24,6 +26,38 @@ void *kn_os_reserve(uint64_t bytes);
 bool kn_os_commit(void *addr, uint64_t bytes);
 /* Give back a whole reservation made by kn_os_reserve. */
 void kn_os_release(void *addr, uint64_t bytes);
+/* Give committed pages [addr, addr+bytes) of a reservation back: they are
+ * freed and become inaccessible again, as if never committed. */
+bool kn_os_decommit(void *addr, uint64_t bytes);
+/* An immutable in-memory file holding a memory's initial bytes, mapped
+ * copy-on-write into each pooled instance's memory, and a read-only view
+ * of it to reset pages from. */
+typedef struct kn_os_image {
+    int fd;                      /* -1: no image (len 0) */
+    const uint8_t *view;
+    uint64_t len;                /* a multiple of kn_os_page_size */
+} kn_os_image;
+/* An image of bytes[0 .. len), len a multiple of kn_os_page_size (0: an
+ * empty image, which needs nothing from the OS).  False on failure. */
+bool kn_os_image_new(const void *bytes, uint64_t len, kn_os_image *out);
+void kn_os_image_free(kn_os_image *img);
+/* Map the image at addr, the start of committed pages of a reservation,
+ * readable, writable and private: writes copy the page and never reach the
+ * image or other mappings of it. */
+bool kn_os_map_image(void *addr, const kn_os_image *img);
+/* How much of committed [addr, addr+bytes) may be non-zero: the end of its
+ * last page that was ever touched (bytes when the system cannot tell). */
+uint64_t kn_os_touched_end(const void *addr, uint64_t bytes);
+/* A handle to find which pages a process changed (Linux: its pagemap), or
+ * -1 when the system has none; kn_os_reset works either way. */
+int kn_os_dirty_open(void);
+void kn_os_dirty_close(int dirty);
+/* Give committed pages [addr, addr+bytes), which start with img mapped by
+ * kn_os_map_image, their initial contents back: img's bytes, zeros after.
+ * With a dirty handle, the pages written are found and rewritten, and stay
+ * resident (no page faults or TLB flushes on the next use); without one,
+ * or when too many were written, every private page is dropped. */
+bool kn_os_reset(void *addr, uint64_t bytes, const kn_os_image *img, int dirty);
 /* The granularity of commits; a power of two dividing 64 KiB on every
  * system kiln supports. */
 uint64_t kn_os_page_size(void);

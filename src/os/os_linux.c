@@ -6,8 +6,25 @@
  * so a 4 GiB reservation costs neither memory nor commit charge until pages
  * are made read/write; a touch outside the committed part faults instead of
  * reading someone else's data.
+ *
+ * Images are sealed memfds: a private mapping of one shares the image's
+ * page cache until written.  A reset reads /proc/self/pagemap for the
+ * range (one read, no TLB flush) to find the pages written since -- the
+ * anonymous ones -- and copies them back from a read-only view of the
+ * image (or zeroes them), so the next use takes no page faults; when many
+ * pages were written, or pagemap cannot be read, madvise(MADV_DONTNEED)
+ * drops every private copy instead (the next use faults them back in from
+ * the image or as zeros).  On a virtual machine a fault or a TLB flush
+ * costs several microseconds, which is why the copy is worth it.  Decommitting maps fresh PROT_NONE memory
+ * with the reservation's own flags over the range, which frees the pages
+ * and lets the kernel merge the range back into the reservation's mapping
+ * (no growth of /proc/self/maps over many grow/reset cycles).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +53,198 @@ void kn_os_release(void *addr, uint64_t bytes)
 {
     if (addr && bytes)
         munmap(addr, (size_t)bytes);
+}
+
+bool kn_os_decommit(void *addr, uint64_t bytes)
+{
+    if (bytes == 0)
+        return true;
+    if (bytes > SIZE_MAX)
+        return false;
+    void *p = mmap(addr, (size_t)bytes, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    return p != MAP_FAILED;
+}
+
+bool kn_os_image_new(const void *bytes, uint64_t len, kn_os_image *out)
+{
+    *out = (kn_os_image){.fd = -1};
+    if (len == 0)
+        return true;
+    if (len > SIZE_MAX || len > INT64_MAX)
+        return false;
+    int fd = memfd_create("kiln-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0)
+        return false;
+    if (ftruncate(fd, (off_t)len) != 0)
+        goto fail;
+    const char *p = bytes;
+    for (uint64_t done = 0; done < len;) {
+        ssize_t n = pwrite(fd, p + done, (size_t)(len - done), (off_t)done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            goto fail;
+        done += (uint64_t)n;
+    }
+    /* Sealed, nothing (not even a bug here) can change an image that
+     * every pooled instance reads through. */
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+        goto fail;
+    void *view = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, fd, 0);
+    if (view == MAP_FAILED)
+        goto fail;
+    *out = (kn_os_image){.fd = fd, .view = view, .len = len};
+    return true;
+fail:
+    close(fd);
+    return false;
+}
+
+void kn_os_image_free(kn_os_image *img)
+{
+    if (img->fd < 0)
+        return;
+    munmap((void *)img->view, (size_t)img->len);
+    close(img->fd);
+    *img = (kn_os_image){.fd = -1};
+}
+
+bool kn_os_map_image(void *addr, const kn_os_image *img)
+{
+    if (img->len == 0)
+        return true;
+    void *p = mmap(addr, (size_t)img->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED,
+                   img->fd, 0);
+    return p != MAP_FAILED;
+}
+
+uint64_t kn_os_touched_end(const void *addr, uint64_t bytes)
+{
+    uint64_t page = kn_os_page_size(), end = bytes;
+    unsigned char v[4096];
+    /* mincore, a window at a time from the end: untouched anonymous pages
+     * are not resident. */
+    while (end > 0) {
+        uint64_t n = end / page < sizeof v ? end / page : sizeof v;
+        uint64_t from = end - n * page;
+        if (mincore((void *)((uintptr_t)addr + from), (size_t)(n * page), v) != 0)
+            return end;
+        for (uint64_t i = n; i-- > 0;)
+            if (v[i] & 1)
+                return from + (i + 1) * page;
+        end = from;
+    }
+    return 0;
+}
+
+int kn_os_dirty_open(void) { return open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC); }
+
+void kn_os_dirty_close(int dirty)
+{
+    if (dirty >= 0)
+        close(dirty);
+}
+
+/* pagemap entries: bit 63 present, 62 swapped out, 61 a page of a file
+ * (here: the image's, still unwritten). */
+#define PM_PRESENT (1ull << 63)
+#define PM_SWAPPED (1ull << 62)
+#define PM_FILE (1ull << 61)
+/* Past this many written pages, dropping them all is cheaper than copying. */
+#define KN_RESET_COPY_MAX 64
+
+static void rewrite(uint8_t *base, uint64_t off, uint64_t len, const kn_os_image *img)
+{
+    uint64_t from_image = off < img->len ? img->len - off : 0;
+    if (from_image > len)
+        from_image = len;
+    memcpy(base + off, img->view + off, (size_t)from_image);
+    memset(base + off + from_image, 0, (size_t)(len - from_image));
+}
+
+/* PAGEMAP_SCAN (Linux 6.7): the ranges of pages in some categories, in one
+ * ioctl that skips empty page tables.  Declared here because the C
+ * library's headers may predate it; the layout is the kernel's ABI. */
+struct kn_pm_scan_arg {
+    uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+    uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+struct kn_page_region {
+    uint64_t start, end, categories;
+};
+#define KN_PAGEMAP_SCAN _IOWR('f', 16, struct kn_pm_scan_arg)
+#define KN_PAGE_IS_FILE (1u << 2)
+#define KN_PAGE_IS_PRESENT (1u << 3)
+#define KN_PAGE_IS_SWAPPED (1u << 4)
+#define KN_PAGE_IS_PFNZERO (1u << 5)
+
+/* 1: done; 0: too many written pages; -1: no PAGEMAP_SCAN here. */
+static int reset_scanned(uint8_t *base, uint64_t bytes, const kn_os_image *img, int dirty)
+{
+    uint64_t page = kn_os_page_size();
+    struct kn_page_region r[KN_RESET_COPY_MAX];
+    /* Written pages: present or swapped out, neither the image's nor the
+     * shared zero page. */
+    struct kn_pm_scan_arg a = {
+        .size = sizeof a, .start = (uintptr_t)base, .end = (uintptr_t)base + bytes,
+        .vec = (uintptr_t)r, .vec_len = KN_RESET_COPY_MAX, .max_pages = KN_RESET_COPY_MAX + 1,
+        .category_inverted = KN_PAGE_IS_FILE | KN_PAGE_IS_PFNZERO,
+        .category_mask = KN_PAGE_IS_FILE | KN_PAGE_IS_PFNZERO,
+        .category_anyof_mask = KN_PAGE_IS_PRESENT | KN_PAGE_IS_SWAPPED,
+        .return_mask = KN_PAGE_IS_PRESENT | KN_PAGE_IS_SWAPPED};
+    memset(r, 0, sizeof r);      /* for tools that do not know this ioctl */
+    int n = ioctl(dirty, KN_PAGEMAP_SCAN, &a);
+    if (n < 0)
+        return -1;
+    uint64_t pages = 0;
+    for (int i = 0; i < n; i++)
+        pages += (r[i].end - r[i].start) / page;
+    if (pages > KN_RESET_COPY_MAX || (a.walk_end < a.end && n == KN_RESET_COPY_MAX))
+        return 0;
+    for (int i = 0; i < n; i++)
+        rewrite(base, r[i].start - (uintptr_t)base, r[i].end - r[i].start, img);
+    return 1;
+}
+
+/* The same with pagemap entries read one by one (before Linux 6.7):
+ * false when too many pages were written or pagemap cannot be read. */
+static bool reset_written(uint8_t *base, uint64_t npages, const kn_os_image *img, int dirty)
+{
+    uint64_t page = kn_os_page_size(), e[2048];  /* 16 KiB: 8 MiB of memory per read */
+    uint64_t nd = 0, idx[KN_RESET_COPY_MAX];
+    for (uint64_t first = 0; first < npages; first += 2048) {
+        uint64_t n = npages - first < 2048 ? npages - first : 2048;
+        off_t at = (off_t)(((uintptr_t)base / page + first) * sizeof e[0]);
+        if (pread(dirty, e, n * sizeof e[0], at) != (ssize_t)(n * sizeof e[0]))
+            return false;
+        /* A zero page that was only read looks written here; rewriting it
+         * costs one fault, once. */
+        for (uint64_t i = 0; i < n; i++) {
+            if (!(e[i] & (PM_PRESENT | PM_SWAPPED)) || (e[i] & PM_FILE))
+                continue;
+            if (nd == KN_RESET_COPY_MAX)
+                return false;
+            idx[nd++] = first + i;
+        }
+    }
+    for (uint64_t k = 0; k < nd; k++)
+        rewrite(base, idx[k] * page, page, img);
+    return true;
+}
+
+bool kn_os_reset(void *addr, uint64_t bytes, const kn_os_image *img, int dirty)
+{
+    if (bytes == 0)
+        return true;
+    if (bytes > SIZE_MAX)
+        return false;
+    if (dirty >= 0) {
+        int done = reset_scanned(addr, bytes, img, dirty);
+        if (done > 0 || (done < 0 && reset_written(addr, bytes / kn_os_page_size(), img, dirty)))
+            return true;
+    }
+    return madvise(addr, (size_t)bytes, MADV_DONTNEED) == 0;
 }
 
 uint64_t kn_os_page_size(void)

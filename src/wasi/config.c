@@ -184,3 +184,33 @@ void kiln_wasi_config_resolve(kiln_wasi_config *c, kiln_wasi_resolve how)
     if (c)
         c->resolve = how;
 }
+
+kiln_error *kiln_wasi_config_stdin_bytes(kiln_wasi_config *c, const void *bytes, size_t len)
+{
+    if (!c || (len && !bytes))
+        return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_config_stdin_bytes: NULL argument");
+    c->stdio[0] = WASI_STDIO_MEM;
+    c->stdin_bytes = bytes;
+    c->stdin_len = len;
+    return NULL;
+}
+
+static kiln_error *out_buffer(kiln_wasi_config *c, int fd, size_t max_bytes)
+{
+    if (!c)
+        return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_config_std%s_buffer: NULL config",
+                              fd == 1 ? "out" : "err");
+    c->stdio[fd] = WASI_STDIO_MEM;
+    c->out_max[fd] = max_bytes;
+    return NULL;
+}
+
+kiln_error *kiln_wasi_config_stdout_buffer(kiln_wasi_config *c, size_t max_bytes)
+{
+    return out_buffer(c, 1, max_bytes);
+}
+
+kiln_error *kiln_wasi_config_stderr_buffer(kiln_wasi_config *c, size_t max_bytes)
+{
+    return out_buffer(c, 2, max_bytes);
+}

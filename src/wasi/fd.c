@@ -113,7 +113,7 @@ static uint32_t wasi_fd_fdstat_get(wasi_call *c, const kiln_val *a)
     uint8_t *p = wasi_mem(c, A32(1), 24);
     if (!p)
         return WASI_EFAULT;
-    int fl = fcntl(f->host, F_GETFL);
+    int fl = f->mem ? 0 : fcntl(f->host, F_GETFL);
     if (fl < 0)
         return kn_wasi_errno_from_host(errno);
     uint16_t flags = 0;
@@ -173,7 +173,9 @@ static uint32_t wasi_fd_filestat_get(wasi_call *c, const kiln_val *a)
     if (!p)
         return WASI_EFAULT;
     struct stat st;
-    if (fstat(f->host, &st) != 0)
+    if (f->mem) /* all zero: no device, inode or times; the type unknown */
+        memset(&st, 0, sizeof st);
+    else if (fstat(f->host, &st) != 0)
         return kn_wasi_errno_from_host(errno);
     kn_wasi_put_filestat(p, &st);
     if (f->type == WASI_FILETYPE_SOCKET_STREAM || f->type == WASI_FILETYPE_SOCKET_DGRAM)
@@ -266,6 +268,8 @@ static uint32_t xfer(wasi_call *c, const kiln_val *a, xfer_kind k)
         return WASI_EINVAL;
     off_t off = positioned ? (off_t)A64(3) : 0;
     bool reading = k == XFER_READ || k == XFER_PREAD;
+    if (f->mem)  /* only fd_read or fd_write: its rights have no seek */
+        return kn_wasi_mem_xfer(c, f, A32(1), n, reading, out);
     if ((err = kn_wasi_wait_ready(c, f, reading ? POLLIN : POLLOUT)))
         return err;
     ssize_t r;

@@ -109,9 +109,9 @@ static uint32_t wasi_poll_oneoff(wasi_call *c, const kiln_val *a)
         }
         uint32_t err;
         wasi_fd *f = kn_wasi_fd_get(c->w, get32(s + 16), poll_rights(s[8]), &err);
-        if (!f || f->type == WASI_FILETYPE_REGULAR_FILE ||
+        if (!f || f->mem || f->type == WASI_FILETYPE_REGULAR_FILE ||
             f->type == WASI_FILETYPE_DIRECTORY) {
-            st[i].ready = true; /* an error, or a file: always ready */
+            st[i].ready = true; /* an error, a file or a buffer: always ready */
             continue;
         }
         pfd[npfd] = (struct pollfd){.fd = f->host,
@@ -167,11 +167,14 @@ static uint32_t wasi_poll_oneoff(wasi_call *c, const kiln_val *a)
             put_event(ev, s, (uint16_t)err, type, 0, 0);
             count++;
         } else if (st[i].pollfd < 0) {
-            /* A file: readable up to its end, writable at once. */
+            /* A file or a buffer: readable up to its end, writable at once. */
             uint64_t left = 0;
             struct stat sb;
-            off_t pos = lseek(f->host, 0, SEEK_CUR);
-            if (type == EV_FD_READ && pos >= 0 && fstat(f->host, &sb) == 0 && sb.st_size > pos)
+            off_t pos = f->mem ? 0 : lseek(f->host, 0, SEEK_CUR);
+            if (f->mem && type == EV_FD_READ)
+                left = f->mem->in_len - f->mem->in_pos;
+            else if (type == EV_FD_READ && pos >= 0 && fstat(f->host, &sb) == 0 &&
+                     sb.st_size > pos)
                 left = (uint64_t)(sb.st_size - pos);
             put_event(ev, s, 0, type, left, 0);
             count++;

@@ -127,7 +127,7 @@ uint8_t kn_wasi_filetype_of_mode(unsigned mode)
 
 wasi_fd *kn_wasi_fd_get(kiln_wasi *w, uint32_t fd, uint64_t need, uint32_t *err)
 {
-    if (fd >= w->nfds || w->fds[fd].host < 0) {
+    if (fd >= w->nfds || !wasi_fd_open(&w->fds[fd])) {
         *err = WASI_EBADF;
         return NULL;
     }
@@ -143,7 +143,7 @@ uint32_t kn_wasi_fd_add(kiln_wasi *w, int host, uint8_t type, uint64_t base,
                         uint64_t inheriting, uint32_t *out)
 {
     uint32_t fd = 0;
-    while (fd < w->nfds && w->fds[fd].host >= 0)
+    while (fd < w->nfds && wasi_fd_open(&w->fds[fd]))
         fd++;
     if (fd == w->nfds) {
         if (w->nfds == WASI_MAX_FDS) {
@@ -336,6 +336,18 @@ static kiln_error *add_fd(kiln_wasi *w, int host, uint8_t type, uint64_t base,
     return NULL;
 }
 
+/* In-memory streams look like pipes to the guest (no WASI file type, no
+ * seeking), so wasi-libc buffers them fully rather than by line. */
+static void mem_stdio(kiln_wasi *w, const kiln_wasi_config *c, int i)
+{
+    wasi_memstream *m = &w->mem[i];
+    *m = (wasi_memstream){.in = c->stdin_bytes, .in_len = i == 0 ? c->stdin_len : 0,
+                          .out_max = c->out_max[i], .on = true};
+    uint64_t io = i == 0 ? RIGHT(FD_READ) : RIGHT(FD_WRITE);
+    w->fds[i] = (wasi_fd){.host = -1, .mem = m, .type = WASI_FILETYPE_UNKNOWN,
+                          .base = io | RIGHT(FD_FILESTAT_GET) | RIGHT(POLL_FD_READWRITE)};
+}
+
 static kiln_error *open_stdio(kiln_wasi *w, const kiln_wasi_config *c)
 {
     w->fds = kn_calloc(&w->alloc, 16, sizeof *w->fds);
@@ -349,6 +361,10 @@ static kiln_error *open_stdio(kiln_wasi *w, const kiln_wasi_config *c)
         int h = c->stdio[i], fd;
         if (h == KILN_WASI_STDIO_CLOSED)
             continue;
+        if (h == WASI_STDIO_MEM) {
+            mem_stdio(w, c, i);
+            continue;
+        }
         if (h == KILN_WASI_STDIO_NULL)
             fd = open("/dev/null", O_RDWR | O_CLOEXEC);
         else
@@ -464,11 +480,101 @@ void kiln_wasi_free(kiln_wasi *w)
     for (uint32_t i = 0; i < w->nfds; i++)
         kn_wasi_fd_release(&w->fds[i]);
     kn_allocator a = w->alloc;
+    kn_free(&a, w->mem[1].out);
+    kn_free(&a, w->mem[2].out);
     kn_free(&a, w->fds);
     kn_free(&a, w->args);
     kn_free(&a, w->env);
     kn_free(&a, w->preopens);
     kn_free(&a, w);
+}
+
+/* ---- in-memory stdio -------------------------------------------------------- */
+
+bool kiln_wasi_stdout_bytes(const kiln_wasi *w, const uint8_t **data, size_t *len)
+{
+    if (!w || !data || !len || !w->mem[1].on)
+        return false;
+    *data = w->mem[1].out;
+    *len = w->mem[1].out_len;
+    return true;
+}
+
+bool kiln_wasi_stderr_bytes(const kiln_wasi *w, const uint8_t **data, size_t *len)
+{
+    if (!w || !data || !len || !w->mem[2].on)
+        return false;
+    *data = w->mem[2].out;
+    *len = w->mem[2].out_len;
+    return true;
+}
+
+kiln_error *kiln_wasi_stdin_bytes(kiln_wasi *w, const void *bytes, size_t len)
+{
+    if (!w || (len && !bytes))
+        return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_stdin_bytes: NULL argument");
+    kn_wasi_fd_release(&w->fds[0]);
+    w->stdio_flags[0] = -1;      /* fd 0 is no longer the embedder's */
+    w->mem[0] = (wasi_memstream){.in = bytes, .in_len = len, .on = true};
+    w->fds[0] = (wasi_fd){.host = -1, .mem = &w->mem[0], .type = WASI_FILETYPE_UNKNOWN,
+                          .base = RIGHT(FD_READ) | RIGHT(FD_FILESTAT_GET) |
+                                  RIGHT(POLL_FD_READWRITE)};
+    return NULL;
+}
+
+/* Append what fits under the cap, growing the buffer by doubling. */
+static uint32_t mem_write(kiln_wasi *w, wasi_memstream *m, const struct iovec *iov, uint32_t n,
+                          size_t *done)
+{
+    *done = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t room = m->out_max - m->out_len, len = iov[i].iov_len < room ? iov[i].iov_len : room;
+        if (m->out_len + len > m->out_cap) {
+            size_t cap = m->out_cap ? m->out_cap : 256;
+            while (cap < m->out_len + len)
+                cap = cap > m->out_max / 2 ? m->out_max : cap * 2;
+            uint8_t *p = kn_realloc(&w->alloc, m->out, cap);
+            if (!p)
+                return *done ? WASI_ESUCCESS : WASI_ENOMEM;
+            m->out = p;
+            m->out_cap = cap;
+        }
+        memcpy(m->out + m->out_len, iov[i].iov_base, len);
+        m->out_len += len;
+        *done += len;
+        if (len < iov[i].iov_len)
+            break;
+    }
+    /* Full: like a file at its size limit, a write that can place nothing
+     * fails, one that can place some is short. */
+    size_t want = 0;
+    for (uint32_t i = 0; i < n; i++)
+        want += iov[i].iov_len;
+    return *done == 0 && want ? WASI_EFBIG : WASI_ESUCCESS;
+}
+
+uint32_t kn_wasi_mem_xfer(wasi_call *c, wasi_fd *f, uint32_t iovs, uint32_t n, bool reading,
+                          uint8_t *out)
+{
+    struct iovec iov[WASI_IOV_MAX];
+    uint32_t err = kn_wasi_iovecs(c, iovs, n, iov);
+    if (err)
+        return err;
+    wasi_memstream *m = f->mem;
+    size_t done = 0;
+    if (reading) {
+        for (uint32_t i = 0; i < n && m->in_pos < m->in_len; i++) {
+            size_t left = m->in_len - m->in_pos;
+            size_t len = iov[i].iov_len < left ? iov[i].iov_len : left;
+            memcpy(iov[i].iov_base, m->in + m->in_pos, len);
+            m->in_pos += len;
+            done += len;
+        }
+    } else if ((err = mem_write(c->w, m, iov, n, &done))) {
+        return err;
+    }
+    put32(out, (uint32_t)done);
+    return WASI_ESUCCESS;
 }
 
 /* ---- the imports ---------------------------------------------------------- */
@@ -540,23 +646,72 @@ static kiln_error *define_one(kiln_wasi *w, kiln_store *store, kiln_linker *link
     return kiln_linker_define_func(linker, KILN_WASI_MODULE, imp->name, f);
 }
 
+static const struct {
+    const wasi_import *imports;
+    const size_t *n;
+} all_imports[] = {
+    {kn_wasi_fd_imports, &kn_wasi_fd_nimports},
+    {kn_wasi_path_imports, &kn_wasi_path_nimports},
+    {kn_wasi_proc_imports, &kn_wasi_proc_nimports},
+    {kn_wasi_poll_imports, &kn_wasi_poll_nimports},
+    {kn_wasi_sock_imports, &kn_wasi_sock_nimports},
+};
+
 kiln_error *kiln_wasi_define(kiln_wasi *w, kiln_store *store, kiln_linker *linker)
 {
     if (!w || !store || !linker)
         return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_define: NULL argument");
-    const struct {
-        const wasi_import *imports;
-        size_t n;
-    } tables[] = {
-        {kn_wasi_fd_imports, kn_wasi_fd_nimports},
-        {kn_wasi_path_imports, kn_wasi_path_nimports},
-        {kn_wasi_proc_imports, kn_wasi_proc_nimports},
-        {kn_wasi_poll_imports, kn_wasi_poll_nimports},
-        {kn_wasi_sock_imports, kn_wasi_sock_nimports},
-    };
-    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
-        for (size_t i = 0; i < tables[t].n; i++) {
-            kiln_error *e = define_one(w, store, linker, &tables[t].imports[i]);
+    for (size_t t = 0; t < sizeof all_imports / sizeof all_imports[0]; t++)
+        for (size_t i = 0; i < *all_imports[t].n; i++) {
+            kiln_error *e = define_one(w, store, linker, &all_imports[t].imports[i]);
+            if (e)
+                return e;
+        }
+    return NULL;
+}
+
+/* The template's trampoline: one definition serves every use, so the
+ * kiln_wasi is the use's user data and nothing is cached between calls
+ * (the export lookup is a scan of a few names). */
+static kiln_error *template_trampoline(kiln_caller *caller, void *env, const kiln_val *args,
+                                       kiln_val *results)
+{
+    const wasi_import *imp = env;
+    kiln_wasi *w = kiln_caller_data(caller);
+    if (!w)
+        return kiln_trap_new("WASI: the instance was made without a kiln_wasi as user data");
+    kiln_instance *inst = kiln_caller_instance(caller);
+    kiln_memory *mem = inst ? kiln_instance_export_memory(inst, "memory") : NULL;
+    if (!mem)
+        return kiln_trap_new("WASI: the module does not export its memory as \"memory\"");
+    wasi_call c = {.w = w, .store = kiln_caller_store(caller), .mem = kiln_memory_data(mem),
+                   .memsize = kiln_memory_size(mem)};
+    uint32_t err = imp->fn(&c, args);
+    if (c.trap)
+        return c.trap;
+    if (!imp->noresult) {
+        results[0].kind = KILN_I32;
+        results[0].of.i32 = (int32_t)err;
+    }
+    return NULL;
+}
+
+kiln_error *kiln_wasi_define_template(kiln_template_builder *b)
+{
+    if (!b)
+        return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_define_template: NULL builder");
+    for (size_t t = 0; t < sizeof all_imports / sizeof all_imports[0]; t++)
+        for (size_t i = 0; i < *all_imports[t].n; i++) {
+            const wasi_import *imp = &all_imports[t].imports[i];
+            kiln_valkind params[16];
+            static const kiln_valkind i32[] = {KILN_I32};
+            size_t n = strlen(imp->params);
+            for (size_t k = 0; k < n; k++)
+                params[k] = imp->params[k] == 'I' ? KILN_I64 : KILN_I32;
+            kiln_functype type = {.nparams = (uint32_t)n, .params = params,
+                                  .nresults = imp->noresult ? 0 : 1, .results = i32};
+            kiln_error *e = kiln_template_builder_func(b, KILN_WASI_MODULE, imp->name, &type,
+                                                       template_trampoline, (void *)imp, NULL);
             if (e)
                 return e;
         }

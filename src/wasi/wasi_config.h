@@ -25,6 +25,10 @@ typedef struct wasi_socket_grant {
     int fd;       /* an already listening socket of the embedder's */
 } wasi_socket_grant;
 
+/* stdio[i] for an in-memory stream (not API: set by the _bytes and _buffer
+ * calls). */
+#define WASI_STDIO_MEM (-4)
+
 struct kiln_wasi_config {
     kn_allocator alloc;           /* for this config and each kiln_wasi made from it */
     wasi_strlist args;
@@ -33,7 +37,10 @@ struct kiln_wasi_config {
     size_t ndirs;
     wasi_socket_grant *sockets;
     size_t nsockets;
-    int stdio[3];                 /* host fd or KILN_WASI_STDIO_* */
+    int stdio[3];                 /* host fd, KILN_WASI_STDIO_* or WASI_STDIO_MEM */
+    const void *stdin_bytes;      /* stdio[0] == WASI_STDIO_MEM: borrowed */
+    size_t stdin_len;
+    size_t out_max[3];            /* stdio[1], [2] == WASI_STDIO_MEM: caps */
     kiln_wasi_resolve resolve;
 };
 

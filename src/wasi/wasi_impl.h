@@ -123,8 +123,19 @@ enum { WASI_CLOCK_REALTIME = 0, WASI_CLOCK_MONOTONIC, WASI_CLOCK_PROCESS_CPUTIME
 
 /* ---- state ------------------------------------------------------------------ */
 
+/* An in-memory standard stream: stdin reads a borrowed buffer, stdout and
+ * stderr append to a buffer of the kiln_wasi's, capped at max bytes. */
+typedef struct wasi_memstream {
+    const uint8_t *in;
+    size_t in_len, in_pos;
+    uint8_t *out;
+    size_t out_len, out_cap, out_max;
+    bool on;              /* the config asked for it */
+} wasi_memstream;
+
 typedef struct wasi_fd {
-    int host;             /* host fd; -1: the slot is free */
+    int host;             /* host fd; -1: no host fd (free unless mem) */
+    wasi_memstream *mem;  /* an in-memory stream (kiln_wasi.mem), else NULL */
     uint8_t type;         /* WASI_FILETYPE_* */
     uint64_t base;        /* rights on this fd */
     uint64_t inheriting;  /* rights of fds opened through it */
@@ -152,6 +163,7 @@ struct kiln_wasi {
      * a guest that sets O_NONBLOCK on stdin must not leave the embedder's
      * terminal non-blocking. */
     int stdio_host[3], stdio_flags[3];
+    wasi_memstream mem[3];  /* in-memory stdio, for the fds whose mem is set */
 };
 
 /* One host call: the WASI state and the caller's memory, fetched afresh per
@@ -207,6 +219,12 @@ static inline uint32_t wasi_put64(const wasi_call *c, uint32_t ptr, uint64_t v)
     put64(p, v);
     return WASI_ESUCCESS;
 }
+
+/* Whether an fd slot is open (a host fd or an in-memory stream). */
+static inline bool wasi_fd_open(const wasi_fd *f) { return f->host >= 0 || f->mem; }
+/* fd_read / fd_write on an in-memory stream (wasi.c). */
+uint32_t kn_wasi_mem_xfer(wasi_call *c, wasi_fd *f, uint32_t iovs, uint32_t n, bool reading,
+                          uint8_t *out);
 
 /* The open fd `fd` holding every right in `need`, or NULL with *err set to
  * badf (no such fd) or notcapable (a right is missing). */
