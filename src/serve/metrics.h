@@ -21,6 +21,12 @@
  * no lock on the update path.
  *
  * Durations are in nanoseconds (uint64_t) and rendered in seconds.
+ *
+ * kiln_guest_memory_bytes is a histogram, not a gauge: with an instance
+ * per request, a gauge would hold whichever request of whichever thread
+ * ended last, a sample nobody can aggregate; the histogram gives the
+ * distribution (buckets 64 KiB .. 4 GiB by factors of 4) and, with _sum
+ * and _count, the mean, per component.
  */
 #ifndef KN_SERVE_METRICS_H
 #define KN_SERVE_METRICS_H

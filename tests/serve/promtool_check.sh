@@ -15,6 +15,7 @@ BUILD=${1:-build}
 CC=${CC:-gcc}
 out=$BUILD/serve-promtool
 mkdir -p "$out"
+rm -f "$out/render" "$out/metrics.txt" "$out/empty.txt"
 p=0 f=0
 
 if ! command -v promtool >/dev/null 2>&1; then
@@ -27,12 +28,23 @@ cat >"$out/render.c" <<'C'
 /* Populates a registry the way a busy server would and prints its render. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "metrics.h"
 
-int main(void)
+int main(int argc, char **argv)
 {
     kn_metrics *m = kn_metrics_new(4);
+    char *s;
+    size_t len;
+    if (argc > 1 && !strcmp(argv[1], "empty")) { /* before any manifest loaded */
+        if (!m || kn_metrics_render(m, &s, &len))
+            return 1;
+        fwrite(s, 1, len, stdout);
+        free(s);
+        kn_metrics_free(m);
+        return 0;
+    }
     kn_metrics_component *a = kn_metrics_component_get(m, "hello");
     kn_metrics_component *b = kn_metrics_component_get(m, "we\"ird\\na\nme");
     kn_metrics_route *r[3] = {kn_metrics_route_get(m, a, "/hello"),
@@ -53,8 +65,6 @@ int main(void)
     kn_metrics_pooled_add(a, 1, 3);
     kn_metrics_reload(m, 1);
     kn_metrics_reload(m, 0);
-    char *s;
-    size_t len;
     if (kn_metrics_render(m, &s, &len))
         return 1;
     fwrite(s, 1, len, stdout);
@@ -66,7 +76,7 @@ C
 
 if "$CC" -std=c11 -D_GNU_SOURCE -O1 -Wall -Wextra -Werror -Iinclude -Isrc/serve \
     -o "$out/render" "$out/render.c" src/serve/metrics.c "$BUILD/libkiln.a" -lpthread -lm &&
-    "$out/render" >"$out/metrics.txt"; then
+    "$out/render" >"$out/metrics.txt" && "$out/render" empty >"$out/empty.txt"; then
     p=$((p + 1))
 else
     echo "FAIL the render program did not build or run"
@@ -82,6 +92,16 @@ if [ -s "$out/metrics.txt" ]; then
         p=$((p + 1))
     else
         echo "FAIL promtool check metrics (exit status $rc):"
+        echo "$lint" | head -n 20
+        f=$((f + 1))
+    fi
+    lint=$(promtool check metrics <"$out/empty.txt" 2>&1)
+    rc=$?
+    if [ $rc = 0 ] && [ -z "$lint" ] && grep -q '^kiln_build_info{' "$out/empty.txt"; then
+        echo "ok   promtool check metrics, empty registry"
+        p=$((p + 1))
+    else
+        echo "FAIL promtool check metrics, empty registry (exit status $rc):"
         echo "$lint" | head -n 20
         f=$((f + 1))
     fi
