@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,13 +271,19 @@ struct kn_accesslog {
     _Atomic uint64_t dropped;
 };
 
-/* Writes all of S, restarting after signals and short writes. */
+/* Writes all of S, restarting after signals and short writes, and waiting
+ * (this is the writer thread) when the descriptor is non-blocking. */
 static int write_all(int fd, const char *s, size_t n)
 {
     while (n) {
         ssize_t w = write(fd, s, n);
         if (w < 0 && errno == EINTR)
             continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            if (poll(&p, 1, -1) >= 0 || errno == EINTR)
+                continue;
+        }
         if (w <= 0)
             return -1;
         s += w;

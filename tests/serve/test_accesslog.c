@@ -383,6 +383,7 @@ TEST(accesslog_threads_through_a_pipe)
     drain d = {.fd = p[0]};
     pthread_t dt, t[LOG_THREADS];
     CHECK_EQ(pthread_create(&dt, NULL, drain_main, &d), 0);
+    fcntl(p[1], F_SETFL, O_NONBLOCK); /* as a shared stderr may be: must not drop */
     kn_accesslog *l = kn_accesslog_new(p[1], 64 << 20);
     CHECK(l != NULL);
     kn_reqid g;
