@@ -28,9 +28,16 @@ int main(void)
         for (volatile unsigned i = 0;; i++)
             ;
     if (is(q, "oom")) {
-        for (;;)
-            if (!malloc(1 << 20))
+        /* kept reachable and touched, so the compiler cannot drop them */
+        static char *volatile last;
+        for (;;) {
+            char *p = malloc(1 << 20);
+            if (!p)
                 abort();
+            p[0] = 1;
+            *(char **)p = last;
+            last = p;
+        }
     }
     if (is(q, "exit3")) {
         printf("Content-Type: text/plain\n\nnot this\n");
