@@ -111,27 +111,40 @@ typedef struct kn_log_info {
     uint64_t bytes;
 } kn_log_info;
 
+/* What the log needs of REQ, copied so that a job whose client went away
+ * can still be logged.  Best effort: without memory the line has no path. */
+static void remember(kn_job *j, h2o_req_t *req)
+{
+    char ip[64];
+    unsigned port;
+    peer_of(req, ip, sizeof ip, &port);
+    snprintf(j->client, sizeof j->client, "%s:%u", ip, port);
+    j->http2 = req->version >= 0x200;
+    if ((j->line = malloc(req->method.len + req->path.len + 1))) {
+        memcpy(j->line, req->method.base, req->method.len);
+        memcpy(j->line + req->method.len, req->path.base, req->path.len);
+        j->method_len = req->method.len;
+        j->path_len = req->path.len;
+    }
+}
+
 /* The access-log line and metrics of a request answered with STATUS, then
  * the end of the job. */
-static void finish(kn_job *j, h2o_req_t *req, int status, const kn_log_info *li)
+static void finish(kn_job *j, int status, const kn_log_info *li)
 {
     kn_srv *s = j->worker->srv;
     uint64_t ns = kn_now_ns() - j->start_ns;
     const kn_trigger *t = li->routed ? &j->app->app->triggers[j->trigger] : NULL;
-    if (s->log && req) {
-        char ip[64], client[80];
-        unsigned port;
-        peer_of(req, ip, sizeof ip, &port);
-        snprintf(client, sizeof client, "%s:%u", ip, port);
+    if (s->log) {
         kn_access_entry e = {
             .ts = j->arrived, .id = j->id,
-            .method = req->method.base, .method_len = req->method.len,
-            .path = req->path.base, .path_len = req->path.len,
+            .method = j->line ? j->line : "", .method_len = j->method_len,
+            .path = j->line ? j->line + j->method_len : "", .path_len = j->path_len,
             .route = t ? (t->route ? t->route : "(private)") : NULL,
             .component = t ? j->app->app->components[t->component].id : NULL,
             .status = status, .bytes = li->bytes, .us = ns / 1000,
-            .guest_us = j->out.guest_ns / 1000, .client = client,
-            .proto = req->version >= 0x200 ? "HTTP/2" : proto_of(req), .error = li->error,
+            .guest_us = j->out.guest_ns / 1000, .client = j->client,
+            .proto = j->http2 ? "HTTP/2" : "HTTP/1.1", .error = li->error,
         };
         kn_accesslog_write(s->log, &e);
     }
@@ -140,6 +153,7 @@ static void finish(kn_job *j, h2o_req_t *req, int status, const kn_log_info *li)
         kn_metrics_request(mr, j->worker->index, status, ns);
     kn_wagi_env_free(&j->env);
     free(j->body);
+    free(j->line);
     kn_exec_output_free(&j->out);
     kn_srv_app_release(j->app);
     free(j);
@@ -151,7 +165,7 @@ static void refuse(kn_job *j, h2o_req_t *req, int status, int routed)
     if (status == 503)
         add_header(req, "retry-after", 11, "1", 1);
     kn_log_info li = {.routed = routed, .bytes = send_plain(req, status, j->id)};
-    finish(j, req, status, &li);
+    finish(j, status, &li);
 }
 
 static size_t header_bytes(const h2o_req_t *req)
@@ -254,6 +268,7 @@ static int on_app_req(h2o_handler_t *self, h2o_req_t *req)
     kn_reqid_next(&s->ids, j->id);
     j->worker = w;
     j->req = req;
+    remember(j, req);
     j->app = kn_srv_app_acquire(s);
     int routed, status = admit(j, req, &routed);
     if (status)
@@ -273,14 +288,14 @@ static void respond(kn_job *j, h2o_req_t *req)
         li.error = o->message;
         kn_srv_log("request %s: component %s: %s", j->id, cid, o->message);
         li.bytes = send_plain(req, status, j->id);
-        finish(j, req, status, &li);
+        finish(j, status, &li);
         return;
     }
     kn_cgi_response r;
     if (kn_cgi_parse(o->out, o->out_len, &r) < 0) {
         li.error = "out of memory";
         li.bytes = send_plain(req, 500, j->id);
-        finish(j, req, 500, &li);
+        finish(j, 500, &li);
         return;
     }
     status = r.status;
@@ -296,7 +311,7 @@ static void respond(kn_job *j, h2o_req_t *req)
         li.bytes = r.body_len;
     }
     kn_cgi_response_free(&r);
-    finish(j, req, status, &li);
+    finish(j, status, &li);
 }
 
 void kn_http_on_done(h2o_multithread_receiver_t *recv, h2o_linklist_t *messages)
@@ -312,7 +327,7 @@ void kn_http_on_done(h2o_multithread_receiver_t *recv, h2o_linklist_t *messages)
             respond(j, req);
         } else {
             kn_log_info li = {.routed = 1, .error = "client went away"};
-            finish(j, NULL, 499, &li);
+            finish(j, 499, &li);
         }
     }
 }

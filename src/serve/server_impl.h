@@ -97,6 +97,10 @@ struct kn_job {
     size_t body_len;
     kn_exec_output out;
     char id[KN_REQID_LEN + 1];
+    char client[72];     /* "ip:port", for the log */
+    char *line;          /* method, then path (copies, for the log) */
+    size_t method_len, path_len;
+    int http2;
     struct timespec arrived; /* CLOCK_REALTIME, for the log */
     uint64_t start_ns;       /* CLOCK_MONOTONIC */
 };

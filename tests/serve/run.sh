@@ -322,6 +322,19 @@ check "with 100 slow requests in flight /hello answers in ${ms} ms (< 300)" [ "$
 wait $SLEEPERS
 check "the 100 slow requests all 200" [ "$(grep -c '^200$' "$OUT/sleep.codes")" = 100 ]
 
+# clients that give up before their guest finishes: HTTP/2 sees the stream
+# reset, drops the result and logs 499; h2o's HTTP/1 does not read a
+# connection while its request is in flight, so it notices only when the
+# response fails to write (logged as answered).  Either way one line each
+# and no crash (run under SAN=1 for use-after-free)
+curl -s --max-time 0.3 -o /dev/null "$U/sleep?ms=800"
+curl -s --max-time 0.3 --http2-prior-knowledge -o /dev/null "$U/sleep?ms=800"
+sleep 1
+check "clients that went away: one log line each, HTTP/2 logged as 499" \
+    [ "$(grep -c '"path":"/sleep?ms=800"' "$OUT/logs/app.out")" = 2 ] &&
+    grep -q '"path":"/sleep?ms=800".*"status":499.*"proto":"HTTP/2"' "$OUT/logs/app.out"
+check "... and the server still answers" [ "$("${C[@]}" "$U/hello")" = "hello v1" ]
+
 # ---- admin ------------------------------------------------------------------------------
 A=http://127.0.0.1:$ADMIN
 check "/health: 200 ok" [ "$("${C[@]}" "$A/health")" = ok ]
