@@ -18,9 +18,10 @@
  * stays until the end), idle keep-alive connections are asked to close,
  * and the thread waits until every accepted request has been answered or
  * the grace period is over; then the loops stop and the process exits 0.
- * The h2o state of connections still open then is left to the exit: the
- * server object stays reachable through KEEP so leak checkers see it as
- * such rather than as lost.
+ * The h2o state of connections still open then, and guest threads still
+ * running past the grace period, are left to the exit: the server object
+ * stays reachable through KEEP so leak checkers see it as such rather than
+ * as lost.  A start that fails frees everything it made.
  */
 #include <errno.h>
 #include <poll.h>
@@ -37,7 +38,7 @@
 #include "server_impl.h"
 #include "server_net.h"
 
-static kn_srv *KEEP;
+static kn_srv *volatile KEEP; /* volatile: a store nobody reads is not dropped */
 
 void kn_srv_log(const char *fmt, ...)
 {
@@ -118,6 +119,12 @@ static void *worker_main(void *arg)
     h2o_barrier_wait(&s->started);
     while (!w->stop)
         h2o_evloop_run(w->loop, INT32_MAX);
+    /* Not returning: h2o keeps per-thread recycled memory that it cannot
+     * free, and an exited thread's would look lost to leak checkers.  The
+     * thread ends with the process. */
+    h2o_barrier_wait(&s->stopped);
+    for (;;)
+        pause();
     return NULL;
 }
 
@@ -267,8 +274,7 @@ static void drain(kn_srv *s)
     nanosleep(&(struct timespec){0, 200000000}, NULL);
     for (unsigned i = 0; i < s->nworkers; i++)
         post(&s->workers[i], CTL_STOP);
-    for (unsigned i = 0; i < s->nworkers; i++)
-        pthread_join(s->workers[i].thread, NULL);
+    h2o_barrier_wait(&s->stopped);
     kn_srv_log("stopped");
 }
 
@@ -348,9 +354,34 @@ static int open_listeners(kn_srv *s)
     return 0;
 }
 
+/* After a failed start, before any worker or guest thread exists. */
+static int teardown(kn_srv *s, int rc)
+{
+    kn_srv_app_swap(s, NULL);
+    if (s->workers)
+        for (unsigned i = 0; i < s->nworkers; i++) {
+            if (s->workers[i].listen_fd >= 0)
+                close(s->workers[i].listen_fd);
+            if (s->workers[i].admin_fd >= 0)
+                close(s->workers[i].admin_fd);
+        }
+    free(s->workers);
+    if (s->ssl)
+        SSL_CTX_free(s->ssl);
+    kn_accesslog_free(s->log);
+    kn_metrics_free(s->metrics);
+    kiln_engine_free(s->engine);
+    if (s->gconf.hosts)
+        h2o_config_dispose(&s->gconf);
+    KEEP = NULL;
+    free(s);
+    return rc;
+}
+
 static int start_workers(kn_srv *s)
 {
     h2o_barrier_init(&s->started, s->nworkers + 1);
+    h2o_barrier_init(&s->stopped, s->nworkers + 1);
     for (unsigned i = 0; i < s->nworkers; i++) {
         s->workers[i].srv = s;
         s->workers[i].index = i;
@@ -393,13 +424,18 @@ int kn_server_run(const kn_server_config *cfg)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    int sfd = signalfd(-1, &set, SFD_CLOEXEC);
     int rc = setup(s);
     if (rc)
-        return rc;
+        return teardown(s, rc);
     s->workers = calloc(s->nworkers, sizeof *s->workers);
-    if (sfd < 0 || !s->workers || open_listeners(s) < 0)
-        return 1;
+    for (unsigned i = 0; s->workers && i < s->nworkers; i++)
+        s->workers[i].listen_fd = s->workers[i].admin_fd = -1;
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+    if (sfd < 0 || !s->workers || open_listeners(s) < 0) {
+        if (sfd >= 0)
+            close(sfd);
+        return teardown(s, 1);
+    }
     kn_watch w = {.fd = -1};
     if (cfg->watch && (w.fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0)
         kn_srv_log("--watch: inotify: %s", strerror(errno));

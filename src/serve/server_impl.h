@@ -129,7 +129,7 @@ struct kn_srv {
     SSL_CTX *ssl;
     kn_worker *workers;
     unsigned nworkers;
-    h2o_barrier_t started; /* the workers' listeners are up */
+    h2o_barrier_t started, stopped; /* the workers' loops are up / over */
     char listen_host[64];
     unsigned listen_port;
 };
