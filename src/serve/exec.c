@@ -203,6 +203,7 @@ static void run_in_store(const kn_exec_component *c, kiln_engine *engine, const 
     }
     uint64_t t0 = now_ns();
     e = kiln_linker_instantiate(linker, c->module, &inst);
+    o->instantiate_ns = now_ns() - t0;
     if (!e) {
         kiln_func *f = kiln_instance_export_func(inst, in->entrypoint);
         if (!f) {

@@ -61,7 +61,8 @@ typedef struct kn_exec_output {
     char *err; /* stderr, malloc'ed, NUL-terminated (NULL when empty) */
     size_t err_len;
     char message[256]; /* what went wrong, with a short backtrace (for the log) */
-    uint64_t guest_ns, fuel_used, memory_bytes;
+    uint64_t instantiate_ns; /* making the instance (start function included) */
+    uint64_t guest_ns, fuel_used, memory_bytes; /* guest_ns: instantiation and the call */
 } kn_exec_output;
 
 /* Runs C's entry point for one request.  Always fills OUT (free it with

@@ -68,6 +68,7 @@ static void run_job(kn_srv *s, kn_job *j)
     kn_metrics_live_add(c->metrics, shard, 1);
     kn_exec_run(&c->exec, s->engine, &in, &j->out);
     kn_metrics_live_add(c->metrics, shard, -1);
+    kn_metrics_instantiation(c->metrics, shard, j->out.instantiate_ns);
     kn_metrics_guest(c->metrics, shard, j->out.guest_ns, j->out.fuel_used, j->out.memory_bytes);
     if (j->out.outcome == KN_EXEC_TIMEOUT)
         kn_metrics_limit(c->metrics, shard, KN_LIMIT_DEADLINE);

@@ -342,6 +342,8 @@ check "/ready: 200 while serving" [ "$(status "$A/ready")" = 200 ]
 "${C[@]}" "$A/metrics" >"$OUT/metrics.txt"
 check "/metrics counts requests per route and status" \
     grep -q '^kiln_http_requests_total{.*route="/hello".*status="200".*} [1-9]' "$OUT/metrics.txt"
+check "/metrics times instantiation" \
+    grep -q '^kiln_instantiation_duration_seconds_count{.*component="hello".*} [1-9]' "$OUT/metrics.txt"
 check "/metrics counts traps" grep -q '^kiln_guest_traps_total{.*component="misbehave".*} [1-9]' "$OUT/metrics.txt"
 check "admin paths are not on the app port" [ "$("${C[@]}" "$U/health")" = "hello fallback" ]
 
