@@ -119,7 +119,7 @@ static void remember(kn_job *j, h2o_req_t *req)
     unsigned port;
     peer_of(req, ip, sizeof ip, &port);
     snprintf(j->client, sizeof j->client, "%s:%u", ip, port);
-    j->http2 = req->version >= 0x200;
+    j->proto = req->version >= 0x200 ? "HTTP/2" : proto_of(req);
     if ((j->line = malloc(req->method.len + req->path.len + 1))) {
         memcpy(j->line, req->method.base, req->method.len);
         memcpy(j->line + req->method.len, req->path.base, req->path.len);
@@ -144,7 +144,7 @@ static void finish(kn_job *j, int status, const kn_log_info *li)
             .component = t ? j->app->app->components[t->component].id : NULL,
             .status = status, .bytes = li->bytes, .us = ns / 1000,
             .guest_us = j->out.guest_ns / 1000, .client = j->client,
-            .proto = j->http2 ? "HTTP/2" : "HTTP/1.1", .error = li->error,
+            .proto = j->proto, .error = li->error,
         };
         kn_accesslog_write(s->log, &e);
     }
@@ -388,6 +388,7 @@ void kn_http_on_accept(h2o_socket_t *listener, const char *err)
 void kn_http_setup(kn_srv *s)
 {
     h2o_config_init(&s->gconf);
+    s->gconf.server_name = h2o_iovec_init(H2O_STRLIT("kiln/" KILN_VERSION_STRING));
     h2o_hostconf_t *app = h2o_config_register_host(&s->gconf, h2o_iovec_init(H2O_STRLIT("app")), 65535);
     h2o_pathconf_t *p = h2o_config_register_path(app, "/", 0);
     h2o_create_handler(p, sizeof(h2o_handler_t))->on_req = on_app_req;

@@ -100,7 +100,7 @@ struct kn_job {
     char client[72];     /* "ip:port", for the log */
     char *line;          /* method, then path (copies, for the log) */
     size_t method_len, path_len;
-    int http2;
+    const char *proto; /* for the log: "HTTP/1.1", "HTTP/2" */
     struct timespec arrived; /* CLOCK_REALTIME, for the log */
     uint64_t start_ns;       /* CLOCK_MONOTONIC */
 };

@@ -195,6 +195,7 @@ U=http://127.0.0.1:$PORT
 out=$("${C[@]}" -D "$OUT/h.txt" "$U/hello")
 check "HTTP/1.1 GET /hello" [ "$out" = "hello v1" ]
 check "x-request-id on every response" grep -qiE '^x-request-id: [0-9a-f]{16}' "$OUT/h.txt"
+check "Server: kiln/VERSION" grep -qi '^server: kiln/[0-9]' "$OUT/h.txt"
 check "content-type from the handler" grep -qi '^content-type: text/plain' "$OUT/h.txt"
 v=$("${C[@]}" --http2-prior-knowledge -o /dev/null -w '%{http_version} %{http_code}' "$U/hello")
 check "HTTP/2 with prior knowledge (h2c)" [ "$v" = "2 200" ]
