@@ -405,6 +405,23 @@ check "SIGTERM: the in-flight slow request still answered" [ "$(cat "$OUT/drain.
 stop_server "$APP"
 check "SIGTERM: exit 0 after draining" [ $? = 0 ]
 
+# --grace: a request slower than the grace period does not hold the exit
+if start_server grace --workers 1 --grace 300ms "$OUT/app/spin.toml"; then
+    curl -s --max-time 10 -o /dev/null "http://127.0.0.1:$PORT/sleep?ms=4000" &
+    GCURL=$!
+    sleep 0.4
+    t0=$(date +%s%N)
+    stop_server "$PID"
+    rc=$?
+    t1=$(date +%s%N)
+    check "--grace 300ms: exit 0 without waiting for a 4 s request" \
+        [ $rc = 0 ] && [ $(((t1 - t0) / 1000000)) -lt 2500 ]
+    check "... and says how many were left" grep -q 'grace period over with 1 request' "$OUT/logs/grace.err"
+    wait $GCURL
+else
+    fail "grace server starts" "$(cat "$OUT/logs/grace.err")"
+fi
+
 # ---- a bare module, bad manifests and flags ---------------------------------------------
 if start_server bare --workers 1 "$OUT/app/env.wasm"; then
     out=$("${C[@]}" "http://127.0.0.1:$PORT/any/path?q=1")
