@@ -143,9 +143,22 @@ max_memory = "16M"
 
 [component.counter]
 source = "counter.wasm"
+
+[[trigger.http]]
+route = "/files/..."
+component = "files"
+executor = { type = "wagi" }
+
+[component.files]
+source = "cat.wasm"
+files = ["static/*.txt"]
 TOML
     mv "$OUT/app/spin.toml.new" "$OUT/app/spin.toml"
 }
+mkdir -p "$OUT/app/static"
+echo "static content" >"$OUT/app/static/hello.txt"
+echo "not granted" >"$OUT/app/static/other.dat"
+echo "outside" >"$OUT/outside.txt"
 write_manifest v1
 
 # start_server NAME ARGS...: starts kiln serve in the background; sets PID,
@@ -277,6 +290,12 @@ check "trap details stay out of the body" [ "${body/unreachable/}" = "$body" ]
 sleep 0.2
 check "guest stderr in the server log, prefixed with component and id" \
     grep -qE '^\[misbehave [0-9a-f]{16}\] second line$' "$OUT/logs/app.err"
+
+# the component's files: granted read-only, nothing else visible
+check "files: a granted file is readable" [ "$("${C[@]}" "$U/files/static/hello.txt")" = "static content" ]
+check "files: a file outside the globs is not there" [ "$(status "$U/files/static/other.dat")" = 404 ]
+check "files: nothing above the grant" [ "$(status --path-as-is "$U/files/../../outside.txt")" = 404 ]
+check "files: read-only" [ "$("${C[@]}" "$U/files/x?write")" = refused ]
 
 # isolation: a fresh instance per request
 for i in 1 2 3; do echo "$("${C[@]}" "$U/count")"; done >"$OUT/count.txt"
