@@ -59,10 +59,19 @@ LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 PCDIR   ?= $(LIBDIR)/pkgconfig
 
-LIB_SRC := $(wildcard src/*/*.c)
+LIB_SRC := $(filter-out src/serve/%,$(wildcard src/*/*.c))
 CLI_SRC := $(wildcard cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+
+# The server layer (src/serve/, `kiln serve`) is not part of libkiln: it is
+# an embedder like cli/, sees include/ and its own directory only, and is
+# linked into build/kiln with h2o (its own event loop), OpenSSL and cJSON.
+SERVE_SRC  := $(wildcard src/serve/*.c)
+SERVE_OBJ  := $(SERVE_SRC:%.c=$(BUILD)/%.o)
+SERVE_LIBS := $(shell pkg-config --libs libh2o-evloop 2>/dev/null || echo -lh2o-evloop) \
+              -lssl -lcrypto -lcjson
+$(SERVE_OBJ) $(BUILD)/cli/serve.o: DIR_INC = -Isrc/serve
 
 all: $(BUILD)/kiln $(BUILD)/libkiln.a $(BUILD)/libkiln.so
 
@@ -74,11 +83,11 @@ $(BUILD)/libkiln.a: $(LIB_OBJ)
 $(BUILD)/libkiln.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libkiln.so.$(MAJOR) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/kiln: $(CLI_OBJ) $(BUILD)/libkiln.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libkiln.a $(LDLIBS)
+$(BUILD)/kiln: $(CLI_OBJ) $(SERVE_OBJ) $(BUILD)/libkiln.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(SERVE_OBJ) $(BUILD)/libkiln.a $(SERVE_LIBS) $(LDLIBS)
 
 # Flags live here, so objects are rebuilt when this file changes.
-$(LIB_OBJ) $(CLI_OBJ): Makefile
+$(LIB_OBJ) $(CLI_OBJ) $(SERVE_OBJ): Makefile
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -112,6 +121,13 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 $(BUILD)/unit-tests: $(UNIT_SRC) $(BUILD)/libkiln.a
 	$(CC) $(CFLAGS) $(ENGINE_INC) -o $@ $(UNIT_SRC) $(BUILD)/libkiln.a $(LDFLAGS) $(LDLIBS)
 
+# The server layer's unit tests (tests/serve/test_*.c): router, CGI, WAGI,
+# manifest, metrics, access log.
+SERVE_UNIT_SRC := $(wildcard tests/serve/test_*.c) tests/unit/main.c
+$(BUILD)/serve-unit-tests: $(SERVE_UNIT_SRC) $(SERVE_OBJ) $(BUILD)/libkiln.a
+	$(CC) $(CFLAGS) -Isrc/serve -o $@ $(SERVE_UNIT_SRC) $(SERVE_OBJ) $(BUILD)/libkiln.a \
+	    $(LDFLAGS) $(SERVE_LIBS) $(LDLIBS)
+
 test:
 	@bash tests/run.sh
 
@@ -128,4 +144,4 @@ clean:
 	rm -rf build build-san
 
 .PHONY: all install test spec bench fuzz clean FORCE
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(SERVE_OBJ:.o=.d)

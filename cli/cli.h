@@ -17,5 +17,6 @@ typedef struct cli_command {
 extern const cli_command cli_run;
 extern const cli_command cli_validate;
 extern const cli_command cli_inspect;
+extern const cli_command cli_serve;
 
 #endif

@@ -2,8 +2,9 @@
  * main.c — the kiln command: picks a subcommand from the first argument and
  * handles the few things that belong to no subcommand (--version, help).
  *
- * Each subcommand lives in its own file (run.c, validate.c, inspect.c) and
- * owns its options and its help text; this file only knows their names.
+ * Each subcommand lives in its own file (run.c, validate.c, inspect.c,
+ * serve.c) and owns its options and its help text; this file only knows
+ * their names.
  * Usage errors anywhere exit with 2 after one line on stderr and a hint
  * pointing at the relevant help, so scripts can tell "you called me wrong"
  * from "your module is broken" (1) and "your program trapped" (134).
@@ -23,7 +24,7 @@
 #include "kiln.h"
 #include "util.h"
 
-static const cli_command *const commands[] = {&cli_run, &cli_validate, &cli_inspect};
+static const cli_command *const commands[] = {&cli_run, &cli_validate, &cli_inspect, &cli_serve};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void print_main_usage(FILE *out)

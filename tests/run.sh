@@ -5,8 +5,8 @@
 #      machine that has everything does no apt work at all);
 #   2. builds with `make -j2`, passing SAN, CC and BUILD through;
 #   3. runs every suite: build, symbols, unit, spec, lowering, cli, wasi,
-#      wasi-walk, sandbox, invoke, regress, toml, simd-diff, examples, oom
-#      and, in a build without sanitizers, leak (valgrind); each suite's last
+#      wasi-walk, serve, sandbox, invoke, regress, toml, simd-diff, examples,
+#      oom and, in a build without sanitizers, leak (valgrind); each suite's last
 #      "N passed, N failed" line is its result, and a suite that crashes,
 #      times out or prints no such line counts as 1 failed;
 #   4. prints the sum as its last line, exactly "N passed, N failed", and
@@ -47,12 +47,17 @@ need_cmd ld.lld-19 lld-19
 need_cmd valgrind valgrind
 need_cmd pkg-config pkgconf
 need_cmd timeout coreutils
+need_cmd curl curl
+need_cmd wrk wrk
+need_cmd openssl openssl
 if command -v dpkg-query >/dev/null 2>&1; then
     need_pkg libc6-dev
     need_pkg libcjson-dev
     need_pkg wasi-libc
     need_pkg libclang-rt-19-dev
     need_pkg libclang-rt-19-dev-wasm32
+    need_pkg libh2o-evloop-dev
+    need_pkg libssl-dev
 fi
 if [ ${#missing[@]} -gt 0 ]; then
     mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
@@ -188,6 +193,11 @@ suite wasi 900 bash tests/wasi/run.sh "$BUILD"
 # the same programs with kiln's own path walk instead of openat2 (kiln only)
 suite wasi-walk 900 env KILN_WASI_RESOLVE=walk NODE=/nonexistent/node \
     bash tests/wasi/run.sh "$BUILD"
+
+# serve: `kiln serve` end to end over loopback (tests/serve/run.sh: curl
+# over HTTP/1.1, h2c and HTTPS+h2, WAGI handlers from tests/serve/handlers,
+# reload, drain, limits, admin) and the server layer's unit tests
+suite serve 900 bash -c "make -s ${MAKEARGS[*]} $BUILD/serve-unit-tests && bash tests/serve/run.sh $BUILD"
 
 # sandbox: every escape trick (.., absolute paths, symlinks, hard links,
 # renames across preopens, /proc/self) and every mutation of a read-only

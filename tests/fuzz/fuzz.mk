@@ -56,6 +56,10 @@
 #   make -f tests/fuzz/fuzz.mk smoke-empty [EMPTY_SECS=N]
 #                                       every target from an empty corpus
 #                                       for N (default 60) seconds each
+#   make -f tests/fuzz/fuzz.mk smoke-cgi [CGI_RUNS=N]
+#                                       kiln-fuzz-cgi (src/serve/cgi.c) once
+#                                       over tests/fuzz/cgi-corpus, then N
+#                                       (default 20000) mutations
 #   make -f tests/fuzz/fuzz.mk gen-check [GEN_CHECK_N=N]
 #                                       wasm-validate N (default 300) random
 #                                       generated modules per mode, and check
@@ -68,17 +72,18 @@ FUZZ_SAN    = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Wno-unused-parameter -ffp-contract=off \
               -fvisibility=hidden -Iinclude -Isrc/common -Isrc -Isrc/engine -MMD -MP $(FUZZ_SAN)
 
-FUZZ_LIB_SRC := $(wildcard src/*/*.c)
+FUZZ_LIB_SRC := $(filter-out src/serve/%,$(wildcard src/*/*.c))
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_BIN     := $(FUZZ_DIR)/kiln-fuzz
 GEN_BIN      := $(FUZZ_DIR)/kiln-fuzz-gen
 GEN_DUMP     := $(FUZZ_DIR)/kiln-gen-dump
 GEN_OBJ      := $(FUZZ_DIR)/obj/fuzz_gen.o $(FUZZ_DIR)/obj/wasmgen.o
 WASI_BIN     := $(FUZZ_DIR)/kiln-fuzz-wasi
+CGI_BIN      := $(FUZZ_DIR)/kiln-fuzz-cgi
 
 SEEDS := $(wildcard tests/fuzz/seeds/*.wat)
 
-all: $(FUZZ_BIN) $(GEN_BIN) $(GEN_DUMP) $(WASI_BIN)
+all: $(FUZZ_BIN) $(GEN_BIN) $(GEN_DUMP) $(WASI_BIN) $(CGI_BIN)
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -173,20 +178,33 @@ smoke-wasi-leak: $(WASI_BIN)
 # nothing from the seeds to steer it.
 EMPTY_SECS ?= 60
 EMPTY_DIR  := $(FUZZ_DIR)/empty
-smoke-empty: $(FUZZ_BIN) $(GEN_BIN) $(WASI_BIN)
+smoke-empty: $(FUZZ_BIN) $(GEN_BIN) $(WASI_BIN) $(CGI_BIN)
 	@mkdir -p $(FUZZ_DIR)/artifacts
-	@for t in $(FUZZ_BIN) $(GEN_BIN) $(WASI_BIN) $(TOML_BIN); do \
+	@for t in $(FUZZ_BIN) $(GEN_BIN) $(WASI_BIN) $(TOML_BIN) $(CGI_BIN); do \
 	   d=$(EMPTY_DIR)/$$(basename $$t); rm -rf $$d && mkdir -p $$d || exit 1; \
 	   echo "smoke-empty: $$t $$d -max_total_time=$(EMPTY_SECS)"; \
 	   $$t $$d -max_total_time=$(EMPTY_SECS) -print_final_stats=1 \
 	       -artifact_prefix=$(FUZZ_DIR)/artifacts/ || exit 1; \
 	 done
 
+# The WAGI output parser of `kiln serve` (src/serve/cgi.c, not in libkiln):
+# its seeds once, then N deterministic mutations.
+$(CGI_BIN): tests/fuzz/fuzz_cgi.c src/serve/cgi.c src/serve/cgi.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(filter-out -MMD -MP,$(FUZZ_CFLAGS)) -Isrc/serve -fsanitize=fuzzer -o $@ \
+	    tests/fuzz/fuzz_cgi.c src/serve/cgi.c
+CGI_RUNS ?= 20000
+CGI_WORK := $(FUZZ_DIR)/cgi-work
+smoke-cgi: $(CGI_BIN)
+	$(CGI_BIN) -runs=1 tests/fuzz/cgi-corpus/*
+	rm -rf $(CGI_WORK) && mkdir -p $(CGI_WORK) && cp tests/fuzz/cgi-corpus/* $(CGI_WORK)/
+	$(CGI_BIN) -seed=1 -runs=$(CGI_RUNS) -max_len=4096 -artifact_prefix=$(FUZZ_DIR)/ $(CGI_WORK)
+
 GEN_CHECK_N ?= 300
 gen-check: $(GEN_DUMP)
 	bash tests/fuzz/gen-check.sh $(GEN_CHECK_N) $(GEN_DUMP)
 
-.PHONY: all corpus smoke smoke-gen smoke-wasi smoke-wasi-leak smoke-empty gen-check
+.PHONY: all corpus smoke smoke-gen smoke-wasi smoke-wasi-leak smoke-empty smoke-cgi gen-check
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_DIR)/obj/fuzz.d $(GEN_OBJ:.o=.d) $(FUZZ_DIR)/obj/fuzz_wasi.d
 
 # build/fuzz/kiln-fuzz-toml (tests/fuzz/fuzz_toml.c): the TOML parser

@@ -1,0 +1,175 @@
+/*
+ * server_guest.c — the guest threads: where WAGI handlers run, away from
+ * the event loops, so a slow or looping guest never delays another request.
+ *
+ * Admission is per component: at most max_concurrency of its requests run
+ * at once, and as many more wait in a FIFO queue of the same length; a
+ * request beyond that is refused at once (503 with Retry-After) instead of
+ * piling up.  Admitted jobs go to one shared ready queue; threads are made
+ * on demand whenever a job is admitted and no thread is idle (up to
+ * KN_MAX_GUEST_THREADS), so components never wait for each other's
+ * threads.  Threads that become idle stay parked for the next job.  A
+ * finished job goes back to its worker's receiver, which sends the
+ * response on the loop that owns the request.
+ */
+#include <stdio.h>
+
+#include "server_impl.h"
+
+int kn_guests_init(kn_guests *g)
+{
+    memset(g, 0, sizeof *g);
+    if (pthread_mutex_init(&g->mu, NULL) != 0)
+        return -1;
+    if (pthread_cond_init(&g->cv, NULL) != 0) {
+        pthread_mutex_destroy(&g->mu);
+        return -1;
+    }
+    return 0;
+}
+
+/* Under g->mu. */
+static void ready_push(kn_guests *g, kn_job *j)
+{
+    j->next = NULL;
+    if (g->tail)
+        g->tail->next = j;
+    else
+        g->head = j;
+    g->tail = j;
+    g->nready++;
+}
+
+static kn_job *ready_pop(kn_guests *g)
+{
+    kn_job *j = g->head;
+    if (j) {
+        if (!(g->head = j->next))
+            g->tail = NULL;
+        g->nready--;
+    }
+    return j;
+}
+
+static void run_job(kn_srv *s, kn_job *j)
+{
+    kn_srv_comp *c = j->comp;
+    const kn_trigger *t = &j->app->app->triggers[j->trigger];
+    kn_exec_input in = {
+        .argv = j->env.argv,
+        .env_names = j->env.names,
+        .env_values = j->env.values,
+        .nenv = j->env.nvars,
+        .entrypoint = t->entrypoint ? t->entrypoint : "_start",
+        .body = j->body,
+        .body_len = j->body_len,
+    };
+    unsigned shard = j->worker->index;
+    kn_metrics_live_add(c->metrics, shard, 1);
+    kn_exec_run(&c->exec, s->engine, &in, &j->out);
+    kn_metrics_live_add(c->metrics, shard, -1);
+    kn_metrics_instantiation(c->metrics, shard, j->out.instantiate_ns);
+    kn_metrics_guest(c->metrics, shard, j->out.guest_ns, j->out.fuel_used, j->out.memory_bytes);
+    if (j->out.outcome == KN_EXEC_TIMEOUT)
+        kn_metrics_limit(c->metrics, shard, KN_LIMIT_DEADLINE);
+    else if (j->out.outcome == KN_EXEC_FUEL)
+        kn_metrics_limit(c->metrics, shard, KN_LIMIT_FUEL);
+    else if (j->out.outcome == KN_EXEC_TRAP)
+        kn_metrics_trap(c->metrics, shard, j->out.trap);
+}
+
+/* One line per line of stderr, prefixed with the component and request. */
+static void log_stderr(const kn_job *j)
+{
+    const char *p = j->out.err;
+    if (!p)
+        return;
+    const char *id = j->app->app->components[j->comp - j->app->comps].id;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        fprintf(stderr, "[%s %s] %.*s\n", id, j->id, len, p);
+        p += len + (nl ? 1 : 0);
+    }
+}
+
+static void *guest_main(void *arg)
+{
+    kn_srv *s = arg;
+    kn_guests *g = &s->guests;
+    pthread_mutex_lock(&g->mu);
+    for (;;) {
+        kn_job *j;
+        while (!(j = ready_pop(g)) && !g->stopping) {
+            g->nidle++;
+            pthread_cond_wait(&g->cv, &g->mu);
+            g->nidle--;
+        }
+        if (!j)
+            break;
+        pthread_mutex_unlock(&g->mu);
+        run_job(s, j);
+        log_stderr(j);
+        pthread_mutex_lock(&g->mu);
+        kn_srv_comp *c = j->comp;
+        c->running--;
+        kn_job *next = c->wait_head;
+        if (next) {
+            if (!(c->wait_head = next->next))
+                c->wait_tail = NULL;
+            c->queued--;
+            c->running++;
+            ready_push(g, next);
+        }
+        /* The job belongs to its worker from here on. */
+        h2o_multithread_send_message(&j->worker->done, &j->msg);
+    }
+    g->nthreads--;
+    pthread_mutex_unlock(&g->mu);
+    return NULL;
+}
+
+/* Under g->mu: a thread for a newly ready job, if none is idle. */
+static void wake_or_spawn(kn_srv *s)
+{
+    kn_guests *g = &s->guests;
+    if (g->nready <= g->nidle || g->nthreads >= KN_MAX_GUEST_THREADS) {
+        pthread_cond_signal(&g->cv);
+        return;
+    }
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, guest_main, s) == 0)
+        g->nthreads++;
+    else if (g->nthreads == 0)
+        kn_srv_log("cannot start a guest thread; requests wait for one");
+    pthread_attr_destroy(&attr);
+}
+
+int kn_guests_submit(kn_srv *s, kn_job *j)
+{
+    kn_guests *g = &s->guests;
+    kn_srv_comp *c = j->comp;
+    uint32_t max = c->exec.spec->limits.max_concurrency;
+    int rc = 0;
+    pthread_mutex_lock(&g->mu);
+    if (c->running < max) {
+        c->running++;
+        ready_push(g, j);
+        wake_or_spawn(s);
+    } else if (c->queued < max) {
+        c->queued++;
+        j->next = NULL;
+        if (c->wait_tail)
+            c->wait_tail->next = j;
+        else
+            c->wait_head = j;
+        c->wait_tail = j;
+    } else {
+        rc = -1;
+    }
+    pthread_mutex_unlock(&g->mu);
+    return rc;
+}
