@@ -88,12 +88,12 @@ static int serve_main(int argc, char **argv)
         return usage_error("serve", "unexpected argument '%s'", argv[i + 1]);
     uint64_t v;
     if (workers) {
-        if (!parse_count(workers, &v) || v < 1 || v > 64)
+        if (parse_count(workers, &v) != NUM_OK || v < 1 || v > 64)
             return usage_error("serve", "--workers wants 1..64, not '%s'", workers);
         cfg.workers = (unsigned)v;
     }
     if (grace) {
-        if (!parse_duration(grace, &v))
+        if (parse_duration(grace, &v) != NUM_OK)
             return usage_error("serve", "--grace wants a duration like 10s, not '%s'", grace);
         cfg.grace_ms = v / 1000000u;
     }
