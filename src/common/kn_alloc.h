@@ -59,6 +59,10 @@ static inline void *kn_realloc(const kn_allocator *a, void *p, size_t n)
 {
     if (n > SIZE_MAX - KN_ALLOC_HDR)
         return NULL;
+    /* A zero-byte block still gets one byte, so the pointer handed out lies
+     * inside the block and not one past its end: a leak checker (LSan)
+     * would take a block whose only pointer is past its end for a leak. */
+    n += n == 0;
     kn_alloc_header *h = p ? kn_alloc_hdr_(p) : NULL;
     size_t old = h ? h->size + KN_ALLOC_HDR : 0;
     h = (kn_alloc_header *)kn_alloc_raw_(a, h, old, n + KN_ALLOC_HDR);
