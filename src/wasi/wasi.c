@@ -539,7 +539,8 @@ static uint32_t mem_write(kiln_wasi *w, wasi_memstream *m, const struct iovec *i
             m->out = p;
             m->out_cap = cap;
         }
-        memcpy(m->out + m->out_len, iov[i].iov_base, len);
+        if (len) /* an empty iovec may come before any buffer exists */
+            memcpy(m->out + m->out_len, iov[i].iov_base, len);
         m->out_len += len;
         *done += len;
         if (len < iov[i].iov_len)
