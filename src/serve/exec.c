@@ -2,9 +2,10 @@
  * exec.c — one WAGI request in a fresh guest (see exec.h).
  *
  * The order mirrors `kiln run`: grants first (argv, environment, read-only
- * preopens, stdio), then a store carrying the component's limits, WASI in
- * the linker, instantiation (which may already trap in a start function)
- * and the call of the entry point.  A WASI proc_exit ends the call with
+ * preopens, in-memory stdio), then an instance carrying the component's
+ * limits -- a slot of the component's template, or a fresh store with WASI
+ * in its linker for a module a template cannot take -- (instantiation may
+ * already trap in a start function) and the call of the entry point.  A WASI proc_exit ends the call with
  * KILN_TRAP_EXIT: code 0 is a normal end, any other code a failed request.
  * Every outcome, including failures to start, is reported in the output
  * rather than as an error of this call, so the server always has something
@@ -15,22 +16,50 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "kiln_wasi.h"
+
+/* The limits of one request, as kiln.h spells them. */
+static kiln_store_limits store_limits(const kn_component_limits *lim)
+{
+    return (kiln_store_limits){.max_memory_bytes = lim->max_memory, .fuel = lim->fuel,
+                               .timeout_ns = lim->timeout_ms * 1000000u};
+}
+
+/* A module that imports only functions gets a template: WASI defined once,
+ * one slot per request the component may run at once.  Anything else is
+ * not an error: such a module runs in a fresh store per request. */
+static kiln_error *template_init(kn_exec_component *c, kiln_engine *engine)
+{
+    size_t n = kiln_module_import_count(c->module);
+    for (size_t i = 0; i < n; i++) {
+        kiln_import_desc d;
+        kiln_module_import(c->module, i, &d);
+        if (d.type.kind != KILN_EXTERN_FUNC)
+            return NULL;
+    }
+    kiln_template_config cfg = {.limits = store_limits(&c->spec->limits),
+                                .max_slots = c->spec->limits.max_concurrency};
+    kiln_error *e = kiln_template_builder_new(engine, &c->builder);
+    if (!e)
+        e = kiln_wasi_define_template(c->builder);
+    if (!e)
+        e = kiln_template_new(c->builder, c->module, &cfg, &c->tmpl);
+    return e;
+}
 
 int kn_exec_component_init(kn_exec_component *c, kiln_engine *engine, const kn_component *spec,
                            char *err, size_t errlen)
 {
-    c->spec = spec;
-    c->module = NULL;
+    *c = (kn_exec_component){.spec = spec};
     kiln_error *e = kiln_module_new(engine, spec->wasm, spec->wasm_len, &c->module);
+    if (!e)
+        e = template_init(c, engine);
     if (e) {
         snprintf(err, errlen, "%s: %s", spec->source_path, kiln_error_message(e));
         kiln_error_free(e);
+        kn_exec_component_fini(c);
         return -1;
     }
     return 0;
@@ -38,7 +67,11 @@ int kn_exec_component_init(kn_exec_component *c, kiln_engine *engine, const kn_c
 
 void kn_exec_component_fini(kn_exec_component *c)
 {
+    kiln_template_free(c->tmpl);
+    kiln_template_builder_free(c->builder);
     kiln_module_free(c->module);
+    c->tmpl = NULL;
+    c->builder = NULL;
     c->module = NULL;
 }
 
@@ -47,58 +80,6 @@ static uint64_t now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* A memfd holding DATA, positioned at its start; -1 on failure. */
-static int memfd_with(const char *name, const uint8_t *data, size_t len)
-{
-    int fd = memfd_create(name, MFD_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    if ((len > 0 && write_all(fd, data, len) < 0) || lseek(fd, 0, SEEK_SET) < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* The whole content of FD into a malloc'ed buffer (NUL-terminated). */
-static int slurp(int fd, uint8_t **out, size_t *len)
-{
-    struct stat st;
-    *out = NULL;
-    *len = 0;
-    if (fstat(fd, &st) < 0)
-        return -1;
-    if (st.st_size == 0)
-        return 0;
-    size_t n = (size_t)st.st_size;
-    uint8_t *buf = malloc(n + 1);
-    if (!buf)
-        return -1;
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(fd, buf + got, n - got, (off_t)got);
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    buf[got] = 0;
-    *out = buf;
-    *len = got;
-    return 0;
 }
 
 static void fail(kn_exec_output *o, const char *what, kiln_error *e)
@@ -110,7 +91,7 @@ static void fail(kn_exec_output *o, const char *what, kiln_error *e)
 }
 
 static kiln_error *config_build(const kn_exec_component *c, const kn_exec_input *in,
-                                const int fds[3], kiln_wasi_config **out)
+                                kiln_wasi_config **out)
 {
     kiln_wasi_config *cfg;
     kiln_error *e = kiln_wasi_config_new(&cfg);
@@ -127,8 +108,12 @@ static kiln_error *config_build(const kn_exec_component *c, const kn_exec_input 
     for (size_t i = 0; !e && i < s->ndirs; i++)
         e = kiln_wasi_config_preopen_dir(cfg, s->dirs[i].host_path, s->dirs[i].guest_path,
                                          KILN_WASI_DIR_READ);
-    for (int fd = 0; !e && fd < 3; fd++)
-        e = kiln_wasi_config_stdio(cfg, fd, fds[fd]);
+    if (!e)
+        e = kiln_wasi_config_stdin_bytes(cfg, in->body, in->body_len);
+    if (!e)
+        e = kiln_wasi_config_stdout_buffer(cfg, KN_EXEC_MAX_STDOUT);
+    if (!e)
+        e = kiln_wasi_config_stderr_buffer(cfg, KN_EXEC_MAX_STDERR);
     if (e) {
         kiln_wasi_config_free(cfg);
         return e;
@@ -187,22 +172,26 @@ static void run_in_store(const kn_exec_component *c, kiln_engine *engine, const 
                          kiln_wasi *wasi, kn_exec_output *o)
 {
     const kn_component_limits *lim = &c->spec->limits;
-    kiln_store_limits sl = {.max_memory_bytes = lim->max_memory, .fuel = lim->fuel,
-                            .timeout_ns = lim->timeout_ms * 1000000u};
+    kiln_store_limits sl = store_limits(lim);
     kiln_store *store = NULL;
     kiln_linker *linker = NULL;
     kiln_instance *inst = NULL;
-    kiln_error *e = kiln_store_new(engine, &sl, &store);
-    if (e) {
-        fail(o, "store", e);
-        return;
-    }
-    if ((e = kiln_linker_new(store, &linker)) || (e = kiln_wasi_define(wasi, store, linker))) {
-        fail(o, "linker", e);
-        goto out;
-    }
+    kiln_error *e = NULL;
     uint64_t t0 = now_ns();
-    e = kiln_linker_instantiate(linker, c->module, &inst);
+    if (c->tmpl) {
+        e = kiln_template_instantiate(c->tmpl, &sl, wasi, &store, &inst);
+    } else {
+        if ((e = kiln_store_new(engine, &sl, &store))) {
+            fail(o, "store", e);
+            return;
+        }
+        if ((e = kiln_linker_new(store, &linker)) || (e = kiln_wasi_define(wasi, store, linker))) {
+            fail(o, "linker", e);
+            goto out;
+        }
+        t0 = now_ns();
+        e = kiln_linker_instantiate(linker, c->module, &inst);
+    }
     o->instantiate_ns = now_ns() - t0;
     if (!e) {
         kiln_func *f = kiln_instance_export_func(inst, in->entrypoint);
@@ -219,7 +208,7 @@ static void run_in_store(const kn_exec_component *c, kiln_engine *engine, const 
         classify(o, e); /* a start function trapped or exited */
     }
     o->guest_ns = now_ns() - t0;
-    if (lim->fuel)
+    if (lim->fuel && store)
         o->fuel_used = lim->fuel - kiln_store_fuel_remaining(store);
     kiln_memory *mem = inst ? kiln_instance_export_memory(inst, "memory") : NULL;
     o->memory_bytes = mem ? kiln_memory_size(mem) : 0;
@@ -228,39 +217,51 @@ out:
     kiln_store_free(store);
 }
 
+/* A malloc'ed, NUL-terminated copy of a captured stream (NULL when empty). */
+static int copy_stream(const uint8_t *data, size_t len, uint8_t **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (!data || len == 0)
+        return 0;
+    if (!(*out = malloc(len + 1)))
+        return -1;
+    memcpy(*out, data, len);
+    (*out)[len] = 0;
+    *out_len = len;
+    return 0;
+}
+
 void kn_exec_run(const kn_exec_component *c, kiln_engine *engine, const kn_exec_input *in,
                  kn_exec_output *o)
 {
     memset(o, 0, sizeof *o);
-    int fds[3] = {memfd_with("kiln-stdin", in->body, in->body_len),
-                  memfd_create("kiln-stdout", MFD_CLOEXEC), memfd_create("kiln-stderr", MFD_CLOEXEC)};
     kiln_wasi_config *cfg = NULL;
     kiln_wasi *wasi = NULL;
-    kiln_error *e = NULL;
-    if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0) {
-        fail(o, "memfd_create failed", NULL);
-        goto out;
-    }
-    if ((e = config_build(c, in, fds, &cfg)) || (e = kiln_wasi_new(cfg, &wasi))) {
+    kiln_error *e;
+    if ((e = config_build(c, in, &cfg)) || (e = kiln_wasi_new(cfg, &wasi))) {
         fail(o, "WASI setup", e);
         goto out;
     }
     run_in_store(c, engine, in, wasi, o);
-    uint8_t *err = NULL;
-    if (slurp(fds[1], &o->out, &o->out_len) < 0 || slurp(fds[2], &err, &o->err_len) < 0) {
-        free(o->out);
-        o->out = NULL;
-        o->out_len = 0;
+    const uint8_t *out = NULL, *err = NULL;
+    size_t out_len = 0, err_len = 0;
+    kiln_wasi_stdout_bytes(wasi, &out, &out_len);
+    kiln_wasi_stderr_bytes(wasi, &err, &err_len);
+    uint8_t *err_copy = NULL;
+    if (copy_stream(out, out_len, &o->out, &o->out_len) < 0 ||
+        copy_stream(err, err_len, &err_copy, &o->err_len) < 0) {
+        kn_exec_output_free(o);
+        o->out_len = o->err_len = 0;
+        free(err_copy);
+        err_copy = NULL;
         if (o->outcome == KN_EXEC_OK)
             fail(o, "out of memory reading the guest's output", NULL);
     }
-    o->err = (char *)err;
+    o->err = (char *)err_copy;
 out:
     kiln_wasi_free(wasi);
     kiln_wasi_config_free(cfg);
-    for (int i = 0; i < 3; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
 }
 
 void kn_exec_output_free(kn_exec_output *o)

@@ -2,13 +2,14 @@
  * exec.h — running one WAGI request in a guest: the seam between the HTTP
  * core and the engine.
  *
- * kn_exec_run is the only place that instantiates a guest.  Today it makes
- * a fresh store and instance per request (so requests are isolated by
- * construction: a handler's globals start from their initial values every
- * time); the pooled instance templates the engine is getting will replace
- * that behind this same function.  The request body is the guest's stdin,
- * its stdout is captured whole, its stderr is handed back line by line for
- * the server log.  stdio goes through memfd_create'd files for now.
+ * kn_exec_run is the only place that instantiates a guest.  It takes an
+ * instance slot from the component's kiln_template (kiln.h), which resets
+ * memory, tables and globals between uses, so a handler's state starts
+ * from its initial values every time; a module that imports a memory,
+ * table or global cannot be templated and gets a fresh store per request
+ * instead.  The request body is the guest's stdin and its stdout and
+ * stderr are captured, all in memory (kiln_wasi's in-memory stdio), with
+ * the caps below.
  *
  * Thread-safety: a kn_exec_component is immutable after kn_exec_component_new
  * and may be shared by every guest thread; kn_exec_run uses only its own
@@ -23,11 +24,20 @@
 #include "kiln.h"
 #include "manifest.h"
 
-/* A component ready to run: its module compiled once per app version. */
+/* A component ready to run: its module compiled once per app version, and
+ * (when the module imports nothing but functions) a template whose pool of
+ * instance slots serves its requests. */
 typedef struct kn_exec_component {
     const kn_component *spec; /* borrowed from the app */
     kiln_module *module;
+    kiln_template_builder *builder; /* WASI, defined once */
+    kiln_template *tmpl;            /* NULL: a fresh store per request */
 } kn_exec_component;
+
+/* What a guest may write to stdout (the response) and stderr (the log)
+ * in one request; writes past the cap fail with errno fbig. */
+#define KN_EXEC_MAX_STDOUT ((size_t)64 << 20)
+#define KN_EXEC_MAX_STDERR ((size_t)1 << 20)
 
 /* Compiles SPEC's Wasm with ENGINE.  Returns 0, or -1 with a message. */
 int kn_exec_component_init(kn_exec_component *c, kiln_engine *engine, const kn_component *spec,
