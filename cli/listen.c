@@ -15,34 +15,25 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "kn_listen.h"
 #include "util.h"
 
 /* Split "HOST:PORT" or "[V6]:PORT" into host and a checked port; NULL or
  * an error for the user. */
 static kiln_error *split_addr(const char *addr, char host[256], unsigned *port)
 {
-    const char *colon = strrchr(addr, ':');
-    if (!colon || colon == addr || !colon[1])
+    const char *port_text = "";
+    switch (kn_split_hostport(addr, host, port, &port_text)) {
+    case KN_ADDR_OK:
+        return NULL;
+    case KN_ADDR_NOT_HOSTPORT:
         return kiln_error_new(KILN_ERR_ARG, "'%s' is not HOST:PORT", addr);
-    unsigned long p = 0;
-    const char *s = colon + 1;
-    for (; *s >= '0' && *s <= '9' && p <= 65535; s++)
-        p = p * 10 + (unsigned)(*s - '0');
-    if (*s || p > 65535)
+    case KN_ADDR_BAD_PORT:
         return kiln_error_new(KILN_ERR_ARG, "port '%s' is not a number from 0 to 65535",
-                              colon + 1);
-    size_t hl = (size_t)(colon - addr);
-    const char *h = addr;
-    if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
-        h++;
-        hl -= 2;
-    }
-    if (hl >= 256)
+                              port_text);
+    default:
         return kiln_error_new(KILN_ERR_ARG, "host name too long");
-    memcpy(host, h, hl);
-    host[hl] = 0;
-    *port = (unsigned)p;
-    return NULL;
+    }
 }
 
 kiln_error *cli_listen_port(const char *addr, unsigned *port)
@@ -53,36 +44,16 @@ kiln_error *cli_listen_port(const char *addr, unsigned *port)
 
 kiln_error *cli_tcp_listen(const char *addr, int *out)
 {
-    char host[256], serv[8];
+    char host[256];
     unsigned port;
     kiln_error *e = split_addr(addr, host, &port);
     if (e)
         return e;
-    snprintf(serv, sizeof serv, "%u", port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *res;
-    int rc = getaddrinfo(host, serv, &hints, &res);
-    if (rc != 0)
-        return kiln_error_new(KILN_ERR_ARG, "%s", gai_strerror(rc));
-    int err = 0, fd = -1;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) {
-            err = errno;
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 128) == 0)
-            break;
-        err = errno;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
+    const char *why;
+    int resolving, fd = kn_tcp_listen(host, port, &why, &resolving);
     if (fd < 0)
-        return kiln_error_new(KILN_ERR_ARG, "cannot listen: %s", strerror(err));
+        return resolving ? kiln_error_new(KILN_ERR_ARG, "%s", why)
+                         : kiln_error_new(KILN_ERR_ARG, "cannot listen: %s", why);
     *out = fd;
     return NULL;
 }

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kn_listen.h"
 #include "wasi_config.h"
 #include "wasi_impl.h"
 
@@ -276,53 +277,25 @@ static bool pack(kiln_wasi *w, const wasi_strlist *l, char **blob, uint32_t *cou
 /* Bind and listen on "HOST:PORT" ("[v6]:PORT" too). */
 static kiln_error *tcp_listen(const char *addr, int *out)
 {
-    const char *colon = strrchr(addr, ':');
-    if (!colon || colon == addr || !colon[1])
+    char host[256];
+    unsigned port;
+    const char *port_text = "";
+    switch (kn_split_hostport(addr, host, &port, &port_text)) {
+    case KN_ADDR_OK:
+        break;
+    case KN_ADDR_NOT_HOSTPORT:
         return kiln_error_new(KILN_ERR_ARG, "listen address '%s' is not HOST:PORT", addr);
-    /* getaddrinfo takes any number and wraps it: "99999" would listen on
-     * 34463. */
-    unsigned long port = 0;
-    const char *d = colon + 1;
-    for (; *d >= '0' && *d <= '9' && port <= 65535; d++)
-        port = port * 10 + (unsigned)(*d - '0');
-    if (*d || port > 65535)
+    case KN_ADDR_BAD_PORT:
         return kiln_error_new(KILN_ERR_ARG, "listen address '%s': the port is not 0 to 65535",
                               addr);
-    char host[256];
-    size_t hl = (size_t)(colon - addr);
-    const char *h = addr;
-    if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
-        h++;
-        hl -= 2;
-    }
-    if (hl >= sizeof host)
+    default:
         return kiln_error_new(KILN_ERR_ARG, "listen address '%s': host name too long", addr);
-    memcpy(host, h, hl);
-    host[hl] = 0;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *res;
-    int rc = getaddrinfo(host, colon + 1, &hints, &res);
-    if (rc != 0)
-        return kiln_error_new(KILN_ERR_ARG, "listen address '%s': %s", addr, gai_strerror(rc));
-    int err = 0, fd = -1;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) {
-            err = errno;
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 128) == 0)
-            break;
-        err = errno;
-        close(fd);
-        fd = -1;
     }
-    freeaddrinfo(res);
+    const char *why;
+    int resolving, fd = kn_tcp_listen(host, port, &why, &resolving);
     if (fd < 0)
-        return kiln_error_new(KILN_ERR_ARG, "cannot listen on '%s': %s", addr, strerror(err));
+        return resolving ? kiln_error_new(KILN_ERR_ARG, "listen address '%s': %s", addr, why)
+                         : kiln_error_new(KILN_ERR_ARG, "cannot listen on '%s': %s", addr, why);
     *out = fd;
     return NULL;
 }
