@@ -59,7 +59,7 @@ LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 PCDIR   ?= $(LIBDIR)/pkgconfig
 
-LIB_SRC := $(filter-out src/serve/%,$(wildcard src/*/*.c))
+LIB_SRC := $(filter-out src/serve/% src/plugin/%,$(wildcard src/*/*.c))
 CLI_SRC := $(wildcard cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -73,7 +73,17 @@ SERVE_LIBS := $(shell pkg-config --libs libh2o-evloop 2>/dev/null || echo -lh2o-
               -lssl -lcrypto -lcjson
 $(SERVE_OBJ) $(BUILD)/cli/serve.o: DIR_INC = -Isrc/serve
 
-all: $(BUILD)/kiln $(BUILD)/libkiln.a $(BUILD)/libkiln.so
+# The plugin host (src/plugin/, include/kiln_plugin.h) is a library of its
+# own, libkiln-plugin, on top of libkiln: it sees include/, src/common and
+# its own directory only, and brings libcurl (http_request), cJSON (the
+# manifest) and OpenSSL's libcrypto (sha256), which libkiln does not need.
+PLUGIN_SRC  := $(wildcard src/plugin/*.c)
+PLUGIN_OBJ  := $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
+PLUGIN_LIBS := -lcurl -lcjson -lcrypto
+$(PLUGIN_OBJ): DIR_INC = -Isrc/plugin
+
+all: $(BUILD)/kiln $(BUILD)/libkiln.a $(BUILD)/libkiln.so \
+     $(BUILD)/libkiln-plugin.a $(BUILD)/libkiln-plugin.so
 
 $(BUILD)/libkiln.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -83,11 +93,20 @@ $(BUILD)/libkiln.a: $(LIB_OBJ)
 $(BUILD)/libkiln.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libkiln.so.$(MAJOR) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/kiln: $(CLI_OBJ) $(SERVE_OBJ) $(BUILD)/libkiln.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(SERVE_OBJ) $(BUILD)/libkiln.a $(SERVE_LIBS) $(LDLIBS)
+$(BUILD)/libkiln-plugin.a: $(PLUGIN_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libkiln-plugin.so: $(PLUGIN_OBJ) $(BUILD)/libkiln.so
+	$(CC) -shared -Wl,-soname,libkiln-plugin.so.$(MAJOR) $(LDFLAGS) -o $@ $(PLUGIN_OBJ) \
+	    -L$(BUILD) -lkiln $(PLUGIN_LIBS) $(LDLIBS)
+
+$(BUILD)/kiln: $(CLI_OBJ) $(SERVE_OBJ) $(BUILD)/libkiln-plugin.a $(BUILD)/libkiln.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(SERVE_OBJ) $(BUILD)/libkiln-plugin.a $(BUILD)/libkiln.a \
+	    $(SERVE_LIBS) $(PLUGIN_LIBS) $(LDLIBS)
 
 # Flags live here, so objects are rebuilt when this file changes.
-$(LIB_OBJ) $(CLI_OBJ) $(SERVE_OBJ): Makefile
+$(LIB_OBJ) $(CLI_OBJ) $(SERVE_OBJ) $(PLUGIN_OBJ): Makefile
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -144,4 +163,4 @@ clean:
 	rm -rf build build-san
 
 .PHONY: all install test spec bench fuzz clean FORCE
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(SERVE_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(SERVE_OBJ:.o=.d) $(PLUGIN_OBJ:.o=.d)

@@ -88,6 +88,7 @@ typedef enum kiln_error_kind {
     KILN_ERR_HOST,        /* raised by a host function */
     KILN_ERR_NOMEM,       /* out of host memory */
     KILN_ERR_ARG,         /* the embedder passed a bad argument */
+    KILN_ERR_PLUGIN,      /* a plugin reported an error (kiln_plugin.h) */
 } kiln_error_kind;
 
 typedef enum kiln_trap_code {

@@ -58,6 +58,7 @@ if command -v dpkg-query >/dev/null 2>&1; then
     need_pkg libclang-rt-19-dev-wasm32
     need_pkg libh2o-evloop-dev
     need_pkg libssl-dev
+    need_pkg libcurl4-openssl-dev
 fi
 if [ ${#missing[@]} -gt 0 ]; then
     mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
