@@ -11,6 +11,10 @@
 #include "server.h"
 #include "util.h"
 
+/* h2o keeps its timeouts in milliseconds; an hour is more than any client
+ * should need between requests. */
+#define KN_IDLE_TIMEOUT_MAX_NS (3600ull * 1000000000u)
+
 static const char serve_usage[] =
     "Usage: kiln serve [OPTIONS] MANIFEST|MODULE.wasm\n"
     "\n"
@@ -33,6 +37,14 @@ static const char serve_usage[] =
     "  --watch              Reload when the manifest or a module changes\n"
     "  --grace DURATION     How long SIGTERM waits for requests in flight\n"
     "                       (default 10s; \"500ms\", \"2m\")\n"
+    "  --idle-timeout DURATION\n"
+    "                       Close connections from slow or idle clients\n"
+    "                       (default 10s): an HTTP/1 connection must deliver\n"
+    "                       each whole request, headers and body, within this\n"
+    "                       time of opening or of its previous response (so it\n"
+    "                       also bounds idle keep-alive); an HTTP/2 connection\n"
+    "                       with no request in progress must send a frame that\n"
+    "                       often; a TLS handshake must finish within it\n"
     "  -h, --help           Show this help\n"
     "\n"
     "Signals: SIGHUP reloads the app (a version that does not load is\n"
@@ -48,8 +60,9 @@ static const char serve_usage[] =
 
 static int serve_main(int argc, char **argv)
 {
-    kn_server_config cfg = {.listen = "127.0.0.1:3000", .grace_ms = 10000};
-    const char *workers = NULL, *grace = NULL, *target = NULL;
+    kn_server_config cfg = {.listen = "127.0.0.1:3000", .grace_ms = 10000,
+                            .idle_timeout_ms = 10000};
+    const char *workers = NULL, *grace = NULL, *idle = NULL, *target = NULL;
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -71,7 +84,8 @@ static int serve_main(int argc, char **argv)
             (r = option_value("serve", argv, argc, &i, "--workers", &workers)) ||
             (r = option_value("serve", argv, argc, &i, "--tls-cert", &cfg.tls_cert)) ||
             (r = option_value("serve", argv, argc, &i, "--tls-key", &cfg.tls_key)) ||
-            (r = option_value("serve", argv, argc, &i, "--grace", &grace))) {
+            (r = option_value("serve", argv, argc, &i, "--grace", &grace)) ||
+            (r = option_value("serve", argv, argc, &i, "--idle-timeout", &idle))) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
             i--; /* option_value moved past the value; the loop moves on */
@@ -96,6 +110,15 @@ static int serve_main(int argc, char **argv)
         if (parse_duration(grace, &v) != NUM_OK)
             return usage_error("serve", "--grace wants a duration like 10s, not '%s'", grace);
         cfg.grace_ms = v / 1000000u;
+    }
+    if (idle) {
+        num_status st = parse_duration(idle, &v);
+        if (st == NUM_TOO_LARGE || (st == NUM_OK && v > KN_IDLE_TIMEOUT_MAX_NS))
+            return usage_error("serve", "--idle-timeout: '%s' is too large (at most 60m)", idle);
+        if (st != NUM_OK || v < 1000000u)
+            return usage_error("serve", "--idle-timeout wants a duration of at least 1ms, not '%s'",
+                               idle);
+        cfg.idle_timeout_ms = v / 1000000u;
     }
     if (!cfg.tls_cert != !cfg.tls_key)
         return usage_error("serve", "--tls-cert and --tls-key go together");

@@ -349,7 +349,8 @@ installed_run() {
 }
 
 # examples: examples/embed.c builds and prints what it promises, and the
-# README's embedding snippet is a verbatim excerpt of it
+# README's embedding snippet is a verbatim excerpt of it; the README's
+# `kiln serve` example runs as shown
 examples_run() {
     local p=0 f=0 out line
     if build_prog "$BUILD/examples/embed" examples/embed.c &&
@@ -421,6 +422,15 @@ examples_run() {
         fi
     else
         echo "FAIL examples/wc.c does not build"
+        f=$((f + 1))
+    fi
+    # the README's `kiln serve` example (examples/serve/), its commands run
+    # as shown and their output compared (tests/serve/example.sh)
+    line=$(timeout -k 10 120 bash tests/serve/example.sh "$BUILD" | tee /dev/stderr | tail -n 1)
+    if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+        p=$((p + BASH_REMATCH[1])) f=$((f + BASH_REMATCH[2]))
+    else
+        echo "FAIL tests/serve/example.sh: no summary"
         f=$((f + 1))
     fi
     echo "examples: $p passed, $f failed"

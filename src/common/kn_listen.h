@@ -6,7 +6,9 @@
  * wraps it: "99999" would listen on 34463 (99999 mod 65536).  "[v6]:PORT"
  * takes its host without the brackets.  Each caller words its own errors,
  * so these return what went wrong rather than a message.  Header-only and
- * written on libc alone, as src/common/ requires.
+ * written on libc alone, as src/common/ requires.  `kiln serve` binds one
+ * socket per event loop on the same address, hence the flags of
+ * kn_tcp_listen_flags.
  */
 #ifndef KN_LISTEN_H
 #define KN_LISTEN_H
@@ -54,11 +56,18 @@ static inline kn_addr_status kn_split_hostport(const char *addr, char host[256],
     return KN_ADDR_OK;
 }
 
+enum {
+    KN_LISTEN_NONBLOCK = 1,  /* for an event loop */
+    KN_LISTEN_REUSEPORT = 2, /* several sockets on one address, the kernel spreads connections */
+    KN_LISTEN_BACKLOG = 4,   /* the system's largest backlog (SOMAXCONN) instead of 128 */
+};
+
 /* A close-on-exec socket listening on HOST:PORT (the first address that
  * binds), or -1 with *WHY saying why and *RESOLVING true when the name
- * did not resolve (gai_strerror) rather than bind (strerror). */
-static inline int kn_tcp_listen(const char *host, unsigned port, const char **why,
-                                int *resolving)
+ * did not resolve (gai_strerror) rather than bind (strerror).  FLAGS are
+ * KN_LISTEN_*. */
+static inline int kn_tcp_listen_flags(const char *host, unsigned port, int flags,
+                                      const char **why, int *resolving)
 {
     char serv[8];
     snprintf(serv, sizeof serv, "%u", port);
@@ -73,14 +82,18 @@ static inline int kn_tcp_listen(const char *host, unsigned port, const char **wh
     }
     int err = 0, fd = -1;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        int type = ai->ai_socktype | SOCK_CLOEXEC | (flags & KN_LISTEN_NONBLOCK ? SOCK_NONBLOCK : 0);
+        fd = socket(ai->ai_family, type, ai->ai_protocol);
         if (fd < 0) {
             err = errno;
             continue;
         }
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 128) == 0)
+        if ((!(flags & KN_LISTEN_REUSEPORT) ||
+             setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == 0) &&
+            bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+            listen(fd, flags & KN_LISTEN_BACKLOG ? SOMAXCONN : 128) == 0)
             break;
         err = errno;
         close(fd);
@@ -90,6 +103,12 @@ static inline int kn_tcp_listen(const char *host, unsigned port, const char **wh
     if (fd < 0)
         *why = strerror(err);
     return fd;
+}
+
+static inline int kn_tcp_listen(const char *host, unsigned port, const char **why,
+                                int *resolving)
+{
+    return kn_tcp_listen_flags(host, port, 0, why, resolving);
 }
 
 #endif

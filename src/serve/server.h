@@ -18,6 +18,7 @@ typedef struct kn_server_config {
     int watch;                     /* reload when the manifest or a source changes */
     const char *tls_cert, *tls_key; /* both or neither */
     uint64_t grace_ms;             /* how long SIGTERM waits for requests */
+    uint64_t idle_timeout_ms;      /* slow and idle clients (h2o's timeouts); 0: 10 s */
 } kn_server_config;
 
 /* Whether SPEC is "HOST:PORT" or "[V6]:PORT" (split into HOST and *PORT):

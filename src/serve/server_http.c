@@ -383,12 +383,29 @@ void kn_http_on_accept(h2o_socket_t *listener, const char *err)
         h2o_accept(listener->data, sock);
 }
 
+/* h2o 2.2's timeouts for slow and idle clients, all set to --idle-timeout.
+ * HTTP/1's req_timeout is armed when a connection starts waiting for a
+ * request (after accept and after each response) and cleared only when
+ * the whole request, body included, has arrived: data trickling in does
+ * not extend it, so it bounds idle keep-alive, slow headers and slow
+ * bodies alike.  HTTP/2's idle_timeout runs while no request of the
+ * connection is being answered and restarts on every frame read; the TLS
+ * handshake has its own. */
+static void set_timeouts(kn_srv *s)
+{
+    uint64_t ms = s->cfg.idle_timeout_ms ? s->cfg.idle_timeout_ms : 10000;
+    s->gconf.http1.req_timeout = ms;
+    s->gconf.http2.idle_timeout = ms;
+    s->gconf.handshake_timeout = ms;
+}
+
 /* Hosts and handlers: the app and the admin listener get separate host
  * lists, so no Host header can reach the admin handler on the app port. */
 void kn_http_setup(kn_srv *s)
 {
     h2o_config_init(&s->gconf);
     s->gconf.server_name = h2o_iovec_init(H2O_STRLIT("kiln/" KILN_VERSION_STRING));
+    set_timeouts(s);
     h2o_hostconf_t *app = h2o_config_register_host(&s->gconf, h2o_iovec_init(H2O_STRLIT("app")), 65535);
     h2o_pathconf_t *p = h2o_config_register_path(app, "/", 0);
     h2o_create_handler(p, sizeof(h2o_handler_t))->on_req = on_app_req;

@@ -14,9 +14,11 @@
 # CGI status/location/content-type rules, traps, exit codes, out of memory,
 # infinite loops and timeouts (500/504 with the request id), isolation
 # between requests, 413/431/503, a slow route not delaying others, a bare
-# module, bad manifests and flags (exit 2), SIGHUP reload under load, a
-# refused reload, --watch, SIGTERM draining, /health /ready /metrics, the
-# JSON access log and guest stderr in the server log.
+# module, bad manifests and flags (exit 2), SIGHUP reload under load (20
+# reloads during a wrk run, tests/serve/reload.lua) and with requests in
+# flight, a refused reload, --watch, SIGTERM draining, /health /ready
+# /metrics, the JSON access log, guest stderr in the server log, and slow
+# and idle clients cut off by --idle-timeout (tests/serve/slowclient.py).
 # Ends with "serve: N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -33,6 +35,11 @@ check() {
     local name=$1
     shift
     if "$@"; then pass "$name"; else fail "$name"; fi
+}
+# verdict NAME: pass if the command just before succeeded (for conditions
+# joined with &&, which check would split)
+verdict() {
+    if [ $? = 0 ]; then pass "$1"; else fail "$1"; fi
 }
 cleanup() {
     local pid
@@ -127,6 +134,7 @@ max_body = "2M"
 
 [component.sleep]
 source = "sleep.wasm"
+environment = { VERSION = "$1" }
 [component.sleep.tool.kiln]
 max_concurrency = 200
 
@@ -236,8 +244,9 @@ for kv in REQUEST_METHOD=POST 'QUERY_STRING=a=1&b=2' SCRIPT_NAME=/env PATH_INFO=
     REMOTE_USER= FROM_MANIFEST=yes 'argv[0]=/env/sub/path' 'argv[1]=a=1' 'argv[2]=b=2'; do
     check "WAGI $kv" grep -qxF "$kv" "$OUT/env.txt"
 done
-check "WAGI SERVER_SOFTWARE and X_CLIENT_ADDR set" \
-    grep -q '^SERVER_SOFTWARE=.' "$OUT/env.txt" && grep -q '^X_CLIENT_ADDR=127.0.0.1:' "$OUT/env.txt"
+grep -q '^SERVER_SOFTWARE=.' "$OUT/env.txt" &&
+    grep -q '^X_CLIENT_ADDR=127.0.0.1:' "$OUT/env.txt"
+verdict "WAGI SERVER_SOFTWARE and X_CLIENT_ADDR set"
 check "WAGI hides Authorization" bash -c "! grep -q -i 'secret' '$OUT/env.txt'"
 out=$("${C[@]}" --http2-prior-knowledge "$U/env/x")
 check "WAGI SERVER_PROTOCOL over HTTP/2" grep -qx 'SERVER_PROTOCOL=HTTP/2.0' <<<"$out"
@@ -307,13 +316,23 @@ head -c 3000000 /dev/zero >"$OUT/3m.bin"
 check "body over the component's max_body: 413" \
     [ "$(status --data-binary @"$OUT/3m.bin" "$U/echo")" = 413 ]
 big=$(head -c 40000 /dev/zero | tr '\0' a)
-check "40 KB of request headers: 431" [ "$(status -H "X-Big: $big" "$U/hello")" = 431 ]
-check "40 KB of request headers over HTTP/2: 431" \
+check "a single 40 KB request header line: 431" [ "$(status -H "X-Big: $big" "$U/hello")" = 431 ]
+check "a single 40 KB request header over HTTP/2: 431" \
     [ "$(status --http2-prior-knowledge -H "X-Big: $big" "$U/hello")" = 431 ]
-# h2o itself limits an HTTP/1 request's header block (H2O_MAX_REQLEN, about
-# 400 KB) and its header count (100): it answers those with its own 400
-check "more than 100 request headers: h2o's own 400" \
-    [ "$(status $(for i in $(seq 120); do printf -- "-H X-H$i:v "; done) "$U/hello")" = 400 ]
+kb=$(head -c 1000 /dev/zero | tr '\0' b)
+check "40 header lines of 1 KB (over 32 KiB in all): 431" \
+    [ "$(status $(for i in $(seq 40); do printf -- "-H X-H$i:$kb "; done) "$U/hello")" = 431 ]
+# h2o itself limits an HTTP/1 request's header count (100) and its header
+# block (H2O_MAX_REQLEN, about 400 KB): it answers those with its own 400
+# and closes the connection, before kiln sees the request
+"${C[@]}" -D "$OUT/h.txt" -o /dev/null $(for i in $(seq 120); do printf -- "-H X-H$i:v "; done) "$U/hello"
+check "more than 100 request headers: h2o's own 400" grep -q '^HTTP/1.1 400' "$OUT/h.txt"
+check "... with Connection: close" grep -qi '^connection: close' "$OUT/h.txt"
+r=$(timeout 20 python3 tests/serve/slowclient.py "$PORT" bigheader)
+[ "${r%% *}" = closed ] &&
+    [ "${r##*: }" = 400 ]
+verdict "a 500 KB header line: h2o's own 400 at once, connection closed ($r)"
+check "... and the server still answers" [ "$("${C[@]}" "$U/hello")" = "hello v1" ]
 
 # narrow: max_concurrency 1, so 1 running + 1 queued; 4 at once: the
 # extra ones get 503 with Retry-After, none is lost
@@ -325,8 +344,8 @@ done
 wait "${NARROW[@]}"
 n200=$(grep -l '^HTTP/1.1 200' "$OUT"/narrow?.h | wc -l)
 n503=$(grep -l '^HTTP/1.1 503' "$OUT"/narrow?.h | wc -l)
-check "over max_concurrency + queue: 503 ($n200 x 200, $n503 x 503)" \
-    [ "$n200" = 2 ] && [ "$n503" = 2 ]
+[ "$n200" = 2 ] && [ "$n503" = 2 ]
+verdict "over max_concurrency + queue: 503 ($n200 x 200, $n503 x 503)"
 check "503 says Retry-After" grep -qi '^retry-after: 1' $(grep -l '^HTTP/1.1 503' "$OUT"/narrow?.h)
 
 # a slow route does not delay others: 100 requests sleeping 1 s in flight,
@@ -350,9 +369,9 @@ check "the 100 slow requests all 200" [ "$(grep -c '^200$' "$OUT/sleep.codes")" 
 curl -s --max-time 0.3 -o /dev/null "$U/sleep?ms=800"
 curl -s --max-time 0.3 --http2-prior-knowledge -o /dev/null "$U/sleep?ms=800"
 sleep 1
-check "clients that went away: one log line each, HTTP/2 logged as 499" \
-    [ "$(grep -c '"path":"/sleep?ms=800"' "$OUT/logs/app.out")" = 2 ] &&
+[ "$(grep -c '"path":"/sleep?ms=800"' "$OUT/logs/app.out")" = 2 ] &&
     grep -q '"path":"/sleep?ms=800".*"status":499.*"proto":"HTTP/2"' "$OUT/logs/app.out"
+verdict "clients that went away: one log line each, HTTP/2 logged as 499"
 check "... and the server still answers" [ "$("${C[@]}" "$U/hello")" = "hello v1" ]
 
 # ---- admin ------------------------------------------------------------------------------
@@ -378,8 +397,8 @@ kill -HUP "$APP"
 wait $LOOP
 check "SIGHUP reload under load: every request 200" \
     [ "$(grep -cx '200' "$OUT/reload.txt")" = 150 ]
-check "... served by the old version, then the new" \
-    grep -qx 'hello v1' "$OUT/reload.txt" && grep -qx 'hello v2' "$OUT/reload.txt"
+grep -qx 'hello v1' "$OUT/reload.txt" && grep -qx 'hello v2' "$OUT/reload.txt"
+verdict "... served by the old version, then the new"
 check "after the reload: v2" [ "$("${C[@]}" "$U/hello")" = "hello v2" ]
 cp "$OUT/app/spin.toml" "$OUT/app/good.toml"
 echo 'this is = = not toml' >"$OUT/app/spin.toml"
@@ -389,13 +408,84 @@ check "a bad reload is refused with one log line" grep -q 'reload refused.*spin.
 check "... and the old version keeps serving" [ "$("${C[@]}" "$U/hello")" = "hello v2" ]
 cp "$OUT/app/good.toml" "$OUT/app/spin.toml"
 
+# reload_wait: SIGHUP, then wait (at most 10 s) for its "reloaded" line, so
+# no two signals coalesce into one reload
+reload_wait() {
+    local n i
+    n=$(grep -c '^kiln serve: reloaded ' "$OUT/logs/app.err")
+    kill -HUP "$APP"
+    for i in $(seq 200); do
+        [ "$(grep -c '^kiln serve: reloaded ' "$OUT/logs/app.err")" -gt "$n" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# requests in flight when their version is replaced (twice) finish on it:
+# the version is freed with its last request (under SAN=1, ASan would see
+# a use after free, and LeakSanitizer at exit a version never freed)
+INFL=()
+for i in 1 2 3; do
+    "${C[@]}" -o "$OUT/inflight$i.body" "$U/sleep?ms=1500" &
+    INFL+=($!)
+done
+sleep 0.4
+write_manifest v3
+reload_wait && write_manifest v4 && reload_wait
+check "two reloads while requests are in flight: new requests see v4" \
+    [ "$("${C[@]}" "$U/hello")" = "hello v4" ]
+wait "${INFL[@]}"
+[ "$(cat "$OUT"/inflight?.body | sort -u)" = "slept 1500 ms on v2" ] &&
+    [ "$(cat "$OUT"/inflight?.body | wc -l)" = 3 ]
+verdict "... and the 3 requests in flight finish on the version they started on"
+
+# 20 reloads during one wrk run (2 threads, 16 connections, stopped with
+# SIGINT, which makes wrk report, once the reloads are done: they take
+# longer under SAN=1 on a busy machine), the manifest alternating between v1
+# and v2 (from v1): tests/serve/reload.lua counts bodies by version and
+# statuses other than 200; wrk counts socket errors
+write_manifest v1
+reload_wait || fail "reload to v1 before wrk"
+if command -v wrk >/dev/null; then
+    wrk -t2 -c16 -d60s -s tests/serve/reload.lua "$U/hello" >"$OUT/wrk-reload.txt" 2>&1 &
+    WRK=$!
+    PIDS+=("$WRK")
+    sleep 0.5
+    nrel=0
+    for i in $(seq 20); do
+        write_manifest "v$((1 + i % 2))"
+        reload_wait && nrel=$((nrel + 1))
+        sleep 0.1
+    done
+    sleep 0.3
+    kill -0 $WRK 2>/dev/null
+    during=$?
+    kill -INT $WRK
+    wait $WRK
+    line=$(grep '^v1=' "$OUT/wrk-reload.txt")
+    echo "     $line"
+    read -r v1 v2 other non200 econn eread ewrite etime < <(sed 's/[a-z0-9]*=//g' <<<"$line")
+    [ $nrel = 20 ] && [ $during = 0 ]
+    verdict "20 reloads ($nrel done) while wrk was running"
+    [ -n "$line" ] && [ "$non200" = 0 ] && [ "$other" = 0 ] &&
+        [ "$((econn + eread + ewrite + etime))" = 0 ] &&
+        ! grep -qE 'Non-2xx|Socket errors' "$OUT/wrk-reload.txt"
+    verdict "... no status but 200, no socket errors (connect, read, write, timeout)"
+    [ "${v1:-0}" -gt 0 ] && [ "${v2:-0}" -gt 0 ]
+    verdict "... both versions answered ($v1 x v1, $v2 x v2)"
+    check "... and v1, the last one, serves after" [ "$("${C[@]}" "$U/hello")" = "hello v1" ]
+else
+    fail "wrk is not installed"
+fi
+
 # a short bounded load (wrk: 2 threads, 32 connections, 2 s): no socket
 # errors, no status but 200
 if command -v wrk >/dev/null; then
     timeout 20 wrk -t2 -c32 -d2s "$U/hello" >"$OUT/wrk.txt" 2>&1
     n=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$OUT/wrk.txt")
-    check "wrk: ${n:-0} requests, all 200, no socket errors" \
-        [ "${n:-0}" -gt 100 ] && ! grep -qE 'Non-2xx|Socket errors' "$OUT/wrk.txt"
+    [ "${n:-0}" -gt 100 ] &&
+        ! grep -qE 'Non-2xx|Socket errors' "$OUT/wrk.txt"
+    verdict "wrk: ${n:-0} requests, all 200, no socket errors"
 else
     fail "wrk is not installed"
 fi
@@ -433,8 +523,8 @@ if start_server grace --workers 1 --grace 300ms "$OUT/app/spin.toml"; then
     stop_server "$PID"
     rc=$?
     t1=$(date +%s%N)
-    check "--grace 300ms: exit 0 without waiting for a 4 s request" \
-        [ $rc = 0 ] && [ $(((t1 - t0) / 1000000)) -lt 2500 ]
+    [ $rc = 0 ] && [ $(((t1 - t0) / 1000000)) -lt 2500 ]
+    verdict "--grace 300ms: exit 0 without waiting for a 4 s request"
     check "... and says how many were left" grep -q 'grace period over with 1 request' "$OUT/logs/grace.err"
     wait $GCURL
 else
@@ -494,6 +584,55 @@ else
 fi
 exit2 "a TLS key that does not exist" "TLS" --tls-cert "$OUT/cert.pem" --tls-key "$OUT/none.pem" \
     "$OUT/app/spin.toml"
+
+# ---- slow and idle clients (--idle-timeout) ------------------------------------------
+# tests/serve/slowclient.py PORT MODE misbehaves and prints "closed after S
+# s: STATUS" (or "open ..." when the server kept the connection for 15 s)
+slow() { timeout 25 python3 tests/serve/slowclient.py "$@"; }
+# closed_within LO HI STATUS LINE: LINE says closed after LO..HI s with STATUS
+closed_within() {
+    awk -v lo="$1" -v hi="$2" -v st="$3" \
+        '$1 == "closed" && $3 >= lo && $3 <= hi && $5 == st { ok = 1 } END { exit !ok }' <<<"$4"
+}
+if start_server idle --workers 1 --idle-timeout 1s "$OUT/app/spin.toml"; then
+    I=http://127.0.0.1:$PORT
+    IPORT=$PORT
+    # one event loop: the stalled connection shares it with the normal one
+    slow "$IPORT" halfline >"$OUT/slow.halfline" &
+    SP=$!
+    sleep 0.3
+    ms=$("${C[@]}" -o "$OUT/slow.body" -w '%{time_total}' "$I/hello" | awk '{ printf "%d", $1 * 1000 }')
+    grep -q '^hello ' "$OUT/slow.body" && [ "$ms" -lt 500 ]
+    verdict "while a client stalls mid request line, another is answered (${ms} ms)"
+    wait $SP
+    r=$(cat "$OUT/slow.halfline")
+    check "half a request line, then silence: closed after --idle-timeout 1s ($r)" \
+        closed_within 0.8 2.5 - "$r"
+    r=$(slow "$IPORT" halfbody)
+    check "Content-Length: 1000 and 500 bytes of body: closed after 1s ($r)" \
+        closed_within 0.8 2.5 - "$r"
+    check "... and the server still answers" grep -q '^hello ' <<<"$("${C[@]}" "$I/hello")"
+    r=$(slow "$IPORT" keepalive)
+    check "an idle keep-alive connection: closed 1s after its response ($r)" \
+        closed_within 0.8 2.5 200 "$r"
+    r=$(slow "$IPORT" h2idle)
+    check "an idle HTTP/2 connection: closed after 1s with GOAWAY ($r)" closed_within 0.8 2.5 h2 "$r"
+    stop_server "$PID"
+    check "idle-timeout server exits 0 on SIGTERM" [ $? = 0 ]
+else
+    fail "idle-timeout server starts" "$(cat "$OUT/logs/idle.err")"
+fi
+# another value is used as given
+if start_server idle2 --workers 1 --idle-timeout 2500ms "$OUT/app/spin.toml"; then
+    r=$(slow "$PORT" halfline)
+    check "--idle-timeout 2500ms: a stalled request line closed after 2.5s ($r)" \
+        closed_within 2.3 4 - "$r"
+    stop_server "$PID"
+else
+    fail "idle-timeout server starts" "$(cat "$OUT/logs/idle2.err")"
+fi
+exit2 "--idle-timeout 0" "at least 1ms" --idle-timeout 0 "$OUT/app/spin.toml"
+exit2 "--idle-timeout over an hour" "too large" --idle-timeout 61m "$OUT/app/spin.toml"
 
 # ---- --watch -----------------------------------------------------------------------------------
 write_manifest w1

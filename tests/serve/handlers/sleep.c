@@ -1,5 +1,6 @@
 /* sleep.c — sleeps ?ms=N milliseconds (default 1000) before answering,
- * for the concurrency, timeout and drain tests. */
+ * for the concurrency, timeout and drain tests; names the manifest's
+ * VERSION when it has one (the reload tests check which version answered). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@ int main(void)
         ms = atol(q + 3);
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
-    printf("Content-Type: text/plain\n\nslept %ld ms\n", ms);
+    const char *v = getenv("VERSION");
+    printf("Content-Type: text/plain\n\nslept %ld ms%s%s\n", ms, v ? " on " : "", v ? v : "");
     return 0;
 }
