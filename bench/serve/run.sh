@@ -126,6 +126,13 @@ free_port() {
     fi
 }
 
+# gone: "exited (status N): " when the server has already ended
+gone() {
+    kill -0 "$SPID" 2>/dev/null && return
+    wait "$SPID" 2>/dev/null
+    echo "exited (status $?): "
+}
+
 # wait_for SECS CMD...: poll CMD every 0.1 s while the server lives
 wait_for() {
     local secs=$1 i
@@ -210,14 +217,14 @@ TOML
         ADMIN=$(sed -n 's|^kiln serve: admin listening on http://[^ ]*:\([0-9]*\)$|\1|p' "$LOG/kiln.err")
         [[ -n $PORT && -n $ADMIN ]]
     }
-    wait_for 10 kiln_port || { WHY[kiln]="no listening line: $(head -c 300 "$LOG/kiln.err")"; return 1; }
+    wait_for 10 kiln_port || { WHY[kiln]="$(gone)no listening line: $(head -c 300 "$LOG/kiln.err")"; return 1; }
 }
 
 start_node_common() { # ROW WORKERS
     command -v node >/dev/null 2>&1 || { WHY[$1]="node not installed"; SKIP=1; return 1; }
     start_group "$1" node bench/serve/node_hello.js "$2"
     node_port() { PORT=$(sed -n 's/^node_hello: listening on \([0-9]*\) .*/\1/p' "$LOG/$1.out"); [[ -n $PORT ]]; }
-    wait_for 15 node_port "$1" || { WHY[$1]="no listening line: $(head -c 300 "$LOG/$1.err")"; return 1; }
+    wait_for 15 node_port "$1" || { WHY[$1]="$(gone)no listening line: $(head -c 300 "$LOG/$1.err")"; return 1; }
 }
 start_node_cluster() { start_node_common node-cluster "$CORES"; }
 start_node() { start_node_common node 0; }
@@ -251,7 +258,7 @@ start_workerd() {
         PORT=$(sed -n 's/.*"socket":"http","port":\([0-9]*\).*/\1/p' "$LOG/workerd.ctl" | head -1)
         [[ -n $PORT ]]
     }
-    wait_for 20 workerd_port || { WHY[workerd]="no port on the control fd: $(head -c 300 "$LOG/workerd.err")"; return 1; }
+    wait_for 20 workerd_port || { WHY[workerd]="$(gone)no port on the control fd: $(head -c 300 "$LOG/workerd.err")"; return 1; }
 }
 
 start_h2o_static() {
@@ -319,7 +326,8 @@ run_row() { # ROW
     fi
     if ! wait_for 15 answers_hello "$PORT"; then
         STATUS[$row]=failed
-        fail "$row does not answer GET /hello with 200 text/plain \"hello\\n\" (port $PORT): $(head -c 300 "$LOG/$row.err")"
+        WHY[$row]="$(gone)does not answer GET /hello with 200 text/plain \"hello\\n\" (port $PORT): $(head -c 300 "$LOG/$row.err")"
+        fail "$row ${WHY[$row]}"
         stop_group "$SPID"
         return
     fi
