@@ -94,7 +94,9 @@ trap 'exit 130' INT TERM
 
 # start_group LOGNAME CMD...: CMD in a new session, stdout and stderr in
 # $LOG/LOGNAME.out/.err (stdout in $STDOUT_TO instead when that is set);
-# sets SPID (the server, also its process group id)
+# sets SPID (the server, also its process group id: this script runs
+# without job control, so its children are no group leaders and setsid
+# makes its session in place instead of forking)
 start_group() {
     local name=$1
     shift
