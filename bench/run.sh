@@ -36,6 +36,17 @@
 # (a failure if either grew).
 #   bash bench/run.sh instantiate        only that section
 #
+# Last, the serve section (bench/serve/run.sh; bench/README.md, "Serving
+# HTTP"): kiln serve with a WAGI handler in C, node's http module (a
+# cluster of one process per core, and one process), workerd (from npm,
+# installed into BENCH_OUT/npm if missing) and h2o serving a static file,
+# each answering GET /hello with "hello\n" on loopback, driven one at a
+# time by the same wrk run; a table of requests/s, p50, p99 and RSS, kiln's
+# ratios to each peer and whether issue 9's bar was met (reported only).
+# It prints kiln serve's own instantiation figures from /metrics too; the
+# engine's are the instantiation section above.  About a minute.
+#   bash bench/run.sh serve              only that section
+#
 # Environment knobs (defaults in brackets):
 #   BENCH_RUNS            runs per runner, best one is reported [3]
 #   BENCH_REPEAT_MAX_MS   don't repeat a runner whose run took longer [2500]
@@ -53,6 +64,17 @@
 #   BENCH_INSTANTIATE     0: skip the instantiation section when no WORKLOAD
 #                         is named [1]
 #   BENCH_INSTANTIATE_CYCLES  cycles of the growth check [1000000]
+#   BENCH_SERVE           0: skip the serve section when no WORKLOAD is named [1]
+#   BENCH_SERVE_SECONDS   seconds of each server's measured wrk run [10]
+#   BENCH_SERVE_WARMUP    seconds of the untimed wrk run before it [2]
+#   BENCH_SERVE_CONNS     wrk connections, the same for every server [64]
+#   BENCH_SERVE_THREADS   wrk threads [2]
+#   BENCH_SERVE_ROUNDS    serve rounds, servers in turn; each row its best [1]
+#   BENCH_SERVE_CORES     kiln workers, node cluster processes, h2o threads
+#                         [the core count]
+#   BENCH_SERVE_SERVERS   the serve rows to run
+#                         ["kiln node-cluster node workerd h2o-static"]
+#   WORKERD               a workerd binary to use instead of npm's
 #   KILN                  the kiln CLI [build/kiln]
 #   BENCH_OUT             where the modules and binaries are built [build/bench]
 #   CLANG                 the compiler used for both builds [clang-19]
@@ -77,6 +99,7 @@ WITH_WASI=${BENCH_WASI:-1}
 WASI_SPAWNS=${BENCH_WASI_SPAWNS:-200}
 WASI_NODE_SPAWNS=${BENCH_WASI_NODE_SPAWNS:-20}
 RUN_INST=${BENCH_INSTANTIATE:-1}
+RUN_SERVE=${BENCH_SERVE:-1}
 INST_CYCLES=${BENCH_INSTANTIATE_CYCLES:-1000000}
 read -r -a KILN_LIMITS <<<"${BENCH_KILN_LIMITS:---fuel 1000000000000 --timeout 3600}"
 
@@ -149,10 +172,11 @@ done
 RUN_CPU=1 RUN_WASI=1 wasi_sel=()
 [[ $WITH_WASI == 0 ]] && RUN_WASI=0
 if (($# > 0)); then
-    workloads=() RUN_WASI=0 RUN_INST=0
+    workloads=() RUN_WASI=0 RUN_INST=0 RUN_SERVE=0
     for w in "$@"; do
         if [[ $w == simd ]]; then workloads+=("${simd_names[@]}")
         elif [[ $w == instantiate ]]; then RUN_INST=1
+        elif [[ $w == serve ]]; then RUN_SERVE=1
         elif [[ $w == wasi ]]; then RUN_WASI=1 wasi_sel+=(all)
         elif [[ $w == wasi:?* ]]; then RUN_WASI=1 wasi_sel+=("${w#wasi:}")
         else workloads+=("$w"); fi
@@ -747,6 +771,12 @@ if ((RUN_INST)); then
     elif ! with_timeout 1800 "$OUT/instantiate" "$INST_CYCLES"; then
         fail "instantiate: bench/instantiate.c failed (see above)"
     fi
+fi
+
+# ---- serve: kiln serve against node, workerd, static h2o (bench/serve/) --------
+if [[ $RUN_SERVE != 0 ]]; then
+    KILN=$KILN BENCH_OUT=$OUT CLANG=$CLANG bash bench/serve/run.sh ||
+        fail "serve: a server failed to start or answer, or kiln had errors under load (see above)"
 fi
 
 if ((${#FAILS[@]})); then

@@ -121,22 +121,29 @@ static void *guest_main(void *arg)
             c->running++;
             ready_push(g, next);
         }
-        /* The job belongs to its worker from here on. */
+        /* The job belongs to its worker from here on.  Sent outside g->mu:
+         * the send takes the receiver's own lock and may write to its
+         * pipe, which the loops and other guest threads should not wait
+         * out. */
+        pthread_mutex_unlock(&g->mu);
         h2o_multithread_send_message(&j->worker->done, &j->msg);
+        pthread_mutex_lock(&g->mu);
     }
     g->nthreads--;
     pthread_mutex_unlock(&g->mu);
     return NULL;
 }
 
-/* Under g->mu: a thread for a newly ready job, if none is idle. */
-static void wake_or_spawn(kn_srv *s)
+/* Under g->mu: a thread for a newly ready job if none is idle; returns 1
+ * when an idle one should be woken instead, which the caller does after
+ * unlocking g->mu (signalled under it, the woken thread would at once
+ * block on the mutex its waker still holds: two more context switches per
+ * request, most of kiln serve's time on a small handler). */
+static int spawn_unless_idle(kn_srv *s)
 {
     kn_guests *g = &s->guests;
-    if (g->nready <= g->nidle || g->nthreads >= KN_MAX_GUEST_THREADS) {
-        pthread_cond_signal(&g->cv);
-        return;
-    }
+    if (g->nready <= g->nidle || g->nthreads >= KN_MAX_GUEST_THREADS)
+        return 1;
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -146,6 +153,7 @@ static void wake_or_spawn(kn_srv *s)
     else if (g->nthreads == 0)
         kn_srv_log("cannot start a guest thread; requests wait for one");
     pthread_attr_destroy(&attr);
+    return 0;
 }
 
 int kn_guests_submit(kn_srv *s, kn_job *j)
@@ -153,12 +161,12 @@ int kn_guests_submit(kn_srv *s, kn_job *j)
     kn_guests *g = &s->guests;
     kn_srv_comp *c = j->comp;
     uint32_t max = c->exec.spec->limits.max_concurrency;
-    int rc = 0;
+    int rc = 0, wake = 0;
     pthread_mutex_lock(&g->mu);
     if (c->running < max) {
         c->running++;
         ready_push(g, j);
-        wake_or_spawn(s);
+        wake = spawn_unless_idle(s);
     } else if (c->queued < max) {
         c->queued++;
         j->next = NULL;
@@ -171,5 +179,7 @@ int kn_guests_submit(kn_srv *s, kn_job *j)
         rc = -1;
     }
     pthread_mutex_unlock(&g->mu);
+    if (wake)
+        pthread_cond_signal(&g->cv);
     return rc;
 }
