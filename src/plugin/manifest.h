@@ -15,8 +15,9 @@
 #include "kiln_plugin.h"
 
 typedef struct kn_pm_wasm {
-    char *name;          /* "main" when the manifest gave none, for the
-                            last module; NULL-free */
+    char *name;          /* never NULL, unique; exactly one module is
+                            "main" (the plugin; the others are linked to it
+                            by name): Extism's naming, see manifest.c */
     uint8_t *bytes;
     size_t len;
     uint8_t sha256[32];  /* of bytes, computed whether or not a hash was given */
@@ -54,5 +55,11 @@ struct kiln_plugin_manifest {
 
 /* The config value for key, or NULL. */
 const char *kn_pm_config(const kiln_plugin_manifest *m, const char *key);
+
+/* kiln_plugin_manifest_parse, except that with files false a wasm entry
+ * naming a file is refused without touching the file system (the fuzz
+ * target uses this). */
+kiln_error *kn_pm_parse(const char *json, size_t len, const char *base_dir, bool files,
+                        kiln_plugin_manifest **out);
 
 #endif
