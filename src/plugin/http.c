@@ -53,9 +53,11 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
-/* Response headers past this total are an error: they are not counted in
- * max_body, and a hostile server must not make us buffer without end. */
+/* Response headers past these totals are an error: they are not counted
+ * in max_body, and a hostile server must not make us buffer without end
+ * (nor search the JSON object for repeats, which is linear, too often). */
 #define KN_HTTP_MAX_HEADER_BYTES (1u << 20)
+#define KN_HTTP_MAX_HEADER_FIELDS 1000u
 
 static pthread_once_t kn_http_once = PTHREAD_ONCE_INIT;
 static CURLcode kn_http_init_rc = CURLE_FAILED_INIT;
@@ -266,9 +268,10 @@ static bool is_field_value(const char *s)
     return true;
 }
 
-/* A host curl will connect to as written: a DNS name (ASCII, after
- * punycode) or an IP literal.  Anything else (percent-escapes, which other
- * URL parsers decode and curl does not) is refused rather than guessed. */
+/* A host as curl's parser leaves it (percent-escapes decoded, IPv4 in any
+ * spelling normalised, as the WHATWG parser Extism uses does) must be a
+ * plain DNS name (ASCII: punycode where libcurl can make it) or an IP
+ * literal; anything else is refused rather than matched and guessed at. */
 static bool host_plain(const char *h)
 {
     if (h[0] == '[')
@@ -368,7 +371,7 @@ typedef struct kn_http_xfer {
     uint64_t max_body;
     bool too_big, headers_too_big, nomem;
     cJSON *headers;          /* of the latest response */
-    size_t header_bytes;
+    size_t header_bytes, header_fields;
 } kn_http_xfer;
 
 /* The cap is enforced here, on the bytes as they arrive, rather than with
@@ -478,7 +481,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
     kn_http_xfer *x = ud;
     size_t len = size * n;
     x->header_bytes += len;
-    if (x->header_bytes > KN_HTTP_MAX_HEADER_BYTES) {
+    x->header_fields++;
+    if (x->header_bytes > KN_HTTP_MAX_HEADER_BYTES || x->header_fields > KN_HTTP_MAX_HEADER_FIELDS) {
         x->headers_too_big = true;
         return 0;
     }
@@ -546,8 +550,9 @@ static kiln_error *xfer_error(CURLcode rc, const kn_http_xfer *x, const char *er
     if (x->nomem || rc == CURLE_OUT_OF_MEMORY)
         return kiln_error_new(KILN_ERR_NOMEM, "http_request: out of memory");
     if (x->headers_too_big)
-        return kiln_error_new(KILN_ERR_HOST, "http_request: response headers exceed %u bytes",
-                              KN_HTTP_MAX_HEADER_BYTES);
+        return kiln_error_new(KILN_ERR_HOST,
+                              "http_request: response headers exceed %u bytes or %u lines",
+                              KN_HTTP_MAX_HEADER_BYTES, KN_HTTP_MAX_HEADER_FIELDS);
     if (rc == CURLE_OPERATION_TIMEDOUT)
         return kiln_error_new(KILN_ERR_HOST, "timeout");
     return kiln_error_new(KILN_ERR_HOST, "http_request: %s", errbuf[0] ? errbuf : curl_easy_strerror(rc));

@@ -102,6 +102,11 @@ static void respond(srv *s, int c)
     } else if (!strncmp(path, "/total ", 7)) {
         send_all(c, buf, (size_t)snprintf(buf, sizeof buf, "HTTP/1.1 200 OK\r\n"
                  "Content-Length: 20\r\n\r\n%20zu", s->total));
+    } else if (!strncmp(path, "/manyheaders ", 13)) {
+        send_all(c, buf, (size_t)snprintf(buf, sizeof buf, "HTTP/1.1 200 OK\r\n"));
+        for (int i = 0; i < 2000; i++)
+            send_all(c, buf, (size_t)snprintf(buf, sizeof buf, "X-H%d: v\r\n", i));
+        send_all(c, buf, (size_t)snprintf(buf, sizeof buf, "Content-Length: 0\r\n\r\n"));
     } else if (!strncmp(path, "/big ", 5)) {
         sendf(c, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", big, sizeof big);
     } else if (!strncmp(path, "/chunked ", 9)) {
@@ -434,7 +439,18 @@ TEST(http_wildcards_allow)
     CHECK_EQ(r.status, 200);
     kn_http_response_free(&r);
     kiln_error_free(e);
-    CHECK_EQ(srv_stop(s), 3);
+    /* Other spellings of 127.0.0.1 are checked as the address they name,
+     * which is also the address connected to. */
+    const char *forms[] = {"2130706433", "0x7f.1", "127.0.0.%31"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(json, sizeof json, "{\"url\": \"http://%s:%d/hello\"}", forms[i], s->port);
+        e = kn_http_request(json, strlen(json), NULL, 0, local, 1, 1 << 20, 0, &r);
+        CHECK(e == NULL);
+        CHECK_EQ(r.status, 200);
+        kn_http_response_free(&r);
+        kiln_error_free(e);
+    }
+    CHECK_EQ(srv_stop(s), 6);
 }
 
 TEST(http_body_cap)
@@ -450,6 +466,9 @@ TEST(http_body_cap)
     kiln_error_free(e);
     e = get(s, "/hello", any, 1, 0, &r);
     CHECK(msg_has(e, "exceeds the configured maximum number of bytes: 0"));
+    kiln_error_free(e);
+    e = get(s, "/manyheaders", any, 1, 1 << 20, &r);   /* headers are capped too */
+    CHECK(msg_has(e, "response headers exceed"));
     kiln_error_free(e);
     e = get(s, "/big", any, 1, 100000, &r);             /* exactly the cap is fine */
     CHECK(e == NULL);
