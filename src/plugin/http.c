@@ -628,6 +628,6 @@ void kn_http_response_free(kn_http_response *r)
     if (!r)
         return;
     free(r->body);
-    cJSON_free(r->headers_json);
+    free(r->headers_json);   /* cJSON's default hooks: malloc, as http.h says */
     memset(r, 0, sizeof *r);
 }
