@@ -50,7 +50,7 @@ typedef struct kn_var {
 
 typedef struct kn_stats {
     atomic_uint_fast64_t calls, errors, plugin_errors, traps, limit_fuel, limit_timeout,
-        limit_memory, cancelled, guest_ns, fuel_used;
+        limit_memory, cancelled, guest_ticks, fuel_used;
     atomic_int_fast64_t memory_bytes;
 } kn_stats;
 
@@ -94,6 +94,7 @@ struct kiln_plugin {
     atomic_uint refs;             /* the owner's 1 + calls running */
 
     kn_stats stats;
+    uint64_t born_ns, born_ticks;  /* for converting guest_ticks */
 };
 
 struct kiln_plugin_ctx {
@@ -146,6 +147,10 @@ kiln_error *kn_vars_set(kiln_plugin *p, const uint8_t *key, size_t key_len,
 /* Copy a var into a new kernel block: *handle 0 when unset. */
 kiln_error *kn_vars_get_into(kiln_plugin *p, const uint8_t *key, size_t key_len,
                              kn_kernel *k, uint64_t *handle);
+
+/* call.c: CLOCK_MONOTONIC, and the cheap tick counter of guest_ticks */
+uint64_t kn_now_ns(void);
+uint64_t kn_ticks(void);
 
 /* plugin.c */
 void kn_plugin_unref(kiln_plugin *p);
