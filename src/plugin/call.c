@@ -204,6 +204,29 @@ static kiln_error *result(kn_pinst *in, kiln_error *e, call_out *co, uint8_t **o
     return NULL;
 }
 
+/* What a WASI guest wrote to stdout (INFO) and stderr (WARN) since the
+ * last call goes to the log; true if the instance should be replaced
+ * before its buffers fill up. */
+static bool log_stdio(kiln_plugin *p, kn_pinst *in)
+{
+    const uint8_t *d;
+    size_t n;
+    bool full = false;
+    if (kiln_wasi_stdout_bytes(in->wasi, &d, &n)) {
+        if (n > in->out_logged && p->log && p->log_level <= KILN_LOG_INFO)
+            p->log(p->log_ud, KILN_LOG_INFO, (const char *)d + in->out_logged, n - in->out_logged);
+        in->out_logged = n;
+        full |= n >= KN_WASI_STDIO_CAP / 2;
+    }
+    if (kiln_wasi_stderr_bytes(in->wasi, &d, &n)) {
+        if (n > in->err_logged && p->log && p->log_level <= KILN_LOG_WARN)
+            p->log(p->log_ud, KILN_LOG_WARN, (const char *)d + in->err_logged, n - in->err_logged);
+        in->err_logged = n;
+        full |= n >= KN_WASI_STDIO_CAP / 2;
+    }
+    return full;
+}
+
 static void count(kiln_plugin *p, kn_pinst *in, const kiln_error *e, const call_out *co)
 {
     kn_stats *s = &p->stats;
@@ -249,6 +272,8 @@ static kiln_error *call_in(kiln_plugin *p, kn_pinst *in, const char *func, const
         e = run(in, func, opts, fuel, &co);
     atomic_fetch_add_explicit(&p->stats.guest_ticks, kn_ticks() - t0, memory_order_relaxed);
     e = result(in, e, &co, output, output_len);
+    if (in->wasi && log_stdio(p, in))
+        co.discard = true;
     count(p, in, e, &co);
     kn_pinst_account_memory(in);
     if (co.discard)

@@ -34,6 +34,9 @@
 
 #define KN_ENV_MODULE "extism:host/env"
 #define KN_USER_MODULE "extism:host/user"
+/* A WASI plugin's captured stdout and stderr, each; an instance that has
+ * written half of it is replaced after the call, so writes never fail. */
+#define KN_WASI_STDIO_CAP (1u << 20)
 
 typedef struct kiln_plugin_ctx kn_pinst;
 
@@ -109,6 +112,7 @@ struct kiln_plugin_ctx {
     uint64_t mem_counted;         /* what stats.memory_bytes holds for it */
     kiln_func *entry;             /* the cancellable entry, made on demand */
     bool inited;                  /* the guest runtime's init has run */
+    size_t out_logged, err_logged;  /* captured stdio already logged */
 
     /* the call in progress */
     void *user_data;
