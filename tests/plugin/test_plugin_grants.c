@@ -223,3 +223,27 @@ TEST(plugin_multi_module)
     kiln_plugin_manifest_free(m);
     kiln_engine_free(eng);
 }
+
+/* A WASI command: _start may be called; exit(0) is success, another
+ * status an error; each _start gets a fresh instance, as in Extism. */
+TEST(plugin_wasi_command_start)
+{
+    kiln_engine *eng = engine();
+    kiln_plugin_options o = {.wasi = true};
+    kiln_plugin *p = pt_load(eng, "cmd.wasm", &o);
+    CHECK(p);
+    if (p) {
+        CHECK(kiln_plugin_has_function(p, "_start"));
+        CHECK_STR(pt_call(p, "_start", "", NULL, NULL), "1");
+        CHECK_STR(pt_call(p, "_start", "0", NULL, NULL), "1");
+        kiln_error *e = NULL;
+        CHECK(!pt_call(p, "_start", "3", NULL, &e));
+        CHECK(e && kiln_error_trap(e) == KILN_TRAP_EXIT && kiln_error_exit_code(e) == 3);
+        kiln_error_free(e);
+        kiln_plugin_stats s;
+        kiln_plugin_get_stats(p, &s);
+        CHECK_EQ(s.instances, 0);
+    }
+    kiln_plugin_free(p);
+    kiln_engine_free(eng);
+}
