@@ -12,6 +12,9 @@
  * Extism links them) instantiates each instance through a linker of its
  * own (pool.c).
  *
+ * memory.max_pages caps each linear memory (a memory.grow past it is -1,
+ * where Extism's limiter traps with "oom") and the kernel memory.
+ *
  * Lifetime: refs counts the owner and every running call; kiln_plugin_free
  * drops the owner's, and whoever drops the last frees the plugin.
  */
