@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -30,10 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "kiln_plugin.h"
 #include "registry.h"
+#include "sha256.h"
 
 #define KN_WATCH_QUIET_MS 50
 #define KN_WATCH_MAX_FILE (256u << 20)   /* bigger files are refused */
@@ -109,17 +109,15 @@ static bool read_file(const char *path, uint8_t **bytes, size_t *len, const char
     return true;
 }
 
+/* The first 12 hex digits of the sha256 of bytes: the version's name. */
 static bool short_sha256(const uint8_t *bytes, size_t len, char out[13])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (!EVP_Digest(bytes, len, md, &mdlen, EVP_sha256(), NULL) || mdlen < 6)
+    uint8_t md[KN_SHA256_LEN];
+    char hex[KN_SHA256_HEX_LEN + 1];
+    if (!kn_sha256(bytes, len, md))
         return false;
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 6; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
+    kn_sha256_hex(md, hex);
+    memcpy(out, hex, 12);
     out[12] = 0;
     return true;
 }
