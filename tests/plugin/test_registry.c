@@ -12,7 +12,7 @@
  * config "version", fails its self-test with config "fail") and
  * registry_hold.c (its "hold" export blocks in the host function "hold"
  * while the test wants a call in flight), built to wasm by the plugin
- * suite into $KILN_PLUGIN_WASM_DIR (default build/plugin-test).
+ * suite into $KILN_PLUGIN_DIR (default build/plugin-test).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -31,7 +31,7 @@
 
 static uint8_t *wasm_read(const char *name, size_t *len)
 {
-    const char *dir = getenv("KILN_PLUGIN_WASM_DIR");
+    const char *dir = getenv("KILN_PLUGIN_DIR");
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.wasm", dir ? dir : "build/plugin-test", name);
     FILE *f = fopen(path, "rb");
@@ -675,7 +675,7 @@ TEST(registry_watch_reloads)
 
     /* A manifest whose self-test fails is refused too. */
     char json[8192];
-    const char *wd = getenv("KILN_PLUGIN_WASM_DIR");
+    const char *wd = getenv("KILN_PLUGIN_DIR");
     char abs[4096];
     CHECK(realpath(wd ? wd : "build/plugin-test", abs) != NULL);
     int n = snprintf(json, sizeof json,
