@@ -106,6 +106,12 @@ static const char *call_version(kiln_plugin_registry *r, const char *name, const
     return same ? version : NULL;
 }
 
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
 static bool is(const char *a, const char *b)
 {
     return a && b && strcmp(a, b) == 0;
@@ -143,6 +149,22 @@ static kiln_error *hold_fn(kiln_plugin_ctx *ctx, void *env, const kiln_val *args
 
 static const kiln_plugin_func hold_func = {
     .module = NULL, .name = "hold", .type = {0, 0, NULL, NULL}, .fn = hold_fn, .env = NULL};
+
+static void gate_set(bool closed)
+{
+    pthread_mutex_lock(&gate.lock);
+    gate.closed = closed;
+    pthread_cond_broadcast(&gate.cond);
+    pthread_mutex_unlock(&gate.lock);
+}
+
+static void gate_wait_entered(void)
+{
+    pthread_mutex_lock(&gate.lock);
+    while (gate.waiting == 0)
+        pthread_cond_wait(&gate.cond, &gate.lock);
+    pthread_mutex_unlock(&gate.lock);
+}
 
 /* Log lines, kept for the watch test. */
 static struct {
@@ -397,16 +419,11 @@ TEST(registry_version_freed_after_last_call)
     kiln_plugin_manifest_free(m);
     CHECK(load_echo(r, "h", "new", false, NULL));
 
-    pthread_mutex_lock(&gate.lock);
-    gate.closed = true;
-    pthread_mutex_unlock(&gate.lock);
+    gate_set(true);
     hold_call c = {r, NULL, false};
     pthread_t t;
     CHECK(pthread_create(&t, NULL, hold_thread, &c) == 0);
-    pthread_mutex_lock(&gate.lock);
-    while (gate.waiting == 0)
-        pthread_cond_wait(&gate.cond, &gate.lock);
-    pthread_mutex_unlock(&gate.lock);
+    gate_wait_entered();
 
     /* The call is inside "old": replace and unload it under the call. */
     CHECK(kiln_plugin_registry_promote(r, "h", "new") == NULL);
@@ -417,15 +434,45 @@ TEST(registry_version_freed_after_last_call)
     CHECK_EQ(kn_registry_versions_freed(r), 0);
     CHECK_EQ(kn_registry_versions_alive(r), 2);
 
-    pthread_mutex_lock(&gate.lock);
-    gate.closed = false;
-    pthread_cond_broadcast(&gate.cond);
-    pthread_mutex_unlock(&gate.lock);
+    gate_set(false);
     pthread_join(t, NULL);
     CHECK(c.ok && is(c.version, "old"));   /* the string outlives the version */
     CHECK_EQ(kn_registry_versions_freed(r), 1);
     CHECK_EQ(kn_registry_versions_alive(r), 1);
     registry_done(r, eng);
+}
+
+static void *free_thread(void *arg)
+{
+    kiln_plugin_registry_free(arg);
+    return NULL;
+}
+
+/* kiln_plugin_registry_free waits for the calls still running. */
+TEST(registry_free_waits_for_calls)
+{
+    kiln_engine *eng;
+    kiln_plugin_registry *r = registry(&eng);
+    size_t len;
+    uint8_t *b = wasm_read("registry_hold", &len);
+    kiln_plugin_manifest *m = NULL;
+    CHECK(r && b && kiln_plugin_manifest_from_wasm(b, len, &m) == NULL);
+    free(b);
+    CHECK(m && kiln_plugin_registry_load(r, "h", "only", m, NULL) == NULL);
+    kiln_plugin_manifest_free(m);
+    gate_set(true);
+    hold_call c = {r, NULL, false};
+    pthread_t caller, freer;
+    CHECK(pthread_create(&caller, NULL, hold_thread, &c) == 0);
+    gate_wait_entered();
+    CHECK(pthread_create(&freer, NULL, free_thread, r) == 0);
+    sleep_ms(100);
+    CHECK(pthread_tryjoin_np(freer, NULL) == EBUSY);   /* still waiting */
+    gate_set(false);
+    pthread_join(caller, NULL);
+    pthread_join(freer, NULL);
+    CHECK(c.ok);
+    kiln_engine_free(eng);
 }
 
 /* ---- stress: issue 10 ------------------------------------------------------------- */
@@ -582,12 +629,6 @@ static bool put_wasm(const char *dir, const char *file, const char *plugin)
     bool ok = b && put_file(dir, file, b, len);
     free(b);
     return ok;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 /* Poll (≤ 5 s) until name's calls answer want. */
