@@ -127,6 +127,13 @@ static void write_text(const char *path, const char *text)
     }
 }
 
+static void log_into(void *ud, kiln_log_level level, const char *msg, size_t len)
+{
+    char *b = ud;
+    size_t at = strlen(b);
+    snprintf(b + at, 256 - at, "%d:%.*s;", (int)level, (int)len, msg);
+}
+
 TEST(plugin_wasi_paths)
 {
     kiln_engine *eng = engine();
@@ -146,7 +153,8 @@ TEST(plugin_wasi_paths)
     kiln_error_free(e);
     e = m ? kiln_plugin_manifest_allow_path(m, ro, "/ro", true) : NULL;
     kiln_error_free(e);
-    kiln_plugin_options o = {.wasi = true};
+    char logged[256] = "";
+    kiln_plugin_options o = {.wasi = true, .log = log_into, .log_ud = logged};
     kiln_plugin *p = pt_load_m(eng, m, &o);
     CHECK(p);
     if (p) {
@@ -164,6 +172,7 @@ TEST(plugin_wasi_paths)
         CHECK(!pt_call(p, "read_file", "/etc/passwd", NULL, &ce));
         kiln_error_free(ce);
         CHECK_STR(pt_call(p, "say", "", NULL, NULL), "said");
+        CHECK(!strcmp(logged, "2:to stdout\n;3:to stderr\n;"));
         snprintf(out, sizeof out, "%s/new.txt", ro);
         CHECK(access(out, F_OK) != 0);
     }
