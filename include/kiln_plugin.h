@@ -258,7 +258,9 @@ KILN_API kiln_error *kiln_plugin_registry_canary(kiln_plugin_registry *r, const 
  * kept for rollback. */
 KILN_API kiln_error *kiln_plugin_registry_promote(kiln_plugin_registry *r, const char *name,
                                                   const char *version);
-/* Make the previous stable version stable again and end any canary. */
+/* Make the previous stable version stable again and end any canary.  The
+ * version rolled back from stays loaded; a second rollback needs a
+ * promotion in between. */
 KILN_API kiln_error *kiln_plugin_registry_rollback(kiln_plugin_registry *r, const char *name);
 /* Unload a version that is neither stable nor canary. */
 KILN_API kiln_error *kiln_plugin_registry_unload(kiln_plugin_registry *r, const char *name,
@@ -266,8 +268,9 @@ KILN_API kiln_error *kiln_plugin_registry_unload(kiln_plugin_registry *r, const 
 
 /* Call name's func as kiln_plugin_call does.  key/key_len pick the canary
  * share deterministically (NULL: round robin).  *version (may be NULL)
- * receives the version that answered, valid until that version is
- * unloaded or the registry freed. */
+ * receives the version that answered, valid until the registry is freed
+ * (even if that version is unloaded while the call runs: the registry
+ * keeps one copy of each version string it has loaded). */
 KILN_API kiln_error *kiln_plugin_registry_call(kiln_plugin_registry *r, const char *name,
                                                const char *func, const void *key, size_t key_len,
                                                const void *input, size_t input_len,
