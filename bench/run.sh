@@ -36,6 +36,11 @@
 # (a failure if either grew).
 #   bash bench/run.sh instantiate        only that section
 #
+# Then the plugin section (bench/plugin/run.sh): Extism plugin calls per
+# second and microseconds per call through libkiln-plugin against node's
+# @extism/extism, and the RSS of 1,000 loaded plugins.
+#   bash bench/run.sh plugin             only that section
+#
 # Environment knobs (defaults in brackets):
 #   BENCH_RUNS            runs per runner, best one is reported [3]
 #   BENCH_REPEAT_MAX_MS   don't repeat a runner whose run took longer [2500]
@@ -53,6 +58,9 @@
 #   BENCH_INSTANTIATE     0: skip the instantiation section when no WORKLOAD
 #                         is named [1]
 #   BENCH_INSTANTIATE_CYCLES  cycles of the growth check [1000000]
+#   BENCH_PLUGIN          0: skip the plugin section when no WORKLOAD is
+#                         named [1]; BENCH_PLUGIN_SECS, BENCH_PLUGIN_LOAD
+#                         tune it (bench/plugin/run.sh)
 #   KILN                  the kiln CLI [build/kiln]
 #   BENCH_OUT             where the modules and binaries are built [build/bench]
 #   CLANG                 the compiler used for both builds [clang-19]
@@ -78,6 +86,7 @@ WASI_SPAWNS=${BENCH_WASI_SPAWNS:-200}
 WASI_NODE_SPAWNS=${BENCH_WASI_NODE_SPAWNS:-20}
 RUN_INST=${BENCH_INSTANTIATE:-1}
 INST_CYCLES=${BENCH_INSTANTIATE_CYCLES:-1000000}
+RUN_PLUGIN=${BENCH_PLUGIN:-1}
 read -r -a KILN_LIMITS <<<"${BENCH_KILN_LIMITS:---fuel 1000000000000 --timeout 3600}"
 
 # Same optimisation and FP semantics for both targets: no FMA contraction and
@@ -149,10 +158,11 @@ done
 RUN_CPU=1 RUN_WASI=1 wasi_sel=()
 [[ $WITH_WASI == 0 ]] && RUN_WASI=0
 if (($# > 0)); then
-    workloads=() RUN_WASI=0 RUN_INST=0
+    workloads=() RUN_WASI=0 RUN_INST=0 RUN_PLUGIN=0
     for w in "$@"; do
         if [[ $w == simd ]]; then workloads+=("${simd_names[@]}")
         elif [[ $w == instantiate ]]; then RUN_INST=1
+        elif [[ $w == plugin ]]; then RUN_PLUGIN=1
         elif [[ $w == wasi ]]; then RUN_WASI=1 wasi_sel+=(all)
         elif [[ $w == wasi:?* ]]; then RUN_WASI=1 wasi_sel+=("${w#wasi:}")
         else workloads+=("$w"); fi
@@ -747,6 +757,11 @@ if ((RUN_INST)); then
     elif ! with_timeout 1800 "$OUT/instantiate" "$INST_CYCLES"; then
         fail "instantiate: bench/instantiate.c failed (see above)"
     fi
+fi
+
+# ---- plugins: Extism calls, kiln against @extism/extism (bench/plugin/) -----
+if ((RUN_PLUGIN)); then
+    bash bench/plugin/run.sh "$(dirname "$KILN")" || fail "plugin: bench/plugin/run.sh failed (see above)"
 fi
 
 if ((${#FAILS[@]})); then
