@@ -1,0 +1,54 @@
+// node_check.mjs — the second opinion: runs plugin calls through node's
+// @extism/extism and writes what each produced, for
+// tests/plugin/node_check.sh to compare byte for byte with `kiln call`.
+//
+//   node node_check.mjs EXTISM_MOD_JS CASES.json OUTDIR
+//
+// CASES.json is an array of {id, wasm, func, input (a file of input
+// bytes), config {k: v}, wasi (bool), loop (calls, default 1)}.  Each case
+// gets a fresh plugin, called `loop` times with the same input, as `kiln
+// call --loop` does.  For each it writes OUTDIR/ID.out: the outputs as
+// `kiln call` prints them (each followed by "\n" when loop > 1), and
+// OUTDIR/ID.status: "ok", or "error" with OUTDIR/ID.err holding the
+// plugin's message (the SDK's "Plugin-originated error: " prefix
+// removed), or "throw" for any other failure (with the message in .err).
+// Log lines are dropped.
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const [modPath, casesPath, outDir] = process.argv.slice(2);
+const { createPlugin } = await import(modPath);
+const cases = JSON.parse(readFileSync(casesPath, 'utf8'));
+const quiet = { log() {}, info() {}, debug() {}, warn() {}, error() {}, trace() {} };
+const PREFIX = 'Plugin-originated error: ';
+
+for (const c of cases) {
+  const base = `${outDir}/${c.id}`;
+  const chunks = [];
+  let status = 'ok';
+  let message = '';
+  let plugin = null;
+  try {
+    plugin = await createPlugin({ wasm: [{ data: readFileSync(c.wasm) }] }, {
+      useWasi: !!c.wasi,
+      config: c.config ?? {},
+      logger: quiet,
+    });
+    // a fresh copy: the SDK sends the whole ArrayBuffer behind a view
+    const input = new Uint8Array(readFileSync(c.input));
+    const loop = c.loop ?? 1;
+    for (let i = 0; i < loop; i++) {
+      const out = await plugin.call(c.func, input);
+      chunks.push(out === null ? new Uint8Array(0) : new Uint8Array(out.bytes()));
+      if (loop > 1) chunks.push(new Uint8Array([10]));
+    }
+  } catch (e) {
+    const m = String(e?.message ?? e);
+    status = m.startsWith(PREFIX) ? 'error' : 'throw';
+    message = m.startsWith(PREFIX) ? m.slice(PREFIX.length) : m;
+  } finally {
+    if (plugin) await plugin.close();
+  }
+  writeFileSync(`${base}.out`, Buffer.concat(chunks));
+  writeFileSync(`${base}.status`, status);
+  writeFileSync(`${base}.err`, message);
+}

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# tests/plugin/node_check.sh — the second opinion: the same plugins, inputs
+# and config through node's @extism/extism (tests/plugin/node_check.mjs)
+# and through `kiln call`; every output must be identical byte for byte,
+# and where the plugin sets an error, kiln must report the same message.
+#
+#   bash tests/plugin/node_check.sh [BUILD_DIR]        (default: build)
+#
+# The plugins: tests/cli/plugin.wat (every kernel call kiln call's tests
+# use), bench/plugin/bench_plugin.c (the benchmark's, with PDK-style
+# 8-byte copies) and, when plugin-core's test plugins are built
+# (BUILD_DIR/plugin/plugins/*.wasm, or PLUGINS_DIR), the cases listed for
+# them below.  @extism/extism is installed into build/npm with npm when
+# missing.  Without node, npm or the network the check is skipped with a
+# "SKIP" line, unless CI is set (CI=true, as .ci/run sets it): then that
+# is a failure.  Ends with "node-check: N passed, N failed".
+#
+# Where @extism/extism 1.0 departs from Extism's runtime the case is left
+# out, not bent to fit: it ignores a function's non-zero return without
+# an error message (the Rust runtime and kiln report it), has no
+# http_request in the foreground and no fuel, timeout or memory limits.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+BUILD=${1:-build}
+KILN=$BUILD/kiln
+WORK=$BUILD/plugin-node
+NPM_DIR=build/npm
+EXTISM_JS=$PWD/$NPM_DIR/node_modules/@extism/extism/dist/esm/mod.js
+PLUGINS_DIR=${PLUGINS_DIR:-$BUILD/plugin/plugins}
+mkdir -p "$WORK/in" "$WORK/node" "$WORK/kiln"
+passed=0 failed=0
+
+finish() {
+    echo "node-check: $passed passed, $failed failed"
+    [ "$failed" = 0 ]
+    exit
+}
+skip() {
+    if [ -n "${CI:-}" ] && [ "${CI:-}" != false ]; then
+        echo "FAIL node-check: $1 (CI: the second opinion may not be skipped)"
+        failed=$((failed + 1))
+    else
+        echo "SKIP node-check: $1"
+    fi
+    finish
+}
+
+[ -x "$KILN" ] || { echo "FAIL node-check: $KILN not built"; failed=1; finish; }
+command -v node >/dev/null 2>&1 || skip "node is not installed"
+if [ ! -f "$EXTISM_JS" ]; then
+    command -v npm >/dev/null 2>&1 || skip "npm is not installed"
+    if ! timeout 300 npm install --no-save --no-audit --no-fund --prefix "$NPM_DIR" \
+        @extism/extism >"$WORK/npm.log" 2>&1 || [ ! -f "$EXTISM_JS" ]; then
+        tail -n 5 "$WORK/npm.log"
+        skip "npm install @extism/extism failed (no network?)"
+    fi
+fi
+echo "node-check: @extism/extism $(node -p "require('$PWD/$NPM_DIR/node_modules/@extism/extism/package.json').version") on node $(node --version)"
+
+# ---- plugins and inputs -------------------------------------------------------
+if ! wat2wasm tests/cli/plugin.wat -o "$WORK/cli.wasm" ||
+    ! clang-19 --target=wasm32 -O2 -nostdlib -Wl,--no-entry -o "$WORK/bench.wasm" \
+        bench/plugin/bench_plugin.c; then
+    echo "FAIL node-check: the plugins do not build"
+    failed=$((failed + 1))
+    finish
+fi
+: >"$WORK/in/empty"
+printf 'hello, world' >"$WORK/in/hello"
+head -c 1024 /dev/urandom >"$WORK/in/1k.bin"
+head -c 1048576 /dev/urandom >"$WORK/in/1m.bin"
+printf '%s' "$(yes 'The quick brown fox jumps over the lazy dog. ' | head -c 1024)" >"$WORK/in/1k.txt"
+printf 'A\0B\377\n' >"$WORK/in/nul"
+
+# ---- cases ------------------------------------------------------------------------
+# add ID WASM FUNC INPUT [k=v,k=v config] [wasi] [LOOP]
+CASES=() ARGS=()
+add() {
+    local id=$1 wasm=$2 func=$3 input=$4 config=${5:-} wasi=${6:-} loop=${7:-1}
+    local cj="{" kv flags=()
+    local IFS=,
+    for kv in $config; do
+        [ "$cj" = "{" ] || cj+=","
+        cj+="\"${kv%%=*}\":\"${kv#*=}\""
+        flags+=(--config "$kv")
+    done
+    unset IFS
+    cj+="}"
+    [ "$wasi" = wasi ] && flags+=(--wasi)
+    [ "$loop" != 1 ] && flags+=(--loop "$loop")
+    CASES+=("{\"id\":\"$id\",\"wasm\":\"$wasm\",\"func\":\"$func\",\"input\":\"$WORK/in/$input\",\"config\":$cj,\"wasi\":$([ "$wasi" = wasi ] && echo true || echo false),\"loop\":$loop}")
+    ARGS+=("$id|$wasm|$func|$input|${flags[*]}")
+}
+
+C=$WORK/cli.wasm B=$WORK/bench.wasm
+add cli-echo-empty "$C" echo empty
+add cli-echo-hello "$C" echo hello
+add cli-echo-nul "$C" echo nul
+add cli-echo-1k "$C" echo 1k.bin
+add cli-echo-1m "$C" echo 1m.bin
+add cli-nothing "$C" nothing hello
+add cli-fail "$C" fail hello
+add cli-config "$C" config empty greeting=hi
+add cli-config-eq "$C" config empty "greeting=a=b,other=x"
+add cli-config-missing "$C" config empty other=x
+add cli-count-loop "$C" count empty "" "" 4
+add cli-grow "$C" grow empty
+add cli-log "$C" log empty
+add cli-echo-wasi "$C" echo hello "" wasi
+add bench-empty "$B" empty empty
+add bench-vowels-1k "$B" count_vowels 1k.txt
+add bench-vowels-empty "$B" count_vowels empty
+add bench-echo-1k "$B" echo 1k.bin
+add bench-echo-1m "$B" echo 1m.bin
+add bench-echo-loop "$B" echo hello "" "" 3
+
+# plugin-core's test plugins (tests/plugin/plugins/*.c), when built
+if [ -d "$PLUGINS_DIR" ]; then
+    . tests/plugin/node_cases.sh
+fi
+
+# ---- node, then kiln, then compare -------------------------------------------
+json=$(IFS=,; echo "[${CASES[*]}]")
+printf '%s\n' "$json" >"$WORK/cases.json"
+if ! timeout -k 10 600 node --no-warnings tests/plugin/node_check.mjs "$EXTISM_JS" \
+    "$WORK/cases.json" "$WORK/node" 2>"$WORK/node.stderr"; then
+    echo "FAIL node-check: node_check.mjs failed:"
+    tail -n 20 "$WORK/node.stderr"
+    failed=$((failed + 1))
+    finish
+fi
+
+for a in "${ARGS[@]}"; do
+    IFS='|' read -r id wasm func input flags <<<"$a"
+    # shellcheck disable=SC2086  # flags are words without blanks
+    timeout -k 10 120 "$KILN" call $flags "$wasm" "$func" --input "@$WORK/in/$input" \
+        >"$WORK/kiln/$id.out" 2>"$WORK/kiln/$id.err"
+    rc=$?
+    status=$(cat "$WORK/node/$id.status")
+    msg=$(cat "$WORK/node/$id.err")
+    ok=1 why=""
+    case $status in
+    ok)
+        if [ $rc != 0 ]; then
+            ok=0 why="kiln exited $rc: $(head -c 300 "$WORK/kiln/$id.err")"
+        elif ! cmp -s "$WORK/node/$id.out" "$WORK/kiln/$id.out"; then
+            ok=0 why="outputs differ ($(wc -c <"$WORK/node/$id.out") bytes from node, $(wc -c <"$WORK/kiln/$id.out") from kiln): $(cmp "$WORK/node/$id.out" "$WORK/kiln/$id.out" 2>&1 | head -n 1)"
+        fi ;;
+    error)
+        if [ $rc != 1 ] || ! grep -qxF -- "kiln: plugin error: $msg" "$WORK/kiln/$id.err"; then
+            ok=0 why="node: error '$msg'; kiln exited $rc: $(head -c 300 "$WORK/kiln/$id.err")"
+        fi ;;
+    *)
+        ok=0 why="node threw: $msg" ;;
+    esac
+    if [ $ok = 1 ]; then
+        echo "ok   $id ($status)"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $id: $why"
+        failed=$((failed + 1))
+    fi
+done
+finish
