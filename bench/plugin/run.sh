@@ -13,8 +13,9 @@
 # plugins loaded and called once each, with the growth of RSS.  The table
 # gives kiln/node ratios and the issue's bars — an empty call in at most
 # 1 µs, at least 5x the node SDK's calls/s — reported, not enforced.
-# @extism/extism is installed into build/npm when missing (npm); without
-# node or npm the node columns are n/a.  Exit status 1 if a run failed
+# @extism/extism (the version tests/plugin/npm_extism.sh pins) is
+# installed into build/npm when missing (npm); without node, npm or the
+# network the node columns are n/a.  Exit status 1 if a run failed
 # (a wrong output or an error), 0 otherwise, whatever the numbers.
 set -u
 export LC_ALL=C
@@ -23,8 +24,6 @@ BUILD=${1:-build}
 OUT=${BENCH_OUT:-build/bench}/plugin
 SECS=${BENCH_PLUGIN_SECS:-0.3}
 NLOAD=${BENCH_PLUGIN_LOAD:-1000}
-NPM_DIR=build/npm
-EXTISM_JS=$PWD/$NPM_DIR/node_modules/@extism/extism/dist/esm/mod.js
 mkdir -p "$OUT"
 rc=0
 
@@ -51,16 +50,7 @@ if ! "$OUT/plugin_bench" "$OUT/bench_plugin.wasm" "$SECS" "$NLOAD" >"$OUT/kiln.t
 fi
 
 node_note=""
-if ! command -v node >/dev/null 2>&1; then
-    node_note="node not found"
-elif [ ! -f "$EXTISM_JS" ]; then
-    if ! command -v npm >/dev/null 2>&1; then
-        node_note="npm not found"
-    elif ! timeout 300 npm install --no-save --no-audit --no-fund --prefix "$NPM_DIR" \
-        @extism/extism >"$OUT/npm.log" 2>&1 || [ ! -f "$EXTISM_JS" ]; then
-        node_note="npm install @extism/extism failed (see $OUT/npm.log)"
-    fi
-fi
+EXTISM_JS=$(bash tests/plugin/npm_extism.sh 2>"$OUT/npm.err") || node_note=$(tail -n 1 "$OUT/npm.err")
 : >"$OUT/node.tsv"
 if [ -z "$node_note" ]; then
     if ! node --expose-gc --no-warnings bench/plugin/node_bench.mjs "$EXTISM_JS" \
@@ -71,7 +61,7 @@ if [ -z "$node_note" ]; then
 else
     echo "bench plugin: $node_note: node columns are n/a" >&2
 fi
-ver=$(node -p "require('$PWD/$NPM_DIR/node_modules/@extism/extism/package.json').version" 2>/dev/null)
+ver=$(node -p "require('${EXTISM_JS%/dist/esm/mod.js}/package.json').version" 2>/dev/null)
 
 awk -F'\t' -v ver="${ver:-?}" -v nload="$NLOAD" '
 { file = FILENAME == ARGV[1] ? 1 : 2 }
