@@ -147,6 +147,14 @@ $(BUILD)/serve-unit-tests: $(SERVE_UNIT_SRC) $(SERVE_OBJ) $(BUILD)/libkiln.a
 	$(CC) $(CFLAGS) -Isrc/serve -o $@ $(SERVE_UNIT_SRC) $(SERVE_OBJ) $(BUILD)/libkiln.a \
 	    $(LDFLAGS) $(SERVE_LIBS) $(LDLIBS)
 
+# The plugin host's unit and integration tests (tests/plugin/test_*.c), one
+# binary for every part of src/plugin/; the test plugins they load are
+# built by tests/plugin/run.sh.
+PLUGIN_UNIT_SRC := $(wildcard tests/plugin/test_*.c) tests/unit/main.c
+$(BUILD)/plugin-unit-tests: $(PLUGIN_UNIT_SRC) $(wildcard tests/plugin/*.h) $(PLUGIN_OBJ) $(BUILD)/libkiln.a
+	$(CC) $(CFLAGS) -Isrc/plugin -Itests/unit -o $@ $(PLUGIN_UNIT_SRC) $(PLUGIN_OBJ) \
+	    $(BUILD)/libkiln.a $(LDFLAGS) $(PLUGIN_LIBS) $(LDLIBS)
+
 test:
 	@bash tests/run.sh
 

@@ -152,6 +152,12 @@ KILN_API kiln_error *kiln_wasi_define(kiln_wasi *w, kiln_store *store, kiln_link
  * Make one kiln_wasi per use (kiln_wasi_new, cheap with in-memory stdio)
  * and free it after the use's store. */
 KILN_API kiln_error *kiln_wasi_define_template(kiln_template_builder *b);
+/* The same, for a template whose user data is the embedder's own per-use
+ * context rather than a kiln_wasi: each WASI call passes that user data to
+ * get, which returns the use's kiln_wasi (NULL traps the call).  get runs
+ * on the calling thread, once per WASI call, and must be cheap. */
+KILN_API kiln_error *kiln_wasi_define_template_with(kiln_template_builder *b,
+                                                    kiln_wasi *(*get)(void *user_data));
 
 #ifdef __cplusplus
 }

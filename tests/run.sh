@@ -5,7 +5,8 @@
 #      machine that has everything does no apt work at all);
 #   2. builds with `make -j2`, passing SAN, CC and BUILD through;
 #   3. runs every suite: build, symbols, unit, spec, lowering, cli, wasi,
-#      wasi-walk, serve, sandbox, invoke, regress, toml, simd-diff, examples,
+#      wasi-walk, serve, plugin, sandbox, invoke, regress, toml, simd-diff,
+#      examples,
 #      oom and, in a build without sanitizers, leak (valgrind); each suite's last
 #      "N passed, N failed" line is its result, and a suite that crashes,
 #      times out or prints no such line counts as 1 failed;
@@ -204,6 +205,14 @@ suite wasi-walk 900 env KILN_WASI_RESOLVE=walk NODE=/nonexistent/node \
 # over HTTP/1.1, h2c and HTTPS+h2, WAGI handlers from tests/serve/handlers,
 # reload, drain, limits, admin) and the server layer's unit tests
 suite serve 900 bash -c "make -s ${MAKEARGS[*]} $BUILD/serve-unit-tests && bash tests/serve/run.sh $BUILD"
+
+# plugin: the plugin host (src/plugin/, kiln_plugin.h): test plugins built
+# from C with our PDK header (tests/plugin/plugins, tests/plugin/pdk) run
+# through kiln_plugin_* by the unit and integration tests of
+# tests/plugin/test_*.c: every kernel function, sizes up to 64 MiB, errors,
+# vars, config, logs, host functions, http, WASI paths, limits, cancel and
+# concurrency
+suite plugin 900 bash -c "make -s ${MAKEARGS[*]} $BUILD/plugin-unit-tests && bash tests/plugin/run.sh $BUILD"
 
 # sandbox: every escape trick (.., absolute paths, symlinks, hard links,
 # renames across preopens, /proc/self) and every mutation of a read-only

@@ -55,4 +55,10 @@ struct kiln_plugin_manifest {
 /* The config value for key, or NULL. */
 const char *kn_pm_config(const kiln_plugin_manifest *m, const char *key);
 
+/* kiln_plugin_manifest_parse, except that with files false a wasm entry
+ * naming a file is refused without touching the file system (the fuzz
+ * target uses this). */
+kiln_error *kn_pm_parse(const char *json, size_t len, const char *base_dir, bool files,
+                        kiln_plugin_manifest **out);
+
 #endif

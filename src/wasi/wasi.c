@@ -644,14 +644,22 @@ kiln_error *kiln_wasi_define(kiln_wasi *w, kiln_store *store, kiln_linker *linke
     return NULL;
 }
 
-/* The template's trampoline: one definition serves every use, so the
- * kiln_wasi is the use's user data and nothing is cached between calls
- * (the export lookup is a scan of a few names). */
+/* The template's trampolines: one definition serves every use, so the
+ * kiln_wasi is found per call -- as the use's user data, or through the
+ * embedder's getter from it -- and nothing is cached between calls (the
+ * export lookup is a scan of a few names). */
+typedef struct template_binding {
+    const wasi_import *imp;
+    kiln_wasi *(*get)(void *user_data);  /* NULL: the user data is the kiln_wasi */
+} template_binding;
+
 static kiln_error *template_trampoline(kiln_caller *caller, void *env, const kiln_val *args,
                                        kiln_val *results)
 {
-    const wasi_import *imp = env;
-    kiln_wasi *w = kiln_caller_data(caller);
+    const template_binding *tb = env;
+    const wasi_import *imp = tb->imp;
+    void *ud = kiln_caller_data(caller);
+    kiln_wasi *w = tb->get ? (ud ? tb->get(ud) : NULL) : ud;
     if (!w)
         return kiln_trap_new("WASI: the instance was made without a kiln_wasi as user data");
     kiln_instance *inst = kiln_caller_instance(caller);
@@ -670,7 +678,11 @@ static kiln_error *template_trampoline(kiln_caller *caller, void *env, const kil
     return NULL;
 }
 
-kiln_error *kiln_wasi_define_template(kiln_template_builder *b)
+/* The bindings are plain malloc'd pairs: the builder has no allocator hook
+ * to lend, and frees each with this finalizer. */
+static void template_binding_free(void *env) { free(env); }
+
+static kiln_error *define_template(kiln_template_builder *b, kiln_wasi *(*get)(void *))
 {
     if (!b)
         return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_define_template: NULL builder");
@@ -684,10 +696,30 @@ kiln_error *kiln_wasi_define_template(kiln_template_builder *b)
                 params[k] = imp->params[k] == 'I' ? KILN_I64 : KILN_I32;
             kiln_functype type = {.nparams = (uint32_t)n, .params = params,
                                   .nresults = imp->noresult ? 0 : 1, .results = i32};
+            template_binding *tb = malloc(sizeof *tb);
+            if (!tb)
+                return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
+            *tb = (template_binding){.imp = imp, .get = get};
             kiln_error *e = kiln_template_builder_func(b, KILN_WASI_MODULE, imp->name, &type,
-                                                       template_trampoline, (void *)imp, NULL);
-            if (e)
+                                                       template_trampoline, tb,
+                                                       template_binding_free);
+            if (e) {
+                free(tb); /* the builder keeps env only when it succeeds */
                 return e;
+            }
         }
     return NULL;
+}
+
+kiln_error *kiln_wasi_define_template(kiln_template_builder *b)
+{
+    return define_template(b, NULL);
+}
+
+kiln_error *kiln_wasi_define_template_with(kiln_template_builder *b,
+                                           kiln_wasi *(*get)(void *user_data))
+{
+    if (!get)
+        return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_define_template_with: NULL getter");
+    return define_template(b, get);
 }
