@@ -433,7 +433,7 @@ static int load_manifest(const call_options *o, kiln_plugin_manifest **out)
     kiln_error *e = kiln_plugin_manifest_load(o->file, out);
     if (e) {
         int code = kiln_error_kind_of(e) == KILN_ERR_NOMEM ? CLI_EXIT_LOAD : CLI_EXIT_USAGE;
-        cli_error("%s: %s", o->file, kiln_error_message(e));
+        cli_error("%s", kiln_error_message(e)); /* it names the file */
         kiln_error_free(e);
         return code;
     }

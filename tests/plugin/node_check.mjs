@@ -5,7 +5,8 @@
 //   node node_check.mjs EXTISM_MOD_JS CASES.json OUTDIR
 //
 // CASES.json is an array of {id, wasm, func, input (a file of input
-// bytes), config {k: v}, wasi (bool), loop (calls, default 1)}.  Each case
+// bytes), config {k: v}, wasi (bool), loop (calls, default 1), level (a
+// log level as kiln call's --log-level takes it, or null)}.  Each case
 // gets a fresh plugin, called `loop` times with the same input, as `kiln
 // call --loop` does.  For each it writes OUTDIR/ID.out: the outputs as
 // `kiln call` prints them (each followed by "\n" when loop > 1), and
@@ -13,6 +14,11 @@
 // plugin's message (the SDK's "Plugin-originated error: " prefix
 // removed), or "throw" for any other failure (with the message in .err).
 // Log lines are dropped.
+//
+// Kernel functions the SDK does not define (Extism's kernel has them:
+// memory_bytes and reset, in 2.0.0-rc13) are added as imports that throw,
+// so a plugin importing them still instantiates and a case that calls one
+// fails loudly instead of agreeing by accident.
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const [modPath, casesPath, outDir] = process.argv.slice(2);
@@ -20,6 +26,13 @@ const { createPlugin } = await import(modPath);
 const cases = JSON.parse(readFileSync(casesPath, 'utf8'));
 const quiet = { log() {}, info() {}, debug() {}, warn() {}, error() {}, trace() {} };
 const PREFIX = 'Plugin-originated error: ';
+const sdkSource = readFileSync(new URL(modPath, 'file://'), 'utf8');
+const missing = {};
+for (const name of ['memory_bytes', 'reset']) {
+  if (!sdkSource.includes(`${name}: (`)) {
+    missing[name] = () => { throw new Error(`${name} is not in @extism/extism`); };
+  }
+}
 
 for (const c of cases) {
   const base = `${outDir}/${c.id}`;
@@ -32,6 +45,8 @@ for (const c of cases) {
       useWasi: !!c.wasi,
       config: c.config ?? {},
       logger: quiet,
+      logLevel: c.level ? (c.level === 'off' ? 'silent' : c.level) : 'silent',
+      functions: { 'extism:host/env': missing },
     });
     // a fresh copy: the SDK sends the whole ArrayBuffer behind a view
     const input = new Uint8Array(readFileSync(c.input));

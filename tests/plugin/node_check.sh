@@ -6,14 +6,15 @@
 #
 #   bash tests/plugin/node_check.sh [BUILD_DIR]        (default: build)
 #
-# The plugins: tests/cli/plugin.wat (every kernel call kiln call's tests
+# The plugins: tests/cli/plugin.wat (the kernel calls kiln call's tests
 # use), bench/plugin/bench_plugin.c (the benchmark's, with PDK-style
-# 8-byte copies) and, when plugin-core's test plugins are built
-# (BUILD_DIR/plugin/plugins/*.wasm, or PLUGINS_DIR), the cases listed for
-# them below.  @extism/extism (the version tests/plugin/npm_extism.sh
-# pins) is installed into build/npm with npm when missing.  Without node, npm or the network the check is skipped with a
-# "SKIP" line, unless CI is set (CI=true, as .ci/run sets it): then that
-# is a failure.  Ends with "node-check: N passed, N failed".
+# 8-byte copies) and the plugin suite's test plugins
+# (tests/plugin/plugins/*.c, built here as tests/plugin/run.sh builds
+# them) with the cases in tests/plugin/node_cases.sh.  @extism/extism (the
+# version tests/plugin/npm_extism.sh pins) is installed into build/npm
+# with npm when missing.  Without node, npm or the network the check is
+# skipped with a "SKIP" line, unless CI is set (CI=true, as .ci/run sets
+# it): then that is a failure.  Ends with "node-check: N passed, N failed".
 #
 # Where @extism/extism departs from Extism's runtime the case is left out,
 # not bent to fit: it ignores a function's non-zero return without an
@@ -24,7 +25,6 @@ cd "$(dirname "$0")/../.." || exit 2
 BUILD=${1:-build}
 KILN=$BUILD/kiln
 WORK=$BUILD/plugin-node
-PLUGINS_DIR=${PLUGINS_DIR:-$BUILD/plugin/plugins}
 mkdir -p "$WORK/in" "$WORK/node" "$WORK/kiln"
 passed=0 failed=0
 
@@ -61,24 +61,28 @@ head -c 1024 /dev/urandom >"$WORK/in/1k.bin"
 head -c 1048576 /dev/urandom >"$WORK/in/1m.bin"
 printf '%s' "$(yes 'The quick brown fox jumps over the lazy dog. ' | head -c 1024)" >"$WORK/in/1k.txt"
 printf 'A\0B\377\n' >"$WORK/in/nul"
+printf greeting >"$WORK/in/greeting"
 
 # ---- cases ------------------------------------------------------------------------
-# add ID WASM FUNC INPUT [k=v,k=v config] [wasi] [LOOP]
+# add ID WASM FUNC INPUT [config:KEY=VALUE]... [wasi] [loop:N] [level:LEVEL]
+# (INPUT names a file in $WORK/in; config values without commas or blanks)
 CASES=() ARGS=()
 add() {
-    local id=$1 wasm=$2 func=$3 input=$4 config=${5:-} wasi=${6:-} loop=${7:-1}
-    local cj="{" kv flags=()
-    local IFS=,
-    for kv in $config; do
-        [ "$cj" = "{" ] || cj+=","
-        cj+="\"${kv%%=*}\":\"${kv#*=}\""
-        flags+=(--config "$kv")
+    local id=$1 wasm=$2 func=$3 input=$4 opt cj="" wasi=false loop=1 level=null flags=()
+    shift 4
+    for opt in "$@"; do
+        case $opt in
+        config:*)
+            opt=${opt#config:}
+            cj+="${cj:+,}\"${opt%%=*}\":\"${opt#*=}\""
+            flags+=(--config "$opt") ;;
+        wasi) wasi=true flags+=(--wasi) ;;
+        loop:*) loop=${opt#loop:} flags+=(--loop "$loop") ;;
+        level:*) level="\"${opt#level:}\"" flags+=(--log-level "${opt#level:}") ;;
+        *) echo "node_check.sh: bad case option '$opt'" >&2; exit 2 ;;
+        esac
     done
-    unset IFS
-    cj+="}"
-    [ "$wasi" = wasi ] && flags+=(--wasi)
-    [ "$loop" != 1 ] && flags+=(--loop "$loop")
-    CASES+=("{\"id\":\"$id\",\"wasm\":\"$wasm\",\"func\":\"$func\",\"input\":\"$WORK/in/$input\",\"config\":$cj,\"wasi\":$([ "$wasi" = wasi ] && echo true || echo false),\"loop\":$loop}")
+    CASES+=("{\"id\":\"$id\",\"wasm\":\"$wasm\",\"func\":\"$func\",\"input\":\"$WORK/in/$input\",\"config\":{$cj},\"wasi\":$wasi,\"loop\":$loop,\"level\":$level}")
     ARGS+=("$id|$wasm|$func|$input|${flags[*]}")
 }
 
@@ -90,24 +94,32 @@ add cli-echo-1k "$C" echo 1k.bin
 add cli-echo-1m "$C" echo 1m.bin
 add cli-nothing "$C" nothing hello
 add cli-fail "$C" fail hello
-add cli-config "$C" config empty greeting=hi
-add cli-config-eq "$C" config empty "greeting=a=b,other=x"
-add cli-config-missing "$C" config empty other=x
-add cli-count-loop "$C" count empty "" "" 4
+add cli-config "$C" config empty config:greeting=hi
+add cli-config-eq "$C" config empty config:greeting=a=b config:other=x
+add cli-config-missing "$C" config empty config:other=x
+add cli-count-loop "$C" count empty loop:4
 add cli-grow "$C" grow empty
-add cli-log "$C" log empty
-add cli-echo-wasi "$C" echo hello "" wasi
+add cli-log "$C" log empty level:trace
+add cli-echo-wasi "$C" echo hello wasi
 add bench-empty "$B" empty empty
 add bench-vowels-1k "$B" count_vowels 1k.txt
 add bench-vowels-empty "$B" count_vowels empty
 add bench-echo-1k "$B" echo 1k.bin
 add bench-echo-1m "$B" echo 1m.bin
-add bench-echo-loop "$B" echo hello "" "" 3
+add bench-echo-loop "$B" echo hello loop:3
 
-# plugin-core's test plugins (tests/plugin/plugins/*.c), when built
-if [ -d "$PLUGINS_DIR" ]; then
-    . tests/plugin/node_cases.sh
-fi
+# the plugin suite's test plugins (tests/plugin/plugins/*.c), built here
+# as tests/plugin/run.sh builds them; their cases are in node_cases.sh
+for src in tests/plugin/plugins/*.c; do
+    [ -e "$src" ] || continue
+    name=$(basename "$src" .c)
+    if ! clang-19 --target=wasm32-wasi -O2 -Wall -Wextra -Werror -mexec-model=reactor \
+        -o "$WORK/$name.wasm" "$src"; then
+        echo "FAIL node-check: tests/plugin/plugins/$name.c does not build"
+        failed=$((failed + 1))
+    fi
+done
+. tests/plugin/node_cases.sh
 
 # ---- node, then kiln, then compare -------------------------------------------
 json=$(IFS=,; echo "[${CASES[*]}]")
