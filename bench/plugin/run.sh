@@ -88,12 +88,12 @@ END {
     print ""
     printf "bars (reported, not enforced):\n"
     if (kus["empty"] != "")
-        printf "  empty call <= 1 us:            %.3f us (%s)\n", kus["empty"], kus["empty"] <= 1 ? "met" : "NOT met"
+        printf "  empty call <= 1 us:            %.3f us (%s)\n", kus["empty"], (kus["empty"] <= 1 ? "met" : "NOT met")
     for (i = 0; i < n; i++) {
         r = order[i]
         if (kcps[r] == "" || ncps[r] == "" || ncps[r] <= 0) continue
         x = kcps[r] / ncps[r]
-        printf "  >= 5x node calls/s, %-16s %.1fx (%s)\n", r ":", x, x >= 5 ? "met" : "NOT met"
+        printf "  >= 5x node calls/s, %-16s %.1fx (%s)\n", r ":", x, (x >= 5 ? "met" : "NOT met")
     }
 }' "$OUT/kiln.tsv" "$OUT/node.tsv"
 exit $rc
