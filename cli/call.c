@@ -607,7 +607,7 @@ static int call_loop(kiln_plugin *p, const call_options *o, kiln_plugin_cancel *
 }
 
 static int run_plugin(kiln_engine *engine, const kiln_plugin_manifest *m, call_options *o,
-                      const uint8_t *input, size_t input_len)
+                      kiln_plugin_cancel *cancel, const uint8_t *input, size_t input_len)
 {
     o->plugin.log = print_log;
     kiln_plugin *p;
@@ -620,24 +620,44 @@ static int run_plugin(kiln_engine *engine, const kiln_plugin_manifest *m, call_o
         return code;
     }
     int code;
-    kiln_plugin_cancel *cancel = NULL;
     if (!kiln_plugin_has_function(p, o->func)) {
         cli_error("%s: no function named '%s' of type () -> i32 or () -> ()", o->file,
                   o->func);
         code = CLI_EXIT_USAGE;
-    } else if ((e = kiln_plugin_cancel_new(&cancel))) {
-        cli_error("%s", kiln_error_message(e));
-        kiln_error_free(e);
-        code = CLI_EXIT_LOAD;
     } else {
-        pthread_t t;
-        bool watching = start_sigint_thread(cancel, &t); /* else Ctrl-C kills kiln */
         code = call_loop(p, o, cancel, input, input_len);
-        if (watching)
-            stop_sigint_thread(t);
-        kiln_plugin_cancel_free(cancel);
     }
     kiln_plugin_free(p);
+    return code;
+}
+
+/* The manifest, the engine and the plugin, with Ctrl-C watched from
+ * before the manifest is read: a Ctrl-C before the first call starts
+ * makes that call fail as cancelled, so none is lost. */
+static int load_and_run(call_options *o, const uint8_t *input, size_t input_len)
+{
+    kiln_plugin_cancel *cancel = NULL;
+    kiln_error *e = kiln_plugin_cancel_new(&cancel);
+    if (e) {
+        cli_error("%s", kiln_error_message(e));
+        kiln_error_free(e);
+        return CLI_EXIT_LOAD;
+    }
+    pthread_t t;
+    bool watching = start_sigint_thread(cancel, &t); /* else Ctrl-C kills kiln */
+    kiln_plugin_manifest *m = NULL;
+    kiln_engine *engine = NULL;
+    int code = load_manifest(o, &m);
+    if (code == CLI_EXIT_OK && !new_engine(&engine))
+        code = CLI_EXIT_LOAD;
+    if (code == CLI_EXIT_OK)
+        code = run_plugin(engine, m, o, cancel, input, input_len);
+    kiln_plugin_manifest_free(m);
+    if (engine)
+        kiln_engine_free(engine);
+    if (watching)
+        stop_sigint_thread(t);
+    kiln_plugin_cancel_free(cancel);
     return code;
 }
 
@@ -649,17 +669,8 @@ static int call_main(int argc, char **argv)
     size_t input_len = 0;
     if (code == CLI_EXIT_OK)
         code = read_input(&o, &input, &input_len);
-    kiln_plugin_manifest *m = NULL;
     if (code == CLI_EXIT_OK)
-        code = load_manifest(&o, &m);
-    kiln_engine *engine = NULL;
-    if (code == CLI_EXIT_OK && !new_engine(&engine))
-        code = CLI_EXIT_LOAD;
-    if (code == CLI_EXIT_OK)
-        code = run_plugin(engine, m, &o, input, input_len);
-    kiln_plugin_manifest_free(m);
-    if (engine)
-        kiln_engine_free(engine);
+        code = load_and_run(&o, input, input_len);
     free(input);
     free_call_options(&o);
     return code < 0 ? CLI_EXIT_OK : code;
