@@ -159,8 +159,7 @@ static void rewrite(uint8_t *base, uint64_t off, uint64_t len, const kn_os_image
     uint64_t from_image = off < img->len ? img->len - off : 0;
     if (from_image > len)
         from_image = len;
-    if (from_image) /* an image without data has no view: memcpy(NULL) is UB */
-        memcpy(base + off, img->view + off, (size_t)from_image);
+    memcpy(base + off, img->view + off, (size_t)from_image);
     memset(base + off + from_image, 0, (size_t)(len - from_image));
 }
 
