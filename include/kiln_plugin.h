@@ -182,8 +182,12 @@ typedef struct kiln_plugin_call_opts {
  * NULL when empty) and *output_len hold what the plugin set with
  * output_set.  A function returning non-zero is an error of kind
  * KILN_ERR_PLUGIN whose message is the plugin's error_set text (or "plugin
- * returned N" without one); traps and limits are as in kiln.h.  opts may
- * be NULL. */
+ * returned N" without one); as in Extism, a non-empty error_set text fails
+ * the call even when the function returns 0.  Traps and limits are as in
+ * kiln.h; a function that is missing or not of an Extism type is
+ * KILN_ERR_ARG.  A timeout_ms other than the one an idle instance was made
+ * with replaces that instance (the deadline is fixed when a store is
+ * made), so its guest state starts afresh.  opts may be NULL. */
 KILN_API kiln_error *kiln_plugin_call(kiln_plugin *p, const char *func, const void *input,
                                       size_t input_len, const kiln_plugin_call_opts *opts,
                                       uint8_t **output, size_t *output_len);

@@ -8,7 +8,11 @@
 #   3. every global symbol of libkiln.a starts with kiln_ (the API) or kn_
 #      (private, hidden by -fvisibility=hidden but still visible to a
 #      static link, where an unprefixed name could collide with the
-#      embedder's); one check per object file, so a failure names the file.
+#      embedder's); one check per object file, so a failure names the file;
+#   4. the same for libkiln-plugin (the plugin host, include/kiln_plugin.h):
+#      libkiln-plugin.so exports exactly kiln_plugin.h's KILN_API functions,
+#      with soname libkiln-plugin.so.MAJOR, and every global symbol of
+#      libkiln-plugin.a is kiln_* or kn_*.
 #
 # Ends with "symbols: N passed, N failed"; exits non-zero if anything failed.
 set -u
@@ -18,21 +22,28 @@ p=0 f=0
 pass() { p=$((p + 1)); }
 fail() { echo "FAIL $*"; f=$((f + 1)); }
 
-# The names declared `KILN_API <type> name(` in the public headers.
-# kiln_plugin.h is libkiln-plugin's API, not libkiln's.
-headers=$(ls include/*.h | grep -v '/kiln_plugin\.h$')
-api=$(sed -nE 's/^KILN_API[^(]*[^A-Za-z0-9_(]([A-Za-z_][A-Za-z0-9_]*)\(.*/\1/p' $headers | sort)
-ndecl=$(cat $headers | grep -c '^KILN_API')
-if [ -z "$api" ] || [ "$(wc -l <<<"$api")" != "$ndecl" ]; then
-    fail "include/*.h: $ndecl lines start with KILN_API but $(wc -l <<<"$api") names were read from them"
-else
-    pass
-fi
+# api_of HEADERS...: the names declared `KILN_API <type> name(` in them,
+# sorted; fails if a KILN_API line yields no name.
+api_of() {
+    local api ndecl
+    api=$(sed -nE 's/^KILN_API[^(]*[^A-Za-z0-9_(]([A-Za-z_][A-Za-z0-9_]*)\(.*/\1/p' "$@" | sort)
+    ndecl=$(cat "$@" | grep -c '^KILN_API')
+    if [ -z "$api" ] || [ "$(wc -l <<<"$api")" != "$ndecl" ]; then
+        fail "$*: $ndecl lines start with KILN_API but $(wc -l <<<"$api") names were read from them"
+    else
+        pass
+    fi
+    echo "$api" >"$TMPAPI"
+}
 
-so=$BUILD/libkiln.so
-if [ ! -f "$so" ]; then
-    fail "$so was not built"
-else
+# check_so SO SONAME_BASE: exports exactly $TMPAPI's names, soname BASE.MAJOR
+check_so() {
+    local so=$1 base=$2 exported major soname api
+    api=$(cat "$TMPAPI")
+    if [ ! -f "$so" ]; then
+        fail "$so was not built"
+        return
+    fi
     exported=$(nm -D --defined-only "$so" | awk '{print $NF}' | sort)
     if [ "$exported" = "$api" ]; then
         pass
@@ -42,17 +53,20 @@ else
     fi
     major=$(sed -nE 's/^#define KILN_VERSION_STRING "([0-9]+)\..*/\1/p' include/kiln.h)
     soname=$(readelf -d "$so" | sed -nE 's/.*Library soname: \[(.*)\].*/\1/p')
-    if [ -n "$major" ] && [ "$soname" = "libkiln.so.$major" ]; then
+    if [ -n "$major" ] && [ "$soname" = "$base.$major" ]; then
         pass
     else
-        fail "$so: soname '$soname', expected libkiln.so.$major"
+        fail "$so: soname '$soname', expected $base.$major"
     fi
-fi
+}
 
-lib=$BUILD/libkiln.a
-if [ ! -f "$lib" ]; then
-    fail "$lib was not built"
-else
+# check_a LIB: every global symbol of each object is kiln_* or kn_*
+check_a() {
+    local lib=$1 bad objs o names
+    if [ ! -f "$lib" ]; then
+        fail "$lib was not built"
+        return
+    fi
     # "member.o:" heads each object's list; fields are "VALUE TYPE NAME".
     # Symbols a sanitizer adds for our globals (ASan's __odr_asan.NAME ODR
     # indicators) are the compiler's, not ours.
@@ -69,7 +83,21 @@ else
             fail "$lib($o): global symbols without a kiln_ or kn_ prefix:" $names
         fi
     done
-fi
+}
+
+TMPAPI=$(mktemp)
+trap 'rm -f "$TMPAPI"' EXIT
+
+# libkiln: every public header but kiln_plugin.h, which is libkiln-plugin's.
+api_of $(ls include/*.h | grep -v '/kiln_plugin\.h$')
+check_so "$BUILD/libkiln.so" libkiln.so
+check_a "$BUILD/libkiln.a"
+
+# libkiln-plugin: exactly kiln_plugin.h's functions (libkiln's come from
+# libkiln.so, which it links against, not from itself).
+api_of include/kiln_plugin.h
+check_so "$BUILD/libkiln-plugin.so" libkiln-plugin.so
+check_a "$BUILD/libkiln-plugin.a"
 
 echo "symbols: $p passed, $f failed"
 [ $f = 0 ]

@@ -159,7 +159,8 @@ static void rewrite(uint8_t *base, uint64_t off, uint64_t len, const kn_os_image
     uint64_t from_image = off < img->len ? img->len - off : 0;
     if (from_image > len)
         from_image = len;
-    memcpy(base + off, img->view + off, (size_t)from_image);
+    if (from_image) /* an empty image has no view: memcpy from NULL is UB */
+        memcpy(base + off, img->view + off, (size_t)from_image);
     memset(base + off + from_image, 0, (size_t)(len - from_image));
 }
 

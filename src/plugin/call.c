@@ -17,14 +17,43 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 #include "plugin_impl.h"
 
-static uint64_t now_ns(void)
+uint64_t kn_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* guest_ns is counted in ticks of the time-stamp counter where there is
+ * one (a few ns to read; clock_gettime may be a real system call, costing
+ * more than an empty call) and converted to ns when stats are read, at the
+ * rate measured since the plugin was made (kn_stats_ns). */
+uint64_t kn_ticks(void)
+{
+#if defined(__x86_64__)
+    return __rdtsc();
+#else
+    return kn_now_ns();
+#endif
+}
+
+static uint64_t ticks_to_ns(const kiln_plugin *p, uint64_t ticks)
+{
+#if defined(__x86_64__)
+    uint64_t dn = kn_now_ns() - p->born_ns, dt = kn_ticks() - p->born_ticks;
+    if (!dt || !dn)
+        return 0;
+    return (uint64_t)((long double)ticks * dn / dt);
+#else
+    (void)p;
+    return ticks;
+#endif
 }
 
 static bool extism_type(kiln_functype t)
@@ -175,6 +204,29 @@ static kiln_error *result(kn_pinst *in, kiln_error *e, call_out *co, uint8_t **o
     return NULL;
 }
 
+/* What a WASI guest wrote to stdout (INFO) and stderr (WARN) since the
+ * last call goes to the log; true if the instance should be replaced
+ * before its buffers fill up. */
+static bool log_stdio(kiln_plugin *p, kn_pinst *in)
+{
+    const uint8_t *d;
+    size_t n;
+    bool full = false;
+    if (kiln_wasi_stdout_bytes(in->wasi, &d, &n)) {
+        if (n > in->out_logged && p->log && p->log_level <= KILN_LOG_INFO)
+            p->log(p->log_ud, KILN_LOG_INFO, (const char *)d + in->out_logged, n - in->out_logged);
+        in->out_logged = n;
+        full |= n >= KN_WASI_STDIO_CAP / 2;
+    }
+    if (kiln_wasi_stderr_bytes(in->wasi, &d, &n)) {
+        if (n > in->err_logged && p->log && p->log_level <= KILN_LOG_WARN)
+            p->log(p->log_ud, KILN_LOG_WARN, (const char *)d + in->err_logged, n - in->err_logged);
+        in->err_logged = n;
+        full |= n >= KN_WASI_STDIO_CAP / 2;
+    }
+    return full;
+}
+
 static void count(kiln_plugin *p, kn_pinst *in, const kiln_error *e, const call_out *co)
 {
     kn_stats *s = &p->stats;
@@ -215,11 +267,13 @@ static kiln_error *call_in(kiln_plugin *p, kn_pinst *in, const char *func, const
     kiln_error *e = kn_kernel_set_input(in->kernel, input, input_len);
     if (e)
         in->kernel_full = true;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = kn_ticks();
     if (!e)
         e = run(in, func, opts, fuel, &co);
-    atomic_fetch_add_explicit(&p->stats.guest_ns, now_ns() - t0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->stats.guest_ticks, kn_ticks() - t0, memory_order_relaxed);
     e = result(in, e, &co, output, output_len);
+    if (in->wasi && log_stdio(p, in))
+        co.discard = true;
     count(p, in, e, &co);
     kn_pinst_account_memory(in);
     if (co.discard)
@@ -269,7 +323,7 @@ void kiln_plugin_get_stats(const kiln_plugin *p, kiln_plugin_stats *out)
         .limit_timeout = atomic_load(&s->limit_timeout),
         .limit_memory = atomic_load(&s->limit_memory),
         .cancelled = atomic_load(&s->cancelled),
-        .guest_ns = atomic_load(&s->guest_ns),
+        .guest_ns = ticks_to_ns(p, atomic_load(&s->guest_ticks)),
         .fuel_used = atomic_load(&s->fuel_used),
         .memory_bytes = mem > 0 ? (uint64_t)mem : 0,
     };

@@ -10,7 +10,10 @@
  * kernel blocks, where handle 0 is the empty string and any other handle
  * that is not the start of a live block traps ("invalid handle offset"),
  * as Extism's memory_handle does.  Only the imports a module names are
- * defined, each with its own binding (what + instance).
+ * defined, each with its own binding (what + instance).  Departures:
+ * http_headers always answers the last response's headers (Extism only
+ * when the embedder opted in), and var_set's cap counts key and value
+ * bytes only (vars.c).
  */
 #include <inttypes.h>
 #include <stdlib.h>

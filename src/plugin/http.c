@@ -53,9 +53,11 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
-/* Response headers past this total are an error: they are not counted in
- * max_body, and a hostile server must not make us buffer without end. */
+/* Response headers past these totals are an error: they are not counted
+ * in max_body, and a hostile server must not make us buffer without end
+ * (nor search the JSON object for repeats, which is linear, too often). */
 #define KN_HTTP_MAX_HEADER_BYTES (1u << 20)
+#define KN_HTTP_MAX_HEADER_FIELDS 1000u
 
 static pthread_once_t kn_http_once = PTHREAD_ONCE_INIT;
 static CURLcode kn_http_init_rc = CURLE_FAILED_INIT;
@@ -245,16 +247,18 @@ static kiln_error *req_parse(const char *json, size_t len, kn_http_req *r)
 
 /* ---- Checks before any connection --------------------------------------- */
 
-/* RFC 9110 token characters: a method or a header name. */
-static bool is_token(const char *s)
+/* Are the n bytes at s an RFC 9110 token: a method or a header name? */
+static bool is_token_n(const char *s, size_t n)
 {
-    if (!*s)
+    if (!n)
         return false;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
+    for (size_t i = 0; i < n; i++)
+        if (!s[i] || (!isalnum((unsigned char)s[i]) && !strchr("!#$%&'*+-.^_`|~", s[i])))
             return false;
     return true;
 }
+
+static bool is_token(const char *s) { return is_token_n(s, strlen(s)); }
 
 static bool is_field_value(const char *s)
 {
@@ -264,9 +268,10 @@ static bool is_field_value(const char *s)
     return true;
 }
 
-/* A host curl will connect to as written: a DNS name (ASCII, after
- * punycode) or an IP literal.  Anything else (percent-escapes, which other
- * URL parsers decode and curl does not) is refused rather than guessed. */
+/* A host as curl's parser leaves it (percent-escapes decoded, IPv4 in any
+ * spelling normalised, as the WHATWG parser Extism uses does) must be a
+ * plain DNS name (ASCII: punycode where libcurl can make it) or an IP
+ * literal; anything else is refused rather than matched and guessed at. */
 static bool host_plain(const char *h)
 {
     if (h[0] == '[')
@@ -299,7 +304,7 @@ static kiln_error *url_check(const char *url, char *const *allowed, size_t nallo
     flags |= CURLU_PUNYCODE;
 #endif
     if (curl_url_get(u, CURLUPART_HOST, &host, flags) != CURLUE_OK) {
-        e = kiln_error_new(KILN_ERR_HOST, "http_request: invalid URL: no host");
+        e = kiln_error_new(KILN_ERR_HOST, "http_request: invalid URL: no usable host");
         goto done;
     }
     for (char *c = host; *c; c++)
@@ -366,9 +371,12 @@ typedef struct kn_http_xfer {
     uint64_t max_body;
     bool too_big, headers_too_big, nomem;
     cJSON *headers;          /* of the latest response */
-    size_t header_bytes;
+    size_t header_bytes, header_fields;
 } kn_http_xfer;
 
+/* The cap is enforced here, on the bytes as they arrive, rather than with
+ * CURLOPT_MAXFILESIZE: that one judges by Content-Length, which a HEAD
+ * answer carries without a body, and is off when the cap is 0. */
 static size_t on_body(char *data, size_t size, size_t n, void *ud)
 {
     kn_http_xfer *x = ud;
@@ -440,25 +448,28 @@ static bool header_line(kn_http_xfer *x, const char *line, size_t n)
         return x->headers != NULL;
     }
     const char *colon = memchr(line, ':', n);
-    if (!colon || colon == line || !x->headers)
-        return true;         /* blank line, obsolete folding: nothing to keep */
+    /* Blank lines, obsolete line folding and malformed names: nothing the
+     * plugin could rely on, so nothing kept. */
+    if (!colon || !x->headers || !is_token_n(line, (size_t)(colon - line)))
+        return true;
     size_t nl = (size_t)(colon - line);
     const char *v = colon + 1, *end = line + n;
     while (v < end && (*v == ' ' || *v == '\t'))
         v++;
     while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
         end--;
-    if (memchr(v, 0, (size_t)(end - v)) || !utf8_valid((const unsigned char *)v, (size_t)(end - v)))
+    size_t vl = (size_t)(end - v);
+    if (memchr(v, 0, vl) || !utf8_valid((const unsigned char *)v, vl))
         return true;
-    char *name = malloc(nl + 1), *value = malloc((size_t)(end - v) + 1);
+    char *name = malloc(nl + 1), *value = malloc(vl + 1);
     bool ok = name && value;
     if (ok) {
         for (size_t i = 0; i < nl; i++)
             name[i] = (char)tolower((unsigned char)line[i]);
         name[nl] = 0;
-        memcpy(value, v, (size_t)(end - v));
-        value[end - v] = 0;
-        ok = memchr(line, 0, nl) || header_put(x->headers, name, value);
+        memcpy(value, v, vl);
+        value[vl] = 0;
+        ok = header_put(x->headers, name, value);
     }
     free(name);
     free(value);
@@ -470,7 +481,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
     kn_http_xfer *x = ud;
     size_t len = size * n;
     x->header_bytes += len;
-    if (x->header_bytes > KN_HTTP_MAX_HEADER_BYTES) {
+    x->header_fields++;
+    if (x->header_bytes > KN_HTTP_MAX_HEADER_BYTES || x->header_fields > KN_HTTP_MAX_HEADER_FIELDS) {
         x->headers_too_big = true;
         return 0;
     }
@@ -520,8 +532,6 @@ static CURLcode setup(CURL *c, CURLU *u, struct curl_slist *hdrs, kn_http_xfer *
     KN_SET(CURLOPT_WRITEDATA, x);
     KN_SET(CURLOPT_HEADERFUNCTION, on_header);
     KN_SET(CURLOPT_HEADERDATA, x);
-    if (x->max_body < (uint64_t)INT64_MAX)
-        KN_SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
     if (timeout_ns) {
         uint64_t ms = timeout_ns / 1000000 + (timeout_ns % 1000000 != 0);
         KN_SET(CURLOPT_TIMEOUT_MS, ms > LONG_MAX ? LONG_MAX : (long)ms);
@@ -533,15 +543,16 @@ static CURLcode setup(CURL *c, CURLU *u, struct curl_slist *hdrs, kn_http_xfer *
 /* The error for a failed transfer, in Extism's words where it has some. */
 static kiln_error *xfer_error(CURLcode rc, const kn_http_xfer *x, const char *errbuf)
 {
-    if (x->too_big || rc == CURLE_FILESIZE_EXCEEDED)
+    if (x->too_big)
         return kiln_error_new(KILN_ERR_HOST,
                               "HTTP response exceeds the configured maximum number of bytes: %llu",
                               (unsigned long long)x->max_body);
     if (x->nomem || rc == CURLE_OUT_OF_MEMORY)
         return kiln_error_new(KILN_ERR_NOMEM, "http_request: out of memory");
     if (x->headers_too_big)
-        return kiln_error_new(KILN_ERR_HOST, "http_request: response headers exceed %u bytes",
-                              KN_HTTP_MAX_HEADER_BYTES);
+        return kiln_error_new(KILN_ERR_HOST,
+                              "http_request: response headers exceed %u bytes or %u lines",
+                              KN_HTTP_MAX_HEADER_BYTES, KN_HTTP_MAX_HEADER_FIELDS);
     if (rc == CURLE_OPERATION_TIMEDOUT)
         return kiln_error_new(KILN_ERR_HOST, "timeout");
     return kiln_error_new(KILN_ERR_HOST, "http_request: %s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
@@ -617,6 +628,6 @@ void kn_http_response_free(kn_http_response *r)
     if (!r)
         return;
     free(r->body);
-    cJSON_free(r->headers_json);
+    free(r->headers_json);   /* cJSON's default hooks: malloc, as http.h says */
     memset(r, 0, sizeof *r);
 }

@@ -21,6 +21,8 @@
  *     or "extism:host/user") is an error;
  *   - hash is compared with the lowercase hex sha256 of the bytes, as
  *     Extism compares strings;
+ *   - a module file must be a regular file (not a FIFO or a device, which
+ *     could block or never end) of at most 1 GiB;
  *   - memory.max_var_bytes defaults to 1 MiB (null: no limit), the other
  *     limits to none; timeout_ms to none;
  *   - allowed_paths maps a host path, read-only with a "ro:" prefix, to a
@@ -407,11 +409,36 @@ static kiln_error *wasm_bytes_data(const cJSON *v, const char *where, kn_pm_wasm
     }
 }
 
-/* The bytes, name and hash of entry where (wasm[i]); *name is the given
- * name or NULL. */
+/* The optional name and hash of entry where (NULL when absent or null). */
+static kiln_error *wasm_meta(const cJSON *e, const char *where, const char **name,
+                             const char **hash)
+{
+    char path[PATH_LEN];
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(e, "name");
+    *name = *hash = NULL;
+    if (f && !cJSON_IsNull(f)) {
+        if (!cJSON_IsString(f))
+            return kiln_error_new(KILN_ERR_ARG, "%s: expected a string, got %s",
+                                  field(path, where, "name"), json_type(f));
+        *name = f->valuestring;
+    }
+    f = cJSON_GetObjectItemCaseSensitive(e, "hash");
+    if (f && !cJSON_IsNull(f)) {
+        if (!cJSON_IsString(f) || !is_hash(f->valuestring))
+            return kiln_error_new(KILN_ERR_ARG,
+                                  "%s: expected a sha256 as 64 lowercase hex digits",
+                                  field(path, where, "hash"));
+        *hash = f->valuestring;
+    }
+    return NULL;
+}
+
+/* The bytes and sha256 of entry where (wasm[i]), checked against its hash;
+ * *name is the name it gives or NULL. */
 static kiln_error *wasm_entry(pm_parse *p, const cJSON *e, const char *where, kn_pm_wasm *w,
                               const char **name)
 {
+    static const char *const url_only[] = {"headers", "method"};
     char path[PATH_LEN];
     if (!cJSON_IsObject(e))
         return kiln_error_new(KILN_ERR_ARG, "%s: expected an object, got %s", where,
@@ -422,8 +449,6 @@ static kiln_error *wasm_entry(pm_parse *p, const cJSON *e, const char *where, kn
     const cJSON *fpath = cJSON_GetObjectItemCaseSensitive(e, "path");
     const cJSON *fdata = cJSON_GetObjectItemCaseSensitive(e, "data");
     const cJSON *furl = cJSON_GetObjectItemCaseSensitive(e, "url");
-    const cJSON *fname = cJSON_GetObjectItemCaseSensitive(e, "name");
-    const cJSON *fhash = cJSON_GetObjectItemCaseSensitive(e, "hash");
     if (!!fpath + !!fdata + !!furl != 1)
         return kiln_error_new(KILN_ERR_ARG, "%s: expected exactly one of path, data or url",
                               where);
@@ -431,26 +456,13 @@ static kiln_error *wasm_entry(pm_parse *p, const cJSON *e, const char *where, kn
         return kiln_error_new(KILN_ERR_ARG,
                               "%s: not supported: kiln fetches nothing; download the module "
                               "and give its path or data", field(path, where, "url"));
-    static const char *const url_only[] = {"headers", "method"};
     for (size_t k = 0; k < 2; k++)
         if (cJSON_GetObjectItemCaseSensitive(e, url_only[k]))
             return kiln_error_new(KILN_ERR_ARG, "%s: only allowed with url",
                                   field(path, where, url_only[k]));
-    *name = NULL;
-    if (fname && !cJSON_IsNull(fname)) {
-        if (!cJSON_IsString(fname))
-            return kiln_error_new(KILN_ERR_ARG, "%s: expected a string, got %s",
-                                  field(path, where, "name"), json_type(fname));
-        *name = fname->valuestring;
-    }
-    const char *hash = NULL;
-    if (fhash && !cJSON_IsNull(fhash)) {
-        if (!cJSON_IsString(fhash) || !is_hash(fhash->valuestring))
-            return kiln_error_new(KILN_ERR_ARG,
-                                  "%s: expected a sha256 as 64 lowercase hex digits",
-                                  field(path, where, "hash"));
-        hash = fhash->valuestring;
-    }
+    const char *hash;
+    if ((err = wasm_meta(e, where, name, &hash)))
+        return err;
     err = fpath ? wasm_bytes_path(p, fpath, where, w) : wasm_bytes_data(fdata, where, w);
     if (err)
         return err;
@@ -484,9 +496,9 @@ static kiln_error *wasm_name(const kiln_plugin_manifest *m, size_t i, size_t n,
         if (!have_main)
             name = MAIN_NAME;
     }
-    if (n > 1 && given && reserved_name(given))
+    if (reserved_name(name))
         return kiln_error_new(KILN_ERR_ARG, "%s: \"%s\" is reserved for the Extism kernel",
-                              field(path, where, "name"), given);
+                              field(path, where, "name"), name);
     for (size_t j = 0; j < i; j++)
         if (!strcmp(m->wasm[j].name, name))
             return kiln_error_new(KILN_ERR_ARG, "%s: duplicate module name \"%s\"%s",

@@ -15,8 +15,9 @@
 #include "kiln_plugin.h"
 
 typedef struct kn_pm_wasm {
-    char *name;          /* "main" when the manifest gave none, for the
-                            last module; NULL-free */
+    char *name;          /* never NULL, unique; exactly one module is
+                            "main" (the plugin; the others are linked to it
+                            by name): Extism's naming, see manifest.c */
     uint8_t *bytes;
     size_t len;
     uint8_t sha256[32];  /* of bytes, computed whether or not a hash was given */

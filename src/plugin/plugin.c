@@ -12,6 +12,9 @@
  * Extism links them) instantiates each instance through a linker of its
  * own (pool.c).
  *
+ * memory.max_pages caps each linear memory (a memory.grow past it is -1,
+ * where Extism's limiter traps with "oom") and the kernel memory.
+ *
  * Lifetime: refs counts the owner and every running call; kiln_plugin_free
  * drops the owner's, and whoever drops the last frees the plugin.
  */
@@ -102,7 +105,7 @@ static kiln_error *copy_manifest(kiln_plugin *p, const kiln_plugin_manifest *m)
 }
 
 /* WASI as a plugin gets it: no args, no env, no stdin; stdout and stderr
- * captured (and dropped: a plugin talks through its kernel and log); the
+ * captured in memory and passed to the log after each call (call.c); the
  * manifest's allowed_paths as preopens. */
 static kiln_error *make_wasi_config(kiln_plugin *p, const kiln_plugin_manifest *m)
 {
@@ -110,9 +113,9 @@ static kiln_error *make_wasi_config(kiln_plugin *p, const kiln_plugin_manifest *
     if (!e)
         e = kiln_wasi_config_stdio(p->wasi_cfg, 0, KILN_WASI_STDIO_NULL);
     if (!e)
-        e = kiln_wasi_config_stdio(p->wasi_cfg, 1, KILN_WASI_STDIO_NULL);
+        e = kiln_wasi_config_stdout_buffer(p->wasi_cfg, KN_WASI_STDIO_CAP);
     if (!e)
-        e = kiln_wasi_config_stdio(p->wasi_cfg, 2, KILN_WASI_STDIO_NULL);
+        e = kiln_wasi_config_stderr_buffer(p->wasi_cfg, KN_WASI_STDIO_CAP);
     for (size_t i = 0; !e && i < m->nallowed_paths; i++) {
         const kn_pm_path *ap = &m->allowed_paths[i];
         unsigned perms = KILN_WASI_DIR_READ | (ap->read_only ? 0 : KILN_WASI_DIR_WRITE);
@@ -226,6 +229,8 @@ kiln_error *kiln_plugin_new(kiln_engine *engine, const kiln_plugin_manifest *m,
     p->fuel = o->fuel;
     p->max_instances = o->max_instances ? o->max_instances : 64;
     atomic_init(&p->refs, 1);
+    p->born_ns = kn_now_ns();
+    p->born_ticks = kn_ticks();
     pthread_mutex_init(&p->vars_lock, NULL);
     pthread_mutex_init(&p->pool_lock, NULL);
     pthread_cond_init(&p->pool_cond, NULL);

@@ -34,6 +34,9 @@
 
 #define KN_ENV_MODULE "extism:host/env"
 #define KN_USER_MODULE "extism:host/user"
+/* A WASI plugin's captured stdout and stderr, each; an instance that has
+ * written half of it is replaced after the call, so writes never fail. */
+#define KN_WASI_STDIO_CAP (1u << 20)
 
 typedef struct kiln_plugin_ctx kn_pinst;
 
@@ -50,7 +53,7 @@ typedef struct kn_var {
 
 typedef struct kn_stats {
     atomic_uint_fast64_t calls, errors, plugin_errors, traps, limit_fuel, limit_timeout,
-        limit_memory, cancelled, guest_ns, fuel_used;
+        limit_memory, cancelled, guest_ticks, fuel_used;
     atomic_int_fast64_t memory_bytes;
 } kn_stats;
 
@@ -94,6 +97,7 @@ struct kiln_plugin {
     atomic_uint refs;             /* the owner's 1 + calls running */
 
     kn_stats stats;
+    uint64_t born_ns, born_ticks;  /* for converting guest_ticks */
 };
 
 struct kiln_plugin_ctx {
@@ -108,6 +112,7 @@ struct kiln_plugin_ctx {
     uint64_t mem_counted;         /* what stats.memory_bytes holds for it */
     kiln_func *entry;             /* the cancellable entry, made on demand */
     bool inited;                  /* the guest runtime's init has run */
+    size_t out_logged, err_logged;  /* captured stdio already logged */
 
     /* the call in progress */
     void *user_data;
@@ -146,6 +151,10 @@ kiln_error *kn_vars_set(kiln_plugin *p, const uint8_t *key, size_t key_len,
 /* Copy a var into a new kernel block: *handle 0 when unset. */
 kiln_error *kn_vars_get_into(kiln_plugin *p, const uint8_t *key, size_t key_len,
                              kn_kernel *k, uint64_t *handle);
+
+/* call.c: CLOCK_MONOTONIC, and the cheap tick counter of guest_ticks */
+uint64_t kn_now_ns(void);
+uint64_t kn_ticks(void);
 
 /* plugin.c */
 void kn_plugin_unref(kiln_plugin *p);

@@ -35,6 +35,15 @@ for src in tests/plugin/plugins/multi/*.c; do
         f=$((f + 1))
     fi
 done
+# WASI commands (with _start), built as commands.
+for src in tests/plugin/plugins/command/*.c; do
+    [ -e "$src" ] || continue
+    name=$(basename "$src" .c)
+    if ! clang-19 --target=wasm32-wasi -O2 -Wall -Wextra -Werror -o "$OUT/$name.wasm" "$src"; then
+        echo "FAIL build plugin command/$name"
+        f=$((f + 1))
+    fi
+done
 
 # tests/run.sh builds the binary with its make arguments (SAN, CC); run by
 # hand, this builds it with the defaults if it is missing.

@@ -31,6 +31,7 @@ typedef struct srv {
     atomic_bool stop;
     char req[1 << 16];       /* the last request, raw */
     size_t req_len;
+    size_t total;            /* its whole length */
 } srv;
 
 static void send_all(int c, const void *p, size_t n)
@@ -52,25 +53,28 @@ static void sendf(int c, const char *fmt, const char *a, size_t n)
     send_all(c, a, n);
 }
 
-/* Read one request (headers, then Content-Length bytes) into s->req. */
+/* Read one request into s->req (its first 64 KiB) and drain the rest of
+ * its Content-Length, so that a large body is received in full. */
 static void read_request(srv *s, int c)
 {
     size_t len = 0, want = 0;
-    char *end = NULL;
-    while (len < sizeof s->req - 1) {
-        ssize_t r = recv(c, s->req + len, sizeof s->req - 1 - len, 0);
+    char *end = NULL, sink[65536];
+    while (!end || len < want) {
+        bool keep = len < sizeof s->req - 1;
+        ssize_t r = keep ? recv(c, s->req + len, sizeof s->req - 1 - len, 0)
+                         : recv(c, sink, sizeof sink, 0);
         if (r <= 0)
             break;
+        if (keep)
+            s->req[len + (size_t)r] = 0;
         len += (size_t)r;
-        s->req[len] = 0;
         if (!end && (end = strstr(s->req, "\r\n\r\n"))) {
             const char *cl = strcasestr(s->req, "\r\nContent-Length:");
             want = (size_t)(end + 4 - s->req) + (cl && cl < end ? strtoul(cl + 17, NULL, 10) : 0);
         }
-        if (end && len >= want)
-            break;
     }
-    s->req_len = len;
+    s->req_len = len < sizeof s->req - 1 ? len : sizeof s->req - 1;
+    s->total = len;
 }
 
 static void slow(srv *s)
@@ -89,12 +93,20 @@ static void respond(srv *s, int c)
     if (!strncmp(path, "/hello ", 7)) {
         send_all(c, buf, (size_t)snprintf(buf, sizeof buf, "HTTP/1.1 200 OK\r\n"
                  "Content-Type: text/plain\r\nX-Test: a\r\nX-Test: b\r\nX-Mixed-Case:  Yes \r\n"
-                 "X-Bin: \xff\xfe\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"));
+                 "X-Bin: \xff\xfe\r\nBad Name: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"));
     } else if (!strncmp(path, "/echo ", 6)) {
         sendf(c, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", s->req, s->req_len);
     } else if (!strncmp(path, "/status/", 8)) {
         send_all(c, buf, (size_t)snprintf(buf, sizeof buf, "HTTP/1.1 %.3s Whatever\r\n"
                  "Content-Length: 4\r\n\r\nnope", path + 8));
+    } else if (!strncmp(path, "/total ", 7)) {
+        send_all(c, buf, (size_t)snprintf(buf, sizeof buf, "HTTP/1.1 200 OK\r\n"
+                 "Content-Length: 20\r\n\r\n%20zu", s->total));
+    } else if (!strncmp(path, "/manyheaders ", 13)) {
+        send_all(c, buf, (size_t)snprintf(buf, sizeof buf, "HTTP/1.1 200 OK\r\n"));
+        for (int i = 0; i < 2000; i++)
+            send_all(c, buf, (size_t)snprintf(buf, sizeof buf, "X-H%d: v\r\n", i));
+        send_all(c, buf, (size_t)snprintf(buf, sizeof buf, "Content-Length: 0\r\n\r\n"));
     } else if (!strncmp(path, "/big ", 5)) {
         sendf(c, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", big, sizeof big);
     } else if (!strncmp(path, "/chunked ", 9)) {
@@ -261,6 +273,8 @@ TEST(http_get)
     t = cJSON_GetObjectItemCaseSensitive(h, "x-mixed-case");
     CHECK(cJSON_IsString(t) && strcmp(t->valuestring, "Yes") == 0);
     CHECK(cJSON_GetObjectItemCaseSensitive(h, "x-bin") == NULL);   /* not UTF-8 */
+    CHECK(cJSON_GetObjectItemCaseSensitive(h, "bad name") == NULL); /* not a token */
+    CHECK(cJSON_GetObjectItemCaseSensitive(h, "content-length") != NULL);
     for (cJSON *it = h ? h->child : NULL; it; it = it->next)
         for (const char *c = it->string; *c; c++)
             CHECK(!(*c >= 'A' && *c <= 'Z'));
@@ -425,7 +439,18 @@ TEST(http_wildcards_allow)
     CHECK_EQ(r.status, 200);
     kn_http_response_free(&r);
     kiln_error_free(e);
-    CHECK_EQ(srv_stop(s), 3);
+    /* Other spellings of 127.0.0.1 are checked as the address they name,
+     * which is also the address connected to. */
+    const char *forms[] = {"2130706433", "0x7f.1", "127.0.0.%31"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(json, sizeof json, "{\"url\": \"http://%s:%d/hello\"}", forms[i], s->port);
+        e = kn_http_request(json, strlen(json), NULL, 0, local, 1, 1 << 20, 0, &r);
+        CHECK(e == NULL);
+        CHECK_EQ(r.status, 200);
+        kn_http_response_free(&r);
+        kiln_error_free(e);
+    }
+    CHECK_EQ(srv_stop(s), 6);
 }
 
 TEST(http_body_cap)
@@ -441,6 +466,9 @@ TEST(http_body_cap)
     kiln_error_free(e);
     e = get(s, "/hello", any, 1, 0, &r);
     CHECK(msg_has(e, "exceeds the configured maximum number of bytes: 0"));
+    kiln_error_free(e);
+    e = get(s, "/manyheaders", any, 1, 1 << 20, &r);   /* headers are capped too */
+    CHECK(msg_has(e, "response headers exceed"));
     kiln_error_free(e);
     e = get(s, "/big", any, 1, 100000, &r);             /* exactly the cap is fine */
     CHECK(e == NULL);
@@ -504,7 +532,7 @@ TEST(http_unsupported_scheme)
     snprintf(urls[2], sizeof urls[2], "gopher://127.0.0.1:%d/", s->port);
     snprintf(urls[3], sizeof urls[3], "not a url");
     for (int i = 0; i < 4; i++) {
-        char json[256];
+        char json[640];
         snprintf(json, sizeof json, "{\"url\": \"%s\"}", urls[i]);
         kn_http_response r = {0};
         kiln_error *e = kn_http_request(json, strlen(json), NULL, 0, any, 1, 1 << 20, 0, &r);
@@ -561,4 +589,83 @@ TEST(http_ignores_proxy_environment)
     kn_http_response_free(&r);
     kiln_error_free(e);
     CHECK_EQ(srv_stop(s), 1);
+}
+
+TEST(http_large_post_without_expect)
+{
+    srv *s = srv_start();
+    size_t n = 3u << 20;
+    uint8_t *body = malloc(n);
+    memset(body, 'b', n);
+    char json[256];
+    snprintf(json, sizeof json, "{\"url\": \"http://127.0.0.1:%d/total\", \"method\": \"POST\"}",
+             s->port);
+    kn_http_response r = {0};
+    double t0 = now_s();
+    kiln_error *e = kn_http_request(json, strlen(json), body, n, any, 1, 1 << 20, 0, &r);
+    CHECK(e == NULL);
+    CHECK_EQ(r.status, 200);
+    char got[21] = "";
+    if (r.body_len == 20)
+        memcpy(got, r.body, 20);
+    CHECK(strtoull(got, NULL, 10) > n);
+    CHECK(now_s() - t0 < 0.9);        /* no second spent waiting for 100-continue */
+    kn_http_response_free(&r);
+    kiln_error_free(e);
+    /* The server saw no Expect header (its copy of the request is /echo's). */
+    snprintf(json, sizeof json, "{\"url\": \"http://127.0.0.1:%d/echo\", \"method\": \"POST\"}",
+             s->port);
+    e = kn_http_request(json, strlen(json), body, n, any, 1, 1 << 20, 0, &r);
+    CHECK(e == NULL);
+    CHECK(has(&r, "POST /echo") && !has(&r, "Expect"));
+    kn_http_response_free(&r);
+    kiln_error_free(e);
+    free(body);
+    CHECK_EQ(srv_stop(s), 2);
+}
+
+TEST(http_head_under_small_cap)
+{
+    srv *s = srv_start();
+    char json[256];
+    snprintf(json, sizeof json, "{\"url\": \"http://127.0.0.1:%d/big\", \"method\": \"HEAD\"}",
+             s->port);
+    kn_http_response r = {0};
+    kiln_error *e = kn_http_request(json, strlen(json), NULL, 0, any, 1, 10, 2000000000ull, &r);
+    CHECK(e == NULL);                 /* Content-Length: 100000, but no body */
+    CHECK_EQ(r.status, 200);
+    CHECK_EQ(r.body_len, 0);
+    CHECK(r.headers_json && strstr(r.headers_json, "\"content-length\":\"100000\""));
+    kn_http_response_free(&r);
+    kiln_error_free(e);
+    CHECK_EQ(srv_stop(s), 1);
+}
+
+static srv *conc_srv;
+static atomic_int conc_ok;
+
+static void *conc_worker(void *arg)
+{
+    for (int i = 0; i < 8; i++) {
+        kn_http_response r;
+        kiln_error *e = get(conc_srv, (i & 1) ? "/hello" : "/status/404", local, 1, 1 << 20, &r);
+        if (!e && r.status == ((i & 1) ? 200 : 404))
+            conc_ok++;
+        kn_http_response_free(&r);
+        kiln_error_free(e);
+    }
+    return arg;
+}
+
+TEST(http_concurrent_callers)
+{
+    conc_srv = srv_start();
+    conc_ok = 0;
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, conc_worker, NULL);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    CHECK_EQ(conc_ok, 32);
+    CHECK_EQ(srv_stop(conc_srv), 32);
 }

@@ -439,17 +439,18 @@ TEST(kernel_many_blocks)
     kn_kernel_free(k);
 }
 
-/* 64 MiB through input, output and reset, as the plugin tests do. */
+/* 16 MiB through input, output and reset (the plugin suite goes to
+ * 64 MiB through a real plugin). */
 TEST(kernel_large)
 {
     kn_kernel *k = knew(0);
-    size_t n = 64u << 20;
+    size_t n = 16u << 20;
     uint8_t *buf = malloc(n);
     CHECK(buf != NULL);
     if (!buf)
         return;
-    for (size_t i = 0; i < n; i++)
-        buf[i] = (uint8_t)(i * 7);
+    for (size_t i = 0; i < n; i += 4096)
+        memset(buf + i, (int)(i >> 12), 4096);
     CHECK(kn_kernel_set_input(k, buf, n) == NULL);
     uint64_t in = kn_kernel_input_offset(k);
     uint64_t out = kn_kernel_alloc(k, n);
@@ -461,7 +462,7 @@ TEST(kernel_large)
     CHECK(o != NULL && len == n && memcmp(o, buf, n) == 0);
     uint8_t b;
     CHECK(kn_kernel_input_load_u8(k, n - 1, &b));
-    CHECK_EQ(b, (uint8_t)((n - 1) * 7));
+    CHECK_EQ(b, (uint8_t)((n - 1) >> 12));
     kn_kernel_reset(k);
     CHECK_EQ(kn_kernel_memory_bytes(k), 8);
     free(buf);

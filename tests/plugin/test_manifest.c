@@ -222,6 +222,22 @@ TEST(pm_naming)
                 "wasm[0].name: \"extism:host/env\" is reserved"));
     CHECK(fails("{\"wasm\":[" DATA ",\"name\":\"extism:host/user\"}," DATA "}]}",
                 "wasm[0].name: \"extism:host/user\" is reserved"));
+    /* ... but not once the last module has been renamed "main". */
+    CHECK(names_are("{\"wasm\":[" DATA ",\"name\":\"a\"}," DATA ",\"name\":\"extism:host/env\"}]}",
+                    "a", "main", NULL));
+}
+
+/* JSON escapes reach the strings decoded. */
+TEST(pm_escapes)
+{
+    kiln_plugin_manifest *m = parse_ok("{\"wasm\":[" DATA ",\"name\":\"l\\u0069b\"}," DATA "}],"
+                                       "\"config\":{\"k\\/1\":\"\\u00e9\\\"\\n\"}}");
+    CHECK(m);
+    if (!m)
+        return;
+    CHECK(!strcmp(m->wasm[0].name, "lib"));
+    CHECK(kn_pm_config(m, "k/1") && !strcmp(kn_pm_config(m, "k/1"), "\xc3\xa9\"\n"));
+    kiln_plugin_manifest_free(m);
 }
 
 /* ---- errors, each naming its field ------------------------------------------ */

@@ -187,19 +187,20 @@ KP_EXPORT(input_oob)
     return (int32_t)kp_input_load_u8(kp_input_length());
 }
 
-/* A linear-memory buffer whose contents must never leak between calls:
- * reads the marker left by the previous call on this instance (if any)
- * and checks it is its own input's. */
-static char last[64];
+/* Concurrent calls must never share an instance: the input goes into a
+ * static buffer of linear memory, the guest spins a while, then outputs the
+ * buffer; a call running at the same time in the same instance would have
+ * overwritten it. */
+static char shared[64];
 KP_EXPORT(isolation)
 {
     uint64_t n;
     char *in = (char *)kp_input(&n);
-    /* the previous call on this instance left its input in last; this
-     * call's output must not depend on it */
-    memset(last, 0, sizeof last);
-    strncpy(last, in, sizeof last - 1);
-    kp_output_str(last);
+    memset(shared, 0, sizeof shared);
+    strncpy(shared, in, sizeof shared - 1);
+    for (volatile int i = 0; i < 20000; i++)
+        ;
+    kp_output_str(shared);
     free(in);
     return 0;
 }
