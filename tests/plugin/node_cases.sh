@@ -2,7 +2,9 @@
 # the plugin suite's test plugins ($WORK/NAME.wasm, built from
 # tests/plugin/plugins/NAME.c); sourced by node_check.sh, whose `add` (ID
 # WASM FUNC INPUT [config:K=V]... [wasi] [loop:N] [level:L]) and inputs in
-# $WORK/in (empty, hello, nul, greeting, 1k.bin, 1m.bin, 1k.txt) it uses.  A plugin
+# $WORK/in (empty, hello, nul, greeting, 1k.bin, 1m.bin, 1k.txt,
+# data-hello and data-missing: the paths /data/hello.txt and
+# /data/missing.txt, with $WORK/dir granted as /data) it uses.  A plugin
 # that is not built is left out.
 #
 # Left out of basic.c, for the reasons node_check.sh gives: fail_rc (a
@@ -36,4 +38,12 @@ if [ -f "$WORK/basic.wasm" ]; then
     for level in trace debug info warn error; do
         add "basic-log-level-$level" "$X" logs empty "level:$level"
     done
+fi
+
+# wasi.c: files through a granted directory, stdout and stderr to the log
+if [ -f "$WORK/wasi.wasm" ]; then
+    X=$WORK/wasi.wasm
+    add wasi-read "$X" read_file data-hello wasi "path:$WORK/dir:/data"
+    add wasi-read-missing "$X" read_file data-missing wasi "path:$WORK/dir:/data"
+    add wasi-say "$X" say empty wasi
 fi

@@ -5,8 +5,11 @@
 //   node node_check.mjs EXTISM_MOD_JS CASES.json OUTDIR
 //
 // CASES.json is an array of {id, wasm, func, input (a file of input
-// bytes), config {k: v}, wasi (bool), loop (calls, default 1), level (a
-// log level as kiln call's --log-level takes it, or null)}.  Each case
+// bytes), config {k: v}, wasi (bool), paths {host: guest} (as a
+// manifest's allowed_paths; the SDK hands its allowedPaths to node's WASI
+// as preopens, keyed by the guest path, so they are turned around here),
+// loop (calls, default 1), level (a log level as kiln call's --log-level
+// takes it, or null)}.  Each case
 // gets a fresh plugin, called `loop` times with the same input, as `kiln
 // call --loop` does.  For each it writes OUTDIR/ID.out: the outputs as
 // `kiln call` prints them (each followed by "\n" when loop > 1), and
@@ -43,6 +46,7 @@ for (const c of cases) {
   try {
     plugin = await createPlugin({ wasm: [{ data: readFileSync(c.wasm) }] }, {
       useWasi: !!c.wasi,
+      allowedPaths: Object.fromEntries(Object.entries(c.paths ?? {}).map(([h, g]) => [g, h])),
       config: c.config ?? {},
       logger: quiet,
       logLevel: c.level ? (c.level === 'off' ? 'silent' : c.level) : 'silent',

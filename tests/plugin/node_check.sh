@@ -62,13 +62,18 @@ head -c 1048576 /dev/urandom >"$WORK/in/1m.bin"
 printf '%s' "$(yes 'The quick brown fox jumps over the lazy dog. ' | head -c 1024)" >"$WORK/in/1k.txt"
 printf 'A\0B\377\n' >"$WORK/in/nul"
 printf greeting >"$WORK/in/greeting"
+mkdir -p "$WORK/dir"
+printf 'a file the plugin reads\n' >"$WORK/dir/hello.txt"
+printf /data/hello.txt >"$WORK/in/data-hello"
+printf /data/missing.txt >"$WORK/in/data-missing"
 
 # ---- cases ------------------------------------------------------------------------
-# add ID WASM FUNC INPUT [config:KEY=VALUE]... [wasi] [loop:N] [level:LEVEL]
-# (INPUT names a file in $WORK/in; config values without commas or blanks)
+# add ID WASM FUNC INPUT [config:KEY=VALUE]... [wasi] [path:HOST:GUEST]...
+#     [loop:N] [level:LEVEL]
+# (INPUT names a file in $WORK/in; values without quotes, commas or blanks)
 CASES=() ARGS=()
 add() {
-    local id=$1 wasm=$2 func=$3 input=$4 opt cj="" wasi=false loop=1 level=null flags=()
+    local id=$1 wasm=$2 func=$3 input=$4 opt cj="" pj="" wasi=false loop=1 level=null flags=()
     shift 4
     for opt in "$@"; do
         case $opt in
@@ -77,12 +82,16 @@ add() {
             cj+="${cj:+,}\"${opt%%=*}\":\"${opt#*=}\""
             flags+=(--config "$opt") ;;
         wasi) wasi=true flags+=(--wasi) ;;
+        path:*)
+            opt=${opt#path:}
+            pj+="${pj:+,}\"${opt%%:*}\":\"${opt#*:}\""
+            flags+=(--allow-path "$opt") ;;
         loop:*) loop=${opt#loop:} flags+=(--loop "$loop") ;;
         level:*) level="\"${opt#level:}\"" flags+=(--log-level "${opt#level:}") ;;
         *) echo "node_check.sh: bad case option '$opt'" >&2; exit 2 ;;
         esac
     done
-    CASES+=("{\"id\":\"$id\",\"wasm\":\"$wasm\",\"func\":\"$func\",\"input\":\"$WORK/in/$input\",\"config\":{$cj},\"wasi\":$wasi,\"loop\":$loop,\"level\":$level}")
+    CASES+=("{\"id\":\"$id\",\"wasm\":\"$wasm\",\"func\":\"$func\",\"input\":\"$WORK/in/$input\",\"config\":{$cj},\"paths\":{$pj},\"wasi\":$wasi,\"loop\":$loop,\"level\":$level}")
     ARGS+=("$id|$wasm|$func|$input|${flags[*]}")
 }
 
