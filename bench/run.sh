@@ -36,7 +36,7 @@
 # (a failure if either grew).
 #   bash bench/run.sh instantiate        only that section
 #
-# Last, the serve section (bench/serve/run.sh; bench/README.md, "Serving
+# Then the serve section (bench/serve/run.sh; bench/README.md, "Serving
 # HTTP"): kiln serve with a WAGI handler in C, node's http module (a
 # cluster of one process per core, and one process), workerd (from npm,
 # installed into BENCH_OUT/npm if missing) and h2o serving a static file,
@@ -46,6 +46,10 @@
 # It prints kiln serve's own instantiation figures from /metrics too; the
 # engine's are the instantiation section above.  About a minute.
 #   bash bench/run.sh serve              only that section
+# Last, the plugin section (bench/plugin/run.sh): Extism plugin calls per
+# second and microseconds per call through libkiln-plugin against node's
+# @extism/extism, and the RSS of 1,000 loaded plugins.
+#   bash bench/run.sh plugin             only that section
 #
 # Environment knobs (defaults in brackets):
 #   BENCH_RUNS            runs per runner, best one is reported [3]
@@ -75,6 +79,9 @@
 #   BENCH_SERVE_SERVERS   the serve rows to run
 #                         ["kiln node-cluster node workerd h2o-static"]
 #   WORKERD               a workerd binary to use instead of npm's
+#   BENCH_PLUGIN          0: skip the plugin section when no WORKLOAD is
+#                         named [1]; BENCH_PLUGIN_SECS, BENCH_PLUGIN_LOAD
+#                         tune it (bench/plugin/run.sh)
 #   KILN                  the kiln CLI [build/kiln]
 #   BENCH_OUT             where the modules and binaries are built [build/bench]
 #   CLANG                 the compiler used for both builds [clang-19]
@@ -101,6 +108,7 @@ WASI_NODE_SPAWNS=${BENCH_WASI_NODE_SPAWNS:-20}
 RUN_INST=${BENCH_INSTANTIATE:-1}
 RUN_SERVE=${BENCH_SERVE:-1}
 INST_CYCLES=${BENCH_INSTANTIATE_CYCLES:-1000000}
+RUN_PLUGIN=${BENCH_PLUGIN:-1}
 read -r -a KILN_LIMITS <<<"${BENCH_KILN_LIMITS:---fuel 1000000000000 --timeout 3600}"
 
 # Same optimisation and FP semantics for both targets: no FMA contraction and
@@ -172,11 +180,12 @@ done
 RUN_CPU=1 RUN_WASI=1 wasi_sel=()
 [[ $WITH_WASI == 0 ]] && RUN_WASI=0
 if (($# > 0)); then
-    workloads=() RUN_WASI=0 RUN_INST=0 RUN_SERVE=0
+    workloads=() RUN_WASI=0 RUN_INST=0 RUN_SERVE=0 RUN_PLUGIN=0
     for w in "$@"; do
         if [[ $w == simd ]]; then workloads+=("${simd_names[@]}")
         elif [[ $w == instantiate ]]; then RUN_INST=1
         elif [[ $w == serve ]]; then RUN_SERVE=1
+        elif [[ $w == plugin ]]; then RUN_PLUGIN=1
         elif [[ $w == wasi ]]; then RUN_WASI=1 wasi_sel+=(all)
         elif [[ $w == wasi:?* ]]; then RUN_WASI=1 wasi_sel+=("${w#wasi:}")
         else workloads+=("$w"); fi
@@ -777,6 +786,11 @@ fi
 if [[ $RUN_SERVE != 0 ]]; then
     KILN=$KILN BENCH_OUT=$OUT CLANG=$CLANG bash bench/serve/run.sh ||
         fail "serve: a server failed to start or answer, or kiln had errors under load (see above)"
+fi
+
+# ---- plugins: Extism calls, kiln against @extism/extism (bench/plugin/) -----
+if ((RUN_PLUGIN)); then
+    bash bench/plugin/run.sh "$(dirname "$KILN")" || fail "plugin: bench/plugin/run.sh failed (see above)"
 fi
 
 if ((${#FAILS[@]})); then

@@ -18,5 +18,6 @@ extern const cli_command cli_run;
 extern const cli_command cli_validate;
 extern const cli_command cli_inspect;
 extern const cli_command cli_serve;
+extern const cli_command cli_call;
 
 #endif

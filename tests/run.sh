@@ -187,6 +187,11 @@ suite lowering 300 lowering_run
 # cli
 suite cli 900 bash tests/cli/run.sh "$BUILD"
 
+# plugin-node: the second opinion on plugins: the same plugins, inputs and
+# config through node's @extism/extism and `kiln call`, outputs compared
+# byte for byte (SKIP without node/npm/network, a failure under CI)
+suite plugin-node 900 bash tests/plugin/node_check.sh "$BUILD"
+
 # wasi: C programs built for wasm32-wasi that check files, directories,
 # readdir, seek, stat, links, env, args, clocks, random, poll, stdin, exit
 # codes and sockets, on kiln and (where node's WASI follows the docs) on

@@ -23,7 +23,7 @@
 
 #include "plugin_impl.h"
 
-uint64_t kn_now_ns(void)
+uint64_t kn_plugin_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -39,14 +39,14 @@ uint64_t kn_ticks(void)
 #if defined(__x86_64__)
     return __rdtsc();
 #else
-    return kn_now_ns();
+    return kn_plugin_now_ns();
 #endif
 }
 
 static uint64_t ticks_to_ns(const kiln_plugin *p, uint64_t ticks)
 {
 #if defined(__x86_64__)
-    uint64_t dn = kn_now_ns() - p->born_ns, dt = kn_ticks() - p->born_ticks;
+    uint64_t dn = kn_plugin_now_ns() - p->born_ns, dt = kn_ticks() - p->born_ticks;
     if (!dt || !dn)
         return 0;
     return (uint64_t)((long double)ticks * dn / dt);

@@ -229,7 +229,7 @@ kiln_error *kiln_plugin_new(kiln_engine *engine, const kiln_plugin_manifest *m,
     p->fuel = o->fuel;
     p->max_instances = o->max_instances ? o->max_instances : 64;
     atomic_init(&p->refs, 1);
-    p->born_ns = kn_now_ns();
+    p->born_ns = kn_plugin_now_ns();
     p->born_ticks = kn_ticks();
     pthread_mutex_init(&p->vars_lock, NULL);
     pthread_mutex_init(&p->pool_lock, NULL);

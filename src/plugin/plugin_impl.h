@@ -153,7 +153,7 @@ kiln_error *kn_vars_get_into(kiln_plugin *p, const uint8_t *key, size_t key_len,
                              kn_kernel *k, uint64_t *handle);
 
 /* call.c: CLOCK_MONOTONIC, and the cheap tick counter of guest_ticks */
-uint64_t kn_now_ns(void);
+uint64_t kn_plugin_now_ns(void);
 uint64_t kn_ticks(void);
 
 /* plugin.c */

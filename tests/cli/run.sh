@@ -1126,5 +1126,9 @@ run "$KILN" inspect a.wasm b.wasm
 code_is 2; err_has "one FILE"
 end
 
+# kiln call (Extism plugins): its own file, same assertions
+# shellcheck source=tests/cli/call.sh
+. "$(dirname "$0")/call.sh"
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" = 0 ]

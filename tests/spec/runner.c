@@ -120,6 +120,7 @@ static const char *kind_name(kiln_error_kind k)
     case KILN_ERR_HOST: return "host";
     case KILN_ERR_NOMEM: return "nomem";
     case KILN_ERR_ARG: return "arg";
+    case KILN_ERR_PLUGIN: return "plugin";
     }
     return "unknown-kind";
 }
