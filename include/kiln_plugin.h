@@ -156,6 +156,10 @@ typedef struct kiln_plugin_options {
     uint64_t fuel;                  /* per call; 0 = unlimited */
     uint32_t max_instances;         /* concurrent calls; 0 = 64.  A call
                                        finding all busy waits for one. */
+    bool http_response_headers;     /* let http_headers return the last
+                                       response's headers (Extism's
+                                       allow_http_response_headers); off,
+                                       it returns 0 */
 } kiln_plugin_options;
 
 /* Compile the manifest's modules (the last one, or the one named "main",

@@ -10,10 +10,10 @@
  * kernel blocks, where handle 0 is the empty string and any other handle
  * that is not the start of a live block traps ("invalid handle offset"),
  * as Extism's memory_handle does.  Only the imports a module names are
- * defined, each with its own binding (what + instance).  Departures:
- * http_headers always answers the last response's headers (Extism only
- * when the embedder opted in), and var_set's cap counts key and value
- * bytes only (vars.c).
+ * defined, each with its own binding (what + instance).  http_headers
+ * answers 0 unless the embedder opted in (kiln_plugin_options.
+ * http_response_headers), as in Extism.  Departure: var_set's cap counts
+ * key and value bytes only (vars.c).
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -293,7 +293,7 @@ static kiln_error *e_http_status_code(kn_pinst *in, const kiln_val *a, kiln_val 
 
 static kiln_error *e_http_headers(kn_pinst *in, const kiln_val *a, kiln_val *r)
 {
-    const char *j = in->http_headers_json;
+    const char *j = in->p->http_response_headers ? in->http_headers_json : NULL;
     uint64_t h = 0;
     kiln_error *e = j ? new_block(in, j, strlen(j), &h) : NULL;
     r[0].of.i64 = (int64_t)h;
@@ -334,11 +334,13 @@ static kiln_error *e_log_error(kn_pinst *in, const kiln_val *a, kiln_val *r)
     return do_log(in, KILN_LOG_ERROR, U64(a[0]));
 }
 
-/* Extism's numbering (trace 0 .. error 4) is kiln_log_level's; "off" is 5,
- * above every level, so a PDK comparing levels logs nothing. */
+/* Extism's numbering (trace 0 .. error 4) is kiln_log_level's; "off" is
+ * INT32_MAX, as Extism's SDKs answer, above every level, so a PDK comparing
+ * levels logs nothing. */
 static kiln_error *e_get_log_level(kn_pinst *in, const kiln_val *a, kiln_val *r)
 {
-    r[0].of.i32 = (int32_t)in->p->log_level;
+    kiln_log_level l = in->p->log_level;
+    r[0].of.i32 = l >= KILN_LOG_OFF ? INT32_MAX : (int32_t)l;
     return NULL;
 }
 

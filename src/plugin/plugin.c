@@ -224,6 +224,7 @@ kiln_error *kiln_plugin_new(kiln_engine *engine, const kiln_plugin_manifest *m,
     p->engine = engine;
     p->wasi = o->wasi;
     p->log_level = o->log_level;
+    p->http_response_headers = o->http_response_headers;
     p->log = o->log;
     p->log_ud = o->log_ud;
     p->fuel = o->fuel;

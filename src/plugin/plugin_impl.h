@@ -73,6 +73,7 @@ struct kiln_plugin {
     bool wasi;
     kiln_wasi_config *wasi_cfg;
     kiln_log_level log_level;
+    bool http_response_headers;
     kiln_plugin_log_fn log;
     void *log_ud;
     uint64_t fuel;

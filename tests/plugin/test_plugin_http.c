@@ -89,19 +89,30 @@ TEST(plugin_http_request)
     e = m ? kiln_plugin_manifest_allow_host(m, "127.0.0.1") : NULL;
     CHECK(!e);
     kiln_error_free(e);
+    p = pt_load_m(eng, m, &o);   /* response headers not opted in: 0 */
+    CHECK(p);
+    if (p) {
+        logged[0] = 0;
+        CHECK_STR(pt_call(p, "get", url, NULL, NULL), "201 hello");
+        CHECK_STR(logged, "");
+        CHECK_EQ(s.accepted, 1);
+    }
+    kiln_plugin_free(p);
+
+    o.http_response_headers = true;
     p = pt_load_m(eng, m, &o);
     CHECK(p);
     if (p) {
         logged[0] = 0;
         CHECK_STR(pt_call(p, "get", url, NULL, NULL), "201 hello");
         CHECK(strstr(logged, "\"x-reply\"") && strstr(logged, "\"yes\""));
-        CHECK_EQ(s.accepted, 1);
+        CHECK_EQ(s.accepted, 2);
         char other[128];
         snprintf(other, sizeof other, "http://localhost:%d/", s.port);
         CHECK(!pt_call(p, "get", other, NULL, &e));   /* another host name */
         CHECK(e && strstr(kiln_error_message(e), "is not allowed"));
         kiln_error_free(e);
-        CHECK_EQ(s.accepted, 1);
+        CHECK_EQ(s.accepted, 2);
     }
     kiln_plugin_free(p);
     kiln_plugin_manifest_free(m);
