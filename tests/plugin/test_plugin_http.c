@@ -94,7 +94,7 @@ TEST(plugin_http_request)
     if (p) {
         logged[0] = 0;
         CHECK_STR(pt_call(p, "get", url, NULL, NULL), "201 hello");
-        CHECK_STR(logged, "");
+        CHECK(logged[0] == 0);
         CHECK_EQ(s.accepted, 1);
     }
     kiln_plugin_free(p);
