@@ -513,6 +513,7 @@ leak_run() {
     runs+=("examples/embed_wasi.c|$BUILD/examples/embed_wasi examples/wc.wasm examples /data/fib.wat")
     runs+=("oom|$BUILD/oom-test examples/wc.wasm $BUILD/oom/files.wasm examples")
     runs+=("kiln run examples/wc.wasm|$BUILD/kiln run --dir-ro examples::/ex examples/wc.wasm /ex/wc.c")
+    runs+=("kiln call examples/plugin/manifest.json|$BUILD/kiln call examples/plugin/manifest.json count_vowels --input hello --loop 3 --log-level info")
     local r
     for r in "${runs[@]}"; do
         name=${r%%|*}
