@@ -5,7 +5,9 @@
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #                   bin/kiln, include/kiln*.h, lib/libkiln.a,
 #                   lib/libkiln.so.X.Y.Z (soname libkiln.so.X) with its
-#                   links, lib/pkgconfig/kiln.pc
+#                   links, lib/pkgconfig/kiln.pc; the plugin host beside
+#                   it: lib/libkiln-plugin.a, lib/libkiln-plugin.so.X.Y.Z
+#                   (soname libkiln-plugin.so.X), lib/pkgconfig/kiln-plugin.pc
 #   make test       install missing tools (apt-get), build, run every suite;
 #                   ends with "N passed, N failed"
 #   make spec       the official spec testsuite only
@@ -119,7 +121,16 @@ $(BUILD)/kiln.pc: FORCE
 	    'Name: kiln' 'Description: WebAssembly runtime for servers' 'Version: $(VERSION)' \
 	    'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lkiln' 'Libs.private: $(LDLIBS)' >$@
 
-install: all $(BUILD)/kiln.pc
+# kiln-plugin.pc requires kiln.pc: an embedder of the plugin host also
+# calls libkiln (kiln_engine_new); a static link adds the host's own libs.
+$(BUILD)/kiln-plugin.pc: FORCE
+	@mkdir -p $(dir $@)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
+	    'Name: kiln-plugin' 'Description: Extism-ABI plugin host on the kiln WebAssembly runtime' \
+	    'Version: $(VERSION)' 'Requires: kiln' 'Cflags: -I$${includedir}' \
+	    'Libs: -L$${libdir} -lkiln-plugin' 'Libs.private: $(PLUGIN_LIBS)' >$@
+
+install: all $(BUILD)/kiln.pc $(BUILD)/kiln-plugin.pc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR)
 	install -m 755 $(BUILD)/kiln $(DESTDIR)$(BINDIR)/kiln
 	install -m 644 $(wildcard include/*.h) $(DESTDIR)$(INCDIR)/
@@ -128,6 +139,11 @@ install: all $(BUILD)/kiln.pc
 	ln -sf libkiln.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libkiln.so.$(MAJOR)
 	ln -sf libkiln.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libkiln.so
 	install -m 644 $(BUILD)/kiln.pc $(DESTDIR)$(PCDIR)/kiln.pc
+	install -m 644 $(BUILD)/libkiln-plugin.a $(DESTDIR)$(LIBDIR)/libkiln-plugin.a
+	install -m 755 $(BUILD)/libkiln-plugin.so $(DESTDIR)$(LIBDIR)/libkiln-plugin.so.$(VERSION)
+	ln -sf libkiln-plugin.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libkiln-plugin.so.$(MAJOR)
+	ln -sf libkiln-plugin.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libkiln-plugin.so
+	install -m 644 $(BUILD)/kiln-plugin.pc $(DESTDIR)$(PCDIR)/kiln-plugin.pc
 
 # --- tests --------------------------------------------------------------
 $(BUILD)/spec-runner: tests/spec/runner.c $(BUILD)/libkiln.a

@@ -336,6 +336,9 @@ installed_run() {
     done
     if [ -x "$prefix/bin/kiln" ] && [ -f "$prefix/include/kiln.h" ] &&
         [ "$(readlink "$prefix/lib/libkiln.so")" = "libkiln.so.0" ] &&
+        [ -f "$prefix/include/kiln_plugin.h" ] && [ -f "$prefix/lib/libkiln-plugin.a" ] &&
+        [ "$(readlink "$prefix/lib/libkiln-plugin.so")" = "libkiln-plugin.so.0" ] &&
+        [ "$(pkg-config --libs kiln-plugin | xargs)" = "-L$prefix/lib -lkiln-plugin -lkiln" ] &&
         [ "$("$prefix/bin/kiln" run --invoke fib examples/fib.wasm 20)" = 6765 ] &&
         [[ " ${extra[*]} " == *" -lm "* ]]; then
         ip=$((ip + 1))
@@ -363,8 +366,10 @@ installed_run() {
 }
 
 # examples: examples/embed.c builds and prints what it promises, and the
-# README's embedding snippet is a verbatim excerpt of it; the README's
-# `kiln serve` example runs as shown
+# README's embedding snippets are verbatim excerpts of the examples; the
+# README's `kiln serve` and `kiln call` examples run as shown, and
+# examples/embed_plugin.c, built against the installed kiln-plugin.pc,
+# prints what the README shows
 examples_run() {
     local p=0 f=0 out line
     if build_prog "$BUILD/examples/embed" examples/embed.c &&
@@ -396,7 +401,7 @@ examples_run() {
     fi
     # the README's snippets are verbatim excerpts of the examples
     local bad ex
-    for ex in embed.c embed_wasi.c; do
+    for ex in embed.c embed_wasi.c embed_plugin.c; do
         bad=0
         while IFS= read -r line; do
             case "$line" in "" | *"..."*) continue ;; esac
@@ -447,6 +452,20 @@ examples_run() {
         echo "FAIL tests/serve/example.sh: no summary"
         f=$((f + 1))
     fi
+    # the README's plugin section (examples/plugin/, examples/embed_plugin.c
+    # built with the README's pkg-config line against the PREFIX that
+    # installed_run filled, with this build's compiler and flags), its
+    # commands run as shown (tests/plugin/example.sh)
+    local cflags=() x
+    for x in "${TCFLAGS[@]}"; do [ "$x" = -Iinclude ] || cflags+=("$x"); done
+    line=$(CC_EMBED="$TCC ${cflags[*]} ${TLDFLAGS[*]}" timeout -k 10 300 bash \
+        tests/plugin/example.sh "$BUILD" "$PWD/$BUILD/examples/prefix" | tee /dev/stderr | tail -n 1)
+    if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+        p=$((p + BASH_REMATCH[1])) f=$((f + BASH_REMATCH[2]))
+    else
+        echo "FAIL tests/plugin/example.sh: no summary"
+        f=$((f + 1))
+    fi
     echo "examples: $p passed, $f failed"
     [ $f = 0 ]
 }
@@ -494,6 +513,7 @@ leak_run() {
     runs+=("examples/embed_wasi.c|$BUILD/examples/embed_wasi examples/wc.wasm examples /data/fib.wat")
     runs+=("oom|$BUILD/oom-test examples/wc.wasm $BUILD/oom/files.wasm examples")
     runs+=("kiln run examples/wc.wasm|$BUILD/kiln run --dir-ro examples::/ex examples/wc.wasm /ex/wc.c")
+    runs+=("kiln call examples/plugin/manifest.json|$BUILD/kiln call examples/plugin/manifest.json count_vowels --input hello --loop 3 --log-level info")
     local r
     for r in "${runs[@]}"; do
         name=${r%%|*}
