@@ -26,6 +26,9 @@ mkdir -p "$OUT"
 # start CMD...: the server in the background on port 0; sets PID and PORT
 start() {
     local i
+    # empty the log first: the child truncates it only once it runs, and
+    # the loop below must not read the previous server's port from it
+    : >"$OUT/server.err"
     "$@" >"$OUT/access.log" 2>"$OUT/server.err" &
     PID=$! PORT=""
     for i in $(seq 100); do

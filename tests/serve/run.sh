@@ -174,6 +174,7 @@ write_manifest v1
 start_server() {
     local name=$1 i
     shift
+    : >"$OUT/logs/$name.err" # not the previous server's port (see example.sh)
     "$KILN" serve --listen 127.0.0.1:0 "$@" >"$OUT/logs/$name.out" 2>"$OUT/logs/$name.err" &
     PID=$!
     PIDS+=("$PID")
