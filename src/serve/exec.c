@@ -9,7 +9,12 @@
  * KILN_TRAP_EXIT: code 0 is a normal end, any other code a failed request.
  * Every outcome, including failures to start, is reported in the output
  * rather than as an error of this call, so the server always has something
- * to answer with.  Nothing here prints.
+ * to answer with.  Nothing here prints.  A run given a time slice shorter
+ * than the component's timeout (in->slice_ns, the server's inline fast
+ * path) gets the slice as its store's deadline, so reaching it, in Wasm
+ * code or in a blocking WASI call, is told apart as KN_EXEC_SLICE; the
+ * deadline restarts with each outermost call, so a start function and the
+ * entry point each get the whole slice.
  */
 #include "exec.h"
 
