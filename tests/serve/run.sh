@@ -579,6 +579,15 @@ else
     fail "inline server starts" "$(cat "$OUT/logs/inline.err")"
 fi
 
+# kiln_wasi_config_env, which builds every request's environment: a later
+# definition of a name replaces the earlier one in place, past the first
+# growth of its list, and a name that is a prefix of another stays apart
+envs=(--env DUP=1 --env DUPX=x --env DU=u)
+for i in $(seq 40); do envs+=(--env "V$i=$i"); done
+out=$("$KILN" run "${envs[@]}" --env DUP=2 "$OUT/app/env.wasm")
+[ "$(grep -E '^(DUP|DUPX|DU|V40)=' <<<"$out" | tr '\n' ' ')" = "DUP=2 DUPX=x DU=u V40=40 " ]
+verdict "a redefined environment variable replaces the first, in its place"
+
 # ---- a bare module, bad manifests and flags ---------------------------------------------
 if start_server bare --workers 1 "$OUT/app/env.wasm"; then
     out=$("${C[@]}" "http://127.0.0.1:$PORT/any/path?q=1")
