@@ -9,7 +9,12 @@
  * KILN_TRAP_EXIT: code 0 is a normal end, any other code a failed request.
  * Every outcome, including failures to start, is reported in the output
  * rather than as an error of this call, so the server always has something
- * to answer with.  Nothing here prints.
+ * to answer with.  Nothing here prints.  A run given a time slice shorter
+ * than the component's timeout (in->slice_ns, the server's inline fast
+ * path) gets the slice as its store's deadline, so reaching it, in Wasm
+ * code or in a blocking WASI call, is told apart as KN_EXEC_SLICE; the
+ * deadline restarts with each outermost call, so a start function and the
+ * entry point each get the whole slice.
  */
 #include "exec.h"
 
@@ -141,7 +146,7 @@ static void describe(kn_exec_output *o, kiln_error *e)
         strcat(o->message, ")");
 }
 
-static void classify(kn_exec_output *o, kiln_error *e)
+static void classify(kn_exec_output *o, kiln_error *e, int sliced)
 {
     if (!e) {
         o->outcome = KN_EXEC_OK;
@@ -154,7 +159,9 @@ static void classify(kn_exec_output *o, kiln_error *e)
         if (o->exit_code != 0)
             snprintf(o->message, sizeof o->message, "exited with code %d", o->exit_code);
     } else {
-        if (o->trap == KILN_TRAP_DEADLINE || o->trap == KILN_TRAP_INTERRUPT)
+        if (o->trap == KILN_TRAP_DEADLINE && sliced)
+            o->outcome = KN_EXEC_SLICE;
+        else if (o->trap == KILN_TRAP_DEADLINE || o->trap == KILN_TRAP_INTERRUPT)
             o->outcome = KN_EXEC_TIMEOUT;
         else if (o->trap == KILN_TRAP_OUT_OF_FUEL)
             o->outcome = KN_EXEC_FUEL;
@@ -173,6 +180,11 @@ static void run_in_store(const kn_exec_component *c, kiln_engine *engine, const 
 {
     const kn_component_limits *lim = &c->spec->limits;
     kiln_store_limits sl = store_limits(lim);
+    /* A deadline at the slice is the slice's, not the component's: a
+     * component timeout at or below the slice stays its own 504. */
+    int sliced = in->slice_ns && (sl.timeout_ns == 0 || in->slice_ns < sl.timeout_ns);
+    if (sliced)
+        sl.timeout_ns = in->slice_ns;
     kiln_store *store = NULL;
     kiln_linker *linker = NULL;
     kiln_instance *inst = NULL;
@@ -200,12 +212,12 @@ static void run_in_store(const kn_exec_component *c, kiln_engine *engine, const 
             snprintf(o->message, sizeof o->message, "no exported function '%s'", in->entrypoint);
         } else {
             e = kiln_call(store, f, NULL, 0, NULL, 0);
-            classify(o, e);
+            classify(o, e, sliced);
         }
     } else if (kiln_error_kind_of(e) == KILN_ERR_LINK || kiln_error_kind_of(e) == KILN_ERR_NOMEM) {
         fail(o, "instantiate", e);
     } else {
-        classify(o, e); /* a start function trapped or exited */
+        classify(o, e, sliced); /* a start function trapped or exited */
     }
     o->guest_ns = now_ns() - t0;
     if (lim->fuel && store)

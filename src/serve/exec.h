@@ -51,6 +51,9 @@ typedef struct kn_exec_input {
     const char *entrypoint; /* "_start" */
     const uint8_t *body;
     size_t body_len;
+    /* Nonzero: a time slice shorter than the component's timeout, for a
+     * run on an event loop; reaching it ends the run with KN_EXEC_SLICE. */
+    uint64_t slice_ns;
 } kn_exec_input;
 
 typedef enum kn_exec_outcome {
@@ -60,6 +63,7 @@ typedef enum kn_exec_outcome {
     KN_EXEC_TIMEOUT,   /* the component's timeout passed (a 504) */
     KN_EXEC_FUEL,      /* the component's fuel ran out */
     KN_EXEC_FAILED,    /* could not start: link error, out of host memory */
+    KN_EXEC_SLICE,     /* in->slice_ns passed first: nothing to answer with */
 } kn_exec_outcome;
 
 typedef struct kn_exec_output {

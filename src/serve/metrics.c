@@ -92,6 +92,7 @@ typedef struct comp_cell {
     counter traps[NTRAP];
     counter limits[KN_LIMIT_COUNT_];
     counter fuel;
+    counter inline_runs, sliced;
 } comp_cell;
 
 struct kn_metrics_component {
@@ -368,6 +369,14 @@ void kn_metrics_trap(kn_metrics_component *c, unsigned shard, kiln_trap_code cod
     }
 }
 
+void kn_metrics_inline(kn_metrics_component *c, unsigned shard, int inline_run, int sliced)
+{
+    if (inline_run)
+        add(&cell_of(c, shard)->inline_runs, 1);
+    if (sliced)
+        add(&cell_of(c, shard)->sliced, 1);
+}
+
 void kn_metrics_instantiation(kn_metrics_component *c, unsigned shard, uint64_t ns)
 {
     comp_cell *cell = cell_of(c, shard);
@@ -396,7 +405,7 @@ typedef struct comp_snap {
     const kn_metrics_component *c;
     uint64_t guest[NTIME + 1], guest_ns, inst[NINST + 1], inst_ns, mem[NMEM + 1], mem_kib;
     int64_t live, pooled;
-    uint64_t traps[NTRAP], limits[KN_LIMIT_COUNT_], fuel;
+    uint64_t traps[NTRAP], limits[KN_LIMIT_COUNT_], fuel, inline_runs, sliced;
 } comp_snap;
 
 typedef struct route_snap {
@@ -432,6 +441,8 @@ static void snap_component(const kn_metrics_component *c, comp_snap *s)
         SUM_ARRAY(s->traps, cell->traps);
         SUM_ARRAY(s->limits, cell->limits);
         sum_into(&s->fuel, &cell->fuel, 1);
+        sum_into(&s->inline_runs, &cell->inline_runs, 1);
+        sum_into(&s->sliced, &cell->sliced, 1);
     }
 }
 
@@ -736,19 +747,32 @@ static void render_kinds(render_ctx *x, const char *name, const char *help,
     }
 }
 
+/* A per-component counter of comp_snap at OFFSET. */
+static void render_comp_counter(render_ctx *x, const char *name, const char *help, size_t offset)
+{
+    family(x->b, name, "counter", help);
+    for (size_t i = 0; i < x->ncomps; i++) {
+        if (labels_of(&x->labels, x->comps[i].c->name, NULL))
+            return;
+        const uint64_t *v = (const uint64_t *)((const char *)&x->comps[i] + offset);
+        putf(x->b, "%s{%s} %" PRIu64 "\n", name, x->labels.p, *v);
+    }
+}
+
 static void render_guest(render_ctx *x)
 {
     render_kinds(x, "kiln_guest_traps_total", "Guest runs that ended in a trap, by kind.",
                  trap_kinds, NTRAP, offsetof(comp_snap, traps));
     render_kinds(x, "kiln_guest_limits_total", "Guest runs stopped by a limit, by kind.",
                  limit_kinds, KN_LIMIT_COUNT_, offsetof(comp_snap, limits));
-    family(x->b, "kiln_guest_fuel_consumed_total", "counter", "Fuel the guests consumed.");
-    for (size_t i = 0; i < x->ncomps; i++) {
-        if (labels_of(&x->labels, x->comps[i].c->name, NULL))
-            return;
-        putf(x->b, "kiln_guest_fuel_consumed_total{%s} %" PRIu64 "\n", x->labels.p,
-             x->comps[i].fuel);
-    }
+    render_comp_counter(x, "kiln_guest_fuel_consumed_total", "Fuel the guests consumed.",
+                        offsetof(comp_snap, fuel));
+    render_comp_counter(x, "kiln_guest_inline_runs_total",
+                        "Guest runs on an event loop thread (the inline fast path).",
+                        offsetof(comp_snap, inline_runs));
+    render_comp_counter(x, "kiln_guest_inline_slice_exceeded_total",
+                        "Inline runs stopped at the time slice and rerun on a guest thread.",
+                        offsetof(comp_snap, sliced));
 }
 
 static void render_reloads(kn_metrics *m, buf *b)

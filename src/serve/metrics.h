@@ -87,6 +87,11 @@ void kn_metrics_guest(kn_metrics_component *c, unsigned shard, uint64_t ns, uint
  * WASI exit is how commands end) not at all, everything else as a trap. */
 void kn_metrics_trap(kn_metrics_component *c, unsigned shard, kiln_trap_code code);
 void kn_metrics_limit(kn_metrics_component *c, unsigned shard, kn_limit_kind kind);
+/* A guest run ended: INLINE when it ran on an event loop
+ * (kiln_guest_inline_runs_total), SLICED when it was stopped there at the
+ * time slice to be rerun on a guest thread
+ * (kiln_guest_inline_slice_exceeded_total). */
+void kn_metrics_inline(kn_metrics_component *c, unsigned shard, int inline_run, int sliced);
 void kn_metrics_instantiation(kn_metrics_component *c, unsigned shard, uint64_t ns);
 /* kiln_instances_live / kiln_instances_pooled += DELTA. */
 void kn_metrics_live_add(kn_metrics_component *c, unsigned shard, int64_t delta);

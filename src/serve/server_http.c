@@ -5,7 +5,7 @@
  *
  * Every accepted request gets exactly one response and one access-log
  * line: refusals (404, 413, 431, 503) are answered at once, the rest when
- * the guest's job comes back.  Failures in the guest are answered with a
+ * the guest's job comes back, or at once when it ran inline.  Failures in the guest are answered with a
  * generic body naming the request id; what happened (trap, backtrace, exit
  * code, bad CGI output) goes only to the server log under that id.  A job
  * whose client went away (its h2o_req_t freed: the guard's dispose
@@ -209,7 +209,10 @@ static int build_env(kn_job *j, h2o_req_t *req, const kn_route_match *m, size_t 
     return rc;
 }
 
-/* Routes and checks the request; 0 when a job was submitted, else the
+static void respond(kn_job *j, h2o_req_t *req);
+
+/* Routes and checks the request; 0 when a job was submitted (or run
+ * inline and answered), else the
  * status to refuse it with (*routed says whether a route matched). */
 static int admit(kn_job *j, h2o_req_t *req, int *routed)
 {
@@ -246,9 +249,14 @@ static int admit(kn_job *j, h2o_req_t *req, int *routed)
     j->body_len = req->entity.len;
     j->guard = h2o_mem_alloc_shared(&req->pool, sizeof *j->guard, guard_dispose);
     *j->guard = j;
-    if (kn_guests_submit(s, j) < 0) {
+    int how = kn_guests_submit(s, j);
+    if (how < 0) {
         *j->guard = NULL;
         return 503;
+    }
+    if (how == 1 && kn_guests_run_inline(s, j)) {
+        *j->guard = NULL;
+        respond(j, req);
     }
     return 0;
 }

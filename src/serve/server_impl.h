@@ -10,7 +10,10 @@
  *   - one worker per event loop owns its h2o context, its listener sockets
  *     and every h2o_req_t of its connections: nothing else touches them;
  *   - guest threads run kn_exec_run for jobs and hand each job back to its
- *     worker's receiver (h2o_multithread), where the response is sent.
+ *     worker's receiver (h2o_multithread), where the response is sent;
+ *   - a request of a component that has been fast lately runs inline on
+ *     its worker instead, under a short time slice (server_guest.c); one
+ *     that reaches the slice is rerun from scratch on a guest thread.
  * A job owns copies of everything the guest needs, so a client that goes
  * away only clears job->req (through a dispose callback on the request's
  * pool) and the result is dropped when it comes back.
@@ -36,17 +39,28 @@
 #define KN_MAX_HEADER_BYTES (32u << 10)
 /* Guest threads are made on demand up to this many. */
 #define KN_MAX_GUEST_THREADS 1024u
+/* The inline fast path (server_guest.c): a component whose recent runs
+ * average (EWMA, 1/8 per run) below KN_INLINE_FAST_NS runs on the event
+ * loop with a KN_INLINE_SLICE_NS deadline; reaching it marks the component
+ * slow for KN_INLINE_SLOW_NS, during which its requests go to threads. */
+#define KN_INLINE_FAST_NS 200000u
+#define KN_INLINE_SLICE_NS 2000000u
+#define KN_INLINE_SLOW_NS 2000000000u
 
 typedef struct kn_srv kn_srv;
 typedef struct kn_job kn_job;
 
 /* A component of one app version, with its admission state (guarded by
- * the guest pool's mutex). */
+ * the guest pool's mutex; running counts inline runs too) and what decides
+ * the inline path (atomics, read and written without the mutex: a stale
+ * value only sends one request down the other path). */
 typedef struct kn_srv_comp {
     kn_exec_component exec;
     kn_metrics_component *metrics;
     uint32_t running, queued;
     kn_job *wait_head, *wait_tail;
+    _Atomic uint64_t ewma_ns;       /* recent guest time per run */
+    _Atomic uint64_t slow_until_ns; /* kn_now_ns before which: threads only */
 } kn_srv_comp;
 
 /* One loaded version of the app.  Each request holds a reference to the
@@ -136,9 +150,15 @@ struct kn_srv {
 
 /* server_guest.c */
 int kn_guests_init(kn_guests *g);
-/* Admits J to its component: 0 when running or queued, -1 when the
- * component's instances and queue are full (the caller answers 503). */
+/* Admits J to its component: 0 when running or queued on a thread, 1 when
+ * admitted to run inline (the caller then calls kn_guests_run_inline), -1
+ * when the component's instances and queue are full (the caller answers
+ * 503). */
 int kn_guests_submit(kn_srv *s, kn_job *j);
+/* Runs an admitted J on the calling worker.  1: J's output is its answer;
+ * 0: J reached the slice and went to a guest thread, which sends it back
+ * through the worker's receiver as any other job. */
+int kn_guests_run_inline(kn_srv *s, kn_job *j);
 
 /* server_http.c */
 void kn_http_setup(kn_srv *s);

@@ -37,6 +37,7 @@ static void strlist_free(const kn_allocator *a, wasi_strlist *l)
     for (size_t i = 0; i < l->n; i++)
         kn_free(a, l->items[i]);
     kn_free(a, l->items);
+    kn_free(a, l->keylen);
 }
 
 void kiln_wasi_config_free(kiln_wasi_config *c)
@@ -73,12 +74,30 @@ static bool grow(kiln_wasi_config *c, void **items, size_t n, size_t size)
     return true;
 }
 
-static kiln_error *strlist_push(kiln_wasi_config *c, wasi_strlist *l, char *s)
+/* Appends S (taken over, freed on failure); KEYLEN is kept when the list
+ * tracks name lengths (with_keys).  Capacity doubles: an embedder such as
+ * kiln serve builds a config of a few dozen variables per request. */
+static kiln_error *strlist_push(kiln_wasi_config *c, wasi_strlist *l, char *s, bool with_keys,
+                                size_t keylen)
 {
-    if (!s || !grow(c, (void **)&l->items, l->n, sizeof *l->items)) {
+    if (s && l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        char **items = kn_realloc_n(&c->alloc, l->items, cap, sizeof *items);
+        if (items)
+            l->items = items;
+        size_t *keys = items && with_keys ? kn_realloc_n(&c->alloc, l->keylen, cap, sizeof *keys)
+                                          : NULL;
+        if (keys)
+            l->keylen = keys;
+        if (items && (keys || !with_keys))
+            l->cap = cap;
+    }
+    if (!s || l->n == l->cap) {
         kn_free(&c->alloc, s);
         return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
     }
+    if (with_keys)
+        l->keylen[l->n] = keylen;
     l->items[l->n++] = s;
     return NULL;
 }
@@ -87,7 +106,7 @@ kiln_error *kiln_wasi_config_arg(kiln_wasi_config *c, const char *arg)
 {
     if (!c || !arg)
         return kiln_error_new(KILN_ERR_ARG, "kiln_wasi_config_arg: NULL argument");
-    return strlist_push(c, &c->args, dup_str(c, arg));
+    return strlist_push(c, &c->args, dup_str(c, arg), false, 0);
 }
 
 kiln_error *kiln_wasi_config_env(kiln_wasi_config *c, const char *name, const char *value)
@@ -105,12 +124,12 @@ kiln_error *kiln_wasi_config_env(kiln_wasi_config *c, const char *name, const ch
     s[nl] = '=';
     memcpy(s + nl + 1, value, vl + 1);
     for (size_t i = 0; i < c->env.n; i++)
-        if (strncmp(c->env.items[i], s, nl + 1) == 0) {
+        if (c->env.keylen[i] == nl && memcmp(c->env.items[i], s, nl) == 0) {
             kn_free(&c->alloc, c->env.items[i]);
             c->env.items[i] = s;
             return NULL;
         }
-    return strlist_push(c, &c->env, s);
+    return strlist_push(c, &c->env, s, true, nl);
 }
 
 kiln_error *kiln_wasi_config_preopen_dir(kiln_wasi_config *c, const char *host_path,

@@ -12,7 +12,9 @@
 
 typedef struct wasi_strlist {
     char **items;
-    size_t n;
+    size_t n, cap;
+    size_t *keylen; /* env only: each item's name length (the replace scan
+                       compares lengths before bytes), else NULL */
 } wasi_strlist;
 
 typedef struct wasi_dir_grant {

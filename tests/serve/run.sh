@@ -18,7 +18,9 @@
 # reloads during a wrk run, tests/serve/reload.lua) and with requests in
 # flight, a refused reload, --watch, SIGTERM draining, /health /ready
 # /metrics, the JSON access log, guest stderr in the server log, and slow
-# and idle clients cut off by --idle-timeout (tests/serve/slowclient.py).
+# and idle clients cut off by --idle-timeout (tests/serve/slowclient.py),
+# and the inline fast path (a looping or sleeping guest leaves its event
+# loop at the time slice and is rerun on a thread).
 # Ends with "serve: N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -531,6 +533,61 @@ if start_server grace --workers 1 --grace 300ms "$OUT/app/spin.toml"; then
 else
     fail "grace server starts" "$(cat "$OUT/logs/grace.err")"
 fi
+
+# ---- the inline fast path --------------------------------------------------------------
+# one worker, so every request shares the loop a looping guest starts on.
+# metric NAME COMPONENT: its value in /metrics (0 when absent)
+metric() {
+    local v
+    v=$(curl -s --max-time 5 "http://127.0.0.1:$IADMIN/metrics" |
+        sed -n "s/^$1{.*component=\"$2\".*} \([0-9]*\)\$/\1/p" | head -1)
+    echo "${v:-0}"
+}
+if start_server inline --workers 1 --admin 127.0.0.1:0 "$OUT/app/spin.toml"; then
+    I=http://127.0.0.1:$PORT IADMIN=$ADMIN
+    # the first request of a component always runs inline (nothing says it
+    # is slow yet), so the loop starts on the worker's own thread
+    t0=$(date +%s%N)
+    "${C[@]}" -o /dev/null -w '%{http_code}\n' "$I/bad?loop" >"$OUT/inline.loop" &
+    LOOPER=$!
+    sleep 0.2
+    # the loop is past its slice (2 ms) and on a guest thread by now: the
+    # worker answers at once, not when the loop's 1 s timeout ends
+    ms=$("${C[@]}" -o /dev/null -w '%{time_total}' "$I/hello" | awk '{ printf "%d", $1 * 1000 }')
+    check "a looping guest does not stall its worker: /hello in ${ms} ms (< 300)" [ "$ms" -lt 300 ]
+    check "... /hello itself ran inline" [ "$(metric kiln_guest_inline_runs_total hello)" = 1 ]
+    wait $LOOPER
+    t1=$(date +%s%N)
+    [ "$(cat "$OUT/inline.loop")" = 504 ] && [ $(((t1 - t0) / 1000000)) -ge 900 ]
+    verdict "... and the loop still gets its 504 after the full 1 s timeout, on a thread"
+    [ "$(metric kiln_guest_inline_runs_total misbehave)" = 1 ] &&
+        [ "$(metric kiln_guest_inline_slice_exceeded_total misbehave)" = 1 ]
+    verdict "... counted as one inline run, past the slice"
+    check "... and once as a deadline (the component's, not the slice's)" \
+        grep -qE '^kiln_guest_limits_total\{.*component="misbehave".*kind="deadline".*\} 1$' \
+        <(curl -s --max-time 5 "http://127.0.0.1:$IADMIN/metrics")
+    [ "$("${C[@]}" "$I/bad?ok")" = ok ] && [ "$(metric kiln_guest_inline_runs_total misbehave)" = 1 ]
+    verdict "... then its component runs on threads for a while"
+    t0=$(date +%s%N)
+    out=$("${C[@]}" "$I/sleep?ms=300")
+    t1=$(date +%s%N)
+    [ "${out%% on *}" = "slept 300 ms" ] && [ $(((t1 - t0) / 1000000)) -lt 2000 ] &&
+        [ "$(metric kiln_guest_inline_slice_exceeded_total sleep)" = 1 ]
+    verdict "a sleep in WASI ends at the slice and is rerun in full on a thread"
+    stop_server "$PID"
+    check "inline server exits 0 on SIGTERM" [ $? = 0 ]
+else
+    fail "inline server starts" "$(cat "$OUT/logs/inline.err")"
+fi
+
+# kiln_wasi_config_env, which builds every request's environment: a later
+# definition of a name replaces the earlier one in place, past the first
+# growth of its list, and a name that is a prefix of another stays apart
+envs=(--env DUP=1 --env DUPX=x --env DU=u)
+for i in $(seq 40); do envs+=(--env "V$i=$i"); done
+out=$("$KILN" run "${envs[@]}" --env DUP=2 "$OUT/app/env.wasm")
+[ "$(grep -E '^(DUP|DUPX|DU|V40)=' <<<"$out" | tr '\n' ' ')" = "DUP=2 DUPX=x DU=u V40=40 " ]
+verdict "a redefined environment variable replaces the first, in its place"
 
 # ---- a bare module, bad manifests and flags ---------------------------------------------
 if start_server bare --workers 1 "$OUT/app/env.wasm"; then
