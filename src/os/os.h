@@ -54,9 +54,10 @@ int kn_os_dirty_open(void);
 void kn_os_dirty_close(int dirty);
 /* Give committed pages [addr, addr+bytes), which start with img mapped by
  * kn_os_map_image, their initial contents back: img's bytes, zeros after.
- * With a dirty handle, the pages written are found and rewritten, and stay
- * resident (no page faults or TLB flushes on the next use); without one,
- * or when too many were written, every private page is dropped. */
+ * A small memory is rewritten whole.  Otherwise, with a dirty handle, the
+ * pages written are found and rewritten, and stay resident (no page faults
+ * or TLB flushes on the next use); without one, or when too many were
+ * written, every private page is dropped. */
 bool kn_os_reset(void *addr, uint64_t bytes, const kn_os_image *img, int dirty);
 /* The granularity of commits; a power of two dividing 64 KiB on every
  * system kiln supports. */

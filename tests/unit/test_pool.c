@@ -387,6 +387,31 @@ TEST(pool_start_function_runs_on_every_use_and_images_reset)
     fixture_free(&f);
 }
 
+/* A memory too large to be rewritten whole, with a few scattered pages
+ * written: the pages found written are the ones rewritten. */
+TEST(pool_scattered_writes_in_a_large_memory_are_reset)
+{
+    pool_fixture f;
+    if (!fixture(&f, start_wasm, sizeof start_wasm, 1, NULL))
+        return;
+    for (int i = 0; i < 4; i++) {
+        kiln_store *s;
+        kiln_instance *inst;
+        if (kiln_template_instantiate(f.t, NULL, NULL, &s, &inst))
+            break;
+        uint8_t *p = kiln_memory_data(kiln_instance_export_memory(inst, "memory"));
+        CHECK_EQ(p[0], 2);
+        CHECK_EQ(p[5000], 0);
+        CHECK_EQ(p[600000 + i], 0);
+        CHECK(memcmp(p + 1048000, "end", 3) == 0);
+        p[5000] = 0x55;
+        p[600000 + i] = 0x55;
+        memcpy(p + 1048000, "END", 3);
+        kiln_store_free(s);
+    }
+    fixture_free(&f);
+}
+
 TEST(pool_template_link_errors)
 {
     kiln_engine *e = NULL;
