@@ -23,6 +23,7 @@
 
 #define H2O_USE_LIBUV 0
 #include <h2o.h>
+#include <netinet/in.h>
 #include <h2o/multithread.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -111,7 +112,9 @@ struct kn_job {
     size_t body_len;
     kn_exec_output out;
     char id[KN_REQID_LEN + 1];
-    char client[72];     /* "ip:port", for the log */
+    char ip[INET6_ADDRSTRLEN]; /* the client's address, "?" when unknown */
+    unsigned port;
+    char client[INET6_ADDRSTRLEN + 8]; /* "ip:port", for the log */
     char *line;          /* method, then path (copies, for the log) */
     size_t method_len, path_len;
     const char *proto; /* for the log: "HTTP/1.1", "HTTP/2" */

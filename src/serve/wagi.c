@@ -104,10 +104,22 @@ static void var_str(builder *b, const char *name, const char *value)
     var(b, name, value ? value : "", value ? strlen(value) : 0);
 }
 
-static void var_uint(builder *b, const char *name, unsigned long long v)
+/* Decimal digits, without snprintf: several go into every request. */
+static void add_uint(builder *b, unsigned long long v)
 {
     char num[24];
-    var(b, name, num, (size_t)snprintf(num, sizeof num, "%llu", v));
+    size_t i = sizeof num;
+    do
+        num[--i] = (char)('0' + v % 10);
+    while (v /= 10);
+    add(b, num + i, sizeof num - i);
+}
+
+static void var_uint(builder *b, const char *name, unsigned long long v)
+{
+    var_begin(b, name);
+    add_uint(b, v);
+    end_string(b);
 }
 
 static int hexval(char c)
@@ -252,9 +264,9 @@ static void url_vars(builder *b, const kn_wagi_request *req)
     if (host) {
         add(b, host->value, host->value_len);
     } else {
-        char port[16];
         add_str(b, req->listen_host ? req->listen_host : "localhost");
-        add(b, port, (size_t)snprintf(port, sizeof port, ":%u", req->listen_port));
+        add(b, ":", 1);
+        add_uint(b, req->listen_port);
     }
     add(b, req->path, req->path_len);
     if (req->query_len) {
@@ -292,12 +304,11 @@ static void route_vars(builder *b, const kn_wagi_request *req, const kn_route_ma
         rl -= 4;
     var(b, "X_COMPONENT_ROUTE", m->route, rl);
     var_begin(b, "X_CLIENT_ADDR");
-    char port[16];
     int v6 = req->client_ip && strchr(req->client_ip, ':');
     add_str(b, v6 ? "[" : "");
     add_str(b, req->client_ip ? req->client_ip : "");
-    add_str(b, v6 ? "]" : "");
-    add(b, port, (size_t)snprintf(port, sizeof port, ":%u", req->client_port));
+    add_str(b, v6 ? "]:" : ":");
+    add_uint(b, req->client_port);
     end_string(b);
     for (size_t i = 0; i < m->ncaptures; i++) {
         size_t start = b->len;
