@@ -94,6 +94,21 @@ static int depth_of(node *n)
     return d + 1;
 }
 
+/* The frame with the most samples in itself, above the root, the first of
+ * equals in drawing order: what the script names on load, written here
+ * too so that a viewer without scripts (an <img>) shows it. */
+static void hottest(const node *n, double scale, const node **best)
+{
+    for (size_t i = 0; i < n->nkids; i++) {
+        const node *k = n->kids[i];
+        if ((double)k->total * scale < MIN_W)
+            continue;
+        if (!*best || k->self > (*best)->self)
+            *best = k;
+        hottest(k, scale, best);
+    }
+}
+
 static void free_tree(node *n)
 {
     for (size_t i = 0; i < n->nkids; i++) {
@@ -284,14 +299,23 @@ bool flame_svg_write(FILE *f, const folded_stack *stacks, size_t n, const char *
             WIDTH, height, WIDTH, height, (unsigned long long)root.total, style, WIDTH / 2);
     put_escaped(f, title, strlen(title));
     fprintf(f, "</text>\n"
-               "<text id=\"hot\" x=\"%d\" y=\"44\" text-anchor=\"middle\"> </text>\n"
+               "<text id=\"hot\" x=\"%d\" y=\"44\" text-anchor=\"middle\">", WIDTH / 2);
+    const node *hot = NULL;
+    hottest(&root, l.scale, &hot);
+    if (hot) {
+        fputs("Hottest: ", f);
+        put_escaped(f, hot->name, hot->len);
+        fprintf(f, " (%.1f%% of samples in the function itself)",
+                100.0 * (double)hot->self / (double)l.total);
+    }
+    fprintf(f, "</text>\n"
                "<text id=\"unzoom\" class=\"button\" x=\"%d\" y=\"24\" "
                "style=\"display:none\">Reset zoom</text>\n"
                "<text id=\"search\" class=\"button\" x=\"%d\" y=\"24\" "
                "text-anchor=\"end\">Search</text>\n"
                "<text id=\"matched\" x=\"%d\" y=\"%d\" text-anchor=\"end\"></text>\n"
                "<text id=\"details\" x=\"%d\" y=\"%d\"> </text>\n",
-            WIDTH / 2, PAD, WIDTH - PAD, WIDTH - PAD, height - 12, PAD, height - 12);
+            PAD, WIDTH - PAD, WIDTH - PAD, height - 12, PAD, height - 12);
     if (root.total)
         put_frame(&l, &root, 0, 0);
     else

@@ -7,8 +7,8 @@
 # another function, and a loop of WASI writes, whose host frame must show
 # under its import name.  The flame graph of a bench workload is checked
 # in headless Chromium (Debian's `chromium`, installed by tests/run.sh):
-# it must load without an XML error, its script must run and name the
-# hottest function, zoom and search (bench/workloads/expr.c: a parser, a
+# it must load without an XML error, show the hottest function, and its
+# script must run, zoom and search (bench/workloads/expr.c: a parser, a
 # code generator and a recursive evaluator, so the graph has breadth).  Without chromium that check is
 # skipped, and says so, except under CI (CI=true), where it fails.
 
@@ -170,9 +170,9 @@ code_is 2; err_has "--trace: 'calls' is not something kiln traces (only 'wasi')"
 end
 
 # The flame graph of a bench workload in headless Chromium: the page loads
-# (no XML error page), the script ran (data-ready), names the hottest
-# function -- the frame with the most self samples, found here from the
-# SVG's own data -- and zooms and searches.
+# (no XML error page), the script ran (data-ready), the page names the
+# hottest function -- the frame with the most self samples, found here
+# from the SVG's own data -- and the script zooms and searches.
 chromium_check() {
     local bin svg=$WORK/expr.svg wasm=$WORK/expr.wasm probe=$WORK/expr-probe.svg want dom
     bin=$(command -v chromium || command -v chromium-browser || true)
