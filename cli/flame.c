@@ -86,7 +86,8 @@ static int by_name(const void *a, const void *b)
 static int depth_of(node *n)
 {
     int d = 0;
-    qsort(n->kids, n->nkids, sizeof *n->kids, by_name);
+    if (n->nkids > 1) /* kids is NULL when there are none */
+        qsort(n->kids, n->nkids, sizeof *n->kids, by_name);
     for (size_t i = 0; i < n->nkids; i++) {
         int k = depth_of(n->kids[i]);
         d = k > d ? k : d;

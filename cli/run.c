@@ -15,6 +15,11 @@
  * the directories (--dir, --dir-ro), environment variables (--env) and
  * listening sockets (--tcplisten) named here, argv[0] (the module's file
  * name) and the arguments after FILE, and the inherited stdio.
+ *
+ * Two ways to watch a guest: --profile samples its stack from a CPU-time
+ * signal while it runs, instantiation included, and writes folded stacks
+ * or a flame graph afterwards, even after a trap (profile.c, flame.c);
+ * --trace=wasi has the WASI layer describe each call and prints it.
  */
 #include <inttypes.h>
 #include <signal.h>
