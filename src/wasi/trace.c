@@ -26,6 +26,8 @@
  *   t fstflags      a advice
  *   4NAME 8NAME dNAME  an out-pointer: after success, NAME=the u32, the
  *       u64 or the fd stored there (not shown among the arguments)
+ *   n   an out-buffer (pointer and length) holding a name after success:
+ *       shown quoted then, as a pointer otherwise
  *   -   an argument not shown */
 static const struct {
     const char *name, *spec;
@@ -38,7 +40,7 @@ static const struct {
     {"fd_fdstat_set_rights", "f X X"}, {"fd_filestat_get", "f x"},
     {"fd_filestat_set_size", "f U"}, {"fd_filestat_set_times", "f U U t"},
     {"fd_pread", "f r U 4nread"}, {"fd_prestat_get", "f x"},
-    {"fd_prestat_dir_name", "f x u"}, {"fd_pwrite", "f w U 4nwritten"},
+    {"fd_prestat_dir_name", "f n"}, {"fd_pwrite", "f w U 4nwritten"},
     {"fd_read", "f r 4nread"}, {"fd_readdir", "f x u U 4bufused"}, {"fd_renumber", "f f"},
     {"fd_seek", "f I W 8offset"}, {"fd_sync", "f"}, {"fd_tell", "f 8offset"},
     {"fd_write", "f w 4nwritten"}, {"path_create_directory", "f s"},
@@ -182,7 +184,7 @@ static const char *const advice_names[] = {"NORMAL", "SEQUENTIAL", "RANDOM", "WI
                                            "DONTNEED", "NOREUSE"};
 
 /* One argument (or pair) by its spec letter; returns how many it used. */
-static size_t put_arg(line *l, const wasi_call *c, char k, const kiln_val *a)
+static size_t put_arg(line *l, const wasi_call *c, char k, const kiln_val *a, bool ok)
 {
     switch (k) {
     case 'f': case 'u': put(l, "%" PRIu32, A32(0)); return 1;
@@ -191,6 +193,12 @@ static size_t put_arg(line *l, const wasi_call *c, char k, const kiln_val *a)
     case 'x': put(l, "0x%" PRIx32, A32(0)); return 1;
     case 'X': put(l, "0x%" PRIx64, A64(0)); return 1;
     case 's': put_string(l, c, A32(0), A32(1)); return 2;
+    case 'n':
+        if (ok)
+            put_string(l, c, A32(0), A32(1));
+        else
+            put(l, "0x%" PRIx32 ", %" PRIu32, A32(0), A32(1));
+        return 2;
     case 'w': case 'r': put_iovs(l, c, A32(0), A32(1), k == 'w'); return 2;
     case 'l': put_flags(l, A32(0), lookup_names, 1); return 1;
     case 'o': put_flags(l, A32(0), oflag_names, 4); return 1;
@@ -228,7 +236,7 @@ static void format_call(line *l, const wasi_call *c, const wasi_import *imp, con
             i++;
         } else {
             put(l, "%s", sep);
-            i += put_arg(l, c, *t, a + i);
+            i += put_arg(l, c, *t, a + i, err == 0 && !c->trap);
             sep = ", ";
         }
         t += len + (t[len] == ' ');
@@ -252,7 +260,7 @@ static void format_call(line *l, const wasi_call *c, const wasi_import *imp, con
         size_t len = strcspn(t, " ");
         if (*t == '4' || *t == '8' || *t == 'd')
             put_out(l, c, t, len, A32(i));
-        else if (*t == 's' || *t == 'w' || *t == 'r')
+        else if (*t == 's' || *t == 'w' || *t == 'r' || *t == 'n')
             i++; /* a pair */
         t += len + (t[len] == ' ');
     }

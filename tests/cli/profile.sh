@@ -141,6 +141,7 @@ begin "--trace=wasi: calls, arguments, results and a sandbox refusal (examples/w
 run "$KILN" run --trace=wasi --dir-ro examples::/ex examples/wc.wasm /ex/fib.wat /ex/../README.md
 code_is 1
 out_has "     18     101     702 /ex/fib.wat"
+err_has 'fd_prestat_dir_name(3, "/ex") = 0'
 err_has 'args_sizes_get() = 0 argc=3 size='
 err_has 'path_open(3, SYMLINK_FOLLOW, "fib.wat", 0, 0x'
 err_has ') = 0 fd=4'
