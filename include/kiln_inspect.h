@@ -18,6 +18,10 @@
  *
  * Offsets are byte offsets into the module binary as given to
  * kiln_module_new.
+ *
+ * The profiling section at the end is the one part about running code
+ * rather than a module: the call stack of a store, readable from a signal
+ * handler, and a sampler (which allocates and uses SIGPROF) built on it.
  */
 #ifndef KILN_INSPECT_H
 #define KILN_INSPECT_H
@@ -224,9 +228,9 @@ KILN_API size_t kiln_func_label(const kiln_func *f, const kiln_func *caller, cha
  * a time (a second start fails with KILN_ERR_ARG), and the embedder must
  * not use SIGPROF meanwhile.  A blocking call the signal interrupts is
  * restarted (SA_RESTART), except those Linux never restarts (poll, sleep).
- * Stop it on the thread that started it; after kiln_sampler_stop returns,
- * fn is not running and is never called again, and SIGPROF's previous
- * action is back. */
+ * Stop it on the thread that started it, before freeing the store; after
+ * kiln_sampler_stop returns, fn is not running and is never called again,
+ * and SIGPROF's previous action is back. */
 #define KILN_SAMPLER_MAX_HZ 100000
 #define KILN_SAMPLER_FRAMES 512
 typedef struct kiln_sampler kiln_sampler;
