@@ -36,6 +36,12 @@
 # (a failure if either grew).
 #   bash bench/run.sh instantiate        only that section
 #
+# Then the profiler section: one CPU workload (BENCH_PROFILE_WORKLOAD,
+# default vm) run by kiln with and without --profile at the default rate,
+# alternately, best of BENCH_PROFILE_RUNS each, and the overhead in percent
+# (the goal is at most 5%; reported, not enforced).
+#   bash bench/run.sh profile            only that section
+#
 # Then the serve section (bench/serve/run.sh; bench/README.md, "Serving
 # HTTP"): kiln serve with a WAGI handler in C, node's http module (a
 # cluster of one process per core, and one process), workerd (from npm,
@@ -79,6 +85,10 @@
 #   BENCH_SERVE_SERVERS   the serve rows to run
 #                         ["kiln node-cluster node workerd h2o-static"]
 #   WORKERD               a workerd binary to use instead of npm's
+#   BENCH_PROFILE         0: skip the profiler section when no WORKLOAD is
+#                         named [1]
+#   BENCH_PROFILE_WORKLOAD  the bench/workloads row it profiles [vm]
+#   BENCH_PROFILE_RUNS    runs with and without --profile [5]
 #   BENCH_PLUGIN          0: skip the plugin section when no WORKLOAD is
 #                         named [1]; BENCH_PLUGIN_SECS, BENCH_PLUGIN_LOAD
 #                         tune it (bench/plugin/run.sh)
@@ -109,6 +119,9 @@ RUN_INST=${BENCH_INSTANTIATE:-1}
 RUN_SERVE=${BENCH_SERVE:-1}
 INST_CYCLES=${BENCH_INSTANTIATE_CYCLES:-1000000}
 RUN_PLUGIN=${BENCH_PLUGIN:-1}
+RUN_PROFILE=${BENCH_PROFILE:-1}
+PROFILE_WORKLOAD=${BENCH_PROFILE_WORKLOAD:-vm}
+PROFILE_RUNS=${BENCH_PROFILE_RUNS:-5}
 read -r -a KILN_LIMITS <<<"${BENCH_KILN_LIMITS:---fuel 1000000000000 --timeout 3600}"
 
 # Same optimisation and FP semantics for both targets: no FMA contraction and
@@ -180,10 +193,11 @@ done
 RUN_CPU=1 RUN_WASI=1 wasi_sel=()
 [[ $WITH_WASI == 0 ]] && RUN_WASI=0
 if (($# > 0)); then
-    workloads=() RUN_WASI=0 RUN_INST=0 RUN_SERVE=0 RUN_PLUGIN=0
+    workloads=() RUN_WASI=0 RUN_INST=0 RUN_SERVE=0 RUN_PLUGIN=0 RUN_PROFILE=0
     for w in "$@"; do
         if [[ $w == simd ]]; then workloads+=("${simd_names[@]}")
         elif [[ $w == instantiate ]]; then RUN_INST=1
+        elif [[ $w == profile ]]; then RUN_PROFILE=1
         elif [[ $w == serve ]]; then RUN_SERVE=1
         elif [[ $w == plugin ]]; then RUN_PLUGIN=1
         elif [[ $w == wasi ]]; then RUN_WASI=1 wasi_sel+=(all)
@@ -781,6 +795,47 @@ if ((RUN_INST)); then
         fail "instantiate: bench/instantiate.c failed (see above)"
     fi
 fi
+
+# ---- profiler overhead: kiln run with and without --profile -------------------
+profile_section() {
+    local w=$PROFILE_WORKLOAD wasm=$OUT/profile-$PROFILE_WORKLOAD.wasm i mode t
+    local -A best=([off]=-1 [on]=-1)
+    echo
+    echo "Profiler overhead — bench/workloads/$w.c, kiln run --invoke run, without and with"
+    echo "--profile at the default rate, alternately; CPU time (user + sys, which a"
+    echo "busy machine disturbs less than wall time), best of $PROFILE_RUNS each (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+    echo
+    if ! "$CLANG" "${COMMON_CFLAGS[@]}" "${WASM_FLAGS[@]}" -o "$wasm" "bench/workloads/$w.c"; then
+        fail "profile: bench/workloads/$w.c does not build"
+        return
+    fi
+    for ((i = 0; i < PROFILE_RUNS; i++)); do
+        for mode in off on; do
+            local flags=()
+            [[ $mode == on ]] && flags=(--profile "$OUT/profile-$w.folded")
+            # bash's own `time`: CPU seconds of the child, to the millisecond
+            if ! t=$( { TIMEFORMAT='%3U %3S'; time with_timeout "$KILN_TIMEOUT" "$KILN" run \
+                ${flags[@]+"${flags[@]}"} --invoke run "$wasm" >/dev/null 2>"$TMP/prof.err"; } 2>&1); then
+                fail "profile: kiln run ${flags[*]} $wasm failed: $(head -c 300 "$TMP/prof.err")"
+                return
+            fi
+            t=$(awk '{ printf "%d", ($1 + $2) * 1000 }' <<<"$t")
+            ((best[$mode] < 0 || t < best[$mode])) && best[$mode]=$t
+        done
+    done
+    if [[ ! -s $OUT/profile-$w.folded ]]; then
+        fail "profile: --profile wrote no samples for $w"
+        return
+    fi
+    awk -v a="${best[off]}" -v b="${best[on]}" -v w="$w" \
+        -v n="$(awk '{s += $NF} END {print s + 0}' "$OUT/profile-$w.folded")" 'BEGIN {
+        pct = 100 * (b - a) / a
+        printf "%-8s %12s %16s %10s %9s\n", "workload", "kiln CPU ms", "--profile CPU ms", "overhead", "samples"
+        printf "%-8s %12d %16d %9.1f%% %9d\n", w, a, b, pct, n
+        printf "\noverhead %.1f%%: %s\n", pct, pct <= 5 ? "within the 5% goal" : "OVER the 5% goal"
+    }'
+}
+((RUN_PROFILE)) && profile_section
 
 # ---- serve: kiln serve against node, workerd, static h2o (bench/serve/) --------
 if [[ $RUN_SERVE != 0 ]]; then

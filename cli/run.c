@@ -15,6 +15,11 @@
  * the directories (--dir, --dir-ro), environment variables (--env) and
  * listening sockets (--tcplisten) named here, argv[0] (the module's file
  * name) and the arguments after FILE, and the inherited stdio.
+ *
+ * Two ways to watch a guest: --profile samples its stack from a CPU-time
+ * signal while it runs, instantiation included, and writes folded stacks
+ * or a flame graph afterwards, even after a trap (profile.c, flame.c);
+ * --trace=wasi has the WASI layer describe each call and prints it.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -28,6 +33,7 @@
 #include "kiln.h"
 #include "kiln_inspect.h"
 #include "kiln_wasi.h"
+#include "profile.h"
 #include "util.h"
 
 static const char run_usage[] =
@@ -60,6 +66,18 @@ static const char run_usage[] =
     "                       K, M, G; default 8M, most 1G)\n"
     "  --max-depth N        Call depth in frames, exactly: 1 runs the called\n"
     "                       function alone (default 10000, most 1000000)\n"
+    "  --profile FILE       Sample the guest's call stack while it runs and write\n"
+    "                       a profile: FILE.svg, a flame graph (open it in a\n"
+    "                       browser: click to zoom, Ctrl-F to search), or\n"
+    "                       FILE.folded, folded stacks (\"a;b;c COUNT\" lines,\n"
+    "                       root first).  Frames are named from the name\n"
+    "                       section, else the export, else func[N]; host and\n"
+    "                       WASI functions by their import names\n"
+    "  --profile-rate HZ    Samples per second of CPU time (default 997, most\n"
+    "                       100000)\n"
+    "  --trace=wasi         Print each WASI call, its arguments and its errno\n"
+    "                       on stderr, as strace does (a refusal by the\n"
+    "                       sandbox shows as ENOTCAPABLE)\n"
     "  -h, --help           Show this help\n"
     "\n"
     "Limits are used exactly as given: a value above the most kiln accepts is\n"
@@ -159,6 +177,10 @@ typedef struct run_options {
     const char *file;
     int nargs;
     char **args;
+    const char *profile_path;   /* --profile */
+    uint64_t profile_hz;        /* --profile-rate, 0: the default */
+    cli_profile *profile;       /* opened by run_main, finished by run_module */
+    bool trace_wasi;            /* --trace=wasi */
 } run_options;
 
 /* Backtraces of deep recursion can have thousands of frames; show the
@@ -428,6 +450,44 @@ static int limit_option(char **argv, int argc, int *i, run_options *o)
     return 0;
 }
 
+/* --profile, --profile-rate and --trace: 1 if argv[*i] was one
+ * (consumed), 0 if not, -1 after a usage error. */
+static int observe_option(char **argv, int argc, int *i, run_options *o)
+{
+    const char *v;
+    int r;
+    if ((r = option_value("run", argv, argc, i, "--profile", &v)) != 0) {
+        if (r > 0 && !*v)
+            return usage_error("run", "--profile needs a file name (FILE.svg or FILE.folded)"), -1;
+        o->profile_path = v;
+        return r;
+    }
+    if ((r = option_value("run", argv, argc, i, "--profile-rate", &v)) != 0) {
+        if (r < 0)
+            return -1;
+        uint64_t hz = 0;
+        num_status st = parse_count(v, &hz);
+        if (st == NUM_TOO_LARGE || (st == NUM_OK && hz > KILN_SAMPLER_MAX_HZ))
+            return usage_error("run", "--profile-rate: '%s' is too large (at most %u)", v,
+                               KILN_SAMPLER_MAX_HZ), -1;
+        if (st != NUM_OK || hz == 0)
+            return usage_error("run", "--profile-rate: '%s' is not a positive integer (samples "
+                                      "per second)", v), -1;
+        o->profile_hz = hz;
+        return 1;
+    }
+    if ((r = option_value("run", argv, argc, i, "--trace", &v)) != 0) {
+        if (r < 0)
+            return -1;
+        if (strcmp(v, "wasi") != 0)
+            return usage_error("run", "--trace: '%s' is not something kiln traces (only 'wasi')",
+                               v), -1;
+        o->trace_wasi = true;
+        return 1;
+    }
+    return 0;
+}
+
 static int parse_run_options(int argc, char **argv, run_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -464,12 +524,17 @@ static int parse_run_options(int argc, char **argv, run_options *o)
         } else if ((r = wasi_option(argv, argc, &i, o)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
+        } else if ((r = observe_option(argv, argc, &i, o)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
         } else {
             return usage_error("run", "unknown option '%s'", a);
         }
     }
     if (i >= argc)
         return usage_error("run", "missing FILE");
+    if (o->profile_hz && !o->profile_path)
+        return usage_error("run", "--profile-rate needs --profile FILE");
     o->file = argv[i];
     o->args = argv + i + 1;
     o->nargs = argc - i - 1;
@@ -478,7 +543,7 @@ static int parse_run_options(int argc, char **argv, run_options *o)
 
 /* Everything after the module has loaded; owns nothing but what it makes. */
 static int run_module(kiln_engine *engine, const kiln_module *module, kiln_wasi *wasi,
-                      const run_options *o)
+                      run_options *o)
 {
     /* Decide what to call before running anything. */
     kiln_export_desc entry = {0}, init = {0};
@@ -537,6 +602,10 @@ static int run_module(kiln_engine *engine, const kiln_module *module, kiln_wasi 
         code = report_run_error(o, err);
         goto out;
     }
+    if (o->profile && !cli_profile_start(o->profile, store)) {
+        code = CLI_EXIT_LOAD;
+        goto out;
+    }
     /* Instantiation runs the start function, so it is guest code too. */
     struct sigaction saved;
     interrupt_begin(store, &saved);
@@ -564,6 +633,13 @@ static int run_module(kiln_engine *engine, const kiln_module *module, kiln_wasi 
     }
 out:
     free(args);
+    if (o->profile && store) {
+        /* Written whatever happened: a profile of a run that trapped or
+         * hit a limit is still worth having.  Names need the store. */
+        if (!cli_profile_finish(o->profile, o->file) && code == CLI_EXIT_OK)
+            code = CLI_EXIT_LOAD;
+        o->profile = NULL;
+    }
     if (linker)
         kiln_linker_free(linker);
     if (store)
@@ -639,25 +715,42 @@ static int open_wasi(run_options *o, kiln_wasi **out)
     return code;
 }
 
+/* --trace=wasi: the library formats each call, the CLI prints it. */
+static void trace_line(void *ud, const char *line)
+{
+    (void)ud;
+    fprintf(stderr, "%s\n", line);
+}
+
 static int run_main(int argc, char **argv)
 {
     run_options o;
     int code = parse_run_options(argc, argv, &o);
     kiln_wasi *wasi = NULL;
+    if (code == CLI_EXIT_OK && o.trace_wasi)
+        kiln_wasi_config_trace(o.wasi, trace_line, NULL);
     if (code == CLI_EXIT_OK)
         code = open_wasi(&o, &wasi);
+    if (code == CLI_EXIT_OK && o.profile_path &&
+        !(o.profile = cli_profile_open(o.profile_path,
+                                       o.profile_hz ? (uint32_t)o.profile_hz
+                                                    : CLI_PROFILE_DEFAULT_HZ)))
+        code = CLI_EXIT_USAGE;
     kiln_wasi_config_free(o.wasi);
     free(o.listen);
     if (code < 0)
         return CLI_EXIT_OK; /* --help */
-    if (code != CLI_EXIT_OK)
+    if (code != CLI_EXIT_OK) {
+        kiln_wasi_free(wasi);
         return code;
+    }
 
     /* A guest writing to a closed pipe gets errno `pipe`, as it would
      * natively with SIGPIPE ignored, instead of killing kiln. */
     signal(SIGPIPE, SIG_IGN);
     kiln_engine *engine;
     if (!new_engine(&engine)) {
+        cli_profile_free(o.profile);
         kiln_wasi_free(wasi);
         return CLI_EXIT_LOAD;
     }
@@ -667,6 +760,7 @@ static int run_main(int argc, char **argv)
         code = run_module(engine, module, wasi, &o);
         kiln_module_free(module);
     }
+    cli_profile_free(o.profile); /* not written: nothing ran */
     kiln_engine_free(engine);
     kiln_wasi_free(wasi);
     fflush(stdout);

@@ -18,6 +18,10 @@
  *
  * Offsets are byte offsets into the module binary as given to
  * kiln_module_new.
+ *
+ * The profiling section at the end is the one part about running code
+ * rather than a module: the call stack of a store, readable from a signal
+ * handler, and a sampler (which allocates and uses SIGPROF) built on it.
  */
 #ifndef KILN_INSPECT_H
 #define KILN_INSPECT_H
@@ -179,6 +183,62 @@ typedef struct kiln_data_info {
 
 KILN_API size_t kiln_inspect_data_count(const kiln_module *m);
 KILN_API void kiln_inspect_data(const kiln_module *m, size_t i, kiln_data_info *out);
+
+/* ---- Profiling: the stack of a running store ---------------------------- */
+
+/* The call stack of what `store` is running, innermost first: the function
+ * executing, then its caller, and so on out to the function the host
+ * called.  Host functions are frames too: a WASI call shows as the host
+ * function, just inside the Wasm function that called it, and a host
+ * function that calls back into Wasm sits between the two runs.  Writes
+ * the innermost min(depth, cap) frames to out and returns depth, the
+ * whole stack's size (0 when the store runs nothing).
+ *
+ * Async-signal-safe: it takes no lock, allocates nothing and writes only
+ * to out, so a signal handler that interrupted the thread running the
+ * store may call it (kiln_sampler does); at every instruction the stack
+ * it sees is a consistent one.  Not for other threads.  The pointers stay
+ * valid as long as the store.  Any execution tier gives the same frames. */
+KILN_API size_t kiln_store_stack(const kiln_store *store, const kiln_func **out, size_t cap);
+
+/* The name a profile shows for f, written like snprintf (at most cap bytes
+ * with the NUL; returns the full length): a Wasm function's name from the
+ * name section, else its first export's name, else "func[N]"; a host
+ * function by the name it is imported under ("fd_write") by `caller`, the
+ * next frame out in kiln_store_stack's list, when that is a Wasm function
+ * importing it, else "host".  Not async-signal-safe: name frames after
+ * sampling. */
+KILN_API size_t kiln_func_label(const kiln_func *f, const kiln_func *caller, char *buf,
+                                size_t cap);
+
+/* A sampling profiler's clock: while it runs, every 1/hz second of the CPU
+ * time of the thread that started it (hz from 1 to KILN_SAMPLER_MAX_HZ),
+ * a signal interrupts that thread and fn(ud, frames, n, depth, periods)
+ * gets the stack of `store` as kiln_store_stack gives it (n = min(depth,
+ * KILN_SAMPLER_FRAMES) innermost frames; depth 0 when the store was not
+ * running code) and the number of periods of 1/hz the sample stands for:
+ * 1, unless the system delivered fewer signals than asked (Linux checks
+ * CPU-time timers at the scheduler tick, CONFIG_HZ, often 250 per second,
+ * so at a higher rate each sample covers several periods).  Counting
+ * samples by their periods gives CPU time in units of 1/hz either way.
+ * fn runs in the signal handler: it must be async-signal-safe (no malloc,
+ * no stdio, no locks) and should be quick.
+ *
+ * Uses SIGPROF and the thread's CPU-time clock: one sampler per process at
+ * a time (a second start fails with KILN_ERR_ARG), and the embedder must
+ * not use SIGPROF meanwhile.  A blocking call the signal interrupts is
+ * restarted (SA_RESTART), except those Linux never restarts (poll, sleep).
+ * Stop it on the thread that started it, before freeing the store; after
+ * kiln_sampler_stop returns, fn is not running and is never called again,
+ * and SIGPROF's previous action is back. */
+#define KILN_SAMPLER_MAX_HZ 100000
+#define KILN_SAMPLER_FRAMES 512
+typedef struct kiln_sampler kiln_sampler;
+typedef void (*kiln_sample_fn)(void *ud, const kiln_func *const *frames, size_t n,
+                               size_t depth, uint32_t periods);
+KILN_API kiln_error *kiln_sampler_start(kiln_store *store, uint32_t hz, kiln_sample_fn fn,
+                                        void *ud, kiln_sampler **out);
+KILN_API void kiln_sampler_stop(kiln_sampler *sampler);
 
 #ifdef __cplusplus
 }

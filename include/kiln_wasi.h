@@ -127,6 +127,20 @@ typedef enum kiln_wasi_resolve {
 } kiln_wasi_resolve;
 KILN_API void kiln_wasi_config_resolve(kiln_wasi_config *c, kiln_wasi_resolve how);
 
+/* Tracing, as strace does for a process: after each WASI call the guest
+ * makes, fn(ud, line) gets one line of text (no newline) naming the call,
+ * its arguments decoded (paths and written bytes quoted, flags by name)
+ * and its result:
+ *   fd_write(1, [1 iov: "hello\n"]) = 0 nwritten=6
+ *   path_open(3, SYMLINK_FOLLOW, "../secret", 0, ...) = ENOTCAPABLE
+ * ENOTCAPABLE is always kiln's sandbox refusing: a path leaving its
+ * grant, a right the fd lacks, a write in a read-only directory.  fn runs
+ * on the guest's thread inside the call, and line is valid only during
+ * it; the library never prints.  NULL fn turns tracing off.  Every
+ * kiln_wasi made from c afterwards is traced. */
+typedef void (*kiln_wasi_trace_fn)(void *ud, const char *line);
+KILN_API void kiln_wasi_config_trace(kiln_wasi_config *c, kiln_wasi_trace_fn fn, void *ud);
+
 /* Open every grant of c.  Fails (KILN_ERR_ARG, naming it) on a directory
  * that cannot be opened, an address that cannot be bound, a bad stdio fd. */
 KILN_API kiln_error *kiln_wasi_new(const kiln_wasi_config *c, kiln_wasi **out);

@@ -51,6 +51,7 @@ need_cmd timeout coreutils
 need_cmd curl curl
 need_cmd wrk wrk
 need_cmd openssl openssl
+need_cmd chromium chromium   # the flame graph check of the cli suite
 if command -v dpkg-query >/dev/null 2>&1; then
     need_pkg libc6-dev
     need_pkg libcjson-dev

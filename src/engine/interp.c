@@ -19,7 +19,10 @@
  *   - fuel, deadline and interrupt cost one decrement-and-branch, at calls
  *     and loop back-edges only (s->budget; see kn_check_limits);
  *   - a trap unwinds the frames this run pushed, records a backtrace and
- *     returns an error: the store stays usable.
+ *     returns an error: the store stays usable;
+ *   - the frame stack (and the host marks of call_host) can be read at any
+ *     instruction by a signal handler on this thread (kiln_store_stack,
+ *     for profilers): frames are filled before frame_top covers them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +41,15 @@
 #endif
 
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Push a filled frame: a signal fence, then the store of frame_top, so a
+ * profiler's signal handler on this thread never sees frame_top cover a
+ * frame whose fields are not written yet.  Only the compiler is held back
+ * (a signal handler runs on this thread); measured, a release store here
+ * costs fib(30) a quarter of its speed with GCC, this nothing. */
+#define PUBLISH_FRAME(fr)                          \
+    (__atomic_signal_fence(__ATOMIC_RELEASE),      \
+     __atomic_store_n(&s->frame_top, (fr) + 1, __ATOMIC_RELAXED))
 
 /* C types and slot fields of the value types named in opcodes.def. */
 #define CT_I32 uint32_t
@@ -80,10 +92,14 @@ static kiln_error *call_host(kiln_store *s, kiln_instance *caller_inst, kiln_fun
         vals[t->nparams + i].kind = (kiln_valkind)t->types[t->nparams + i];
     }
     kiln_caller caller = {s, caller_inst};
+    kn_host_mark mark = {f, s->frame_top, s->host_marks};
+    __atomic_signal_fence(__ATOMIC_RELEASE); /* mark filled before it is seen */
+    __atomic_store_n(&s->host_marks, &mark, __ATOMIC_RELAXED);
     s->depth++;
     kiln_error *e = s->depth > KN_MAX_HOST_NESTING ? kn_trap_new(KILN_TRAP_STACK_EXHAUSTED)
                                                    : f->host(&caller, f->env, vals, vals + t->nparams);
     s->depth--;
+    __atomic_store_n(&s->host_marks, mark.prev, __ATOMIC_RELAXED);
     if (!e) {
         kn_slot *q = args;
         for (uint32_t i = 0; i < t->nresults; i++) {
@@ -639,11 +655,12 @@ do_call:
         const kn_code *cd = callee->code;
         if (UNLIKELY(s->frame_top == s->frames_end || nfp + cd->frame_slots > s->stack_end))
             TRAP(KILN_TRAP_STACK_EXHAUSTED);
-        kn_frame *fr = s->frame_top++;
+        kn_frame *fr = s->frame_top;
         fr->ret_ip = ret;
         fr->fp = fp;
         fr->func = callee;
         fr->inst = inst;
+        PUBLISH_FRAME(fr);
         fp = nfp;
         zero_locals(fp + cd->param_slots, cd->local_slots);
         ip = cd->words;
@@ -819,11 +836,12 @@ kiln_error *kn_invoke(kiln_store *s, kiln_func *f, kn_slot *args)
         return kn_trap_new(KILN_TRAP_STACK_EXHAUSTED);
     memcpy(fp, args, cd->param_slots * sizeof(kn_slot));
     zero_locals(fp + cd->param_slots, cd->local_slots);
-    kn_frame *entry = s->frame_top++;
+    kn_frame *entry = s->frame_top;
     entry->ret_ip = NULL;
     entry->fp = NULL;
     entry->func = f;
     entry->inst = NULL;
+    PUBLISH_FRAME(entry);
     kiln_error *e = run(s, entry, fp, cd->words);
     if (!e)
         memcpy(args, fp, f->type->result_slots * sizeof(kn_slot));

@@ -111,6 +111,17 @@ typedef struct kn_frame {
     kiln_instance *inst;         /* the caller's instance, restored on return */
 } kn_frame;
 
+/* A host function running: pushed by the interpreter (on the C stack, as a
+ * list through the store) for as long as the call lasts, so a profiler
+ * sampling the store (sample.c) sees host calls between the Wasm frames.
+ * `at` is s->frame_top when it was called: the host function sits above
+ * frame at[-1], its Wasm caller (none when at == s->frames). */
+typedef struct kn_host_mark {
+    kiln_func *func;
+    kn_frame *at;
+    struct kn_host_mark *prev;
+} kn_host_mark;
+
 struct kiln_store {
     kiln_engine *engine;
     kiln_store_limits limits;    /* with defaults filled in */
@@ -121,6 +132,11 @@ struct kiln_store {
     kn_frame *frames, *frames_end;
     kn_frame *frame_top;         /* next free frame */
     kn_slot *stack_top;          /* first free slot for a new host entry */
+    /* frame_top and host_marks are read by kiln_store_stack from a signal
+     * handler interrupting this thread: a frame or mark is filled before
+     * it is published (past a signal fence), and what lies below
+     * frame_top always holds a live function. */
+    kn_host_mark *host_marks;    /* innermost host call running, or NULL */
     uint32_t depth;              /* nested kiln_call depth (host re-entry) */
 
     /* Limits.  `budget` counts down at calls and loop back-edges; when it

@@ -6,8 +6,8 @@
  * Today that is: address-space reservations for linear memories (reserve
  * once, commit as the memory grows, release at the end), memory images
  * for pooled instances (an in-memory file mapped copy-on-write, and
- * resetting committed pages to what they were mapped with), and a
- * monotonic clock for deadlines.
+ * resetting committed pages to what they were mapped with), a
+ * monotonic clock for deadlines, and a CPU-time ticker for profilers.
  *
  * A reservation is inaccessible until committed; committing is done in
  * whole pages of the reservation, from its start upwards, and never moves
@@ -64,5 +64,28 @@ bool kn_os_reset(void *addr, uint64_t bytes, const kn_os_image *img, int dirty);
 uint64_t kn_os_page_size(void);
 /* Nanoseconds from an arbitrary fixed point; never goes backwards. */
 uint64_t kn_os_monotonic_ns(void);
+
+/* A ticker calls fn(arg, periods) from a signal handler on the thread that
+ * started it, every 1/hz second of that thread's CPU time (Linux: a
+ * CLOCK_THREAD_CPUTIME_ID timer delivering SIGPROF to the thread, with
+ * SA_RESTART).  periods is how many periods of 1/hz passed since the last
+ * call, 1 unless the system coalesced some (Linux checks CPU-time timers
+ * at the scheduler tick, so above the tick rate a call covers several).
+ * fn must be async-signal-safe.  The caller owns the storage and must not
+ * move it while the ticker runs; `os` is the system's state (the timer
+ * and the signal action it replaced). */
+typedef struct kn_os_ticker {
+    void (*fn)(void *arg, uint32_t periods);
+    void *arg;
+    _Alignas(16) unsigned char os[256];
+} kn_os_ticker;
+/* Start t (fn and arg set by the caller).  False, with *why saying what
+ * failed, if the system has no such timer or SIGPROF is already taken by
+ * another ticker. */
+bool kn_os_ticker_start(kn_os_ticker *t, uint32_t hz, const char **why);
+/* Stop t, on the thread that started it: when this returns, fn is not
+ * running and will not be called again; SIGPROF's previous action is
+ * back. */
+void kn_os_ticker_stop(kn_os_ticker *t);
 
 #endif

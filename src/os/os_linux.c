@@ -19,13 +19,20 @@
  * with the reservation's own flags over the range, which frees the pages
  * and lets the kernel merge the range back into the reservation's mapping
  * (no growth of /proc/self/maps over many grow/reset cycles).
+ *
+ * The profiler's ticker is a POSIX timer on the thread's CPU clock whose
+ * SIGPROF is sent to that thread alone (SIGEV_THREAD_ID) and carries the
+ * ticker's address, so the handler needs no global; deleting the timer
+ * discards a signal of it still pending, so nothing arrives after stop.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -268,4 +275,73 @@ uint64_t kn_os_monotonic_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- the profiler's ticker ------------------------------------------------ */
+
+typedef struct linux_ticker {
+    timer_t timer;
+    struct sigaction old;
+} linux_ticker;
+_Static_assert(sizeof(linux_ticker) <= sizeof(((kn_os_ticker *)0)->os), "kn_os_ticker.os");
+
+static void on_tick(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    if (si->si_code != SI_TIMER || !si->si_value.sival_ptr)
+        return;
+    int saved = errno;
+    kn_os_ticker *t = si->si_value.sival_ptr;
+    /* timer_getoverrun is async-signal-safe (POSIX lists it). */
+    int over = timer_getoverrun(((linux_ticker *)t->os)->timer);
+    t->fn(t->arg, 1 + (uint32_t)(over > 0 ? over : 0));
+    errno = saved;
+}
+
+bool kn_os_ticker_start(kn_os_ticker *t, uint32_t hz, const char **why)
+{
+    linux_ticker *lt = (linux_ticker *)t->os;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    if (sigaction(SIGPROF, NULL, &lt->old) != 0 ||
+        ((lt->old.sa_flags & SA_SIGINFO) && lt->old.sa_sigaction == on_tick)) {
+        *why = "another profiler is running in this process (SIGPROF is taken)";
+        return false;
+    }
+    sa.sa_sigaction = on_tick;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev.sigev_signo = SIGPROF;
+    ev.sigev_value.sival_ptr = t;
+    ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    if (sigaction(SIGPROF, &sa, NULL) != 0) {
+        *why = "cannot install a SIGPROF handler";
+        return false;
+    }
+    if (timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &lt->timer) != 0) {
+        sigaction(SIGPROF, &lt->old, NULL);
+        *why = "cannot create a CPU-time timer";
+        return false;
+    }
+    long ns = (long)(1000000000u / (hz ? hz : 1));
+    struct itimerspec its = {.it_interval = {ns / 1000000000, ns % 1000000000},
+                             .it_value = {ns / 1000000000, ns % 1000000000}};
+    if (timer_settime(lt->timer, 0, &its, NULL) != 0) {
+        timer_delete(lt->timer);
+        sigaction(SIGPROF, &lt->old, NULL);
+        *why = "cannot start a CPU-time timer";
+        return false;
+    }
+    return true;
+}
+
+void kn_os_ticker_stop(kn_os_ticker *t)
+{
+    linux_ticker *lt = (linux_ticker *)t->os;
+    timer_delete(lt->timer);
+    sigaction(SIGPROF, &lt->old, NULL);
 }

@@ -204,6 +204,14 @@ void kiln_wasi_config_resolve(kiln_wasi_config *c, kiln_wasi_resolve how)
         c->resolve = how;
 }
 
+void kiln_wasi_config_trace(kiln_wasi_config *c, kiln_wasi_trace_fn fn, void *ud)
+{
+    if (c) {
+        c->trace = fn;
+        c->trace_ud = fn ? ud : NULL;
+    }
+}
+
 kiln_error *kiln_wasi_config_stdin_bytes(kiln_wasi_config *c, const void *bytes, size_t len)
 {
     if (!c || (len && !bytes))

@@ -420,6 +420,8 @@ kiln_error *kiln_wasi_new(const kiln_wasi_config *c, kiln_wasi **out)
         return kiln_error_new(KILN_ERR_NOMEM, "out of memory");
     w->alloc = c->alloc;
     w->walk = c->resolve == KILN_WASI_RESOLVE_WALK;
+    w->trace = c->trace;
+    w->trace_ud = c->trace_ud;
     kiln_error *e = NULL;
     if (!pack(w, &c->args, &w->args, &w->nargs, &w->args_size) ||
         !pack(w, &c->env, &w->env, &w->nenv, &w->env_size))
@@ -587,7 +589,7 @@ static kiln_error *trampoline(kiln_caller *caller, void *env, const kiln_val *ar
         return kiln_trap_new("WASI: the module does not export its memory as \"memory\"");
     wasi_call c = {.w = b->w, .store = kiln_caller_store(caller), .mem = kiln_memory_data(b->mem),
                    .memsize = kiln_memory_size(b->mem)};
-    uint32_t err = b->imp->fn(&c, args);
+    uint32_t err = kn_wasi_dispatch(&c, b->imp, args);
     if (c.trap)
         return c.trap;
     if (!b->imp->noresult) {
@@ -668,7 +670,7 @@ static kiln_error *template_trampoline(kiln_caller *caller, void *env, const kil
         return kiln_trap_new("WASI: the module does not export its memory as \"memory\"");
     wasi_call c = {.w = w, .store = kiln_caller_store(caller), .mem = kiln_memory_data(mem),
                    .memsize = kiln_memory_size(mem)};
-    uint32_t err = imp->fn(&c, args);
+    uint32_t err = kn_wasi_dispatch(&c, imp, args);
     if (c.trap)
         return c.trap;
     if (!imp->noresult) {

@@ -44,6 +44,8 @@ struct kiln_wasi_config {
     size_t stdin_len;
     size_t out_max[3];            /* stdio[1], [2] == WASI_STDIO_MEM: caps */
     kiln_wasi_resolve resolve;
+    kiln_wasi_trace_fn trace;     /* kiln_wasi_config_trace */
+    void *trace_ud;
 };
 
 #endif

@@ -164,6 +164,8 @@ struct kiln_wasi {
      * terminal non-blocking. */
     int stdio_host[3], stdio_flags[3];
     wasi_memstream mem[3];  /* in-memory stdio, for the fds whose mem is set */
+    kiln_wasi_trace_fn trace;  /* kiln_wasi_config_trace, or NULL */
+    void *trace_ud;
 };
 
 /* One host call: the WASI state and the caller's memory, fetched afresh per
@@ -287,6 +289,10 @@ extern const wasi_import kn_wasi_fd_imports[], kn_wasi_path_imports[], kn_wasi_p
     kn_wasi_poll_imports[], kn_wasi_sock_imports[];
 extern const size_t kn_wasi_fd_nimports, kn_wasi_path_nimports, kn_wasi_proc_nimports,
     kn_wasi_poll_nimports, kn_wasi_sock_nimports;
+
+/* Run one import for a trampoline: imp->fn, then, when the kiln_wasi is
+ * traced, one line describing the call and its errno (trace.c). */
+uint32_t kn_wasi_dispatch(wasi_call *c, const wasi_import *imp, const kiln_val *a);
 
 /* Gather guest iovecs (8 bytes each: buf, len) at iovs into host ones;
  * an errno (`fault` for anything outside memory, `inval` for more than

@@ -1126,6 +1126,10 @@ run "$KILN" inspect a.wasm b.wasm
 code_is 2; err_has "one FILE"
 end
 
+# kiln run --profile and --trace=wasi: their own file, same assertions
+# shellcheck source=tests/cli/profile.sh
+. "$(dirname "$0")/profile.sh"
+
 # kiln call (Extism plugins): its own file, same assertions
 # shellcheck source=tests/cli/call.sh
 . "$(dirname "$0")/call.sh"
