@@ -122,27 +122,36 @@ static uint32_t wasi_poll_oneoff(wasi_call *c, const kiln_val *a)
     for (uint32_t i = 0; i < n; i++)
         any_ready |= st[i].ready;
     /* Never sleep past the caller's deadline: a guest waiting for an hour
-     * under a one-second --timeout must stop after one second. */
-    uint64_t left = kiln_store_time_left_ns(c->store), wait = UINT64_MAX;
-    if (any_ready || earliest <= mono)
-        wait = 0;
-    else if (earliest != UINT64_MAX)
-        wait = earliest - mono;
-    bool limited = left < wait;
-    if (limited)
-        wait = left;
-    struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000u),
-                          .tv_nsec = (long)(wait % 1000000000u)};
-    int rc = ppoll(pfd, npfd, wait == UINT64_MAX ? NULL : &ts, NULL);
+     * under a one-second --timeout must stop after one second.  A signal
+     * that is not about this store (a profiler's SIGPROF: ppoll is never
+     * restarted) and waking a hair before the deadline both mean waiting
+     * on, for what is left of the same wait. */
+    int rc, host_errno = 0;
+    bool limited;
+    for (;;) {
+        uint64_t now = now_ns(CLOCK_MONOTONIC);
+        uint64_t left = kiln_store_time_left_ns(c->store), wait = UINT64_MAX;
+        if (any_ready || earliest <= now)
+            wait = 0;
+        else if (earliest != UINT64_MAX)
+            wait = earliest - now;
+        limited = left < wait;
+        if (limited)
+            wait = left;
+        struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000u),
+                              .tv_nsec = (long)(wait % 1000000000u)};
+        rc = ppoll(pfd, npfd, wait == UINT64_MAX ? NULL : &ts, NULL);
+        host_errno = errno;
+        bool interrupted = rc < 0 && host_errno == EINTR;
+        if ((interrupted || (rc == 0 && limited)) &&
+            !(c->trap = kiln_store_limit_error(c->store)))
+            continue;
+        break;
+    }
     if (rc < 0 || (rc == 0 && limited)) {
-        uint32_t err = rc < 0 ? kn_wasi_blocked_errno(c, errno) : WASI_EINTR;
-        if (rc == 0)
-            c->trap = kiln_store_limit_error(c->store);
         kn_free(al, st);
         kn_free(al, pfd);
-        if (rc == 0 && !c->trap)
-            return wasi_poll_oneoff(c, a); /* woke a hair early: wait again */
-        return err;
+        return rc < 0 ? kn_wasi_errno_from_host(host_errno) : WASI_EINTR;
     }
     uint64_t after = now_ns(CLOCK_MONOTONIC);
     for (uint32_t i = 0; i < n; i++) {

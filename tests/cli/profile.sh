@@ -224,3 +224,33 @@ document.getElementById("probe").textContent = "zoomed width=" + z.querySelector
 begin "--profile FILE.svg of a bench workload in headless Chromium: loads, names the hottest function, zooms, searches"
 chromium_check
 end
+
+# A signal that is not about the store (here a stray SIGPROF while the
+# profiler's handler is installed) must not cut a WASI sleep short: ppoll
+# is never restarted by the kernel, so poll_oneoff waits on itself.
+# poll_oneoff(one relative clock of 1.5 s); exits with the errno
+wat prof_sleep <<'WAT'
+(module
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (i32.store8 (i32.const 8) (i32.const 0))             ;; type: clock
+    (i32.store (i32.const 16) (i32.const 1))             ;; monotonic
+    (i64.store (i32.const 24) (i64.const 1500000000))    ;; 1.5 s, relative
+    (call $exit (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))))
+WAT
+begin "--profile: a stray signal during a WASI sleep does not end it early (no EINTR for the guest)"
+t0=$(date +%s%N)
+"$KILN" run --profile="$WORK/sleep.folded" "$WORK/prof_sleep.wasm" >"$WORK/out" 2>"$WORK/err" &
+spid=$!
+sleep 0.4
+kill -PROF "$spid" 2>/dev/null
+sleep 0.2
+kill -PROF "$spid" 2>/dev/null
+wait "$spid"
+code=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+code_is 0
+[ "$ms" -ge 1400 ] || fail "the sleep of 1.5 s ended after $ms ms"
+end
