@@ -1278,6 +1278,25 @@ run "$KILN" print -h
 code_is 0; out_has "Usage: kiln print"
 end
 
+begin "README: the kiln print / --disassemble example runs as shown"
+# The example block after the marker: each "$ CMD" line is run in a
+# scratch directory (kiln from this build, the .wat from the heredoc-free
+# `cat` output shown) and its output compared with the lines that follow.
+readme_dir=$WORK/readme-print
+rm -rf "$readme_dir"; mkdir -p "$readme_dir"
+awk '/readme-print-example/ { on = 1; next } on && /^```$/ { if (++n == 2) exit; next } on && n == 1' \
+    README.md >"$readme_dir/example.txt"
+awk '/^\$ cat add.wat$/ { on = 1; next } on && /^\$ / { exit } on' "$readme_dir/example.txt" \
+    >"$readme_dir/add.wat"
+[ -s "$readme_dir/add.wat" ] || fail "no add.wat in the README example"
+kiln_abs=$(cd "$(dirname "$KILN")" && pwd)/kiln
+while IFS= read -r cmd; do
+    want=$(awk -v c="$cmd" '$0 == c { on = 1; next } on && /^\$ / { exit } on' "$readme_dir/example.txt")
+    got=$(cd "$readme_dir" && PATH="$(dirname "$kiln_abs"):$PATH" bash -c "${cmd#\$ }" 2>&1)
+    [ "$got" = "$want" ] || fail "'${cmd#\$ }' prints: $got"
+done < <(grep '^\$ ' "$readme_dir/example.txt" | grep -v '^\$ cat ')
+end
+
 # kiln call (Extism plugins): its own file, same assertions
 # shellcheck source=tests/cli/call.sh
 . "$(dirname "$0")/call.sh"
