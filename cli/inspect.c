@@ -5,6 +5,10 @@
  * exports, the start function, element and data segments, custom sections
  * and names.
  *
+ * With --disassemble (--func, --lowered), --section or --data it shows code
+ * or raw bytes instead (cli/disasm.c).  Functions are labelled with their
+ * names and export names everywhere.
+ *
  * It uses kiln.h for imports and exports and kiln_inspect.h for everything
  * else.  The module must validate first (the same error line and exit code 1
  * as `kiln validate` otherwise): a report on a module kiln would refuse to
