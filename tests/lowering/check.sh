@@ -29,7 +29,8 @@ for w in tests/lowering/*.wast; do
     mods=$(grep -o '"type": "module", "line": [0-9]*, "filename": "[^"]*"' "$WORK/$base.json" |
         sed 's/.*"line": \([0-9]*\), "filename": "\([^"]*\)"/\1 \2/')
     while IFS=: read -r lineno rest; do
-        set -- ${rest#*lowered:}
+        read -r -a words <<<"${rest#*lowered:}"
+        set -- "${words[@]}"
         export_name=$1
         shift
         wasm=$(awk -v l="$lineno" '$1 < l { f = $2 } END { print f }' <<<"$mods")

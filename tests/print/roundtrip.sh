@@ -100,13 +100,13 @@ if [ -d "$SPEC" ]; then
         wast2json "$w" -o "$WORK/spec/$base/$base.json" >/dev/null 2>&1 || continue
         # the modules a script defines (not those of assert_invalid and
         # the like, which kiln rightly refuses to print)
-        for f in $(grep -o '"type": "module"[^}]*"filename": "[^"]*"' "$WORK/spec/$base/$base.json" |
-            sed 's/.*"filename": "//; s/"$//'); do
+        while read -r f; do
             case " $KNOWN " in
             *" $base/$f "*) skipped=$((skipped + 1)); continue ;;
             esac
             check "spec/$base/$f" "$WORK/spec/$base/$f"
-        done
+        done < <(grep -o '"type": "module"[^}]*"filename": "[^"]*"' "$WORK/spec/$base/$base.json" |
+            sed 's/.*"filename": "//; s/"$//')
     done
 else
     echo "FAIL: $SPEC not found (set KILN_SHARED to the directory holding spec-testsuite/)"
