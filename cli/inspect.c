@@ -5,6 +5,10 @@
  * exports, the start function, element and data segments, custom sections
  * and names.
  *
+ * With --disassemble (--func, --lowered), --section or --data it shows code
+ * or raw bytes instead (cli/disasm.c).  Functions are labelled with their
+ * names and export names everywhere.
+ *
  * It uses kiln.h for imports and exports and kiln_inspect.h for everything
  * else.  The module must validate first (the same error line and exit code 1
  * as `kiln validate` otherwise): a report on a module kiln would refuse to
@@ -15,6 +19,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "inspect.h"
 #include "kiln.h"
 #include "kiln_inspect.h"
 #include "util.h"
@@ -29,11 +34,25 @@ static const char inspect_usage[] =
     "segments (mode, offset expression, size), custom sections and the names\n"
     "from the name section.  Offsets are in hex, sizes in decimal bytes.\n"
     "\n"
+    "Functions are labelled with their names (name section) and export\n"
+    "names; the custom sections target_features and producers are decoded.\n"
+    "\n"
     "FILE may be '-' to read a module from stdin.  An invalid module is\n"
     "reported like `kiln validate` does.\n"
     "\n"
     "Options:\n"
-    "  -h, --help   Show this help\n"
+    "  -d, --disassemble     Instead of the report, list every function body:\n"
+    "                        byte offset, raw bytes and the instruction in the\n"
+    "                        text format, like `objdump -d`\n"
+    "  --func NAME|INDEX     Only this function (an index, a name from the name\n"
+    "                        section or an export name); implies --disassemble\n"
+    "  --lowered             After each function, kiln's lowered code (what the\n"
+    "                        interpreter runs); implies --disassemble\n"
+    "  --section NAME|INDEX  Dump one section's payload whole, as `xxd` does\n"
+    "                        (NAME: type, code, ... or a custom section's name;\n"
+    "                        INDEX: its position in the section list)\n"
+    "  --data N              Dump data segment N whole\n"
+    "  -h, --help            Show this help\n"
     "\n"
     "Exit codes:\n"
     "  0    success\n"
@@ -55,9 +74,8 @@ static void print_limits(const kiln_limits *l)
 static void print_func_ref(const kiln_module *m, uint32_t func)
 {
     printf("func[%" PRIu32 "]", func);
-    const char *name = func < kiln_inspect_func_count(m) ? kiln_inspect_func_name(m, func) : NULL;
-    if (name)
-        printf(" <%s>", name);
+    if (func < kiln_inspect_func_count(m))
+        print_func_label(m, func);
 }
 
 static void print_expr(const kiln_module *m, kiln_expr e)
@@ -189,8 +207,7 @@ static void print_functions(const kiln_module *m)
         else
             printf(" size=%" PRIu32 " locals=%" PRIu64 " code=0x%08" PRIx32, f.code_size,
                    f.nlocals, f.code_offset);
-        if (f.name)
-            printf(" <%s>", f.name);
+        print_func_label(m, (uint32_t)i);
         putchar('\n');
     }
 }
@@ -337,6 +354,83 @@ static void print_datas(const kiln_module *m)
     }
 }
 
+/* A LEB128 u32 and a length-prefixed string from a custom section's
+ * content; false at the end or on anything malformed. */
+static bool rd_u32(const uint8_t **p, const uint8_t *end, uint32_t *out)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; *p < end && shift < 35; shift += 7) {
+        uint8_t b = *(*p)++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = (uint32_t)v;
+            return v <= UINT32_MAX;
+        }
+    }
+    return false;
+}
+
+static bool rd_str(const uint8_t **p, const uint8_t *end, const char **s, uint32_t *n)
+{
+    if (!rd_u32(p, end, n) || *n > (size_t)(end - *p))
+        return false;
+    *s = (const char *)*p;
+    *p += *n;
+    return true;
+}
+
+/* target_features: a vector of (prefix '+', '-' or '=', feature name). */
+static bool print_target_features(const uint8_t *p, const uint8_t *end)
+{
+    uint32_t n, len;
+    const char *s;
+    if (!rd_u32(&p, end, &n))
+        return false;
+    printf("    features:");
+    for (uint32_t i = 0; i < n; i++) {
+        if (p >= end)
+            return false;
+        char prefix = (char)*p++;
+        if (!rd_str(&p, end, &s, &len))
+            return false;
+        printf(" %c", prefix);
+        print_name_escaped(s, len);
+    }
+    putchar('\n');
+    return p == end;
+}
+
+/* producers: a vector of fields (language, processed-by, sdk), each a
+ * vector of (name, version). */
+static bool print_producers(const uint8_t *p, const uint8_t *end)
+{
+    uint32_t nfields, nvals, len;
+    const char *s;
+    if (!rd_u32(&p, end, &nfields))
+        return false;
+    for (uint32_t i = 0; i < nfields; i++) {
+        if (!rd_str(&p, end, &s, &len) || !rd_u32(&p, end, &nvals))
+            return false;
+        printf("    ");
+        print_name_escaped(s, len);
+        putchar(':');
+        for (uint32_t k = 0; k < nvals; k++) {
+            if (!rd_str(&p, end, &s, &len))
+                return false;
+            printf("%s ", k ? "," : "");
+            print_name_escaped(s, len);
+            if (!rd_str(&p, end, &s, &len))
+                return false;
+            if (len) {
+                putchar(' ');
+                print_name_escaped(s, len);
+            }
+        }
+        putchar('\n');
+    }
+    return p == end;
+}
+
 static void print_customs(const kiln_module *m)
 {
     size_t n = kiln_inspect_custom_count(m);
@@ -346,13 +440,93 @@ static void print_customs(const kiln_module *m)
     for (size_t i = 0; i < n; i++) {
         kiln_custom_info c;
         kiln_inspect_custom(m, i, &c);
-        printf("  \"%s\" start=0x%08" PRIx32 " size=%" PRIu32 "\n", c.name, c.payload, c.size);
+        printf("  \"");
+        print_name_escaped(c.name, strlen(c.name));
+        printf("\" start=0x%08" PRIx32 " end=0x%08" PRIx32 " (size=%" PRIu32 ")\n", c.payload,
+               c.payload + c.size, c.size);
+        const uint8_t *end = c.data + c.data_size;
+        bool ok = true;
+        if (strcmp(c.name, "target_features") == 0)
+            ok = print_target_features(c.data, end);
+        else if (strcmp(c.name, "producers") == 0)
+            ok = print_producers(c.data, end);
+        if (!ok)
+            printf("    (malformed %s section)\n", c.name);
     }
+}
+
+typedef struct inspect_opts {
+    bool disassemble, lowered;
+    const char *func, *section, *data;
+} inspect_opts;
+
+/* Options, then FILE; returns -1 to go on (with *first at FILE) or an exit
+ * code. */
+static int parse_opts(int argc, char **argv, inspect_opts *o, int *first)
+{
+    int i = 1;
+    while (i < argc) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (a[0] != '-' || strcmp(a, "-") == 0)
+            break;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(inspect_usage, stdout);
+            return CLI_EXIT_OK;
+        }
+        int r;
+        if (strcmp(a, "-d") == 0 || strcmp(a, "--disassemble") == 0) {
+            o->disassemble = true;
+            i++;
+        } else if (strcmp(a, "--lowered") == 0) {
+            o->lowered = o->disassemble = true;
+            i++;
+        } else if ((r = option_value("inspect", argv, argc, &i, "--func", &o->func)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            o->disassemble = true;
+        } else if ((r = option_value("inspect", argv, argc, &i, "--section", &o->section)) != 0 ||
+                   (r = option_value("inspect", argv, argc, &i, "--data", &o->data)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+        } else {
+            return usage_error("inspect", "unknown option '%s'", a);
+        }
+    }
+    if ((o->section != NULL) + (o->data != NULL) + o->disassemble > 1)
+        return usage_error("inspect", "--disassemble, --section and --data go one at a time");
+    *first = i;
+    return -1;
+}
+
+static void print_report(const kiln_module *m, const char *path)
+{
+    printf("%s:\n", path);
+    const char *name = kiln_inspect_module_name(m);
+    if (name)
+        printf("Module name: %s\n", name);
+    putchar('\n');
+    print_sections(m);
+    print_types(m);
+    print_imports(m);
+    print_functions(m);
+    print_tables(m);
+    print_memories(m);
+    print_globals(m);
+    print_exports(m);
+    print_start(m);
+    print_elems(m);
+    print_datas(m);
+    print_customs(m);
 }
 
 static int inspect_main(int argc, char **argv)
 {
-    int i, done = parse_help_only("inspect", inspect_usage, argc, argv, &i);
+    inspect_opts o = {0};
+    int i = argc, done = parse_opts(argc, argv, &o, &i);
     if (done >= 0)
         return done;
     if (i >= argc)
@@ -368,23 +542,14 @@ static int inspect_main(int argc, char **argv)
     kiln_module *m;
     int code = load_module(engine, path, &m);
     if (code == CLI_EXIT_OK) {
-        printf("%s:\n", path);
-        const char *name = kiln_inspect_module_name(m);
-        if (name)
-            printf("Module name: %s\n", name);
-        putchar('\n');
-        print_sections(m);
-        print_types(m);
-        print_imports(m);
-        print_functions(m);
-        print_tables(m);
-        print_memories(m);
-        print_globals(m);
-        print_exports(m);
-        print_start(m);
-        print_elems(m);
-        print_datas(m);
-        print_customs(m);
+        if (o.disassemble)
+            code = inspect_disassemble(m, path, o.func, o.lowered);
+        else if (o.section)
+            code = inspect_dump_section(m, o.section);
+        else if (o.data)
+            code = inspect_dump_data(m, o.data);
+        else
+            print_report(m, path);
         kiln_module_free(m);
     }
     kiln_engine_free(engine);

@@ -11,7 +11,7 @@
  *
  * Everything here works on a kiln_module made by kiln_module_new, so only
  * valid modules can be inspected.  All functions are pure reads: they do not
- * allocate, never fail on an index in range, and every pointer they hand out
+ * allocate (kiln_inspect_lowered_check excepted), never fail on an index in range, and every pointer they hand out
  * (names, types, data bytes) is borrowed from the module and lives as long as
  * it does.  Index arguments out of range are a caller bug; the functions then
  * zero the output (or return NULL/false) rather than read out of bounds.
@@ -50,17 +50,24 @@ typedef struct kiln_section_info {
 KILN_API size_t kiln_inspect_section_count(const kiln_module *m);
 KILN_API void kiln_inspect_section(const kiln_module *m, size_t i, kiln_section_info *out);
 
-/* Custom sections only, in file order. */
+/* Custom sections only, in file order.  offset, payload and size are the
+ * section's own, exactly as kiln_inspect_section gives them (the payload
+ * starts with the name); data is the content after the name. */
 typedef struct kiln_custom_info {
     const char *name;
     uint32_t offset;        /* of the section id byte */
-    uint32_t payload;       /* of the payload after the name */
-    uint32_t size;          /* size of that payload */
-    const uint8_t *data;    /* the payload itself */
+    uint32_t payload;       /* of the first payload byte (the name's length) */
+    uint32_t size;          /* payload size in bytes, name included */
+    uint32_t data_offset;   /* of the content after the name */
+    uint32_t data_size;     /* its size */
+    const uint8_t *data;    /* the content itself */
 } kiln_custom_info;
 
 KILN_API size_t kiln_inspect_custom_count(const kiln_module *m);
 KILN_API void kiln_inspect_custom(const kiln_module *m, size_t i, kiln_custom_info *out);
+
+/* The module binary as given to kiln_module_new (for raw dumps). */
+KILN_API const uint8_t *kiln_inspect_bytes(const kiln_module *m, size_t *len);
 
 /* ---- Constant expressions ---------------------------------------------- */
 
@@ -102,6 +109,70 @@ KILN_API void kiln_inspect_func(const kiln_module *m, size_t i, kiln_func_info *
 KILN_API const char *kiln_inspect_func_name(const kiln_module *m, size_t i);
 /* The module's name from the name section, or NULL. */
 KILN_API const char *kiln_inspect_module_name(const kiln_module *m);
+
+/* ---- Instructions ------------------------------------------------------ */
+
+/* One Wasm instruction of a function body (kiln_func_info.body_offset ..
+ * + body_size) or of a constant expression, as text in the spec's text
+ * format: "i32.load offset=8", "block (result i32)", "br_table 0 1 2",
+ * "call_indirect (type 2)", "f64.const 0.1", "v128.const i32x4 0x... ...".
+ * Indices are numbers.  A text that does not fit in cap is cut
+ * (text_len says how long it is). */
+typedef struct kiln_instr {
+    uint32_t offset;        /* of the opcode byte */
+    uint32_t size;          /* in bytes, immediates included */
+    const char *name;       /* "i32.add", "block", ... */
+    int nest;               /* +1: opens a block (block, loop, if); -1: end */
+    bool is_else;           /* else: closes the if's first arm, opens the second */
+    bool has_func;          /* call, ref.func: the function index in func */
+    uint32_t func;
+    size_t text_len;
+} kiln_instr;
+
+/* Decodes the instruction at offset, reading no byte at or past end.
+ * False if no instruction starts there (in a body of a valid module, only
+ * at an offset that is not an instruction boundary). */
+KILN_API bool kiln_inspect_instr(const kiln_module *m, uint32_t offset, uint32_t end,
+                                 kiln_instr *out, char *text, size_t cap);
+
+/* ---- Lowered code ------------------------------------------------------- */
+
+/* What kiln's interpreter runs for a defined function: 32-bit words, an
+ * opcode word followed by its operands, each instruction of the length its
+ * operand layout says (the engine's lower.h and opcodes.def).  For tuning
+ * and testing the engine; the format is internal and changes with it. */
+typedef struct kiln_lowered_info {
+    uint32_t nwords;
+    uint32_t param_slots, local_slots, frame_slots;
+} kiln_lowered_info;
+
+/* False for an imported function (or an index out of range). */
+KILN_API bool kiln_inspect_lowered(const kiln_module *m, size_t func, kiln_lowered_info *out);
+
+typedef struct kiln_lowered_instr {
+    uint32_t pc;            /* word offset of the opcode word */
+    uint32_t nwords;        /* the instruction's length in words */
+    const char *name;       /* "i32.add/k", "jmp.if", "i32.load/a", ... */
+    /* One letter per operand word: d/s slots, i/r/W immediates, o memory
+     * offset, j branch, F/t/T/g/D/E indices, ... (opcodes.def) */
+    const char *layout;
+    const uint32_t *words;  /* words[0] is the opcode */
+    size_t text_len;
+} kiln_lowered_instr;
+
+/* The lowered instruction at word pc of function func, with its text:
+ * "i64.add/k s1, s0, -5", "jmp.if s2, @14" (slots sN, branch targets @PC).
+ * False if pc is not the start of an instruction of that function's code
+ * (walk from 0 by nwords). */
+KILN_API bool kiln_inspect_lowered_instr(const kiln_module *m, size_t func, uint32_t pc,
+                                         kiln_lowered_instr *out, char *text, size_t cap);
+
+/* Checks that the function's lowered code walks cleanly: every instruction
+ * decodes, the last ends exactly at nwords and every branch lands on an
+ * instruction start.  False (and *bad_pc the first offending instruction)
+ * otherwise.  Unlike the rest of this header it allocates (a bitmap), and
+ * also returns false, with *bad_pc = UINT32_MAX, if that fails. */
+KILN_API bool kiln_inspect_lowered_check(const kiln_module *m, size_t func, uint32_t *bad_pc);
 
 /* ---- Tables, memories, globals ----------------------------------------- */
 

@@ -4,7 +4,8 @@
 #   1. installs whatever is missing with apt-get (Debian 12, as root; a
 #      machine that has everything does no apt work at all);
 #   2. builds with `make -j2`, passing SAN, CC and BUILD through;
-#   3. runs every suite: build, symbols, unit, spec, lowering, cli, wasi,
+#   3. runs every suite: build, symbols, unit, spec, lowering,
+#      print-roundtrip, cli, wasi,
 #      wasi-walk, serve, plugin, sandbox, invoke, regress, toml, simd-diff,
 #      examples,
 #      oom and, in a build without sanitizers, leak (valgrind); each suite's last
@@ -180,10 +181,22 @@ lowering_run() {
             f=$((f + 1))
         fi
     done
+    # and that each rewrite happened: the lowered code itself
+    line=$(timeout -k 10 300 bash tests/lowering/check.sh "$BUILD" | tee /dev/stderr | tail -n 1)
+    if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+        p=$((p + BASH_REMATCH[1])) f=$((f + BASH_REMATCH[2]))
+    else
+        echo "FAIL tests/lowering/check.sh: no summary"
+        f=$((f + 1))
+    fi
     echo "lowering: $p passed, $f failed"
     [ $f = 0 ]
 }
-suite lowering 300 lowering_run
+suite lowering 600 lowering_run
+
+# print-roundtrip: `kiln print` on every spec and fuzz-generator module,
+# parsed back with $PARSE (default wat2wasm) and compared with the original
+suite print-roundtrip 1800 bash tests/print/roundtrip.sh "$BUILD"
 
 # cli
 suite cli 900 bash tests/cli/run.sh "$BUILD"

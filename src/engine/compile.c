@@ -85,7 +85,7 @@ typedef struct kn_opinfo {
  * Wasm 2.0 instructions of both prefixes have sub-opcodes below 256. */
 #define PIDX(PFX) ((PFX) == 0xfc ? 1 : (PFX) == 0xfd ? 2 : 0)
 static const kn_opinfo optab[3][256] = {
-#define KN_CTRL(ID, PFX, CODE, TEXT) [PIDX(PFX)][CODE] = {OK_CTRL, 0, 0, 0, KN_OP_##ID},
+#define KN_CTRL(ID, PFX, CODE, TEXT, LAYOUT) [PIDX(PFX)][CODE] = {OK_CTRL, 0, 0, 0, KN_OP_##ID},
 #define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) \
     [PIDX(PFX)][CODE] = {OK_LOAD, KN_I32, KN_T_##T, sizeof(MEMT), KN_OP_##ID},
 #define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) \
@@ -135,28 +135,6 @@ static const kn_fuse fuse[KN_OP_COUNT] = {
 #define KN_TEST(ID, PFX, CODE, TEXT, IN, EXPR) [KN_OP_##ID] = {0, KN_OP_##ID##_JT, KN_OP_##ID##_JF, 1},
 #include "opcodes.def"
 };
-
-static const char *const op_names[KN_OP_COUNT] = {
-#define KN_CTRL(ID, PFX, CODE, TEXT) [KN_OP_##ID] = TEXT,
-#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT)                                    \
-    [KN_OP_##ID] = TEXT, [KN_OP_##ID##_A] = TEXT "/a", [KN_OP_##ID##_X] = TEXT "/x", \
-    [KN_OP_##ID##_K] = TEXT "/k", [KN_OP_##ID##_XS] = TEXT "/xs", [KN_OP_##ID##_AS] = TEXT "/as",
-#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) \
-    [KN_OP_##ID] = TEXT, [KN_OP_##ID##_K] = TEXT "/k", [KN_OP_##ID##_AK] = TEXT "/ak",
-#define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = TEXT,
-#define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) [KN_OP_##ID] = TEXT, [KN_OP_##ID##_K] = TEXT "/k",
-#define KN_CMP(ID, PFX, CODE, TEXT, IN, EXPR)                                        \
-    [KN_OP_##ID] = TEXT, [KN_OP_##ID##_K] = TEXT "/k", [KN_OP_##ID##_JT] = TEXT "/jt", \
-    [KN_OP_##ID##_JF] = TEXT "/jf", [KN_OP_##ID##_KJT] = TEXT "/kjt", [KN_OP_##ID##_KJF] = TEXT "/kjf",
-#define KN_TEST(ID, PFX, CODE, TEXT, IN, EXPR) \
-    [KN_OP_##ID] = TEXT, [KN_OP_##ID##_JT] = TEXT "/jt", [KN_OP_##ID##_JF] = TEXT "/jf",
-#define KN_UNOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) [KN_OP_##ID] = TEXT,
-#define KN_BINOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) [KN_OP_##ID] = TEXT,
-#define KN_INTERNAL(ID, TEXT) [KN_OP_##ID] = TEXT,
-#include "opcodes.def"
-};
-
-const char *kn_op_name(kn_op op) { return op < KN_OP_COUNT && op_names[op] ? op_names[op] : "?"; }
 
 /* ---- Compiler state ------------------------------------------------------- */
 

@@ -15,13 +15,13 @@
  * Wasm 2.0 sub-opcodes of both prefixes are below 256. */
 #define DIAG_IDX(PFX) ((PFX) == 0xfc ? 1 : (PFX) == 0xfd ? 2 : 0)
 static const char *const instr_names[3][256] = {
-#define KN_CTRL(ID, PFX, CODE, TEXT) [DIAG_IDX(PFX)][CODE] = TEXT,
-#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) KN_CTRL(ID, PFX, CODE, TEXT)
-#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) KN_CTRL(ID, PFX, CODE, TEXT)
-#define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) KN_CTRL(ID, PFX, CODE, TEXT)
-#define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) KN_CTRL(ID, PFX, CODE, TEXT)
-#define KN_UNOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) KN_CTRL(ID, PFX, CODE, TEXT)
-#define KN_BINOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) KN_CTRL(ID, PFX, CODE, TEXT)
+#define KN_CTRL(ID, PFX, CODE, TEXT, LAYOUT) [DIAG_IDX(PFX)][CODE] = TEXT,
+#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) KN_CTRL(ID, PFX, CODE, TEXT, "")
+#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) KN_CTRL(ID, PFX, CODE, TEXT, "")
+#define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) KN_CTRL(ID, PFX, CODE, TEXT, "")
+#define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) KN_CTRL(ID, PFX, CODE, TEXT, "")
+#define KN_UNOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) KN_CTRL(ID, PFX, CODE, TEXT, "")
+#define KN_BINOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) KN_CTRL(ID, PFX, CODE, TEXT, "")
 #include "opcodes.def"
 };
 

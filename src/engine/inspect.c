@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disasm.h"
 #include "kiln_inspect.h"
 #include "leb.h"
 #include "module.h"
@@ -80,26 +81,10 @@ static const kn_custom *custom_at(const kn_module *m, uint32_t offset)
     return NULL;
 }
 
-static bool section_listed(const kn_module *m, uint32_t offset)
-{
-    for (uint32_t i = 0; i < m->nsections; i++)
-        if (m->sections[i].offset == offset)
-            return true;
-    return false;
-}
-
-/* Whether the decoder lists custom sections in m->sections is its own
- * business; we show every section either way by merging in the customs that
- * are not already there, in file order. */
-size_t kiln_inspect_section_count(const kiln_module *km)
-{
-    const kn_module *m = mod(km);
-    size_t n = m->nsections;
-    for (uint32_t i = 0; i < m->ncustoms; i++)
-        if (!section_listed(m, m->customs[i].offset))
-            n++;
-    return n;
-}
+/* The decoder lists every section it reads, custom ones included, with the
+ * payload after the size field; both views below take their ranges from
+ * that one list, so they agree for the same section. */
+size_t kiln_inspect_section_count(const kiln_module *km) { return mod(km)->nsections; }
 
 static uint32_t section_count_of(const kn_module *m, uint8_t id)
 {
@@ -120,54 +105,20 @@ static uint32_t section_count_of(const kn_module *m, uint8_t id)
     }
 }
 
-static void fill_custom_section(const kn_module *m, const kn_custom *c, kiln_section_info *out)
-{
-    out->id = 0;
-    out->name = c->name ? c->name : "";
-    out->offset = c->offset;
-    /* The section's own payload starts at its name; re-read the size field
-     * right after the id byte to find it. */
-    if (!reread_u32(m, c->offset + 1, &out->size, &out->payload)) {
-        out->payload = c->data.start;
-        out->size = c->data.end - c->data.start;
-    }
-    out->count = 0;
-}
-
 void kiln_inspect_section(const kiln_module *km, size_t i, kiln_section_info *out)
 {
     const kn_module *m = mod(km);
     memset(out, 0, sizeof *out);
-    /* Merge walk: at each step take whichever of the next listed section
-     * and the next unlisted custom comes first in the file. */
-    uint32_t si = 0, ci = 0;
-    for (size_t k = 0;; k++) {
-        while (ci < m->ncustoms && section_listed(m, m->customs[ci].offset))
-            ci++;
-        bool have_s = si < m->nsections, have_c = ci < m->ncustoms;
-        if (!have_s && !have_c)
-            return;
-        bool take_c = have_c && (!have_s || m->customs[ci].offset < m->sections[si].offset);
-        if (k == i) {
-            if (take_c) {
-                fill_custom_section(m, &m->customs[ci], out);
-                return;
-            }
-            const kn_section *s = &m->sections[si];
-            const kn_custom *c = s->id == 0 ? custom_at(m, s->offset) : NULL;
-            out->id = s->id;
-            out->name = s->id == 0 ? (c && c->name ? c->name : "") : section_name(s->id);
-            out->offset = s->offset;
-            out->payload = s->payload;
-            out->size = s->size;
-            out->count = section_count_of(m, s->id);
-            return;
-        }
-        if (take_c)
-            ci++;
-        else
-            si++;
-    }
+    if (i >= m->nsections)
+        return;
+    const kn_section *s = &m->sections[i];
+    const kn_custom *c = s->id == 0 ? custom_at(m, s->offset) : NULL;
+    out->id = s->id;
+    out->name = s->id == 0 ? (c && c->name ? c->name : "") : section_name(s->id);
+    out->offset = s->offset;
+    out->payload = s->payload;
+    out->size = s->size;
+    out->count = section_count_of(m, s->id);
 }
 
 size_t kiln_inspect_custom_count(const kiln_module *km) { return mod(km)->ncustoms; }
@@ -181,9 +132,21 @@ void kiln_inspect_custom(const kiln_module *km, size_t i, kiln_custom_info *out)
     const kn_custom *c = &m->customs[i];
     out->name = c->name ? c->name : "";
     out->offset = c->offset;
-    out->payload = c->data.start;
-    out->size = c->data.end - c->data.start;
+    for (uint32_t k = 0; k < m->nsections; k++) {
+        if (m->sections[k].offset == c->offset) {
+            out->payload = m->sections[k].payload;
+            out->size = m->sections[k].size;
+        }
+    }
+    out->data_offset = c->data.start;
+    out->data_size = c->data.end - c->data.start;
     out->data = m->bytes + c->data.start;
+}
+
+const uint8_t *kiln_inspect_bytes(const kiln_module *km, size_t *len)
+{
+    *len = mod(km)->len;
+    return mod(km)->bytes;
 }
 
 /* ---- Constant expressions ----------------------------------------------- */
@@ -210,39 +173,10 @@ static void out_printf(outbuf *o, const char *fmt, ...)
         o->len += (size_t)n;
 }
 
-/* The shortest decimal that reads back as the same value, so rendered
- * constants are both readable and exact; NaNs keep their sign and any
- * non-canonical payload, in the text format's "nan:0x..." spelling. */
 static void out_float(outbuf *o, uint64_t bits, bool is_f32)
 {
-    unsigned mant = is_f32 ? 23 : 52, expbits = is_f32 ? 8 : 11;
-    bool neg = (bits >> (mant + expbits)) & 1;
-    uint64_t exp = (bits >> mant) & ((UINT64_C(1) << expbits) - 1);
-    uint64_t payload = bits & ((UINT64_C(1) << mant) - 1);
-    if (exp == (UINT64_C(1) << expbits) - 1) {
-        if (payload == 0)
-            out_printf(o, "%sinf", neg ? "-" : "");
-        else if (payload == UINT64_C(1) << (mant - 1))
-            out_printf(o, "%snan", neg ? "-" : "");
-        else
-            out_printf(o, "%snan:0x%" PRIx64, neg ? "-" : "", payload);
-        return;
-    }
-    double d;
-    if (is_f32) {
-        uint32_t b = (uint32_t)bits;
-        float f;
-        memcpy(&f, &b, 4);
-        d = f;
-    } else {
-        memcpy(&d, &bits, 8);
-    }
-    char tmp[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-        if (is_f32 ? strtof(tmp, NULL) == (float)d : strtod(tmp, NULL) == d)
-            break;
-    }
+    char tmp[48];
+    kn_float_text(tmp, sizeof tmp, bits, is_f32);
     out_printf(o, "%s", tmp);
 }
 

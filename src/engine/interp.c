@@ -216,7 +216,7 @@ static kiln_error *run(kiln_store *s, kn_frame *entry, kn_slot *fp, const uint32
 #if KN_COMPUTED_GOTO
     static const void *const labels[KN_OP_COUNT] = {
 #define KN_WASM(ID, PFX, CODE, TEXT) [KN_OP_##ID] = &&L_BAD,
-#define KN_CTRL(ID, PFX, CODE, TEXT) [KN_OP_##ID] = &&L_##ID,
+#define KN_CTRL(ID, PFX, CODE, TEXT, LAYOUT) [KN_OP_##ID] = &&L_##ID,
 #define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT)                                         \
     [KN_OP_##ID] = &&L_##ID, [KN_OP_##ID##_A] = &&L_##ID##_A, [KN_OP_##ID##_X] = &&L_##ID##_X, \
     [KN_OP_##ID##_K] = &&L_##ID##_K, [KN_OP_##ID##_XS] = &&L_##ID##_XS,                      \
@@ -234,7 +234,7 @@ static kiln_error *run(kiln_store *s, kn_frame *entry, kn_slot *fp, const uint32
     [KN_OP_##ID] = &&L_##ID, [KN_OP_##ID##_JT] = &&L_##ID##_JT, [KN_OP_##ID##_JF] = &&L_##ID##_JF,
 #define KN_UNOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) [KN_OP_##ID] = &&L_##ID,
 #define KN_BINOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) [KN_OP_##ID] = &&L_##ID,
-#define KN_INTERNAL(ID, TEXT) [KN_OP_##ID] = &&L_##ID,
+#define KN_INTERNAL(ID, TEXT, LAYOUT) [KN_OP_##ID] = &&L_##ID,
 #include "opcodes.def"
     };
 #define CASE(ID) L_##ID:
@@ -262,14 +262,22 @@ dispatch:
         ip += (LEN);                                                        \
         NEXT();                                                             \
     }
-#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT)                                                  \
-    CASE(ID) LOAD_AT(T, MEMT, (uint64_t)SLOT(2).i32 + ip[3], 4)                                \
-    CASE(ID##_A) LOAD_AT(T, MEMT, (uint64_t)(uint32_t)(SLOT(2).i32 + ip[3]) + ip[4], 5)         \
-    CASE(ID##_X) LOAD_AT(T, MEMT, (uint64_t)(uint32_t)(SLOT(2).i32 + SLOT(3).i32) + ip[4], 5)   \
-    CASE(ID##_K) LOAD_AT(T, MEMT, (uint64_t)ip[2] + ip[3], 4)                                  \
-    CASE(ID##_XS)                                                                              \
-    LOAD_AT(T, MEMT, (uint64_t)(uint32_t)(SLOT(2).i32 + (SLOT(3).i32 << ip[4])) + ip[5], 6)    \
-    CASE(ID##_AS) LOAD_AT(T, MEMT, (uint64_t)(uint32_t)((SLOT(2).i32 << ip[3]) + ip[4]) + ip[5], 6)
+#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT)                                \
+    CASE(ID) LOAD_AT(T, MEMT, (uint64_t)SLOT(2).i32 + ip[3], KN_LEN_##ID)    \
+    CASE(ID##_A)                                                            \
+    LOAD_AT(T, MEMT, (uint64_t)(uint32_t)(SLOT(2).i32 + ip[3]) + ip[4],     \
+            KN_LEN_##ID##_A)                                                \
+    CASE(ID##_X)                                                            \
+    LOAD_AT(T, MEMT, (uint64_t)(uint32_t)(SLOT(2).i32 + SLOT(3).i32) + ip[4], \
+            KN_LEN_##ID##_X)                                                \
+    CASE(ID##_K) LOAD_AT(T, MEMT, (uint64_t)ip[2] + ip[3], KN_LEN_##ID##_K) \
+    CASE(ID##_XS)                                                           \
+    LOAD_AT(T, MEMT,                                                        \
+            (uint64_t)(uint32_t)(SLOT(2).i32 + (SLOT(3).i32 << ip[4])) + ip[5], \
+            KN_LEN_##ID##_XS)                                               \
+    CASE(ID##_AS)                                                           \
+    LOAD_AT(T, MEMT, (uint64_t)(uint32_t)((SLOT(2).i32 << ip[3]) + ip[4]) + ip[5], \
+            KN_LEN_##ID##_AS)
 /* Constant values are stored from a sign-extended 32-bit immediate, of
  * which the store writes its width (little-endian host). */
 #define STORE_AT(MEMT, EA, VALUE, LEN)                                      \
@@ -282,19 +290,22 @@ dispatch:
         ip += (LEN);                                                        \
         NEXT();                                                             \
     }
-#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT)                                                 \
-    CASE(ID) STORE_AT(MEMT, (uint64_t)SLOT(1).i32 + ip[3], MEMT v = (MEMT)SLOT(2).F_##T, 4)    \
-    CASE(ID##_K)                                                                               \
-    STORE_AT(MEMT, (uint64_t)SLOT(1).i32 + ip[3], uint64_t v = (uint64_t)(int64_t)(int32_t)ip[2], 4) \
-    CASE(ID##_AK)                                                                              \
-    STORE_AT(MEMT, (uint64_t)(uint32_t)(SLOT(1).i32 + ip[2]) + ip[4],                          \
-             uint64_t v = (uint64_t)(int64_t)(int32_t)ip[3], 5)
+#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT)                              \
+    CASE(ID)                                                                \
+    STORE_AT(MEMT, (uint64_t)SLOT(1).i32 + ip[3], MEMT v = (MEMT)SLOT(2).F_##T, \
+             KN_LEN_##ID)                                                   \
+    CASE(ID##_K)                                                            \
+    STORE_AT(MEMT, (uint64_t)SLOT(1).i32 + ip[3],                           \
+             uint64_t v = (uint64_t)(int64_t)(int32_t)ip[2], KN_LEN_##ID##_K) \
+    CASE(ID##_AK)                                                           \
+    STORE_AT(MEMT, (uint64_t)(uint32_t)(SLOT(1).i32 + ip[2]) + ip[4],       \
+             uint64_t v = (uint64_t)(int64_t)(int32_t)ip[3], KN_LEN_##ID##_AK)
 #define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR)                         \
     CASE(ID)                                                                \
     {                                                                       \
         CT_##IN x = SLOT(2).F_##IN;                                         \
         SLOT(1).F_##OUT = (CT_##OUT)(EXPR);                                 \
-        ip += 3;                                                            \
+        ip += KN_LEN_##ID;                                                  \
         NEXT();                                                             \
     }
 #define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR)                        \
@@ -302,14 +313,14 @@ dispatch:
     {                                                                       \
         CT_##IN x = SLOT(2).F_##IN, y = SLOT(3).F_##IN;                     \
         SLOT(1).F_##OUT = (CT_##OUT)(EXPR);                                 \
-        ip += 4;                                                            \
+        ip += KN_LEN_##ID;                                                  \
         NEXT();                                                             \
     }                                                                       \
     CASE(ID##_K)                                                            \
     {                                                                       \
         CT_##IN x = SLOT(2).F_##IN, y = IMMV_##IN(3);                       \
         SLOT(1).F_##OUT = (CT_##OUT)(EXPR);                                 \
-        ip += 3 + KW_##IN;                                                  \
+        ip += KN_LEN_##ID##_K;                                              \
         NEXT();                                                             \
     }
 /* Conditional jumps: taken with offset word at ip[k]; a backward jump is a
@@ -326,25 +337,25 @@ dispatch:
     CASE(ID##_JT)                                                           \
     {                                                                       \
         CT_##IN x = SLOT(1).F_##IN, y = SLOT(2).F_##IN;                     \
-        if (EXPR) TAKE(3); else ip += 4;                                    \
+        if (EXPR) TAKE(3); else ip += KN_LEN_##ID##_JT;                     \
         NEXT();                                                             \
     }                                                                       \
     CASE(ID##_JF)                                                           \
     {                                                                       \
         CT_##IN x = SLOT(1).F_##IN, y = SLOT(2).F_##IN;                     \
-        if (!(EXPR)) TAKE(3); else ip += 4;                                 \
+        if (!(EXPR)) TAKE(3); else ip += KN_LEN_##ID##_JF;                  \
         NEXT();                                                             \
     }                                                                       \
     CASE(ID##_KJT)                                                          \
     {                                                                       \
         CT_##IN x = SLOT(1).F_##IN, y = IMMV_##IN(2);                       \
-        if (EXPR) TAKE(2 + KW_##IN); else ip += 3 + KW_##IN;                \
+        if (EXPR) TAKE(2 + KW_##IN); else ip += KN_LEN_##ID##_KJT;          \
         NEXT();                                                             \
     }                                                                       \
     CASE(ID##_KJF)                                                          \
     {                                                                       \
         CT_##IN x = SLOT(1).F_##IN, y = IMMV_##IN(2);                       \
-        if (!(EXPR)) TAKE(2 + KW_##IN); else ip += 3 + KW_##IN;             \
+        if (!(EXPR)) TAKE(2 + KW_##IN); else ip += KN_LEN_##ID##_KJF;       \
         NEXT();                                                             \
     }
 #define KN_TEST(ID, PFX, CODE, TEXT, IN, EXPR)                              \
@@ -352,13 +363,13 @@ dispatch:
     CASE(ID##_JT)                                                           \
     {                                                                       \
         CT_##IN x = SLOT(1).F_##IN;                                         \
-        if (EXPR) TAKE(2); else ip += 3;                                    \
+        if (EXPR) TAKE(2); else ip += KN_LEN_##ID##_JT;                     \
         NEXT();                                                             \
     }                                                                       \
     CASE(ID##_JF)                                                           \
     {                                                                       \
         CT_##IN x = SLOT(1).F_##IN;                                         \
-        if (!(EXPR)) TAKE(2); else ip += 3;                                 \
+        if (!(EXPR)) TAKE(2); else ip += KN_LEN_##ID##_JF;                  \
         NEXT();                                                             \
     }
 #define KN_UNOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN)                         \
@@ -369,7 +380,7 @@ dispatch:
         if (UNLIKELY(t_))                                                   \
             TRAP(t_);                                                       \
         SLOT(1).F_##OUT = r;                                                \
-        ip += 3;                                                            \
+        ip += KN_LEN_##ID;                                                  \
         NEXT();                                                             \
     }
 #define KN_BINOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN)                        \
@@ -380,7 +391,7 @@ dispatch:
         if (UNLIKELY(t_))                                                   \
             TRAP(t_);                                                       \
         SLOT(1).F_##OUT = r;                                                \
-        ip += 4;                                                            \
+        ip += KN_LEN_##ID;                                                  \
         NEXT();                                                             \
     }
 /* SIMD: a v128 operand is copied out of its two slots (a, b, c), a scalar
@@ -406,7 +417,7 @@ dispatch:
     CASE(ID)                                                                \
     {                                                                       \
         VIN_##IN(2) VOUT_##OUT STMT;                                        \
-        VSET_##OUT(1) ip += 3;                                              \
+        VSET_##OUT(1) ip += KN_LEN_##ID;                                    \
         NEXT();                                                             \
     }
 #define KN_VBINOP(ID, PFX, CODE, TEXT, STMT)                                \
@@ -415,7 +426,7 @@ dispatch:
         kn_v128 a = VGET(2), b = VGET(3), r;                                \
         STMT;                                                               \
         VPUT(1, r);                                                         \
-        ip += 4;                                                            \
+        ip += KN_LEN_##ID;                                                  \
         NEXT();                                                             \
     }
 #define KN_VTERNOP(ID, PFX, CODE, TEXT, STMT)                               \
@@ -424,7 +435,7 @@ dispatch:
         kn_v128 a = VGET(2), b = VGET(3), c = VGET(4), r;                   \
         STMT;                                                               \
         VPUT(1, r);                                                         \
-        ip += 5;                                                            \
+        ip += KN_LEN_##ID;                                                  \
         NEXT();                                                             \
     }
 #define KN_VSHIFT(ID, PFX, CODE, TEXT, STMT)                                \
@@ -434,7 +445,7 @@ dispatch:
         uint32_t n = SLOT(3).i32;                                           \
         STMT;                                                               \
         VPUT(1, r);                                                         \
-        ip += 4;                                                            \
+        ip += KN_LEN_##ID;                                                  \
         NEXT();                                                             \
     }                                                                       \
     CASE(ID##_K)                                                            \
@@ -443,7 +454,7 @@ dispatch:
         uint32_t n = ip[3];                                                 \
         STMT;                                                               \
         VPUT(1, r);                                                         \
-        ip += 4;                                                            \
+        ip += KN_LEN_##ID##_K;                                              \
         NEXT();                                                             \
     }
 #define KN_VEXTRACT(ID, PFX, CODE, TEXT, OUT, LANES, STMT)                  \
@@ -452,7 +463,7 @@ dispatch:
         kn_v128 a = VGET(2);                                                \
         uint32_t l = ip[3];                                                 \
         VOUT_##OUT STMT;                                                    \
-        VSET_##OUT(1) ip += 4;                                              \
+        VSET_##OUT(1) ip += KN_LEN_##ID;                                    \
         NEXT();                                                             \
     }
 #define KN_VREPLACE(ID, PFX, CODE, TEXT, IN, LANES, STMT)                   \
@@ -462,7 +473,7 @@ dispatch:
         VIN_##IN(3) uint32_t l = ip[4];                                     \
         STMT;                                                               \
         VPUT(1, r);                                                         \
-        ip += 5;                                                            \
+        ip += KN_LEN_##ID;                                                  \
         NEXT();                                                             \
     }
 /* Memory: ea = addr + offset, bounds-checked for the bytes accessed. */
@@ -490,7 +501,7 @@ dispatch:
         kn_v128 r = VGET(3);                                                \
         memcpy((uint8_t *)&r + ip[5] * (SIZE), mbase + ea, SIZE);           \
         VPUT(1, r);                                                         \
-        ip += 6;                                                            \
+        ip += KN_LEN_##ID;                                                  \
         NEXT();                                                             \
     }
 #define KN_VSTORE_LANE(ID, PFX, CODE, TEXT, SIZE)                           \
@@ -498,7 +509,7 @@ dispatch:
     {                                                                       \
         VMEM((uint64_t)SLOT(1).i32 + ip[3], SIZE)                           \
         memcpy(mbase + ea, (const uint8_t *)&fp[ip[2]] + ip[4] * (SIZE), SIZE); \
-        ip += 5;                                                            \
+        ip += KN_LEN_##ID;                                                  \
         NEXT();                                                             \
     }
 #include "opcodes.def"
@@ -507,30 +518,30 @@ dispatch:
     CASE(V128_CONST)
     {
         memcpy(&fp[ip[1]], &ip[2], 16);
-        ip += 6;
+        ip += KN_LEN_V128_CONST;
         NEXT();
     }
     CASE(V128_STORE)
     {
         VMEM((uint64_t)SLOT(1).i32 + ip[3], 16)
         memcpy(mbase + ea, &fp[ip[2]], 16);
-        ip += 4;
+        ip += KN_LEN_V128_STORE;
         NEXT();
     }
     CASE(I8X16_SHUFFLE)
     {
         VPUT(1, kn_v128_shuffle(VGET(2), VGET(3), (const uint8_t *)&ip[4]));
-        ip += 8;
+        ip += KN_LEN_I8X16_SHUFFLE;
         NEXT();
     }
 
     /* ---- Moves and constants ---- */
-    CASE(COPY) { SLOT(1) = SLOT(2); ip += 3; NEXT(); }
+    CASE(COPY) { SLOT(1) = SLOT(2); ip += KN_LEN_COPY; NEXT(); }
     CASE(COPY_PAIR)
     {
         SLOT(1) = SLOT(2);
         SLOT(3) = SLOT(4);
-        ip += 5;
+        ip += KN_LEN_COPY_PAIR;
         NEXT();
     }
     /* v128 moves copy all 16 bytes at once: a value written in two 8-byte
@@ -538,22 +549,22 @@ dispatch:
     CASE(COPY2)
     {
         VPUT(1, VGET(2));
-        ip += 3;
+        ip += KN_LEN_COPY2;
         NEXT();
     }
-    CASE(CONST32) { SLOT(1).i64 = ip[2]; ip += 3; NEXT(); }
-    CASE(CONST64) { SLOT(1).i64 = ip[2] | (uint64_t)ip[3] << 32; ip += 4; NEXT(); }
-    CASE(SELECT1) { SLOT(1) = SLOT(4).i32 ? SLOT(2) : SLOT(3); ip += 5; NEXT(); }
+    CASE(CONST32) { SLOT(1).i64 = ip[2]; ip += KN_LEN_CONST32; NEXT(); }
+    CASE(CONST64) { SLOT(1).i64 = ip[2] | (uint64_t)ip[3] << 32; ip += KN_LEN_CONST64; NEXT(); }
+    CASE(SELECT1) { SLOT(1) = SLOT(4).i32 ? SLOT(2) : SLOT(3); ip += KN_LEN_SELECT1; NEXT(); }
     CASE(SELECT2)
     {
         VPUT(1, kn_v128_get(&fp[SLOT(4).i32 ? ip[2] : ip[3]]));
-        ip += 5;
+        ip += KN_LEN_SELECT2;
         NEXT();
     }
     CASE(I32_SHL_ADD_K)
     {
         SLOT(1).i32 = (SLOT(2).i32 << ip[3]) + ip[4];
-        ip += 5;
+        ip += KN_LEN_I32_SHL_ADD_K;
         NEXT();
     }
 #define KN_SHIFTOP(ID, T, OUTER, INNER, TEXT, EXPR)                         \
@@ -562,7 +573,7 @@ dispatch:
         CT_##T a = SLOT(2).F_##T, x = SLOT(3).F_##T;                        \
         uint32_t k = ip[4];                                                 \
         SLOT(1).F_##T = EXPR;                                               \
-        ip += 5;                                                            \
+        ip += KN_LEN_##ID;                                                  \
         NEXT();                                                             \
     }
 #include "opcodes.def"
@@ -572,7 +583,7 @@ dispatch:
     CASE(ID)                                                                \
     {                                                                       \
         SLOT(1).F = EXPR;                                                   \
-        ip += 5;                                                            \
+        ip += KN_LEN_##ID;                                                  \
         NEXT();                                                             \
     }
     MULOP(F32_MULADD, f32, SLOT(2).f32 + SLOT(3).f32 * SLOT(4).f32)
@@ -582,18 +593,18 @@ dispatch:
     MULOP(F64_MULSUB, f64, SLOT(2).f64 - SLOT(3).f64 * SLOT(4).f64)
     MULOP(F64_MULRSUB, f64, SLOT(3).f64 * SLOT(4).f64 - SLOT(2).f64)
 #undef MULOP
-    CASE(GLOBAL_GET1) { SLOT(1) = inst->globals[ip[2]]->value[0]; ip += 3; NEXT(); }
-    CASE(GLOBAL_SET1) { inst->globals[ip[2]]->value[0] = SLOT(1); ip += 3; NEXT(); }
+    CASE(GLOBAL_GET1) { SLOT(1) = inst->globals[ip[2]]->value[0]; ip += KN_LEN_GLOBAL_GET1; NEXT(); }
+    CASE(GLOBAL_SET1) { inst->globals[ip[2]]->value[0] = SLOT(1); ip += KN_LEN_GLOBAL_SET1; NEXT(); }
     CASE(GLOBAL_GET2)
     {
         VPUT(1, kn_v128_get(inst->globals[ip[2]]->value));
-        ip += 3;
+        ip += KN_LEN_GLOBAL_GET2;
         NEXT();
     }
     CASE(GLOBAL_SET2)
     {
         kn_v128_put(inst->globals[ip[2]]->value, VGET(1));
-        ip += 3;
+        ip += KN_LEN_GLOBAL_SET2;
         NEXT();
     }
 
@@ -607,18 +618,18 @@ dispatch:
     }
     CASE(JMP_IF)
     {
-        if (SLOT(1).i32) TAKE(2); else ip += 3;
+        if (SLOT(1).i32) TAKE(2); else ip += KN_LEN_JMP_IF;
         NEXT();
     }
     CASE(JMP_UNLESS)
     {
-        if (!SLOT(1).i32) TAKE(2); else ip += 3;
+        if (!SLOT(1).i32) TAKE(2); else ip += KN_LEN_JMP_UNLESS;
         NEXT();
     }
     CASE(JMP_TABLE)
     {
         uint32_t i = SLOT(1).i32, n = ip[2];
-        const uint32_t *o = ip + 3 + (i < n ? i : n);
+        const uint32_t *o = ip + KN_LEN_JMP_TABLE + (i < n ? i : n);
         BUDGET();
         ip = o + (int32_t)*o;
         NEXT();
@@ -630,7 +641,7 @@ dispatch:
     {
         callee = inst->funcs[ip[1]];
         nfp = fp + ip[2];
-        ret = ip + 3;
+        ret = ip + KN_LEN_CALL;
         goto do_call;
     }
     CASE(CALL_INDIRECT)
@@ -646,7 +657,7 @@ dispatch:
         if (UNLIKELY(callee->canon != ty->canon))
             TRAP(KILN_TRAP_INDIRECT_MISMATCH);
         nfp = fp + ip[4];
-        ret = ip + 5;
+        ret = ip + KN_LEN_CALL_INDIRECT;
         goto do_call;
     }
 do_call:
@@ -698,12 +709,12 @@ do_call:
     }
 
     /* ---- Memory ---- */
-    CASE(MEMORY_SIZE) { SLOT(1).i32 = (uint32_t)(msize / KN_PAGE_SIZE); ip += 2; NEXT(); }
+    CASE(MEMORY_SIZE) { SLOT(1).i32 = (uint32_t)(msize / KN_PAGE_SIZE); ip += KN_LEN_MEMORY_SIZE; NEXT(); }
     CASE(MEMORY_GROW)
     {
         SLOT(1).i32 = (uint32_t)kn_memory_grow(mem0, SLOT(2).i32);
         LOAD_MEM();
-        ip += 3;
+        ip += KN_LEN_MEMORY_GROW;
         NEXT();
     }
     CASE(MEMORY_FILL)
@@ -712,7 +723,7 @@ do_call:
         if (UNLIKELY(d + n > msize))
             TRAP(KILN_TRAP_MEMORY_OOB);
         memset(mbase + d, (int)(uint8_t)SLOT(2).i32, n);
-        ip += 4;
+        ip += KN_LEN_MEMORY_FILL;
         NEXT();
     }
     CASE(MEMORY_COPY)
@@ -721,7 +732,7 @@ do_call:
         if (UNLIKELY(d + n > msize || src + n > msize))
             TRAP(KILN_TRAP_MEMORY_OOB);
         memmove(mbase + d, mbase + src, n);
-        ip += 4;
+        ip += KN_LEN_MEMORY_COPY;
         NEXT();
     }
     CASE(MEMORY_INIT)
@@ -729,15 +740,15 @@ do_call:
         kiln_trap_code t_ = kn_memory_init(inst, 0, ip[1], SLOT(2).i32, SLOT(3).i32, SLOT(4).i32);
         if (UNLIKELY(t_))
             TRAP(t_);
-        ip += 5;
+        ip += KN_LEN_MEMORY_INIT;
         NEXT();
     }
-    CASE(DATA_DROP) { inst->data_dropped[ip[1]] = 1; ip += 2; NEXT(); }
+    CASE(DATA_DROP) { inst->data_dropped[ip[1]] = 1; ip += KN_LEN_DATA_DROP; NEXT(); }
 
     /* ---- References and tables ---- */
-    CASE(REF_NULL) { SLOT(1).ref = NULL; ip += 2; NEXT(); }
-    CASE(REF_IS_NULL) { SLOT(1).i64 = SLOT(2).ref == NULL; ip += 3; NEXT(); }
-    CASE(REF_FUNC) { SLOT(1).ref = inst->funcs[ip[2]]; ip += 3; NEXT(); }
+    CASE(REF_NULL) { SLOT(1).ref = NULL; ip += KN_LEN_REF_NULL; NEXT(); }
+    CASE(REF_IS_NULL) { SLOT(1).i64 = SLOT(2).ref == NULL; ip += KN_LEN_REF_IS_NULL; NEXT(); }
+    CASE(REF_FUNC) { SLOT(1).ref = inst->funcs[ip[2]]; ip += KN_LEN_REF_FUNC; NEXT(); }
     CASE(TABLE_GET)
     {
         kiln_table *t = inst->tables[ip[2]];
@@ -745,7 +756,7 @@ do_call:
         if (UNLIKELY(i >= t->size))
             TRAP(KILN_TRAP_TABLE_OOB);
         SLOT(1).ref = t->elems[i];
-        ip += 4;
+        ip += KN_LEN_TABLE_GET;
         NEXT();
     }
     CASE(TABLE_SET)
@@ -755,14 +766,14 @@ do_call:
         if (UNLIKELY(i >= t->size))
             TRAP(KILN_TRAP_TABLE_OOB);
         t->elems[i] = SLOT(3).ref;
-        ip += 4;
+        ip += KN_LEN_TABLE_SET;
         NEXT();
     }
-    CASE(TABLE_SIZE) { SLOT(1).i32 = (uint32_t)inst->tables[ip[2]]->size; ip += 3; NEXT(); }
+    CASE(TABLE_SIZE) { SLOT(1).i32 = (uint32_t)inst->tables[ip[2]]->size; ip += KN_LEN_TABLE_SIZE; NEXT(); }
     CASE(TABLE_GROW)
     {
         SLOT(1).i32 = (uint32_t)kn_table_grow(inst->tables[ip[2]], SLOT(4).i32, SLOT(3).ref);
-        ip += 5;
+        ip += KN_LEN_TABLE_GROW;
         NEXT();
     }
     CASE(TABLE_FILL)
@@ -774,7 +785,7 @@ do_call:
             TRAP(KILN_TRAP_TABLE_OOB);
         for (uint64_t k = 0; k < n; k++)
             t->elems[i + k] = v;
-        ip += 5;
+        ip += KN_LEN_TABLE_FILL;
         NEXT();
     }
     CASE(TABLE_COPY)
@@ -784,7 +795,7 @@ do_call:
         if (UNLIKELY(d + n > td->size || src + n > ts->size))
             TRAP(KILN_TRAP_TABLE_OOB);
         memmove(td->elems + d, ts->elems + src, n * sizeof(void *));
-        ip += 6;
+        ip += KN_LEN_TABLE_COPY;
         NEXT();
     }
     CASE(TABLE_INIT)
@@ -792,10 +803,10 @@ do_call:
         kiln_trap_code t_ = kn_table_init(inst, ip[1], ip[2], SLOT(3).i32, SLOT(4).i32, SLOT(5).i32);
         if (UNLIKELY(t_))
             TRAP(t_);
-        ip += 6;
+        ip += KN_LEN_TABLE_INIT;
         NEXT();
     }
-    CASE(ELEM_DROP) { inst->elem_segs[ip[1]].len = 0; ip += 2; NEXT(); }
+    CASE(ELEM_DROP) { inst->elem_segs[ip[1]].len = 0; ip += KN_LEN_ELEM_DROP; NEXT(); }
 
 #if KN_COMPUTED_GOTO
 L_BAD:

@@ -31,7 +31,9 @@
  * exactly where the caller expects them.  Nothing is copied.
  *
  * Operands (each one word; "slot" = index from fp, "off" = a branch offset
- * in words, signed, relative to the word that holds it):
+ * in words, signed, relative to the word that holds it).  The LAYOUT column
+ * of opcodes.def says the same in one letter per word, and the lengths the
+ * interpreter advances by (KN_LEN_*) are generated from it:
  *
  *   UNOP         dst x                    BINOP        dst x y
  *   BINOP_K      dst x imm                (the second operand is a constant:
@@ -111,7 +113,7 @@
 #include <stdint.h>
 
 typedef enum kn_op {
-#define KN_CTRL(ID, PFX, CODE, TEXT) KN_OP_##ID,
+#define KN_CTRL(ID, PFX, CODE, TEXT, LAYOUT) KN_OP_##ID,
 #define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT) \
     KN_OP_##ID, KN_OP_##ID##_A, KN_OP_##ID##_X, KN_OP_##ID##_K, KN_OP_##ID##_XS, KN_OP_##ID##_AS,
 #define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT) KN_OP_##ID, KN_OP_##ID##_K, KN_OP_##ID##_AK,
@@ -122,10 +124,18 @@ typedef enum kn_op {
 #define KN_TEST(ID, PFX, CODE, TEXT, IN, EXPR) KN_OP_##ID, KN_OP_##ID##_JT, KN_OP_##ID##_JF,
 #define KN_UNOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) KN_OP_##ID,
 #define KN_BINOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) KN_OP_##ID,
-#define KN_INTERNAL(ID, TEXT) KN_OP_##ID,
+#define KN_INTERNAL(ID, TEXT, LAYOUT) KN_OP_##ID,
 #include "opcodes.def"
     KN_OP_COUNT
 } kn_op;
+
+/* KN_LEN_<ID>: the length in words of each internal instruction, its
+ * opcode word included, from the layout column of opcodes.def (for
+ * JMP_TABLE, of the part before its offsets). */
+enum kn_op_len {
+#define KN_FORM(ID, TEXT, LAYOUT) KN_LEN_##ID = sizeof(LAYOUT),
+#include "opforms.h"
+};
 
 typedef struct kn_code {
     uint32_t *words;
@@ -137,5 +147,8 @@ typedef struct kn_code {
 
 /* The text name of an internal opcode (for disassembly and debugging). */
 const char *kn_op_name(kn_op op);
+/* Its operand layout (opcodes.def), or NULL for an opcode lowering never
+ * emits (a Wasm-only one, or a value past the enum). */
+const char *kn_op_layout(uint32_t op);
 
 #endif

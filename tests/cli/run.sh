@@ -1130,6 +1130,177 @@ end
 # shellcheck source=tests/cli/profile.sh
 . "$(dirname "$0")/profile.sh"
 
+# --- inspect --disassemble, --section, --data; print ------------------------------
+
+begin "inspect --disassemble lists every body with offsets and text"
+run "$KILN" inspect --disassemble "$WORK/rich.wasm"
+code_is 0
+out_has "func[1] <double> (export \"double\"): type[0] (i32) -> (i32)"
+out_has "func[2] <start_here>: type[1]"
+out_has "| (0 locals)"
+out_has "20 00                   |   local.get 0"
+out_has "41 02                   |   i32.const 2"
+out_has "6c                      |   i32.mul"
+out_has "|   global.set 0"
+[[ $out != *"func[0] "* ]] || fail "lists the imported function"
+[[ $out != *"lowered:"* ]] || fail "lowered code without --lowered"
+# each offset is where the instruction's bytes are in the file
+off=$(grep -m1 'i32.mul' "$WORK/out" | sed 's/^ *\([0-9a-f]*\):.*/\1/')
+[ "$(od -An -tx1 -j $((16#$off)) -N1 "$WORK/rich.wasm" | tr -d ' ')" = 6c ] || fail "i32.mul not at 0x$off"
+end
+
+begin "inspect --func by index, name and export name; --lowered"
+for sel in 1 double '$double'; do
+    [ "$sel" = '$double' ] && sel=double
+    run "$KILN" inspect --func "$sel" --lowered "$WORK/rich.wasm"
+    code_is 0
+    out_has "func[1] <double>"
+    out_has "lowered: 5 words"
+    out_has "i32.mul/k s0, s0, 2"
+    out_has "0004: ret"
+    [[ $out != *"start_here"* ]] || fail "--func $sel shows other functions"
+done
+run "$KILN" inspect --func ext "$WORK/rich.wasm"
+code_is 0; out_has "func[0] <ext>: type[0] (i32) -> (i32) (imported)"
+end
+
+begin "inspect --func errors"
+run "$KILN" inspect --func 3 "$WORK/rich.wasm"
+code_is 2; err_has "--func 3: no such function"; out_is ""
+run "$KILN" inspect --func nosuch "$WORK/rich.wasm"
+code_is 2; err_has "--func nosuch: no such function"
+run "$KILN" inspect "$WORK/rich.wasm" --func
+code_is 2
+run "$KILN" inspect --func
+code_is 2; err_has "needs a value"
+run "$KILN" inspect --disassemble --section type "$WORK/rich.wasm"
+code_is 2; err_has "one at a time"
+end
+
+begin "inspect --disassemble: every instruction kind of the exotic module"
+run "$KILN" inspect --lowered "$WORK/exotic.wasm"
+code_is 0
+[ -s "$WORK/err" ] && fail "stderr: $(head -c 200 "$WORK/err")"
+end
+
+begin "inspect --section by name and index dumps the payload whole"
+run "$KILN" inspect --section data "$WORK/rich.wasm"
+code_is 0
+out_has "data start=0x"
+out_has "hello"
+out_has "ssive.bytes"
+idx=$("$KILN" inspect "$WORK/rich.wasm" | sed -n '/^Sections/,/^$/p' | grep -n '^  data ' | cut -d: -f1)
+run "$KILN" inspect --section $((idx - 2)) "$WORK/rich.wasm"
+code_is 0; out_has "section[$((idx - 2))] data"
+# the hex dump is the file's bytes: xxd of the same range agrees
+start=$(sed -n 's/.*start=0x\([0-9a-f]*\) end=0x\([0-9a-f]*\).*/\1/p' "$WORK/out")
+size=$(sed -n 's/.*(size=\([0-9]*\)).*/\1/p' "$WORK/out")
+if command -v xxd >/dev/null; then
+    want=$(xxd -s $((16#$start)) -l "$size" "$WORK/rich.wasm" | cut -c11-50 | tr -d ' \n')
+    got=$(tail -n +2 "$WORK/out" | cut -c10-49 | tr -d ' \n')
+    [ "$want" = "$got" ] || fail "hex dump differs from xxd"
+fi
+run "$KILN" inspect --section name "$WORK/rich.wasm"
+code_is 0; out_has "custom \"name\" start=0x"
+end
+
+begin "inspect --section errors"
+run "$KILN" inspect --section 99 "$WORK/rich.wasm"
+code_is 2; err_has "--section 99: no such section"
+run "$KILN" inspect --section nosuch "$WORK/rich.wasm"
+code_is 2; err_has "no section of that name"
+end
+
+begin "inspect --data N dumps a data segment whole"
+run "$KILN" inspect --data 1 "$WORK/rich.wasm"
+code_is 0
+out_has "data[1] size=13"
+out_has "00000000: 7061 7373 6976 6500 6279 7465 73"
+out_has "passive.bytes"
+run "$KILN" inspect --data 2 "$WORK/rich.wasm"
+code_is 2; err_has "--data 2: no such data segment (the module has 2)"
+run "$KILN" inspect --data x "$WORK/rich.wasm"
+code_is 2; err_has "expected a data segment index"
+end
+
+# target_features and producers, appended as custom sections to a module
+# (the bytes clang and wasm-ld write)
+cp "$WORK/rich.wasm" "$WORK/features.wasm"
+# "target_features": 2 features, +mutable-globals, -simd128
+printf '\000\053\017target_features\002\053\017mutable-globals\055\007simd128' >>"$WORK/features.wasm"
+# "producers": 2 fields: language [C11 ""], processed-by [clang "19.1.7"]
+printf '\000\065\011producers\002\010language\001\003C11\000\014processed-by\001\005clang\00619.1.7' >>"$WORK/features.wasm"
+
+begin "inspect decodes target_features and producers"
+run "$KILN" inspect "$WORK/features.wasm"
+code_is 0
+out_has "features: +mutable-globals -simd128"
+out_has "language: C11"
+out_has "processed-by: clang 19.1.7"
+[[ $out != *malformed* ]] || fail "reported a malformed section"
+end
+
+begin "inspect: a custom section has one start/size in both lists"
+run "$KILN" inspect "$WORK/features.wasm"
+code_is 0
+for n in name target_features producers; do
+    a=$(grep "^  custom .*\"$n\"" "$WORK/out" | grep -o 'start=0x[0-9a-f]* end=0x[0-9a-f]* (size=[0-9]*)')
+    b=$(grep "^  \"$n\" " "$WORK/out" | grep -o 'start=0x[0-9a-f]* end=0x[0-9a-f]* (size=[0-9]*)')
+    [ -n "$a" ] && [ "$a" = "$b" ] || fail "$n: section list '$a', custom list '$b'"
+done
+end
+
+begin "print: a module as text that parses back to the same binary"
+run "$KILN" print "$WORK/rich.wasm"
+code_is 0
+out_has "(module \$rich"
+out_has "(func \$double (;1;) (type 0)"
+out_has "(import \"env\" \"ext\" (func \$ext (;0;) (type 0)))"
+out_has "(start \$start_here)"
+out_has ";; custom section \"name\""
+"$KILN" print -o "$WORK/rich.print.wat" "$WORK/rich.wasm" || fail "print -o"
+cmp -s "$WORK/out" "$WORK/rich.print.wat" || fail "-o wrote something else"
+if wat2wasm "$WORK/rich.print.wat" -o "$WORK/rich.back.wasm" 2>"$WORK/err"; then
+    cp "$WORK/rich.wasm" "$WORK/rich.stripped.wasm"
+    wasm-strip "$WORK/rich.stripped.wasm"
+    cmp -s "$WORK/rich.stripped.wasm" "$WORK/rich.back.wasm" || fail "round trip differs"
+else
+    fail "wat2wasm rejects the text: $(head -n 3 "$WORK/err")"
+fi
+end
+
+begin "print errors"
+run "$KILN" print
+code_is 2; err_has "missing FILE"
+run "$KILN" print "$WORK/invalid.wasm"
+code_is 1; out_is ""; err_has "error at offset 0x"
+run "$KILN" print --bogus "$WORK/rich.wasm"
+code_is 2; err_has "unknown option"
+run "$KILN" print -o /nonexistent/dir/x.wat "$WORK/rich.wasm"
+code_is 1; err_has "cannot open"
+run "$KILN" print -h
+code_is 0; out_has "Usage: kiln print"
+end
+
+begin "README: the kiln print / --disassemble example runs as shown"
+# The example block after the marker: each "$ CMD" line is run in a
+# scratch directory (kiln from this build, the .wat from the heredoc-free
+# `cat` output shown) and its output compared with the lines that follow.
+readme_dir=$WORK/readme-print
+rm -rf "$readme_dir"; mkdir -p "$readme_dir"
+awk '/readme-print-example/ { on = 1; next } on && /^```$/ { if (++n == 2) exit; next } on && n == 1' \
+    README.md >"$readme_dir/example.txt"
+awk '/^\$ cat add.wat$/ { on = 1; next } on && /^\$ / { exit } on' "$readme_dir/example.txt" \
+    >"$readme_dir/add.wat"
+[ -s "$readme_dir/add.wat" ] || fail "no add.wat in the README example"
+kiln_abs=$(cd "$(dirname "$KILN")" && pwd)/kiln
+while IFS= read -r cmd; do
+    want=$(awk -v c="$cmd" '$0 == c { on = 1; next } on && /^\$ / { exit } on' "$readme_dir/example.txt")
+    got=$(cd "$readme_dir" && PATH="$(dirname "$kiln_abs"):$PATH" bash -c "${cmd#\$ }" 2>&1)
+    [ "$got" = "$want" ] || fail "'${cmd#\$ }' prints: $got"
+done < <(grep '^\$ ' "$readme_dir/example.txt" | grep -v '^\$ cat ')
+end
+
 # kiln call (Extism plugins): its own file, same assertions
 # shellcheck source=tests/cli/call.sh
 . "$(dirname "$0")/call.sh"

@@ -143,6 +143,54 @@
     (i32.div_s (local.get 0) (i32.const -1)))
 )
 
+;; What lowering must have made of each function above, checked by
+;; tests/lowering/check.sh through `kiln inspect --lowered` (the engine's
+;; listing of lowered code): "lowered: EXPORT OP..." means the function's
+;; lowered code has these instructions in this order (others may come
+;; between), and "!OP" that it has no OP at all.
+;; lowered: add64k i64.add/k ret !const64
+;; lowered: add64big const64 i64.add !i64.add/k
+;; lowered: shl-const-first const32 i32.shl
+;; lowered: fadd-nan f64.add/k !const64
+;; lowered: fmul-k f64.mul/k !const64
+;; lowered: f32-lt-k f32.lt/kjt !f32.lt !jmp.if
+;; lowered: f64-ge-k f64.ge/kjf !jmp.unless
+;; lowered: eqz-i64 i64.eqz/jt !i64.eqz
+;; lowered: load-const-addr i32.store/k i32.load/k
+;; lowered: load-const-oob i32.load/k
+;; lowered: load-const-oob-wrap i32.load/k
+;; lowered: store-k i64.store/k i32.store8/k i64.load/k
+;; lowered: store-k-wide const64 i64.store !i64.store/k
+;; lowered: store-f64-k f64.store f64.load/k f64.load/k f64.add
+;; lowered: load-add-k i32.load/a !i32.add/k
+;; lowered: load-add-x i32.load/x !i32.add
+;; lowered: muladd f64.muladd !f64.mul !f64.add
+;; lowered: mulsub f64.mulsub !f64.mul !f64.sub
+;; lowered: mulrsub f64.mulrsub !f64.mul
+;; lowered: muladd32 f32.muladd !f32.mul
+;; lowered: sub-params i32.sub ret !copy
+;; lowered: swap copy.pair copy.pair ret !copy
+;; lowered: set-hazard copy.pair i32.sub
+;; lowered: tee-hazard i32.add/k copy.pair i32.mul
+;; lowered: const-block const32 jmp.if
+;; lowered: const-if jmp.unless const64 jmp const64
+;; lowered: select-k select
+;; lowered: call-k call
+;; lowered: br-table jmp.table i32.add/k i32.add/k
+;; lowered: store-ak i32.store16/ak i32.load16_u/a
+;; lowered: lea i32.add_shl !i32.shl/k
+;; lowered: lea-rev i32.add_shl !i32.shl/k
+;; lowered: shl-add-k i32.shl_add/k !i32.add/k
+;; lowered: load-xs i32.load/xs !i32.add_shl
+;; lowered: load-as i64.load/as !i32.shl_add/k
+;; lowered: xor-rotl i32.xor_rotl !i32.rotl/k
+;; lowered: rotr-or i32.or_rotr
+;; lowered: and-shr i32.and_shr_u
+;; lowered: sha-sigma i32.rotr/k i32.xor_rotr i32.xor_rotr
+;; lowered: xor-rotl64 i64.xor_rotl
+;; lowered: add-shl64 i64.add_shl
+;; lowered: div-k i32.div_s
+
 (assert_return (invoke "add64k" (i64.const 3)) (i64.const -2))
 (assert_return (invoke "add64big" (i64.const 1)) (i64.const 0x100000001))
 (assert_return (invoke "shl-const-first" (i32.const 33)) (i32.const 2))

@@ -58,6 +58,22 @@
     (i32.const 1))
 )
 
+;; What lowering must have made of each function above (see lowering.wast).
+;; lowered: shl-k i32x4.shl/k !i32x4.shl
+;; lowered: shl-k-width i32x4.shl/k
+;; lowered: shr-s-k-big i8x16.shr_s/k
+;; lowered: shr-u-k-neg i16x8.shr_u/k
+;; lowered: shl64-k i64x2.shl/k
+;; lowered: shl-var i64x2.shl !i64x2.shl/k
+;; lowered: load-add v128.load/a !i32.add/k
+;; lowered: load-add-wrap v128.load/a
+;; lowered: load-splat-add v128.load16_splat/a
+;; lowered: load-zero-add v128.load64_zero/a
+;; lowered: load-ext-add v128.load8x8_s/a
+;; lowered: load-add-tee i32.add/k v128.load !v128.load/a
+;; lowered: mix global.get.v128 global.set.v128 call select.v128
+;; lowered: lane-branch i32x4.extract_lane i32.gt_s/kjt
+
 (assert_return (invoke "shl-k" (v128.const i32x4 1 -1 0x10000000 3)) (v128.const i32x4 8 -8 0x80000000 24))
 (assert_return (invoke "shl-k-width" (v128.const i32x4 1 2 3 4)) (v128.const i32x4 1 2 3 4))
 (assert_return (invoke "shr-s-k-big" (v128.const i8x16 -128 127 -1 64 0 0 0 0 0 0 0 0 0 0 0 -2)) (v128.const i8x16 -1 0 -1 0 0 0 0 0 0 0 0 0 0 0 0 -1))
