@@ -33,7 +33,7 @@ typedef struct lexer {
 static bool lex_error(lexer *L, uint32_t line, uint32_t col, const char *msg)
 {
     wat_tok at = {.line = line, .col = col};
-    wat_set_error(L->err, &at, "%s", msg);
+    kn_wat_set_error(L->err, &at, "%s", msg);
     return false;
 }
 
@@ -129,7 +129,7 @@ static size_t utf8_len(const uint8_t *s, size_t n)
     return len;
 }
 
-bool wat_utf8_valid(const uint8_t *s, size_t n)
+bool kn_wat_utf8_valid(const uint8_t *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
         size_t l = utf8_len(s + i, n - i);
@@ -312,11 +312,11 @@ static bool lex_all(lexer *L)
     return ok;
 }
 
-bool wat_lex(const char *text, size_t len, wat_tok **toks, size_t *ntoks, kiln_wat_error *err)
+bool kn_wat_lex(const char *text, size_t len, wat_tok **toks, size_t *ntoks, kiln_wat_error *err)
 {
     if (len > UINT32_MAX / 2) {
         wat_tok at0 = {.line = 1, .col = 1};
-        wat_set_error(err, &at0, "text too large");
+        kn_wat_set_error(err, &at0, "text too large");
         return false;
     }
     lexer L = {.s = text, .n = len, .line = 1, .col = 1, .err = err};
@@ -329,7 +329,7 @@ bool wat_lex(const char *text, size_t len, wat_tok **toks, size_t *ntoks, kiln_w
     return true;
 }
 
-bool wat_tok_is(const wat_tok *t, const char *kw)
+bool kn_wat_tok_is(const wat_tok *t, const char *kw)
 {
     size_t n = strlen(kw);
     return t->kind == WT_KEYWORD && t->len == n && memcmp(t->s, kw, n) == 0;

@@ -82,7 +82,7 @@ static wat_num_status magnitude(const char *s, size_t n, uint64_t max, uint64_t 
     return WAT_NUM_OK;
 }
 
-wat_num_status wat_num_uint(const wat_tok *t, unsigned bits, uint64_t *out)
+wat_num_status kn_wat_num_uint(const wat_tok *t, unsigned bits, uint64_t *out)
 {
     if (t->kind != WT_ATOM)
         return WAT_NUM_SYNTAX;
@@ -90,7 +90,7 @@ wat_num_status wat_num_uint(const wat_tok *t, unsigned bits, uint64_t *out)
     return magnitude(t->s, t->len, max, out);
 }
 
-wat_num_status wat_num_int(const wat_tok *t, unsigned bits, uint64_t *out)
+wat_num_status kn_wat_num_int(const wat_tok *t, unsigned bits, uint64_t *out)
 {
     if (t->kind != WT_ATOM)
         return WAT_NUM_SYNTAX;
@@ -171,7 +171,7 @@ static wat_num_status float_start(const wat_tok *t, char *buf, bool *neg, int *k
     return float_syntax(s, n, buf, kind, payload);
 }
 
-wat_num_status wat_num_f32(const wat_tok *t, uint32_t *bits)
+wat_num_status kn_wat_num_f32(const wat_tok *t, uint32_t *bits)
 {
     char *buf = malloc(t->len + 1);
     if (!buf)
@@ -207,7 +207,7 @@ wat_num_status wat_num_f32(const wat_tok *t, uint32_t *bits)
     return st;
 }
 
-wat_num_status wat_num_f64(const wat_tok *t, uint64_t *bits)
+wat_num_status kn_wat_num_f64(const wat_tok *t, uint64_t *bits)
 {
     char *buf = malloc(t->len + 1);
     if (!buf)
@@ -241,7 +241,7 @@ wat_num_status wat_num_f64(const wat_tok *t, uint64_t *bits)
     return st;
 }
 
-size_t wat_str_decode(const wat_tok *t, uint8_t *out)
+size_t kn_wat_str_decode(const wat_tok *t, uint8_t *out)
 {
     size_t k = 0;
     const char *s = t->s + 1, *end = t->s + t->len - 1;

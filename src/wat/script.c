@@ -41,7 +41,7 @@ static void *alloc(reader *r, size_t n)
 {
     arena_block *b = n < SIZE_MAX - sizeof *b ? malloc(sizeof *b + n) : NULL;
     if (!b)
-        wat_fail(r->c, &r->t[r->pos], "out of memory");
+        kn_wat_fail(r->c, &r->t[r->pos], "out of memory");
     b->next = r->s->blocks;
     r->s->blocks = b;
     return b->data;
@@ -59,23 +59,23 @@ static const wat_tok *next(reader *r)
 
 static bool at_lpar_kw(reader *r, const char *kw)
 {
-    return r->t[r->pos].kind == WT_LPAR && wat_tok_is(&r->t[r->pos + 1], kw);
+    return r->t[r->pos].kind == WT_LPAR && kn_wat_tok_is(&r->t[r->pos + 1], kw);
 }
 
 static void expect(reader *r, uint8_t kind, const char *what)
 {
     const wat_tok *t = next(r);
     if (t->kind != kind)
-        wat_fail(r->c, t, "unexpected token '%.*s', expected %s", (int)t->len, t->s, what);
+        kn_wat_fail(r->c, t, "unexpected token '%.*s', expected %s", (int)t->len, t->s, what);
 }
 
 static const char *string(reader *r, size_t *len)
 {
     const wat_tok *t = next(r);
     if (t->kind != WT_STRING)
-        wat_fail(r->c, t, "unexpected token '%.*s', expected a string", (int)t->len, t->s);
+        kn_wat_fail(r->c, t, "unexpected token '%.*s', expected a string", (int)t->len, t->s);
     char *p = alloc(r, t->len + 1);
-    size_t n = wat_str_decode(t, (uint8_t *)p);
+    size_t n = kn_wat_str_decode(t, (uint8_t *)p);
     p[n] = 0;
     if (len)
         *len = n;
@@ -100,14 +100,14 @@ static void strings_into(reader *r, size_t end, kiln_wast_module *mod)
     size_t total = 0;
     for (size_t k = r->pos; k < end; k++) {
         if (r->t[k].kind != WT_STRING)
-            wat_fail(r->c, &r->t[k], "unexpected token '%.*s', expected a string",
+            kn_wat_fail(r->c, &r->t[k], "unexpected token '%.*s', expected a string",
                      (int)r->t[k].len, r->t[k].s);
         total += r->t[k].len;
     }
     uint8_t *p = alloc(r, total + 1);
     size_t n = 0;
     for (; r->pos < end; r->pos++)
-        n += wat_str_decode(&r->t[r->pos], p + n);
+        n += kn_wat_str_decode(&r->t[r->pos], p + n);
     p[n] = 0;
     mod->bytes = p;
     mod->len = n;
@@ -120,14 +120,14 @@ static void module(reader *r, kiln_wast_module *mod, bool may_fail)
     mod->line = r->t[open + 1].line;
     r->pos += 2;
     mod->name = opt_name(r);
-    if (wat_tok_is(peek(r), "binary") || wat_tok_is(peek(r), "quote")) {
-        mod->form = wat_tok_is(next(r), "binary") ? KILN_WAST_MODULE_BINARY : KILN_WAST_MODULE_QUOTE;
+    if (kn_wat_tok_is(peek(r), "binary") || kn_wat_tok_is(peek(r), "quote")) {
+        mod->form = kn_wat_tok_is(next(r), "binary") ? KILN_WAST_MODULE_BINARY : KILN_WAST_MODULE_QUOTE;
         strings_into(r, end, mod);
     } else {
         mod->form = KILN_WAST_MODULE_TEXT;
         uint8_t *out;
         size_t len;
-        if (wat_parse_module(r->t, open, end, false, &out, &len, &mod->error)) {
+        if (kn_wat_parse_module(r->t, open, end, false, &out, &len, &mod->error)) {
             uint8_t *p = alloc(r, len + 1);
             memcpy(p, out, len);
             kiln_wat_free(out);
@@ -161,7 +161,7 @@ static kiln_wast_pattern nan_pattern(const wat_tok *t)
 
 static void bad_literal(reader *r, const wat_tok *t)
 {
-    wat_fail(r->c, t, "unexpected token '%.*s', expected a constant", (int)t->len, t->s);
+    kn_wat_fail(r->c, t, "unexpected token '%.*s', expected a constant", (int)t->len, t->s);
 }
 
 /* One scalar of bits width into *bits; a float may be a NaN pattern when
@@ -176,13 +176,13 @@ static kiln_wast_pattern scalar(reader *r, bool fl, unsigned bits, bool result, 
     }
     wat_num_status st;
     if (!fl) {
-        st = wat_num_int(t, bits, v);
+        st = kn_wat_num_int(t, bits, v);
     } else if (bits == 32) {
         uint32_t u = 0;
-        st = wat_num_f32(t, &u);
+        st = kn_wat_num_f32(t, &u);
         *v = u;
     } else {
-        st = wat_num_f64(t, v);
+        st = kn_wat_num_f64(t, v);
     }
     if (st != WAT_NUM_OK)
         bad_literal(r, t);
@@ -196,7 +196,7 @@ static void v128_value(reader *r, kiln_wast_value *v, bool result)
         {"i64x2", 2, 64, false}, {"f32x4", 4, 32, true},  {"f64x2", 2, 64, true}};
     const wat_tok *t = next(r);
     for (unsigned s = 0; s < 6; s++) {
-        if (!wat_tok_is(t, shapes[s].name))
+        if (!kn_wat_tok_is(t, shapes[s].name))
             continue;
         v->shape = (kiln_wast_shape)s;
         for (unsigned l = 0; l < shapes[s].lanes; l++) {
@@ -219,29 +219,29 @@ static void value(reader *r, kiln_wast_value *v, bool result)
     static const char *const consts[] = {"i32.const", "i64.const", "f32.const", "f64.const"};
     bool done = false;
     for (int k = 0; k < 4 && !done; k++)
-        if (wat_tok_is(kw, consts[k])) {
+        if (kn_wat_tok_is(kw, consts[k])) {
             v->type = (kiln_wast_type)k;
             v->pattern[0] = scalar(r, k >= 2, k & 1 ? 64 : 32, result, &v->bits);
             done = true;
         }
     if (done) {
-    } else if (wat_tok_is(kw, "v128.const")) {
+    } else if (kn_wat_tok_is(kw, "v128.const")) {
         v->type = KILN_WAST_V128;
         v128_value(r, v, result);
-    } else if (wat_tok_is(kw, "ref.null")) {
+    } else if (kn_wat_tok_is(kw, "ref.null")) {
         const wat_tok *h = next(r);
-        if (wat_tok_is(h, "func"))
+        if (kn_wat_tok_is(h, "func"))
             v->type = KILN_WAST_FUNCREF;
-        else if (wat_tok_is(h, "extern"))
+        else if (kn_wat_tok_is(h, "extern"))
             v->type = KILN_WAST_EXTERNREF;
         else
             bad_literal(r, h);
         v->is_null = true;
-    } else if (wat_tok_is(kw, "ref.extern") || wat_tok_is(kw, "ref.func")) {
-        v->type = wat_tok_is(kw, "ref.extern") ? KILN_WAST_EXTERNREF : KILN_WAST_FUNCREF;
+    } else if (kn_wat_tok_is(kw, "ref.extern") || kn_wat_tok_is(kw, "ref.func")) {
+        v->type = kn_wat_tok_is(kw, "ref.extern") ? KILN_WAST_EXTERNREF : KILN_WAST_FUNCREF;
         if (peek(r)->kind == WT_ATOM) {
             const wat_tok *t = next(r);
-            if (wat_num_uint(t, 64, &v->bits) != WAT_NUM_OK)
+            if (kn_wat_num_uint(t, 64, &v->bits) != WAT_NUM_OK)
                 bad_literal(r, t);
         } else if (result) {
             v->any = true;
@@ -260,10 +260,10 @@ static void action(reader *r, kiln_wast_action *a)
 {
     expect(r, WT_LPAR, "'('");
     const wat_tok *kw = next(r);
-    if (!wat_tok_is(kw, "invoke") && !wat_tok_is(kw, "get"))
-        wat_fail(r->c, kw, "unexpected token '%.*s', expected invoke or get", (int)kw->len,
+    if (!kn_wat_tok_is(kw, "invoke") && !kn_wat_tok_is(kw, "get"))
+        kn_wat_fail(r->c, kw, "unexpected token '%.*s', expected invoke or get", (int)kw->len,
                  kw->s);
-    a->is_get = wat_tok_is(kw, "get");
+    a->is_get = kn_wat_tok_is(kw, "get");
     a->line = kw->line;
     a->module = opt_name(r);
     a->field = string(r, &a->field_len);
@@ -340,17 +340,17 @@ static void command(reader *r, kiln_wast_command *cmd)
 {
     const wat_tok *open = peek(r);
     if (open->kind != WT_LPAR)
-        wat_fail(r->c, open, "unexpected token '%.*s', expected a command", (int)open->len,
+        kn_wat_fail(r->c, open, "unexpected token '%.*s', expected a command", (int)open->len,
                  open->s);
     const wat_tok *kw = &r->t[r->pos + 1];
     cmd->line = kw->line;
-    if (wat_tok_is(kw, "module")) {
+    if (kn_wat_tok_is(kw, "module")) {
         cmd->kind = KILN_WAST_MODULE;
         cmd->has_module = true;
         module(r, &cmd->module, false);
         return;
     }
-    if (wat_tok_is(kw, "register")) {
+    if (kn_wat_tok_is(kw, "register")) {
         cmd->kind = KILN_WAST_REGISTER;
         r->pos += 2;
         cmd->register_name = string(r, NULL);
@@ -358,28 +358,28 @@ static void command(reader *r, kiln_wast_command *cmd)
         expect(r, WT_RPAR, "')'");
         return;
     }
-    if (wat_tok_is(kw, "invoke") || wat_tok_is(kw, "get")) {
+    if (kn_wat_tok_is(kw, "invoke") || kn_wat_tok_is(kw, "get")) {
         cmd->kind = KILN_WAST_ACTION;
         cmd->has_action = true;
         action(r, &cmd->action);
         return;
     }
     for (size_t i = 0; i < sizeof asserts / sizeof asserts[0]; i++)
-        if (wat_tok_is(kw, asserts[i].name)) {
+        if (kn_wat_tok_is(kw, asserts[i].name)) {
             assertion(r, cmd, asserts[i].kind);
             return;
         }
-    wat_fail(r->c, kw, "unknown command '%.*s'", (int)kw->len, kw->s);
+    kn_wat_fail(r->c, kw, "unknown command '%.*s'", (int)kw->len, kw->s);
 }
 
 static bool is_command(const wat_tok *kw)
 {
     static const char *const cmds[] = {"module", "register", "invoke", "get"};
     for (size_t i = 0; i < 4; i++)
-        if (wat_tok_is(kw, cmds[i]))
+        if (kn_wat_tok_is(kw, cmds[i]))
             return true;
     for (size_t i = 0; i < sizeof asserts / sizeof asserts[0]; i++)
-        if (wat_tok_is(kw, asserts[i].name))
+        if (kn_wat_tok_is(kw, asserts[i].name))
             return true;
     return false;
 }
@@ -388,7 +388,7 @@ static bool is_command(const wat_tok *kw)
 static void bare_module(reader *r)
 {
     kiln_wast_script *s = r->s;
-    s->cmds = wat_grow(r->c, s->cmds, &s->cap, 1, sizeof *s->cmds);
+    s->cmds = kn_wat_grow(r->c, s->cmds, &s->cap, 1, sizeof *s->cmds);
     kiln_wast_command *cmd = &s->cmds[0];
     memset(cmd, 0, sizeof *cmd);
     cmd->kind = KILN_WAST_MODULE;
@@ -399,7 +399,7 @@ static void bare_module(reader *r)
         end++;
     uint8_t *out;
     size_t len;
-    if (!wat_parse_module(r->t, 0, end, true, &out, &len, r->c->err))
+    if (!kn_wat_parse_module(r->t, 0, end, true, &out, &len, r->c->err))
         longjmp(r->c->jb, 1);
     uint8_t *p = alloc(r, len + 1);
     memcpy(p, out, len);
@@ -417,7 +417,7 @@ static void script(reader *r)
         return;
     }
     while (peek(r)->kind != WT_EOF) {
-        s->cmds = wat_grow(r->c, s->cmds, &s->cap, s->n + 1, sizeof *s->cmds);
+        s->cmds = kn_wat_grow(r->c, s->cmds, &s->cap, s->n + 1, sizeof *s->cmds);
         kiln_wast_command *cmd = &s->cmds[s->n];
         memset(cmd, 0, sizeof *cmd);
         command(r, cmd);
@@ -432,12 +432,12 @@ bool kiln_wast_parse(const char *text, size_t len, kiln_wast_script **out, kiln_
         err = &scratch;
     wat_tok *t;
     size_t n;
-    if (!wat_lex(text ? text : "", text ? len : 0, &t, &n, err))
+    if (!kn_wat_lex(text ? text : "", text ? len : 0, &t, &n, err))
         return false;
     kiln_wast_script *s = calloc(1, sizeof *s);
     if (!s) {
         free(t);
-        wat_set_error(err, NULL, "out of memory");
+        kn_wat_set_error(err, NULL, "out of memory");
         return false;
     }
     wat_ctx c = {.err = err};

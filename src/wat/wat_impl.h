@@ -50,28 +50,28 @@ typedef struct wat_buf {
 /* ---- lex.c ---- */
 /* Tokens of text (ending with one WT_EOF); false and *err on a lexical
  * error.  *toks is malloc'd. */
-bool wat_lex(const char *text, size_t len, wat_tok **toks, size_t *ntoks, kiln_wat_error *err);
-bool wat_tok_is(const wat_tok *t, const char *kw);
+bool kn_wat_lex(const char *text, size_t len, wat_tok **toks, size_t *ntoks, kiln_wat_error *err);
+bool kn_wat_tok_is(const wat_tok *t, const char *kw);
 
 /* ---- num.c ---- */
 typedef enum { WAT_NUM_OK, WAT_NUM_SYNTAX, WAT_NUM_RANGE } wat_num_status;
-wat_num_status wat_num_int(const wat_tok *t, unsigned bits, uint64_t *out);
-wat_num_status wat_num_uint(const wat_tok *t, unsigned bits, uint64_t *out);
-wat_num_status wat_num_f32(const wat_tok *t, uint32_t *bits);
-wat_num_status wat_num_f64(const wat_tok *t, uint64_t *bits);
+wat_num_status kn_wat_num_int(const wat_tok *t, unsigned bits, uint64_t *out);
+wat_num_status kn_wat_num_uint(const wat_tok *t, unsigned bits, uint64_t *out);
+wat_num_status kn_wat_num_f32(const wat_tok *t, uint32_t *bits);
+wat_num_status kn_wat_num_f64(const wat_tok *t, uint64_t *bits);
 /* A string token's bytes into out (room for t->len bytes); its length. */
-size_t wat_str_decode(const wat_tok *t, uint8_t *out);
-bool wat_utf8_valid(const uint8_t *s, size_t n);
+size_t kn_wat_str_decode(const wat_tok *t, uint8_t *out);
+bool kn_wat_utf8_valid(const uint8_t *s, size_t n);
 
 /* ---- errors and buffers (module.c) ---- */
-_Noreturn void wat_fail(wat_ctx *c, const wat_tok *t, const char *fmt, ...)
+_Noreturn void kn_wat_fail(wat_ctx *c, const wat_tok *t, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void wat_put(wat_ctx *c, wat_buf *b, const void *p, size_t n);
-void wat_byte(wat_ctx *c, wat_buf *b, uint8_t v);
-void wat_u32(wat_ctx *c, wat_buf *b, uint32_t v);
-void wat_s32(wat_ctx *c, wat_buf *b, int32_t v);
-void wat_s64(wat_ctx *c, wat_buf *b, int64_t v);
-void *wat_grow(wat_ctx *c, void *p, size_t *cap, size_t need, size_t elem);
+void kn_wat_put(wat_ctx *c, wat_buf *b, const void *p, size_t n);
+void kn_wat_byte(wat_ctx *c, wat_buf *b, uint8_t v);
+void kn_wat_u32(wat_ctx *c, wat_buf *b, uint32_t v);
+void kn_wat_s32(wat_ctx *c, wat_buf *b, int32_t v);
+void kn_wat_s64(wat_ctx *c, wat_buf *b, int64_t v);
+void *kn_wat_grow(wat_ctx *c, void *p, size_t *cap, size_t need, size_t elem);
 
 /* ---- the module being parsed (module.c) ---- */
 typedef struct wat_name {
@@ -117,48 +117,48 @@ typedef struct wat_mod {
     size_t scratch_cap;
     unsigned depth;              /* nesting of folded instructions/blocks */
     uint16_t *optab;             /* instruction name hash -> table row + 1 */
-    /* scratch buffers, used as a stack (wat_tmp/wat_tmp_pop), freed with
+    /* scratch buffers, used as a stack (kn_wat_tmp/kn_wat_tmp_pop), freed with
      * the module whether or not parsing failed */
 #define WAT_NTMP 16
     wat_buf tmp[WAT_NTMP];
     int ntmp;
 } wat_mod;
 
-wat_buf *wat_tmp(wat_mod *m);
-void wat_tmp_pop(wat_mod *m);
+wat_buf *kn_wat_tmp(wat_mod *m);
+void kn_wat_tmp_pop(wat_mod *m);
 
-const wat_tok *wat_peek(wat_mod *m);
-const wat_tok *wat_next(wat_mod *m);
-bool wat_at_lpar_kw(wat_mod *m, const char *kw);
-void wat_expect_lpar(wat_mod *m);
-void wat_expect_rpar(wat_mod *m);
-bool wat_opt_id(wat_mod *m, const wat_tok **id);
-uint32_t wat_index(wat_mod *m, int space);      /* a numeric or symbolic index */
-uint8_t wat_valtype(wat_mod *m);
-uint8_t wat_reftype_kw(wat_mod *m, const wat_tok *t); /* funcref/externref or fail */
-void wat_heaptype(wat_mod *m, wat_buf *b);        /* func / extern after ref.null */
+const wat_tok *kn_wat_peek(wat_mod *m);
+const wat_tok *kn_wat_next(wat_mod *m);
+bool kn_wat_at_lpar_kw(wat_mod *m, const char *kw);
+void kn_wat_expect_lpar(wat_mod *m);
+void kn_wat_expect_rpar(wat_mod *m);
+bool kn_wat_opt_id(wat_mod *m, const wat_tok **id);
+uint32_t kn_wat_index(wat_mod *m, int space);      /* a numeric or symbolic index */
+uint8_t kn_wat_valtype(wat_mod *m);
+uint8_t kn_wat_reftype_kw(wat_mod *m, const wat_tok *t); /* funcref/externref or fail */
+void kn_wat_heaptype(wat_mod *m, wat_buf *b);        /* func / extern after ref.null */
 /* A typeuse ((type x)? (param ...)* (result ...)*): its type index,
  * appending an implicit type if needed.  Named params go into m->locals
  * when names is true; blocks and call_indirect take no param names.  A
  * block whose type fits in one byte (no params, at most one result) gets
  * *plain_block and the byte in *block_vt instead. */
 enum { WAT_TU_FUNC, WAT_TU_BLOCK, WAT_TU_CALL };
-uint32_t wat_typeuse(wat_mod *m, bool names, int mode, bool *plain_block, uint8_t *block_vt);
-size_t wat_string(wat_mod *m, const wat_tok *t, uint8_t **out);
+uint32_t kn_wat_typeuse(wat_mod *m, bool names, int mode, bool *plain_block, uint8_t *block_vt);
+size_t kn_wat_string(wat_mod *m, const wat_tok *t, uint8_t **out);
 
 /* ---- instr.c ---- */
-void wat_instrs_until(wat_mod *m, wat_buf *b, size_t end); /* tokens before end */
-void wat_const_expr(wat_mod *m, wat_buf *b); /* instrs then end */
-void wat_func_body(wat_mod *m, wat_buf *b);  /* locals, instrs, end */
+void kn_wat_instrs_until(wat_mod *m, wat_buf *b, size_t end); /* tokens before end */
+void kn_wat_const_expr(wat_mod *m, wat_buf *b); /* instrs then end */
+void kn_wat_func_body(wat_mod *m, wat_buf *b);  /* locals, instrs, end */
 
 /* ---- encode.c ---- */
-bool wat_encode(wat_mod *m, uint8_t **out, size_t *len);
+bool kn_wat_encode(wat_mod *m, uint8_t **out, size_t *len);
 
 /* ---- module.c: one module from the tokens at t (at '(' of "module",
  * or the first of the bare fields), ending before end. ---- */
-bool wat_parse_module(const wat_tok *t, size_t start, size_t end, bool bare, uint8_t **out,
+bool kn_wat_parse_module(const wat_tok *t, size_t start, size_t end, bool bare, uint8_t **out,
                       size_t *len, kiln_wat_error *err);
-void wat_set_error(kiln_wat_error *err, const wat_tok *t, const char *fmt, ...)
+void kn_wat_set_error(kiln_wat_error *err, const wat_tok *t, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #endif
