@@ -152,6 +152,15 @@ $(BUILD)/spec-runner: tests/spec/runner.c $(BUILD)/libkiln.a
 $(BUILD)/invoke-check: tests/cli/invoke_check.c $(BUILD)/libkiln.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libkiln.a $(LDFLAGS) $(LDLIBS) -lcjson
 
+# The text-format parser's checks (tests/wat/run.sh): against wast2json on
+# the spec testsuite, and its unit tests.
+$(BUILD)/wat-spec-check: tests/wat/spec_check.c $(BUILD)/libkiln.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libkiln.a $(LDFLAGS) $(LDLIBS) -lcjson
+
+WAT_UNIT_SRC := $(wildcard tests/wat/test_*.c) tests/unit/main.c
+$(BUILD)/wat-unit: $(WAT_UNIT_SRC) $(BUILD)/libkiln.a
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $(WAT_UNIT_SRC) $(BUILD)/libkiln.a $(LDFLAGS) $(LDLIBS)
+
 UNIT_SRC := $(wildcard tests/unit/*.c)
 $(BUILD)/unit-tests: $(UNIT_SRC) $(BUILD)/libkiln.a
 	$(CC) $(CFLAGS) $(ENGINE_INC) -o $@ $(UNIT_SRC) $(BUILD)/libkiln.a $(LDFLAGS) $(LDLIBS)

@@ -4,7 +4,7 @@
 #   1. installs whatever is missing with apt-get (Debian 12, as root; a
 #      machine that has everything does no apt work at all);
 #   2. builds with `make -j2`, passing SAN, CC and BUILD through;
-#   3. runs every suite: build, symbols, unit, spec, lowering, cli, wasi,
+#   3. runs every suite: build, symbols, unit, spec, wat, lowering, cli, wasi,
 #      wasi-walk, serve, plugin, sandbox, invoke, regress, toml, simd-diff,
 #      examples,
 #      oom and, in a build without sanitizers, leak (valgrind); each suite's last
@@ -158,6 +158,11 @@ suite unit 900 bash -c "make -s ${MAKEARGS[*]} $BUILD/unit-tests && $BUILD/unit-
 
 # spec (tests/spec/run.sh prints "spec: N passed, N failed, N skipped")
 suite spec 2400 make -s --no-print-directory "${MAKEARGS[@]}" spec
+
+# wat: the text-format parser (src/wat/) against wast2json on every spec
+# .wast (module bytes, assert_malformed text cases, script values), and its
+# unit tests (tests/wat/)
+suite wat 900 bash tests/wat/run.sh "$BUILD"
 
 # lowering: kiln's own .wast scripts for the lowering rewrites, through the
 # spec runner (each prints "FILE: N passed, N failed, N skipped")

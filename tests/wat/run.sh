@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# tests/wat/run.sh BUILD_DIR — the text-format parser (src/wat/) against the
+# spec testsuite and its own unit tests.
+#
+# For every core/*.wast of the testsuite, wast2json (the oracle) converts
+# the script into BUILD_DIR/wat/NAME/, and BUILD_DIR/wat-spec-check compares
+# kiln's reading of the same script with it, command by command (see
+# tests/wat/spec_check.c): module bytes identical, every assert_malformed
+# text module rejected, actions and expected values identical.  Then
+# BUILD_DIR/wat-unit runs tests/wat/test_*.c.  The last line is
+# "wat: N passed, N failed".
+#
+# Environment: KILN_SHARED (default ../shared beside the repository),
+# WAT_FILTER (a regular expression: only the .wast files it matches).
+set -u
+build=${1:?usage: run.sh BUILD_DIR}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+shared=${KILN_SHARED:-$top/../shared}
+suite=$shared/spec-testsuite/core
+p=0 f=0
+
+if ! make -s --no-print-directory -C "$top" "BUILD=$build" "$build/wat-spec-check" "$build/wat-unit"; then
+    echo "wat: 0 passed, 1 failed"
+    exit 1
+fi
+
+line=$("$top/$build/wat-unit" | tee /dev/stderr | tail -n 1)
+if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+    p=$((p + BASH_REMATCH[1])) f=$((f + BASH_REMATCH[2]))
+else
+    echo "FAIL wat-unit: no summary"
+    f=$((f + 1))
+fi
+
+if [ ! -d "$suite" ]; then
+    echo "wat: no testsuite at $suite (set KILN_SHARED)"
+    f=$((f + 1))
+elif ! command -v wast2json >/dev/null; then
+    echo "wat: wast2json not found (apt-get install wabt)"
+    f=$((f + 1))
+else
+    for wast in "$suite"/*.wast; do
+        name=$(basename "$wast" .wast)
+        if [ -n "${WAT_FILTER:-}" ] && ! [[ $name =~ $WAT_FILTER ]]; then
+            continue
+        fi
+        out=$top/$build/wat/$name
+        json=$out/$name.json
+        if [ ! -f "$json" ] || [ "$wast" -nt "$json" ]; then
+            rm -rf "$out"
+            mkdir -p "$out"
+            if ! wast2json "$wast" -o "$json" >"$out/wast2json.txt" 2>&1; then
+                echo "FAIL $name: wast2json failed"
+                rm -f "$json"
+                f=$((f + 1))
+                continue
+            fi
+        fi
+        line=$(timeout -k 5 60 "$top/$build/wat-spec-check" "$wast" "$json" | tee "$out/check.txt" | tail -n 1)
+        grep '^FAIL' "$out/check.txt" | head -n 5
+        if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+            p=$((p + BASH_REMATCH[1])) f=$((f + BASH_REMATCH[2]))
+            echo "$line"
+        else
+            echo "FAIL $name: no summary (crashed or timed out)"
+            f=$((f + 1))
+        fi
+    done
+fi
+echo "wat: $p passed, $f failed"
+[ "$f" = 0 ]
