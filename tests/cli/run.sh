@@ -1130,5 +1130,9 @@ end
 # shellcheck source=tests/cli/call.sh
 . "$(dirname "$0")/call.sh"
 
+# kiln wast (spec scripts): its own file, same assertions
+# shellcheck source=tests/cli/wast.sh
+. "$(dirname "$0")/wast.sh"
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" = 0 ]
