@@ -19,5 +19,6 @@ extern const cli_command cli_validate;
 extern const cli_command cli_inspect;
 extern const cli_command cli_serve;
 extern const cli_command cli_call;
+extern const cli_command cli_parse;
 
 #endif
