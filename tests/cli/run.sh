@@ -1204,6 +1204,19 @@ if command -v script >/dev/null; then
 fi
 end
 
+begin "the README's .wat examples"
+run "$KILN" run examples/hello.wat
+code_is 0; out_is "Hello, world!"
+run "$KILN" run --invoke fib examples/fib.wat 30
+code_is 0; out_is "832040"
+run "$KILN" parse examples/hello.wat -o "$WORK/hello-example.wasm"
+code_is 0
+run "$KILN" run "$WORK/hello-example.wasm"
+code_is 0; out_is "Hello, world!"
+"$KILN" parse examples/hello.wat 2>"$WORK/err" | "$KILN" run - >"$WORK/out" 2>>"$WORK/err"
+[ "$(cat "$WORK/out")" = "Hello, world!" ] || fail "kiln parse | kiln run - printed '$(cat "$WORK/out")'"
+end
+
 # kiln call (Extism plugins): its own file, same assertions
 # shellcheck source=tests/cli/call.sh
 . "$(dirname "$0")/call.sh"
