@@ -162,7 +162,7 @@ suite spec 2400 make -s --no-print-directory "${MAKEARGS[@]}" spec
 # wat: the text-format parser (src/wat/) against wast2json on every spec
 # .wast (module bytes, assert_malformed text cases, script values), and its
 # unit tests (tests/wat/)
-suite wat 900 bash tests/wat/run.sh "$BUILD"
+suite wat 900 bash -c "make -s ${MAKEARGS[*]} $BUILD/wat-spec-check $BUILD/wat-unit && bash tests/wat/run.sh $BUILD"
 
 # lowering: kiln's own .wast scripts for the lowering rewrites, through the
 # spec runner (each prints "FILE: N passed, N failed, N skipped")

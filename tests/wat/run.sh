@@ -11,7 +11,8 @@
 # "wat: N passed, N failed".
 #
 # Environment: KILN_SHARED (default ../shared beside the repository),
-# WAT_FILTER (a regular expression: only the .wast files it matches).
+# WAT_FILTER (a regular expression: only the .wast files it matches), SAN
+# (passed to make when the two programs are not built yet).
 set -u
 build=${1:?usage: run.sh BUILD_DIR}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,9 +21,13 @@ shared=${KILN_SHARED:-$top/../shared}
 suite=$shared/spec-testsuite/core
 p=0 f=0
 
-if ! make -s --no-print-directory -C "$top" "BUILD=$build" "$build/wat-spec-check" "$build/wat-unit"; then
-    echo "wat: 0 passed, 1 failed"
-    exit 1
+# tests/run.sh builds both first (with its SAN/CC); alone, this does
+if [ ! -x "$top/$build/wat-spec-check" ] || [ ! -x "$top/$build/wat-unit" ]; then
+    if ! make -s --no-print-directory -C "$top" "SAN=${SAN:-0}" "BUILD=$build" \
+        "$build/wat-spec-check" "$build/wat-unit"; then
+        echo "wat: 0 passed, 1 failed"
+        exit 1
+    fi
 fi
 
 line=$("$top/$build/wat-unit" | tee /dev/stderr | tail -n 1)
