@@ -310,7 +310,8 @@ WAT_RUNS ?= 20000
 WAT_WORK := $(FUZZ_DIR)/wat-work
 smoke-wat: $(WAT_BIN)
 	$(WAT_BIN) -runs=1 tests/fuzz/seeds/*.wat examples/*.wat
-	rm -rf $(WAT_WORK) && mkdir -p $(WAT_WORK) && cp tests/fuzz/seeds/*.wat examples/*.wat $(WAT_WORK)/
+	rm -rf $(WAT_WORK) && mkdir -p $(WAT_WORK)
+	for f in tests/fuzz/seeds/*.wat examples/*.wat; do cp $$f $(WAT_WORK)/$$(echo $$f | tr / _); done
 	$(WAT_BIN) -seed=1 -runs=$(WAT_RUNS) -max_len=4096 -artifact_prefix=$(FUZZ_DIR)/ $(WAT_WORK)
 
 .PHONY: smoke-wat
