@@ -25,7 +25,8 @@
 #include "util.h"
 
 static const cli_command *const commands[] = {&cli_run,   &cli_validate, &cli_inspect,
-                                              &cli_serve, &cli_call,     &cli_wast};
+                                              &cli_serve, &cli_call,     &cli_parse,
+                                              &cli_wast};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void print_main_usage(FILE *out)

@@ -163,7 +163,7 @@ grep -q '^SKIP spec' "$LOGS/spec.log" && NOTES[${#NOTES[@]} - 1]="SKIPPED: no te
 # wat: the text-format parser (src/wat/) against wast2json on every spec
 # .wast (module bytes, assert_malformed text cases, script values), and its
 # unit tests (tests/wat/)
-suite wat 900 bash tests/wat/run.sh "$BUILD"
+suite wat 900 bash -c "make -s ${MAKEARGS[*]} $BUILD/wat-spec-check $BUILD/wat-unit && bash tests/wat/run.sh $BUILD"
 
 # lowering: kiln's own .wast scripts for the lowering rewrites, through
 # `kiln wast` (whose last line is the total, "...: N passed, N failed")

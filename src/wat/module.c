@@ -173,16 +173,56 @@ static bool name_eq(const wat_name *n, const wat_tok *t)
     return n->len == t->len && memcmp(n->s, t->s, t->len) == 0;
 }
 
+/* Names are hashed: a module converted from a big binary (wasm2wat) has
+ * tens of thousands of functions, each called by name many times. */
+static uint32_t hash_name(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h;
+}
+
+/* The slot of t in sp's hash: its entry, or the empty slot it would take. */
+static uint32_t *name_slot(wat_space *sp, const char *s, size_t len)
+{
+    size_t mask = sp->hash_cap - 1;
+    for (size_t h = hash_name(s, len);; h++) {
+        uint32_t *slot = &sp->hash[h & mask];
+        if (!*slot)
+            return slot;
+        const wat_name *n = &sp->names[*slot - 1];
+        if (n->len == len && memcmp(n->s, s, len) == 0)
+            return slot;
+    }
+}
+
+static void rehash(wat_mod *m, wat_space *sp)
+{
+    size_t cap = sp->hash_cap ? sp->hash_cap * 2 : 64;
+    uint32_t *h = calloc(cap, sizeof *h);
+    if (!h)
+        kn_wat_fail(m->c, NULL, "out of memory");
+    free(sp->hash);
+    sp->hash = h;
+    sp->hash_cap = cap;
+    for (size_t i = 0; i < sp->nnames; i++)
+        *name_slot(sp, sp->names[i].s, sp->names[i].len) = (uint32_t)i + 1;
+}
+
 static void bind(wat_mod *m, int space, const wat_tok *id, uint32_t idx)
 {
     wat_space *sp = &m->sp[space];
     if (!id)
         return;
-    for (size_t i = 0; i < sp->nnames; i++)
-        if (name_eq(&sp->names[i], id))
-            kn_wat_fail(m->c, id, "duplicate %s %.*s", space_names[space], (int)id->len, id->s);
+    if ((sp->nnames + 1) * 2 >= sp->hash_cap)
+        rehash(m, sp);
+    uint32_t *slot = name_slot(sp, id->s, id->len);
+    if (*slot)
+        kn_wat_fail(m->c, id, "duplicate %s %.*s", space_names[space], (int)id->len, id->s);
     sp->names = kn_wat_grow(m->c, sp->names, &sp->cap, sp->nnames + 1, sizeof *sp->names);
     sp->names[sp->nnames++] = (wat_name){id->s, id->len, idx};
+    *slot = (uint32_t)sp->nnames;
 }
 
 uint32_t kn_wat_index(wat_mod *m, int space)
@@ -190,9 +230,9 @@ uint32_t kn_wat_index(wat_mod *m, int space)
     const wat_tok *t = kn_wat_next(m);
     if (t->kind == WT_ID) {
         wat_space *sp = &m->sp[space];
-        for (size_t i = 0; i < sp->nnames; i++)
-            if (name_eq(&sp->names[i], t))
-                return sp->names[i].idx;
+        uint32_t *slot = sp->hash_cap ? name_slot(sp, t->s, t->len) : NULL;
+        if (slot && *slot)
+            return sp->names[*slot - 1].idx;
         kn_wat_fail(m->c, t, "unknown %s %.*s", space_names[space], (int)t->len, t->s);
     }
     uint64_t v;
@@ -957,8 +997,10 @@ void kn_wat_tmp_pop(wat_mod *m) { m->ntmp--; }
 
 static void mod_free(wat_mod *m)
 {
-    for (int i = 0; i < WS_COUNT; i++)
+    for (int i = 0; i < WS_COUNT; i++) {
         free(m->sp[i].names);
+        free(m->sp[i].hash);
+    }
     for (size_t i = 0; i < m->ntypes; i++)
         free(m->types[i].types);
     free(m->types);

@@ -14,7 +14,6 @@
  * subnormal or zero is fine.  nan:0x... payloads must be non-zero and fit
  * the significand.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,8 +175,8 @@ wat_num_status kn_wat_num_f32(const wat_tok *t, uint32_t *bits)
     char *buf = malloc(t->len + 1);
     if (!buf)
         return WAT_NUM_RANGE;
-    bool neg;
-    int kind;
+    bool neg = false;
+    int kind = 0;
     uint64_t payload = 0;
     wat_num_status st = float_start(t, buf, &neg, &kind, &payload);
     uint32_t sign = neg ? 0x80000000u : 0;
@@ -192,7 +191,6 @@ wat_num_status kn_wat_num_f32(const wat_tok *t, uint32_t *bits)
             else
                 *bits = sign | 0x7f800000u | (uint32_t)payload;
         } else {
-            errno = 0;
             float f = strtof(buf, NULL);
             if (isinf(f))
                 st = WAT_NUM_RANGE;
@@ -200,8 +198,6 @@ wat_num_status kn_wat_num_f32(const wat_tok *t, uint32_t *bits)
             memcpy(&u, &f, 4);
             *bits = u | sign;
         }
-    } else if (kind == 3 && st == WAT_NUM_RANGE) {
-        st = WAT_NUM_RANGE;
     }
     free(buf);
     return st;
@@ -212,8 +208,8 @@ wat_num_status kn_wat_num_f64(const wat_tok *t, uint64_t *bits)
     char *buf = malloc(t->len + 1);
     if (!buf)
         return WAT_NUM_RANGE;
-    bool neg;
-    int kind;
+    bool neg = false;
+    int kind = 0;
     uint64_t payload = 0;
     wat_num_status st = float_start(t, buf, &neg, &kind, &payload);
     uint64_t sign = neg ? UINT64_C(1) << 63 : 0;

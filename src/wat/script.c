@@ -121,7 +121,8 @@ static void module(reader *r, kiln_wast_module *mod, bool may_fail)
     r->pos += 2;
     mod->name = opt_name(r);
     if (kn_wat_tok_is(peek(r), "binary") || kn_wat_tok_is(peek(r), "quote")) {
-        mod->form = kn_wat_tok_is(next(r), "binary") ? KILN_WAST_MODULE_BINARY : KILN_WAST_MODULE_QUOTE;
+        bool binary = kn_wat_tok_is(next(r), "binary");
+        mod->form = binary ? KILN_WAST_MODULE_BINARY : KILN_WAST_MODULE_QUOTE;
         strings_into(r, end, mod);
     } else {
         mod->form = KILN_WAST_MODULE_TEXT;

@@ -83,6 +83,8 @@ typedef struct wat_name {
 typedef struct wat_space {
     wat_name *names;
     size_t nnames, cap;
+    uint32_t *hash;              /* open addressing: names index + 1, or 0 */
+    size_t hash_cap;             /* a power of two, over twice nnames */
     uint32_t count;              /* imports and definitions so far */
     uint32_t nimports;
 } wat_space;

@@ -11,7 +11,8 @@
 # "wat: N passed, N failed".
 #
 # Environment: KILN_SHARED (default ../shared beside the repository),
-# WAT_FILTER (a regular expression: only the .wast files it matches).
+# WAT_FILTER (a regular expression: only the .wast files it matches), SAN
+# (passed to make when the two programs are not built yet).
 set -u
 build=${1:?usage: run.sh BUILD_DIR}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,18 +21,35 @@ shared=${KILN_SHARED:-$top/../shared}
 suite=$shared/spec-testsuite/core
 p=0 f=0
 
-if ! make -s --no-print-directory -C "$top" "BUILD=$build" "$build/wat-spec-check" "$build/wat-unit"; then
-    echo "wat: 0 passed, 1 failed"
-    exit 1
+# tests/run.sh builds both first (with its SAN/CC); alone, this does
+if [ ! -x "$top/$build/wat-spec-check" ] || [ ! -x "$top/$build/wat-unit" ]; then
+    if ! make -s --no-print-directory -C "$top" "SAN=${SAN:-0}" "BUILD=$build" \
+        "$build/wat-spec-check" "$build/wat-unit"; then
+        echo "wat: 0 passed, 1 failed"
+        exit 1
+    fi
 fi
 
-line=$("$top/$build/wat-unit" | tee /dev/stderr | tail -n 1)
-if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
-    p=$((p + BASH_REMATCH[1])) f=$((f + BASH_REMATCH[2]))
-else
-    echo "FAIL wat-unit: no summary"
-    f=$((f + 1))
-fi
+# Adds a program's "N passed, N failed" line to the totals; a crash, a
+# missing line or a non-zero exit with 0 failed (LeakSanitizer under
+# SAN=1) counts as one failure.
+count() { # NAME RC LINE
+    if [[ $3 =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+        p=$((p + BASH_REMATCH[1])) f=$((f + BASH_REMATCH[2]))
+        if [ "$2" != 0 ] && [ "${BASH_REMATCH[2]}" = 0 ]; then
+            echo "FAIL $1: exit status $2"
+            f=$((f + 1))
+        fi
+    else
+        echo "FAIL $1: no summary (exit status $2)"
+        f=$((f + 1))
+    fi
+}
+
+"$top/$build/wat-unit" >"$top/$build/wat-unit.log" 2>&1
+rc=$?
+cat "$top/$build/wat-unit.log"
+count wat-unit "$rc" "$(tail -n 1 "$top/$build/wat-unit.log")"
 
 if [ ! -d "$suite" ]; then
     echo "wat: no testsuite at $suite (set KILN_SHARED)"
@@ -57,15 +75,12 @@ else
                 continue
             fi
         fi
-        line=$(timeout -k 5 60 "$top/$build/wat-spec-check" "$wast" "$json" | tee "$out/check.txt" | tail -n 1)
+        timeout -k 5 60 "$top/$build/wat-spec-check" "$wast" "$json" >"$out/check.txt" 2>&1
+        rc=$?
         grep '^FAIL' "$out/check.txt" | head -n 5
-        if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
-            p=$((p + BASH_REMATCH[1])) f=$((f + BASH_REMATCH[2]))
-            echo "$line"
-        else
-            echo "FAIL $name: no summary (crashed or timed out)"
-            f=$((f + 1))
-        fi
+        line=$(tail -n 1 "$out/check.txt")
+        echo "$line"
+        count "$name" "$rc" "$line"
     done
 fi
 echo "wat: $p passed, $f failed"

@@ -190,7 +190,8 @@ TEST(wat_strings)
 {
     CHECK(data_is("\"\\t\\n\\r\\\"\\'\\\\\"", "\t\n\r\"'\\", 6));
     CHECK(data_is("\"\\00\\ff\\7F\"", "\0\xff\x7f", 3));
-    CHECK(data_is("\"\\u{41}\\u{e9}\\u{20AC}\\u{10FFFF}\"", "A\xc3\xa9\xe2\x82\xac\xf4\x8f\xbf\xbf", 10));
+    CHECK(data_is("\"\\u{41}\\u{e9}\\u{20AC}\\u{10FFFF}\"",
+                  "A\xc3\xa9\xe2\x82\xac\xf4\x8f\xbf\xbf", 10));
     CHECK(data_is("\"a\" \"\" \"bc\"", "abc", 3));
     CHECK(data_is("\"\xc3\xa9\"", "\xc3\xa9", 2)); /* UTF-8 as written */
     size_t n;
@@ -282,7 +283,8 @@ TEST(wast_script_reader)
         "(register \"m\" $M)\n"
         "(assert_return (invoke $M \"f\" (i32.const -1)) (i32.const 0xffffffff))\n"
         "(assert_return (invoke \"g\" (v128.const f32x4 1 nan 0 -0))\n"
-        "  (v128.const f32x4 nan:canonical nan:arithmetic 0 -0x0p+0) (ref.extern) (ref.null func))\n"
+        "  (v128.const f32x4 nan:canonical nan:arithmetic 0 -0x0p+0)\n"
+        "  (ref.extern) (ref.null func))\n"
         "(assert_malformed (module quote \"(func\" \" bogus)\") \"unknown operator\")\n"
         "(assert_malformed (module binary \"\\00asm\") \"unexpected end\")\n"
         "(assert_trap (module (start 9)) \"unknown\")\n"
