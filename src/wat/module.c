@@ -237,7 +237,7 @@ uint32_t kn_wat_index(wat_mod *m, int space)
     }
     uint64_t v;
     if (kn_wat_num_uint(t, 32, &v) != WAT_NUM_OK)
-        kn_wat_fail(m->c, t, "unexpected token '%.*s', expected a %s index", (int)t->len, t->s,
+        kn_wat_fail(m->c, t, "unexpected token '%.*s', expected an index (%s)", (int)t->len, t->s,
                  space_names[space]);
     return (uint32_t)v;
 }
@@ -479,7 +479,9 @@ static void collect_field(wat_mod *m, bool *defined)
         return;
     }
     if (kn_wat_tok_is(kw, "import")) {
-        m->pos += 2; /* the two names (checked in the second pass) */
+        for (int k = 0; k < 2; k++)
+            if (kn_wat_next(m)->kind != WT_STRING)
+                kn_wat_fail(m->c, &m->t[m->pos - 1], "unexpected token, expected a name");
         const wat_tok *desc = &m->t[m->pos + 1];
         for (int k = 0; k < 4; k++)
             if (m->t[m->pos].kind == WT_LPAR && kn_wat_tok_is(desc, field_kws[k])) {
