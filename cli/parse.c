@@ -3,9 +3,10 @@
  * as wasm-tools names it.
  *
  * The conversion is the library's (kiln_wat_to_wasm, via read_module_file,
- * which every other command also loads through); it does not validate, so
- * `kiln validate` is the next step for a module kiln should run.  A binary
- * input passes through unchanged.  Without -o the binary goes to stdout,
+ * which every other command also loads through, there with names); it does
+ * not validate, so `kiln validate` is the next step for a module kiln
+ * should run.  Without --debug-names the output is wat2wasm's, byte for
+ * byte; a binary input passes through unchanged.  Without -o the binary goes to stdout,
  * unless stdout is a terminal (as wasm-tools refuses too).  A parse error
  * prints "kiln: FILE:LINE:COL: message" and exits 1.
  */
@@ -32,6 +33,8 @@ static const char parse_usage[] =
     "Options:\n"
     "  -o, --output FILE   Write the binary to FILE (default: stdout, which\n"
     "                      must not be a terminal)\n"
+    "  --debug-names       Add a name section with the text's $names (as\n"
+    "                      wat2wasm --debug-names)\n"
     "  -h, --help          Show this help\n"
     "\n"
     "Exit codes:\n"
@@ -59,12 +62,18 @@ static int write_output(const char *out, const uint8_t *bytes, size_t len)
 static int parse_main(int argc, char **argv)
 {
     const char *file = NULL, *out = NULL;
+    bool names = false;
     for (int i = 1; i < argc;) {
         const char *a = argv[i];
         int r;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(parse_usage, stdout);
             return CLI_EXIT_OK;
+        }
+        if (strcmp(a, "--debug-names") == 0) {
+            names = true;
+            i++;
+            continue;
         }
         if ((r = option_value("parse", argv, argc, &i, "-o", &out)) != 0 ||
             (r = option_value("parse", argv, argc, &i, "--output", &out)) != 0) {
@@ -86,7 +95,7 @@ static int parse_main(int argc, char **argv)
                                     "use -o FILE or a pipe");
     uint8_t *bytes;
     size_t len;
-    if (!read_module_file(file, &bytes, &len))
+    if (!read_module_file(file, names, &bytes, &len))
         return CLI_EXIT_LOAD;
     int code = write_output(out, bytes, len);
     free(bytes);

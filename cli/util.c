@@ -118,7 +118,7 @@ bool new_engine(kiln_engine **out)
     return false;
 }
 
-bool read_module_file(const char *path, uint8_t **data, size_t *len)
+bool read_module_file(const char *path, bool names, uint8_t **data, size_t *len)
 {
     uint8_t *bytes;
     size_t n;
@@ -132,7 +132,8 @@ bool read_module_file(const char *path, uint8_t **data, size_t *len)
     uint8_t *wasm;
     size_t wasm_len;
     kiln_wat_error err;
-    bool ok = kiln_wat_to_wasm((const char *)bytes, n, &wasm, &wasm_len, &err);
+    kiln_wat_options opts = {.debug_names = names};
+    bool ok = kiln_wat_to_wasm_opts((const char *)bytes, n, &opts, &wasm, &wasm_len, &err);
     free(bytes);
     if (!ok) {
         if (err.line)
@@ -158,7 +159,8 @@ int load_module(kiln_engine *engine, const char *path, kiln_module **out)
 {
     uint8_t *bytes;
     size_t len;
-    if (!read_module_file(path, &bytes, &len))
+    /* names from the text: backtraces and `kiln inspect` show them */
+    if (!read_module_file(path, true, &bytes, &len))
         return CLI_EXIT_LOAD;
     kiln_error *err = kiln_module_new(engine, bytes, len, out);
     free(bytes); /* kiln_module_new copied what it needs */

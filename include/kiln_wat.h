@@ -42,6 +42,17 @@ KILN_API bool kiln_wat_to_wasm(const char *text, size_t len, uint8_t **wasm, siz
                                kiln_wat_error *err);
 KILN_API void kiln_wat_free(void *p);
 
+typedef struct kiln_wat_options {
+    /* Write a "name" section with every $name (module, functions, params
+     * and locals, types, tables, memories, globals, segments), laid out as
+     * wat2wasm --debug-names does: traps and `kiln inspect` show them. */
+    bool debug_names;
+} kiln_wat_options;
+
+/* kiln_wat_to_wasm with options (NULL: all off, as kiln_wat_to_wasm). */
+KILN_API bool kiln_wat_to_wasm_opts(const char *text, size_t len, const kiln_wat_options *opts,
+                                    uint8_t **wasm, size_t *wasm_len, kiln_wat_error *err);
+
 /* True if bytes look like a text module rather than a binary: not the
  * "\0asm" magic, and the first thing after whitespace and comments is
  * "(".  Content, not file names, decides. */
@@ -141,6 +152,9 @@ typedef struct kiln_wast_script kiln_wast_script;
 
 KILN_API bool kiln_wast_parse(const char *text, size_t len, kiln_wast_script **out,
                               kiln_wat_error *err);
+/* The same, text modules encoded with opts (NULL: as kiln_wast_parse). */
+KILN_API bool kiln_wast_parse_opts(const char *text, size_t len, const kiln_wat_options *opts,
+                                   kiln_wast_script **out, kiln_wat_error *err);
 KILN_API size_t kiln_wast_count(const kiln_wast_script *s);
 KILN_API const kiln_wast_command *kiln_wast_get(const kiln_wast_script *s, size_t i);
 KILN_API void kiln_wast_free(kiln_wast_script *s);

@@ -43,6 +43,54 @@ static void vec_section(wat_mod *m, wat_buf *out, uint8_t id, wat_buf *tmp)
     section(m, out, id, tmp);
 }
 
+/* One name subsection of an index space: (index, name) for each named
+ * entry, in index order (names are bound in text order, which is index
+ * order in every space). */
+static void name_map(wat_mod *m, wat_buf *out, uint8_t id, int space, wat_buf *tmp)
+{
+    const wat_space *sp = &m->sp[space];
+    if (!sp->nnames)
+        return;
+    tmp->n = 0;
+    kn_wat_u32(m->c, tmp, (uint32_t)sp->nnames);
+    for (size_t i = 0; i < sp->nnames; i++) {
+        kn_wat_u32(m->c, tmp, sp->names[i].idx);
+        kn_wat_u32(m->c, tmp, sp->names[i].len - 1);
+        kn_wat_put(m->c, tmp, sp->names[i].s + 1, sp->names[i].len - 1);
+    }
+    section(m, out, id, tmp);
+}
+
+/* The "name" custom section, laid out as wat2wasm --debug-names does:
+ * module, functions, locals (every function, even none), types, tables,
+ * memories, globals, element and data segments. */
+static void name_section(wat_mod *m, wat_buf *out, wat_buf *body)
+{
+    static const struct { uint8_t id; int space; } maps[] = {
+        {4, WS_TYPE}, {5, WS_TABLE}, {6, WS_MEM}, {7, WS_GLOBAL}, {8, WS_ELEM}, {9, WS_DATA}};
+    wat_buf *tmp = kn_wat_tmp(m);
+    body->n = 0;
+    kn_wat_u32(m->c, body, 4);
+    kn_wat_put(m->c, body, "name", 4);
+    if (m->module_id) {
+        tmp->n = 0;
+        kn_wat_u32(m->c, tmp, m->module_id->len - 1);
+        kn_wat_put(m->c, tmp, m->module_id->s + 1, m->module_id->len - 1);
+        section(m, body, 0, tmp);
+    }
+    name_map(m, body, 1, WS_FUNC, tmp);
+    {   /* written even for a module without functions, as wabt does */
+        tmp->n = 0;
+        kn_wat_u32(m->c, tmp, m->nlocal_names);
+        kn_wat_put(m->c, tmp, m->local_names.p, m->local_names.n);
+        section(m, body, 2, tmp);
+    }
+    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
+        name_map(m, body, maps[i].id, maps[i].space, tmp);
+    section(m, out, 0, body);
+    kn_wat_tmp_pop(m);
+}
+
 bool kn_wat_encode(wat_mod *m, uint8_t **out, size_t *len)
 {
     static const uint8_t order[] = {WSEC_IMPORT, WSEC_FUNC,   WSEC_TABLE, WSEC_MEM,
@@ -78,6 +126,8 @@ bool kn_wat_encode(wat_mod *m, uint8_t **out, size_t *len)
             vec_section(m, &b, id, tmp);
         }
     }
+    if (m->debug_names)
+        name_section(m, &b, tmp);
     m->c = outer;
     kn_wat_tmp_pop(m);
     *out = b.p;
@@ -116,6 +166,13 @@ static bool binary_strings(const wat_tok *t, size_t i, size_t end, uint8_t **out
 bool kiln_wat_to_wasm(const char *text, size_t len, uint8_t **wasm, size_t *wasm_len,
                       kiln_wat_error *err)
 {
+    return kiln_wat_to_wasm_opts(text, len, NULL, wasm, wasm_len, err);
+}
+
+bool kiln_wat_to_wasm_opts(const char *text, size_t len, const kiln_wat_options *opts,
+                           uint8_t **wasm, size_t *wasm_len, kiln_wat_error *err)
+{
+    bool names = opts && opts->debug_names;
     kiln_wat_error scratch;
     if (!err)
         err = &scratch;
@@ -144,9 +201,9 @@ bool kiln_wat_to_wasm(const char *text, size_t len, uint8_t **wasm, size_t *wasm
         else if (kn_wat_tok_is(&t[i], "quote"))
             ok = false, kn_wat_set_error(err, &t[i], "a quoted module is a script command");
         else
-            ok = kn_wat_parse_module(t, 0, close, false, &out, &out_len, err);
+            ok = kn_wat_parse_module(t, 0, close, false, names, &out, &out_len, err);
     } else {
-        ok = kn_wat_parse_module(t, 0, n - 1, true, &out, &out_len, err);
+        ok = kn_wat_parse_module(t, 0, n - 1, true, names, &out, &out_len, err);
     }
     free(t);
     if (ok) {

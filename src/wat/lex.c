@@ -324,7 +324,10 @@ bool kn_wat_lex(const char *text, size_t len, wat_tok **toks, size_t *ntoks, kil
         free(L.t);
         return false;
     }
-    *toks = L.t;
+    /* exactly as many as there are, so that a read past the end is one
+     * that ASan sees (a parser may look one token past a ')', never two) */
+    wat_tok *exact = realloc(L.t, L.nt * sizeof *L.t);
+    *toks = exact ? exact : L.t;
     *ntoks = L.nt;
     return true;
 }

@@ -237,7 +237,7 @@ uint32_t kn_wat_index(wat_mod *m, int space)
     }
     uint64_t v;
     if (kn_wat_num_uint(t, 32, &v) != WAT_NUM_OK)
-        kn_wat_fail(m->c, t, "unexpected token '%.*s', expected a %s index", (int)t->len, t->s,
+        kn_wat_fail(m->c, t, "unexpected token '%.*s', expected an index (%s)", (int)t->len, t->s,
                  space_names[space]);
     return (uint32_t)v;
 }
@@ -479,7 +479,9 @@ static void collect_field(wat_mod *m, bool *defined)
         return;
     }
     if (kn_wat_tok_is(kw, "import")) {
-        m->pos += 2; /* the two names (checked in the second pass) */
+        for (int k = 0; k < 2; k++)
+            if (kn_wat_next(m)->kind != WT_STRING)
+                kn_wat_fail(m->c, &m->t[m->pos - 1], "unexpected token, expected a name");
         const wat_tok *desc = &m->t[m->pos + 1];
         for (int k = 0; k < 4; k++)
             if (m->t[m->pos].kind == WT_LPAR && kn_wat_tok_is(desc, field_kws[k])) {
@@ -568,14 +570,36 @@ static void tabletype(wat_mod *m, wat_buf *b)
 }
 
 /* The import descriptor of kind k at m->pos (after the keyword and id). */
+/* The function just read's parameter and local names, for the name
+ * section (every function has an entry, named or not, as wabt writes). */
+static void record_local_names(wat_mod *m)
+{
+    if (!m->debug_names)
+        return;
+    wat_buf *b = &m->local_names;
+    uint32_t named = 0;
+    for (size_t i = 0; i < m->nlocals; i++)
+        named += m->locals[i].s != NULL;
+    kn_wat_u32(m->c, b, m->nlocal_names++);
+    kn_wat_u32(m->c, b, named);
+    for (size_t i = 0; i < m->nlocals; i++) {
+        const wat_name *n = &m->locals[i];
+        if (!n->s)
+            continue;
+        kn_wat_u32(m->c, b, (uint32_t)i);
+        kn_wat_u32(m->c, b, n->len - 1);
+        kn_wat_put(m->c, b, n->s + 1, n->len - 1);
+    }
+}
+
 static void import_desc(wat_mod *m, int k)
 {
     wat_buf *b = &m->sec[WSEC_IMPORT];
     kn_wat_byte(m->c, b, (uint8_t)k);
     if (k == 0) {
-        size_t save = m->nlocals;
-        uint32_t ti = kn_wat_typeuse(m, false, WAT_TU_FUNC, NULL, NULL);
-        m->nlocals = save;
+        m->nlocals = 0;
+        uint32_t ti = kn_wat_typeuse(m, true, WAT_TU_FUNC, NULL, NULL);
+        record_local_names(m);
         kn_wat_u32(m->c, b, ti);
     } else if (k == 1) {
         tabletype(m, b);
@@ -637,6 +661,7 @@ static void func_field(wat_mod *m, pass2 *p)
     m->count[WSEC_FUNC]++;
     wat_buf *body = kn_wat_tmp(m);
     kn_wat_func_body(m, body);
+    record_local_names(m);
     kn_wat_u32(m->c, &m->sec[WSEC_CODE], (uint32_t)body->n);
     kn_wat_put(m->c, &m->sec[WSEC_CODE], body->p, body->n);
     m->count[WSEC_CODE]++;
@@ -1008,6 +1033,7 @@ static void mod_free(wat_mod *m)
         free(m->sec[i].p);
     for (int i = 0; i < WAT_NTMP; i++)
         free(m->tmp[i].p);
+    free(m->local_names.p);
     free(m->locals);
     free(m->labels);
     free(m->scratch);
@@ -1021,8 +1047,7 @@ static void parse_fields(wat_mod *m, size_t start, size_t end, bool bare)
     if (!bare) {
         end = m->t[start].match;
         m->pos = start + 2; /* ( module */
-        const wat_tok *id;
-        kn_wat_opt_id(m, &id);
+        kn_wat_opt_id(m, &m->module_id);
         start = m->pos;
     }
     bool defined = false;
@@ -1035,11 +1060,11 @@ static void parse_fields(wat_mod *m, size_t start, size_t end, bool bare)
         parse_field(m, &p);
 }
 
-bool kn_wat_parse_module(const wat_tok *t, size_t start, size_t end, bool bare, uint8_t **out,
-                      size_t *len, kiln_wat_error *err)
+bool kn_wat_parse_module(const wat_tok *t, size_t start, size_t end, bool bare, bool names,
+                         uint8_t **out, size_t *len, kiln_wat_error *err)
 {
     wat_ctx c = {.err = err};
-    wat_mod m = {.c = &c, .t = t, .pos = start};
+    wat_mod m = {.c = &c, .t = t, .pos = start, .debug_names = names};
     if (setjmp(c.jb)) {
         mod_free(&m);
         return false;

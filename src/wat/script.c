@@ -35,6 +35,7 @@ typedef struct reader {
     const wat_tok *t;
     size_t pos;
     kiln_wast_script *s;
+    bool names;                  /* debug_names for text modules */
 } reader;
 
 static void *alloc(reader *r, size_t n)
@@ -128,7 +129,7 @@ static void module(reader *r, kiln_wast_module *mod, bool may_fail)
         mod->form = KILN_WAST_MODULE_TEXT;
         uint8_t *out;
         size_t len;
-        if (kn_wat_parse_module(r->t, open, end, false, &out, &len, &mod->error)) {
+        if (kn_wat_parse_module(r->t, open, end, false, r->names, &out, &len, &mod->error)) {
             uint8_t *p = alloc(r, len + 1);
             memcpy(p, out, len);
             kiln_wat_free(out);
@@ -400,7 +401,7 @@ static void bare_module(reader *r)
         end++;
     uint8_t *out;
     size_t len;
-    if (!kn_wat_parse_module(r->t, 0, end, true, &out, &len, r->c->err))
+    if (!kn_wat_parse_module(r->t, 0, end, true, r->names, &out, &len, r->c->err))
         longjmp(r->c->jb, 1);
     uint8_t *p = alloc(r, len + 1);
     memcpy(p, out, len);
@@ -428,6 +429,12 @@ static void script(reader *r)
 
 bool kiln_wast_parse(const char *text, size_t len, kiln_wast_script **out, kiln_wat_error *err)
 {
+    return kiln_wast_parse_opts(text, len, NULL, out, err);
+}
+
+bool kiln_wast_parse_opts(const char *text, size_t len, const kiln_wat_options *opts,
+                          kiln_wast_script **out, kiln_wat_error *err)
+{
     kiln_wat_error scratch;
     if (!err)
         err = &scratch;
@@ -442,7 +449,7 @@ bool kiln_wast_parse(const char *text, size_t len, kiln_wast_script **out, kiln_
         return false;
     }
     wat_ctx c = {.err = err};
-    reader r = {.c = &c, .t = t, .s = s};
+    reader r = {.c = &c, .t = t, .s = s, .names = opts && opts->debug_names};
     if (setjmp(c.jb)) {
         free(t);
         kiln_wast_free(s);

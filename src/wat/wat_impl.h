@@ -118,6 +118,10 @@ typedef struct wat_mod {
     uint8_t *scratch;            /* decoded strings */
     size_t scratch_cap;
     unsigned depth;              /* nesting of folded instructions/blocks */
+    bool debug_names;            /* write a name section */
+    const wat_tok *module_id;    /* (module $id ...) */
+    wat_buf local_names;         /* name subsection 2's entries, so far */
+    uint32_t nlocal_names;       /* its entries: one per function, in order */
     uint16_t *optab;             /* instruction name hash -> table row + 1 */
     /* scratch buffers, used as a stack (kn_wat_tmp/kn_wat_tmp_pop), freed with
      * the module whether or not parsing failed */
@@ -158,8 +162,8 @@ bool kn_wat_encode(wat_mod *m, uint8_t **out, size_t *len);
 
 /* ---- module.c: one module from the tokens at t (at '(' of "module",
  * or the first of the bare fields), ending before end. ---- */
-bool kn_wat_parse_module(const wat_tok *t, size_t start, size_t end, bool bare, uint8_t **out,
-                      size_t *len, kiln_wat_error *err);
+bool kn_wat_parse_module(const wat_tok *t, size_t start, size_t end, bool bare, bool names,
+                         uint8_t **out, size_t *len, kiln_wat_error *err);
 void kn_wat_set_error(kiln_wat_error *err, const wat_tok *t, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -1133,7 +1133,8 @@ cat >"$WORK/hello.wat" <<'WAT'
   (func $add (export "add") (param $a i32) (param $b i32) (result i32)
     (i32.add (local.get $a) (local.get $b)))
   (memory (export "mem") (data "hi"))
-  (func (export "boom") unreachable))
+  (func $inner unreachable)
+  (func (export "boom") call $inner))
 WAT
 cp "$WORK/hello.wat" "$WORK/hello-wat.wasm" # the extension must not matter
 printf '(module\n  (func (result i32)\n    i32.const 1\n    i32.bogus))\n' >"$WORK/bad.wat"
@@ -1145,7 +1146,7 @@ code_is 0; out_is "42"
 run "$KILN" --invoke add "$WORK/hello-wat.wasm" 1 2
 code_is 0; out_is "3"
 run "$KILN" run --invoke boom "$WORK/hello.wat"
-code_is 134; err_has "unreachable"
+code_is 134; err_has "unreachable"; err_has "func[1] inner" # names from the text
 end
 
 begin "validate and inspect a .wat file"
@@ -1177,6 +1178,11 @@ cmp -s "$WORK/hello-kiln.wasm" "$WORK/hello-wabt.wasm" || fail "differs from wat
 cmp -s "$WORK/hello-kiln2.wasm" "$WORK/hello-wabt.wasm" || fail "stdin/--output= form differs"
 "$KILN" parse "$WORK/hello.wat" >"$WORK/hello-stdout.wasm" 2>"$WORK/err"
 cmp -s "$WORK/hello-stdout.wasm" "$WORK/hello-wabt.wasm" || fail "stdout form differs"
+run "$KILN" parse --debug-names "$WORK/hello.wat" -o "$WORK/hello-names.wasm"
+code_is 0
+wat2wasm --debug-names "$WORK/hello.wat" -o "$WORK/hello-wabt-names.wasm"
+cmp -s "$WORK/hello-names.wasm" "$WORK/hello-wabt-names.wasm" ||
+    fail "--debug-names differs from wat2wasm --debug-names"
 run "$KILN" parse "$WORK/hello-wabt.wasm" -o "$WORK/hello-copy.wasm"
 code_is 0
 cmp -s "$WORK/hello-copy.wasm" "$WORK/hello-wabt.wasm" || fail "a binary input is not copied as is"

@@ -7,7 +7,8 @@
  * itself: a failure without a message or with a position past the input's
  * lines, a success whose output is not a module header, or a binary that
  * kiln_module_new neither accepts nor rejects cleanly (it must do one or
- * the other; either is fine, since the parser does not validate).
+ * the other; either is fine, since the parser does not validate).  Inputs
+ * of odd length are parsed with debug_names (a name section).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 
 static kiln_engine *engine;
 static uint32_t input_lines;
+static kiln_wat_options opts; /* debug_names on for inputs of odd length */
 
 static void check_error(const kiln_wat_error *e)
 {
@@ -51,7 +53,7 @@ static void as_module(const char *text, size_t len)
     size_t n = 0;
     kiln_wat_error e;
     memset(&e, 0, sizeof e);
-    if (kiln_wat_to_wasm(text, len, &wasm, &n, &e)) {
+    if (kiln_wat_to_wasm_opts(text, len, &opts, &wasm, &n, &e)) {
         compile(wasm, n);
         kiln_wat_free(wasm);
     } else {
@@ -65,7 +67,7 @@ static void as_script(const char *text, size_t len)
     kiln_wast_script *s = NULL;
     kiln_wat_error e;
     memset(&e, 0, sizeof e);
-    if (!kiln_wast_parse(text, len, &s, &e)) {
+    if (!kiln_wast_parse_opts(text, len, &opts, &s, &e)) {
         REQUIRE(s == NULL);
         check_error(&e);
         return;
@@ -90,6 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!engine && kiln_engine_new(NULL, &engine))
         abort();
+    opts.debug_names = size & 1;
     input_lines = 1;
     for (size_t i = 0; i < size; i++)
         input_lines += data[i] == '\n';

@@ -6,7 +6,8 @@
 # the script into BUILD_DIR/wat/NAME/, and BUILD_DIR/wat-spec-check compares
 # kiln's reading of the same script with it, command by command (see
 # tests/wat/spec_check.c): module bytes identical, every assert_malformed
-# text module rejected, actions and expected values identical.  Then
+# text module rejected, actions and expected values identical; and again
+# with names: wast2json --debug-names against kiln's debug_names option.  Then
 # BUILD_DIR/wat-unit runs tests/wat/test_*.c.  The last line is
 # "wat: N passed, N failed".
 #
@@ -65,17 +66,20 @@ else
         fi
         out=$top/$build/wat/$name
         json=$out/$name.json
-        if [ ! -f "$json" ] || [ "$wast" -nt "$json" ]; then
+        names=$out/names/$name.json
+        if [ ! -f "$json" ] || [ "$wast" -nt "$json" ] || [ ! -f "$names" ]; then
             rm -rf "$out"
-            mkdir -p "$out"
-            if ! wast2json "$wast" -o "$json" >"$out/wast2json.txt" 2>&1; then
+            mkdir -p "$out/names"
+            if ! wast2json "$wast" -o "$json" >"$out/wast2json.txt" 2>&1 ||
+                ! wast2json --debug-names "$wast" -o "$names" >>"$out/wast2json.txt" 2>&1; then
                 echo "FAIL $name: wast2json failed"
-                rm -f "$json"
+                rm -f "$json" "$names"
                 f=$((f + 1))
                 continue
             fi
         fi
-        timeout -k 5 60 "$top/$build/wat-spec-check" "$wast" "$json" >"$out/check.txt" 2>&1
+        timeout -k 5 60 "$top/$build/wat-spec-check" "$wast" "$json" --names "$names" \
+            >"$out/check.txt" 2>&1
         rc=$?
         grep '^FAIL' "$out/check.txt" | head -n 5
         line=$(tail -n 1 "$out/check.txt")

@@ -14,7 +14,10 @@
  *     are counted apart;
  *   - every action's arguments and assert_return's expected results equal
  *     wast2json's (bits, v128 lanes, NaN patterns, references), and the
- *     command kinds, lines and messages agree.
+ *     command kinds, lines and messages agree;
+ *   - with --names NAMES.json (the script through wast2json
+ *     --debug-names), the same modules with kiln's debug_names option
+ *     equal those, name section included.
  * Prints mismatches, then "FILE: N passed, N failed (R by the parser, B by
  * kiln_module_new)".
  */
@@ -62,6 +65,7 @@ static char *slurp(const char *path, size_t *len)
 }
 
 static const char *dir_of_json;
+static kiln_wat_options opts; /* debug_names in the --names pass */
 
 static void check_module_bytes(const kiln_wast_command *c, const cJSON *jc)
 {
@@ -79,7 +83,7 @@ static void check_module_bytes(const kiln_wast_command *c, const cJSON *jc)
     uint8_t *owned = NULL;
     kiln_wat_error err;
     if (c->module.form == KILN_WAST_MODULE_QUOTE) {
-        if (!kiln_wat_to_wasm((const char *)got, got_len, &owned, &got_len, &err)) {
+        if (!kiln_wat_to_wasm_opts((const char *)got, got_len, &opts, &owned, &got_len, &err)) {
             printf("FAIL %s:%u: quote module: %u:%u: %s\n", wast_name, c->line, err.line,
                    err.column, err.message);
             failed++;
@@ -307,13 +311,58 @@ static void check_command(kiln_engine *engine, const kiln_wast_command *c, const
     }
 }
 
+/* The script again with debug_names, its modules against wast2json
+ * --debug-names's. */
+static void names_pass(const char *wast, size_t wlen, const char *names_json)
+{
+    static char dir[4096];
+    snprintf(dir, sizeof dir, "%s", names_json);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = 0;
+    else
+        strcpy(dir, ".");
+    size_t jlen;
+    char *json = slurp(names_json, &jlen);
+    kiln_wast_script *s = NULL;
+    kiln_wat_error err;
+    opts.debug_names = true;
+    if (!json || !kiln_wast_parse_opts(wast, wlen, &opts, &s, &err)) {
+        printf("FAIL %s: --names pass: cannot read or parse\n", wast_name);
+        failed++;
+        free(json);
+        return;
+    }
+    const char *saved = dir_of_json;
+    dir_of_json = dir;
+    cJSON *root = cJSON_Parse(json);
+    const cJSON *cmds = cJSON_GetObjectItem(root, "commands");
+    for (size_t i = 0; i < kiln_wast_count(s) && (int)i < cJSON_GetArraySize(cmds); i++) {
+        const kiln_wast_command *c = kiln_wast_get(s, i);
+        if (c->has_module && c->kind != KILN_WAST_ASSERT_MALFORMED &&
+            c->module.form != KILN_WAST_MODULE_BINARY)
+            check_module_bytes(c, cJSON_GetArrayItem(cmds, (int)i));
+    }
+    dir_of_json = saved;
+    opts.debug_names = false;
+    cJSON_Delete(root);
+    kiln_wast_free(s);
+    free(json);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
         fprintf(stderr, "usage: spec_check FILE.wast FILE.json [-v]\n");
         return 2;
     }
-    verbose = argc > 3 && strcmp(argv[3], "-v") == 0;
+    const char *names_json = NULL;
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "-v") == 0)
+            verbose = true;
+        else if (strcmp(argv[i], "--names") == 0 && i + 1 < argc)
+            names_json = argv[++i];
+    }
     wast_name = strrchr(argv[1], '/') ? strrchr(argv[1], '/') + 1 : argv[1];
     static char dir[4096];
     snprintf(dir, sizeof dir, "%s", argv[2]);
@@ -350,6 +399,8 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < n && (int)i < cJSON_GetArraySize(cmds); i++)
         check_command(engine, kiln_wast_get(s, i), cJSON_GetArrayItem(cmds, (int)i));
+    if (names_json)
+        names_pass(wast, wlen, names_json);
     printf("%s: %d passed, %d failed (%d malformed rejected by the parser, %d by "
            "kiln_module_new; %d hex subnormal ties rounded to even where wabt truncates)\n",
            wast_name, passed, failed, by_parser, by_binary, wabt_subnormal);
