@@ -10,7 +10,7 @@
 #                   (soname libkiln-plugin.so.X), lib/pkgconfig/kiln-plugin.pc
 #   make test       install missing tools (apt-get), build, run every suite;
 #                   ends with "N passed, N failed"
-#   make spec       the official spec testsuite only
+#   make spec       the official spec testsuite only, through `kiln wast`
 #   make bench      benchmarks: native vs kiln vs node vs wasm-interp
 #   make fuzz       libFuzzer target under build/fuzz/
 #   make SAN=1 ...  the same with ASan+UBSan, in build-san/
@@ -146,11 +146,17 @@ install: all $(BUILD)/kiln.pc $(BUILD)/kiln-plugin.pc
 	install -m 644 $(BUILD)/kiln-plugin.pc $(DESTDIR)$(PCDIR)/kiln-plugin.pc
 
 # --- tests --------------------------------------------------------------
-$(BUILD)/spec-runner: tests/spec/runner.c $(BUILD)/libkiln.a
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libkiln.a $(LDFLAGS) $(LDLIBS) -lcjson
-
 $(BUILD)/invoke-check: tests/cli/invoke_check.c $(BUILD)/libkiln.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libkiln.a $(LDFLAGS) $(LDLIBS) -lcjson
+
+# The text-format parser's checks (tests/wat/run.sh): against wast2json on
+# the spec testsuite, and its unit tests.
+$(BUILD)/wat-spec-check: tests/wat/spec_check.c $(BUILD)/libkiln.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libkiln.a $(LDFLAGS) $(LDLIBS) -lcjson
+
+WAT_UNIT_SRC := $(wildcard tests/wat/test_*.c) tests/unit/main.c
+$(BUILD)/wat-unit: $(WAT_UNIT_SRC) $(BUILD)/libkiln.a
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $(WAT_UNIT_SRC) $(BUILD)/libkiln.a $(LDFLAGS) $(LDLIBS)
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
 $(BUILD)/unit-tests: $(UNIT_SRC) $(BUILD)/libkiln.a
@@ -174,7 +180,7 @@ $(BUILD)/plugin-unit-tests: $(PLUGIN_UNIT_SRC) $(wildcard tests/plugin/*.h) $(PL
 test:
 	@bash tests/run.sh
 
-spec: $(BUILD)/spec-runner $(BUILD)/kiln
+spec: $(BUILD)/kiln
 	@bash tests/spec/run.sh $(BUILD)
 
 bench: all

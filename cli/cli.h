@@ -20,5 +20,7 @@ extern const cli_command cli_inspect;
 extern const cli_command cli_serve;
 extern const cli_command cli_call;
 extern const cli_command cli_print;
+extern const cli_command cli_parse;
+extern const cli_command cli_wast;
 
 #endif

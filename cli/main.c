@@ -25,7 +25,8 @@
 #include "util.h"
 
 static const cli_command *const commands[] = {&cli_run,   &cli_validate, &cli_inspect,
-                                              &cli_serve, &cli_call, &cli_print};
+                                              &cli_serve, &cli_call, &cli_print, &cli_parse,
+                                              &cli_wast};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void print_main_usage(FILE *out)
@@ -106,7 +107,7 @@ int main(int argc, char **argv)
      * parser sees argv from here, with argv[0] standing for "run".  A bare
      * word that names no file is more likely a mistyped command. */
     if (first[0] != '-' && access(first, F_OK) != 0 && !strstr(first, ".wasm") &&
-        !strchr(first, '/'))
+        !strstr(first, ".wat") && !strchr(first, '/'))
         return usage_error(NULL, "unknown command '%s' (and no such file)", first);
     return cli_run.main(argc, argv);
 }

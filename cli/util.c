@@ -1,6 +1,7 @@
 /*
- * util.c — the helpers behind util.h: error output, loading module files,
- * and converting between command-line text and kiln values.
+ * util.c — the helpers behind util.h: error output, loading module files
+ * (binary, or text format detected by content and converted), and
+ * converting between command-line text and kiln values.
  *
  * The value syntax follows the WebAssembly text format where it has one
  * (decimal or 0x hex integers, "nan", "nan:0x...", "inf", hex floats) so
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "kiln_wat.h"
 #include "util.h"
 
 void cli_error(const char *fmt, ...)
@@ -116,11 +118,49 @@ bool new_engine(kiln_engine **out)
     return false;
 }
 
+bool read_module_file(const char *path, bool names, uint8_t **data, size_t *len)
+{
+    uint8_t *bytes;
+    size_t n;
+    if (!read_file(path, &bytes, &n))
+        return false;
+    if (!kiln_wat_is_text(bytes, n)) {
+        *data = bytes;
+        *len = n;
+        return true;
+    }
+    uint8_t *wasm;
+    size_t wasm_len;
+    kiln_wat_error err;
+    kiln_wat_options opts = {.debug_names = names};
+    bool ok = kiln_wat_to_wasm_opts((const char *)bytes, n, &opts, &wasm, &wasm_len, &err);
+    free(bytes);
+    if (!ok) {
+        if (err.line)
+            cli_error("%s:%u:%u: %s", path, err.line, err.column, err.message);
+        else
+            cli_error("%s: %s", path, err.message);
+        return false;
+    }
+    /* the caller frees with free(): copy out of the parser's allocation */
+    *data = malloc(wasm_len ? wasm_len : 1);
+    if (!*data) {
+        kiln_wat_free(wasm);
+        cli_error("%s: out of memory", path);
+        return false;
+    }
+    memcpy(*data, wasm, wasm_len);
+    kiln_wat_free(wasm);
+    *len = wasm_len;
+    return true;
+}
+
 int load_module(kiln_engine *engine, const char *path, kiln_module **out)
 {
     uint8_t *bytes;
     size_t len;
-    if (!read_file(path, &bytes, &len))
+    /* names from the text: backtraces and `kiln inspect` show them */
+    if (!read_module_file(path, true, &bytes, &len))
         return CLI_EXIT_LOAD;
     kiln_error *err = kiln_module_new(engine, bytes, len, out);
     free(bytes); /* kiln_module_new copied what it needs */

@@ -77,11 +77,20 @@ bool read_file(const char *path, uint8_t **data, size_t *len);
  *   kiln: PATH: <message>                          (anything else)       */
 void print_module_error(const char *path, const kiln_error *err);
 
-/* Read, decode and validate PATH.  Prints the error and returns CLI_EXIT_LOAD on
- * failure, else CLI_EXIT_OK with *out owned by the caller. */
 /* Make the engine every command uses; prints the error and returns false
  * if that fails. */
 bool new_engine(kiln_engine **out);
+
+/* A module file's binary (malloc'd, the caller frees): the file itself, or,
+ * if its content is the text format (kiln_wat_is_text: not the "\0asm"
+ * magic, and "(" first after whitespace and comments), the text converted,
+ * with a name section of its $names if names.  Prints
+ * "kiln: PATH:LINE:COL: message" on a parse error and returns false. */
+bool read_module_file(const char *path, bool names, uint8_t **data, size_t *len);
+
+/* Read (as read_module_file, with names), decode and validate PATH.  Prints the error and
+ * returns CLI_EXIT_LOAD on failure, else CLI_EXIT_OK with *out owned by the
+ * caller. */
 int load_module(kiln_engine *engine, const char *path, kiln_module **out);
 
 /* --- option values ------------------------------------------------------ */

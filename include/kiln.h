@@ -371,6 +371,10 @@ KILN_API kiln_func *kiln_instance_export_func(kiln_instance *inst, const char *n
 KILN_API kiln_memory *kiln_instance_export_memory(kiln_instance *inst, const char *name);
 KILN_API kiln_table *kiln_instance_export_table(kiln_instance *inst, const char *name);
 KILN_API kiln_global *kiln_instance_export_global(kiln_instance *inst, const char *name);
+/* The same for a function export whose name is given with its length, as
+ * a name may hold a NUL byte (the binary format allows any UTF-8). */
+KILN_API kiln_func *kiln_instance_export_func_n(kiln_instance *inst, const char *name,
+                                                size_t len);
 
 /* ---- Templates: pre-linked, pooled instantiation ----------------------- */
 

@@ -351,13 +351,13 @@ const kiln_module *kiln_instance_module(const kiln_instance *inst)
     return inst ? (const kiln_module *)inst->module : NULL;
 }
 
-static const kn_export *find_export(const kiln_instance *inst, const char *name, uint8_t kind)
+static const kn_export *find_export_n(const kiln_instance *inst, const char *name, size_t len,
+                                      uint8_t kind)
 {
     if (!inst || !name)
         return NULL;
     /* Compare lengths too: an export name may hold a NUL, and "a" must
      * not find "a\0b". */
-    size_t len = strlen(name);
     const kn_module *m = inst->module;
     for (uint32_t i = 0; i < m->nexports; i++) {
         const kn_export *e = &m->exports[i];
@@ -367,9 +367,20 @@ static const kn_export *find_export(const kiln_instance *inst, const char *name,
     return NULL;
 }
 
+static const kn_export *find_export(const kiln_instance *inst, const char *name, uint8_t kind)
+{
+    return name ? find_export_n(inst, name, strlen(name), kind) : NULL;
+}
+
 kiln_func *kiln_instance_export_func(kiln_instance *inst, const char *name)
 {
     const kn_export *e = find_export(inst, name, KN_EXT_FUNC);
+    return e ? inst->funcs[e->index] : NULL;
+}
+
+kiln_func *kiln_instance_export_func_n(kiln_instance *inst, const char *name, size_t len)
+{
+    const kn_export *e = find_export_n(inst, name, len, KN_EXT_FUNC);
     return e ? inst->funcs[e->index] : NULL;
 }
 

@@ -13,8 +13,8 @@
  * parsing as well as its printing.  A printed float must read back (strtod/
  * strtof) to the expected bits, and an expected NaN must print as NaN.
  *
- * A v128 argument (a lane_type and an array of lane bit patterns, as in
- * tests/spec/runner.c) is written as one unsigned 128-bit number of its
+ * A v128 argument (a lane_type and an array of lane bit patterns, as
+ * wast2json writes it) is written as one unsigned 128-bit number of its
  * little-endian bytes, alternately in decimal (the form kiln prints) and in
  * 0x hex, so both forms are parsed.  A printed v128 must be an unsigned
  * decimal below 2^128; its lanes are compared bit for bit, except float
@@ -90,7 +90,7 @@ static bool numeric(const char *type)
 }
 
 /* ---- v128 ------------------------------------------------------------------
- * The same JSON conventions as tests/spec/runner.c: {"type": "v128",
+ * wast2json's JSON conventions: {"type": "v128",
  * "lane_type": "i8" | "i16" | "i32" | "i64" | "f32" | "f64", "value": [one
  * string per lane]}, each lane an unsigned decimal bit pattern (a leading
  * '-' is taken too), or "nan:canonical" / "nan:arithmetic" for float lanes

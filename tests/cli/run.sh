@@ -1299,11 +1299,110 @@ while IFS= read -r cmd; do
     got=$(cd "$readme_dir" && PATH="$(dirname "$kiln_abs"):$PATH" bash -c "${cmd#\$ }" 2>&1)
     [ "$got" = "$want" ] || fail "'${cmd#\$ }' prints: $got"
 done < <(grep '^\$ ' "$readme_dir/example.txt" | grep -v '^\$ cat ')
+# --- the text format: .wat input by content, kiln parse -------------------
+cat >"$WORK/hello.wat" <<'WAT'
+;; a comment first: detection skips it
+(module
+  (func $add (export "add") (param $a i32) (param $b i32) (result i32)
+    (i32.add (local.get $a) (local.get $b)))
+  (memory (export "mem") (data "hi"))
+  (func $inner unreachable)
+  (func (export "boom") call $inner))
+WAT
+cp "$WORK/hello.wat" "$WORK/hello-wat.wasm" # the extension must not matter
+printf '(module\n  (func (result i32)\n    i32.const 1\n    i32.bogus))\n' >"$WORK/bad.wat"
+printf '(module (func (result i32) (i64.const 1)))' >"$WORK/invalid.wat"
+
+begin "run a .wat file"
+run "$KILN" run --invoke add "$WORK/hello.wat" 2 40
+code_is 0; out_is "42"
+run "$KILN" --invoke add "$WORK/hello-wat.wasm" 1 2
+code_is 0; out_is "3"
+run "$KILN" run --invoke boom "$WORK/hello.wat"
+code_is 134; err_has "unreachable"; err_has "func[1] inner" # names from the text
+end
+
+begin "validate and inspect a .wat file"
+run "$KILN" validate "$WORK/hello.wat"
+code_is 0; out_is "$WORK/hello.wat: valid"
+run "$KILN" inspect "$WORK/hello.wat"
+code_is 0; out_has "add"; out_has "mem"
+run "$KILN" validate "$WORK/invalid.wat"
+code_is 1; err_has "$WORK/invalid.wat: error at offset 0x"
+end
+
+begin ".wat parse errors name FILE:LINE:COL"
+for cmd in run validate inspect; do
+    run "$KILN" "$cmd" "$WORK/bad.wat"
+    code_is 1; err_has "$WORK/bad.wat:4:5: unknown operator i32.bogus"; err_lines 1
+done
+rm -f "$WORK/bad-out.wasm"
+run "$KILN" parse "$WORK/bad.wat" -o "$WORK/bad-out.wasm"
+code_is 1; err_has "$WORK/bad.wat:4:5: unknown operator"
+[ ! -e "$WORK/bad-out.wasm" ] || fail "wrote output despite the error"
+end
+
+begin "kiln parse writes what wat2wasm writes"
+run "$KILN" parse "$WORK/hello.wat" -o "$WORK/hello-kiln.wasm"
+code_is 0; out_is ""
+wat2wasm "$WORK/hello.wat" -o "$WORK/hello-wabt.wasm"
+cmp -s "$WORK/hello-kiln.wasm" "$WORK/hello-wabt.wasm" || fail "differs from wat2wasm's output"
+"$KILN" parse --output="$WORK/hello-kiln2.wasm" - <"$WORK/hello.wat" >"$WORK/out" 2>"$WORK/err"
+cmp -s "$WORK/hello-kiln2.wasm" "$WORK/hello-wabt.wasm" || fail "stdin/--output= form differs"
+"$KILN" parse "$WORK/hello.wat" >"$WORK/hello-stdout.wasm" 2>"$WORK/err"
+cmp -s "$WORK/hello-stdout.wasm" "$WORK/hello-wabt.wasm" || fail "stdout form differs"
+run "$KILN" parse --debug-names "$WORK/hello.wat" -o "$WORK/hello-names.wasm"
+code_is 0
+wat2wasm --debug-names "$WORK/hello.wat" -o "$WORK/hello-wabt-names.wasm"
+cmp -s "$WORK/hello-names.wasm" "$WORK/hello-wabt-names.wasm" ||
+    fail "--debug-names differs from wat2wasm --debug-names"
+run "$KILN" parse "$WORK/hello-wabt.wasm" -o "$WORK/hello-copy.wasm"
+code_is 0
+cmp -s "$WORK/hello-copy.wasm" "$WORK/hello-wabt.wasm" || fail "a binary input is not copied as is"
+end
+
+begin "kiln parse usage"
+run "$KILN" parse
+code_is 2; err_has "missing FILE"
+run "$KILN" parse a.wat b.wat
+code_is 2; err_has "one FILE"
+run "$KILN" parse --bogus a.wat
+code_is 2; err_has "unknown option"
+run "$KILN" parse "$WORK/hello.wat" -o
+code_is 2; err_has "needs a value"
+run "$KILN" parse "$WORK/nonexistent.wat" -o "$WORK/x.wasm"
+code_is 1; err_has "nonexistent.wat"
+run "$KILN" help parse
+code_is 0; out_has "Usage: kiln parse"
+run "$KILN" help
+code_is 0; out_has "parse"
+if command -v script >/dev/null; then
+    script -qec "$KILN parse $WORK/hello.wat" /dev/null >"$WORK/out" 2>&1
+    grep -q "refusing to write a binary module to a terminal" "$WORK/out" ||
+        fail "binary written to a terminal"
+fi
+end
+
+begin "the README's .wat examples"
+run "$KILN" run examples/hello.wat
+code_is 0; out_is "Hello, world!"
+run "$KILN" run --invoke fib examples/fib.wat 30
+code_is 0; out_is "832040"
+run "$KILN" parse examples/hello.wat -o "$WORK/hello-example.wasm"
+code_is 0
+run "$KILN" run "$WORK/hello-example.wasm"
+code_is 0; out_is "Hello, world!"
+"$KILN" parse examples/hello.wat 2>"$WORK/err" | "$KILN" run - >"$WORK/out" 2>>"$WORK/err"
+[ "$(cat "$WORK/out")" = "Hello, world!" ] || fail "kiln parse | kiln run - printed '$(cat "$WORK/out")'"
 end
 
 # kiln call (Extism plugins): its own file, same assertions
 # shellcheck source=tests/cli/call.sh
 . "$(dirname "$0")/call.sh"
+
+# kiln wast (spec scripts): its own file, same assertions
+# shellcheck source=tests/cli/wast.sh
+. "$(dirname "$0")/wast.sh"
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" = 0 ]

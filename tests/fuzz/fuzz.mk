@@ -182,7 +182,8 @@ EMPTY_SECS ?= 60
 EMPTY_DIR  := $(FUZZ_DIR)/empty
 smoke-empty: $(FUZZ_BIN) $(GEN_BIN) $(WASI_BIN) $(CGI_BIN)
 	@mkdir -p $(FUZZ_DIR)/artifacts
-	@for t in $(FUZZ_BIN) $(GEN_BIN) $(WASI_BIN) $(TOML_BIN) $(CGI_BIN) $(KERNEL_BIN) $(PM_BIN); do \
+	@for t in $(FUZZ_BIN) $(GEN_BIN) $(WASI_BIN) $(TOML_BIN) $(CGI_BIN) $(KERNEL_BIN) $(PM_BIN) \
+	          $(WAT_BIN); do \
 	   d=$(EMPTY_DIR)/$$(basename $$t); rm -rf $$d && mkdir -p $$d || exit 1; \
 	   echo "smoke-empty: $$t $$d -max_total_time=$(EMPTY_SECS)"; \
 	   $$t $$d -max_total_time=$(EMPTY_SECS) -print_final_stats=1 \
@@ -285,3 +286,33 @@ $(PM_BIN): $(PM_SRC) src/plugin/manifest.h src/plugin/base64.h src/plugin/sha256
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(filter-out -MMD -MP,$(FUZZ_CFLAGS)) -Isrc/plugin -fsanitize=fuzzer -o $@ \
 	    $(PM_SRC) $(FUZZ_LIB_OBJ) -lcjson -lcrypto -lm -lpthread
+
+# build/fuzz/kiln-fuzz-wat (tests/fuzz/fuzz_wat.c): the text-format parser
+# (src/wat/) on arbitrary text, as a module and as a .wast script; what
+# parses must pass kiln_module_new or fail cleanly.  Seeds: the .wat files
+# of tests/fuzz/seeds and examples/.
+#   mkdir -p build/fuzz/wat-corpus
+#   build/fuzz/kiln-fuzz-wat build/fuzz/wat-corpus tests/fuzz/seeds -max_total_time=300
+#   make -f tests/fuzz/fuzz.mk smoke-wat [WAT_RUNS=N]   the seeds once, then N
+#                                       (default 20000) deterministic mutations
+WAT_BIN := $(FUZZ_DIR)/kiln-fuzz-wat
+all: $(WAT_BIN)
+smoke-empty: $(WAT_BIN)
+
+$(FUZZ_DIR)/obj/fuzz_wat.o: tests/fuzz/fuzz_wat.c include/kiln_wat.h include/kiln.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(WAT_BIN): $(FUZZ_DIR)/obj/fuzz_wat.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm -lpthread
+
+WAT_RUNS ?= 20000
+WAT_WORK := $(FUZZ_DIR)/wat-work
+smoke-wat: $(WAT_BIN)
+	$(WAT_BIN) -runs=1 tests/fuzz/seeds/*.wat examples/*.wat
+	rm -rf $(WAT_WORK) && mkdir -p $(WAT_WORK)
+	for f in tests/fuzz/seeds/*.wat examples/*.wat; do cp $$f $(WAT_WORK)/$$(echo $$f | tr / _); done
+	$(WAT_BIN) -seed=1 -runs=$(WAT_RUNS) -max_len=4096 -artifact_prefix=$(FUZZ_DIR)/ $(WAT_WORK)
+
+.PHONY: smoke-wat
+-include $(FUZZ_DIR)/obj/fuzz_wat.d

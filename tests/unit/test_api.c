@@ -103,6 +103,46 @@ TEST(api_memory_data_stays_put_across_wasm_memory_grow)
     kiln_module_free(mod);
 }
 
+/* (module (func (export "") (result i32) (i32.const 1))
+ *         (func (export "\00a") (result i32) (i32.const 2))) */
+static const uint8_t mod_nul_names[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f,
+    0x03, 0x03, 0x02, 0x00, 0x00,
+    0x07, 0x09, 0x02, 0x00, 0x00, 0x00, 0x02, 0x00, 'a', 0x00, 0x01,
+    0x0a, 0x0b, 0x02, 0x04, 0x00, 0x41, 0x01, 0x0b, 0x04, 0x00, 0x41, 0x02, 0x0b,
+};
+
+static int32_t api_call_i32(kiln_store *s, kiln_func *f)
+{
+    kiln_val r = {0};
+    if (!f || kiln_call(s, f, NULL, 0, &r, 1) != NULL)
+        return -1;
+    return r.of.i32;
+}
+
+TEST(api_export_names_with_a_nul_are_found_by_length)
+{
+    kiln_engine *e;
+    kiln_store *s;
+    kiln_module *mod = NULL;
+    kiln_linker *l = NULL;
+    kiln_instance *inst = NULL;
+    if (api_store(&e, &s) && !kiln_module_new(e, mod_nul_names, sizeof mod_nul_names, &mod) &&
+        !kiln_linker_new(s, &l) && !kiln_linker_instantiate(l, mod, &inst)) {
+        CHECK_EQ(api_call_i32(s, kiln_instance_export_func(inst, "")), 1);
+        CHECK_EQ(api_call_i32(s, kiln_instance_export_func_n(inst, "", 0)), 1);
+        CHECK_EQ(api_call_i32(s, kiln_instance_export_func_n(inst, "\0a", 2)), 2);
+        CHECK(kiln_instance_export_func_n(inst, "\0", 1) == NULL);
+        CHECK(kiln_instance_export_func_n(inst, "\0ab", 3) == NULL);
+    }
+    CHECK(inst != NULL);
+    kiln_linker_free(l);
+    kiln_store_free(s);
+    kiln_engine_free(e);
+    kiln_module_free(mod);
+}
+
 /* Writes only `of`, relying on the kind kiln set; records that kind. */
 static kiln_error *host_of_only(kiln_caller *c, void *env, const kiln_val *args,
                                 kiln_val *results)
