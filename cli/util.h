@@ -82,6 +82,8 @@ void print_module_error(const char *path, const kiln_error *err);
 /* Make the engine every command uses; prints the error and returns false
  * if that fails. */
 bool new_engine(kiln_engine **out);
+/* The same with a tier (kiln run --tier). */
+bool new_engine_tier(kiln_tier tier, kiln_engine **out);
 int load_module(kiln_engine *engine, const char *path, kiln_module **out);
 
 /* --- option values ------------------------------------------------------ */

@@ -13,7 +13,9 @@
 # Environment: KILN_SHARED (default: ../shared beside the repository),
 # SPEC_TIMEOUT (seconds per file, default 60), SPEC_FILTER (a regular
 # expression: run only the files whose name matches it),
-# SPEC_SHOW (failure lines shown per failing file, default 5).
+# SPEC_SHOW (failure lines shown per failing file, default 5),
+# SPEC_TIER (interp or native: the tier the runner asks for; with native,
+# each PASS line also says how many functions got native code).
 set -u
 
 build=${1:?usage: run.sh BUILD_DIR}
@@ -25,6 +27,8 @@ known_file=$here/known-failures.txt
 timeout_s=${SPEC_TIMEOUT:-60}
 show=${SPEC_SHOW:-5}
 runner=$build/spec-runner
+runner_args=()
+[ -n "${SPEC_TIER:-}" ] && runner_args=(--tier "$SPEC_TIER")
 
 if [ ! -d "$suite" ]; then
     echo "spec: no testsuite at $suite (set KILN_SHARED)" >&2
@@ -81,7 +85,7 @@ for wast in "$suite"/*.wast; do
         fi
     fi
 
-    timeout -k 5 "$timeout_s" "$runner" "$json" >"$log" 2>&1
+    timeout -k 5 "$timeout_s" "$runner" "${runner_args[@]}" "$json" >"$log" 2>&1
     rc=$?
 
     # The runner's last line: "<file>: P passed, F failed, S skipped".
@@ -122,8 +126,9 @@ for wast in "$suite"/*.wast; do
     total_pass=$((total_pass + p))
     total_fail=$((total_fail + f))
     total_skip=$((total_skip + s))
+    native=$(sed -n 's/.*: native code for \([0-9]* of [0-9]*\) functions$/; native: \1/p' "$log" | tail -n 1)
     if [ "$f" -eq 0 ]; then
-        echo "PASS $name ($p assertions)"
+        echo "PASS $name ($p assertions$native)"
         files_pass=$((files_pass + 1))
     else
         echo "FAIL $name ($p passed, $f failed${why:+; $why}; log: $log)"

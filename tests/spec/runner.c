@@ -39,6 +39,7 @@ typedef struct runner {
     const char *file; /* shown in messages: the .wast the lines refer to */
     char *dir;        /* where the .wasm files named by the script live */
     bool verbose;
+    kiln_tier tier;   /* --tier: which tier runs the code */
 
     kiln_engine *engine;
     kiln_store *store;
@@ -56,6 +57,7 @@ typedef struct runner {
     size_t nmodules, capmodules;
 
     unsigned long passed, failed, skipped, warnings;
+    unsigned long native_funcs, defined_funcs; /* over every module made */
 } runner;
 
 /* What the crash handler reports: set before each command. */
@@ -667,6 +669,9 @@ static bool load_module(runner *r, const char *filename, kiln_module **out, kiln
         snprintf(why, n, "kiln_module_new returned neither an error nor a module");
         return false;
     }
+    uint32_t defined;
+    r->native_funcs += kiln_module_native_funcs(m, &defined);
+    r->defined_funcs += defined;
     keep_module(r, m);
     *out = m;
     return true;
@@ -1103,7 +1108,8 @@ static void runner_free(runner *r)
 static bool runner_init(runner *r)
 {
     char ebuf[512];
-    kiln_error *err = kiln_engine_new(NULL, &r->engine);
+    kiln_config config = {.tier = r->tier};
+    kiln_error *err = kiln_engine_new(&config, &r->engine);
     const char *what = "kiln_engine_new";
     if (!err) {
         /* All limits at their defaults, including max_call_depth, which is
@@ -1134,8 +1140,12 @@ int main(int argc, char **argv)
         r.verbose = true;
         argi++;
     }
+    if (argi + 1 < argc && strcmp(argv[argi], "--tier") == 0) {
+        r.tier = strcmp(argv[argi + 1], "native") == 0 ? KILN_TIER_NATIVE : KILN_TIER_INTERP;
+        argi += 2;
+    }
     if (argi + 1 != argc) {
-        fprintf(stderr, "usage: spec-runner [-v] FILE.json\n");
+        fprintf(stderr, "usage: spec-runner [-v] [--tier interp|native] FILE.json\n");
         return 2;
     }
     const char *json_path = argv[argi];
@@ -1189,6 +1199,9 @@ int main(int argc, char **argv)
     runner_free(&r);
     if (r.warnings)
         printf("%s: %lu warnings\n", r.file, r.warnings);
+    if (r.tier == KILN_TIER_NATIVE)
+        printf("%s: native code for %lu of %lu functions\n", r.file, r.native_funcs,
+               r.defined_funcs);
     printf("%s: %lu passed, %lu failed, %lu skipped\n", r.file, r.passed, r.failed, r.skipped);
     cJSON_Delete(root);
     return r.failed ? 1 : 0;
