@@ -6,7 +6,7 @@
 #   2. builds with `make -j2`, passing SAN, CC and BUILD through;
 #   3. runs every suite: build, symbols, unit, spec, lowering, cli, wasi,
 #      wasi-walk, serve, plugin, sandbox, invoke, regress, toml, simd-diff,
-#      examples,
+#      native-diff, spec-native, invoke-native, examples,
 #      oom and, in a build without sanitizers, leak (valgrind); each suite's last
 #      "N passed, N failed" line is its result, and a suite that crashes,
 #      times out or prints no such line counts as 1 failed;
@@ -253,6 +253,25 @@ invoke_run() {
     [ $f = 0 ]
 }
 suite invoke 900 invoke_run
+# invoke-native: the same through `kiln run --tier native` (the integer
+# scripts, where the native tier covers most functions, and one SIMD
+# script for the fallback)
+invoke_native_run() {
+    local p=0 f=0 name line
+    for name in i32 i64 int_exprs conversions simd_lane; do
+        line=$(KILN_INVOKE_TIER=native timeout -k 10 300 "$BUILD/invoke-check" "$BUILD/kiln" \
+            "$BUILD/spec/$name/$name.json" 1 | tee /dev/stderr | tail -n 1)
+        if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+            p=$((p + BASH_REMATCH[1])) f=$((f + BASH_REMATCH[2]))
+        else
+            echo "FAIL invoke-native $name: no summary"
+            f=$((f + 1))
+        fi
+    done
+    echo "invoke-native: $p passed, $f failed"
+    [ $f = 0 ]
+}
+suite invoke-native 900 invoke_native_run
 
 # regress: every fuzz reproducer, tests/regress/*.wasm and the fuzz corpus,
 # through the fuzz target's own code path (tests/fuzz/fuzz.c)
@@ -311,6 +330,47 @@ simd_diff_run() {
     [ $f = 0 ]
 }
 suite simd-diff 900 simd_diff_run
+
+# native-diff: the native tier (src/jit/) against the interpreter on the
+# same generated modules (kiln-gen-diff with KILN_GEN_TIER=native, SIMD and
+# scalar-only): every call's results, traps (code and kind, out of fuel
+# included) and the memories and globals left behind must be identical;
+# functions the native tier does not cover yet run interpreted, called
+# from and calling compiled ones
+native_diff_run() {
+    local src=(-DKILN_GEN_DIFF -Itests/fuzz tests/fuzz/fuzz_gen.c tests/fuzz/wasmgen.c)
+    if ! build_prog "$BUILD/gen-diff" "${src[@]}"; then
+        echo "native-diff: 0 passed, 1 failed (build failed)"
+        return 1
+    fi
+    local p=0 f=0 mode n seed same total
+    for mode in 1:2000:7 0:2000:11; do   # SIMD modules, then scalar-only ones
+        IFS=: read -r simd n seed <<<"$mode"
+        KILN_FUZZ_GEN_SIMD=$simd "$BUILD/gen-diff" "$n" "$seed" >"$LOGS/native-diff.a" &&
+            KILN_GEN_TIER=native KILN_FUZZ_GEN_SIMD=$simd "$BUILD/gen-diff" "$n" "$seed" \
+                >"$LOGS/native-diff.b" || {
+            echo "FAIL native-diff: gen-diff exited with an error"
+            f=$((f + 1))
+            continue
+        }
+        total=$(wc -l <"$LOGS/native-diff.a")
+        same=$(paste -d '\n' "$LOGS/native-diff.a" "$LOGS/native-diff.b" |
+            awk 'NR % 2 { a = $0; next } a == $0 { n++ } END { print n + 0 }')
+        if ! cmp -s "$LOGS/native-diff.a" "$LOGS/native-diff.b"; then
+            echo "FAIL native-diff (KILN_FUZZ_GEN_SIMD=$simd): the tiers disagree:"
+            diff "$LOGS/native-diff.a" "$LOGS/native-diff.b" | head -n 10
+        fi
+        p=$((p + same)) f=$((f + total - same))
+        [ "$(wc -l <"$LOGS/native-diff.b")" = "$total" ] || f=$((f + 1))
+    done
+    echo "native-diff: $p passed, $f failed"
+    [ $f = 0 ]
+}
+suite native-diff 900 native_diff_run
+
+# spec-native: the whole spec testsuite again, on the native tier (each
+# PASS line says how many functions got native code)
+suite spec-native 2400 env SPEC_TIER=native make -s --no-print-directory "${MAKEARGS[@]}" spec
 
 # installed_run: sets ip and if_ (passed, failed) for `make install` and
 # building and running examples/embed.c from the installed files only
