@@ -220,6 +220,7 @@ kiln_error *kn_jit_compile(kn_module *m)
     x.b.ud = (void *)&m->alloc;
 #if KN_JIT_X64
     x.has_popcnt = __builtin_cpu_supports("popcnt");
+    x.has_sse41 = __builtin_cpu_supports("sse4.1");
 #endif
     x.native = kn_calloc(&m->alloc, m->nfuncs + 1, 1);
     x.entry = kn_calloc(&m->alloc, m->nfuncs + 1, sizeof *x.entry);

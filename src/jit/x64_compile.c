@@ -405,6 +405,224 @@ static void set_bool(fn *f, x64_cc cc, uint32_t dst)
     kn_x64_store(B, 0, SLOT(dst), X_RAX);
 }
 
+/* ---- Floating point (SSE2; the roundings need SSE4.1) ----------------- */
+
+static int is_dbl(uint8_t type) { return type == T_F64; }
+static uint32_t imm_words(uint8_t type) { return type == T_F64 ? 2 : 1; }
+
+static bool fbin_of(uint16_t op, uint8_t *sse)
+{
+    switch (op) {
+    case KN_OP_F32_ADD: case KN_OP_F64_ADD: *sse = X_SSE_ADD; return true;
+    case KN_OP_F32_SUB: case KN_OP_F64_SUB: *sse = X_SSE_SUB; return true;
+    case KN_OP_F32_MUL: case KN_OP_F64_MUL: *sse = X_SSE_MUL; return true;
+    case KN_OP_F32_DIV: case KN_OP_F64_DIV: *sse = X_SSE_DIV; return true;
+    default: return false;
+    }
+}
+
+static bool is_copysign(uint16_t op) { return op == KN_OP_F32_COPYSIGN || op == KN_OP_F64_COPYSIGN; }
+
+/* xmm x = the constant at word k (f32: its bits; f64: low, high). */
+static void fimm(fn *f, int dbl, int x, uint32_t k)
+{
+    uint64_t v = W[k];
+    if (dbl)
+        v |= (uint64_t)W[k + 1] << 32;
+    kn_x64_mov_imm(B, X_RAX, v);
+    kn_x64_movd(B, dbl, x, X_RAX);
+}
+
+/* The sign bit of rcx onto the magnitude of rax (copysign, abs), as bit
+ * operations: NaNs keep their payload, as in numeric.h. */
+static void sign_bits(fn *f, int dbl, bool keep_rcx_sign)
+{
+    uint8_t top = dbl ? 63 : 31;
+    kn_x64_shift_i(B, dbl, X_SHL, X_RAX, 1);
+    kn_x64_shift_i(B, dbl, X_SHR, X_RAX, 1);
+    if (keep_rcx_sign) {
+        kn_x64_shift_i(B, dbl, X_SHR, X_RCX, top);
+        kn_x64_shift_i(B, dbl, X_SHL, X_RCX, top);
+        kn_x64_alu_rr(B, dbl, X_OR, X_RAX, X_RCX);
+    }
+}
+
+static void fbinop(fn *f, const opinfo *in, bool k)
+{
+    int d = is_dbl(in->type);
+    if (is_copysign(in->base)) {
+        kn_x64_load(B, d, X_RAX, SLOT(2));
+        if (k)
+            kn_x64_mov_imm(B, X_RCX, d ? (W[3] | (uint64_t)W[4] << 32) : W[3]);
+        else
+            kn_x64_load(B, d, X_RCX, SLOT(3));
+        sign_bits(f, d, true);
+        kn_x64_store(B, d, SLOT(1), X_RAX);
+        return;
+    }
+    uint8_t op = X_SSE_ADD;
+    fbin_of(in->base, &op);
+    kn_x64_sse_rm(B, d, X_SSE_LOAD, 0, SLOT(2));
+    if (k) {
+        fimm(f, d, 1, 3);
+        kn_x64_sse_rr(B, d, op, 0, 1);
+    } else {
+        kn_x64_sse_rm(B, d, op, 0, SLOT(3));
+    }
+    kn_x64_sse_store(B, d, SLOT(1), 0);
+}
+
+static bool fbinop_ok(const opinfo *in)
+{
+    uint8_t op;
+    return (in->type == T_F32 || in->type == T_F64) && (fbin_of(in->base, &op) || is_copysign(in->base));
+}
+
+static int round_mode(uint16_t op)
+{
+    switch (op) {
+    case KN_OP_F32_NEAREST: case KN_OP_F64_NEAREST: return 0;
+    case KN_OP_F32_FLOOR: case KN_OP_F64_FLOOR: return 1;
+    case KN_OP_F32_CEIL: case KN_OP_F64_CEIL: return 2;
+    case KN_OP_F32_TRUNC: case KN_OP_F64_TRUNC: return 3;
+    default: return -1;
+    }
+}
+
+/* Float unary operations and conversions; in->type is the input type,
+ * in->inner the output's. */
+static bool funop(fn *f, const opinfo *in, bool emit)
+{
+    int di = is_dbl(in->type), dout = is_dbl((uint8_t)in->inner);
+    uint16_t op = in->base;
+    int mode = round_mode(op);
+    if (mode >= 0) {
+        if (!f->x->has_sse41)
+            return false;
+        if (emit) {
+            kn_x64_round(B, di, 0, SLOT(2), (uint8_t)mode);
+            kn_x64_sse_store(B, di, SLOT(1), 0);
+        }
+        return true;
+    }
+    switch (op) {
+    case KN_OP_F32_ABS: case KN_OP_F64_ABS: case KN_OP_F32_NEG: case KN_OP_F64_NEG:
+        if (emit) {
+            kn_x64_load(B, di, X_RAX, SLOT(2));
+            if (op == KN_OP_F32_ABS || op == KN_OP_F64_ABS) {
+                sign_bits(f, di, false);
+            } else {
+                kn_x64_mov_imm(B, X_RCX, di ? (uint64_t)1 << 63 : (uint64_t)1 << 31);
+                kn_x64_alu_rr(B, di, X_XOR, X_RAX, X_RCX);
+            }
+            kn_x64_store(B, di, SLOT(1), X_RAX);
+        }
+        return true;
+    case KN_OP_F32_SQRT: case KN_OP_F64_SQRT:
+    case KN_OP_F64_PROMOTE_F32: case KN_OP_F32_DEMOTE_F64:
+        if (emit) {
+            kn_x64_sse_rm(B, di, op == KN_OP_F32_SQRT || op == KN_OP_F64_SQRT ? X_SSE_SQRT : X_SSE_CVT,
+                          0, SLOT(2));
+            kn_x64_sse_store(B, dout, SLOT(1), 0);
+        }
+        return true;
+    case KN_OP_F32_CONVERT_I32_S: case KN_OP_F64_CONVERT_I32_S:
+    case KN_OP_F32_CONVERT_I32_U: case KN_OP_F64_CONVERT_I32_U:
+    case KN_OP_F32_CONVERT_I64_S: case KN_OP_F64_CONVERT_I64_S: {
+        /* an unsigned i32 is converted as the (exact) i64 it widens to */
+        bool wide = op != KN_OP_F32_CONVERT_I32_S && op != KN_OP_F64_CONVERT_I32_S;
+        if (emit) {
+            kn_x64_load(B, in->type == T_I64, X_RAX, SLOT(2));
+            kn_x64_cvtsi2s(B, dout, wide, 0, X_RAX);
+            kn_x64_sse_store(B, dout, SLOT(1), 0);
+        }
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+/* Flags for a float comparison of words x and y (k: y is a constant).
+ * LT/LE compare the operands the other way round, so that every
+ * condition is false when unordered with a single flag (A/AE), except EQ
+ * (E and not P: returns 1) and NE (NE or P: returns 2). */
+static int fcompare(fn *f, const opinfo *in, uint32_t x, uint32_t y, bool k, x64_cc *cc)
+{
+    int d = is_dbl(in->type);
+    kn_x64_sse_rm(B, d, X_SSE_LOAD, 0, SLOT(x));
+    if (k)
+        fimm(f, d, 1, y);
+    else
+        kn_x64_sse_rm(B, d, X_SSE_LOAD, 1, SLOT(y));
+    switch (in->base) {
+    case KN_OP_F32_EQ: case KN_OP_F64_EQ: kn_x64_ucomis(B, d, 0, 1); *cc = X_CC_E; return 1;
+    case KN_OP_F32_NE: case KN_OP_F64_NE: kn_x64_ucomis(B, d, 0, 1); *cc = X_CC_NE; return 2;
+    case KN_OP_F32_GT: case KN_OP_F64_GT: kn_x64_ucomis(B, d, 0, 1); *cc = X_CC_A; return 0;
+    case KN_OP_F32_GE: case KN_OP_F64_GE: kn_x64_ucomis(B, d, 0, 1); *cc = X_CC_AE; return 0;
+    case KN_OP_F32_LT: case KN_OP_F64_LT: kn_x64_ucomis(B, d, 1, 0); *cc = X_CC_A; return 0;
+    default: kn_x64_ucomis(B, d, 1, 0); *cc = X_CC_AE; return 0;   /* LE */
+    }
+}
+
+static void fset_bool(fn *f, x64_cc cc, int kind, uint32_t dst)
+{
+    kn_x64_setcc(B, cc, X_RAX);
+    if (kind) {
+        kn_x64_setcc(B, kind == 1 ? X_CC_NP : X_CC_P, X_RCX);
+        kn_x64_alu_rr(B, 0, kind == 1 ? X_AND : X_OR, X_RAX, X_RCX);
+    }
+    kn_x64_movzx8_rr(B, X_RAX, X_RAX);
+    kn_x64_store(B, 0, SLOT(dst), X_RAX);
+}
+
+/* Jump to the target of offset word k if the comparison is `sense`. */
+static void fbranch(fn *f, x64_cc cc, int kind, bool sense, uint32_t k)
+{
+    if (!kind) {
+        branch_if(f, sense ? cc : (x64_cc)(cc ^ 1), k);
+    } else if ((kind == 1) == sense) {           /* equal and ordered */
+        size_t skip = kn_x64_jcc32(B, X_CC_P);
+        branch_if(f, X_CC_E, k);
+        kn_x64_patch_rel32(B, skip, B->len);
+    } else {                                     /* unequal or unordered */
+        branch_if(f, X_CC_P, k);
+        branch_if(f, X_CC_NE, k);
+    }
+}
+
+static void fcmp(fn *f, const opinfo *in)
+{
+    x64_cc cc = X_CC_E;
+    uint32_t kw = imm_words(in->type);
+    int kind;
+    switch (in->fam) {
+    case F_CMP: kind = fcompare(f, in, 2, 3, false, &cc); fset_bool(f, cc, kind, 1); break;
+    case F_CMP_K: kind = fcompare(f, in, 2, 3, true, &cc); fset_bool(f, cc, kind, 1); break;
+    case F_CMP_JT: kind = fcompare(f, in, 1, 2, false, &cc); fbranch(f, cc, kind, true, 3); break;
+    case F_CMP_JF: kind = fcompare(f, in, 1, 2, false, &cc); fbranch(f, cc, kind, false, 3); break;
+    case F_CMP_KJT: kind = fcompare(f, in, 1, 2, true, &cc); fbranch(f, cc, kind, true, 2 + kw); break;
+    default: kind = fcompare(f, in, 1, 2, true, &cc); fbranch(f, cc, kind, false, 2 + kw); break;
+    }
+}
+
+/* a + x*y and friends: two roundings, as the interpreter does. */
+static void fmuladd(fn *f, kn_op op)
+{
+    int d = op == KN_OP_F64_MULADD || op == KN_OP_F64_MULSUB || op == KN_OP_F64_MULRSUB;
+    kn_x64_sse_rm(B, d, X_SSE_LOAD, 0, SLOT(3));
+    kn_x64_sse_rm(B, d, X_SSE_MUL, 0, SLOT(4));
+    if (op == KN_OP_F32_MULRSUB || op == KN_OP_F64_MULRSUB) {
+        kn_x64_sse_rm(B, d, X_SSE_SUB, 0, SLOT(2));
+        kn_x64_sse_store(B, d, SLOT(1), 0);
+        return;
+    }
+    kn_x64_sse_rm(B, d, X_SSE_LOAD, 1, SLOT(2));
+    bool add = op == KN_OP_F32_MULADD || op == KN_OP_F64_MULADD;
+    kn_x64_sse_rr(B, d, add ? X_SSE_ADD : X_SSE_SUB, 1, 0);
+    kn_x64_sse_store(B, d, SLOT(1), 1);
+}
+
 /* ---- Memory ----------------------------------------------------------- */
 
 /* rax = the effective address of a load/store form (lower.h), then the
@@ -591,13 +809,14 @@ static uint32_t covered(fn *f, uint32_t pc)
     case F_LOAD_XS: case F_LOAD_AS: return 6;
     case F_STORE: case F_STORE_K: return 4;
     case F_STORE_AK: return 5;
-    case F_BINOP: return binop_ok(in) ? 4 : 0;
-    case F_BINOP_K: return binop_ok(in) ? 4 : 0;
-    case F_CMP: case F_CMP_K: case F_CMP_JT: case F_CMP_JF: case F_CMP_KJT: case F_CMP_KJF:
-        return intty ? 4 : 0;
+    case F_BINOP: return binop_ok(in) || fbinop_ok(in) ? 4 : 0;
+    case F_BINOP_K: return binop_ok(in) || fbinop_ok(in) ? 3 + imm_words(in->type) : 0;
+    case F_CMP: case F_CMP_JT: case F_CMP_JF: return in->type <= T_F64 ? 4 : 0;
+    case F_CMP_K: case F_CMP_KJT: case F_CMP_KJF:
+        return in->type <= T_F64 ? 3 + imm_words(in->type) : 0;
     case F_TEST: case F_TEST_JT: case F_TEST_JF: return intty ? 3 : 0;
     case F_BINOP_T: return divrem_ok(in) ? 4 : 0;
-    case F_UNOP: return unop(f, in, false) ? 3 : 0;
+    case F_UNOP: return unop(f, in, false) || funop(f, in, false) ? 3 : 0;
     case F_SHIFTOP: return 5;
     default: break;
     }
@@ -605,7 +824,10 @@ static uint32_t covered(fn *f, uint32_t pc)
     case KN_OP_COPY: case KN_OP_CONST32: case KN_OP_JMP_IF: case KN_OP_JMP_UNLESS:
     case KN_OP_CALL: case KN_OP_GLOBAL_GET1: case KN_OP_GLOBAL_SET1: case KN_OP_MEMORY_GROW:
         return 3;
-    case KN_OP_COPY_PAIR: case KN_OP_SELECT1: case KN_OP_I32_SHL_ADD_K: return 5;
+    case KN_OP_COPY_PAIR: case KN_OP_SELECT1: case KN_OP_I32_SHL_ADD_K:
+    case KN_OP_F32_MULADD: case KN_OP_F32_MULSUB: case KN_OP_F32_MULRSUB:
+    case KN_OP_F64_MULADD: case KN_OP_F64_MULSUB: case KN_OP_F64_MULRSUB:
+        return 5;
     case KN_OP_CONST64: return 4;
     case KN_OP_JMP: case KN_OP_JMP_BACK: case KN_OP_MEMORY_SIZE: return 2;
     case KN_OP_TRAP: return ip[1] < KN_X64_NTRAPS ? 2 : 0;
@@ -703,6 +925,10 @@ static void emit_other(fn *f, uint32_t pc)
     case KN_OP_RET: kn_x64_pop(B, X_RBP); kn_x64_ret(B); break;
     case KN_OP_TRAP: kn_x64_patch_rel32(B, kn_x64_jmp32(B), f->x->trap_stub[W[1]]); break;
     case KN_OP_CALL: call(f); break;
+    case KN_OP_F32_MULADD: case KN_OP_F32_MULSUB: case KN_OP_F32_MULRSUB:
+    case KN_OP_F64_MULADD: case KN_OP_F64_MULSUB: case KN_OP_F64_MULRSUB:
+        fmuladd(f, (kn_op)W[0]);
+        break;
     case KN_OP_GLOBAL_GET1: globals(f, false); break;
     case KN_OP_GLOBAL_SET1: globals(f, true); break;
     case KN_OP_MEMORY_SIZE:
@@ -730,12 +956,24 @@ static void emit_one(fn *f, uint32_t pc)
         load(f, in);
         break;
     case F_STORE: case F_STORE_K: case F_STORE_AK: store(f, in); break;
-    case F_BINOP: binop(f, in, false); break;
-    case F_BINOP_K: binop(f, in, true); break;
+    case F_BINOP: case F_BINOP_K:
+        if (in->type == T_F32 || in->type == T_F64)
+            fbinop(f, in, in->fam == F_BINOP_K);
+        else
+            binop(f, in, in->fam == F_BINOP_K);
+        break;
     case F_BINOP_T: divrem(f, in); break;
-    case F_UNOP: unop(f, in, true); break;
+    case F_UNOP:
+        if (!unop(f, in, true))
+            funop(f, in, true);
+        break;
     case F_SHIFTOP: shiftop(f, in); break;
     case F_CMP: case F_CMP_K: case F_CMP_JT: case F_CMP_JF: case F_CMP_KJT: case F_CMP_KJF:
+        if (in->type == T_F32 || in->type == T_F64)
+            fcmp(f, in);
+        else
+            emit_fused(f, in);
+        break;
     case F_TEST: case F_TEST_JT: case F_TEST_JF:
         emit_fused(f, in);
         break;

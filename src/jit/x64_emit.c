@@ -305,3 +305,23 @@ size_t kn_x64_lea_rip32(x64_buf *b, x64_reg r)
     kn_x64_lea_rip(b, r, 0);
     return b->len - 4;
 }
+
+static opc sse(int dbl, uint8_t op) { return (opc){(uint8_t)(dbl ? 0xf2 : 0xf3), 2, {0x0f, op, 0}}; }
+
+void kn_x64_sse_rm(x64_buf *b, int dbl, uint8_t op, int x, x64_mem m) { enc_m(b, 0, sse(dbl, op), x, m, false); }
+void kn_x64_sse_rr(x64_buf *b, int dbl, uint8_t op, int x, int y) { enc_r(b, 0, sse(dbl, op), x, y, false); }
+void kn_x64_sse_store(x64_buf *b, int dbl, x64_mem m, int x) { enc_m(b, 0, sse(dbl, 0x11), x, m, false); }
+
+void kn_x64_ucomis(x64_buf *b, int dbl, int x, int y)
+{
+    enc_r(b, 0, (opc){(uint8_t)(dbl ? 0x66 : 0), 2, {0x0f, 0x2e, 0}}, x, y, false);
+}
+
+void kn_x64_cvtsi2s(x64_buf *b, int dbl, int w, int x, x64_reg r) { enc_r(b, w, sse(dbl, 0x2a), x, r, false); }
+void kn_x64_movd(x64_buf *b, int w, int x, x64_reg r) { enc_r(b, w, (opc){0x66, 2, {0x0f, 0x6e, 0}}, x, r, false); }
+
+void kn_x64_round(x64_buf *b, int dbl, int x, x64_mem m, uint8_t mode)
+{
+    enc_m(b, 0, (opc){0x66, 3, {0x0f, 0x3a, (uint8_t)(dbl ? 0x0b : 0x0a)}}, x, m, false);
+    kn_x64_byte(b, (uint8_t)(8 | mode));
+}

@@ -110,6 +110,20 @@ void kn_x64_cmov(x64_buf *b, int w, x64_cc cc, x64_reg d, x64_reg s);
 void kn_x64_cmov_rm(x64_buf *b, int w, x64_cc cc, x64_reg d, x64_mem m);
 void kn_x64_dec_m(x64_buf *b, int w, x64_mem m);                           /* dec [m] */
 
+/* SSE scalar floating point; x is an xmm register number (0-15) and
+ * dbl selects the double form (sd) over the single one (ss). */
+enum { X_SSE_LOAD = 0x10, X_SSE_SQRT = 0x51, X_SSE_ADD = 0x58, X_SSE_MUL = 0x59,
+       X_SSE_CVT = 0x5a, X_SSE_SUB = 0x5c, X_SSE_DIV = 0x5e };
+void kn_x64_sse_rm(x64_buf *b, int dbl, uint8_t op, int x, x64_mem m);  /* op x, [m] */
+void kn_x64_sse_rr(x64_buf *b, int dbl, uint8_t op, int x, int y);      /* op x, y */
+void kn_x64_sse_store(x64_buf *b, int dbl, x64_mem m, int x);           /* movs [m], x */
+void kn_x64_ucomis(x64_buf *b, int dbl, int x, int y);                  /* ucomis x, y */
+void kn_x64_cvtsi2s(x64_buf *b, int dbl, int w, int x, x64_reg r);      /* cvtsi2s x, r */
+void kn_x64_movd(x64_buf *b, int w, int x, x64_reg r);                  /* movd/movq x, r */
+/* roundss/roundsd x, [m], mode (SSE4.1): 0 nearest, 1 floor, 2 ceil, 3
+ * trunc; precision exceptions are always suppressed. */
+void kn_x64_round(x64_buf *b, int dbl, int x, x64_mem m, uint8_t mode);
+
 /* Control.  The rel32 forms return the buffer offset of their rel32. */
 size_t kn_x64_jmp32(x64_buf *b);
 size_t kn_x64_jcc32(x64_buf *b, x64_cc cc);

@@ -118,6 +118,37 @@ TEST(jit_x64_arithmetic)
     free(b.p);
 }
 
+TEST(jit_x64_sse)
+{
+    x64_buf b = {.grow = grow};
+    ENC("movss xmm0, [rbx+8]", kn_x64_sse_rm(&b, 0, X_SSE_LOAD, 0, x64_m(X_RBX, 8)),
+        0xf3, 0x0f, 0x10, 0x43, 0x08);
+    ENC("movsd xmm1, [rbx+16]", kn_x64_sse_rm(&b, 1, X_SSE_LOAD, 1, x64_m(X_RBX, 16)),
+        0xf2, 0x0f, 0x10, 0x4b, 0x10);
+    ENC("addsd xmm0, [rbx+24]", kn_x64_sse_rm(&b, 1, X_SSE_ADD, 0, x64_m(X_RBX, 24)),
+        0xf2, 0x0f, 0x58, 0x43, 0x18);
+    ENC("mulss xmm0, xmm1", kn_x64_sse_rr(&b, 0, X_SSE_MUL, 0, 1), 0xf3, 0x0f, 0x59, 0xc1);
+    ENC("movsd [rbx+8], xmm0", kn_x64_sse_store(&b, 1, x64_m(X_RBX, 8), 0), 0xf2, 0x0f, 0x11, 0x43, 0x08);
+    ENC("movss [rbx+8], xmm9", kn_x64_sse_store(&b, 0, x64_m(X_RBX, 8), 9),
+        0xf3, 0x44, 0x0f, 0x11, 0x4b, 0x08);
+    ENC("ucomiss xmm0, xmm1", kn_x64_ucomis(&b, 0, 0, 1), 0x0f, 0x2e, 0xc1);
+    ENC("ucomisd xmm1, xmm0", kn_x64_ucomis(&b, 1, 1, 0), 0x66, 0x0f, 0x2e, 0xc8);
+    ENC("cvtsi2ss xmm0, eax", kn_x64_cvtsi2s(&b, 0, 0, 0, X_RAX), 0xf3, 0x0f, 0x2a, 0xc0);
+    ENC("cvtsi2sd xmm0, rax", kn_x64_cvtsi2s(&b, 1, 1, 0, X_RAX), 0xf2, 0x48, 0x0f, 0x2a, 0xc0);
+    ENC("movd xmm1, eax", kn_x64_movd(&b, 0, 1, X_RAX), 0x66, 0x0f, 0x6e, 0xc8);
+    ENC("movq xmm1, rax", kn_x64_movd(&b, 1, 1, X_RAX), 0x66, 0x48, 0x0f, 0x6e, 0xc8);
+    ENC("roundss xmm0, [rbx+8], 10", kn_x64_round(&b, 0, 0, x64_m(X_RBX, 8), 2),
+        0x66, 0x0f, 0x3a, 0x0a, 0x43, 0x08, 0x0a);
+    ENC("roundsd xmm0, [rbx+8], 9", kn_x64_round(&b, 1, 0, x64_m(X_RBX, 8), 1),
+        0x66, 0x0f, 0x3a, 0x0b, 0x43, 0x08, 0x09);
+    ENC("sqrtsd xmm0, [rbx+16]", kn_x64_sse_rm(&b, 1, X_SSE_SQRT, 0, x64_m(X_RBX, 16)),
+        0xf2, 0x0f, 0x51, 0x43, 0x10);
+    ENC("cvtss2sd xmm0, [rbx+8]", kn_x64_sse_rm(&b, 0, X_SSE_CVT, 0, x64_m(X_RBX, 8)),
+        0xf3, 0x0f, 0x5a, 0x43, 0x08);
+    ENC("subsd xmm1, xmm0", kn_x64_sse_rr(&b, 1, X_SSE_SUB, 1, 0), 0xf2, 0x0f, 0x5c, 0xc8);
+    free(b.p);
+}
+
 TEST(jit_x64_control)
 {
     x64_buf b = {.grow = grow};
