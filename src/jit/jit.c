@@ -94,6 +94,26 @@ kiln_error *kn_jit_call_slow(kiln_store *s, kiln_instance *inst, uint32_t func, 
     return kn_call_from_native(s, inst, inst->funcs[func], nfp);
 }
 
+kiln_error *kn_jit_call_indirect(kiln_store *s, kiln_instance *inst, uint32_t type, uint32_t table,
+                                 uint32_t i, kn_slot *nfp)
+{
+    const kn_functype *ty = &inst->module->types[type];
+    kiln_table *t = inst->tables[table];
+    if (i >= t->size)
+        return kn_trap_new(KILN_TRAP_UNDEFINED_ELEMENT);
+    kiln_func *callee = t->elems[i];
+    if (!callee)
+        return kn_trap_new(KILN_TRAP_UNINIT_ELEMENT);
+    if (callee->canon != ty->canon)
+        return kn_trap_new(KILN_TRAP_INDIRECT_MISMATCH);
+    if (--s->budget <= 0) {
+        kiln_trap_code tc = kn_check_limits(s);
+        if (tc)
+            return kn_trap_new(tc);
+    }
+    return kn_call_from_native(s, inst, callee, nfp);
+}
+
 uint32_t kn_jit_memory_grow(kiln_instance *inst, uint32_t delta)
 {
     return (uint32_t)kn_memory_grow(inst->memories[0], delta);

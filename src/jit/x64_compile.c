@@ -42,7 +42,7 @@ enum fam {
     F_NONE, F_LOAD, F_LOAD_A, F_LOAD_X, F_LOAD_K, F_LOAD_XS, F_LOAD_AS,
     F_STORE, F_STORE_K, F_STORE_AK, F_UNOP, F_BINOP, F_BINOP_K,
     F_CMP, F_CMP_K, F_CMP_JT, F_CMP_JF, F_CMP_KJT, F_CMP_KJF,
-    F_TEST, F_TEST_JT, F_TEST_JF, F_BINOP_T, F_SHIFTOP, F_OTHER
+    F_TEST, F_TEST_JT, F_TEST_JF, F_BINOP_T, F_UNOP_T, F_SHIFTOP, F_OTHER
 };
 enum { T_I32 = 1, T_I64, T_F32, T_F64, T_V128 };
 
@@ -86,6 +86,8 @@ static const opinfo infos[KN_OP_COUNT] = {
     [KN_OP_##ID##_JF] = {F_TEST_JF, TY(IN), 0, 0, KN_OP_##ID, 0},
 #define KN_BINOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) \
     [KN_OP_##ID] = {F_BINOP_T, TY(IN), 0, 0, KN_OP_##ID, 0},
+#define KN_UNOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) \
+    [KN_OP_##ID] = {F_UNOP_T, TY(IN), 0, 0, KN_OP_##ID, TY(OUT)},
 #define KN_SHIFTOP(ID, T, OUTER, INNER, TEXT, EXPR) \
     [KN_OP_##ID] = {F_SHIFTOP, TY(T), 0, 0, KN_OP_##OUTER, KN_OP_##INNER},
 #include "opcodes.def"
@@ -489,6 +491,27 @@ static int round_mode(uint16_t op)
     }
 }
 
+/* u64 → float: below 2^63 it is the signed conversion; above, halve it
+ * keeping the low bit (so rounding sees it), convert and double: the
+ * same result, in the same rounding, as the C conversion. */
+static void convert_u64(fn *f, int dbl)
+{
+    kn_x64_load(B, 1, X_RAX, SLOT(2));
+    kn_x64_test_rr(B, 1, X_RAX, X_RAX);
+    size_t big = kn_x64_jcc32(B, X_CC_S);
+    kn_x64_cvtsi2s(B, dbl, 1, 0, X_RAX);
+    size_t done = kn_x64_jmp32(B);
+    kn_x64_patch_rel32(B, big, B->len);
+    kn_x64_mov(B, 1, X_RCX, X_RAX);
+    kn_x64_shift_i(B, 1, X_SHR, X_RCX, 1);
+    kn_x64_alu_ri(B, 0, X_AND, X_RAX, 1);
+    kn_x64_alu_rr(B, 1, X_OR, X_RCX, X_RAX);
+    kn_x64_cvtsi2s(B, dbl, 1, 0, X_RCX);
+    kn_x64_sse_rr(B, dbl, X_SSE_ADD, 0, 0);
+    kn_x64_patch_rel32(B, done, B->len);
+    kn_x64_sse_store(B, dbl, SLOT(1), 0);
+}
+
 /* Float unary operations and conversions; in->type is the input type,
  * in->inner the output's. */
 static bool funop(fn *f, const opinfo *in, bool emit)
@@ -525,6 +548,10 @@ static bool funop(fn *f, const opinfo *in, bool emit)
                           0, SLOT(2));
             kn_x64_sse_store(B, dout, SLOT(1), 0);
         }
+        return true;
+    case KN_OP_F32_CONVERT_I64_U: case KN_OP_F64_CONVERT_I64_U:
+        if (emit)
+            convert_u64(f, dout);
         return true;
     case KN_OP_F32_CONVERT_I32_S: case KN_OP_F64_CONVERT_I32_S:
     case KN_OP_F32_CONVERT_I32_U: case KN_OP_F64_CONVERT_I32_U:
@@ -621,6 +648,20 @@ static void fmuladd(fn *f, kn_op op)
     bool add = op == KN_OP_F32_MULADD || op == KN_OP_F64_MULADD;
     kn_x64_sse_rr(B, d, add ? X_SSE_ADD : X_SSE_SUB, 1, 0);
     kn_x64_sse_store(B, d, SLOT(1), 1);
+}
+
+/* An instruction without a template: its helper (helpers.c) on pointers
+ * to its slots, trapping with the code the helper returns. */
+static void helper(fn *f, bool binary)
+{
+    kn_x64_lea(B, 1, X_RDI, SLOT(1));
+    kn_x64_lea(B, 1, X_RSI, SLOT(2));
+    if (binary)
+        kn_x64_lea(B, 1, X_RDX, SLOT(3));
+    call_c(f, (const void *)kn_jit_helpers[W[0]]);
+    kn_x64_mov(B, 0, X_RAX, X_RAX);            /* a trap code: zero-extend */
+    kn_x64_test_rr(B, 0, X_RAX, X_RAX);
+    kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_NE), f->x->exit);
 }
 
 /* ---- Memory ----------------------------------------------------------- */
@@ -750,6 +791,22 @@ static void call_slow(fn *f, uint32_t func, uint32_t base)
     kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_NE), f->x->exit);
 }
 
+/* call_indirect: the checks, the budget and the call, in the
+ * interpreter's order, through C. */
+static void call_indirect(fn *f)
+{
+    kn_x64_mov(B, 1, X_RDI, X_R12);
+    kn_x64_mov(B, 1, X_RSI, X_R15);
+    kn_x64_mov_imm(B, X_RDX, W[1]);
+    kn_x64_mov_imm(B, X_RCX, W[2]);
+    kn_x64_load(B, 0, X_R8, SLOT(3));
+    kn_x64_lea(B, 1, X_R9, x64_m(X_RBX, (int32_t)(8 * W[4])));
+    call_c(f, (const void *)kn_jit_call_indirect);
+    kn_x64_test_rr(B, 1, X_RAX, X_RAX);
+    kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_NE), f->x->exit);
+    reload_msize(f);
+}
+
 static void call(fn *f)
 {
     uint32_t func = W[1], base = W[2];
@@ -809,14 +866,15 @@ static uint32_t covered(fn *f, uint32_t pc)
     case F_LOAD_XS: case F_LOAD_AS: return 6;
     case F_STORE: case F_STORE_K: return 4;
     case F_STORE_AK: return 5;
-    case F_BINOP: return binop_ok(in) || fbinop_ok(in) ? 4 : 0;
+    case F_BINOP: return binop_ok(in) || fbinop_ok(in) || kn_jit_helpers[op] ? 4 : 0;
     case F_BINOP_K: return binop_ok(in) || fbinop_ok(in) ? 3 + imm_words(in->type) : 0;
     case F_CMP: case F_CMP_JT: case F_CMP_JF: return in->type <= T_F64 ? 4 : 0;
     case F_CMP_K: case F_CMP_KJT: case F_CMP_KJF:
         return in->type <= T_F64 ? 3 + imm_words(in->type) : 0;
     case F_TEST: case F_TEST_JT: case F_TEST_JF: return intty ? 3 : 0;
-    case F_BINOP_T: return divrem_ok(in) ? 4 : 0;
-    case F_UNOP: return unop(f, in, false) || funop(f, in, false) ? 3 : 0;
+    case F_BINOP_T: return divrem_ok(in) || kn_jit_helpers[op] ? 4 : 0;
+    case F_UNOP: return unop(f, in, false) || funop(f, in, false) || kn_jit_helpers[op] ? 3 : 0;
+    case F_UNOP_T: return kn_jit_helpers[op] ? 3 : 0;
     case F_SHIFTOP: return 5;
     default: break;
     }
@@ -824,7 +882,7 @@ static uint32_t covered(fn *f, uint32_t pc)
     case KN_OP_COPY: case KN_OP_CONST32: case KN_OP_JMP_IF: case KN_OP_JMP_UNLESS:
     case KN_OP_CALL: case KN_OP_GLOBAL_GET1: case KN_OP_GLOBAL_SET1: case KN_OP_MEMORY_GROW:
         return 3;
-    case KN_OP_COPY_PAIR: case KN_OP_SELECT1: case KN_OP_I32_SHL_ADD_K:
+    case KN_OP_COPY_PAIR: case KN_OP_SELECT1: case KN_OP_I32_SHL_ADD_K: case KN_OP_CALL_INDIRECT:
     case KN_OP_F32_MULADD: case KN_OP_F32_MULSUB: case KN_OP_F32_MULRSUB:
     case KN_OP_F64_MULADD: case KN_OP_F64_MULSUB: case KN_OP_F64_MULRSUB:
         return 5;
@@ -925,6 +983,7 @@ static void emit_other(fn *f, uint32_t pc)
     case KN_OP_RET: kn_x64_pop(B, X_RBP); kn_x64_ret(B); break;
     case KN_OP_TRAP: kn_x64_patch_rel32(B, kn_x64_jmp32(B), f->x->trap_stub[W[1]]); break;
     case KN_OP_CALL: call(f); break;
+    case KN_OP_CALL_INDIRECT: call_indirect(f); break;
     case KN_OP_F32_MULADD: case KN_OP_F32_MULSUB: case KN_OP_F32_MULRSUB:
     case KN_OP_F64_MULADD: case KN_OP_F64_MULSUB: case KN_OP_F64_MULRSUB:
         fmuladd(f, (kn_op)W[0]);
@@ -957,16 +1016,24 @@ static void emit_one(fn *f, uint32_t pc)
         break;
     case F_STORE: case F_STORE_K: case F_STORE_AK: store(f, in); break;
     case F_BINOP: case F_BINOP_K:
-        if (in->type == T_F32 || in->type == T_F64)
+        if (binop_ok(in))
+            binop(f, in, in->fam == F_BINOP_K);
+        else if (fbinop_ok(in))
             fbinop(f, in, in->fam == F_BINOP_K);
         else
-            binop(f, in, in->fam == F_BINOP_K);
+            helper(f, true);
         break;
-    case F_BINOP_T: divrem(f, in); break;
+    case F_BINOP_T:
+        if (divrem_ok(in))
+            divrem(f, in);
+        else
+            helper(f, true);
+        break;
     case F_UNOP:
-        if (!unop(f, in, true))
-            funop(f, in, true);
+        if (!unop(f, in, true) && !funop(f, in, true))
+            helper(f, false);
         break;
+    case F_UNOP_T: helper(f, false); break;
     case F_SHIFTOP: shiftop(f, in); break;
     case F_CMP: case F_CMP_K: case F_CMP_JT: case F_CMP_JF: case F_CMP_KJT: case F_CMP_KJF:
         if (in->type == T_F32 || in->type == T_F64)
