@@ -652,14 +652,25 @@ static void fmuladd(fn *f, kn_op op)
 
 /* An instruction without a template: its helper (helpers.c) on pointers
  * to its slots, trapping with the code the helper returns. */
-static void helper(fn *f, bool binary)
+static void helper(fn *f, const opinfo *in, bool binary)
 {
+    bool k = in->fam == F_BINOP_K;
+    if (k) {                                   /* the constant, on the stack */
+        uint64_t v = in->type == T_F64 ? W[3] | (uint64_t)W[4] << 32
+                   : in->type == T_I64 ? (uint64_t)(int64_t)(int32_t)W[3] : W[3];
+        kn_x64_alu_ri(B, 1, X_SUB, X_RSP, 16);
+        kn_x64_mov_imm(B, X_RAX, v);
+        kn_x64_store(B, 1, x64_m(X_RSP, 0), X_RAX);
+        kn_x64_mov(B, 1, X_RDX, X_RSP);
+    } else if (binary) {
+        kn_x64_lea(B, 1, X_RDX, SLOT(3));
+    }
     kn_x64_lea(B, 1, X_RDI, SLOT(1));
     kn_x64_lea(B, 1, X_RSI, SLOT(2));
-    if (binary)
-        kn_x64_lea(B, 1, X_RDX, SLOT(3));
-    call_c(f, (const void *)kn_jit_helpers[W[0]]);
+    call_c(f, (const void *)kn_jit_helpers[in->base]);
     kn_x64_mov(B, 0, X_RAX, X_RAX);            /* a trap code: zero-extend */
+    if (k)
+        kn_x64_alu_ri(B, 1, X_ADD, X_RSP, 16);
     kn_x64_test_rr(B, 0, X_RAX, X_RAX);
     kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_NE), f->x->exit);
 }
@@ -867,7 +878,8 @@ static uint32_t covered(fn *f, uint32_t pc)
     case F_STORE: case F_STORE_K: return 4;
     case F_STORE_AK: return 5;
     case F_BINOP: return binop_ok(in) || fbinop_ok(in) || kn_jit_helpers[op] ? 4 : 0;
-    case F_BINOP_K: return binop_ok(in) || fbinop_ok(in) ? 3 + imm_words(in->type) : 0;
+    case F_BINOP_K:
+        return binop_ok(in) || fbinop_ok(in) || kn_jit_helpers[in->base] ? 3 + imm_words(in->type) : 0;
     case F_CMP: case F_CMP_JT: case F_CMP_JF: return in->type <= T_F64 ? 4 : 0;
     case F_CMP_K: case F_CMP_KJT: case F_CMP_KJF:
         return in->type <= T_F64 ? 3 + imm_words(in->type) : 0;
@@ -1021,19 +1033,19 @@ static void emit_one(fn *f, uint32_t pc)
         else if (fbinop_ok(in))
             fbinop(f, in, in->fam == F_BINOP_K);
         else
-            helper(f, true);
+            helper(f, in, true);
         break;
     case F_BINOP_T:
         if (divrem_ok(in))
             divrem(f, in);
         else
-            helper(f, true);
+            helper(f, in, true);
         break;
     case F_UNOP:
         if (!unop(f, in, true) && !funop(f, in, true))
-            helper(f, false);
+            helper(f, in, false);
         break;
-    case F_UNOP_T: helper(f, false); break;
+    case F_UNOP_T: helper(f, in, false); break;
     case F_SHIFTOP: shiftop(f, in); break;
     case F_CMP: case F_CMP_K: case F_CMP_JT: case F_CMP_JF: case F_CMP_KJT: case F_CMP_KJF:
         if (in->type == T_F32 || in->type == T_F64)
