@@ -27,8 +27,10 @@
  * caller's argument slots, results are left at fp[0..), and every call
  * pushes a kn_frame (so the call-depth limit and the named backtraces are
  * the interpreter's own, kn_unwind).  A function is compiled only if every
- * one of its instructions is covered (x64_compile.c, `covered`); the rest
- * stay interpreted, and calls cross tiers both ways: interpreted code
+ * one of its instructions is covered (x64_compile.c, `covered`; numeric
+ * instructions without a template call a C helper generated from
+ * opcodes.def, helpers.c); the rest stay interpreted, and calls cross
+ * tiers both ways: interpreted code
  * enters compiled code through kn_jit_run (interp.c), compiled code calls
  * anything it does not call directly (imports, host and interpreted
  * functions) through kn_jit_call_slow → kn_call_from_native.  Fuel,
@@ -53,6 +55,9 @@
  * read+execute; nothing is ever writable and executable at once.  The
  * code is shared read-only by every instance and thread (all mutable
  * state is reached through rbx/r12/r15).
+ *
+ * call_indirect goes through C too (kn_jit_call_indirect: the checks,
+ * the budget and the call in the interpreter's order).
  *
  * What later increments change without rewriting this: slot caching in
  * registers replaces the SLOT() operands of the templates with a per-slot

@@ -29,8 +29,8 @@ void kn_jit_free(kn_module *m);
  * frame above it is recorded and they are popped (as kn_unwind). */
 kiln_error *kn_jit_run(kiln_store *s, kn_frame *entry, kn_slot *fp);
 
-/* For tests and `kiln inspect`: the offsets of the machine code of the
- * functions of m (NULL when it has none). */
+/* m->jit: a module's machine code, shared read-only by every instance
+ * and thread; NULL when no function was compiled. */
 typedef struct kn_jit_module {
     void *mem;                  /* the sealed (read+execute) code */
     size_t size;

@@ -33,11 +33,19 @@ void kn_x64_bytes(x64_buf *b, const void *bytes, size_t n)
     reserve(b, n);
     if (b->oom)
         return;
-    memcpy(b->p + b->len, bytes, n);
+    const uint8_t *s = bytes;
+    for (size_t i = 0; i < n; i++)   /* a few bytes at a time: no memcpy call */
+        b->p[b->len + i] = s[i];
     b->len += n;
 }
 
-void kn_x64_byte(x64_buf *b, uint8_t v) { kn_x64_bytes(b, &v, 1); }
+void kn_x64_byte(x64_buf *b, uint8_t v)
+{
+    if (b->len < b->cap)
+        b->p[b->len++] = v;
+    else
+        kn_x64_bytes(b, &v, 1);
+}
 
 void kn_x64_u32(x64_buf *b, uint32_t v)
 {
