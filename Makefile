@@ -44,8 +44,10 @@ LDLIBS  += -lm -lpthread
 # own directory, where #include "..." looks first anyway, and src/common/,
 # header-only helpers written on kiln.h alone (kn_alloc.h): a layer that
 # includes an engine-private header does not build.
+# The native tier (src/jit/) is part of the engine and sees the same.
 ENGINE_INC = -Isrc -Isrc/engine
 $(BUILD)/src/engine/%.o: DIR_INC = $(ENGINE_INC)
+$(BUILD)/src/jit/%.o: DIR_INC = $(ENGINE_INC)
 
 # One set of objects, all position-independent, makes both libraries.
 # Measured: interpreter speed is unchanged (fib(35), matmul, lz), because

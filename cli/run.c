@@ -78,6 +78,11 @@ static const char run_usage[] =
     "  --trace=wasi         Print each WASI call, its arguments and its errno\n"
     "                       on stderr, as strace does (a refusal by the\n"
     "                       sandbox shows as ENOTCAPABLE)\n"
+    "  --tier interp|native Which tier runs the code (default interp): native\n"
+    "                       compiles functions to x86-64 machine code when\n"
+    "                       the module loads; a function using an instruction\n"
+    "                       it does not cover yet stays interpreted, with the\n"
+    "                       same results, traps and limits either way\n"
     "  -h, --help           Show this help\n"
     "\n"
     "Limits are used exactly as given: a value above the most kiln accepts is\n"
@@ -174,6 +179,7 @@ typedef struct run_options {
     int nlisten;
     const char *fuel_text, *timeout_text; /* as given, for messages */
     kiln_store_limits limits;
+    kiln_tier tier;
     const char *file;
     int nargs;
     char **args;
@@ -518,6 +524,15 @@ static int parse_run_options(int argc, char **argv, run_options *o)
             if (!*v)
                 return usage_error("run", "--invoke needs a function name");
             o->invoke = v;
+        } else if ((r = option_value("run", argv, argc, &i, "--tier", &v)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            if (strcmp(v, "interp") == 0)
+                o->tier = KILN_TIER_INTERP;
+            else if (strcmp(v, "native") == 0)
+                o->tier = KILN_TIER_NATIVE;
+            else
+                return usage_error("run", "--tier: '%s' is not interp or native", v);
         } else if ((r = limit_option(argv, argc, &i, o)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
@@ -749,7 +764,7 @@ static int run_main(int argc, char **argv)
      * natively with SIGPIPE ignored, instead of killing kiln. */
     signal(SIGPIPE, SIG_IGN);
     kiln_engine *engine;
-    if (!new_engine(&engine)) {
+    if (!new_engine_tier(o.tier, &engine)) {
         cli_profile_free(o.profile);
         kiln_wasi_free(wasi);
         return CLI_EXIT_LOAD;

@@ -108,9 +108,12 @@ void print_module_error(const char *path, const kiln_error *err)
         cli_error("%s: %s", path, kiln_error_message(err));
 }
 
-bool new_engine(kiln_engine **out)
+bool new_engine(kiln_engine **out) { return new_engine_tier(KILN_TIER_DEFAULT, out); }
+
+bool new_engine_tier(kiln_tier tier, kiln_engine **out)
 {
-    kiln_error *err = kiln_engine_new(NULL, out);
+    kiln_config config = {.tier = tier};
+    kiln_error *err = kiln_engine_new(&config, out);
     if (!err)
         return true;
     cli_error("%s", kiln_error_message(err));

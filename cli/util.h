@@ -80,6 +80,8 @@ void print_module_error(const char *path, const kiln_error *err);
 /* Make the engine every command uses; prints the error and returns false
  * if that fails. */
 bool new_engine(kiln_engine **out);
+/* The same with a tier (kiln run --tier). */
+bool new_engine_tier(kiln_tier tier, kiln_engine **out);
 
 /* A module file's binary (malloc'd, the caller frees): the file itself, or,
  * if its content is the text format (kiln_wat_is_text: not the "\0asm"

@@ -58,6 +58,10 @@ static const char wast_usage[] =
     "  -v, --verbose  Also print each command that passed, and the warnings\n"
     "                 (a trap message other than the script's, a decode error\n"
     "                 where it says invalid, ...), which do not fail a command\n"
+    "  --tier interp|native\n"
+    "                 Which tier runs the code (default interp); with native,\n"
+    "                 each file also prints how many of its functions got\n"
+    "                 machine code\n"
     "  -h, --help     Show this help\n"
     "\n"
     "Exit codes:\n"
@@ -75,6 +79,8 @@ typedef struct named_instance {
 typedef struct wast_run {
     const char *file;
     bool verbose;
+    bool native;                 /* --tier native: report the coverage */
+    unsigned long native_funcs, defined_funcs; /* over every module made */
     kiln_engine *engine;
     kiln_store *store;
     kiln_linker *linker;
@@ -285,6 +291,9 @@ static void build(wast_run *r, const kiln_wast_module *m, built *b)
     kiln_wat_free(parsed);
     if (b->err)
         return;
+    uint32_t defined;
+    r->native_funcs += kiln_module_native_funcs(b->module, &defined);
+    r->defined_funcs += defined;
     if (r->nmodules == r->capmodules) {
         r->capmodules = r->capmodules ? 2 * r->capmodules : 16;
         r->modules = xrealloc(r->modules, r->capmodules * sizeof *r->modules);
@@ -622,10 +631,10 @@ static void run_free(wast_run *r)
 
 /* Runs one file and prints its summary; adds its counts to *passed and
  * *failed. */
-static void run_file(kiln_engine *engine, const char *path, bool verbose, unsigned long *passed,
-                     unsigned long *failed)
+static void run_file(kiln_engine *engine, const char *path, bool verbose, bool native,
+                     unsigned long *passed, unsigned long *failed)
 {
-    wast_run r = {.file = path, .verbose = verbose, .engine = engine};
+    wast_run r = {.file = path, .verbose = verbose, .native = native, .engine = engine};
     uint8_t *text;
     size_t len;
     kiln_wast_script *script = NULL;
@@ -652,6 +661,9 @@ static void run_file(kiln_engine *engine, const char *path, bool verbose, unsign
     kiln_wast_free(script);
     if (r.warnings && !verbose)
         printf("%s: %lu warnings (--verbose shows them)\n", path, r.warnings);
+    if (native)
+        printf("%s: native code for %lu of %lu functions\n", path, r.native_funcs,
+               r.defined_funcs);
     printf("%s: %lu passed, %lu failed\n", path, r.passed, r.failed);
     fflush(stdout);
     *passed += r.passed;
@@ -661,8 +673,9 @@ static void run_file(kiln_engine *engine, const char *path, bool verbose, unsign
 static int wast_main(int argc, char **argv)
 {
     bool verbose = false;
+    kiln_tier tier = KILN_TIER_INTERP;
     int i = 1;
-    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+    while (i < argc && argv[i][0] == '-' && argv[i][1]) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0) {
             i++;
@@ -672,22 +685,36 @@ static int wast_main(int argc, char **argv)
             fputs(wast_usage, stdout);
             return CLI_EXIT_OK;
         }
+        const char *v;
+        int r = option_value("wast", argv, argc, &i, "--tier", &v); /* steps past it */
+        if (r < 0)
+            return CLI_EXIT_USAGE;
+        if (r > 0) {
+            if (strcmp(v, "interp") == 0)
+                tier = KILN_TIER_INTERP;
+            else if (strcmp(v, "native") == 0)
+                tier = KILN_TIER_NATIVE;
+            else
+                return usage_error("wast", "--tier: '%s' is not interp or native", v);
+            continue;
+        }
         if (strcmp(a, "-v") != 0 && strcmp(a, "--verbose") != 0)
             return usage_error("wast", "unknown option '%s'", a);
         verbose = true;
+        i++;
     }
     if (i >= argc)
         return usage_error("wast", "missing FILE.wast");
 
     kiln_engine *engine;
-    if (!new_engine(&engine))
+    if (!new_engine_tier(tier, &engine))
         return CLI_EXIT_LOAD;
     setvbuf(stdout, NULL, _IOLBF, 0);
     install_crash_handler();
     unsigned long passed = 0, failed = 0;
     int files = argc - i;
     for (; i < argc; i++)
-        run_file(engine, argv[i], verbose, &passed, &failed);
+        run_file(engine, argv[i], verbose, tier == KILN_TIER_NATIVE, &passed, &failed);
     if (files > 1)
         printf("total: %lu passed, %lu failed\n", passed, failed);
     kiln_engine_free(engine);

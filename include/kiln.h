@@ -198,9 +198,22 @@ KILN_API const char *kiln_valkind_name(kiln_valkind kind);
  * WASI takes its own hook, see kiln_wasi.h. */
 typedef void *(*kiln_alloc_fn)(void *ud, void *ptr, size_t old_size, size_t new_size);
 
+/* Which tier runs a module's code.  KILN_TIER_NATIVE compiles functions
+ * to x86-64 machine code when the module is made (kiln_module_new); a
+ * function using an instruction the native tier does not cover yet stays
+ * interpreted, and calls between the tiers work both ways with the same
+ * results, traps and limits.  Elsewhere than x86-64 Linux it is the
+ * interpreter.  The default is the interpreter. */
+typedef enum kiln_tier {
+    KILN_TIER_DEFAULT = 0,  /* today: the interpreter */
+    KILN_TIER_INTERP = 1,
+    KILN_TIER_NATIVE = 2,
+} kiln_tier;
+
 typedef struct kiln_config {
     kiln_alloc_fn alloc;  /* NULL: malloc, realloc and free */
     void *alloc_ud;       /* passed to alloc */
+    kiln_tier tier;
 } kiln_config;
 
 /* config may be NULL for the defaults; it is copied. */
@@ -214,6 +227,9 @@ KILN_API void kiln_engine_free(kiln_engine *engine);
 KILN_API kiln_error *kiln_module_new(kiln_engine *engine, const uint8_t *bytes,
                                      size_t len, kiln_module **out);
 KILN_API void kiln_module_free(kiln_module *module);
+/* How many of the module's defined functions run as native code (see
+ * kiln_tier); *defined (may be NULL) gets the number of defined functions. */
+KILN_API uint32_t kiln_module_native_funcs(const kiln_module *module, uint32_t *defined);
 
 typedef enum kiln_externkind {
     KILN_EXTERN_FUNC = 0,

@@ -7,7 +7,7 @@
 #   3. runs every suite: build, symbols, unit, spec, wat, lowering,
 #      print-roundtrip, cli, wasi,
 #      wasi-walk, serve, plugin, sandbox, invoke, regress, toml, simd-diff,
-#      examples,
+#      native-diff, spec-native, invoke-native, examples,
 #      oom and, in a build without sanitizers, leak (valgrind); each suite's last
 #      "N passed, N failed" line is its result, and a suite that crashes,
 #      times out or prints no such line counts as 1 failed;
@@ -237,6 +237,16 @@ suite sandbox 900 bash tests/wasi/sandbox.sh "$BUILD"
 # decimal and hex, with NaN lane patterns); only every Nth assertion of the
 # large float scripts keeps process start-ups bounded (the simd scripts add
 # about 1900 processes, ~25 s on 2 busy cores)
+# invoke_json NAME: the spec script NAME converted by wast2json (again only
+# when the .wast is newer), for invoke-check
+invoke_json() {
+    local json=$BUILD/invoke/$1/$1.json
+    if [ ! -f "$json" ] || [ "$SPEC_DIR/core/$1.wast" -nt "$json" ]; then
+        mkdir -p "$BUILD/invoke/$1"
+        wast2json "$SPEC_DIR/core/$1.wast" -o "$json" >&2 || rm -f "$json"
+    fi
+    echo "$json"
+}
 invoke_run() {
     local p=0 f=0 name every line json
     if [ ! -d "$SPEC_DIR/core" ] && { [ -z "${CI:-}" ] || [ "${CI:-}" = false ]; }; then
@@ -256,11 +266,7 @@ invoke_run() {
         f32 | f64 | simd_f32x4_arith) every=4 ;;
         simd_f64x2) every=2 ;;
         esac
-        json=$BUILD/invoke/$name/$name.json
-        if [ ! -f "$json" ] || [ "$SPEC_DIR/core/$name.wast" -nt "$json" ]; then
-            mkdir -p "$BUILD/invoke/$name"
-            wast2json "$SPEC_DIR/core/$name.wast" -o "$json" || rm -f "$json"
-        fi
+        json=$(invoke_json "$name")
         line=$(timeout -k 10 300 "$BUILD/invoke-check" "$BUILD/kiln" \
             "$json" $every | tee /dev/stderr | tail -n 1)
         if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
@@ -274,6 +280,32 @@ invoke_run() {
     [ $f = 0 ]
 }
 suite invoke 900 invoke_run
+# invoke-native: the same through `kiln run --tier native` (the scalar
+# scripts, which the native tier compiles whole, and one SIMD script,
+# which it leaves interpreted)
+invoke_native_run() {
+    local p=0 f=0 name every line
+    if [ ! -d "$SPEC_DIR/core" ] && { [ -z "${CI:-}" ] || [ "${CI:-}" = false ]; }; then
+        echo "SKIP invoke-native: no testsuite at $SPEC_DIR (see the spec suite)"
+        echo "invoke-native: 0 passed, 0 failed"
+        return 0
+    fi
+    for name in i32 i64 f32 f64 int_exprs conversions float_misc simd_lane; do
+        every=1
+        case $name in f32 | f64) every=4 ;; esac
+        line=$(KILN_INVOKE_TIER=native timeout -k 10 300 "$BUILD/invoke-check" "$BUILD/kiln" \
+            "$(invoke_json "$name")" $every | tee /dev/stderr | tail -n 1)
+        if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+            p=$((p + BASH_REMATCH[1])) f=$((f + BASH_REMATCH[2]))
+        else
+            echo "FAIL invoke-native $name: no summary"
+            f=$((f + 1))
+        fi
+    done
+    echo "invoke-native: $p passed, $f failed"
+    [ $f = 0 ]
+}
+suite invoke-native 900 invoke_native_run
 
 # regress: every fuzz reproducer, tests/regress/*.wasm and the fuzz corpus,
 # through the fuzz target's own code path (tests/fuzz/fuzz.c)
@@ -332,6 +364,47 @@ simd_diff_run() {
     [ $f = 0 ]
 }
 suite simd-diff 900 simd_diff_run
+
+# native-diff: the native tier (src/jit/) against the interpreter on the
+# same generated modules (kiln-gen-diff with KILN_GEN_TIER=native, SIMD and
+# scalar-only): every call's results, traps (code and kind, out of fuel
+# included) and the memories and globals left behind must be identical;
+# functions the native tier does not cover yet run interpreted, called
+# from and calling compiled ones
+native_diff_run() {
+    local src=(-DKILN_GEN_DIFF -Itests/fuzz tests/fuzz/fuzz_gen.c tests/fuzz/wasmgen.c)
+    if ! build_prog "$BUILD/gen-diff" "${src[@]}"; then
+        echo "native-diff: 0 passed, 1 failed (build failed)"
+        return 1
+    fi
+    local p=0 f=0 mode n seed same total
+    for mode in 1:2000:7 0:2000:11; do   # SIMD modules, then scalar-only ones
+        IFS=: read -r simd n seed <<<"$mode"
+        KILN_FUZZ_GEN_SIMD=$simd "$BUILD/gen-diff" "$n" "$seed" >"$LOGS/native-diff.a" &&
+            KILN_GEN_TIER=native KILN_FUZZ_GEN_SIMD=$simd "$BUILD/gen-diff" "$n" "$seed" \
+                >"$LOGS/native-diff.b" || {
+            echo "FAIL native-diff: gen-diff exited with an error"
+            f=$((f + 1))
+            continue
+        }
+        total=$(wc -l <"$LOGS/native-diff.a")
+        same=$(paste -d '\n' "$LOGS/native-diff.a" "$LOGS/native-diff.b" |
+            awk 'NR % 2 { a = $0; next } a == $0 { n++ } END { print n + 0 }')
+        if ! cmp -s "$LOGS/native-diff.a" "$LOGS/native-diff.b"; then
+            echo "FAIL native-diff (KILN_FUZZ_GEN_SIMD=$simd): the tiers disagree:"
+            diff "$LOGS/native-diff.a" "$LOGS/native-diff.b" | head -n 10
+        fi
+        p=$((p + same)) f=$((f + total - same))
+        [ "$(wc -l <"$LOGS/native-diff.b")" = "$total" ] || f=$((f + 1))
+    done
+    echo "native-diff: $p passed, $f failed"
+    [ $f = 0 ]
+}
+suite native-diff 900 native_diff_run
+
+# spec-native: the whole spec testsuite again, on the native tier (each
+# PASS line says how many functions got native code)
+suite spec-native 2400 env SPEC_TIER=native make -s --no-print-directory "${MAKEARGS[@]}" spec
 
 # installed_run: sets ip and if_ (passed, failed) for `make install` and
 # building and running examples/embed.c from the installed files only

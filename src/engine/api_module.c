@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jit/jit.h"
 #include "module.h"
 #include "runtime.h"
 
@@ -59,7 +60,10 @@ kiln_error *kiln_module_new(kiln_engine *engine, const uint8_t *bytes, size_t le
         err = kn_validate_module(m);
     if (!err)
         err = kn_compile(m);
+    if (!err && kn_engine_tier(engine) == KILN_TIER_NATIVE)
+        err = kn_jit_compile(m);
     if (err) {
+        kn_jit_free(m);
         kn_module_clear(m);
         kn_free(a, mod);
         return err;
@@ -73,8 +77,16 @@ void kiln_module_free(kiln_module *mod)
     if (!mod)
         return;
     kn_allocator a = mod->m.alloc;
+    kn_jit_free(&mod->m);
     kn_module_clear(&mod->m);
     kn_free(&a, mod);
+}
+
+uint32_t kiln_module_native_funcs(const kiln_module *mod, uint32_t *defined)
+{
+    if (defined)
+        *defined = mod ? mod->m.nfuncs - mod->m.num_func_imports : 0;
+    return mod && mod->m.jit ? mod->m.jit->ncompiled : 0;
 }
 
 static kiln_functype api_functype(const kn_functype *t)

@@ -30,6 +30,7 @@ typedef struct kn_typeentry {
 
 struct kiln_engine {
     kn_allocator alloc;          /* the embedder's hook; fixed for life */
+    kiln_tier tier;              /* resolved: INTERP or NATIVE */
     mtx_t lock;
     kn_typeentry *entries;       /* indexed by canonical id */
     uint32_t nentries, cap_entries;
@@ -48,6 +49,7 @@ kiln_error *kiln_engine_new(const kiln_config *config, kiln_engine **out)
     if (!e)
         return kn_error_nomem();
     e->alloc = a;
+    e->tier = config && config->tier == KILN_TIER_NATIVE ? KILN_TIER_NATIVE : KILN_TIER_INTERP;
     if (mtx_init(&e->lock, mtx_plain) != thrd_success) {
         kn_free(&a, e);
         return kn_error_nomem();
@@ -70,6 +72,8 @@ void kiln_engine_free(kiln_engine *e)
 }
 
 const kn_allocator *kn_engine_alloc(const kiln_engine *e) { return &e->alloc; }
+
+kiln_tier kn_engine_tier(const kiln_engine *e) { return e->tier; }
 
 static uint32_t hash_type(const kn_valtype *types, uint32_t nparams, uint32_t nresults)
 {

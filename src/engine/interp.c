@@ -33,6 +33,7 @@
 #include "numeric.h"
 #include "runtime.h"
 #include "simd.h"
+#include "jit/jit.h"
 
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(KN_NO_COMPUTED_GOTO)
 #define KN_COMPUTED_GOTO 1
@@ -166,7 +167,7 @@ static bool ensure_stacks(kiln_store *s)
 
 /* Record the backtrace of frames [entry, s->frame_top) innermost first and
  * pop them. */
-static kiln_error *unwind(kiln_store *s, kn_frame *entry, kiln_error *e)
+kiln_error *kn_unwind(kiln_store *s, kn_frame *entry, kiln_error *e)
 {
     for (kn_frame *fr = s->frame_top; fr-- > entry;) {
         kiln_func *f = fr->func;
@@ -672,6 +673,17 @@ do_call:
         fr->func = callee;
         fr->inst = inst;
         PUBLISH_FRAME(fr);
+        if (UNLIKELY(cd->native != NULL)) {
+            /* Machine code runs on the same frame; its trap has already
+             * recorded and popped fr and what it pushed. */
+            err = kn_jit_run(s, fr, nfp);
+            if (err)
+                goto fail;
+            s->frame_top = fr;
+            LOAD_MEM();
+            ip = ret;
+            NEXT();
+        }
         fp = nfp;
         zero_locals(fp + cd->param_slots, cd->local_slots);
         ip = cd->words;
@@ -823,7 +835,7 @@ L_BAD:
 trap:
     err = kn_trap_new(tc);
 fail:
-    return unwind(s, entry, err);
+    return kn_unwind(s, entry, err);
 #undef CASE
 #undef NEXT
 #undef TRAP
@@ -853,8 +865,46 @@ kiln_error *kn_invoke(kiln_store *s, kiln_func *f, kn_slot *args)
     entry->func = f;
     entry->inst = NULL;
     PUBLISH_FRAME(entry);
-    kiln_error *e = run(s, entry, fp, cd->words);
+    kiln_error *e;
+    if (cd->native) {
+        e = kn_jit_run(s, entry, fp);
+        if (!e)
+            s->frame_top = entry;
+    } else {
+        e = run(s, entry, fp, cd->words);
+    }
     if (!e)
         memcpy(args, fp, f->type->result_slots * sizeof(kn_slot));
+    return e;
+}
+
+kiln_error *kn_call_from_native(kiln_store *s, kiln_instance *caller, kiln_func *callee,
+                                kn_slot *nfp)
+{
+    const kn_code *cd = callee->code;
+    if (!cd) {
+        const kn_functype *ty = callee->type;
+        kn_slot *saved = s->stack_top;
+        s->stack_top = nfp + (ty->param_slots > ty->result_slots ? ty->param_slots : ty->result_slots);
+        kiln_error *e = call_host(s, caller, callee, nfp);
+        s->stack_top = saved;
+        return e;
+    }
+    if (s->frame_top == s->frames_end || nfp + cd->frame_slots > s->stack_end)
+        return kn_trap_new(KILN_TRAP_STACK_EXHAUSTED);
+    kn_frame *fr = s->frame_top++;
+    fr->ret_ip = NULL;
+    fr->fp = NULL;
+    fr->func = callee;
+    fr->inst = caller;
+    kiln_error *e;
+    if (cd->native) {
+        e = kn_jit_run(s, fr, nfp);
+        if (!e)
+            s->frame_top = fr;
+    } else {
+        zero_locals(nfp + cd->param_slots, cd->local_slots);
+        e = run(s, fr, nfp, cd->words); /* pops fr at its RET */
+    }
     return e;
 }

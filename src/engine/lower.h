@@ -1,8 +1,8 @@
 /*
  * lower.h — kiln's internal code: what lowering (compile.c) produces from a
  * validated function body and what the interpreter (interp.c) executes.
- * The native-code compiler will consume the same form, with the interpreter
- * as its oracle, so this comment is the contract.
+ * The native tier (src/jit/) compiles the same form to machine code, with
+ * the interpreter as its oracle, so this comment is the contract.
  *
  * A function's code is an array of 32-bit words.  Each instruction is an
  * opcode word (enum kn_op, generated from opcodes.def) followed by its
@@ -143,6 +143,8 @@ typedef struct kn_code {
     uint32_t param_slots;
     uint32_t local_slots;        /* declared locals, zeroed on entry */
     uint32_t frame_slots;        /* params + locals + deepest stack */
+    const void *native;          /* machine code of this function (src/jit/,
+                                    same frame), or NULL: interpreted */
 } kn_code;
 
 /* The text name of an internal opcode (for disassembly and debugging). */

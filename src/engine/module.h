@@ -232,6 +232,9 @@ typedef struct kn_module {
     /* Functions that may be referenced by ref.func (C.refs in the spec):
      * those named in exports, element segments and global initialisers. */
     uint8_t *func_declared;     /* nfuncs bytes, set by the validator */
+
+    /* The native tier's code for this module (src/jit/), or NULL. */
+    struct kn_jit_module *jit;
 } kn_module;
 
 /* The public handle is the decoded module itself. */
@@ -257,6 +260,9 @@ void kn_code_free(const kn_allocator *a, struct kn_code *code);
  * parameter and result lists).  Thread-safe. */
 uint32_t kn_engine_intern_type(kiln_engine *e, const kn_valtype *types, uint32_t nparams,
                                uint32_t nresults);
+/* engine.c: the tier the engine's modules get (KILN_TIER_INTERP or
+ * KILN_TIER_NATIVE, the default resolved). */
+kiln_tier kn_engine_tier(const kiln_engine *e);
 /* engine.c: the allocator every module, store and linker of the engine
  * uses (kn_alloc.h); the engine outlives them all. */
 const kn_allocator *kn_engine_alloc(const kiln_engine *e);

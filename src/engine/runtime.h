@@ -103,7 +103,9 @@ struct kiln_caller {
     kiln_instance *inst;         /* NULL when called directly by kiln_call */
 };
 
-/* One activation record of the interpreter's frame stack. */
+/* One activation record of the interpreter's frame stack.  Frames pushed
+ * by native code (src/jit/) fill in `func` only: they exist for the
+ * depth limit and backtraces, and native code pops them itself. */
 typedef struct kn_frame {
     const uint32_t *ret_ip;      /* where the caller resumes */
     kn_slot *fp;                 /* the caller's frame pointer, restored on return */
@@ -148,6 +150,12 @@ struct kiln_store {
     uint64_t deadline_ns;        /* CLOCK_MONOTONIC; 0 = none */
     atomic_int interrupt;
 
+    /* Native tier (src/jit/): the machine stack pointer a trap in compiled
+     * code unwinds to (the innermost kn_jit_enter's), and the lowest stack
+     * address compiled code may use on this thread (0 outside native code). */
+    void *jit_exit_sp;
+    uintptr_t jit_stack_limit;
+
     void *user_data;             /* kiln_store_data; set per use of a slot */
     struct kn_pool_slot *slot;   /* a template's pooled store, else NULL:
                                     kiln_store_free then returns it */
@@ -173,6 +181,16 @@ int64_t kn_table_grow(kiln_table *t, uint64_t delta, void *init);
 /* interp.c: run f with arguments already in args[0..param_slots) of a
  * kn_slot array, results written to the same array. */
 kiln_error *kn_invoke(kiln_store *s, kiln_func *f, kn_slot *args);
+
+/* interp.c: record the backtrace of frames [entry, s->frame_top),
+ * innermost first, into e and pop them. */
+kiln_error *kn_unwind(kiln_store *s, kn_frame *entry, kiln_error *e);
+/* interp.c: a call made by native code (src/jit/) to a function it does
+ * not call directly: a host function, an interpreted function or one of
+ * another instance.  The budget is already charged; args are at nfp, in
+ * the callee's frame, and results are left there. */
+kiln_error *kn_call_from_native(kiln_store *s, kiln_instance *caller, kiln_func *callee,
+                                kn_slot *nfp);
 
 /* store.c: the slow path of the budget counter.  Returns a trap code or
  * KILN_TRAP_NONE after refilling s->budget. */

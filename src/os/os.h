@@ -6,8 +6,10 @@
  * Today that is: address-space reservations for linear memories (reserve
  * once, commit as the memory grows, release at the end), memory images
  * for pooled instances (an in-memory file mapped copy-on-write, and
- * resetting committed pages to what they were mapped with), a
- * monotonic clock for deadlines, and a CPU-time ticker for profilers.
+ * resetting committed pages to what they were mapped with), executable
+ * memory for the native tier (W^X: written while read-write, then sealed
+ * read+execute, never both writable and executable), a monotonic clock
+ * for deadlines, and a CPU-time ticker for profilers.
  *
  * A reservation is inaccessible until committed; committing is done in
  * whole pages of the reservation, from its start upwards, and never moves
@@ -62,6 +64,13 @@ bool kn_os_reset(void *addr, uint64_t bytes, const kn_os_image *img, int dirty);
 /* The granularity of commits; a power of two dividing 64 KiB on every
  * system kiln supports. */
 uint64_t kn_os_page_size(void);
+/* Executable memory, W^X.  kn_os_exec_map gives `bytes` (rounded up to
+ * pages) readable and writable, never executable; kn_os_exec_seal turns
+ * the same range read+execute, after which it is never writable again;
+ * kn_os_exec_unmap gives it back.  NULL / false on failure. */
+void *kn_os_exec_map(uint64_t bytes);
+bool kn_os_exec_seal(void *addr, uint64_t bytes);
+void kn_os_exec_unmap(void *addr, uint64_t bytes);
 /* Nanoseconds from an arbitrary fixed point; never goes backwards. */
 uint64_t kn_os_monotonic_ns(void);
 

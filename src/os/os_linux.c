@@ -345,3 +345,32 @@ void kn_os_ticker_stop(kn_os_ticker *t)
     timer_delete(lt->timer);
     sigaction(SIGPROF, &lt->old, NULL);
 }
+
+/* Executable memory: a private anonymous mapping, read-write while the
+ * compiler writes it and read+execute once sealed; it is never mapped or
+ * protected writable and executable at once (W^X). */
+static uint64_t exec_round(uint64_t bytes)
+{
+    uint64_t page = kn_os_page_size();
+    return (bytes + page - 1) & ~(page - 1);
+}
+
+void *kn_os_exec_map(uint64_t bytes)
+{
+    if (bytes == 0 || bytes > SIZE_MAX / 2)
+        return NULL;
+    void *p = mmap(NULL, (size_t)exec_round(bytes), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+bool kn_os_exec_seal(void *addr, uint64_t bytes)
+{
+    return mprotect(addr, (size_t)exec_round(bytes), PROT_READ | PROT_EXEC) == 0;
+}
+
+void kn_os_exec_unmap(void *addr, uint64_t bytes)
+{
+    if (addr)
+        munmap(addr, (size_t)exec_round(bytes));
+}

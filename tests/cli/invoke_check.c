@@ -22,8 +22,9 @@
  * either sign) or nan:arithmetic (quiet bit set), which v128 results, unlike
  * scalar NaNs, print exactly enough to check.
  * EVERY (default 1) runs only every EVERY-th eligible assertion, to bound
- * the time spent starting processes.  Ends with
- * "invoke FILE: N passed, N failed".
+ * the time spent starting processes.  With KILN_INVOKE_TIER set (interp or
+ * native) in the environment, kiln runs with --tier of that value.  Ends
+ * with "invoke FILE: N passed, N failed".
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -455,7 +456,9 @@ int main(int argc, char **argv)
             continue;
 
         char command[8192];
-        size_t n = (size_t)snprintf(command, sizeof command, "'%s' run --invoke %s '%s'", kiln,
+        const char *tier = getenv("KILN_INVOKE_TIER");
+        size_t n = (size_t)snprintf(command, sizeof command, "'%s' run%s%s --invoke %s '%s'", kiln,
+                                    tier ? " --tier " : "", tier ? tier : "",
                                     field->valuestring, module);
         cJSON_ArrayForEach(v, args)
         {

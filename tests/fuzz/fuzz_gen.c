@@ -18,6 +18,7 @@
  *                           one stays): run the target on one input, e.g.
  *                           a crash file, then wasm-objdump -d PATH
  *   KILN_FUZZ_VERBOSE=1     say what each step did
+ *   KILN_GEN_TIER=native    run the modules on the native tier (kiln_tier)
  *
  * A crash found here is reproduced by its module: dump it and put the .wasm
  * in tests/fuzz/regress/ (regress.c runs it through fuzz.c).
@@ -33,7 +34,9 @@
  * tests/run.sh runs it linked with the default library (vector SIMD,
  * computed goto) and with the portable one (SIMD=scalar, switch dispatch)
  * and requires identical output: the builds must agree bit for bit except
- * for NaN payloads, which the spec leaves open (see mask_nans).
+ * for NaN payloads, which the spec leaves open (see mask_nans).  With
+ * KILN_GEN_TIER=native the same binary runs the native tier, whose output
+ * must equal the interpreter's (tests/run.sh, suite native-diff).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -52,6 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int simd = -1;
 static const char *dump_path;
+static kiln_tier tier;
 
 typedef struct gen_ctx {
     uint64_t rng;
@@ -120,6 +124,7 @@ static bool run_input(const uint8_t *data, size_t size, fz_opts o)
     gen_ctx c = {m.arg_seed, &m};
     o.fuel = GEN_FUEL;
     o.valid = 1;
+    o.tier = tier;
     o.make_args = gen_args;
     o.on_reject = on_reject;
     o.ctx = &c;
@@ -181,9 +186,14 @@ static void print_result(void *ctx, const char *name, const kiln_error *e, const
 
 /* What the calls left behind: a hash of each exported memory (FNV-1a) and
  * the bits of each exported global, NaNs masked. */
+static unsigned long native_funcs, defined_funcs;
+
 static void print_state(void *ctx, kiln_instance *inst, const kiln_module *m)
 {
     (void)ctx;
+    uint32_t defined;
+    native_funcs += kiln_module_native_funcs(m, &defined);
+    defined_funcs += defined;
     size_t n = kiln_module_export_count(m);
     for (size_t i = 0; i < n; i++) {
         kiln_export_desc ex;
@@ -214,6 +224,8 @@ int main(int argc, char **argv)
     static uint8_t input[4096];
     simd = wg_simd_default();
     dump_path = getenv("KILN_FUZZ_DUMP");
+    const char *t = getenv("KILN_GEN_TIER");
+    tier = t && strcmp(t, "native") == 0 ? KILN_TIER_NATIVE : KILN_TIER_INTERP;
     for (diff_module = 0; diff_module < n; diff_module++) {
         size_t len = 256 + (size_t)(rng % (sizeof input - 256));
         for (size_t i = 0; i < len; i++) {
@@ -224,6 +236,9 @@ int main(int argc, char **argv)
         if (!run_input(input, len, o))
             return 1;
     }
+    if (tier == KILN_TIER_NATIVE) /* on stderr: stdout must equal the interpreter's */
+        fprintf(stderr, "kiln-gen-diff: native code for %lu of %lu functions\n", native_funcs,
+                defined_funcs);
     return 0;
 }
 #else
@@ -233,6 +248,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     simd = wg_simd_default();
     dump_path = getenv("KILN_FUZZ_DUMP");
+    const char *t = getenv("KILN_GEN_TIER");
+    tier = t && strcmp(t, "native") == 0 ? KILN_TIER_NATIVE : KILN_TIER_INTERP;
     fprintf(stderr, "kiln-fuzz-gen: generating %s modules (KILN_FUZZ_GEN_SIMD=%d)\n",
             simd ? "SIMD" : "scalar-only", simd);
     return 0;

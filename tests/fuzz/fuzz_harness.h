@@ -49,6 +49,7 @@ typedef struct fz_opts {
     const char *tool; /* prefix of every message: "kiln-fuzz" */
     uint64_t fuel;    /* per top-level call, and for instantiation */
     int valid;        /* the module is valid by construction */
+    kiln_tier tier;   /* the engine's tier (kiln_config) */
     /* Fills args[0..ft->nparams) for a call; NULL: zeros of each kind. */
     void (*make_args)(void *ctx, const kiln_functype *ft, kiln_val *args);
     /* Called (when set) just before the "valid module rejected" abort. */
@@ -268,7 +269,8 @@ static void fz_run(const uint8_t *data, size_t size, const fz_opts *o)
         fz_verbose = getenv("KILN_FUZZ_VERBOSE") != NULL;
     fz_tool = o->tool;
     kiln_engine *engine = NULL;
-    kiln_error *e = kiln_engine_new(NULL, &engine);
+    kiln_config config = {.tier = o->tier};
+    kiln_error *e = kiln_engine_new(&config, &engine);
     if (e) {
         fz_check_error(e);
         return;

@@ -15,7 +15,9 @@
 # Environment: KILN_SHARED (default: ../shared beside the repository),
 # SPEC_TIMEOUT (seconds per file, default 60), SPEC_FILTER (a regular
 # expression: run only the files whose name matches it),
-# SPEC_SHOW (failure lines shown per failing file, default 5).
+# SPEC_SHOW (failure lines shown per failing file, default 5),
+# SPEC_TIER (interp or native: kiln wast --tier; with native, each PASS
+# line also says how many functions got native code).
 set -u
 
 build=${1:?usage: run.sh BUILD_DIR}
@@ -27,6 +29,8 @@ known_file=$here/known-failures.txt
 timeout_s=${SPEC_TIMEOUT:-60}
 show=${SPEC_SHOW:-5}
 kiln=$build/kiln
+tier_args=()
+[ -n "${SPEC_TIER:-}" ] && tier_args=(--tier "$SPEC_TIER")
 
 if [ ! -d "$suite" ]; then
     echo "spec: no testsuite at $suite" >&2
@@ -75,7 +79,7 @@ for wast in "$suite"/*.wast; do
     log=$out/result.txt
     mkdir -p "$out"
 
-    timeout -k 5 "$timeout_s" "$kiln" wast "$wast" >"$log" 2>&1
+    timeout -k 5 "$timeout_s" "$kiln" wast "${tier_args[@]}" "$wast" >"$log" 2>&1
     rc=$?
 
     # kiln wast's last line: "<file>: P passed, F failed" (it skips nothing).
@@ -118,7 +122,8 @@ for wast in "$suite"/*.wast; do
     total_fail=$((total_fail + f))
     total_skip=$((total_skip + s))
     if [ "$f" -eq 0 ]; then
-        echo "PASS $name ($p commands)"
+        native=$(sed -n 's/.*: native code for \([0-9]* of [0-9]*\) functions$/; native: \1/p' "$log" | tail -n 1)
+        echo "PASS $name ($p commands$native)"
         files_pass=$((files_pass + 1))
     else
         echo "FAIL $name ($p passed, $f failed${why:+; $why}; log: $log)"

@@ -5,6 +5,12 @@
  * trap or a stack overflow, interruption from another thread, deadlines,
  * and one module shared by threads that each run their own store.
  *
+ * Each test runs twice: on the interpreter, and (its name ending in
+ * _native) on the native tier (src/jit/), which compiles every function
+ * of this module, so the same checks hold for machine code calling the
+ * host, being called back and trapping.  Further tests compare the tiers
+ * directly: fuel used, and recursion deeper than the machine stack.
+ *
  * The module (bytes below, built with `wat2wasm --debug-names`):
  *
  *   (module $m
@@ -67,6 +73,9 @@ static const unsigned char m_wasm[] = {
 };
 static const size_t m_wasm_len = 325;
 
+/* The tier the fixtures' engines get (the _native twins set it). */
+static kiln_tier tier = KILN_TIER_INTERP;
+
 typedef struct fixture {
     kiln_engine *engine;
     kiln_module *module;
@@ -109,12 +118,20 @@ static bool instantiate(fixture *fx, const kiln_store_limits *limits)
            !kiln_linker_instantiate(fx->linker, fx->module, &fx->inst);
 }
 
+/* On the native tier every defined function of the module is compiled. */
+static bool tier_as_asked(const kiln_module *m)
+{
+    uint32_t defined, native = kiln_module_native_funcs(m, &defined);
+    return tier == KILN_TIER_NATIVE ? native == defined && defined == 8 : native == 0;
+}
+
 static bool setup(fixture *fx, const kiln_store_limits *limits)
 {
     memset(fx, 0, sizeof *fx);
-    return !kiln_engine_new(NULL, &fx->engine) &&
+    kiln_config config = {.tier = tier};
+    return !kiln_engine_new(&config, &fx->engine) &&
            !kiln_module_new(fx->engine, m_wasm, m_wasm_len, &fx->module) &&
-           instantiate(fx, limits);
+           tier_as_asked(fx->module) && instantiate(fx, limits);
 }
 
 static void teardown(fixture *fx, bool own_module)
@@ -298,8 +315,10 @@ TEST(interp_module_shared_by_threads)
 {
     kiln_engine *engine;
     kiln_module *module;
-    CHECK(kiln_engine_new(NULL, &engine) == NULL);
+    kiln_config config = {.tier = tier};
+    CHECK(kiln_engine_new(&config, &engine) == NULL);
     CHECK(kiln_module_new(engine, m_wasm, m_wasm_len, &module) == NULL);
+    CHECK(tier_as_asked(module));
     worker w[2] = {{engine, module, 0, false}, {engine, module, 0, false}};
     pthread_t t[2];
     for (int i = 0; i < 2; i++)
@@ -312,4 +331,78 @@ TEST(interp_module_shared_by_threads)
     }
     kiln_module_free(module);
     kiln_engine_free(engine);
+}
+
+#define NATIVE_TWIN(name)                                                   \
+    TEST(name##_native)                                                     \
+    {                                                                       \
+        tier = KILN_TIER_NATIVE;                                            \
+        name();                                                             \
+        tier = KILN_TIER_INTERP;                                            \
+    }
+NATIVE_TWIN(interp_host_reenters_wasm)
+NATIVE_TWIN(interp_host_trap_and_exit)
+NATIVE_TWIN(interp_trap_leaves_store_usable)
+NATIVE_TWIN(interp_deep_recursion_is_a_trap)
+NATIVE_TWIN(interp_interrupt_from_another_thread)
+NATIVE_TWIN(interp_deadline_stops_a_loop)
+NATIVE_TWIN(interp_module_shared_by_threads)
+
+/* Fuel is charged at the same places on both tiers: the same calls leave
+ * the same fuel, and run out at the same unit. */
+TEST(native_fuel_same_as_interp)
+{
+    uint64_t left[2] = {0, 0};
+    kiln_trap_code traps[2] = {KILN_TRAP_NONE, KILN_TRAP_NONE};
+    for (int k = 0; k < 2; k++) {
+        tier = k ? KILN_TIER_NATIVE : KILN_TIER_INTERP;
+        fixture fx;
+        kiln_store_limits lim = {.fuel = 1000};
+        CHECK(setup(&fx, &lim));
+        kiln_val r = {0};
+        kiln_error *e = call1(&fx, "sum", 300, 0, &r);   /* 301 back-edges */
+        CHECK(e == NULL);
+        kiln_error_free(e);
+        e = call1(&fx, "outer", 5, 0, &r);                /* calls, host re-entry */
+        CHECK(e == NULL);
+        kiln_error_free(e);
+        left[k] = kiln_store_fuel_remaining(fx.store);
+        e = call1(&fx, "spin", 0, 0, NULL);               /* a loop with no calls */
+        CHECK(e != NULL);
+        traps[k] = e ? kiln_error_trap(e) : KILN_TRAP_NONE;
+        CHECK_EQ(kiln_store_fuel_remaining(fx.store), 0);
+        kiln_error_free(e);
+        teardown(&fx, true);
+    }
+    tier = KILN_TIER_INTERP;
+    CHECK(left[0] > 0 && left[0] < 1000);
+    CHECK_EQ(left[0], left[1]);
+    CHECK_EQ(traps[0], KILN_TRAP_OUT_OF_FUEL);
+    CHECK_EQ(traps[1], KILN_TRAP_OUT_OF_FUEL);
+}
+
+/* Recursion allowed a million frames: compiled code runs out of its
+ * machine-stack budget (or the value stack) first, and that is a trap,
+ * not a crash; the store stays usable. */
+TEST(native_recursion_past_the_machine_stack_is_a_trap)
+{
+    tier = KILN_TIER_NATIVE;
+    fixture fx;
+    kiln_store_limits lim = {.max_call_depth = 1000000, .max_stack_bytes = (uint64_t)64 << 20};
+    CHECK(setup(&fx, &lim));
+    kiln_val r = {0};
+    kiln_error *e = call1(&fx, "deep", 0, 0, &r);
+    CHECK(e != NULL);
+    if (e) {
+        CHECK_EQ(kiln_error_trap(e), KILN_TRAP_STACK_EXHAUSTED);
+        const char *name = kiln_error_frame_name(e, 0);
+        CHECK(name && strcmp(name, "deep") == 0);
+    }
+    kiln_error_free(e);
+    e = call1(&fx, "sum", 100, 0, &r);
+    CHECK(e == NULL);
+    CHECK_EQ(r.of.i64, 5050);
+    kiln_error_free(e);
+    teardown(&fx, true);
+    tier = KILN_TIER_INTERP;
 }

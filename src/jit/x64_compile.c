@@ -1,0 +1,1160 @@
+/*
+ * x64_compile.c — lowered code (lower.h) of one module to x86-64 machine
+ * code, one template per internal instruction over the frame slots.
+ *
+ * Register roles, fixed for all compiled code (all callee-saved in the
+ * System V ABI, so calls into C keep them):
+ *     rbx  fp, the frame (kn_slot *): slot k is [rbx + 8k]
+ *     r12  the store (kiln_store *): budget, frame stack, exit point
+ *     r13  memory 0's base, r14 its current size (reloaded after anything
+ *          that may grow it: calls, memory.grow)
+ *     r15  the instance (kiln_instance *)
+ *     rbp  the machine frame chain (push rbp; mov rbp, rsp), for profilers
+ * rax, rcx, rdx, rsi, rdi and r8-r11 are scratch within one template.
+ * Every value lives in its slot between instructions: that is what makes
+ * a function's machine code and its interpreted code interchangeable at
+ * every call and return, and what a later register-caching increment
+ * relaxes within straight-line code.
+ *
+ * Layout of a module's code buffer: the entry trampoline (C → native),
+ * the exit path, one stub per trap code, then each compiled function:
+ * its body, then its out-of-line paths (budget slow paths) and its jump
+ * tables.  Everything inside the buffer is reached by rel32, so the code
+ * is position-independent apart from the absolute addresses of the C
+ * helpers it calls (kn_check_limits, kn_jit_call_slow, ...), which is
+ * what a code cache will have to relocate.
+ *
+ * Semantics are the interpreter's, template by template (interp.c):
+ * the budget is charged at calls, backward branches and jump tables;
+ * loads and stores compute the same effective address and compare
+ * ea + size with the memory's size; a trap jumps to the stub of its code.
+ *
+ * Covered (`covered` is the one list): every i32/i64 and f32/f64 numeric
+ * instruction (templates for the common ones, helpers.c for the rest),
+ * the fused compare-and-branch, shift-and-op and multiply-add forms,
+ * constants, copies, select, globals (not v128), every load and store
+ * form, memory.size/grow, jumps and jump tables, return, trap, call and
+ * call_indirect.  Not yet: SIMD, bulk memory, tables and references
+ * (their functions stay interpreted).
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "errors.h"
+#include "lower.h"
+#include "x64_jit.h"
+
+/* ---- What each opcode is (from opcodes.def) ------------------------- */
+
+enum fam {
+    F_NONE, F_LOAD, F_LOAD_A, F_LOAD_X, F_LOAD_K, F_LOAD_XS, F_LOAD_AS,
+    F_STORE, F_STORE_K, F_STORE_AK, F_UNOP, F_BINOP, F_BINOP_K,
+    F_CMP, F_CMP_K, F_CMP_JT, F_CMP_JF, F_CMP_KJT, F_CMP_KJF,
+    F_TEST, F_TEST_JT, F_TEST_JF, F_BINOP_T, F_UNOP_T, F_SHIFTOP, F_OTHER
+};
+enum { T_I32 = 1, T_I64, T_F32, T_F64, T_V128 };
+
+typedef struct opinfo {
+    uint8_t fam, type;
+    uint8_t size;               /* loads/stores: bytes accessed */
+    uint8_t sx;                 /* loads: sign-extending */
+    uint16_t base;              /* the row's own opcode (KN_OP_ID) */
+    uint16_t inner;             /* SHIFTOP: the shift; UNOP: output type */
+} opinfo;
+
+#define TY(T) T_##T
+#define SIGNED(C) ((C)-1 < (C)1)
+static const opinfo infos[KN_OP_COUNT] = {
+#define KN_LOAD(ID, PFX, CODE, TEXT, T, MEMT)                                                 \
+    [KN_OP_##ID] = {F_LOAD, TY(T), sizeof(MEMT), SIGNED(MEMT), KN_OP_##ID, 0},                \
+    [KN_OP_##ID##_A] = {F_LOAD_A, TY(T), sizeof(MEMT), SIGNED(MEMT), KN_OP_##ID, 0},          \
+    [KN_OP_##ID##_X] = {F_LOAD_X, TY(T), sizeof(MEMT), SIGNED(MEMT), KN_OP_##ID, 0},          \
+    [KN_OP_##ID##_K] = {F_LOAD_K, TY(T), sizeof(MEMT), SIGNED(MEMT), KN_OP_##ID, 0},          \
+    [KN_OP_##ID##_XS] = {F_LOAD_XS, TY(T), sizeof(MEMT), SIGNED(MEMT), KN_OP_##ID, 0},        \
+    [KN_OP_##ID##_AS] = {F_LOAD_AS, TY(T), sizeof(MEMT), SIGNED(MEMT), KN_OP_##ID, 0},
+#define KN_STORE(ID, PFX, CODE, TEXT, T, MEMT)                                                \
+    [KN_OP_##ID] = {F_STORE, TY(T), sizeof(MEMT), 0, KN_OP_##ID, 0},                          \
+    [KN_OP_##ID##_K] = {F_STORE_K, TY(T), sizeof(MEMT), 0, KN_OP_##ID, 0},                    \
+    [KN_OP_##ID##_AK] = {F_STORE_AK, TY(T), sizeof(MEMT), 0, KN_OP_##ID, 0},
+#define KN_UNOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) \
+    [KN_OP_##ID] = {F_UNOP, TY(IN), 0, 0, KN_OP_##ID, TY(OUT)},
+#define KN_BINOP(ID, PFX, CODE, TEXT, IN, OUT, EXPR) \
+    [KN_OP_##ID] = {F_BINOP, TY(IN), 0, 0, KN_OP_##ID, 0}, \
+    [KN_OP_##ID##_K] = {F_BINOP_K, TY(IN), 0, 0, KN_OP_##ID, 0},
+#define KN_CMP(ID, PFX, CODE, TEXT, IN, EXPR)                                                 \
+    [KN_OP_##ID] = {F_CMP, TY(IN), 0, 0, KN_OP_##ID, 0},                                      \
+    [KN_OP_##ID##_K] = {F_CMP_K, TY(IN), 0, 0, KN_OP_##ID, 0},                                \
+    [KN_OP_##ID##_JT] = {F_CMP_JT, TY(IN), 0, 0, KN_OP_##ID, 0},                              \
+    [KN_OP_##ID##_JF] = {F_CMP_JF, TY(IN), 0, 0, KN_OP_##ID, 0},                              \
+    [KN_OP_##ID##_KJT] = {F_CMP_KJT, TY(IN), 0, 0, KN_OP_##ID, 0},                            \
+    [KN_OP_##ID##_KJF] = {F_CMP_KJF, TY(IN), 0, 0, KN_OP_##ID, 0},
+#define KN_TEST(ID, PFX, CODE, TEXT, IN, EXPR)                                                \
+    [KN_OP_##ID] = {F_TEST, TY(IN), 0, 0, KN_OP_##ID, 0},                                     \
+    [KN_OP_##ID##_JT] = {F_TEST_JT, TY(IN), 0, 0, KN_OP_##ID, 0},                             \
+    [KN_OP_##ID##_JF] = {F_TEST_JF, TY(IN), 0, 0, KN_OP_##ID, 0},
+#define KN_BINOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) \
+    [KN_OP_##ID] = {F_BINOP_T, TY(IN), 0, 0, KN_OP_##ID, 0},
+#define KN_UNOP_T(ID, PFX, CODE, TEXT, IN, OUT, FN) \
+    [KN_OP_##ID] = {F_UNOP_T, TY(IN), 0, 0, KN_OP_##ID, TY(OUT)},
+#define KN_SHIFTOP(ID, T, OUTER, INNER, TEXT, EXPR) \
+    [KN_OP_##ID] = {F_SHIFTOP, TY(T), 0, 0, KN_OP_##OUTER, KN_OP_##INNER},
+#include "opcodes.def"
+};
+
+/* ---- Per-function state --------------------------------------------- */
+
+typedef struct fixup { size_t at; uint32_t target; } fixup;  /* rel32 → word index */
+typedef struct slowpath { size_t at, back; } slowpath;       /* budget */
+typedef struct jtable { size_t lea_at; uint32_t pc; } jtable;
+
+typedef struct fn {
+    kn_x64 *x;
+    x64_buf *b;
+    const kn_code *cd;
+    const uint32_t *w;          /* the current instruction, at word pc */
+    uint32_t pc;
+    size_t *pos;                /* machine offset of each word (instruction starts) */
+    fixup *fix; size_t nfix, capfix;
+    slowpath *slow; size_t nslow, capslow;
+    jtable *jt; size_t njt, capjt;
+    bool oom;
+} fn;
+
+static bool push_item(fn *f, void **arr, size_t *n, size_t *cap, size_t size)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        void *p = kn_realloc_n(f->x->alloc, *arr, nc, size);
+        if (!p) {
+            f->oom = true;
+            return false;
+        }
+        *arr = p;
+        *cap = nc;
+    }
+    (*n)++;
+    return true;
+}
+
+static void jump_to(fn *f, size_t at, uint32_t target)
+{
+    if (push_item(f, (void **)&f->fix, &f->nfix, &f->capfix, sizeof *f->fix))
+        f->fix[f->nfix - 1] = (fixup){at, target};
+}
+
+#define B (f->b)
+#define W (f->w)
+#define SLOT(k) x64_m(X_RBX, (int32_t)(8 * W[k]))
+#define OFF(T, field) ((int32_t)offsetof(T, field))
+
+/* A conditional trap: jcc to the module's stub of `code`. */
+static void trap_if(fn *f, x64_cc cc, kiln_trap_code code)
+{
+    kn_x64_patch_rel32(B, kn_x64_jcc32(B, cc), f->x->trap_stub[code]);
+}
+
+/* Charge one unit of budget; the slow path (kn_check_limits) is out of
+ * line, at the end of the function. */
+static void budget(fn *f)
+{
+    kn_x64_dec_m(B, 1, x64_m(X_R12, OFF(kiln_store, budget)));
+    size_t at = kn_x64_jcc32(B, X_CC_LE);
+    if (push_item(f, (void **)&f->slow, &f->nslow, &f->capslow, sizeof *f->slow))
+        f->slow[f->nslow - 1] = (slowpath){at, B->len};
+}
+
+/* The branch of the offset word k of the current instruction (relative
+ * to that word, lower.h): a backward target is a loop back-edge and
+ * charges the budget first. */
+static void branch_if(fn *f, x64_cc cc, uint32_t k)
+{
+    int32_t off = (int32_t)W[k];
+    uint32_t target = (uint32_t)((int64_t)f->pc + k + off);
+    if (off >= 0) {
+        jump_to(f, kn_x64_jcc32(B, cc), target);
+        return;
+    }
+    size_t skip = kn_x64_jcc32(B, (x64_cc)(cc ^ 1));
+    budget(f);
+    jump_to(f, kn_x64_jmp32(B), target);
+    kn_x64_patch_rel32(B, skip, B->len);
+}
+
+static void reload_msize(fn *f)
+{
+    if (!f->x->m->nmemories)
+        return;
+    kn_x64_load(B, 1, X_RAX, x64_m(X_R15, OFF(kiln_instance, memories)));
+    kn_x64_load(B, 1, X_RAX, x64_m(X_RAX, 0));
+    kn_x64_load(B, 1, X_R14, x64_m(X_RAX, OFF(kiln_memory, size)));
+}
+
+static void call_c(fn *f, const void *helper)
+{
+    kn_x64_mov_imm(B, X_RAX, (uint64_t)(uintptr_t)helper);
+    kn_x64_call_r(B, X_RAX);
+}
+
+/* ---- Integer arithmetic ----------------------------------------------- */
+
+static int width(uint8_t type) { return type == T_I64 || type == T_F64; }
+
+static bool alu_of(uint16_t op, x64_alu *alu)
+{
+    switch (op) {
+    case KN_OP_I32_ADD: case KN_OP_I64_ADD: *alu = X_ADD; return true;
+    case KN_OP_I32_SUB: case KN_OP_I64_SUB: *alu = X_SUB; return true;
+    case KN_OP_I32_AND: case KN_OP_I64_AND: *alu = X_AND; return true;
+    case KN_OP_I32_OR: case KN_OP_I64_OR: *alu = X_OR; return true;
+    case KN_OP_I32_XOR: case KN_OP_I64_XOR: *alu = X_XOR; return true;
+    default: return false;
+    }
+}
+
+static bool shift_of(uint16_t op, x64_shift *sh)
+{
+    switch (op) {
+    case KN_OP_I32_SHL: case KN_OP_I64_SHL: *sh = X_SHL; return true;
+    case KN_OP_I32_SHR_S: case KN_OP_I64_SHR_S: *sh = X_SAR; return true;
+    case KN_OP_I32_SHR_U: case KN_OP_I64_SHR_U: *sh = X_SHR; return true;
+    case KN_OP_I32_ROTL: case KN_OP_I64_ROTL: *sh = X_ROL; return true;
+    case KN_OP_I32_ROTR: case KN_OP_I64_ROTR: *sh = X_ROR; return true;
+    default: return false;
+    }
+}
+
+static bool is_mul(uint16_t op) { return op == KN_OP_I32_MUL || op == KN_OP_I64_MUL; }
+
+/* dst = x OP y, y a slot (k = false) or the immediate at word 3. */
+static void binop(fn *f, const opinfo *in, bool k)
+{
+    int w = width(in->type);
+    x64_alu alu;
+    x64_shift sh;
+    kn_x64_load(B, w, X_RAX, SLOT(2));
+    int32_t imm = (int32_t)W[3];     /* i64: sign-extended, as lower.h says */
+    if (alu_of(in->base, &alu)) {
+        if (k)
+            kn_x64_alu_ri(B, w, alu, X_RAX, imm);
+        else
+            kn_x64_alu_rm(B, w, alu, X_RAX, SLOT(3));
+    } else if (is_mul(in->base)) {
+        if (k)
+            kn_x64_imul_rri(B, w, X_RAX, X_RAX, imm);
+        else
+            kn_x64_imul_rm(B, w, X_RAX, SLOT(3));
+    } else if (shift_of(in->base, &sh)) {
+        if (k) {
+            kn_x64_shift_i(B, w, sh, X_RAX, (uint8_t)(imm & (w ? 63 : 31)));
+        } else {
+            kn_x64_load(B, 0, X_RCX, SLOT(3));
+            kn_x64_shift_cl(B, w, sh, X_RAX);
+        }
+    }
+    kn_x64_store(B, w, SLOT(1), X_RAX);
+}
+
+static bool binop_ok(const opinfo *in)
+{
+    x64_alu alu;
+    x64_shift sh;
+    return (in->type == T_I32 || in->type == T_I64) &&
+           (alu_of(in->base, &alu) || is_mul(in->base) || shift_of(in->base, &sh));
+}
+
+/* i32/i64 div and rem: the interpreter's traps, in its order (divide by
+ * zero first, then overflow of div_s; rem_s of INT_MIN by -1 is 0). */
+static void divrem(fn *f, const opinfo *in)
+{
+    int w = width(in->type);
+    uint16_t op = in->base;
+    bool sgn = op == KN_OP_I32_DIV_S || op == KN_OP_I64_DIV_S || op == KN_OP_I32_REM_S ||
+               op == KN_OP_I64_REM_S;
+    bool rem = op == KN_OP_I32_REM_S || op == KN_OP_I64_REM_S || op == KN_OP_I32_REM_U ||
+               op == KN_OP_I64_REM_U;
+    kn_x64_load(B, w, X_RAX, SLOT(2));
+    kn_x64_load(B, w, X_RCX, SLOT(3));
+    kn_x64_test_rr(B, w, X_RCX, X_RCX);
+    trap_if(f, X_CC_E, KILN_TRAP_INT_DIV_ZERO);
+    size_t done = 0;
+    if (sgn) {
+        kn_x64_alu_ri(B, w, X_CMP, X_RCX, -1);
+        size_t normal = kn_x64_jcc32(B, X_CC_NE);
+        if (rem) {
+            kn_x64_alu_rr(B, 0, X_XOR, X_RDX, X_RDX);   /* x rem -1 = 0 */
+            done = kn_x64_jmp32(B);
+        } else {
+            /* x / -1 = -x, which overflows only for INT_MIN */
+            kn_x64_neg(B, w, X_RAX);
+            trap_if(f, X_CC_O, KILN_TRAP_INT_OVERFLOW);
+            done = kn_x64_jmp32(B);
+        }
+        kn_x64_patch_rel32(B, normal, B->len);
+        kn_x64_sign_extend_ax(B, w);
+    } else {
+        kn_x64_alu_rr(B, 0, X_XOR, X_RDX, X_RDX);
+    }
+    kn_x64_div(B, w, sgn, X_RCX);
+    if (done)
+        kn_x64_patch_rel32(B, done, B->len);
+    kn_x64_store(B, w, SLOT(1), rem ? X_RDX : X_RAX);
+}
+
+static bool divrem_ok(const opinfo *in)
+{
+    switch (in->base) {
+    case KN_OP_I32_DIV_S: case KN_OP_I32_DIV_U: case KN_OP_I32_REM_S: case KN_OP_I32_REM_U:
+    case KN_OP_I64_DIV_S: case KN_OP_I64_DIV_U: case KN_OP_I64_REM_S: case KN_OP_I64_REM_U:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Unary operations that only move or extend bits, and the bit counts. */
+static bool unop(fn *f, const opinfo *in, bool emit)
+{
+    int w = width(in->type);
+    x64_reg a = X_RAX;
+    switch (in->base) {
+    case KN_OP_I32_WRAP_I64: case KN_OP_I64_EXTEND_I32_U:
+    case KN_OP_I32_REINTERPRET_F32: case KN_OP_F32_REINTERPRET_I32:
+        if (emit) {
+            kn_x64_load(B, 0, a, SLOT(2));
+            kn_x64_store(B, in->base == KN_OP_I64_EXTEND_I32_U, SLOT(1), a);
+        }
+        return true;
+    case KN_OP_I64_REINTERPRET_F64: case KN_OP_F64_REINTERPRET_I64:
+        if (emit) {
+            kn_x64_load(B, 1, a, SLOT(2));
+            kn_x64_store(B, 1, SLOT(1), a);
+        }
+        return true;
+    case KN_OP_I64_EXTEND_I32_S: case KN_OP_I64_EXTEND32_S:
+        if (emit) {
+            kn_x64_load_sx(B, 1, 32, a, SLOT(2));
+            kn_x64_store(B, 1, SLOT(1), a);
+        }
+        return true;
+    case KN_OP_I32_EXTEND8_S: case KN_OP_I64_EXTEND8_S:
+    case KN_OP_I32_EXTEND16_S: case KN_OP_I64_EXTEND16_S: {
+        int bits = in->base == KN_OP_I32_EXTEND8_S || in->base == KN_OP_I64_EXTEND8_S ? 8 : 16;
+        if (emit) {
+            kn_x64_load_sx(B, w, bits, a, SLOT(2));
+            kn_x64_store(B, w, SLOT(1), a);
+        }
+        return true;
+    }
+    case KN_OP_I32_CLZ: case KN_OP_I64_CLZ:
+        /* bsr gives the index of the top bit (ZF and an undefined result
+         * for 0): clz = index ^ (bits-1), and 0 maps to 2*bits-1 ^ ... */
+        if (emit) {
+            kn_x64_bitscan(B, w, 0xbd, a, SLOT(2));
+            kn_x64_mov_imm(B, X_RCX, w ? 127 : 63);
+            kn_x64_cmov(B, w, X_CC_E, a, X_RCX);
+            kn_x64_alu_ri(B, w, X_XOR, a, w ? 63 : 31);
+            kn_x64_store(B, w, SLOT(1), a);
+        }
+        return true;
+    case KN_OP_I32_CTZ: case KN_OP_I64_CTZ:
+        if (emit) {
+            kn_x64_bitscan(B, w, 0xbc, a, SLOT(2));
+            kn_x64_mov_imm(B, X_RCX, w ? 64 : 32);
+            kn_x64_cmov(B, w, X_CC_E, a, X_RCX);
+            kn_x64_store(B, w, SLOT(1), a);
+        }
+        return true;
+    case KN_OP_I32_POPCNT: case KN_OP_I64_POPCNT:
+        if (!f->x->has_popcnt)
+            return false;
+        if (emit) {
+            kn_x64_bitscan(B, w, 0xb8, a, SLOT(2));
+            kn_x64_store(B, w, SLOT(1), a);
+        }
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* ---- Comparisons -------------------------------------------------- */
+
+static bool cc_of(uint16_t op, x64_cc *cc)
+{
+    switch (op) {
+    case KN_OP_I32_EQ: case KN_OP_I64_EQ: *cc = X_CC_E; return true;
+    case KN_OP_I32_NE: case KN_OP_I64_NE: *cc = X_CC_NE; return true;
+    case KN_OP_I32_LT_S: case KN_OP_I64_LT_S: *cc = X_CC_L; return true;
+    case KN_OP_I32_LT_U: case KN_OP_I64_LT_U: *cc = X_CC_B; return true;
+    case KN_OP_I32_GT_S: case KN_OP_I64_GT_S: *cc = X_CC_G; return true;
+    case KN_OP_I32_GT_U: case KN_OP_I64_GT_U: *cc = X_CC_A; return true;
+    case KN_OP_I32_LE_S: case KN_OP_I64_LE_S: *cc = X_CC_LE; return true;
+    case KN_OP_I32_LE_U: case KN_OP_I64_LE_U: *cc = X_CC_BE; return true;
+    case KN_OP_I32_GE_S: case KN_OP_I64_GE_S: *cc = X_CC_GE; return true;
+    case KN_OP_I32_GE_U: case KN_OP_I64_GE_U: *cc = X_CC_AE; return true;
+    case KN_OP_I32_EQZ: case KN_OP_I64_EQZ: *cc = X_CC_E; return true;
+    default: return false;
+    }
+}
+
+/* Set the flags for the comparison of slot word x with slot word y or
+ * the immediate at word y (k). */
+static void compare(fn *f, int w, uint32_t x, uint32_t y, bool k)
+{
+    kn_x64_load(B, w, X_RAX, SLOT(x));
+    if (k)
+        kn_x64_alu_ri(B, w, X_CMP, X_RAX, (int32_t)W[y]);
+    else
+        kn_x64_alu_rm(B, w, X_CMP, X_RAX, SLOT(y));
+}
+
+static void set_bool(fn *f, x64_cc cc, uint32_t dst)
+{
+    kn_x64_setcc(B, cc, X_RAX);
+    kn_x64_movzx8_rr(B, X_RAX, X_RAX);
+    kn_x64_store(B, 0, SLOT(dst), X_RAX);
+}
+
+/* ---- Floating point (SSE2; the roundings need SSE4.1) ----------------- */
+
+static int is_dbl(uint8_t type) { return type == T_F64; }
+static uint32_t imm_words(uint8_t type) { return type == T_F64 ? 2 : 1; }
+
+static bool fbin_of(uint16_t op, uint8_t *sse)
+{
+    switch (op) {
+    case KN_OP_F32_ADD: case KN_OP_F64_ADD: *sse = X_SSE_ADD; return true;
+    case KN_OP_F32_SUB: case KN_OP_F64_SUB: *sse = X_SSE_SUB; return true;
+    case KN_OP_F32_MUL: case KN_OP_F64_MUL: *sse = X_SSE_MUL; return true;
+    case KN_OP_F32_DIV: case KN_OP_F64_DIV: *sse = X_SSE_DIV; return true;
+    default: return false;
+    }
+}
+
+static bool is_copysign(uint16_t op) { return op == KN_OP_F32_COPYSIGN || op == KN_OP_F64_COPYSIGN; }
+
+/* xmm x = the constant at word k (f32: its bits; f64: low, high). */
+static void fimm(fn *f, int dbl, int x, uint32_t k)
+{
+    uint64_t v = W[k];
+    if (dbl)
+        v |= (uint64_t)W[k + 1] << 32;
+    kn_x64_mov_imm(B, X_RAX, v);
+    kn_x64_movd(B, dbl, x, X_RAX);
+}
+
+/* The sign bit of rcx onto the magnitude of rax (copysign, abs), as bit
+ * operations: NaNs keep their payload, as in numeric.h. */
+static void sign_bits(fn *f, int dbl, bool keep_rcx_sign)
+{
+    uint8_t top = dbl ? 63 : 31;
+    kn_x64_shift_i(B, dbl, X_SHL, X_RAX, 1);
+    kn_x64_shift_i(B, dbl, X_SHR, X_RAX, 1);
+    if (keep_rcx_sign) {
+        kn_x64_shift_i(B, dbl, X_SHR, X_RCX, top);
+        kn_x64_shift_i(B, dbl, X_SHL, X_RCX, top);
+        kn_x64_alu_rr(B, dbl, X_OR, X_RAX, X_RCX);
+    }
+}
+
+static void fbinop(fn *f, const opinfo *in, bool k)
+{
+    int d = is_dbl(in->type);
+    if (is_copysign(in->base)) {
+        kn_x64_load(B, d, X_RAX, SLOT(2));
+        if (k)
+            kn_x64_mov_imm(B, X_RCX, d ? (W[3] | (uint64_t)W[4] << 32) : W[3]);
+        else
+            kn_x64_load(B, d, X_RCX, SLOT(3));
+        sign_bits(f, d, true);
+        kn_x64_store(B, d, SLOT(1), X_RAX);
+        return;
+    }
+    uint8_t op = X_SSE_ADD;
+    fbin_of(in->base, &op);
+    kn_x64_sse_rm(B, d, X_SSE_LOAD, 0, SLOT(2));
+    if (k) {
+        fimm(f, d, 1, 3);
+        kn_x64_sse_rr(B, d, op, 0, 1);
+    } else {
+        kn_x64_sse_rm(B, d, op, 0, SLOT(3));
+    }
+    kn_x64_sse_store(B, d, SLOT(1), 0);
+}
+
+static bool fbinop_ok(const opinfo *in)
+{
+    uint8_t op;
+    return (in->type == T_F32 || in->type == T_F64) && (fbin_of(in->base, &op) || is_copysign(in->base));
+}
+
+static int round_mode(uint16_t op)
+{
+    switch (op) {
+    case KN_OP_F32_NEAREST: case KN_OP_F64_NEAREST: return 0;
+    case KN_OP_F32_FLOOR: case KN_OP_F64_FLOOR: return 1;
+    case KN_OP_F32_CEIL: case KN_OP_F64_CEIL: return 2;
+    case KN_OP_F32_TRUNC: case KN_OP_F64_TRUNC: return 3;
+    default: return -1;
+    }
+}
+
+/* u64 → float: below 2^63 it is the signed conversion; above, halve it
+ * keeping the low bit (so rounding sees it), convert and double: the
+ * same result, in the same rounding, as the C conversion. */
+static void convert_u64(fn *f, int dbl)
+{
+    kn_x64_load(B, 1, X_RAX, SLOT(2));
+    kn_x64_test_rr(B, 1, X_RAX, X_RAX);
+    size_t big = kn_x64_jcc32(B, X_CC_S);
+    kn_x64_cvtsi2s(B, dbl, 1, 0, X_RAX);
+    size_t done = kn_x64_jmp32(B);
+    kn_x64_patch_rel32(B, big, B->len);
+    kn_x64_mov(B, 1, X_RCX, X_RAX);
+    kn_x64_shift_i(B, 1, X_SHR, X_RCX, 1);
+    kn_x64_alu_ri(B, 0, X_AND, X_RAX, 1);
+    kn_x64_alu_rr(B, 1, X_OR, X_RCX, X_RAX);
+    kn_x64_cvtsi2s(B, dbl, 1, 0, X_RCX);
+    kn_x64_sse_rr(B, dbl, X_SSE_ADD, 0, 0);
+    kn_x64_patch_rel32(B, done, B->len);
+    kn_x64_sse_store(B, dbl, SLOT(1), 0);
+}
+
+/* Float unary operations and conversions; in->type is the input type,
+ * in->inner the output's. */
+static bool funop(fn *f, const opinfo *in, bool emit)
+{
+    int di = is_dbl(in->type), dout = is_dbl((uint8_t)in->inner);
+    uint16_t op = in->base;
+    int mode = round_mode(op);
+    if (mode >= 0) {
+        if (!f->x->has_sse41)
+            return false;
+        if (emit) {
+            kn_x64_round(B, di, 0, SLOT(2), (uint8_t)mode);
+            kn_x64_sse_store(B, di, SLOT(1), 0);
+        }
+        return true;
+    }
+    switch (op) {
+    case KN_OP_F32_ABS: case KN_OP_F64_ABS: case KN_OP_F32_NEG: case KN_OP_F64_NEG:
+        if (emit) {
+            kn_x64_load(B, di, X_RAX, SLOT(2));
+            if (op == KN_OP_F32_ABS || op == KN_OP_F64_ABS) {
+                sign_bits(f, di, false);
+            } else {
+                kn_x64_mov_imm(B, X_RCX, di ? (uint64_t)1 << 63 : (uint64_t)1 << 31);
+                kn_x64_alu_rr(B, di, X_XOR, X_RAX, X_RCX);
+            }
+            kn_x64_store(B, di, SLOT(1), X_RAX);
+        }
+        return true;
+    case KN_OP_F32_SQRT: case KN_OP_F64_SQRT:
+    case KN_OP_F64_PROMOTE_F32: case KN_OP_F32_DEMOTE_F64:
+        if (emit) {
+            kn_x64_sse_rm(B, di, op == KN_OP_F32_SQRT || op == KN_OP_F64_SQRT ? X_SSE_SQRT : X_SSE_CVT,
+                          0, SLOT(2));
+            kn_x64_sse_store(B, dout, SLOT(1), 0);
+        }
+        return true;
+    case KN_OP_F32_CONVERT_I64_U: case KN_OP_F64_CONVERT_I64_U:
+        if (emit)
+            convert_u64(f, dout);
+        return true;
+    case KN_OP_F32_CONVERT_I32_S: case KN_OP_F64_CONVERT_I32_S:
+    case KN_OP_F32_CONVERT_I32_U: case KN_OP_F64_CONVERT_I32_U:
+    case KN_OP_F32_CONVERT_I64_S: case KN_OP_F64_CONVERT_I64_S: {
+        /* an unsigned i32 is converted as the (exact) i64 it widens to */
+        bool wide = op != KN_OP_F32_CONVERT_I32_S && op != KN_OP_F64_CONVERT_I32_S;
+        if (emit) {
+            kn_x64_load(B, in->type == T_I64, X_RAX, SLOT(2));
+            kn_x64_cvtsi2s(B, dout, wide, 0, X_RAX);
+            kn_x64_sse_store(B, dout, SLOT(1), 0);
+        }
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+/* Flags for a float comparison of words x and y (k: y is a constant).
+ * LT/LE compare the operands the other way round, so that every
+ * condition is false when unordered with a single flag (A/AE), except EQ
+ * (E and not P: returns 1) and NE (NE or P: returns 2). */
+static int fcompare(fn *f, const opinfo *in, uint32_t x, uint32_t y, bool k, x64_cc *cc)
+{
+    int d = is_dbl(in->type);
+    kn_x64_sse_rm(B, d, X_SSE_LOAD, 0, SLOT(x));
+    if (k)
+        fimm(f, d, 1, y);
+    else
+        kn_x64_sse_rm(B, d, X_SSE_LOAD, 1, SLOT(y));
+    switch (in->base) {
+    case KN_OP_F32_EQ: case KN_OP_F64_EQ: kn_x64_ucomis(B, d, 0, 1); *cc = X_CC_E; return 1;
+    case KN_OP_F32_NE: case KN_OP_F64_NE: kn_x64_ucomis(B, d, 0, 1); *cc = X_CC_NE; return 2;
+    case KN_OP_F32_GT: case KN_OP_F64_GT: kn_x64_ucomis(B, d, 0, 1); *cc = X_CC_A; return 0;
+    case KN_OP_F32_GE: case KN_OP_F64_GE: kn_x64_ucomis(B, d, 0, 1); *cc = X_CC_AE; return 0;
+    case KN_OP_F32_LT: case KN_OP_F64_LT: kn_x64_ucomis(B, d, 1, 0); *cc = X_CC_A; return 0;
+    default: kn_x64_ucomis(B, d, 1, 0); *cc = X_CC_AE; return 0;   /* LE */
+    }
+}
+
+static void fset_bool(fn *f, x64_cc cc, int kind, uint32_t dst)
+{
+    kn_x64_setcc(B, cc, X_RAX);
+    if (kind) {
+        kn_x64_setcc(B, kind == 1 ? X_CC_NP : X_CC_P, X_RCX);
+        kn_x64_alu_rr(B, 0, kind == 1 ? X_AND : X_OR, X_RAX, X_RCX);
+    }
+    kn_x64_movzx8_rr(B, X_RAX, X_RAX);
+    kn_x64_store(B, 0, SLOT(dst), X_RAX);
+}
+
+/* Jump to the target of offset word k if the comparison is `sense`. */
+static void fbranch(fn *f, x64_cc cc, int kind, bool sense, uint32_t k)
+{
+    if (!kind) {
+        branch_if(f, sense ? cc : (x64_cc)(cc ^ 1), k);
+    } else if ((kind == 1) == sense) {           /* equal and ordered */
+        size_t skip = kn_x64_jcc32(B, X_CC_P);
+        branch_if(f, X_CC_E, k);
+        kn_x64_patch_rel32(B, skip, B->len);
+    } else {                                     /* unequal or unordered */
+        branch_if(f, X_CC_P, k);
+        branch_if(f, X_CC_NE, k);
+    }
+}
+
+static void fcmp(fn *f, const opinfo *in)
+{
+    x64_cc cc = X_CC_E;
+    uint32_t kw = imm_words(in->type);
+    int kind;
+    switch (in->fam) {
+    case F_CMP: kind = fcompare(f, in, 2, 3, false, &cc); fset_bool(f, cc, kind, 1); break;
+    case F_CMP_K: kind = fcompare(f, in, 2, 3, true, &cc); fset_bool(f, cc, kind, 1); break;
+    case F_CMP_JT: kind = fcompare(f, in, 1, 2, false, &cc); fbranch(f, cc, kind, true, 3); break;
+    case F_CMP_JF: kind = fcompare(f, in, 1, 2, false, &cc); fbranch(f, cc, kind, false, 3); break;
+    case F_CMP_KJT: kind = fcompare(f, in, 1, 2, true, &cc); fbranch(f, cc, kind, true, 2 + kw); break;
+    default: kind = fcompare(f, in, 1, 2, true, &cc); fbranch(f, cc, kind, false, 2 + kw); break;
+    }
+}
+
+/* a + x*y and friends: two roundings, as the interpreter does. */
+static void fmuladd(fn *f, kn_op op)
+{
+    int d = op == KN_OP_F64_MULADD || op == KN_OP_F64_MULSUB || op == KN_OP_F64_MULRSUB;
+    kn_x64_sse_rm(B, d, X_SSE_LOAD, 0, SLOT(3));
+    kn_x64_sse_rm(B, d, X_SSE_MUL, 0, SLOT(4));
+    if (op == KN_OP_F32_MULRSUB || op == KN_OP_F64_MULRSUB) {
+        kn_x64_sse_rm(B, d, X_SSE_SUB, 0, SLOT(2));
+        kn_x64_sse_store(B, d, SLOT(1), 0);
+        return;
+    }
+    kn_x64_sse_rm(B, d, X_SSE_LOAD, 1, SLOT(2));
+    bool add = op == KN_OP_F32_MULADD || op == KN_OP_F64_MULADD;
+    kn_x64_sse_rr(B, d, add ? X_SSE_ADD : X_SSE_SUB, 1, 0);
+    kn_x64_sse_store(B, d, SLOT(1), 1);
+}
+
+/* An instruction without a template: its helper (helpers.c) on pointers
+ * to its slots, trapping with the code the helper returns. */
+static void helper(fn *f, const opinfo *in, bool binary)
+{
+    bool k = in->fam == F_BINOP_K;
+    if (k) {                                   /* the constant, on the stack */
+        uint64_t v = in->type == T_F64 ? W[3] | (uint64_t)W[4] << 32
+                   : in->type == T_I64 ? (uint64_t)(int64_t)(int32_t)W[3] : W[3];
+        kn_x64_alu_ri(B, 1, X_SUB, X_RSP, 16);
+        kn_x64_mov_imm(B, X_RAX, v);
+        kn_x64_store(B, 1, x64_m(X_RSP, 0), X_RAX);
+        kn_x64_mov(B, 1, X_RDX, X_RSP);
+    } else if (binary) {
+        kn_x64_lea(B, 1, X_RDX, SLOT(3));
+    }
+    kn_x64_lea(B, 1, X_RDI, SLOT(1));
+    kn_x64_lea(B, 1, X_RSI, SLOT(2));
+    call_c(f, (const void *)kn_jit_helpers[in->base]);
+    kn_x64_mov(B, 0, X_RAX, X_RAX);            /* a trap code: zero-extend */
+    if (k)
+        kn_x64_alu_ri(B, 1, X_ADD, X_RSP, 16);
+    kn_x64_test_rr(B, 0, X_RAX, X_RAX);
+    kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_NE), f->x->exit);
+}
+
+/* ---- Memory ----------------------------------------------------------- */
+
+/* rax = the effective address of a load/store form (lower.h), then the
+ * bounds check: ea + size > msize traps. */
+static void address(fn *f, uint8_t family, uint8_t size)
+{
+    uint32_t offw;
+    switch (family) {
+    case F_LOAD: case F_STORE: case F_STORE_K:   /* dst/addr, addr, offset */
+        kn_x64_load(B, 0, X_RAX, SLOT(family == F_LOAD ? 2 : 1));
+        offw = 3;
+        break;
+    case F_LOAD_A:                               /* dst base imm offset */
+        kn_x64_load(B, 0, X_RAX, SLOT(2));
+        kn_x64_alu_ri(B, 0, X_ADD, X_RAX, (int32_t)W[3]);
+        offw = 4;
+        break;
+    case F_STORE_AK:                             /* base add imm offset */
+        kn_x64_load(B, 0, X_RAX, SLOT(1));
+        kn_x64_alu_ri(B, 0, X_ADD, X_RAX, (int32_t)W[2]);
+        offw = 4;
+        break;
+    case F_LOAD_X:                               /* dst base idx offset */
+        kn_x64_load(B, 0, X_RAX, SLOT(2));
+        kn_x64_alu_rm(B, 0, X_ADD, X_RAX, SLOT(3));
+        offw = 4;
+        break;
+    case F_LOAD_K:                               /* dst k offset */
+        kn_x64_mov_imm(B, X_RAX, W[2]);
+        offw = 3;
+        break;
+    case F_LOAD_XS:                              /* dst base idx s offset */
+        kn_x64_load(B, 0, X_RAX, SLOT(3));
+        kn_x64_shift_i(B, 0, X_SHL, X_RAX, (uint8_t)(W[4] & 31));
+        kn_x64_alu_rm(B, 0, X_ADD, X_RAX, SLOT(2));
+        offw = 5;
+        break;
+    default:                                     /* F_LOAD_AS: dst x s imm offset */
+        kn_x64_load(B, 0, X_RAX, SLOT(2));
+        kn_x64_shift_i(B, 0, X_SHL, X_RAX, (uint8_t)(W[3] & 31));
+        kn_x64_alu_ri(B, 0, X_ADD, X_RAX, (int32_t)W[4]);
+        offw = 5;
+        break;
+    }
+    uint32_t off = W[offw];
+    if (off <= INT32_MAX) {
+        if (off)
+            kn_x64_alu_ri(B, 1, X_ADD, X_RAX, (int32_t)off);
+    } else {
+        kn_x64_mov_imm(B, X_RCX, off);
+        kn_x64_alu_rr(B, 1, X_ADD, X_RAX, X_RCX);
+    }
+    kn_x64_lea(B, 1, X_RCX, x64_m(X_RAX, size));
+    kn_x64_alu_rr(B, 1, X_CMP, X_RCX, X_R14);
+    trap_if(f, X_CC_A, KILN_TRAP_MEMORY_OOB);
+}
+
+static void load(fn *f, const opinfo *in)
+{
+    address(f, in->fam, in->size);
+    int w = width(in->type);
+    x64_mem m = x64_mi(X_R13, X_RAX, 1, 0);
+    if (in->size == 8)
+        kn_x64_load(B, 1, X_RAX, m);
+    else if (in->sx && in->size < 4 + 4 * w)
+        kn_x64_load_sx(B, w, in->size * 8, X_RAX, m);
+    else
+        kn_x64_load_zx(B, 0, in->size * 8, X_RAX, m);
+    kn_x64_store(B, w, SLOT(1), X_RAX);
+}
+
+static void store(fn *f, const opinfo *in)
+{
+    address(f, in->fam, in->size);
+    if (in->fam == F_STORE)
+        kn_x64_load(B, 1, X_RCX, SLOT(2));
+    else   /* a constant, sign-extended from 32 bits */
+        kn_x64_mov_imm(B, X_RCX, (uint64_t)(int64_t)(int32_t)W[in->fam == F_STORE_K ? 2 : 3]);
+    x64_mem m = x64_mi(X_R13, X_RAX, 1, 0);
+    switch (in->size) {
+    case 1: kn_x64_store8(B, m, X_RCX); break;
+    case 2: kn_x64_store16(B, m, X_RCX); break;
+    case 4: kn_x64_store(B, 0, m, X_RCX); break;
+    default: kn_x64_store(B, 1, m, X_RCX); break;
+    }
+}
+
+/* ---- Calls, returns, tables ------------------------------------------ */
+
+/* A direct call to a compiled function of this module: push its kn_frame
+ * (depth limit, backtrace), check the value stack, move fp and call. */
+static void call_native(fn *f, uint32_t func, uint32_t base)
+{
+    const kn_code *callee = f->x->m->funcs[func].code;
+    x64_mem top = x64_m(X_R12, OFF(kiln_store, frame_top));
+    kn_x64_load(B, 1, X_RAX, top);
+    kn_x64_alu_rm(B, 1, X_CMP, X_RAX, x64_m(X_R12, OFF(kiln_store, frames_end)));
+    trap_if(f, X_CC_E, KILN_TRAP_STACK_EXHAUSTED);
+    kn_x64_lea(B, 1, X_RCX, x64_m(X_RBX, (int32_t)(8 * ((int64_t)base + callee->frame_slots))));
+    kn_x64_alu_rm(B, 1, X_CMP, X_RCX, x64_m(X_R12, OFF(kiln_store, stack_end)));
+    trap_if(f, X_CC_A, KILN_TRAP_STACK_EXHAUSTED);
+    kn_x64_load(B, 1, X_RCX, x64_m(X_R15, OFF(kiln_instance, funcs)));
+    kn_x64_load(B, 1, X_RCX, x64_m(X_RCX, (int32_t)(8 * func)));
+    kn_x64_store(B, 1, x64_m(X_RAX, OFF(kn_frame, func)), X_RCX);
+    kn_x64_alu_ri(B, 1, X_ADD, X_RAX, (int32_t)sizeof(kn_frame));
+    kn_x64_store(B, 1, top, X_RAX);
+    if (base)
+        kn_x64_alu_ri(B, 1, X_ADD, X_RBX, (int32_t)(8 * base));
+    size_t at = kn_x64_call32(B);
+    kn_x64_call_fixup(f->x, at, func);
+    if (base)
+        kn_x64_alu_ri(B, 1, X_SUB, X_RBX, (int32_t)(8 * base));
+    kn_x64_alu_mi(B, 1, X_SUB, top, (int32_t)sizeof(kn_frame));
+}
+
+/* Anything else (an import, an interpreted function): through C. */
+static void call_slow(fn *f, uint32_t func, uint32_t base)
+{
+    kn_x64_mov(B, 1, X_RDI, X_R12);
+    kn_x64_mov(B, 1, X_RSI, X_R15);
+    kn_x64_mov_imm(B, X_RDX, func);
+    kn_x64_lea(B, 1, X_RCX, x64_m(X_RBX, (int32_t)(8 * base)));
+    call_c(f, (const void *)kn_jit_call_slow);
+    kn_x64_test_rr(B, 1, X_RAX, X_RAX);
+    kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_NE), f->x->exit);
+}
+
+/* call_indirect: the checks, the budget and the call, in the
+ * interpreter's order, through C. */
+static void call_indirect(fn *f)
+{
+    kn_x64_mov(B, 1, X_RDI, X_R12);
+    kn_x64_mov(B, 1, X_RSI, X_R15);
+    kn_x64_mov_imm(B, X_RDX, W[1]);
+    kn_x64_mov_imm(B, X_RCX, W[2]);
+    kn_x64_load(B, 0, X_R8, SLOT(3));
+    kn_x64_lea(B, 1, X_R9, x64_m(X_RBX, (int32_t)(8 * W[4])));
+    call_c(f, (const void *)kn_jit_call_indirect);
+    kn_x64_test_rr(B, 1, X_RAX, X_RAX);
+    kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_NE), f->x->exit);
+    reload_msize(f);
+}
+
+static void call(fn *f)
+{
+    uint32_t func = W[1], base = W[2];
+    budget(f);
+    if (f->x->native[func])
+        call_native(f, func, base);
+    else
+        call_slow(f, func, base);
+    reload_msize(f);
+}
+
+static void jump_table(fn *f, uint32_t pc)
+{
+    uint32_t n = W[2];
+    budget(f);
+    kn_x64_load(B, 0, X_RAX, SLOT(1));
+    kn_x64_mov_imm(B, X_RCX, n);
+    kn_x64_alu_rr(B, 0, X_CMP, X_RAX, X_RCX);
+    kn_x64_cmov(B, 0, X_CC_A, X_RAX, X_RCX);
+    size_t lea = kn_x64_lea_rip32(B, X_RCX);
+    kn_x64_load_sx(B, 1, 32, X_RAX, x64_mi(X_RCX, X_RAX, 4, 0));
+    kn_x64_alu_rr(B, 1, X_ADD, X_RAX, X_RCX);
+    kn_x64_jmp_r(B, X_RAX);
+    if (push_item(f, (void **)&f->jt, &f->njt, &f->capjt, sizeof *f->jt))
+        f->jt[f->njt - 1] = (jtable){lea, pc};
+}
+
+static void globals(fn *f, bool set)
+{
+    kn_x64_load(B, 1, X_RAX, x64_m(X_R15, OFF(kiln_instance, globals)));
+    kn_x64_load(B, 1, X_RAX, x64_m(X_RAX, (int32_t)(8 * W[2])));
+    x64_mem v = x64_m(X_RAX, OFF(kiln_global, value));
+    if (set) {
+        kn_x64_load(B, 1, X_RCX, SLOT(1));
+        kn_x64_store(B, 1, v, X_RCX);
+    } else {
+        kn_x64_load(B, 1, X_RCX, v);
+        kn_x64_store(B, 1, SLOT(1), X_RCX);
+    }
+}
+
+/* ---- One instruction ---------------------------------------------------- */
+
+/* The length in words of the instruction at W[pc] if the native tier
+ * covers it, else 0.  Also the one place that says what is covered. */
+static uint32_t covered(fn *f, uint32_t pc)
+{
+    const uint32_t *ip = W;
+    kn_op op = (kn_op)ip[0];
+    if (op >= KN_OP_COUNT)
+        return 0;
+    const opinfo *in = &infos[op];
+    bool intty = in->type == T_I32 || in->type == T_I64;
+    switch (in->fam) {
+    case F_LOAD: case F_LOAD_K: return 4;
+    case F_LOAD_A: case F_LOAD_X: return 5;
+    case F_LOAD_XS: case F_LOAD_AS: return 6;
+    case F_STORE: case F_STORE_K: return 4;
+    case F_STORE_AK: return 5;
+    case F_BINOP: return binop_ok(in) || fbinop_ok(in) || kn_jit_helpers[op] ? 4 : 0;
+    case F_BINOP_K:
+        return binop_ok(in) || fbinop_ok(in) || kn_jit_helpers[in->base] ? 3 + imm_words(in->type) : 0;
+    case F_CMP: case F_CMP_JT: case F_CMP_JF: return in->type <= T_F64 ? 4 : 0;
+    case F_CMP_K: case F_CMP_KJT: case F_CMP_KJF:
+        return in->type <= T_F64 ? 3 + imm_words(in->type) : 0;
+    case F_TEST: case F_TEST_JT: case F_TEST_JF: return intty ? 3 : 0;
+    case F_BINOP_T: return divrem_ok(in) || kn_jit_helpers[op] ? 4 : 0;
+    case F_UNOP: return unop(f, in, false) || funop(f, in, false) || kn_jit_helpers[op] ? 3 : 0;
+    case F_UNOP_T: return kn_jit_helpers[op] ? 3 : 0;
+    case F_SHIFTOP: return 5;
+    default: break;
+    }
+    switch (op) {
+    case KN_OP_COPY: case KN_OP_CONST32: case KN_OP_JMP_IF: case KN_OP_JMP_UNLESS:
+    case KN_OP_CALL: case KN_OP_GLOBAL_GET1: case KN_OP_GLOBAL_SET1: case KN_OP_MEMORY_GROW:
+        return 3;
+    case KN_OP_COPY_PAIR: case KN_OP_SELECT1: case KN_OP_I32_SHL_ADD_K: case KN_OP_CALL_INDIRECT:
+    case KN_OP_F32_MULADD: case KN_OP_F32_MULSUB: case KN_OP_F32_MULRSUB:
+    case KN_OP_F64_MULADD: case KN_OP_F64_MULSUB: case KN_OP_F64_MULRSUB:
+        return 5;
+    case KN_OP_CONST64: return 4;
+    case KN_OP_JMP: case KN_OP_JMP_BACK: case KN_OP_MEMORY_SIZE: return 2;
+    case KN_OP_TRAP: return ip[1] < KN_X64_NTRAPS ? 2 : 0;
+    case KN_OP_RET: return 1;
+    case KN_OP_JMP_TABLE: return ip[2] < (1u << 24) ? 4 + ip[2] : 0;
+    default: return 0;
+    }
+}
+
+static void emit_fused(fn *f, const opinfo *in)
+{
+    int w = width(in->type);
+    x64_cc cc = X_CC_E;
+    cc_of(in->base, &cc);
+    switch (in->fam) {
+    case F_CMP: compare(f, w, 2, 3, false); set_bool(f, cc, 1); break;
+    case F_CMP_K: compare(f, w, 2, 3, true); set_bool(f, cc, 1); break;
+    case F_CMP_JT: compare(f, w, 1, 2, false); branch_if(f, cc, 3); break;
+    case F_CMP_JF: compare(f, w, 1, 2, false); branch_if(f, (x64_cc)(cc ^ 1), 3); break;
+    case F_CMP_KJT: compare(f, w, 1, 2, true); branch_if(f, cc, 3); break;
+    case F_CMP_KJF: compare(f, w, 1, 2, true); branch_if(f, (x64_cc)(cc ^ 1), 3); break;
+    case F_TEST:
+        kn_x64_alu_mi(B, w, X_CMP, SLOT(2), 0);
+        set_bool(f, cc, 1);
+        break;
+    case F_TEST_JT: kn_x64_alu_mi(B, w, X_CMP, SLOT(1), 0); branch_if(f, cc, 2); break;
+    default: kn_x64_alu_mi(B, w, X_CMP, SLOT(1), 0); branch_if(f, (x64_cc)(cc ^ 1), 2); break;
+    }
+}
+
+static void shiftop(fn *f, const opinfo *in)
+{
+    int w = width(in->type);
+    x64_alu alu = X_ADD;
+    x64_shift sh = X_SHL;
+    alu_of(in->base, &alu);
+    shift_of(in->inner, &sh);
+    kn_x64_load(B, w, X_RAX, SLOT(3));
+    kn_x64_shift_i(B, w, sh, X_RAX, (uint8_t)(W[4] & (w ? 63 : 31)));
+    kn_x64_alu_rm(B, w, alu, X_RAX, SLOT(2));
+    kn_x64_store(B, w, SLOT(1), X_RAX);
+}
+
+static void emit_other(fn *f, uint32_t pc)
+{
+    switch ((kn_op)W[0]) {
+    case KN_OP_COPY:
+        kn_x64_load(B, 1, X_RAX, SLOT(2));
+        kn_x64_store(B, 1, SLOT(1), X_RAX);
+        break;
+    case KN_OP_COPY_PAIR:
+        kn_x64_load(B, 1, X_RAX, SLOT(2));
+        kn_x64_store(B, 1, SLOT(1), X_RAX);
+        kn_x64_load(B, 1, X_RAX, SLOT(4));
+        kn_x64_store(B, 1, SLOT(3), X_RAX);
+        break;
+    case KN_OP_CONST32:
+    case KN_OP_CONST64: {
+        uint64_t v = W[2];
+        if ((kn_op)W[0] == KN_OP_CONST64)
+            v |= (uint64_t)W[3] << 32;
+        if ((int64_t)v >= INT32_MIN && (int64_t)v <= INT32_MAX) {
+            kn_x64_store_imm(B, 1, SLOT(1), (int32_t)v);
+        } else {
+            kn_x64_mov_imm(B, X_RAX, v);
+            kn_x64_store(B, 1, SLOT(1), X_RAX);
+        }
+        break;
+    }
+    case KN_OP_SELECT1:
+        kn_x64_load(B, 1, X_RAX, SLOT(2));
+        kn_x64_alu_mi(B, 0, X_CMP, SLOT(4), 0);
+        kn_x64_cmov_rm(B, 1, X_CC_E, X_RAX, SLOT(3));
+        kn_x64_store(B, 1, SLOT(1), X_RAX);
+        break;
+    case KN_OP_I32_SHL_ADD_K:
+        kn_x64_load(B, 0, X_RAX, SLOT(2));
+        kn_x64_shift_i(B, 0, X_SHL, X_RAX, (uint8_t)(W[3] & 31));
+        kn_x64_alu_ri(B, 0, X_ADD, X_RAX, (int32_t)W[4]);
+        kn_x64_store(B, 0, SLOT(1), X_RAX);
+        break;
+    case KN_OP_JMP:
+        jump_to(f, kn_x64_jmp32(B), (uint32_t)((int64_t)pc + 1 + (int32_t)W[1]));
+        break;
+    case KN_OP_JMP_BACK:
+        budget(f);
+        jump_to(f, kn_x64_jmp32(B), (uint32_t)((int64_t)pc + 1 + (int32_t)W[1]));
+        break;
+    case KN_OP_JMP_IF:
+    case KN_OP_JMP_UNLESS:
+        kn_x64_alu_mi(B, 0, X_CMP, SLOT(1), 0);
+        branch_if(f, (kn_op)W[0] == KN_OP_JMP_IF ? X_CC_NE : X_CC_E, 2);
+        break;
+    case KN_OP_JMP_TABLE: jump_table(f, pc); break;
+    case KN_OP_RET: kn_x64_pop(B, X_RBP); kn_x64_ret(B); break;
+    case KN_OP_TRAP: kn_x64_patch_rel32(B, kn_x64_jmp32(B), f->x->trap_stub[W[1]]); break;
+    case KN_OP_CALL: call(f); break;
+    case KN_OP_CALL_INDIRECT: call_indirect(f); break;
+    case KN_OP_F32_MULADD: case KN_OP_F32_MULSUB: case KN_OP_F32_MULRSUB:
+    case KN_OP_F64_MULADD: case KN_OP_F64_MULSUB: case KN_OP_F64_MULRSUB:
+        fmuladd(f, (kn_op)W[0]);
+        break;
+    case KN_OP_GLOBAL_GET1: globals(f, false); break;
+    case KN_OP_GLOBAL_SET1: globals(f, true); break;
+    case KN_OP_MEMORY_SIZE:
+        kn_x64_mov(B, 1, X_RAX, X_R14);
+        kn_x64_shift_i(B, 1, X_SHR, X_RAX, 16);
+        kn_x64_store(B, 0, SLOT(1), X_RAX);
+        break;
+    case KN_OP_MEMORY_GROW:
+        kn_x64_mov(B, 1, X_RDI, X_R15);
+        kn_x64_load(B, 0, X_RSI, SLOT(2));
+        call_c(f, (const void *)kn_jit_memory_grow);
+        kn_x64_store(B, 0, SLOT(1), X_RAX);
+        reload_msize(f);
+        break;
+    default:
+        break;
+    }
+}
+
+static void emit_one(fn *f, uint32_t pc)
+{
+    const opinfo *in = &infos[W[0]];
+    switch (in->fam) {
+    case F_LOAD: case F_LOAD_A: case F_LOAD_X: case F_LOAD_K: case F_LOAD_XS: case F_LOAD_AS:
+        load(f, in);
+        break;
+    case F_STORE: case F_STORE_K: case F_STORE_AK: store(f, in); break;
+    case F_BINOP: case F_BINOP_K:
+        if (binop_ok(in))
+            binop(f, in, in->fam == F_BINOP_K);
+        else if (fbinop_ok(in))
+            fbinop(f, in, in->fam == F_BINOP_K);
+        else
+            helper(f, in, true);
+        break;
+    case F_BINOP_T:
+        if (divrem_ok(in))
+            divrem(f, in);
+        else
+            helper(f, in, true);
+        break;
+    case F_UNOP:
+        if (!unop(f, in, true) && !funop(f, in, true))
+            helper(f, in, false);
+        break;
+    case F_UNOP_T: helper(f, in, false); break;
+    case F_SHIFTOP: shiftop(f, in); break;
+    case F_CMP: case F_CMP_K: case F_CMP_JT: case F_CMP_JF: case F_CMP_KJT: case F_CMP_KJF:
+        if (in->type == T_F32 || in->type == T_F64)
+            fcmp(f, in);
+        else
+            emit_fused(f, in);
+        break;
+    case F_TEST: case F_TEST_JT: case F_TEST_JF:
+        emit_fused(f, in);
+        break;
+    default: emit_other(f, pc); break;
+    }
+}
+
+/* ---- Whole functions ----------------------------------------------------- */
+
+bool kn_x64_covers(kn_x64 *x, const kn_code *cd)
+{
+    fn f = {.x = x, .cd = cd};
+    if ((uint64_t)cd->frame_slots * 8 + 8 > INT32_MAX)
+        return false;
+    for (uint32_t pc = 0; pc < cd->nwords;) {
+        f.w = cd->words + pc;
+        uint32_t n = covered(&f, pc);
+        if (!n || n > cd->nwords - pc)
+            return false;
+        if ((kn_op)f.w[0] == KN_OP_CALL && f.w[1] >= x->m->nfuncs)
+            return false;
+        pc += n;
+    }
+    return true;
+}
+
+static void prologue(fn *f)
+{
+    const kn_code *cd = f->cd;
+    kn_x64_push(B, X_RBP);
+    kn_x64_mov(B, 1, X_RBP, X_RSP);
+    kn_x64_alu_rm(B, 1, X_CMP, X_RSP, x64_m(X_R12, OFF(kiln_store, jit_stack_limit)));
+    trap_if(f, X_CC_B, KILN_TRAP_STACK_EXHAUSTED);
+    uint32_t p = cd->param_slots, n = cd->local_slots;
+    if (n <= 8) {
+        for (uint32_t i = 0; i < n; i++)
+            kn_x64_store_imm(B, 1, x64_m(X_RBX, (int32_t)(8 * (p + i))), 0);
+    } else {
+        kn_x64_lea(B, 1, X_RDI, x64_m(X_RBX, (int32_t)(8 * p)));
+        kn_x64_mov_imm(B, X_RCX, n);
+        kn_x64_alu_rr(B, 0, X_XOR, X_RAX, X_RAX);
+        kn_x64_rep_stosq(B);
+    }
+}
+
+/* Out-of-line paths and jump tables, then every branch patched. */
+static void epilogue(fn *f)
+{
+    for (size_t i = 0; i < f->nslow; i++) {
+        kn_x64_patch_rel32(B, f->slow[i].at, B->len);
+        kn_x64_mov(B, 1, X_RDI, X_R12);
+        call_c(f, (const void *)kn_check_limits);
+        kn_x64_mov(B, 0, X_RAX, X_RAX);          /* a trap code: zero-extend */
+        kn_x64_test_rr(B, 0, X_RAX, X_RAX);
+        kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_NE), f->x->exit);
+        kn_x64_patch_rel32(B, kn_x64_jmp32(B), f->slow[i].back);
+    }
+    for (size_t i = 0; i < f->njt; i++) {
+        while (B->len % 4)
+            kn_x64_byte(B, 0xcc);
+        size_t table = B->len;
+        kn_x64_patch_rel32(B, f->jt[i].lea_at, table);
+        uint32_t pc = f->jt[i].pc, n = f->cd->words[pc + 2];
+        for (uint32_t k = 0; k <= n; k++) {
+            uint32_t at = pc + 3 + k;
+            uint32_t target = (uint32_t)((int64_t)at + (int32_t)f->cd->words[at]);
+            kn_x64_u32(B, (uint32_t)(f->pos[target] - table));
+        }
+    }
+    for (size_t i = 0; i < f->nfix; i++)
+        kn_x64_patch_rel32(B, f->fix[i].at, f->pos[f->fix[i].target]);
+}
+
+bool kn_x64_function(kn_x64 *x, const kn_code *cd, size_t *entry)
+{
+    fn f = {.x = x, .b = &x->b, .cd = cd};
+    f.pos = kn_calloc(x->alloc, cd->nwords + 1, sizeof *f.pos);
+    if (!f.pos)
+        return false;
+    *entry = x->b.len;
+    prologue(&f);
+    for (uint32_t pc = 0; pc < cd->nwords;) {
+        f.w = cd->words + pc;
+        f.pc = pc;
+        f.pos[pc] = x->b.len;
+        uint32_t n = covered(&f, pc);
+        emit_one(&f, pc);
+        pc += n;
+    }
+    epilogue(&f);
+    bool ok = !f.oom && !x->b.oom;
+    kn_free(x->alloc, f.pos);
+    kn_free(x->alloc, f.fix);
+    kn_free(x->alloc, f.slow);
+    kn_free(x->alloc, f.jt);
+    return ok;
+}

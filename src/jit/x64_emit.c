@@ -1,0 +1,335 @@
+/*
+ * x64_emit.c — the encoder behind x64_emit.h.
+ *
+ * Every instruction goes through one of two helpers: enc_m (a register and
+ * a memory operand) or enc_r (two registers), which lay out the legacy
+ * prefix, REX, opcode, ModRM, SIB and displacement.  Keeping the ModRM
+ * rules in one place is what keeps the special cases (rsp/r12 bases need
+ * a SIB byte, rbp/r13 bases cannot go without a displacement, byte access
+ * to sil/dil/spl/bpl needs a REX) right for every form at once.
+ */
+#include <string.h>
+
+#include "x64_emit.h"
+
+static void reserve(x64_buf *b, size_t n)
+{
+    if (b->oom || b->len + n <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + n)
+        cap *= 2;
+    uint8_t *p = b->grow(b->ud, b->p, cap);
+    if (!p) {
+        b->oom = true;
+        return;
+    }
+    b->p = p;
+    b->cap = cap;
+}
+
+void kn_x64_bytes(x64_buf *b, const void *bytes, size_t n)
+{
+    reserve(b, n);
+    if (b->oom)
+        return;
+    const uint8_t *s = bytes;
+    for (size_t i = 0; i < n; i++)   /* a few bytes at a time: no memcpy call */
+        b->p[b->len + i] = s[i];
+    b->len += n;
+}
+
+void kn_x64_byte(x64_buf *b, uint8_t v)
+{
+    if (b->len < b->cap)
+        b->p[b->len++] = v;
+    else
+        kn_x64_bytes(b, &v, 1);
+}
+
+void kn_x64_u32(x64_buf *b, uint32_t v)
+{
+    uint8_t le[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    kn_x64_bytes(b, le, 4);
+}
+
+void kn_x64_patch_rel32(x64_buf *b, size_t at, size_t target)
+{
+    if (b->oom)
+        return;
+    uint32_t rel = (uint32_t)((int64_t)target - (int64_t)(at + 4));
+    for (int i = 0; i < 4; i++)
+        b->p[at + i] = (uint8_t)(rel >> (8 * i));
+}
+
+static bool fits8(int32_t v) { return v >= -128 && v <= 127; }
+
+/* Opcode bytes of up to three, in order; `pre` is a legacy prefix (0x66,
+ * 0xf3) or 0; `byte_reg` says reg (and rm for enc_r) are 8-bit registers. */
+typedef struct { uint8_t pre, n, op[3]; } opc;
+
+static void emit_rex(x64_buf *b, int w, int reg, int index, int base, bool force)
+{
+    uint8_t rex = (uint8_t)(0x40 | (w ? 8 : 0) | ((reg >> 3) & 1) << 2 | ((index >> 3) & 1) << 1 |
+                            ((base >> 3) & 1));
+    if (rex != 0x40 || force)
+        kn_x64_byte(b, rex);
+}
+
+static void enc_m(x64_buf *b, int w, opc o, int reg, x64_mem m, bool byte_reg)
+{
+    if (o.pre)
+        kn_x64_byte(b, o.pre);
+    int index = m.index == X_NOREG ? 0 : m.index;
+    emit_rex(b, w, reg, index, m.base, byte_reg && reg >= 4 && reg < 8);
+    kn_x64_bytes(b, o.op, o.n);
+    int mod = m.disp == 0 && (m.base & 7) != 5 ? 0 : fits8(m.disp) ? 1 : 2;
+    bool sib = m.index != X_NOREG || (m.base & 7) == 4;
+    kn_x64_byte(b, (uint8_t)(mod << 6 | (reg & 7) << 3 | (sib ? 4 : (m.base & 7))));
+    if (sib) {
+        int ss = m.scale == 8 ? 3 : m.scale == 4 ? 2 : m.scale == 2 ? 1 : 0;
+        int idx = m.index == X_NOREG ? 4 : (m.index & 7);
+        kn_x64_byte(b, (uint8_t)(ss << 6 | idx << 3 | (m.base & 7)));
+    }
+    if (mod == 1)
+        kn_x64_byte(b, (uint8_t)m.disp);
+    else if (mod == 2)
+        kn_x64_u32(b, (uint32_t)m.disp);
+}
+
+static void enc_r(x64_buf *b, int w, opc o, int reg, int rm, bool byte_reg)
+{
+    if (o.pre)
+        kn_x64_byte(b, o.pre);
+    emit_rex(b, w, reg, 0, rm, byte_reg && ((reg >= 4 && reg < 8) || (rm >= 4 && rm < 8)));
+    kn_x64_bytes(b, o.op, o.n);
+    kn_x64_byte(b, (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7)));
+}
+
+#define OP1(a) ((opc){0, 1, {a, 0, 0}})
+#define OP2(a, c) ((opc){0, 2, {a, c, 0}})
+
+void kn_x64_load(x64_buf *b, int w, x64_reg r, x64_mem m) { enc_m(b, w, OP1(0x8b), r, m, false); }
+void kn_x64_store(x64_buf *b, int w, x64_mem m, x64_reg r) { enc_m(b, w, OP1(0x89), r, m, false); }
+void kn_x64_store8(x64_buf *b, x64_mem m, x64_reg r) { enc_m(b, 0, OP1(0x88), r, m, true); }
+void kn_x64_store16(x64_buf *b, x64_mem m, x64_reg r)
+{
+    enc_m(b, 0, (opc){0x66, 1, {0x89, 0, 0}}, r, m, false);
+}
+
+void kn_x64_store_imm(x64_buf *b, int w, x64_mem m, int32_t imm)
+{
+    enc_m(b, w, OP1(0xc7), 0, m, false);
+    kn_x64_u32(b, (uint32_t)imm);
+}
+
+void kn_x64_mov(x64_buf *b, int w, x64_reg d, x64_reg s) { enc_r(b, w, OP1(0x89), s, d, false); }
+
+void kn_x64_mov_imm(x64_buf *b, x64_reg r, uint64_t imm)
+{
+    if (imm <= UINT32_MAX) {                     /* mov r32, imm32 zero-extends */
+        emit_rex(b, 0, 0, 0, r, false);
+        kn_x64_byte(b, (uint8_t)(0xb8 + (r & 7)));
+        kn_x64_u32(b, (uint32_t)imm);
+    } else if ((int64_t)imm >= INT32_MIN && (int64_t)imm < 0) {  /* mov r64, simm32 */
+        enc_r(b, 1, OP1(0xc7), 0, r, false);
+        kn_x64_u32(b, (uint32_t)imm);
+    } else {                                     /* movabs */
+        emit_rex(b, 1, 0, 0, r, false);
+        kn_x64_byte(b, (uint8_t)(0xb8 + (r & 7)));
+        kn_x64_u32(b, (uint32_t)imm);
+        kn_x64_u32(b, (uint32_t)(imm >> 32));
+    }
+}
+
+void kn_x64_load_zx(x64_buf *b, int w, int bits, x64_reg r, x64_mem m)
+{
+    if (bits == 32) /* a 32-bit mov zero-extends */
+        kn_x64_load(b, 0, r, m);
+    else
+        enc_m(b, w, OP2(0x0f, bits == 8 ? 0xb6 : 0xb7), r, m, false);
+}
+
+void kn_x64_load_sx(x64_buf *b, int w, int bits, x64_reg r, x64_mem m)
+{
+    if (bits == 32)
+        enc_m(b, 1, OP1(0x63), r, m, false);
+    else
+        enc_m(b, w, OP2(0x0f, bits == 8 ? 0xbe : 0xbf), r, m, false);
+}
+
+void kn_x64_sx_rr(x64_buf *b, int w, int bits, x64_reg d, x64_reg s)
+{
+    if (bits == 32)
+        enc_r(b, 1, OP1(0x63), d, s, false);
+    else
+        enc_r(b, w, OP2(0x0f, bits == 8 ? 0xbe : 0xbf), d, s, bits == 8);
+}
+
+void kn_x64_lea(x64_buf *b, int w, x64_reg r, x64_mem m) { enc_m(b, w, OP1(0x8d), r, m, false); }
+
+void kn_x64_alu_rm(x64_buf *b, int w, x64_alu op, x64_reg r, x64_mem m)
+{
+    enc_m(b, w, OP1((uint8_t)(op * 8 + 3)), r, m, false);
+}
+
+void kn_x64_alu_rr(x64_buf *b, int w, x64_alu op, x64_reg d, x64_reg s)
+{
+    enc_r(b, w, OP1((uint8_t)(op * 8 + 1)), s, d, false);
+}
+
+void kn_x64_alu_ri(x64_buf *b, int w, x64_alu op, x64_reg r, int32_t imm)
+{
+    if (fits8(imm)) {
+        enc_r(b, w, OP1(0x83), op, r, false);
+        kn_x64_byte(b, (uint8_t)imm);
+    } else {
+        enc_r(b, w, OP1(0x81), op, r, false);
+        kn_x64_u32(b, (uint32_t)imm);
+    }
+}
+
+void kn_x64_alu_mi(x64_buf *b, int w, x64_alu op, x64_mem m, int32_t imm)
+{
+    if (fits8(imm)) {
+        enc_m(b, w, OP1(0x83), op, m, false);
+        kn_x64_byte(b, (uint8_t)imm);
+    } else {
+        enc_m(b, w, OP1(0x81), op, m, false);
+        kn_x64_u32(b, (uint32_t)imm);
+    }
+}
+
+void kn_x64_alu_mr(x64_buf *b, int w, x64_alu op, x64_mem m, x64_reg r)
+{
+    enc_m(b, w, OP1((uint8_t)(op * 8 + 1)), r, m, false);
+}
+
+void kn_x64_imul_rm(x64_buf *b, int w, x64_reg r, x64_mem m) { enc_m(b, w, OP2(0x0f, 0xaf), r, m, false); }
+
+void kn_x64_imul_rri(x64_buf *b, int w, x64_reg d, x64_reg s, int32_t imm)
+{
+    if (fits8(imm)) {
+        enc_r(b, w, OP1(0x6b), d, s, false);
+        kn_x64_byte(b, (uint8_t)imm);
+    } else {
+        enc_r(b, w, OP1(0x69), d, s, false);
+        kn_x64_u32(b, (uint32_t)imm);
+    }
+}
+
+void kn_x64_shift_cl(x64_buf *b, int w, x64_shift op, x64_reg r) { enc_r(b, w, OP1(0xd3), op, r, false); }
+
+void kn_x64_shift_i(x64_buf *b, int w, x64_shift op, x64_reg r, uint8_t k)
+{
+    enc_r(b, w, OP1(0xc1), op, r, false);
+    kn_x64_byte(b, k);
+}
+
+void kn_x64_test_rr(x64_buf *b, int w, x64_reg a, x64_reg c) { enc_r(b, w, OP1(0x85), c, a, false); }
+void kn_x64_neg(x64_buf *b, int w, x64_reg r) { enc_r(b, w, OP1(0xf7), 3, r, false); }
+void kn_x64_div(x64_buf *b, int w, bool is_signed, x64_reg r) { enc_r(b, w, OP1(0xf7), is_signed ? 7 : 6, r, false); }
+
+void kn_x64_sign_extend_ax(x64_buf *b, int w)
+{
+    if (w)
+        kn_x64_byte(b, 0x48);
+    kn_x64_byte(b, 0x99);
+}
+
+void kn_x64_bitscan(x64_buf *b, int w, uint8_t op, x64_reg r, x64_mem m)
+{
+    opc o = OP2(0x0f, op);
+    if (op == 0xb8)
+        o.pre = 0xf3;
+    enc_m(b, w, o, r, m, false);
+}
+
+void kn_x64_setcc(x64_buf *b, x64_cc cc, x64_reg r) { enc_r(b, 0, OP2(0x0f, (uint8_t)(0x90 + cc)), 0, r, true); }
+void kn_x64_movzx8_rr(x64_buf *b, x64_reg d, x64_reg s) { enc_r(b, 0, OP2(0x0f, 0xb6), d, s, true); }
+void kn_x64_cmov(x64_buf *b, int w, x64_cc cc, x64_reg d, x64_reg s)
+{
+    enc_r(b, w, OP2(0x0f, (uint8_t)(0x40 + cc)), d, s, false);
+}
+void kn_x64_cmov_rm(x64_buf *b, int w, x64_cc cc, x64_reg d, x64_mem m)
+{
+    enc_m(b, w, OP2(0x0f, (uint8_t)(0x40 + cc)), d, m, false);
+}
+void kn_x64_dec_m(x64_buf *b, int w, x64_mem m) { enc_m(b, w, OP1(0xff), 1, m, false); }
+
+size_t kn_x64_jmp32(x64_buf *b)
+{
+    kn_x64_byte(b, 0xe9);
+    size_t at = b->len;
+    kn_x64_u32(b, 0);
+    return at;
+}
+
+size_t kn_x64_jcc32(x64_buf *b, x64_cc cc)
+{
+    kn_x64_byte(b, 0x0f);
+    kn_x64_byte(b, (uint8_t)(0x80 + cc));
+    size_t at = b->len;
+    kn_x64_u32(b, 0);
+    return at;
+}
+
+size_t kn_x64_call32(x64_buf *b)
+{
+    kn_x64_byte(b, 0xe8);
+    size_t at = b->len;
+    kn_x64_u32(b, 0);
+    return at;
+}
+
+void kn_x64_call_r(x64_buf *b, x64_reg r) { enc_r(b, 0, OP1(0xff), 2, r, false); }
+void kn_x64_jmp_r(x64_buf *b, x64_reg r) { enc_r(b, 0, OP1(0xff), 4, r, false); }
+void kn_x64_ret(x64_buf *b) { kn_x64_byte(b, 0xc3); }
+
+void kn_x64_push(x64_buf *b, x64_reg r)
+{
+    emit_rex(b, 0, 0, 0, r, false);
+    kn_x64_byte(b, (uint8_t)(0x50 + (r & 7)));
+}
+
+void kn_x64_pop(x64_buf *b, x64_reg r)
+{
+    emit_rex(b, 0, 0, 0, r, false);
+    kn_x64_byte(b, (uint8_t)(0x58 + (r & 7)));
+}
+
+void kn_x64_rep_stosq(x64_buf *b) { kn_x64_bytes(b, (const uint8_t[]){0xf3, 0x48, 0xab}, 3); }
+
+void kn_x64_lea_rip(x64_buf *b, x64_reg r, int32_t disp)
+{
+    emit_rex(b, 1, r, 0, 0, false);
+    kn_x64_byte(b, 0x8d);
+    kn_x64_byte(b, (uint8_t)(((r & 7) << 3) | 5));
+    kn_x64_u32(b, (uint32_t)disp);
+}
+
+size_t kn_x64_lea_rip32(x64_buf *b, x64_reg r)
+{
+    kn_x64_lea_rip(b, r, 0);
+    return b->len - 4;
+}
+
+static opc sse(int dbl, uint8_t op) { return (opc){(uint8_t)(dbl ? 0xf2 : 0xf3), 2, {0x0f, op, 0}}; }
+
+void kn_x64_sse_rm(x64_buf *b, int dbl, uint8_t op, int x, x64_mem m) { enc_m(b, 0, sse(dbl, op), x, m, false); }
+void kn_x64_sse_rr(x64_buf *b, int dbl, uint8_t op, int x, int y) { enc_r(b, 0, sse(dbl, op), x, y, false); }
+void kn_x64_sse_store(x64_buf *b, int dbl, x64_mem m, int x) { enc_m(b, 0, sse(dbl, 0x11), x, m, false); }
+
+void kn_x64_ucomis(x64_buf *b, int dbl, int x, int y)
+{
+    enc_r(b, 0, (opc){(uint8_t)(dbl ? 0x66 : 0), 2, {0x0f, 0x2e, 0}}, x, y, false);
+}
+
+void kn_x64_cvtsi2s(x64_buf *b, int dbl, int w, int x, x64_reg r) { enc_r(b, w, sse(dbl, 0x2a), x, r, false); }
+void kn_x64_movd(x64_buf *b, int w, int x, x64_reg r) { enc_r(b, w, (opc){0x66, 2, {0x0f, 0x6e, 0}}, x, r, false); }
+
+void kn_x64_round(x64_buf *b, int dbl, int x, x64_mem m, uint8_t mode)
+{
+    enc_m(b, 0, (opc){0x66, 3, {0x0f, 0x3a, (uint8_t)(dbl ? 0x0b : 0x0a)}}, x, m, false);
+    kn_x64_byte(b, (uint8_t)(8 | mode));
+}
