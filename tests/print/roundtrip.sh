@@ -7,7 +7,8 @@
 #
 # Environment:
 #   PARSE     the text parser, called as `$PARSE IN.wat -o OUT.wasm`
-#             (default: wat2wasm; kiln's own `kiln parse` takes the same form)
+#             (default: kiln's own `BUILD/kiln parse`; PARSE=wat2wasm
+#             checks the printed text against wabt's parser instead)
 #   KILN_SHARED   where shared/ is (default ../shared), for
 #             spec-testsuite/core/*.wast, converted with wast2json
 #   GEN_N     modules to take from the fuzz generator (default 300)
@@ -32,7 +33,7 @@
 set -u
 BUILD=${1:-build}
 KILN=$BUILD/kiln
-PARSE=${PARSE:-wat2wasm}
+PARSE=${PARSE:-$KILN parse}
 SPEC=${KILN_SHARED:-../shared}/spec-testsuite/core
 GEN_N=${GEN_N:-300}
 WORK=$BUILD/print-roundtrip
