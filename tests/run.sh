@@ -326,6 +326,22 @@ suite regress 900 regress_run
 # plus the API's unit tests (tests/toml/run.sh)
 suite toml 900 env SAN="$SAN" CC="$TCC" bash tests/toml/run.sh "$BUILD"
 
+# count_alike SUITE SIMD A B WHAT: the lines of gen-diff output B that
+# repeat A's line for line count as passed (in the caller's p), the others,
+# and a B of another length, as failed (f); the first differences are shown
+count_alike() {
+    local total same
+    total=$(wc -l <"$3")
+    same=$(paste -d '\n' "$3" "$4" |
+        awk 'NR % 2 { a = $0; next } a == $0 { n++ } END { print n + 0 }')
+    if ! cmp -s "$3" "$4"; then
+        echo "FAIL $1 (KILN_FUZZ_GEN_SIMD=$2): $5:"
+        diff "$3" "$4" | head -n 10
+    fi
+    p=$((p + same)) f=$((f + total - same))
+    [ "$(wc -l <"$4")" = "$total" ] || f=$((f + 1))
+}
+
 # simd-diff: the default library (vector SIMD, computed goto) against the
 # portable one (SIMD=scalar, switch dispatch, in $BUILD-portable) on modules
 # from the fuzz generator (tests/fuzz/fuzz_gen.c built as kiln-gen-diff):
@@ -341,7 +357,7 @@ simd_diff_run() {
         echo "simd-diff: 0 passed, 1 failed (build failed)"
         return 1
     fi
-    local p=0 f=0 mode n same total
+    local p=0 f=0 mode n
     for mode in 1:3000 0:1000; do   # SIMD modules, then scalar-only ones
         n=${mode#*:}
         KILN_FUZZ_GEN_SIMD=${mode%%:*} "$BUILD/gen-diff" "$n" 7 >"$LOGS/gen-diff.a" &&
@@ -350,15 +366,8 @@ simd_diff_run() {
             f=$((f + 1))
             continue
         }
-        total=$(wc -l <"$LOGS/gen-diff.a")
-        same=$(paste -d '\n' "$LOGS/gen-diff.a" "$LOGS/gen-diff.b" |
-            awk 'NR % 2 { a = $0; next } a == $0 { n++ } END { print n + 0 }')
-        if ! cmp -s "$LOGS/gen-diff.a" "$LOGS/gen-diff.b"; then
-            echo "FAIL simd-diff (KILN_FUZZ_GEN_SIMD=${mode%%:*}): the builds disagree:"
-            diff "$LOGS/gen-diff.a" "$LOGS/gen-diff.b" | head -n 10
-        fi
-        p=$((p + same)) f=$((f + total - same))
-        [ "$(wc -l <"$LOGS/gen-diff.b")" = "$total" ] || f=$((f + 1))
+        count_alike simd-diff "${mode%%:*}" "$LOGS/gen-diff.a" "$LOGS/gen-diff.b" \
+            "the builds disagree"
     done
     echo "simd-diff: $p passed, $f failed"
     [ $f = 0 ]
@@ -377,7 +386,7 @@ native_diff_run() {
         echo "native-diff: 0 passed, 1 failed (build failed)"
         return 1
     fi
-    local p=0 f=0 mode n seed same total
+    local p=0 f=0 mode n seed
     for mode in 1:2000:7 0:2000:11; do   # SIMD modules, then scalar-only ones
         IFS=: read -r simd n seed <<<"$mode"
         KILN_FUZZ_GEN_SIMD=$simd "$BUILD/gen-diff" "$n" "$seed" >"$LOGS/native-diff.a" &&
@@ -387,15 +396,8 @@ native_diff_run() {
             f=$((f + 1))
             continue
         }
-        total=$(wc -l <"$LOGS/native-diff.a")
-        same=$(paste -d '\n' "$LOGS/native-diff.a" "$LOGS/native-diff.b" |
-            awk 'NR % 2 { a = $0; next } a == $0 { n++ } END { print n + 0 }')
-        if ! cmp -s "$LOGS/native-diff.a" "$LOGS/native-diff.b"; then
-            echo "FAIL native-diff (KILN_FUZZ_GEN_SIMD=$simd): the tiers disagree:"
-            diff "$LOGS/native-diff.a" "$LOGS/native-diff.b" | head -n 10
-        fi
-        p=$((p + same)) f=$((f + total - same))
-        [ "$(wc -l <"$LOGS/native-diff.b")" = "$total" ] || f=$((f + 1))
+        count_alike native-diff "$simd" "$LOGS/native-diff.a" "$LOGS/native-diff.b" \
+            "the tiers disagree"
     done
     echo "native-diff: $p passed, $f failed"
     [ $f = 0 ]
