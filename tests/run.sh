@@ -17,7 +17,8 @@
 # Environment: SAN=1 builds with ASan+UBSan into build-san (LeakSanitizer
 # then checks every suite, so the valgrind suite is skipped); CC picks the
 # compiler; BUILD the build directory (default build, or build-san);
-# KILN_SHARED where shared/ is (default ../shared), as for tests/spec/run.sh.
+# KILN_SHARED where shared/ is (default ../shared), as for tests/spec/run.sh;
+# ONLY a space-separated list of suites to run (the build always runs).
 # Each suite's output is also kept in $BUILD/test-logs/NAME.log.
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -111,6 +112,8 @@ record_from_log() { # NAME LOG RC
 suite() {
     local name=$1 secs=$2 rc
     shift 2
+    # ONLY="spec-native wasi" runs just those suites (after the build).
+    [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]] && return 0
     echo "== $name: $*"
     if [ "$(type -t "$1")" = function ]; then
         "$@" 2>&1 | tee "$LOGS/$name.log"
