@@ -27,6 +27,11 @@
 #   bash bench/run.sh wasi               only the WASI section
 #   bash bench/run.sh wasi:files wasi:startup   some of its rows
 #
+# Then the compile-speed section (bench/compile.c, bench/node_compile.js):
+# every module built above, loaded by kiln on each tier and compiled by V8's
+# Liftoff alone on one thread; ms, MB/s and kiln/Liftoff per module.
+#   bash bench/run.sh compile            only that section
+#
 # Then the instantiation section: bench/instantiate.c, built with the host
 # compiler against build/libkiln.a, prints microseconds per (instantiate +
 # call a small export + free) through kiln_template's pool and through the
@@ -63,7 +68,11 @@
 #   BENCH_INTERP_TIMEOUT  seconds before wasm-interp is killed ("timeout",
 #                         not a failure: it is just slow) [30]
 #   BENCH_KILN_TIMEOUT    seconds before kiln is killed (a failure) [120]
-#   BENCH_RUNNERS         runners to use ["native kiln kiln-lim node interp"]
+#   BENCH_RUNNERS         runners to use
+#                         ["native kiln kiln-nat kiln-lim node liftoff interp"]:
+#                         kiln is the interpreter (--tier interp), kiln-nat the
+#                         native tier, kiln-lim the native tier with limits,
+#                         liftoff node with V8's baseline compiler alone
 #   BENCH_SIMD            0: leave the bench/simd rows out of the default
 #                         set (no WORKLOAD arguments) [1]
 #   BENCH_KILN_LIMITS     kiln flags for the kiln-lim runner
@@ -85,6 +94,8 @@
 #   BENCH_SERVE_SERVERS   the serve rows to run
 #                         ["kiln node-cluster node workerd h2o-static"]
 #   WORKERD               a workerd binary to use instead of npm's
+#   BENCH_COMPILE         0: skip the compile-speed section when no WORKLOAD
+#                         is named [1]
 #   BENCH_PROFILE         0: skip the profiler section when no WORKLOAD is
 #                         named [1]
 #   BENCH_PROFILE_WORKLOAD  the bench/workloads row it profiles [vm]
@@ -110,7 +121,7 @@ RUNS=${BENCH_RUNS:-3}
 REPEAT_MAX_MS=${BENCH_REPEAT_MAX_MS:-2500}
 INTERP_TIMEOUT=${BENCH_INTERP_TIMEOUT:-30}
 KILN_TIMEOUT=${BENCH_KILN_TIMEOUT:-120}
-RUNNERS=" ${BENCH_RUNNERS:-native kiln kiln-lim node interp} "
+RUNNERS=" ${BENCH_RUNNERS:-native kiln kiln-nat kiln-lim node liftoff interp} "
 WITH_SIMD=${BENCH_SIMD:-1}
 WITH_WASI=${BENCH_WASI:-1}
 WASI_SPAWNS=${BENCH_WASI_SPAWNS:-200}
@@ -120,8 +131,24 @@ RUN_SERVE=${BENCH_SERVE:-1}
 INST_CYCLES=${BENCH_INSTANTIATE_CYCLES:-1000000}
 RUN_PLUGIN=${BENCH_PLUGIN:-1}
 RUN_PROFILE=${BENCH_PROFILE:-1}
+RUN_COMPILE=${BENCH_COMPILE:-1}
 PROFILE_WORKLOAD=${BENCH_PROFILE_WORKLOAD:-vm}
 PROFILE_RUNS=${BENCH_PROFILE_RUNS:-5}
+# V8's baseline compiler alone (the liftoff runner), eagerly, as the issue
+# names it: Liftoff without tier-up to TurboFan.
+LIFTOFF_FLAGS=(--liftoff --no-wasm-tier-up --no-wasm-dynamic-tiering)
+# Every runner, in table order, with its column name; the ratio columns
+# are "A/B" of the short names in RATIO_OF.
+ALL_RUNNERS=(native kiln kiln-nat kiln-lim node liftoff interp)
+declare -A SHORT=([native]=native [kiln]=k-interp [kiln-nat]=k-native [kiln-lim]=k-nat+lim
+                  [node]=node [liftoff]=liftoff [interp]=wabt)
+declare -A RATIO_OF=([nat]=native [int]=kiln [knat]=kiln-nat [klim]=kiln-lim [node]=node
+                     [lift]=liftoff [wabt]=interp)
+RATIO_COLS=(int/nat knat/nat klim/nat node/nat lift/nat wabt/nat klim/knat knat/lift)
+declare -A RATIO_WHAT=([int/nat]="kiln interpreter / native" [knat/nat]="kiln native tier / native"
+    [klim/nat]="kiln native+limits / native" [node/nat]="node (V8) / native"
+    [lift/nat]="V8 Liftoff only / native" [wabt/nat]="wasm-interp / native"
+    [klim/knat]="cost of --fuel/--timeout" [knat/lift]="kiln native / Liftoff")
 read -r -a KILN_LIMITS <<<"${BENCH_KILN_LIMITS:---fuel 1000000000000 --timeout 3600}"
 
 # Same optimisation and FP semantics for both targets: no FMA contraction and
@@ -152,11 +179,11 @@ with_timeout() {
 }
 
 have_kiln=0
-if has_runner kiln || has_runner kiln-lim; then
+if has_runner kiln || has_runner kiln-nat || has_runner kiln-lim; then
     if [[ -x $KILN ]]; then have_kiln=1; else note "$KILN not built: kiln columns are n/a"; fi
 fi
 have_node=0
-if has_runner node; then
+if has_runner node || has_runner liftoff; then
     if command -v node >/dev/null 2>&1; then have_node=1; else note "node not found: node column is n/a"; fi
 fi
 have_interp=0
@@ -193,11 +220,12 @@ done
 RUN_CPU=1 RUN_WASI=1 wasi_sel=()
 [[ $WITH_WASI == 0 ]] && RUN_WASI=0
 if (($# > 0)); then
-    workloads=() RUN_WASI=0 RUN_INST=0 RUN_SERVE=0 RUN_PLUGIN=0 RUN_PROFILE=0
+    workloads=() RUN_WASI=0 RUN_INST=0 RUN_SERVE=0 RUN_PLUGIN=0 RUN_PROFILE=0 RUN_COMPILE=0
     for w in "$@"; do
         if [[ $w == simd ]]; then workloads+=("${simd_names[@]}")
         elif [[ $w == instantiate ]]; then RUN_INST=1
         elif [[ $w == profile ]]; then RUN_PROFILE=1
+        elif [[ $w == compile ]]; then RUN_COMPILE=1
         elif [[ $w == serve ]]; then RUN_SERVE=1
         elif [[ $w == plugin ]]; then RUN_PLUGIN=1
         elif [[ $w == wasi ]]; then RUN_WASI=1 wasi_sel+=(all)
@@ -269,6 +297,54 @@ ratio() { # a b -> a/b
 geomean() { # values... (non-numbers skipped) -> "G (n)"
     printf '%s\n' "$@" | awk '/^[0-9.]+$/ && $1 > 0 { s += log($1); n++ }
         END { if (n) printf "%.2f (n=%d)", exp(s / n), n; else printf "-" }'
+}
+
+# The runner tables of both sections: a header, rows of times with their
+# ratios (RATIO_COLS: each runner to native, then the two cross ratios; ROW_R
+# holds the last row's, keep_ratios adds them to the means), and the
+# geometric mean of every ratio column.
+ratio_header() {
+    local c
+    dashes=$(printf '%*s' "$WW" '' | tr ' ' -)
+    printf '%-*s' "$WW" workload
+    for c in "${ALL_RUNNERS[@]}"; do printf ' %8s' "${SHORT[$c]}"; done
+    printf ' |'
+    for c in "${RATIO_COLS[@]}"; do printf ' %9s' "$c"; done
+    printf '\n%s' "$dashes"
+    for c in "${ALL_RUNNERS[@]}"; do printf ' %8s' --------; done
+    printf ' |'
+    for c in "${RATIO_COLS[@]}"; do printf ' %9s' ---------; done
+    printf '\n'
+    declare -gA R_ALL=()
+    KEPT=0
+}
+ratio_row() { # NAME CELLFN: CELLFN workload/runner gives each time
+    local w=$1 get=$2 r c a b
+    local -A t=()
+    for r in "${ALL_RUNNERS[@]}"; do t[$r]=$("$get" "$w/$r"); done
+    ROW_R=()
+    for c in "${RATIO_COLS[@]}"; do
+        a=${c%%/*} b=${c#*/}
+        ROW_R+=("$(ratio "${t[${RATIO_OF[$a]}]}" "${t[${RATIO_OF[$b]}]}")")
+    done
+    printf '%-*s' "$WW" "$w"
+    for r in "${ALL_RUNNERS[@]}"; do printf ' %8s' "${t[$r]}"; done
+    printf ' |'
+    for c in "${ROW_R[@]}"; do printf ' %9s' "$c"; done
+    printf '\n'
+}
+keep_ratios() {
+    local i
+    KEPT=$((${KEPT:-0} + 1))
+    for i in "${!RATIO_COLS[@]}"; do R_ALL[$i]+="${ROW_R[$i]} "; done
+}
+print_geomeans() {
+    local i c
+    for i in "${!RATIO_COLS[@]}"; do
+        c=${RATIO_COLS[$i]}
+        # shellcheck disable=SC2086  # the kept ratios are space-separated
+        printf '  %-10s %-31s %s\n' "$c" "(${RATIO_WHAT[$c]})" "$(geomean ${R_ALL[$i]:-})"
+    done
 }
 
 # ==== the CPU section: bench/workloads, bench/simd ============================
@@ -384,9 +460,11 @@ run_one() { # workload runner
         fi
         NATIVE_ROW[${NATIVE[$w]}]=$w
         measure "${NATIVE[$w]}" ;;
-    kiln) measure with_timeout "$KILN_TIMEOUT" "$KILN" run --invoke run "$OUT/$w.wasm" ;;
-    kiln-lim) measure with_timeout "$KILN_TIMEOUT" "$KILN" run "${KILN_LIMITS[@]}" --invoke run "$OUT/$w.wasm" ;;
+    kiln) measure with_timeout "$KILN_TIMEOUT" "$KILN" run --tier interp --invoke run "$OUT/$w.wasm" ;;
+    kiln-nat) measure with_timeout "$KILN_TIMEOUT" "$KILN" run --tier native --invoke run "$OUT/$w.wasm" ;;
+    kiln-lim) measure with_timeout "$KILN_TIMEOUT" "$KILN" run --tier native "${KILN_LIMITS[@]}" --invoke run "$OUT/$w.wasm" ;;
     node) measure node bench/node_run.js "$OUT/$w.wasm" ;;
+    liftoff) measure node "${LIFTOFF_FLAGS[@]}" bench/node_run.js "$OUT/$w.wasm" ;;
     interp)
         if [[ ${KIND[$w]} == simd-on ]]; then
             if ((!interp_simd)); then TIME[$key]=n/a; return; fi
@@ -394,7 +472,7 @@ run_one() { # workload runner
         fi
         measure with_timeout "$INTERP_TIMEOUT" wasm-interp ${iflags[@]+"${iflags[@]}"} "$OUT/$w.wasm" --run-all-exports ;;
     esac
-    if ((M_RC == 124)) && [[ $r != native && $r != node ]]; then
+    if ((M_RC == 124)) && [[ $r != native && $r != node && $r != liftoff ]]; then
         TIME[$key]=timeout
         if [[ $r == kiln* ]]; then
             fail "$w: $r timed out after ${KILN_TIMEOUT}s (hang?)"
@@ -418,8 +496,9 @@ run_one() { # workload runner
     fi
 }
 
-declare -A ACTIVE=([native]=1 [kiln]=$have_kiln [kiln-lim]=$have_kiln [node]=$have_node [interp]=$have_interp)
-ORDER=(native kiln kiln-lim node interp)
+declare -A ACTIVE=([native]=1 [kiln]=$have_kiln [kiln-nat]=$have_kiln [kiln-lim]=$have_kiln
+                   [node]=$have_node [liftoff]=$have_node [interp]=$have_interp)
+ORDER=("${ALL_RUNNERS[@]}")
 
 WW=8   # width of the workload column
 for w in "${workloads[@]}"; do ((${#w} > WW)) && WW=${#w}; done
@@ -474,34 +553,10 @@ echo
 echo "kiln benchmarks — best wall-clock ms of up to $RUNS runs (process start-up included);"
 echo "x/native = slow-down relative to the native build of the same C code"
 echo
-# The runner tables of both sections: a header, rows of times with their
-# ratios to native (ROW_R holds the last row's five; keep_ratios adds them to
-# the means), and the five geometric means.
-hdr='%-*s %9s %9s %9s %9s %9s | %9s %9s %9s %9s %9s\n'
-ratio_header() {
-    dashes=$(printf '%*s' "$WW" '' | tr ' ' -)
-    printf "$hdr" "$WW" workload native kiln kiln-lim node interp kiln/nat klim/nat node/nat intp/nat lim-cost
-    printf "$hdr" "$WW" "$dashes" --------- --------- --------- --------- --------- --------- --------- --------- --------- ---------
-    R_K=() R_KL=() R_N=() R_I=() R_LC=()
-}
-ratio_row() { # NAME NATIVE KILN KILN-LIM NODE INTERP
-    ROW_R=("$(ratio "$3" "$2")" "$(ratio "$4" "$2")" "$(ratio "$5" "$2")" "$(ratio "$6" "$2")" "$(ratio "$4" "$3")")
-    printf "$hdr" "$WW" "$1" "$2" "$3" "$4" "$5" "$6" "${ROW_R[@]}"
-}
-keep_ratios() { R_K+=("${ROW_R[0]}") R_KL+=("${ROW_R[1]}") R_N+=("${ROW_R[2]}") R_I+=("${ROW_R[3]}") R_LC+=("${ROW_R[4]}"); }
-print_geomeans() {
-    printf '  kiln / native            %s\n' "$(geomean "${R_K[@]}")"
-    printf '  kiln+limits / native     %s\n' "$(geomean "${R_KL[@]}")"
-    printf '  node / native            %s\n' "$(geomean "${R_N[@]}")"
-    printf '  wasm-interp / native     %s\n' "$(geomean "${R_I[@]}")"
-    printf '  kiln+limits / kiln       %s   (cost of --fuel/--timeout)\n' "$(geomean "${R_LC[@]}")"
-}
-
 ratio_header
 simd_bases=()   # bench/simd workloads with a row in the table
 for w in "${workloads[@]}"; do
-    ratio_row "$w" "$(cell "$w/native")" "$(cell "$w/kiln")" "$(cell "$w/kiln-lim")" \
-        "$(cell "$w/node")" "$(cell "$w/interp")"
+    ratio_row "$w" cell
     # the overall means cover bench/workloads only, so they stay comparable
     # with earlier runs; the SIMD rows get their own summary below
     [[ ${KIND[$w]} == scalar ]] && keep_ratios
@@ -509,7 +564,7 @@ for w in "${workloads[@]}"; do
         simd_bases+=("${w%+simd}")
     fi
 done
-if ((${#R_K[@]} || !${#simd_bases[@]})); then
+if ((${KEPT:-0} || !${#simd_bases[@]})); then
     echo
     if ((${#simd_bases[@]})); then
         echo "geometric mean of the ratios over the bench/workloads rows (n = workloads with a number in both columns):"
@@ -578,15 +633,47 @@ WASI_CFLAGS=(-O2 -fno-math-errno -ffp-contract=off -Wall -Wextra -Werror)
 WASI_WASM_FLAGS=(--target=wasm32-wasi -Wl,--strip-debug)
 WASI_GUEST_DIR=/data   # what the guests see of the granted directory
 
+# A bench/wasi program whose opening comment says " * bench-extra: duktape"
+# also links Duktape's single-file source from Debian's duktape-dev (built
+# once per target into an object, without -Werror: it is not our code),
+# with bench/wasi/shim/ first on the wasm build's include path.
+DUKTAPE_DIR=/usr/share/duktape
+duktape_objs() { # sets DUK_WASM, DUK_NATIVE (objects), or returns 1
+    DUK_WASM=$WOUT/duktape.wasm.o DUK_NATIVE=$WOUT/duktape.native.o
+    if [[ ! -f $DUKTAPE_DIR/duktape.c ]]; then
+        if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+            note "installing duktape-dev with apt-get (bench/wasi/js.c)"
+            env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends duktape-dev >&2 ||
+                { env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+                  env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends duktape-dev >&2; }
+        fi
+        [[ -f $DUKTAPE_DIR/duktape.c ]] || { echo "no $DUKTAPE_DIR/duktape.c (apt-get install duktape-dev)" >"$TMP/cc.err"; return 1; }
+    fi
+    if [[ ! -f $DUK_WASM || bench/run.sh -nt $DUK_WASM ]]; then
+        "$CLANG" -O2 -w --target=wasm32-wasi -Ibench/wasi/shim -I"$DUKTAPE_DIR" -c -o "$DUK_WASM" \
+            "$DUKTAPE_DIR/duktape.c" 2>"$TMP/cc.err" || { rm -f "$DUK_WASM"; return 1; }
+    fi
+    if [[ ! -f $DUK_NATIVE || bench/run.sh -nt $DUK_NATIVE ]]; then
+        "$CLANG" -O2 -w -I"$DUKTAPE_DIR" -c -o "$DUK_NATIVE" "$DUKTAPE_DIR/duktape.c" 2>"$TMP/cc.err" ||
+            { rm -f "$DUK_NATIVE"; return 1; }
+    fi
+}
+
 # wasi_build NAME: build/bench/wasi/NAME.wasm and NAME.native from bench/wasi/NAME.c
 wasi_build() {
     local src=bench/wasi/$1.c wasm=$WOUT/$1.wasm nat=$WOUT/$1.native
+    local wextra=() nextra=()
+    if grep -q '^ \* bench-extra: duktape' "$src"; then
+        duktape_objs || return 1
+        wextra=(-Ibench/wasi/shim -I"$DUKTAPE_DIR" "$DUK_WASM") nextra=(-I"$DUKTAPE_DIR" "$DUK_NATIVE" -lm)
+    fi
     if [[ ! -f $wasm || $src -nt $wasm || bench/run.sh -nt $wasm ]]; then
-        "$CLANG" "${WASI_CFLAGS[@]}" "${WASI_WASM_FLAGS[@]}" -o "$wasm" "$src" 2>"$TMP/cc.err" ||
-            { rm -f "$wasm"; return 1; }
+        "$CLANG" "${WASI_CFLAGS[@]}" "${WASI_WASM_FLAGS[@]}" -o "$wasm" "$src" ${wextra[@]+"${wextra[@]}"} \
+            2>"$TMP/cc.err" || { rm -f "$wasm"; return 1; }
     fi
     if [[ ! -f $nat || $src -nt $nat || bench/run.sh -nt $nat ]]; then
-        "$CLANG" "${WASI_CFLAGS[@]}" -o "$nat" "$src" 2>"$TMP/cc.err" || { rm -f "$nat"; return 1; }
+        "$CLANG" "${WASI_CFLAGS[@]}" -o "$nat" "$src" ${nextra[@]+"${nextra[@]}"} 2>"$TMP/cc.err" ||
+            { rm -f "$nat"; return 1; }
     fi
 }
 
@@ -614,7 +701,8 @@ else
     # kiln failure is a failure); wasm-interp only if its --help has --wasi
     # and it really runs hello (Debian's wabt prints "wasi support not
     # compiled in").
-    declare -A WACT=([native]=1 [kiln]=$have_kiln [kiln-lim]=$have_kiln [node]=$have_node [interp]=0)
+    declare -A WACT=([native]=1 [kiln]=$have_kiln [kiln-nat]=$have_kiln [kiln-lim]=$have_kiln
+                     [node]=$have_node [liftoff]=$have_node [interp]=0)
     if ((have_interp)); then
         if [[ $(wasm-interp --help 2>&1) != *--wasi* ]]; then
             note "wasm-interp has no --wasi: WASI interp cells are n/a"
@@ -625,7 +713,7 @@ else
         fi
     fi
     wasi_active() { has_runner "$1" && ((WACT[$1])); }
-    ORDER=(native kiln kiln-lim node interp)
+    ORDER=("${ALL_RUNNERS[@]}")
 
     # The command line of a bench/wasi program comes from its opening comment:
     #  " * bench-args: ARGS..." (@DIR@ = the granted directory: the host path
@@ -647,7 +735,7 @@ else
             else gargs+=("$a") hargs+=("$a"); fi
         done
         case $r in
-        kiln | kiln-lim | node)
+        kiln | kiln-nat | kiln-lim | node | liftoff)
             ((W_DIR)) && flags+=(--dir "$dir::$WASI_GUEST_DIR")
             for kv in ${W_ENV[@]+"${W_ENV[@]}"}; do flags+=(--env "$kv"); done ;;
         interp)
@@ -657,9 +745,11 @@ else
         local wasm=$WOUT/$w.wasm
         case $r in
         native) CMD=("$WOUT/$w.native" ${hargs[@]+"${hargs[@]}"}) ;;
-        kiln) CMD=("$KILN" run ${flags[@]+"${flags[@]}"} "$wasm" ${gargs[@]+"${gargs[@]}"}) ;;
-        kiln-lim) CMD=("$KILN" run "${KILN_LIMITS[@]}" ${flags[@]+"${flags[@]}"} "$wasm" ${gargs[@]+"${gargs[@]}"}) ;;
+        kiln) CMD=("$KILN" run --tier interp ${flags[@]+"${flags[@]}"} "$wasm" ${gargs[@]+"${gargs[@]}"}) ;;
+        kiln-nat) CMD=("$KILN" run --tier native ${flags[@]+"${flags[@]}"} "$wasm" ${gargs[@]+"${gargs[@]}"}) ;;
+        kiln-lim) CMD=("$KILN" run --tier native "${KILN_LIMITS[@]}" ${flags[@]+"${flags[@]}"} "$wasm" ${gargs[@]+"${gargs[@]}"}) ;;
         node) CMD=(node bench/node_wasi.js ${flags[@]+"${flags[@]}"} "$wasm" ${gargs[@]+"${gargs[@]}"}) ;;
+        liftoff) CMD=(node "${LIFTOFF_FLAGS[@]}" bench/node_wasi.js ${flags[@]+"${flags[@]}"} "$wasm" ${gargs[@]+"${gargs[@]}"}) ;;
         interp) CMD=(wasm-interp --wasi ${flags[@]+"${flags[@]}"} "$wasm" ${hargs[@]+"${hargs[@]}"}) ;;
         esac
     }
@@ -682,7 +772,7 @@ else
                 for kv in ${W_ENV[@]+"${W_ENV[@]}"}; do export "${kv?}"; done
                 measure "${CMD[@]}"
                 for kv in ${W_ENV[@]+"${W_ENV[@]}"}; do unset "${kv%%=*}"; done ;;
-            kiln | kiln-lim) measure with_timeout "$KILN_TIMEOUT" "${CMD[@]}" ;;
+            kiln | kiln-nat | kiln-lim) measure with_timeout "$KILN_TIMEOUT" "${CMD[@]}" ;;
             interp) measure with_timeout "$INTERP_TIMEOUT" "${CMD[@]}" ;;
             *) measure "${CMD[@]}" ;;
             esac
@@ -731,7 +821,7 @@ else
                 continue
             fi
             n=$WASI_SPAWNS
-            [[ $r == node || $r == interp ]] && n=$WASI_NODE_SPAWNS
+            [[ $r == node || $r == liftoff || $r == interp ]] && n=$WASI_NODE_SPAWNS
             if read -r mn md _ _ < <("$WOUT/spawn_time" "$n" "${CMD[@]}" 2>"$TMP/err") && isnum "$mn"; then
                 SMIN[$r]=$mn SMED[$r]=$md SRUNS[$r]=$n
             else
@@ -754,8 +844,7 @@ else
         echo
         ratio_header
         for w in "${wasi_rows[@]}"; do
-            ratio_row "$w" "$(wcell "$w/native")" "$(wcell "$w/kiln")" "$(wcell "$w/kiln-lim")" \
-                "$(wcell "$w/node")" "$(wcell "$w/interp")"
+            ratio_row "$w" wcell
             keep_ratios
         done
         echo
@@ -781,6 +870,70 @@ else
     fi
 fi
 fi # RUN_WASI
+
+# ---- compile speed: kiln's tiers and V8's Liftoff on every module built -------
+compile_section() {
+    local mods=() f line name bytes kt ki kj lt
+    for f in "$OUT"/*.wasm "$OUT"/wasi/*.wasm; do
+        [[ -f $f && $(basename "$f") != profile-* ]] && mods+=("$f")
+    done
+    echo
+    echo "Compile speed — every module bench/ has built (run the CPU and WASI sections"
+    echo "first to have them all): best of 5 kiln_module_new (decode, validate, lower, and"
+    echo "machine code on the native tier; no cache) against V8's Liftoff compiling the same"
+    echo "bytes eagerly on one thread (node ${LIFTOFF_FLAGS[*]}"
+    echo "--no-wasm-lazy-compilation --single-threaded, new WebAssembly.Module); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo
+    if ((${#mods[@]} == 0)); then
+        fail "compile: no modules in $OUT (run the CPU or WASI section first)"
+        return
+    fi
+    if ! ${CC:-cc} -std=c11 -O2 -Wall -Wextra -Werror -Iinclude -o "$OUT/compile" \
+        bench/compile.c build/libkiln.a -lm -lpthread; then
+        fail "compile: bench/compile.c does not build"
+        return
+    fi
+    if ! "$OUT/compile" -n 5 "${mods[@]}" >"$TMP/kc.out" 2>"$TMP/kc.err"; then
+        fail "compile: bench/compile.c failed: $(head -c 300 "$TMP/kc.err")"
+        return
+    fi
+    declare -A LO=()
+    if ((have_node)); then
+        if node "${LIFTOFF_FLAGS[@]}" --no-wasm-lazy-compilation --single-threaded bench/node_compile.js \
+            -n 5 "${mods[@]}" >"$TMP/lc.out" 2>"$TMP/lc.err"; then
+            while read -r name bytes lt; do LO[$name]=$lt; done <"$TMP/lc.out"
+        else
+            fail "compile: node_compile.js failed: $(head -c 300 "$TMP/lc.err")"
+        fi
+    fi
+    local chdr='%-14s %8s | %9s %9s %9s %8s | %9s %8s | %9s %10s\n'
+    printf "$chdr" module KiB "k-int ms" "k-nat ms" "+jit ms" "k MB/s" "lift ms" "lo MB/s" "knat/lift" "native fns"
+    printf "$chdr" -------------- -------- --------- --------- --------- -------- --------- -------- --------- ----------
+    local tb=0 tk=0 tl=0 big="" bigb=0 rows=()
+    while read -r name kib ki kt kj mbs fns; do
+        [[ $name == module ]] && continue
+        lt=${LO[$name]:--}
+        bytes=$(awk -v k="$kib" 'BEGIN { printf "%d", k * 1024 }')
+        lmbs=-; isnum "$lt" && lmbs=$(awk -v b="$bytes" -v t="$lt" 'BEGIN { if (t > 0) printf "%.1f", b / 1e6 / (t / 1e3); else printf "-" }')
+        printf "$chdr" "$name" "$kib" "$ki" "$kt" "$kj" "$mbs" "$lt" "$lmbs" "$(ratio "$kt" "$lt")" "$fns"
+        rows+=("$(ratio "$kt" "$lt")")
+        if isnum "$lt"; then
+            tb=$((tb + bytes))
+            tk=$(awk -v a="$tk" -v b="$kt" 'BEGIN { print a + b }')
+            tl=$(awk -v a="$tl" -v b="$lt" 'BEGIN { print a + b }')
+        fi
+        ((bytes > bigb)) && bigb=$bytes big=$name
+    done <"$TMP/kc.out"
+    echo
+    if ((tb > 0)); then
+        awk -v b="$tb" -v k="$tk" -v l="$tl" 'BEGIN {
+            printf "all modules: %.2f MB, kiln native tier %.1f ms (%.1f MB/s), Liftoff %.1f ms (%.1f MB/s)\n",
+                b / 1e6, k, b / 1e6 / (k / 1e3), l, b / 1e6 / (l / 1e3) }'
+    fi
+    printf 'geometric mean of knat/lift (compile time, < 1 = kiln compiles faster): %s\n' "$(geomean "${rows[@]}")"
+    [[ -n $big ]] && echo "largest module: $big ($bigb bytes)"
+}
+((RUN_COMPILE)) && compile_section
 
 # ---- instantiation: fresh instances per request (bench/instantiate.c) --------
 if ((RUN_INST)); then
