@@ -35,23 +35,21 @@
  * drops it; only the final response's headers count (a 100 Continue's do
  * not).  Whether the plugin may see them is the caller's business.
  *
- * libcurl needs curl_global_init once per process before any handle, and
- * that call is not thread-safe; pthread_once gives exactly-once without a
- * lock of ours.  The once-flag and the result it records are the only
- * static state here, written once and read-only afterwards: process
- * setup of a dependency, not state the library's behaviour depends on.
+ * libcurl is loaded, and curl_global_init called, by the first request
+ * (curl_dl.c): processes that never make one never map it.  Every call
+ * below goes through that table, KN_CURL (valid once kn_http_request has
+ * checked that the load succeeded).
  */
 #include "http.h"
 
 #include <ctype.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
+#include "curl_dl.h"
 
 /* Response headers past these totals are an error: they are not counted
  * in max_body, and a hostile server must not make us buffer without end
@@ -59,10 +57,7 @@
 #define KN_HTTP_MAX_HEADER_BYTES (1u << 20)
 #define KN_HTTP_MAX_HEADER_FIELDS 1000u
 
-static pthread_once_t kn_http_once = PTHREAD_ONCE_INIT;
-static CURLcode kn_http_init_rc = CURLE_FAILED_INIT;
-
-static void kn_http_global_init(void) { kn_http_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+#define KN_CURL (kn_curl(NULL))
 
 /* ---- Host patterns ------------------------------------------------------ */
 
@@ -283,17 +278,17 @@ static bool host_plain(const char *h)
  * owns the parse curl will use. */
 static kiln_error *url_check(const char *url, char *const *allowed, size_t nallowed, CURLU **out)
 {
-    CURLU *u = curl_url();
+    CURLU *u = KN_CURL->url();
     if (!u)
         return kiln_error_new(KILN_ERR_NOMEM, "http_request: out of memory");
     char *scheme = NULL, *host = NULL;
     kiln_error *e = NULL;
-    CURLUcode rc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
+    CURLUcode rc = KN_CURL->url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
     if (rc != CURLUE_OK) {
-        e = kiln_error_new(KILN_ERR_HOST, "http_request: invalid URL: %s", curl_url_strerror(rc));
+        e = kiln_error_new(KILN_ERR_HOST, "http_request: invalid URL: %s", KN_CURL->url_strerror(rc));
         goto done;
     }
-    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+    if (KN_CURL->url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
         e = kiln_error_new(KILN_ERR_HOST, "http_request: unsupported URL scheme \"%s\" (http and https only)",
                            scheme ? scheme : "");
@@ -303,7 +298,7 @@ static kiln_error *url_check(const char *url, char *const *allowed, size_t nallo
 #ifdef CURLU_PUNYCODE
     flags |= CURLU_PUNYCODE;
 #endif
-    if (curl_url_get(u, CURLUPART_HOST, &host, flags) != CURLUE_OK) {
+    if (KN_CURL->url_get(u, CURLUPART_HOST, &host, flags) != CURLUE_OK) {
         e = kiln_error_new(KILN_ERR_HOST, "http_request: invalid URL: no usable host");
         goto done;
     }
@@ -312,10 +307,10 @@ static kiln_error *url_check(const char *url, char *const *allowed, size_t nallo
     if (!host_plain(host) || !kn_http_host_allowed(host, allowed, nallowed))
         e = kiln_error_new(KILN_ERR_HOST, "HTTP request to %s is not allowed", url);
 done:
-    curl_free(scheme);
-    curl_free(host);
+    KN_CURL->free(scheme);
+    KN_CURL->free(host);
     if (e)
-        curl_url_cleanup(u);
+        KN_CURL->url_cleanup(u);
     else
         *out = u;
     return e;
@@ -330,7 +325,7 @@ static kiln_error *req_headers(const cJSON *headers, struct curl_slist **out)
     bool has_ctype = false, has_expect = false;
     for (const cJSON *h = headers ? headers->child : NULL; h; h = h->next) {
         if (!is_token(h->string) || !is_field_value(h->valuestring)) {
-            curl_slist_free_all(list);
+            KN_CURL->slist_free_all(list);
             return kiln_error_new(KILN_ERR_HOST, "http_request: invalid header `%s`", h->string);
         }
         has_ctype |= strcasecmp(h->string, "content-type") == 0;
@@ -344,22 +339,22 @@ static kiln_error *req_headers(const cJSON *headers, struct curl_slist **out)
             snprintf(line, n, "%s: %s", h->string, h->valuestring);
         else
             snprintf(line, n, "%s;", h->string);
-        next = curl_slist_append(list, line);
+        next = KN_CURL->slist_append(list, line);
         free(line);
         if (!next)
             goto nomem;
         list = next;
     }
-    if (!has_ctype && !(next = curl_slist_append(list, "Content-Type:")))
+    if (!has_ctype && !(next = KN_CURL->slist_append(list, "Content-Type:")))
         goto nomem;
     list = has_ctype ? list : next;
-    if (!has_expect && !(next = curl_slist_append(list, "Expect:")))
+    if (!has_expect && !(next = KN_CURL->slist_append(list, "Expect:")))
         goto nomem;
     list = has_expect ? list : next;
     *out = list;
     return NULL;
 nomem:
-    curl_slist_free_all(list);
+    KN_CURL->slist_free_all(list);
     return kiln_error_new(KILN_ERR_NOMEM, "http_request: out of memory");
 }
 
@@ -503,14 +498,14 @@ static CURLcode set_method(CURL *c, const char *method, const uint8_t *body, siz
 {
     CURLcode rc = CURLE_OK;
     if (strcmp(method, "HEAD") == 0)
-        return curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+        return KN_CURL->easy_setopt(c, CURLOPT_NOBODY, 1L);
     if (body) {
-        rc = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+        rc = KN_CURL->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
         if (!rc)
-            rc = curl_easy_setopt(c, CURLOPT_POSTFIELDS, body_len ? (const char *)body : "");
+            rc = KN_CURL->easy_setopt(c, CURLOPT_POSTFIELDS, body_len ? (const char *)body : "");
     }
     if (!rc && strcmp(method, body ? "POST" : "GET") != 0)
-        rc = curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+        rc = KN_CURL->easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     return rc;
 }
 
@@ -518,7 +513,7 @@ static CURLcode setup(CURL *c, CURLU *u, struct curl_slist *hdrs, kn_http_xfer *
                       uint64_t timeout_ns, char *errbuf)
 {
     CURLcode rc = CURLE_OK;
-#define KN_SET(opt, val) if (!rc) rc = curl_easy_setopt(c, opt, val)
+#define KN_SET(opt, val) if (!rc) rc = KN_CURL->easy_setopt(c, opt, val)
     KN_SET(CURLOPT_CURLU, u);
     KN_SET(CURLOPT_PROTOCOLS_STR, "http,https");
     KN_SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -555,7 +550,7 @@ static kiln_error *xfer_error(CURLcode rc, const kn_http_xfer *x, const char *er
                               KN_HTTP_MAX_HEADER_BYTES, KN_HTTP_MAX_HEADER_FIELDS);
     if (rc == CURLE_OPERATION_TIMEDOUT)
         return kiln_error_new(KILN_ERR_HOST, "timeout");
-    return kiln_error_new(KILN_ERR_HOST, "http_request: %s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    return kiln_error_new(KILN_ERR_HOST, "http_request: %s", errbuf[0] ? errbuf : KN_CURL->easy_strerror(rc));
 }
 
 static kiln_error *perform(CURLU *u, struct curl_slist *hdrs, const char *method,
@@ -564,23 +559,23 @@ static kiln_error *perform(CURLU *u, struct curl_slist *hdrs, const char *method
 {
     char errbuf[CURL_ERROR_SIZE] = "";
     kn_http_xfer x = {.max_body = max_body};
-    CURL *c = curl_easy_init();
+    CURL *c = KN_CURL->easy_init();
     if (!c)
         return kiln_error_new(KILN_ERR_NOMEM, "http_request: cannot make a curl handle");
     CURLcode rc = setup(c, u, hdrs, &x, timeout_ns, errbuf);
     if (!rc)
         rc = set_method(c, method, body, body_len);
     if (!rc)
-        rc = curl_easy_perform(c);
+        rc = KN_CURL->easy_perform(c);
     kiln_error *e = NULL;
     long status = 0;
     char *json = NULL;
     if (rc || x.too_big || x.nomem || x.headers_too_big)
         e = xfer_error(rc, &x, errbuf);
-    else if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
+    else if (KN_CURL->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
              !(json = x.headers ? cJSON_PrintUnformatted(x.headers) : strdup("{}")))
         e = kiln_error_new(KILN_ERR_NOMEM, "http_request: out of memory");
-    curl_easy_cleanup(c);
+    KN_CURL->easy_cleanup(c);
     cJSON_Delete(x.headers);
     if (e) {
         free(x.body);
@@ -601,10 +596,9 @@ kiln_error *kn_http_request(const char *req_json, size_t req_len, const uint8_t 
 {
     if (!req_json || !out)
         return kiln_error_new(KILN_ERR_ARG, "http_request: no request or no response");
-    pthread_once(&kn_http_once, kn_http_global_init);
-    if (kn_http_init_rc != CURLE_OK)
-        return kiln_error_new(KILN_ERR_HOST, "http_request: libcurl failed to initialise: %s",
-                              curl_easy_strerror(kn_http_init_rc));
+    const char *why = "";
+    if (!kn_curl(&why))
+        return kiln_error_new(KILN_ERR_HOST, "http_request: libcurl is not available: %s", why);
     kn_http_req r;
     CURLU *u = NULL;
     struct curl_slist *hdrs = NULL;
@@ -617,8 +611,8 @@ kiln_error *kn_http_request(const char *req_json, size_t req_len, const uint8_t 
         e = req_headers(r.headers, &hdrs);
     if (!e)
         e = perform(u, hdrs, r.method, body, body_len, max_body, timeout_ns, out);
-    curl_slist_free_all(hdrs);
-    curl_url_cleanup(u);
+    KN_CURL->slist_free_all(hdrs);
+    KN_CURL->url_cleanup(u);
     cJSON_Delete(r.root);
     return e;
 }

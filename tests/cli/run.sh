@@ -306,6 +306,14 @@ run "$KILN" --version
 code_is 0; out_is "kiln 0.1.0"
 end
 
+# Start-up: libcurl (and the ~25 shared objects it pulls in) is dlopen'd by
+# the plugin host's first http_request, never mapped by a plain run.
+begin "start-up: kiln does not link libcurl"
+run ldd "$KILN"
+code_is 0; out_has "libc.so"
+grep -q "libcurl" "$WORK/out" && fail "build/kiln links libcurl: every start-up pays for it"
+end
+
 begin "help"
 run "$KILN" help
 code_is 0; out_has "Usage: kiln"; out_has "run"; out_has "validate"; out_has "inspect"
