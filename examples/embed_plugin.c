@@ -19,7 +19,7 @@
  *
  * The plugins' log lines go to stderr.  Build, from the repository root:
  *   make && cc -std=c11 -Iinclude examples/embed_plugin.c build/libkiln-plugin.a \
- *       build/libkiln.a -lcurl -lcjson -lcrypto -lm -lpthread -o embed_plugin
+ *       build/libkiln.a -lcjson -lcrypto -lm -lpthread -o embed_plugin
  */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
