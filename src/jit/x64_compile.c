@@ -1134,24 +1134,60 @@ static void epilogue(fn *f)
         kn_x64_patch_rel32(B, f->fix[i].at, f->pos[f->fix[i].target]);
 }
 
+/* Mark every word a branch may reach (the 'j' operands of opcodes.def's
+ * layouts, and jump tables' entries), so that forwarding (x64_emit.c)
+ * stops there: another path arrives with other registers. */
+static void mark_targets(fn *f, uint8_t *target)
+{
+    const kn_code *cd = f->cd;
+    for (uint32_t pc = 0; pc < cd->nwords;) {
+        f->w = cd->words + pc;
+        uint32_t n = covered(f, pc);
+        const char *lay = kn_op_layout(cd->words[pc]);
+        for (uint32_t i = 0; lay && lay[i]; i++) {
+            uint32_t at = pc + 1 + i;
+            if (lay[i] == 'j' && at < cd->nwords)
+                target[(uint32_t)((int64_t)at + (int32_t)cd->words[at])] = 1;
+        }
+        if ((kn_op)cd->words[pc] == KN_OP_JMP_TABLE) {
+            for (uint32_t k = 0; k <= cd->words[pc + 2]; k++) {
+                uint32_t at = pc + 3 + k;
+                target[(uint32_t)((int64_t)at + (int32_t)cd->words[at])] = 1;
+            }
+        }
+        pc += n;
+    }
+}
+
 bool kn_x64_function(kn_x64 *x, const kn_code *cd, size_t *entry)
 {
     fn f = {.x = x, .b = &x->b, .cd = cd};
     f.pos = kn_calloc(x->alloc, cd->nwords + 1, sizeof *f.pos);
-    if (!f.pos)
+    uint8_t *target = kn_calloc(x->alloc, cd->nwords + 1, 1);
+    if (!f.pos || !target) {
+        kn_free(x->alloc, f.pos);
+        kn_free(x->alloc, target);
         return false;
+    }
+    mark_targets(&f, target);
+    x->b.forward = true;
     *entry = x->b.len;
     prologue(&f);
     for (uint32_t pc = 0; pc < cd->nwords;) {
         f.w = cd->words + pc;
         f.pc = pc;
         f.pos[pc] = x->b.len;
+        if (target[pc])
+            kn_x64_label(&x->b);
         uint32_t n = covered(&f, pc);
         emit_one(&f, pc);
         pc += n;
     }
+    kn_x64_label(&x->b);
     epilogue(&f);
+    x->b.forward = false;
     bool ok = !f.oom && !x->b.oom;
+    kn_free(x->alloc, target);
     kn_free(x->alloc, f.pos);
     kn_free(x->alloc, f.fix);
     kn_free(x->alloc, f.slow);

@@ -7,6 +7,19 @@
  * rules in one place is what keeps the special cases (rsp/r12 bases need
  * a SIB byte, rbp/r13 bases cannot go without a displacement, byte access
  * to sil/dil/spl/bpl needs a REX) right for every form at once.
+ *
+ * Forwarding.  Compiled code keeps every value in its frame slot, so a
+ * result stored by one instruction is often loaded by the next; the load
+ * would wait on the store (store-to-load forwarding, ~5 cycles on the
+ * critical path).  When the buffer's `forward` flag is set, a store of a
+ * register to a slot ([rbx + disp]) is remembered, and an instruction
+ * emitted immediately after it (nothing in between, b->len unchanged)
+ * that reads the same slot at the same width reads the register instead:
+ * a load becomes a register move (or nothing, for the same 64-bit
+ * register), a compare with zero a test, an ALU operand a register.  The
+ * store itself stays, so memory is always current and nothing needs
+ * flushing; anything else emitted, and any label bound at the current
+ * offset (kn_x64_label, or kn_x64_patch_rel32 to here), ends it.
  */
 #include <string.h>
 
@@ -53,8 +66,12 @@ void kn_x64_u32(x64_buf *b, uint32_t v)
     kn_x64_bytes(b, le, 4);
 }
 
+void kn_x64_label(x64_buf *b) { b->fwd.valid = false; }
+
 void kn_x64_patch_rel32(x64_buf *b, size_t at, size_t target)
 {
+    if (target == b->len)
+        b->fwd.valid = false;
     if (b->oom)
         return;
     uint32_t rel = (uint32_t)((int64_t)target - (int64_t)(at + 4));
@@ -109,8 +126,38 @@ static void enc_r(x64_buf *b, int w, opc o, int reg, int rm, bool byte_reg)
 #define OP1(a) ((opc){0, 1, {a, 0, 0}})
 #define OP2(a, c) ((opc){0, 2, {a, c, 0}})
 
-void kn_x64_load(x64_buf *b, int w, x64_reg r, x64_mem m) { enc_m(b, w, OP1(0x8b), r, m, false); }
-void kn_x64_store(x64_buf *b, int w, x64_mem m, x64_reg r) { enc_m(b, w, OP1(0x89), r, m, false); }
+/* The register holding slot m at width w, if the store just emitted put
+ * it there (see Forwarding above), else X_NOREG. */
+static x64_reg forwarded(const x64_buf *b, int w, x64_mem m)
+{
+    const x64_fwd *f = &b->fwd;
+    if (!b->forward || !f->valid || f->end != b->len || f->w != w || f->m.base != m.base ||
+        f->m.index != m.index || f->m.disp != m.disp || m.index != X_NOREG)
+        return X_NOREG;
+    return (x64_reg)f->reg;
+}
+
+/* After an instruction that left the forwarded register as it was. */
+static void still_forwarded(x64_buf *b) { b->fwd.end = b->len; }
+
+void kn_x64_load(x64_buf *b, int w, x64_reg r, x64_mem m)
+{
+    x64_reg s = forwarded(b, w, m);
+    if (s == X_NOREG) {
+        enc_m(b, w, OP1(0x8b), r, m, false);
+        return;
+    }
+    if (r != s || !w)           /* a 32-bit move also clears the top half */
+        kn_x64_mov(b, w, r, s);
+    still_forwarded(b);
+}
+
+void kn_x64_store(x64_buf *b, int w, x64_mem m, x64_reg r)
+{
+    enc_m(b, w, OP1(0x89), r, m, false);
+    if (b->forward && m.base == X_RBX && m.index == X_NOREG)
+        b->fwd = (x64_fwd){b->len, m, (int8_t)w, (int8_t)r, true};
+}
 void kn_x64_store8(x64_buf *b, x64_mem m, x64_reg r) { enc_m(b, 0, OP1(0x88), r, m, true); }
 void kn_x64_store16(x64_buf *b, x64_mem m, x64_reg r)
 {
@@ -170,7 +217,11 @@ void kn_x64_lea(x64_buf *b, int w, x64_reg r, x64_mem m) { enc_m(b, w, OP1(0x8d)
 
 void kn_x64_alu_rm(x64_buf *b, int w, x64_alu op, x64_reg r, x64_mem m)
 {
-    enc_m(b, w, OP1((uint8_t)(op * 8 + 3)), r, m, false);
+    x64_reg s = forwarded(b, w, m);
+    if (s != X_NOREG)
+        enc_r(b, w, OP1((uint8_t)(op * 8 + 3)), r, s, false);
+    else
+        enc_m(b, w, OP1((uint8_t)(op * 8 + 3)), r, m, false);
 }
 
 void kn_x64_alu_rr(x64_buf *b, int w, x64_alu op, x64_reg d, x64_reg s)
@@ -191,6 +242,12 @@ void kn_x64_alu_ri(x64_buf *b, int w, x64_alu op, x64_reg r, int32_t imm)
 
 void kn_x64_alu_mi(x64_buf *b, int w, x64_alu op, x64_mem m, int32_t imm)
 {
+    x64_reg s = forwarded(b, w, m);
+    if (s != X_NOREG && op == X_CMP && imm == 0) {
+        kn_x64_test_rr(b, w, s, s);     /* the same flags as cmp s, 0 */
+        still_forwarded(b);
+        return;
+    }
     if (fits8(imm)) {
         enc_m(b, w, OP1(0x83), op, m, false);
         kn_x64_byte(b, (uint8_t)imm);
@@ -205,7 +262,14 @@ void kn_x64_alu_mr(x64_buf *b, int w, x64_alu op, x64_mem m, x64_reg r)
     enc_m(b, w, OP1((uint8_t)(op * 8 + 1)), r, m, false);
 }
 
-void kn_x64_imul_rm(x64_buf *b, int w, x64_reg r, x64_mem m) { enc_m(b, w, OP2(0x0f, 0xaf), r, m, false); }
+void kn_x64_imul_rm(x64_buf *b, int w, x64_reg r, x64_mem m)
+{
+    x64_reg s = forwarded(b, w, m);
+    if (s != X_NOREG)
+        enc_r(b, w, OP2(0x0f, 0xaf), r, s, false);
+    else
+        enc_m(b, w, OP2(0x0f, 0xaf), r, m, false);
+}
 
 void kn_x64_imul_rri(x64_buf *b, int w, x64_reg d, x64_reg s, int32_t imm)
 {

@@ -59,10 +59,22 @@ static inline x64_mem x64_mi(x64_reg base, x64_reg index, uint8_t scale, int32_t
     return (x64_mem){base, index, scale, disp};
 }
 
+/* Store-to-load forwarding (x64_emit.c): with `forward` set, a slot load
+ * right after a store of a register to the same slot (nothing emitted in
+ * between, no label bound there) reads the register instead of memory. */
+typedef struct x64_fwd {
+    size_t end;                 /* buffer offset just past the store */
+    x64_mem m;
+    int8_t w, reg;
+    bool valid;
+} x64_fwd;
+
 typedef struct x64_buf {
     uint8_t *p;
     size_t len, cap;
     bool oom;
+    bool forward;               /* forwarding on (the compiler's buffers) */
+    x64_fwd fwd;
     void *(*grow)(void *ud, void *ptr, size_t new_size);
     void *ud;                   /* the allocator hook and its state */
 } x64_buf;
@@ -73,6 +85,8 @@ void kn_x64_u32(x64_buf *b, uint32_t v);
 /* Overwrite the rel32 at `at` so it reaches `target` (both buffer offsets;
  * a rel32 counts from the end of its own 4 bytes). */
 void kn_x64_patch_rel32(x64_buf *b, size_t at, size_t target);
+/* A label is bound here (a branch may arrive): forget what registers hold. */
+void kn_x64_label(x64_buf *b);
 
 /* Moves.  w: 0 = 32-bit, 1 = 64-bit. */
 void kn_x64_load(x64_buf *b, int w, x64_reg r, x64_mem m);          /* mov r, [m] */

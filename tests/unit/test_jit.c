@@ -81,6 +81,45 @@ TEST(jit_x64_moves)
     free(b.p);
 }
 
+/* Store-to-load forwarding: a slot read right after a store of a register
+ * to it reads the register; anything in between, or a label, ends that. */
+TEST(jit_x64_forwarding)
+{
+    x64_buf b = {.grow = grow, .forward = true};
+    x64_mem s1 = x64_m(X_RBX, 8), s2 = x64_m(X_RBX, 16);
+    ENC("mov [rbx+8], rax; (mov rax, [rbx+8] elided)",
+        (kn_x64_store(&b, 1, s1, X_RAX), kn_x64_load(&b, 1, X_RAX, s1)), 0x48, 0x89, 0x43, 0x08);
+    ENC("mov [rbx+8], eax; mov eax, eax (clears the top half)",
+        (kn_x64_store(&b, 0, s1, X_RAX), kn_x64_load(&b, 0, X_RAX, s1)), 0x89, 0x43, 0x08, 0x89, 0xc0);
+    ENC("mov [rbx+8], eax; mov ecx, eax; test eax, eax",
+        (kn_x64_store(&b, 0, s1, X_RAX), kn_x64_load(&b, 0, X_RCX, s1),
+         kn_x64_alu_mi(&b, 0, X_CMP, s1, 0)),
+        0x89, 0x43, 0x08, 0x89, 0xc1, 0x85, 0xc0);
+    ENC("mov [rbx+8], rax; add rcx, rax; imul rdx, rax... only the first reads rax",
+        (kn_x64_store(&b, 1, s1, X_RAX), kn_x64_alu_rm(&b, 1, X_ADD, X_RCX, s1),
+         kn_x64_imul_rm(&b, 1, X_RDX, s1)),
+        0x48, 0x89, 0x43, 0x08, 0x48, 0x03, 0xc8, 0x48, 0x0f, 0xaf, 0x53, 0x08);
+    ENC("another slot, another width: loads stay",
+        (kn_x64_store(&b, 1, s1, X_RAX), kn_x64_load(&b, 1, X_RAX, s2), kn_x64_store(&b, 1, s1, X_RAX),
+         kn_x64_load(&b, 0, X_RAX, s1)),
+        0x48, 0x89, 0x43, 0x08, 0x48, 0x8b, 0x43, 0x10, 0x48, 0x89, 0x43, 0x08, 0x8b, 0x43, 0x08);
+    ENC("a label between store and load",
+        (kn_x64_store(&b, 1, s1, X_RAX), kn_x64_label(&b), kn_x64_load(&b, 1, X_RAX, s1)),
+        0x48, 0x89, 0x43, 0x08, 0x48, 0x8b, 0x43, 0x08);
+    ENC("a branch patched to land between store and load",
+        (kn_x64_store(&b, 1, s1, X_RAX), kn_x64_patch_rel32(&b, 0, b.len), b.p[0] = 0x48,
+         b.p[1] = 0x89, b.p[2] = 0x43, b.p[3] = 0x08, kn_x64_load(&b, 1, X_RAX, s1)),
+        0x48, 0x89, 0x43, 0x08, 0x48, 0x8b, 0x43, 0x08);
+    ENC("linear memory is not forwarded",
+        (kn_x64_store(&b, 1, x64_m(X_R13, 8), X_RAX), kn_x64_load(&b, 1, X_RAX, x64_m(X_R13, 8))),
+        0x49, 0x89, 0x45, 0x08, 0x49, 0x8b, 0x45, 0x08);
+    b.forward = false;
+    ENC("off: every load is a load",
+        (kn_x64_store(&b, 1, s1, X_RAX), kn_x64_load(&b, 1, X_RAX, s1)),
+        0x48, 0x89, 0x43, 0x08, 0x48, 0x8b, 0x43, 0x08);
+    free(b.p);
+}
+
 TEST(jit_x64_arithmetic)
 {
     x64_buf b = {.grow = grow};
