@@ -59,10 +59,17 @@
  * call_indirect goes through C too (kn_jit_call_indirect: the checks,
  * the budget and the call in the interpreter's order).
  *
- * What later increments change without rewriting this: slot caching in
- * registers replaces the SLOT() operands of the templates with a per-slot
- * location flushed at control-flow boundaries and calls (where lower.h
- * guarantees canonical slots); SIMD adds templates over xmm registers and
+ * Registers.  The templates address slots through SLOT(), which gives a
+ * register for the few slots a function keeps in r8-r11 for its whole
+ * body (the most used ones in loops, among those only inline integer
+ * templates touch; x64_compile.c, "Slots in registers"), and the encoder
+ * forwards a slot just stored to the instruction that reads it next
+ * (x64_emit.c, "Forwarding").  Memory stays the canonical home of every
+ * other slot, and of the allocated ones around calls and returns.
+ *
+ * What later increments change without rewriting this: more registers
+ * (r14 once guard pages replace the bounds check, xmm registers for float
+ * slots) and liveness, so that calls store only what is live; SIMD adds templates over xmm registers and
  * CPU-feature flags in kn_x64 (has_popcnt is the first); guard pages
  * replace address()'s explicit check with a fault handler that maps a pc
  * in this buffer to its trap stub; and the .kcw cache stores the buffer,

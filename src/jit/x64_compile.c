@@ -107,6 +107,12 @@ typedef struct fixup { size_t at; uint32_t target; } fixup;  /* rel32 → word i
 typedef struct slowpath { size_t at, back; } slowpath;       /* budget */
 typedef struct jtable { size_t lea_at; uint32_t pc; } jtable;
 
+/* Frame slots kept in registers for the whole function (see "Slots in
+ * registers" below): at most KN_X64_NREGS, in r8-r11, which no inline
+ * template uses as a scratch register. */
+#define KN_X64_NREGS 4
+static const x64_reg alloc_regs[KN_X64_NREGS] = {X_R8, X_R9, X_R10, X_R11};
+
 typedef struct fn {
     kn_x64 *x;
     x64_buf *b;
@@ -117,6 +123,9 @@ typedef struct fn {
     fixup *fix; size_t nfix, capfix;
     slowpath *slow; size_t nslow, capslow;
     jtable *jt; size_t njt, capjt;
+    uint32_t aslot[KN_X64_NREGS];   /* the slot each of alloc_regs holds */
+    int nalloc;
+    bool spilled;               /* inside a wrapped instruction: slots in memory */
     bool oom;
 } fn;
 
@@ -144,7 +153,17 @@ static void jump_to(fn *f, size_t at, uint32_t target)
 
 #define B (f->b)
 #define W (f->w)
-#define SLOT(k) x64_m(X_RBX, (int32_t)(8 * W[k]))
+#define SLOT(k) slot(f, W[k])
+
+/* Slot s as an operand: its register while it has one, else [rbx + 8s]. */
+static x64_mem slot(const fn *f, uint32_t s)
+{
+    if (!f->spilled)
+        for (int i = 0; i < f->nalloc; i++)
+            if (f->aslot[i] == s)
+                return x64_direct(alloc_regs[i]);
+    return x64_m(X_RBX, (int32_t)(8 * s));
+}
 #define OFF(T, field) ((int32_t)offsetof(T, field))
 
 /* A conditional trap: jcc to the module's stub of `code`. */
@@ -1106,13 +1125,46 @@ static void prologue(fn *f)
     }
 }
 
+static void spill(fn *f, bool load);
+
+/* An instruction that is not inline (see "Slots in registers"): as it
+ * is if it calls nothing, else again between a spill and a reload. */
+static void emit_wrapped(fn *f, uint32_t pc)
+{
+    if ((kn_op)W[0] == KN_OP_RET) {
+        spill(f, false);
+        emit_one(f, pc);
+        return;
+    }
+    size_t len = B->len, calls = B->ncalls, nfix = f->nfix, nslow = f->nslow, njt = f->njt;
+    size_t ncalls = f->x->ncalls;
+    x64_fwd fwd = B->fwd;
+    emit_one(f, pc);
+    if (B->ncalls == calls || B->oom || f->oom)
+        return;
+    B->len = len;
+    B->ncalls = calls;
+    B->fwd = fwd;
+    f->nfix = nfix;
+    f->nslow = nslow;
+    f->njt = njt;
+    f->x->ncalls = ncalls;
+    spill(f, false);
+    f->spilled = true;
+    emit_one(f, pc);
+    f->spilled = false;
+    spill(f, true);
+}
+
 /* Out-of-line paths and jump tables, then every branch patched. */
 static void epilogue(fn *f)
 {
     for (size_t i = 0; i < f->nslow; i++) {
         kn_x64_patch_rel32(B, f->slow[i].at, B->len);
+        spill(f, false);
         kn_x64_mov(B, 1, X_RDI, X_R12);
         call_c(f, (const void *)kn_check_limits);
+        spill(f, true);
         kn_x64_mov(B, 0, X_RAX, X_RAX);          /* a trap code: zero-extend */
         kn_x64_test_rr(B, 0, X_RAX, X_RAX);
         kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_NE), f->x->exit);
@@ -1132,6 +1184,150 @@ static void epilogue(fn *f)
     }
     for (size_t i = 0; i < f->nfix; i++)
         kn_x64_patch_rel32(B, f->fix[i].at, f->pos[f->fix[i].target]);
+}
+
+/* ---- Slots in registers ------------------------------------------------
+ *
+ * Every value lives in its frame slot, and templates address slots through
+ * SLOT(), so a slot can live in a register instead by making SLOT() return
+ * that register as a direct r/m operand: every integer form the inline
+ * templates use has a register variant.  The allocation is per function and
+ * fixed (no state to reconcile at labels): the KN_X64_NREGS slots with the
+ * most uses, weighted by loop nesting, among those that only inline
+ * integer templates touch (`is_inline`).  The other instructions name
+ * only slots in memory (a slot they name, and the one after it, for the
+ * second half of a v128, is never allocated); of those, the ones that turn
+ * out to call anything (found by emitting them once and counting calls;
+ * then the buffer is rewound) are emitted again wrapped: the registers are
+ * stored to their slots before (SLOT() gives memory while `spilled`) and
+ * loaded back after, since the callee may read or write any slot (a
+ * call's arguments and results) and clobbers r8-r11.  A wrapped
+ * instruction must not branch to a label after a call (none does: calls
+ * leave only through the trap exit).  `ret` stores them (the results), the
+ * budget's out-of-line path stores and reloads around kn_check_limits, and
+ * the prologue loads them once the locals are zeroed. */
+
+/* Whether the instruction at W is an inline integer template whose slot
+ * operands are all reached through SLOT() (see above). */
+static bool is_inline(fn *f)
+{
+    kn_op op = (kn_op)W[0];
+    const opinfo *in = &infos[op];
+    bool intty = in->type == T_I32 || in->type == T_I64;
+    switch (in->fam) {
+    case F_LOAD: case F_LOAD_A: case F_LOAD_X: case F_LOAD_K: case F_LOAD_XS: case F_LOAD_AS:
+    case F_STORE: case F_STORE_K: case F_STORE_AK: case F_SHIFTOP:
+        return true;
+    case F_BINOP: case F_BINOP_K: return binop_ok(in);
+    case F_BINOP_T: return divrem_ok(in);
+    case F_UNOP: return unop(f, in, false);
+    case F_CMP: case F_CMP_K: case F_CMP_JT: case F_CMP_JF: case F_CMP_KJT: case F_CMP_KJF:
+    case F_TEST: case F_TEST_JT: case F_TEST_JF:
+        return intty;
+    default: break;
+    }
+    switch (op) {
+    case KN_OP_COPY: case KN_OP_COPY_PAIR: case KN_OP_CONST32: case KN_OP_CONST64:
+    case KN_OP_SELECT1: case KN_OP_I32_SHL_ADD_K: case KN_OP_JMP: case KN_OP_JMP_BACK:
+    case KN_OP_JMP_IF: case KN_OP_JMP_UNLESS: case KN_OP_JMP_TABLE: case KN_OP_GLOBAL_GET1:
+    case KN_OP_GLOBAL_SET1: case KN_OP_MEMORY_SIZE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Choose f->aslot: weight each slot by its uses, x8 per enclosing loop
+ * (a backward branch spans one), and never a slot some wrapped
+ * instruction names.  Returns false when out of memory. */
+static bool allocate(fn *f)
+{
+    const kn_code *cd = f->cd;
+    uint32_t ns = cd->frame_slots;
+    f->nalloc = 0;
+    if (!ns)
+        return true;
+    uint64_t *weight = kn_calloc(f->x->alloc, ns, sizeof *weight);
+    int32_t *depth = kn_calloc(f->x->alloc, cd->nwords + 1, sizeof *depth);
+    if (!weight || !depth) {
+        kn_free(f->x->alloc, weight);
+        kn_free(f->x->alloc, depth);
+        return false;
+    }
+    for (uint32_t pc = 0; pc < cd->nwords;) {     /* loops: backward branches */
+        f->w = cd->words + pc;
+        uint32_t n = covered(f, pc);
+        const char *lay = kn_op_layout(W[0]);
+        for (uint32_t i = 0; lay && lay[i]; i++) {
+            int32_t off = (int32_t)W[1 + i];
+            if (lay[i] == 'j' && off < 0) {
+                uint32_t at = pc + 1 + i, t = (uint32_t)((int64_t)at + off);
+                depth[t]++;
+                depth[pc + n]--;
+            }
+        }
+        pc += n;
+    }
+    int32_t d = 0;
+    uint64_t cost = 4;          /* the prologue's load, once per call */
+    for (uint32_t pc = 0; pc < cd->nwords;) {
+        f->w = cd->words + pc;
+        uint32_t n = covered(f, pc);
+        for (uint32_t i = pc; i < pc + n; i++)
+            d += depth[i];
+        bool ok = is_inline(f);
+        uint64_t wt = (uint64_t)1 << (3 * (d < 0 ? 0 : d > 6 ? 6 : d));
+        kn_op op = (kn_op)W[0];
+        if (op == KN_OP_CALL || op == KN_OP_CALL_INDIRECT || op == KN_OP_MEMORY_GROW)
+            cost += 4 * wt;     /* stored before, loaded after: on the critical path */
+        else if (op == KN_OP_RET)
+            cost += wt;
+        const char *lay = kn_op_layout(W[0]);
+        for (uint32_t i = 0; lay && lay[i]; i++) {
+            if (lay[i] != 'd' && lay[i] != 's' && lay[i] != 'b')
+                continue;
+            uint32_t s = W[1 + i];
+            if (s >= ns)
+                continue;
+            if (!ok || lay[i] == 'b') {                /* never: not inline */
+                weight[s] = UINT64_MAX;
+                if (s + 1 < ns)
+                    weight[s + 1] = UINT64_MAX;
+            }
+            else if (weight[s] != UINT64_MAX)
+                weight[s] += wt;
+        }
+        pc += n;
+    }
+    /* A slot is worth a register when its weighted uses (each a memory
+     * access saved) outnumber the weighted stores and loads that calls,
+     * returns and the prologue add for it. */
+    for (int r = 0; r < KN_X64_NREGS; r++) {
+        uint64_t best = cost + 1 > 2 ? cost + 1 : 2;
+        uint32_t pick = UINT32_MAX;
+        for (uint32_t s = 0; s < ns; s++)
+            if (weight[s] != UINT64_MAX && weight[s] > best)
+                best = weight[s], pick = s;
+        if (pick == UINT32_MAX)
+            break;
+        f->aslot[f->nalloc++] = pick;
+        weight[pick] = UINT64_MAX;
+    }
+    kn_free(f->x->alloc, weight);
+    kn_free(f->x->alloc, depth);
+    return true;
+}
+
+/* Store the registers to their slots (load: the slots to the registers). */
+static void spill(fn *f, bool load)
+{
+    for (int i = 0; i < f->nalloc; i++) {
+        x64_mem m = x64_m(X_RBX, (int32_t)(8 * f->aslot[i]));
+        if (load)
+            kn_x64_load(B, 1, alloc_regs[i], m);
+        else
+            kn_x64_store(B, 1, m, alloc_regs[i]);
+    }
 }
 
 /* Mark every word a branch may reach (the 'j' operands of opcodes.def's
@@ -1170,9 +1366,15 @@ bool kn_x64_function(kn_x64 *x, const kn_code *cd, size_t *entry)
         return false;
     }
     mark_targets(&f, target);
+    if (!allocate(&f)) {
+        kn_free(x->alloc, f.pos);
+        kn_free(x->alloc, target);
+        return false;
+    }
     x->b.forward = true;
     *entry = x->b.len;
     prologue(&f);
+    spill(&f, true);
     for (uint32_t pc = 0; pc < cd->nwords;) {
         f.w = cd->words + pc;
         f.pc = pc;
@@ -1180,7 +1382,11 @@ bool kn_x64_function(kn_x64 *x, const kn_code *cd, size_t *entry)
         if (target[pc])
             kn_x64_label(&x->b);
         uint32_t n = covered(&f, pc);
-        emit_one(&f, pc);
+        if (!f.nalloc || is_inline(&f)) {
+            emit_one(&f, pc);
+        } else {
+            emit_wrapped(&f, pc);
+        }
         pc += n;
     }
     kn_x64_label(&x->b);

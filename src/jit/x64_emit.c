@@ -93,8 +93,14 @@ static void emit_rex(x64_buf *b, int w, int reg, int index, int base, bool force
         kn_x64_byte(b, rex);
 }
 
+static void enc_r(x64_buf *b, int w, opc o, int reg, int rm, bool byte_reg);
+
 static void enc_m(x64_buf *b, int w, opc o, int reg, x64_mem m, bool byte_reg)
 {
+    if (m.direct) {
+        enc_r(b, w, o, reg, m.base, byte_reg);
+        return;
+    }
     if (o.pre)
         kn_x64_byte(b, o.pre);
     int index = m.index == X_NOREG ? 0 : m.index;
@@ -132,7 +138,7 @@ static x64_reg forwarded(const x64_buf *b, int w, x64_mem m)
 {
     const x64_fwd *f = &b->fwd;
     if (!b->forward || !f->valid || f->end != b->len || f->w != w || f->m.base != m.base ||
-        f->m.index != m.index || f->m.disp != m.disp || m.index != X_NOREG)
+        f->m.index != m.index || f->m.disp != m.disp || m.index != X_NOREG || m.direct)
         return X_NOREG;
     return (x64_reg)f->reg;
 }
@@ -155,7 +161,7 @@ void kn_x64_load(x64_buf *b, int w, x64_reg r, x64_mem m)
 void kn_x64_store(x64_buf *b, int w, x64_mem m, x64_reg r)
 {
     enc_m(b, w, OP1(0x89), r, m, false);
-    if (b->forward && m.base == X_RBX && m.index == X_NOREG)
+    if (b->forward && m.base == X_RBX && m.index == X_NOREG && !m.direct)
         b->fwd = (x64_fwd){b->len, m, (int8_t)w, (int8_t)r, true};
 }
 void kn_x64_store8(x64_buf *b, x64_mem m, x64_reg r) { enc_m(b, 0, OP1(0x88), r, m, true); }
@@ -340,13 +346,18 @@ size_t kn_x64_jcc32(x64_buf *b, x64_cc cc)
 
 size_t kn_x64_call32(x64_buf *b)
 {
+    b->ncalls++;
     kn_x64_byte(b, 0xe8);
     size_t at = b->len;
     kn_x64_u32(b, 0);
     return at;
 }
 
-void kn_x64_call_r(x64_buf *b, x64_reg r) { enc_r(b, 0, OP1(0xff), 2, r, false); }
+void kn_x64_call_r(x64_buf *b, x64_reg r)
+{
+    b->ncalls++;
+    enc_r(b, 0, OP1(0xff), 2, r, false);
+}
 void kn_x64_jmp_r(x64_buf *b, x64_reg r) { enc_r(b, 0, OP1(0xff), 4, r, false); }
 void kn_x64_ret(x64_buf *b) { kn_x64_byte(b, 0xc3); }
 

@@ -43,21 +43,27 @@ typedef enum { X_ADD = 0, X_OR = 1, X_AND = 4, X_SUB = 5, X_XOR = 6, X_CMP = 7 }
 /* The /digit of the group-2 shifts and rotates. */
 typedef enum { X_ROL = 0, X_ROR = 1, X_SHL = 4, X_SHR = 5, X_SAR = 7 } x64_shift;
 
+/* An r/m operand: memory [base + index*scale + disp], or, with `direct`,
+ * the register `base` itself (ModRM mod = 3: what a frame slot kept in a
+ * register is, x64_compile.c).  Forms that have no register variant (lea,
+ * the SSE memory forms) must not be given a direct operand. */
 typedef struct x64_mem {
     x64_reg base;
     x64_reg index;              /* X_NOREG: none */
     uint8_t scale;              /* 1, 2, 4 or 8 */
     int32_t disp;
+    bool direct;
 } x64_mem;
 
 static inline x64_mem x64_m(x64_reg base, int32_t disp)
 {
-    return (x64_mem){base, X_NOREG, 1, disp};
+    return (x64_mem){base, X_NOREG, 1, disp, false};
 }
 static inline x64_mem x64_mi(x64_reg base, x64_reg index, uint8_t scale, int32_t disp)
 {
-    return (x64_mem){base, index, scale, disp};
+    return (x64_mem){base, index, scale, disp, false};
 }
+static inline x64_mem x64_direct(x64_reg r) { return (x64_mem){r, X_NOREG, 1, 0, true}; }
 
 /* Store-to-load forwarding (x64_emit.c): with `forward` set, a slot load
  * right after a store of a register to the same slot (nothing emitted in
@@ -74,6 +80,7 @@ typedef struct x64_buf {
     size_t len, cap;
     bool oom;
     bool forward;               /* forwarding on (the compiler's buffers) */
+    size_t ncalls;              /* call instructions emitted so far */
     x64_fwd fwd;
     void *(*grow)(void *ud, void *ptr, size_t new_size);
     void *ud;                   /* the allocator hook and its state */
