@@ -60,7 +60,7 @@
  * the budget and the call in the interpreter's order).
  *
  * Registers.  The templates address slots through SLOT(), which gives a
- * register for the few slots a function keeps in r8-r11 for its whole
+ * register for the few slots a function keeps in r8-r11, rsi and rdi for its whole
  * body (the most used ones in loops, among those only inline integer
  * templates touch; x64_compile.c, "Slots in registers"), and the encoder
  * forwards a slot just stored to the instruction that reads it next

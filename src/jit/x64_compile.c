@@ -10,11 +10,12 @@
  *          that may grow it: calls, memory.grow)
  *     r15  the instance (kiln_instance *)
  *     rbp  the machine frame chain (push rbp; mov rbp, rsp), for profilers
- * rax, rcx, rdx, rsi, rdi and r8-r11 are scratch within one template.
- * Every value lives in its slot between instructions: that is what makes
- * a function's machine code and its interpreted code interchangeable at
- * every call and return, and what a later register-caching increment
- * relaxes within straight-line code.
+ * rax, rcx and rdx are scratch within one template; rsi, rdi and r8-r11
+ * hold the function's register slots ("Slots in registers" below) and are
+ * scratch only in an instruction that calls (stored before, reloaded
+ * after).  Every other value lives in its slot between instructions, and
+ * every value is in its slot at every call and return: that is what makes
+ * a function's machine code and its interpreted code interchangeable.
  *
  * Layout of a module's code buffer: the entry trampoline (C → native),
  * the exit path, one stub per trap code, then each compiled function:
@@ -108,10 +109,10 @@ typedef struct slowpath { size_t at, back; } slowpath;       /* budget */
 typedef struct jtable { size_t lea_at; uint32_t pc; } jtable;
 
 /* Frame slots kept in registers for the whole function (see "Slots in
- * registers" below): at most KN_X64_NREGS, in r8-r11, which no inline
- * template uses as a scratch register. */
-#define KN_X64_NREGS 4
-static const x64_reg alloc_regs[KN_X64_NREGS] = {X_R8, X_R9, X_R10, X_R11};
+ * registers" below): at most KN_X64_NREGS, in r8-r11, rsi and rdi, which
+ * templates use only to pass arguments to calls (after the spill). */
+#define KN_X64_NREGS 6
+static const x64_reg alloc_regs[KN_X64_NREGS] = {X_R8, X_R9, X_R10, X_R11, X_RSI, X_RDI};
 
 typedef struct fn {
     kn_x64 *x;
@@ -1201,7 +1202,7 @@ static void epilogue(fn *f)
  * then the buffer is rewound) are emitted again wrapped: the registers are
  * stored to their slots before (SLOT() gives memory while `spilled`) and
  * loaded back after, since the callee may read or write any slot (a
- * call's arguments and results) and clobbers r8-r11.  A wrapped
+ * call's arguments and results) and clobbers the registers.  A wrapped
  * instruction must not branch to a label after a call (none does: calls
  * leave only through the trap exit).  `ret` stores them (the results), the
  * budget's out-of-line path stores and reloads around kn_check_limits, and

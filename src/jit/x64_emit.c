@@ -200,7 +200,7 @@ void kn_x64_load_zx(x64_buf *b, int w, int bits, x64_reg r, x64_mem m)
     if (bits == 32) /* a 32-bit mov zero-extends */
         kn_x64_load(b, 0, r, m);
     else
-        enc_m(b, w, OP2(0x0f, bits == 8 ? 0xb6 : 0xb7), r, m, false);
+        enc_m(b, w, OP2(0x0f, bits == 8 ? 0xb6 : 0xb7), r, m, bits == 8 && m.direct);
 }
 
 void kn_x64_load_sx(x64_buf *b, int w, int bits, x64_reg r, x64_mem m)
@@ -208,7 +208,7 @@ void kn_x64_load_sx(x64_buf *b, int w, int bits, x64_reg r, x64_mem m)
     if (bits == 32)
         enc_m(b, 1, OP1(0x63), r, m, false);
     else
-        enc_m(b, w, OP2(0x0f, bits == 8 ? 0xbe : 0xbf), r, m, false);
+        enc_m(b, w, OP2(0x0f, bits == 8 ? 0xbe : 0xbf), r, m, bits == 8 && m.direct);
 }
 
 void kn_x64_sx_rr(x64_buf *b, int w, int bits, x64_reg d, x64_reg s)

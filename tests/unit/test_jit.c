@@ -113,6 +113,15 @@ TEST(jit_x64_forwarding)
     ENC("linear memory is not forwarded",
         (kn_x64_store(&b, 1, x64_m(X_R13, 8), X_RAX), kn_x64_load(&b, 1, X_RAX, x64_m(X_R13, 8))),
         0x49, 0x89, 0x45, 0x08, 0x49, 0x8b, 0x45, 0x08);
+    ENC("mov eax, r8d (a slot in a register)", kn_x64_load(&b, 0, X_RAX, x64_direct(X_R8)),
+        0x41, 0x8b, 0xc0);
+    ENC("movsx eax, sil (not dh: a REX)", kn_x64_load_sx(&b, 0, 8, X_RAX, x64_direct(X_RSI)),
+        0x40, 0x0f, 0xbe, 0xc6);
+    ENC("movzx ecx, dil", kn_x64_load_zx(&b, 0, 8, X_RCX, x64_direct(X_RDI)), 0x40, 0x0f, 0xb6, 0xcf);
+    ENC("mov qword r11, -5", kn_x64_store_imm(&b, 1, x64_direct(X_R11), -5),
+        0x49, 0xc7, 0xc3, 0xfb, 0xff, 0xff, 0xff);
+    ENC("cmp r9d, 0 is not forwarded from a register", kn_x64_alu_mi(&b, 0, X_CMP, x64_direct(X_R9), 0),
+        0x41, 0x83, 0xf9, 0x00);
     b.forward = false;
     ENC("off: every load is a load",
         (kn_x64_store(&b, 1, s1, X_RAX), kn_x64_load(&b, 1, X_RAX, s1)),
