@@ -30,6 +30,9 @@ fi
 MAKEARGS=("SAN=$SAN" "BUILD=$BUILD")
 [ -n "${CC:-}" ] && MAKEARGS+=("CC=$CC")
 SPEC_DIR=${KILN_SHARED:-../shared}/spec-testsuite
+# The suites to run; not passed on (tests/wasi/run.sh has an ONLY of its own).
+RUN_ONLY=${ONLY:-}
+unset ONLY
 LOGS=$BUILD/test-logs
 
 # ---- 1. tools ------------------------------------------------------------
@@ -113,7 +116,7 @@ suite() {
     local name=$1 secs=$2 rc
     shift 2
     # ONLY="spec-native wasi" runs just those suites (after the build).
-    [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]] && return 0
+    [ -n "$RUN_ONLY" ] && [[ " $RUN_ONLY " != *" $name "* ]] && return 0
     echo "== $name: $*"
     if [ "$(type -t "$1")" = function ]; then
         "$@" 2>&1 | tee "$LOGS/$name.log"
