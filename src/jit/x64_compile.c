@@ -42,17 +42,9 @@
 
 #include "errors.h"
 #include "lower.h"
-#include "x64_jit.h"
+#include "x64_fn.h"
 
 /* ---- What each opcode is (from opcodes.def) ------------------------- */
-
-enum fam {
-    F_NONE, F_LOAD, F_LOAD_A, F_LOAD_X, F_LOAD_K, F_LOAD_XS, F_LOAD_AS,
-    F_STORE, F_STORE_K, F_STORE_AK, F_UNOP, F_BINOP, F_BINOP_K,
-    F_CMP, F_CMP_K, F_CMP_JT, F_CMP_JF, F_CMP_KJT, F_CMP_KJF,
-    F_TEST, F_TEST_JT, F_TEST_JF, F_BINOP_T, F_UNOP_T, F_SHIFTOP, F_OTHER
-};
-enum { T_I32 = 1, T_I64, T_F32, T_F64, T_V128 };
 
 typedef struct opinfo {
     uint8_t fam, type;
@@ -101,24 +93,7 @@ static const opinfo infos[KN_OP_COUNT] = {
 #include "opcodes.def"
 };
 
-/* ---- Per-function state --------------------------------------------- */
-
-typedef struct fixup { size_t at; uint32_t target; } fixup;  /* rel32 → word index */
-typedef struct slowpath { size_t at, back; } slowpath;       /* budget */
-typedef struct jtable { size_t lea_at; uint32_t pc; } jtable;
-
-typedef struct fn {
-    kn_x64 *x;
-    x64_buf *b;
-    const kn_code *cd;
-    const uint32_t *w;          /* the current instruction, at word pc */
-    uint32_t pc;
-    size_t *pos;                /* machine offset of each word (instruction starts) */
-    fixup *fix; size_t nfix, capfix;
-    slowpath *slow; size_t nslow, capslow;
-    jtable *jt; size_t njt, capjt;
-    bool oom;
-} fn;
+/* ---- Per-function state (fn: x64_fn.h) ----------------------------- */
 
 static bool push_item(fn *f, void **arr, size_t *n, size_t *cap, size_t size)
 {
@@ -141,11 +116,6 @@ static void jump_to(fn *f, size_t at, uint32_t target)
     if (push_item(f, (void **)&f->fix, &f->nfix, &f->capfix, sizeof *f->fix))
         f->fix[f->nfix - 1] = (fixup){at, target};
 }
-
-#define B (f->b)
-#define W (f->w)
-#define SLOT(k) x64_m(X_RBX, (int32_t)(8 * W[k]))
-#define OFF(T, field) ((int32_t)offsetof(T, field))
 
 /* A conditional trap: jcc to the module's stub of `code`. */
 static void trap_if(fn *f, x64_cc cc, kiln_trap_code code)
@@ -193,6 +163,21 @@ static void call_c(fn *f, const void *helper)
 {
     kn_x64_mov_imm(B, X_RAX, (uint64_t)(uintptr_t)helper);
     kn_x64_call_r(B, X_RAX);
+}
+
+void kn_x64_call_c(fn *f, const void *helper) { call_c(f, helper); }
+
+void kn_x64_exit_if_trap(fn *f)
+{
+    kn_x64_mov(B, 0, X_RAX, X_RAX);            /* a trap code: zero-extend */
+    kn_x64_test_rr(B, 0, X_RAX, X_RAX);
+    kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_NE), f->x->exit);
+}
+
+uint32_t kn_x64_len(uint32_t op)
+{
+    const char *layout = kn_op_layout(op);
+    return layout ? (uint32_t)strlen(layout) + 1 : 0;
 }
 
 /* ---- Integer arithmetic ----------------------------------------------- */
@@ -687,10 +672,14 @@ static void helper(fn *f, const opinfo *in, bool binary)
 
 /* rax = the effective address of a load/store form (lower.h), then the
  * bounds check: ea + size > msize traps. */
-static void address(fn *f, uint8_t family, uint8_t size)
+void kn_x64_address(fn *f, uint8_t family, uint8_t size)
 {
     uint32_t offw;
     switch (family) {
+    case F_VLOAD_LANE:                           /* dst addr x offset lane */
+        kn_x64_load(B, 0, X_RAX, SLOT(2));
+        offw = 4;
+        break;
     case F_LOAD: case F_STORE: case F_STORE_K:   /* dst/addr, addr, offset */
         kn_x64_load(B, 0, X_RAX, SLOT(family == F_LOAD ? 2 : 1));
         offw = 3;
@@ -742,7 +731,7 @@ static void address(fn *f, uint8_t family, uint8_t size)
 
 static void load(fn *f, const opinfo *in)
 {
-    address(f, in->fam, in->size);
+    kn_x64_address(f, in->fam, in->size);
     int w = width(in->type);
     x64_mem m = x64_mi(X_R13, X_RAX, 1, 0);
     if (in->size == 8)
@@ -756,7 +745,7 @@ static void load(fn *f, const opinfo *in)
 
 static void store(fn *f, const opinfo *in)
 {
-    address(f, in->fam, in->size);
+    kn_x64_address(f, in->fam, in->size);
     if (in->fam == F_STORE)
         kn_x64_load(B, 1, X_RCX, SLOT(2));
     else   /* a constant, sign-extended from 32 bits */
@@ -911,8 +900,10 @@ static uint32_t covered(fn *f, uint32_t pc)
     case KN_OP_TRAP: return ip[1] < KN_X64_NTRAPS ? 2 : 0;
     case KN_OP_RET: return 1;
     case KN_OP_JMP_TABLE: return ip[2] < (1u << 24) ? 4 + ip[2] : 0;
-    default: return 0;
+    default: break;
     }
+    uint32_t n = kn_x64_simd_covered(f);
+    return n ? n : kn_x64_runtime_covered(f);
 }
 
 static void emit_fused(fn *f, const opinfo *in)
@@ -1064,7 +1055,14 @@ static void emit_one(fn *f, uint32_t pc)
     case F_TEST: case F_TEST_JT: case F_TEST_JF:
         emit_fused(f, in);
         break;
-    default: emit_other(f, pc); break;
+    default:
+        if (kn_x64_simd_covered(f))
+            kn_x64_simd(f);
+        else if (kn_x64_runtime_covered(f))
+            kn_x64_runtime(f);
+        else
+            emit_other(f, pc);
+        break;
     }
 }
 
