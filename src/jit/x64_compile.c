@@ -29,13 +29,15 @@
  * loads and stores compute the same effective address and compare
  * ea + size with the memory's size; a trap jumps to the stub of its code.
  *
- * Covered (`covered` is the one list): every i32/i64 and f32/f64 numeric
- * instruction (templates for the common ones, helpers.c for the rest),
- * the fused compare-and-branch, shift-and-op and multiply-add forms,
- * constants, copies, select, globals (not v128), every load and store
- * form, memory.size/grow, jumps and jump tables, return, trap, call and
- * call_indirect.  Not yet: SIMD, bulk memory, tables and references
- * (their functions stay interpreted).
+ * Covered: everything lowering emits.  `covered` is the one list; it
+ * names this file's families (every i32/i64 and f32/f64 numeric
+ * instruction, templates for the common ones and helpers.c for the rest;
+ * the fused compare-and-branch, shift-and-op and multiply-add forms;
+ * constants, copies, select, globals; every load and store form;
+ * memory.size/grow; jumps and jump tables, return, trap, call and
+ * call_indirect) and asks the other two for theirs: x64_simd.c (v128)
+ * and x64_runtime.c (bulk memory, tables, references).  x64_fn.h is what
+ * the three share.
  */
 #include <stddef.h>
 #include <string.h>
