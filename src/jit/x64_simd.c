@@ -55,29 +55,32 @@ static void global_addr(fn *f)
     kn_x64_lea(B, 1, X_RAX, x64_m(X_RAX, OFF(kiln_global, value)));
 }
 
-static bool inline_simd(fn *f, kn_op op, bool emit)
+/* Whether op has a template here (else it calls its helper). */
+static bool inlined(kn_op op)
+{
+    uint8_t sse;
+    bool swap;
+    switch (op) {
+    case KN_OP_COPY2: case KN_OP_SELECT2: case KN_OP_GLOBAL_GET2: case KN_OP_GLOBAL_SET2:
+    case KN_OP_V128_CONST: case KN_OP_V128_LOAD: case KN_OP_V128_LOAD_A: case KN_OP_V128_STORE:
+        return true;
+    default:
+        return packed_of(op, &sse, &swap);
+    }
+}
+
+static void inline_simd(fn *f, kn_op op)
 {
     x64_mem mem = x64_mi(X_R13, X_RAX, 1, 0);
     uint8_t sse;
     bool swap;
     if (packed_of(op, &sse, &swap)) {
-        if (emit) {
-            kn_x64_movdqu_load(B, XMM0, SLOT(swap ? 3 : 2));
-            kn_x64_movdqu_load(B, XMM1, SLOT(swap ? 2 : 3));
-            kn_x64_packed_rr(B, sse, XMM0, XMM1);
-            kn_x64_movdqu_store(B, SLOT(1), XMM0);
-        }
-        return true;
+        kn_x64_movdqu_load(B, XMM0, SLOT(swap ? 3 : 2));
+        kn_x64_movdqu_load(B, XMM1, SLOT(swap ? 2 : 3));
+        kn_x64_packed_rr(B, sse, XMM0, XMM1);
+        kn_x64_movdqu_store(B, SLOT(1), XMM0);
+        return;
     }
-    switch (op) {
-    case KN_OP_COPY2: case KN_OP_SELECT2: case KN_OP_GLOBAL_GET2: case KN_OP_GLOBAL_SET2:
-    case KN_OP_V128_CONST: case KN_OP_V128_LOAD: case KN_OP_V128_LOAD_A: case KN_OP_V128_STORE:
-        break;
-    default:
-        return false;
-    }
-    if (!emit)
-        return true;
     switch (op) {
     case KN_OP_COPY2: vcopy(f, SLOT(1), SLOT(2)); break;
     case KN_OP_SELECT2:                /* dst a b cond: the chosen source, whole */
@@ -89,11 +92,13 @@ static bool inline_simd(fn *f, kn_op op, bool emit)
         break;
     case KN_OP_GLOBAL_GET2: global_addr(f); vcopy(f, SLOT(1), x64_m(X_RAX, 0)); break;
     case KN_OP_GLOBAL_SET2: global_addr(f); vcopy(f, x64_m(X_RAX, 0), SLOT(1)); break;
-    case KN_OP_V128_CONST:
-        for (int h = 0; h < 2; h++) {
-            kn_x64_mov_imm(B, X_RAX, W[2 + 2 * h] | (uint64_t)W[3 + 2 * h] << 32);
-            kn_x64_store(B, 1, x64_m(X_RBX, (int32_t)(8 * W[1] + 8 * h)), X_RAX);
-        }
+    case KN_OP_V128_CONST:             /* built in xmm0, stored whole (see COPY2 in interp.c) */
+        kn_x64_mov_imm(B, X_RAX, W[2] | (uint64_t)W[3] << 32);
+        kn_x64_movd(B, 1, XMM0, X_RAX);
+        kn_x64_mov_imm(B, X_RAX, W[4] | (uint64_t)W[5] << 32);
+        kn_x64_movd(B, 1, XMM1, X_RAX);
+        kn_x64_packed_rr(B, X_PUNPCKLQDQ, XMM0, XMM1);
+        kn_x64_movdqu_store(B, SLOT(1), XMM0);
         break;
     case KN_OP_V128_LOAD:
     case KN_OP_V128_LOAD_A:
@@ -105,7 +110,6 @@ static bool inline_simd(fn *f, kn_op op, bool emit)
         vcopy(f, mem, SLOT(2));
         break;
     }
-    return true;
 }
 
 uint32_t kn_x64_simd_covered(const fn *f)
@@ -113,8 +117,7 @@ uint32_t kn_x64_simd_covered(const fn *f)
     kn_op op = (kn_op)W[0];
     if (op >= KN_OP_COUNT)
         return 0;
-    if (op != KN_OP_I8X16_SHUFFLE && !inline_simd((fn *)f, op, false) &&
-        kn_jit_vhelpers[op].kind == KN_VH_NONE)
+    if (op != KN_OP_I8X16_SHUFFLE && !inlined(op) && kn_jit_vhelpers[op].kind == KN_VH_NONE)
         return 0;
     return kn_x64_len(op);
 }
@@ -123,8 +126,10 @@ uint32_t kn_x64_simd_covered(const fn *f)
 void kn_x64_simd(fn *f)
 {
     kn_op op = (kn_op)W[0];
-    if (inline_simd(f, op, true))
+    if (inlined(op)) {
+        inline_simd(f, op);
         return;
+    }
     if (op == KN_OP_I8X16_SHUFFLE) {
         kn_x64_lea(B, 1, X_RDI, SLOT(1));
         kn_x64_lea(B, 1, X_RSI, SLOT(2));

@@ -151,6 +151,7 @@ TEST(jit_x64_sse)
     ENC("movdqu [r13+rax], xmm0", kn_x64_movdqu_store(&b, x64_mi(X_R13, X_RAX, 1, 0), 0),
         0xf3, 0x41, 0x0f, 0x7f, 0x44, 0x05, 0x00);
     ENC("paddd xmm0, xmm1", kn_x64_packed_rr(&b, X_PADDD, 0, 1), 0x66, 0x0f, 0xfe, 0xc1);
+    ENC("punpcklqdq xmm0, xmm1", kn_x64_packed_rr(&b, X_PUNPCKLQDQ, 0, 1), 0x66, 0x0f, 0x6c, 0xc1);
     ENC("pandn xmm0, xmm9", kn_x64_packed_rr(&b, X_PANDN, 0, 9), 0x66, 0x41, 0x0f, 0xdf, 0xc1);
     free(b.p);
 }
