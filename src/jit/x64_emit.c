@@ -333,6 +333,12 @@ void kn_x64_packed_rr(x64_buf *b, uint8_t op, int x, int y)
     enc_r(b, 0, (opc){0x66, 2, {0x0f, op, 0}}, x, y, false);
 }
 
+void kn_x64_packed_shift_i(x64_buf *b, uint8_t grp, int digit, int x, uint8_t imm)
+{
+    enc_r(b, 0, (opc){0x66, 2, {0x0f, grp, 0}}, digit, x, false);
+    kn_x64_byte(b, imm);
+}
+
 void kn_x64_ucomis(x64_buf *b, int dbl, int x, int y)
 {
     enc_r(b, 0, (opc){(uint8_t)(dbl ? 0x66 : 0), 2, {0x0f, 0x2e, 0}}, x, y, false);
