@@ -199,9 +199,10 @@ KILN_API const char *kiln_valkind_name(kiln_valkind kind);
 typedef void *(*kiln_alloc_fn)(void *ud, void *ptr, size_t old_size, size_t new_size);
 
 /* Which tier runs a module's code.  KILN_TIER_NATIVE compiles functions
- * to x86-64 machine code when the module is made (kiln_module_new); a
- * function using an instruction the native tier does not cover yet stays
- * interpreted, and calls between the tiers work both ways with the same
+ * to x86-64 machine code when the module is made (kiln_module_new): it
+ * covers every instruction, so only a function too big for its 32-bit
+ * displacements (a frame of 2^28 slots, a br_table of 2^24 targets) stays
+ * interpreted; calls between the tiers work both ways with the same
  * results, traps and limits.  Elsewhere than x86-64 Linux it is the
  * interpreter.  The default is the interpreter. */
 typedef enum kiln_tier {

@@ -114,29 +114,31 @@ KN_ROUND(kn_trunc64, double, trunc)
 KN_ROUND(kn_nearest64, double, nearbyint)
 #undef KN_ROUND
 
-/* min/max: any NaN operand gives a NaN (x + y quiets and propagates it);
- * -0 is smaller than +0. */
+/* min/max: any NaN operand gives a NaN (n + n quiets and propagates it:
+ * the first NaN operand's, never left to which operand order the compiler
+ * picks for x + y, so every build and tier gives the same bits); -0 is
+ * smaller than +0. */
 static inline float kn_fmin32(float x, float y)
 {
-    if (x != x || y != y) return x + y;
+    if (x != x || y != y) return x != x ? x + x : y + y;
     if (x == y) return kn_f32_from(kn_f32_bits(x) | kn_f32_bits(y));
     return x < y ? x : y;
 }
 static inline float kn_fmax32(float x, float y)
 {
-    if (x != x || y != y) return x + y;
+    if (x != x || y != y) return x != x ? x + x : y + y;
     if (x == y) return kn_f32_from(kn_f32_bits(x) & kn_f32_bits(y));
     return x > y ? x : y;
 }
 static inline double kn_fmin64(double x, double y)
 {
-    if (x != x || y != y) return x + y;
+    if (x != x || y != y) return x != x ? x + x : y + y;
     if (x == y) return kn_f64_from(kn_f64_bits(x) | kn_f64_bits(y));
     return x < y ? x : y;
 }
 static inline double kn_fmax64(double x, double y)
 {
-    if (x != x || y != y) return x + y;
+    if (x != x || y != y) return x != x ? x + x : y + y;
     if (x == y) return kn_f64_from(kn_f64_bits(x) & kn_f64_bits(y));
     return x > y ? x : y;
 }

@@ -26,11 +26,15 @@
  * stack and frames as interpreted code: the callee's frame starts at the
  * caller's argument slots, results are left at fp[0..), and every call
  * pushes a kn_frame (so the call-depth limit and the named backtraces are
- * the interpreter's own, kn_unwind).  A function is compiled only if every
- * one of its instructions is covered (x64_compile.c, `covered`; numeric
- * instructions without a template call a C helper generated from
- * opcodes.def, helpers.c); the rest stay interpreted, and calls cross
- * tiers both ways: interpreted code
+ * the interpreter's own, kn_unwind).  Every instruction is covered
+ * (x64_compile.c's `covered` is the list, by family: x64_compile.c,
+ * x64_simd.c, x64_runtime.c).  Templates inline the common ones; the
+ * rest call C: numeric and SIMD helpers generated from opcodes.def's
+ * rows (helpers.c, simd_helpers.c: the interpreter's own expressions, in
+ * the build's SIMD form), and for bulk memory and tables the engine's
+ * routines with the interpreter's checks (x64_runtime.c).  So a function
+ * stays interpreted only when it is too big for 32-bit displacements
+ * (kn_x64_covers), and calls cross tiers both ways: interpreted code
  * enters compiled code through kn_jit_run (interp.c), compiled code calls
  * anything it does not call directly (imports, host and interpreted
  * functions) through kn_jit_call_slow → kn_call_from_native.  Fuel,
@@ -60,17 +64,18 @@
  * the budget and the call in the interpreter's order).
  *
  * Registers.  The templates address slots through SLOT(), which gives a
- * register for the few slots a function keeps in r8-r11, rsi and rdi for its whole
- * body (the most used ones in loops, among those only inline integer
- * templates touch; x64_compile.c, "Slots in registers"), and the encoder
- * forwards a slot just stored to the instruction that reads it next
- * (x64_emit.c, "Forwarding").  Memory stays the canonical home of every
- * other slot, and of the allocated ones around calls and returns.
+ * register for the few slots a function keeps in r8-r11, rsi and rdi for
+ * its whole body (the most used ones in loops, among those only inline
+ * integer templates touch; x64_compile.c, "Slots in registers"), and the
+ * encoder forwards a slot just stored to the instruction that reads it
+ * next (x64_emit.c, "Forwarding").  Memory stays the canonical home of
+ * every other slot, and of the allocated ones around calls and returns.
  *
  * What later increments change without rewriting this: more registers
  * (r14 once guard pages replace the bounds check, xmm registers for float
- * slots) and liveness, so that calls store only what is live; SIMD adds templates over xmm registers and
- * CPU-feature flags in kn_x64 (has_popcnt is the first); guard pages
+ * slots) and liveness, so that calls store only what is live; more SIMD
+ * templates over xmm registers replace helper calls, behind CPU-feature
+ * flags in kn_x64 (has_popcnt, has_sse41) beyond SSE2; guard pages
  * replace address()'s explicit check with a fault handler that maps a pc
  * in this buffer to its trap stub; and the .kcw cache stores the buffer,
  * which is position-independent but for the absolute addresses of the C

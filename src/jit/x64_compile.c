@@ -30,30 +30,24 @@
  * loads and stores compute the same effective address and compare
  * ea + size with the memory's size; a trap jumps to the stub of its code.
  *
- * Covered (`covered` is the one list): every i32/i64 and f32/f64 numeric
- * instruction (templates for the common ones, helpers.c for the rest),
- * the fused compare-and-branch, shift-and-op and multiply-add forms,
- * constants, copies, select, globals (not v128), every load and store
- * form, memory.size/grow, jumps and jump tables, return, trap, call and
- * call_indirect.  Not yet: SIMD, bulk memory, tables and references
- * (their functions stay interpreted).
+ * Covered: everything lowering emits.  `covered` is the one list; it
+ * names this file's families (every i32/i64 and f32/f64 numeric
+ * instruction, templates for the common ones and helpers.c for the rest;
+ * the fused compare-and-branch, shift-and-op and multiply-add forms;
+ * constants, copies, select, globals; every load and store form;
+ * memory.size/grow; jumps and jump tables, return, trap, call and
+ * call_indirect) and asks the other two for theirs: x64_simd.c (v128)
+ * and x64_runtime.c (bulk memory, tables, references).  x64_fn.h is what
+ * the three share.
  */
 #include <stddef.h>
 #include <string.h>
 
 #include "errors.h"
 #include "lower.h"
-#include "x64_jit.h"
+#include "x64_fn.h"
 
 /* ---- What each opcode is (from opcodes.def) ------------------------- */
-
-enum fam {
-    F_NONE, F_LOAD, F_LOAD_A, F_LOAD_X, F_LOAD_K, F_LOAD_XS, F_LOAD_AS,
-    F_STORE, F_STORE_K, F_STORE_AK, F_UNOP, F_BINOP, F_BINOP_K,
-    F_CMP, F_CMP_K, F_CMP_JT, F_CMP_JF, F_CMP_KJT, F_CMP_KJF,
-    F_TEST, F_TEST_JT, F_TEST_JF, F_BINOP_T, F_UNOP_T, F_SHIFTOP, F_OTHER
-};
-enum { T_I32 = 1, T_I64, T_F32, T_F64, T_V128 };
 
 typedef struct opinfo {
     uint8_t fam, type;
@@ -102,33 +96,7 @@ static const opinfo infos[KN_OP_COUNT] = {
 #include "opcodes.def"
 };
 
-/* ---- Per-function state --------------------------------------------- */
-
-typedef struct fixup { size_t at; uint32_t target; } fixup;  /* rel32 → word index */
-typedef struct slowpath { size_t at, back; } slowpath;       /* budget */
-typedef struct jtable { size_t lea_at; uint32_t pc; } jtable;
-
-/* Frame slots kept in registers for the whole function (see "Slots in
- * registers" below): at most KN_X64_NREGS, in r8-r11, rsi and rdi, which
- * templates use only to pass arguments to calls (after the spill). */
-#define KN_X64_NREGS 6
-static const x64_reg alloc_regs[KN_X64_NREGS] = {X_R8, X_R9, X_R10, X_R11, X_RSI, X_RDI};
-
-typedef struct fn {
-    kn_x64 *x;
-    x64_buf *b;
-    const kn_code *cd;
-    const uint32_t *w;          /* the current instruction, at word pc */
-    uint32_t pc;
-    size_t *pos;                /* machine offset of each word (instruction starts) */
-    fixup *fix; size_t nfix, capfix;
-    slowpath *slow; size_t nslow, capslow;
-    jtable *jt; size_t njt, capjt;
-    uint32_t aslot[KN_X64_NREGS];   /* the slot each of alloc_regs holds */
-    int nalloc;
-    bool spilled;               /* inside a wrapped instruction: slots in memory */
-    bool oom;
-} fn;
+/* ---- Per-function state (fn: x64_fn.h) ----------------------------- */
 
 static bool push_item(fn *f, void **arr, size_t *n, size_t *cap, size_t size)
 {
@@ -151,21 +119,6 @@ static void jump_to(fn *f, size_t at, uint32_t target)
     if (push_item(f, (void **)&f->fix, &f->nfix, &f->capfix, sizeof *f->fix))
         f->fix[f->nfix - 1] = (fixup){at, target};
 }
-
-#define B (f->b)
-#define W (f->w)
-#define SLOT(k) slot(f, W[k])
-
-/* Slot s as an operand: its register while it has one, else [rbx + 8s]. */
-static x64_mem slot(const fn *f, uint32_t s)
-{
-    if (!f->spilled)
-        for (int i = 0; i < f->nalloc; i++)
-            if (f->aslot[i] == s)
-                return x64_direct(alloc_regs[i]);
-    return x64_m(X_RBX, (int32_t)(8 * s));
-}
-#define OFF(T, field) ((int32_t)offsetof(T, field))
 
 /* A conditional trap: jcc to the module's stub of `code`. */
 static void trap_if(fn *f, x64_cc cc, kiln_trap_code code)
@@ -213,6 +166,21 @@ static void call_c(fn *f, const void *helper)
 {
     kn_x64_mov_imm(B, X_RAX, (uint64_t)(uintptr_t)helper);
     kn_x64_call_r(B, X_RAX);
+}
+
+void kn_x64_call_c(fn *f, const void *helper) { call_c(f, helper); }
+
+void kn_x64_exit_if_trap(fn *f)
+{
+    kn_x64_mov(B, 0, X_RAX, X_RAX);            /* a trap code: zero-extend */
+    kn_x64_test_rr(B, 0, X_RAX, X_RAX);
+    kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_NE), f->x->exit);
+}
+
+uint32_t kn_x64_len(uint32_t op)
+{
+    const char *layout = kn_op_layout(op);
+    return layout ? (uint32_t)strlen(layout) + 1 : 0;
 }
 
 /* ---- Integer arithmetic ----------------------------------------------- */
@@ -707,10 +675,14 @@ static void helper(fn *f, const opinfo *in, bool binary)
 
 /* rax = the effective address of a load/store form (lower.h), then the
  * bounds check: ea + size > msize traps. */
-static void address(fn *f, uint8_t family, uint8_t size)
+void kn_x64_address(fn *f, uint8_t family, uint8_t size)
 {
     uint32_t offw;
     switch (family) {
+    case F_VLOAD_LANE:                           /* dst addr x offset lane */
+        kn_x64_load(B, 0, X_RAX, SLOT(2));
+        offw = 4;
+        break;
     case F_LOAD: case F_STORE: case F_STORE_K:   /* dst/addr, addr, offset */
         kn_x64_load(B, 0, X_RAX, SLOT(family == F_LOAD ? 2 : 1));
         offw = 3;
@@ -762,7 +734,7 @@ static void address(fn *f, uint8_t family, uint8_t size)
 
 static void load(fn *f, const opinfo *in)
 {
-    address(f, in->fam, in->size);
+    kn_x64_address(f, in->fam, in->size);
     int w = width(in->type);
     x64_mem m = x64_mi(X_R13, X_RAX, 1, 0);
     if (in->size == 8)
@@ -776,7 +748,7 @@ static void load(fn *f, const opinfo *in)
 
 static void store(fn *f, const opinfo *in)
 {
-    address(f, in->fam, in->size);
+    kn_x64_address(f, in->fam, in->size);
     if (in->fam == F_STORE)
         kn_x64_load(B, 1, X_RCX, SLOT(2));
     else   /* a constant, sign-extended from 32 bits */
@@ -931,8 +903,10 @@ static uint32_t covered(fn *f, uint32_t pc)
     case KN_OP_TRAP: return ip[1] < KN_X64_NTRAPS ? 2 : 0;
     case KN_OP_RET: return 1;
     case KN_OP_JMP_TABLE: return ip[2] < (1u << 24) ? 4 + ip[2] : 0;
-    default: return 0;
+    default: break;
     }
+    uint32_t n = kn_x64_simd_covered(f);
+    return n ? n : kn_x64_runtime_covered(f);
 }
 
 static void emit_fused(fn *f, const opinfo *in)
@@ -1084,7 +1058,14 @@ static void emit_one(fn *f, uint32_t pc)
     case F_TEST: case F_TEST_JT: case F_TEST_JF:
         emit_fused(f, in);
         break;
-    default: emit_other(f, pc); break;
+    default:
+        if (kn_x64_simd_covered(f))
+            kn_x64_simd(f);
+        else if (kn_x64_runtime_covered(f))
+            kn_x64_runtime(f);
+        else
+            emit_other(f, pc);
+        break;
     }
 }
 
@@ -1325,9 +1306,9 @@ static void spill(fn *f, bool load)
     for (int i = 0; i < f->nalloc; i++) {
         x64_mem m = x64_m(X_RBX, (int32_t)(8 * f->aslot[i]));
         if (load)
-            kn_x64_load(B, 1, alloc_regs[i], m);
+            kn_x64_load(B, 1, kn_x64_alloc_regs[i], m);
         else
-            kn_x64_store(B, 1, m, alloc_regs[i]);
+            kn_x64_store(B, 1, m, kn_x64_alloc_regs[i]);
     }
 }
 

@@ -395,6 +395,25 @@ void kn_x64_sse_rm(x64_buf *b, int dbl, uint8_t op, int x, x64_mem m) { enc_m(b,
 void kn_x64_sse_rr(x64_buf *b, int dbl, uint8_t op, int x, int y) { enc_r(b, 0, sse(dbl, op), x, y, false); }
 void kn_x64_sse_store(x64_buf *b, int dbl, x64_mem m, int x) { enc_m(b, 0, sse(dbl, 0x11), x, m, false); }
 
+void kn_x64_movdqu_load(x64_buf *b, int x, x64_mem m)
+{
+    enc_m(b, 0, (opc){0xf3, 2, {0x0f, 0x6f, 0}}, x, m, false);
+}
+void kn_x64_movdqu_store(x64_buf *b, x64_mem m, int x)
+{
+    enc_m(b, 0, (opc){0xf3, 2, {0x0f, 0x7f, 0}}, x, m, false);
+}
+void kn_x64_packed_rr(x64_buf *b, uint8_t op, int x, int y)
+{
+    enc_r(b, 0, (opc){0x66, 2, {0x0f, op, 0}}, x, y, false);
+}
+
+void kn_x64_packed_shift_i(x64_buf *b, uint8_t grp, int digit, int x, uint8_t imm)
+{
+    enc_r(b, 0, (opc){0x66, 2, {0x0f, grp, 0}}, digit, x, false);
+    kn_x64_byte(b, imm);
+}
+
 void kn_x64_ucomis(x64_buf *b, int dbl, int x, int y)
 {
     enc_r(b, 0, (opc){(uint8_t)(dbl ? 0x66 : 0), 2, {0x0f, 0x2e, 0}}, x, y, false);

@@ -145,6 +145,19 @@ void kn_x64_movd(x64_buf *b, int w, int x, x64_reg r);                  /* movd/
  * trunc; precision exceptions are always suppressed. */
 void kn_x64_round(x64_buf *b, int dbl, int x, x64_mem m, uint8_t mode);
 
+/* SSE2 packed (x, y: xmm register numbers).  Only movdqu touches memory:
+ * the slots and linear memory promise no 16-byte alignment. */
+enum { X_PAND = 0xdb, X_PANDN = 0xdf, X_POR = 0xeb, X_PXOR = 0xef,
+       X_PADDB = 0xfc, X_PADDW = 0xfd, X_PADDD = 0xfe, X_PADDQ = 0xd4,
+       X_PSUBB = 0xf8, X_PSUBW = 0xf9, X_PSUBD = 0xfa, X_PSUBQ = 0xfb,
+       X_PUNPCKLQDQ = 0x6c };
+void kn_x64_movdqu_load(x64_buf *b, int x, x64_mem m);                  /* movdqu x, [m] */
+void kn_x64_movdqu_store(x64_buf *b, x64_mem m, int x);                 /* movdqu [m], x */
+void kn_x64_packed_rr(x64_buf *b, uint8_t op, int x, int y);            /* op x, y (66 0f op) */
+/* Packed shift by an immediate: grp 0x71 (words), 0x72 (dwords), 0x73
+ * (qwords); digit 6 = shl, 2 = logical shr, 4 = arithmetic shr. */
+void kn_x64_packed_shift_i(x64_buf *b, uint8_t grp, int digit, int x, uint8_t imm);
+
 /* Control.  The rel32 forms return the buffer offset of their rel32. */
 size_t kn_x64_jmp32(x64_buf *b);
 size_t kn_x64_jcc32(x64_buf *b, x64_cc cc);

@@ -47,4 +47,28 @@ kiln_error *kn_jit_call_indirect(kiln_store *s, kiln_instance *inst, uint32_t ty
 typedef uint32_t (*kn_jit_helper)(kn_slot *dst, const kn_slot *x, const kn_slot *y);
 extern const kn_jit_helper kn_jit_helpers[KN_OP_COUNT];
 
+/* simd_helpers.c: the SIMD instructions as C, indexed by opcode, generated
+ * from opcodes.def's V rows (kind NONE for every other opcode).  Each
+ * kind has its own signature; operands are pointers to slots, memory
+ * operands a pointer into linear memory already bounds-checked:
+ *   UNOP      (kn_slot *d, const kn_slot *a)
+ *   BINOP     (d, a, b)              TERNOP   (d, a, b, c)
+ *   SHIFT(_K) (d, a, uint32_t n)     EXTRACT  (d, a, uint32_t lane)
+ *   REPLACE   (d, a, const kn_slot *x, uint32_t lane)
+ *   LOAD(_A)  (d, const uint8_t *p)
+ *   LOAD_LANE (d, const uint8_t *p, a, uint32_t lane)
+ *   STORE_LANE (uint8_t *p, a, uint32_t lane) */
+enum {
+    KN_VH_NONE, KN_VH_UNOP, KN_VH_BINOP, KN_VH_TERNOP, KN_VH_SHIFT, KN_VH_SHIFT_K,
+    KN_VH_EXTRACT, KN_VH_REPLACE, KN_VH_LOAD, KN_VH_LOAD_A, KN_VH_LOAD_LANE, KN_VH_STORE_LANE
+};
+typedef struct kn_jit_vhelper {
+    uint8_t kind;
+    uint8_t size;               /* memory kinds: bytes accessed */
+    void (*fn)(void);           /* cast to the kind's signature */
+} kn_jit_vhelper;
+extern const kn_jit_vhelper kn_jit_vhelpers[KN_OP_COUNT];
+/* i8x16.shuffle: the 16 lane indices as two little-endian words. */
+void kn_jit_v128_shuffle(kn_slot *d, const kn_slot *a, const kn_slot *b, uint64_t lo, uint64_t hi);
+
 #endif

@@ -17,7 +17,9 @@
 # expression: run only the files whose name matches it),
 # SPEC_SHOW (failure lines shown per failing file, default 5),
 # SPEC_TIER (interp or native: kiln wast --tier; with native, each PASS
-# line also says how many functions got native code).
+# line also says how many functions got native code, and a file in which
+# any function stayed interpreted FAILs: the native tier covers every
+# instruction, and this is what keeps it so).
 set -u
 
 build=${1:?usage: run.sh BUILD_DIR}
@@ -98,6 +100,16 @@ for wast in "$suite"/*.wast; do
     elif [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
         # E.g. a leak found by LeakSanitizer after the summary was printed.
         why="runner exited $rc"
+    fi
+    # On the native tier every function must have got native code: the
+    # last "native code for N of M functions" line must have N = M.
+    if [ -z "$why" ] && [ "${SPEC_TIER:-}" = native ]; then
+        nm=$(sed -n 's/.*: native code for \([0-9]*\) of \([0-9]*\) functions$/\1 \2/p' "$log" | tail -n 1)
+        if [ -z "$nm" ]; then
+            why="no native code count (kiln wast --tier native)"
+        elif [ "${nm% *}" != "${nm#* }" ]; then
+            why="native code for only ${nm% *} of ${nm#* } functions"
+        fi
     fi
     # A file that did not finish counts as one failure beyond what it printed.
     [ -n "$why" ] && f=$((f + 1))

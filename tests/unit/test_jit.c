@@ -194,6 +194,15 @@ TEST(jit_x64_sse)
     ENC("cvtss2sd xmm0, [rbx+8]", kn_x64_sse_rm(&b, 0, X_SSE_CVT, 0, x64_m(X_RBX, 8)),
         0xf3, 0x0f, 0x5a, 0x43, 0x08);
     ENC("subsd xmm1, xmm0", kn_x64_sse_rr(&b, 1, X_SSE_SUB, 1, 0), 0xf2, 0x0f, 0x5c, 0xc8);
+    ENC("movdqu xmm0, [rbx+8]", kn_x64_movdqu_load(&b, 0, x64_m(X_RBX, 8)),
+        0xf3, 0x0f, 0x6f, 0x43, 0x08);
+    ENC("movdqu [r13+rax], xmm0", kn_x64_movdqu_store(&b, x64_mi(X_R13, X_RAX, 1, 0), 0),
+        0xf3, 0x41, 0x0f, 0x7f, 0x44, 0x05, 0x00);
+    ENC("paddd xmm0, xmm1", kn_x64_packed_rr(&b, X_PADDD, 0, 1), 0x66, 0x0f, 0xfe, 0xc1);
+    ENC("punpcklqdq xmm0, xmm1", kn_x64_packed_rr(&b, X_PUNPCKLQDQ, 0, 1), 0x66, 0x0f, 0x6c, 0xc1);
+    ENC("psraw xmm0, 8", kn_x64_packed_shift_i(&b, 0x71, 4, 0, 8), 0x66, 0x0f, 0x71, 0xe0, 0x08);
+    ENC("psllq xmm9, 3", kn_x64_packed_shift_i(&b, 0x73, 6, 9, 3), 0x66, 0x41, 0x0f, 0x73, 0xf1, 0x03);
+    ENC("pandn xmm0, xmm9", kn_x64_packed_rr(&b, X_PANDN, 0, 9), 0x66, 0x41, 0x0f, 0xdf, 0xc1);
     free(b.p);
 }
 

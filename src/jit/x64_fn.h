@@ -1,0 +1,92 @@
+/*
+ * x64_fn.h — what the template files of the native tier share: the state
+ * of one function's compilation (fn), the operand shorthands the
+ * templates are written in, and the few steps every family needs.
+ *
+ * The templates are split by instruction family: x64_compile.c (scalar
+ * numeric, memory, control, calls; it also drives a function and holds
+ * `covered`, the one place that says what is covered), x64_simd.c (v128
+ * moves, loads, stores and lane operations) and x64_runtime.c (bulk
+ * memory, tables, references: calls into the engine's runtime).  The
+ * register roles are x64_compile.c's.
+ */
+#ifndef KN_X64_FN_H
+#define KN_X64_FN_H
+
+#include <stddef.h>
+
+#include "x64_jit.h"
+
+/* What an opcode is, by operand form (x64_compile.c's table). */
+enum fam {
+    F_NONE, F_LOAD, F_LOAD_A, F_LOAD_X, F_LOAD_K, F_LOAD_XS, F_LOAD_AS,
+    F_STORE, F_STORE_K, F_STORE_AK, F_UNOP, F_BINOP, F_BINOP_K,
+    F_CMP, F_CMP_K, F_CMP_JT, F_CMP_JF, F_CMP_KJT, F_CMP_KJF,
+    F_TEST, F_TEST_JT, F_TEST_JF, F_BINOP_T, F_UNOP_T, F_SHIFTOP, F_OTHER,
+    F_VLOAD_LANE                /* address form only: dst addr x offset lane */
+};
+enum { T_I32 = 1, T_I64, T_F32, T_F64, T_V128 };
+
+typedef struct fixup { size_t at; uint32_t target; } fixup;  /* rel32 → word index */
+typedef struct slowpath { size_t at, back; } slowpath;       /* budget */
+typedef struct jtable { size_t lea_at; uint32_t pc; } jtable;
+
+/* Frame slots kept in registers for a whole function (x64_compile.c,
+ * "Slots in registers"): at most KN_X64_NREGS, in r8-r11, rsi and rdi,
+ * which templates use only to pass arguments to calls (after the spill). */
+#define KN_X64_NREGS 6
+static const x64_reg kn_x64_alloc_regs[KN_X64_NREGS] = {X_R8, X_R9, X_R10, X_R11, X_RSI, X_RDI};
+
+typedef struct fn {
+    kn_x64 *x;
+    x64_buf *b;
+    const kn_code *cd;
+    const uint32_t *w;          /* the current instruction, at word pc */
+    uint32_t pc;
+    size_t *pos;                /* machine offset of each word (instruction starts) */
+    fixup *fix; size_t nfix, capfix;
+    slowpath *slow; size_t nslow, capslow;
+    jtable *jt; size_t njt, capjt;
+    uint32_t aslot[KN_X64_NREGS];   /* the slot each of kn_x64_alloc_regs holds */
+    int nalloc;
+    bool spilled;               /* inside a wrapped instruction: slots in memory */
+    bool oom;
+} fn;
+
+/* Slot s as an operand: its register while it has one, else [rbx + 8s]. */
+static inline x64_mem kn_x64_slot(const fn *f, uint32_t s)
+{
+    if (!f->spilled)
+        for (int i = 0; i < f->nalloc; i++)
+            if (f->aslot[i] == s)
+                return x64_direct(kn_x64_alloc_regs[i]);
+    return x64_m(X_RBX, (int32_t)(8 * s));
+}
+
+#define B (f->b)
+#define W (f->w)
+#define SLOT(k) kn_x64_slot(f, W[k])
+#define OFF(T, field) ((int32_t)offsetof(T, field))
+
+/* x64_compile.c: rax = the effective address of a load/store form (`family`
+ * says which words hold the address operands and the offset), after the
+ * bounds check (ea + size beyond the memory traps, as the interpreter). */
+void kn_x64_address(fn *f, uint8_t family, uint8_t size);
+/* x64_compile.c: a call to C (System V; rsp is 16-aligned between
+ * instructions).  Every call from compiled code to C goes through here. */
+void kn_x64_call_c(fn *f, const void *helper);
+/* After a call to C that returned a trap code in eax: leave with it when
+ * it is not zero. */
+void kn_x64_exit_if_trap(fn *f);
+
+/* The length in words of the current instruction if its family covers it,
+ * else 0 (x64_compile.c's `covered` asks each family), and its code. */
+uint32_t kn_x64_simd_covered(const fn *f);
+void kn_x64_simd(fn *f);
+uint32_t kn_x64_runtime_covered(const fn *f);
+void kn_x64_runtime(fn *f);
+
+/* Length of an instruction with a fixed layout (opcodes.def's LAYOUT). */
+uint32_t kn_x64_len(uint32_t op);
+
+#endif

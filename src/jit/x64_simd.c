@@ -1,0 +1,267 @@
+/*
+ * x64_simd.c — the v128 instructions: moves, constants, selects and
+ * globals, v128.load/store and the integer lane operations SSE2 has an
+ * exact equivalent of inline (SSE2 is in every x86-64), everything else a
+ * call to its helper generated from opcodes.def (simd_helpers.c).  Float
+ * lane arithmetic is left to the helpers for now.
+ *
+ * A v128 is two consecutive slots (lower.h) with no alignment promise, so
+ * values move through xmm registers with movdqu only and packed
+ * operations take register operands.  Loads and stores compute their
+ * address and bounds check with kn_x64_address, exactly as the scalar
+ * ones (ea + size beyond the memory traps before any byte moves); a
+ * helper that touches memory receives the checked pointer.  An SSE4.1
+ * template would have to sit behind kn_x64.has_sse41; none is needed yet.
+ */
+#include <string.h>
+
+#include "x64_fn.h"
+
+#define XMM0 0
+#define XMM1 1
+
+static void vcopy(fn *f, x64_mem dst, x64_mem src)
+{
+    kn_x64_movdqu_load(B, XMM0, src);
+    kn_x64_movdqu_store(B, dst, XMM0);
+}
+
+/* The lane operations with an SSE2 equivalent of exactly their
+ * semantics (wrapping, saturating, unsigned or signed as Wasm says; shift
+ * counts masked to the lane width first, as Wasm masks them):
+ *   BIN      dst = op(a, b)         BIN_SWAP  dst = op(b, a) (lt is gt
+ *                                             swapped, andnot is pandn)
+ *   EXT_U    interleave with zero   EXT_S     interleave with itself, then
+ *                                             an arithmetic shift right
+ *   SHIFT    by a slot (op: the xmm-count form) or a constant (grp/digit) */
+enum { VT_NONE, VT_BIN, VT_BIN_SWAP, VT_EXT_U, VT_EXT_S, VT_SHIFT };
+typedef struct vtpl { uint8_t kind, op, grp, digit, bits; } vtpl;
+
+static vtpl tpl_of(kn_op op)
+{
+    switch (op) {
+    case KN_OP_V128_AND: return (vtpl){VT_BIN, X_PAND, 0, 0, 0};
+    case KN_OP_V128_OR: return (vtpl){VT_BIN, X_POR, 0, 0, 0};
+    case KN_OP_V128_XOR: return (vtpl){VT_BIN, X_PXOR, 0, 0, 0};
+    case KN_OP_V128_ANDNOT: return (vtpl){VT_BIN_SWAP, X_PANDN, 0, 0, 0};
+    case KN_OP_I8X16_ADD: return (vtpl){VT_BIN, X_PADDB, 0, 0, 0};
+    case KN_OP_I16X8_ADD: return (vtpl){VT_BIN, X_PADDW, 0, 0, 0};
+    case KN_OP_I32X4_ADD: return (vtpl){VT_BIN, X_PADDD, 0, 0, 0};
+    case KN_OP_I64X2_ADD: return (vtpl){VT_BIN, X_PADDQ, 0, 0, 0};
+    case KN_OP_I8X16_SUB: return (vtpl){VT_BIN, X_PSUBB, 0, 0, 0};
+    case KN_OP_I16X8_SUB: return (vtpl){VT_BIN, X_PSUBW, 0, 0, 0};
+    case KN_OP_I32X4_SUB: return (vtpl){VT_BIN, X_PSUBD, 0, 0, 0};
+    case KN_OP_I64X2_SUB: return (vtpl){VT_BIN, X_PSUBQ, 0, 0, 0};
+    case KN_OP_I8X16_ADD_SAT_S: return (vtpl){VT_BIN, 0xec, 0, 0, 0};   /* paddsb */
+    case KN_OP_I8X16_ADD_SAT_U: return (vtpl){VT_BIN, 0xdc, 0, 0, 0};   /* paddusb */
+    case KN_OP_I8X16_SUB_SAT_S: return (vtpl){VT_BIN, 0xe8, 0, 0, 0};   /* psubsb */
+    case KN_OP_I8X16_SUB_SAT_U: return (vtpl){VT_BIN, 0xd8, 0, 0, 0};   /* psubusb */
+    case KN_OP_I16X8_ADD_SAT_S: return (vtpl){VT_BIN, 0xed, 0, 0, 0};   /* paddsw */
+    case KN_OP_I16X8_ADD_SAT_U: return (vtpl){VT_BIN, 0xdd, 0, 0, 0};   /* paddusw */
+    case KN_OP_I16X8_SUB_SAT_S: return (vtpl){VT_BIN, 0xe9, 0, 0, 0};   /* psubsw */
+    case KN_OP_I16X8_SUB_SAT_U: return (vtpl){VT_BIN, 0xd9, 0, 0, 0};   /* psubusw */
+    case KN_OP_I8X16_MIN_U: return (vtpl){VT_BIN, 0xda, 0, 0, 0};       /* pminub */
+    case KN_OP_I8X16_MAX_U: return (vtpl){VT_BIN, 0xde, 0, 0, 0};       /* pmaxub */
+    case KN_OP_I16X8_MIN_S: return (vtpl){VT_BIN, 0xea, 0, 0, 0};       /* pminsw */
+    case KN_OP_I16X8_MAX_S: return (vtpl){VT_BIN, 0xee, 0, 0, 0};       /* pmaxsw */
+    case KN_OP_I8X16_AVGR_U: return (vtpl){VT_BIN, 0xe0, 0, 0, 0};      /* pavgb */
+    case KN_OP_I16X8_AVGR_U: return (vtpl){VT_BIN, 0xe3, 0, 0, 0};      /* pavgw */
+    case KN_OP_I16X8_MUL: return (vtpl){VT_BIN, 0xd5, 0, 0, 0};         /* pmullw */
+    case KN_OP_I32X4_DOT_I16X8_S: return (vtpl){VT_BIN, 0xf5, 0, 0, 0}; /* pmaddwd */
+    case KN_OP_I8X16_EQ: return (vtpl){VT_BIN, 0x74, 0, 0, 0};          /* pcmpeqb */
+    case KN_OP_I16X8_EQ: return (vtpl){VT_BIN, 0x75, 0, 0, 0};
+    case KN_OP_I32X4_EQ: return (vtpl){VT_BIN, 0x76, 0, 0, 0};
+    case KN_OP_I8X16_GT_S: return (vtpl){VT_BIN, 0x64, 0, 0, 0};        /* pcmpgtb */
+    case KN_OP_I16X8_GT_S: return (vtpl){VT_BIN, 0x65, 0, 0, 0};
+    case KN_OP_I32X4_GT_S: return (vtpl){VT_BIN, 0x66, 0, 0, 0};
+    case KN_OP_I8X16_LT_S: return (vtpl){VT_BIN_SWAP, 0x64, 0, 0, 0};
+    case KN_OP_I16X8_LT_S: return (vtpl){VT_BIN_SWAP, 0x65, 0, 0, 0};
+    case KN_OP_I32X4_LT_S: return (vtpl){VT_BIN_SWAP, 0x66, 0, 0, 0};
+    case KN_OP_I8X16_NARROW_I16X8_S: return (vtpl){VT_BIN, 0x63, 0, 0, 0};  /* packsswb */
+    case KN_OP_I8X16_NARROW_I16X8_U: return (vtpl){VT_BIN, 0x67, 0, 0, 0};  /* packuswb */
+    case KN_OP_I16X8_NARROW_I32X4_S: return (vtpl){VT_BIN, 0x6b, 0, 0, 0};  /* packssdw */
+    case KN_OP_I16X8_EXTEND_LOW_I8X16_U: return (vtpl){VT_EXT_U, 0x60, 0, 0, 0}; /* punpckl/h */
+    case KN_OP_I16X8_EXTEND_HIGH_I8X16_U: return (vtpl){VT_EXT_U, 0x68, 0, 0, 0};
+    case KN_OP_I32X4_EXTEND_LOW_I16X8_U: return (vtpl){VT_EXT_U, 0x61, 0, 0, 0};
+    case KN_OP_I32X4_EXTEND_HIGH_I16X8_U: return (vtpl){VT_EXT_U, 0x69, 0, 0, 0};
+    case KN_OP_I64X2_EXTEND_LOW_I32X4_U: return (vtpl){VT_EXT_U, 0x62, 0, 0, 0};
+    case KN_OP_I64X2_EXTEND_HIGH_I32X4_U: return (vtpl){VT_EXT_U, 0x6a, 0, 0, 0};
+    case KN_OP_I16X8_EXTEND_LOW_I8X16_S: return (vtpl){VT_EXT_S, 0x60, 0x71, 4, 8};
+    case KN_OP_I16X8_EXTEND_HIGH_I8X16_S: return (vtpl){VT_EXT_S, 0x68, 0x71, 4, 8};
+    case KN_OP_I32X4_EXTEND_LOW_I16X8_S: return (vtpl){VT_EXT_S, 0x61, 0x72, 4, 16};
+    case KN_OP_I32X4_EXTEND_HIGH_I16X8_S: return (vtpl){VT_EXT_S, 0x69, 0x72, 4, 16};
+    case KN_OP_I16X8_SHL: case KN_OP_I16X8_SHL_K: return (vtpl){VT_SHIFT, 0xf1, 0x71, 6, 16};
+    case KN_OP_I16X8_SHR_U: case KN_OP_I16X8_SHR_U_K: return (vtpl){VT_SHIFT, 0xd1, 0x71, 2, 16};
+    case KN_OP_I16X8_SHR_S: case KN_OP_I16X8_SHR_S_K: return (vtpl){VT_SHIFT, 0xe1, 0x71, 4, 16};
+    case KN_OP_I32X4_SHL: case KN_OP_I32X4_SHL_K: return (vtpl){VT_SHIFT, 0xf2, 0x72, 6, 32};
+    case KN_OP_I32X4_SHR_U: case KN_OP_I32X4_SHR_U_K: return (vtpl){VT_SHIFT, 0xd2, 0x72, 2, 32};
+    case KN_OP_I32X4_SHR_S: case KN_OP_I32X4_SHR_S_K: return (vtpl){VT_SHIFT, 0xe2, 0x72, 4, 32};
+    case KN_OP_I64X2_SHL: case KN_OP_I64X2_SHL_K: return (vtpl){VT_SHIFT, 0xf3, 0x73, 6, 64};
+    case KN_OP_I64X2_SHR_U: case KN_OP_I64X2_SHR_U_K: return (vtpl){VT_SHIFT, 0xd3, 0x73, 2, 64};
+    default: return (vtpl){VT_NONE, 0, 0, 0, 0};
+    }
+}
+
+/* The template of a lane operation (tpl_of). */
+static void lanes(fn *f, kn_op op, vtpl t)
+{
+    switch (t.kind) {
+    case VT_BIN: case VT_BIN_SWAP: {
+        bool swap = t.kind == VT_BIN_SWAP;
+        kn_x64_movdqu_load(B, XMM0, SLOT(swap ? 3 : 2));
+        kn_x64_movdqu_load(B, XMM1, SLOT(swap ? 2 : 3));
+        kn_x64_packed_rr(B, t.op, XMM0, XMM1);
+        break;
+    }
+    case VT_EXT_U:
+        kn_x64_movdqu_load(B, XMM0, SLOT(2));
+        kn_x64_packed_rr(B, X_PXOR, XMM1, XMM1);
+        kn_x64_packed_rr(B, t.op, XMM0, XMM1);
+        break;
+    case VT_EXT_S:
+        kn_x64_movdqu_load(B, XMM0, SLOT(2));
+        kn_x64_packed_rr(B, t.op, XMM0, XMM0);
+        kn_x64_packed_shift_i(B, t.grp, t.digit, XMM0, t.bits);
+        break;
+    default:                                          /* VT_SHIFT */
+        kn_x64_movdqu_load(B, XMM0, SLOT(2));
+        if (kn_jit_vhelpers[op].kind == KN_VH_SHIFT_K) {
+            kn_x64_packed_shift_i(B, t.grp, t.digit, XMM0, (uint8_t)(W[3] & (t.bits - 1u)));
+        } else {
+            kn_x64_load(B, 0, X_RAX, SLOT(3));
+            kn_x64_alu_ri(B, 0, X_AND, X_RAX, t.bits - 1);
+            kn_x64_movd(B, 0, XMM1, X_RAX);
+            kn_x64_packed_rr(B, t.op, XMM0, XMM1);
+        }
+        break;
+    }
+    kn_x64_movdqu_store(B, SLOT(1), XMM0);
+}
+
+/* rax = &inst->globals[W[2]]->value */
+static void global_addr(fn *f)
+{
+    kn_x64_load(B, 1, X_RAX, x64_m(X_R15, OFF(kiln_instance, globals)));
+    kn_x64_load(B, 1, X_RAX, x64_m(X_RAX, (int32_t)(8 * W[2])));
+    kn_x64_lea(B, 1, X_RAX, x64_m(X_RAX, OFF(kiln_global, value)));
+}
+
+/* Whether op has a template here (else it calls its helper). */
+static bool inlined(kn_op op)
+{
+    switch (op) {
+    case KN_OP_COPY2: case KN_OP_SELECT2: case KN_OP_GLOBAL_GET2: case KN_OP_GLOBAL_SET2:
+    case KN_OP_V128_CONST: case KN_OP_V128_LOAD: case KN_OP_V128_LOAD_A: case KN_OP_V128_STORE:
+        return true;
+    default:
+        return tpl_of(op).kind != VT_NONE;
+    }
+}
+
+static void inline_simd(fn *f, kn_op op)
+{
+    x64_mem mem = x64_mi(X_R13, X_RAX, 1, 0);
+    vtpl t = tpl_of(op);
+    if (t.kind != VT_NONE) {
+        lanes(f, op, t);
+        return;
+    }
+    switch (op) {
+    case KN_OP_COPY2: vcopy(f, SLOT(1), SLOT(2)); break;
+    case KN_OP_SELECT2:                /* dst a b cond: the chosen source, whole */
+        kn_x64_lea(B, 1, X_RAX, SLOT(2));
+        kn_x64_lea(B, 1, X_RCX, SLOT(3));
+        kn_x64_alu_mi(B, 0, X_CMP, SLOT(4), 0);
+        kn_x64_cmov(B, 1, X_CC_E, X_RAX, X_RCX);
+        vcopy(f, SLOT(1), x64_m(X_RAX, 0));
+        break;
+    case KN_OP_GLOBAL_GET2: global_addr(f); vcopy(f, SLOT(1), x64_m(X_RAX, 0)); break;
+    case KN_OP_GLOBAL_SET2: global_addr(f); vcopy(f, x64_m(X_RAX, 0), SLOT(1)); break;
+    case KN_OP_V128_CONST:             /* built in xmm0, stored whole (see COPY2 in interp.c) */
+        kn_x64_mov_imm(B, X_RAX, W[2] | (uint64_t)W[3] << 32);
+        kn_x64_movd(B, 1, XMM0, X_RAX);
+        kn_x64_mov_imm(B, X_RAX, W[4] | (uint64_t)W[5] << 32);
+        kn_x64_movd(B, 1, XMM1, X_RAX);
+        kn_x64_packed_rr(B, X_PUNPCKLQDQ, XMM0, XMM1);
+        kn_x64_movdqu_store(B, SLOT(1), XMM0);
+        break;
+    case KN_OP_V128_LOAD:
+    case KN_OP_V128_LOAD_A:
+        kn_x64_address(f, op == KN_OP_V128_LOAD ? F_LOAD : F_LOAD_A, 16);
+        vcopy(f, SLOT(1), mem);
+        break;
+    default:                           /* V128_STORE: addr val offset */
+        kn_x64_address(f, F_STORE, 16);
+        vcopy(f, mem, SLOT(2));
+        break;
+    }
+}
+
+uint32_t kn_x64_simd_covered(const fn *f)
+{
+    kn_op op = (kn_op)W[0];
+    if (op >= KN_OP_COUNT)
+        return 0;
+    if (op != KN_OP_I8X16_SHUFFLE && !inlined(op) && kn_jit_vhelpers[op].kind == KN_VH_NONE)
+        return 0;
+    return kn_x64_len(op);
+}
+
+/* The helper's arguments in the System V registers, then the call. */
+void kn_x64_simd(fn *f)
+{
+    kn_op op = (kn_op)W[0];
+    if (inlined(op)) {
+        inline_simd(f, op);
+        return;
+    }
+    if (op == KN_OP_I8X16_SHUFFLE) {
+        kn_x64_lea(B, 1, X_RDI, SLOT(1));
+        kn_x64_lea(B, 1, X_RSI, SLOT(2));
+        kn_x64_lea(B, 1, X_RDX, SLOT(3));
+        kn_x64_mov_imm(B, X_RCX, W[4] | (uint64_t)W[5] << 32);
+        kn_x64_mov_imm(B, X_R8, W[6] | (uint64_t)W[7] << 32);
+        kn_x64_call_c(f, (const void *)kn_jit_v128_shuffle);
+        return;
+    }
+    const kn_jit_vhelper *h = &kn_jit_vhelpers[op];
+    x64_mem mem = x64_mi(X_R13, X_RAX, 1, 0);
+    switch (h->kind) {
+    case KN_VH_LOAD: case KN_VH_LOAD_A:               /* dst addr(..) offset */
+        kn_x64_address(f, h->kind == KN_VH_LOAD ? F_LOAD : F_LOAD_A, h->size);
+        kn_x64_lea(B, 1, X_RSI, mem);
+        kn_x64_lea(B, 1, X_RDI, SLOT(1));
+        break;
+    case KN_VH_LOAD_LANE:                             /* dst addr x offset lane */
+        kn_x64_address(f, F_VLOAD_LANE, h->size);
+        kn_x64_lea(B, 1, X_RSI, mem);
+        kn_x64_lea(B, 1, X_RDI, SLOT(1));
+        kn_x64_lea(B, 1, X_RDX, SLOT(3));
+        kn_x64_mov_imm(B, X_RCX, W[5]);
+        break;
+    case KN_VH_STORE_LANE:                            /* addr x offset lane */
+        kn_x64_address(f, F_STORE, h->size);
+        kn_x64_lea(B, 1, X_RDI, mem);
+        kn_x64_lea(B, 1, X_RSI, SLOT(2));
+        kn_x64_mov_imm(B, X_RDX, W[4]);
+        break;
+    default:                                          /* dst a ... */
+        kn_x64_lea(B, 1, X_RDI, SLOT(1));
+        kn_x64_lea(B, 1, X_RSI, SLOT(2));
+        switch (h->kind) {
+        case KN_VH_TERNOP:
+            kn_x64_lea(B, 1, X_RCX, SLOT(4));
+            /* fall through */
+        case KN_VH_BINOP: kn_x64_lea(B, 1, X_RDX, SLOT(3)); break;
+        case KN_VH_SHIFT: kn_x64_load(B, 0, X_RDX, SLOT(3)); break;
+        case KN_VH_SHIFT_K: case KN_VH_EXTRACT: kn_x64_mov_imm(B, X_RDX, W[3]); break;
+        case KN_VH_REPLACE:
+            kn_x64_lea(B, 1, X_RDX, SLOT(3));
+            kn_x64_mov_imm(B, X_RCX, W[4]);
+            break;
+        default: break;                               /* UNOP */
+        }
+        break;
+    }
+    kn_x64_call_c(f, (const void *)h->fn);
+}
