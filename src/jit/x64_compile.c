@@ -21,8 +21,9 @@
  * its body, then its out-of-line paths (budget slow paths) and its jump
  * tables.  Everything inside the buffer is reached by rel32, so the code
  * is position-independent apart from the absolute addresses of the C
- * helpers it calls (kn_check_limits, kn_jit_call_slow, ...), which is
- * what a code cache will have to relocate.
+ * helpers it calls (kn_check_limits, kn_jit_call_slow, ...): call_c,
+ * the one place that emits them, records each as a relocation, which is
+ * what the code cache (artifact.c) patches on load.
  *
  * Semantics are the interpreter's, template by template (interp.c):
  * the budget is charged at calls, backward branches and jump tables;
@@ -189,9 +190,18 @@ static void reload_msize(fn *f)
     kn_x64_load(B, 1, X_R14, x64_m(X_RAX, OFF(kiln_memory, size)));
 }
 
+/* Always the 10-byte movabs (REX.W B8+rax imm64), never the shorter
+ * forms kn_x64_mov_imm picks for small addresses: every helper address
+ * is then an 8-byte field at a recorded offset, which is what lets
+ * cached code be relocated (jit.c, artifact.c). */
 static void call_c(fn *f, const void *helper)
 {
-    kn_x64_mov_imm(B, X_RAX, (uint64_t)(uintptr_t)helper);
+    kn_x64_byte(B, 0x48);
+    kn_x64_byte(B, 0xb8);
+    kn_x64_reloc(f->x, B->len, helper);
+    uint64_t a = (uint64_t)(uintptr_t)helper;
+    kn_x64_u32(B, (uint32_t)a);
+    kn_x64_u32(B, (uint32_t)(a >> 32));
     kn_x64_call_r(B, X_RAX);
 }
 
