@@ -2,7 +2,9 @@
  * sha2.c — SHA-256 as FIPS 180-4 specifies it, written for clarity over
  * speed (the artifacts it hashes are a module plus its machine code,
  * hashed once when written and once when loaded).  Big-endian message
- * schedule and length, whatever the host's byte order.  Tested against
+ * schedule and length, whatever the host's byte order.  Runs of whole
+ * blocks go to the CPU's SHA instructions where there are some
+ * (src/jit/sha2_x64.c, ~10x faster).  Tested against
  * the FIPS and NIST vectors in tests/unit/test_artifact.c.
  */
 #include <string.h>
@@ -65,6 +67,10 @@ void kn_sha2_update(kn_sha2 *c, const void *data, size_t len)
             return;
         block(c->h, c->buf);
         c->nbuf = 0;
+    }
+    if (len >= 64 && kn_sha2_hw_blocks(c->h, p, len / 64, K)) {
+        p += len / 64 * 64;
+        len %= 64;
     }
     for (; len >= 64; p += 64, len -= 64)
         block(c->h, p);

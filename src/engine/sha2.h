@@ -11,6 +11,7 @@
 #ifndef KN_SHA2_H
 #define KN_SHA2_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,10 @@ typedef struct kn_sha2 {
 void kn_sha2_init(kn_sha2 *c);
 void kn_sha2_update(kn_sha2 *c, const void *data, size_t len);
 void kn_sha2_final(kn_sha2 *c, uint8_t out[KN_SHA2_LEN]);
+/* src/jit/sha2_x64.c: n 64-byte blocks compressed into h with the CPU's
+ * SHA instructions (k: the round constants); false, h untouched, where
+ * there are none. */
+bool kn_sha2_hw_blocks(uint32_t h[8], const uint8_t *p, size_t n, const uint32_t k[64]);
 /* One call: the digest of bytes[0 .. len). */
 void kn_sha2_sum(const void *bytes, size_t len, uint8_t out[KN_SHA2_LEN]);
 
