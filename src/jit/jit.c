@@ -299,6 +299,18 @@ static kiln_error *install(kn_module *m, kn_x64 *x)
     return NULL;
 }
 
+/* The CPU features the templates may use, for compiling and for
+ * checking loaded code alike (check_loaded asks kn_x64_covers, whose
+ * answer may depend on them): one place to add a feature. */
+static void detect_cpu(kn_x64 *x)
+{
+#if KN_JIT_X64
+    x->has_popcnt = __builtin_cpu_supports("popcnt");
+    x->has_sse41 = __builtin_cpu_supports("sse4.1");
+#endif
+    x->cpu = kn_jit_cpu_features();
+}
+
 kiln_error *kn_jit_compile(kn_module *m)
 {
     if (!KN_JIT_X64)
@@ -306,11 +318,7 @@ kiln_error *kn_jit_compile(kn_module *m)
     kn_x64 x = {.m = m, .alloc = &m->alloc};
     x.b.grow = buf_grow;
     x.b.ud = (void *)&m->alloc;
-#if KN_JIT_X64
-    x.has_popcnt = __builtin_cpu_supports("popcnt");
-    x.has_sse41 = __builtin_cpu_supports("sse4.1");
-#endif
-    x.cpu = kn_jit_cpu_features();
+    detect_cpu(&x);
     x.native = kn_calloc(&m->alloc, m->nfuncs + 1, 1);
     x.entry = kn_calloc(&m->alloc, m->nfuncs + 1, sizeof *x.entry);
     kiln_error *err = NULL;
@@ -375,13 +383,11 @@ kiln_error *kn_jit_load(kn_module *m, const uint8_t *code, size_t len, const uin
 {
     if (!KN_JIT_X64)
         return kn_error_new(KILN_ERR_ARTIFACT, -1, "compiled code rejected: no native tier here");
-    kn_x64 x = {.m = m, .alloc = &m->alloc, .cpu = cpu};
+    kn_x64 x = {.m = m, .alloc = &m->alloc};
     x.b.grow = buf_grow;
     x.b.ud = (void *)&m->alloc;
-#if KN_JIT_X64
-    x.has_popcnt = __builtin_cpu_supports("popcnt");
-    x.has_sse41 = __builtin_cpu_supports("sse4.1");
-#endif
+    detect_cpu(&x);
+    x.cpu = cpu;
     x.native = kn_calloc(&m->alloc, m->nfuncs + 1, 1);
     x.entry = kn_calloc(&m->alloc, m->nfuncs + 1, sizeof *x.entry);
     x.relocs = (kn_jit_reloc *)relocs;

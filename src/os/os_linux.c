@@ -422,7 +422,9 @@ int kn_os_read_file(const char *path, void *(*alloc)(void *ud, size_t n), void *
 int kn_os_write_file_atomic(const char *path, const void *bytes, size_t len)
 {
     char tmp[4096];
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    /* pid and thread id: two writers of one entry never share a file */
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%ld", path, (long)getpid(),
+                     (long)syscall(SYS_gettid));
     if (n < 0 || (size_t)n >= sizeof tmp)
         return ENAMETOOLONG;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
