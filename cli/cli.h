@@ -22,5 +22,6 @@ extern const cli_command cli_call;
 extern const cli_command cli_print;
 extern const cli_command cli_parse;
 extern const cli_command cli_wast;
+extern const cli_command cli_compile;
 
 #endif

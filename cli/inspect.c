@@ -16,6 +16,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -39,6 +40,12 @@ static const char inspect_usage[] =
     "\n"
     "FILE may be '-' to read a module from stdin.  An invalid module is\n"
     "reported like `kiln validate` does.\n"
+    "\n"
+    "The report ends with the tier the module would get: how many of its\n"
+    "defined functions the native tier compiles (kiln run --tier native;\n"
+    "the rest stay interpreted).  For a .kcw (kiln compile) it starts with\n"
+    "the artifact's header: format, the kiln and build that made it, CPU\n"
+    "features, sizes, and whether this kiln would run its code.\n"
     "\n"
     "Options:\n"
     "  -d, --disassemble     Instead of the report, list every function body:\n"
@@ -523,6 +530,62 @@ static void print_report(const kiln_module *m, const char *path)
     print_customs(m);
 }
 
+static void print_hex(const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        printf("%02x", b[i]);
+}
+
+/* The header of a .kcw; false (after an error line) if it has none. */
+static bool print_artifact(const char *path)
+{
+    uint8_t *bytes;
+    size_t len;
+    if (!read_file(path, &bytes, &len))
+        return false;
+    kiln_artifact_info in;
+    kiln_error *err = kiln_artifact_inspect(bytes, len, &in);
+    if (err) {
+        cli_error("%s: %s", path, kiln_error_message(err));
+        kiln_error_free(err);
+        free(bytes);
+        return false;
+    }
+    printf("%s: kiln compiled module (.kcw), %zu bytes\n", path, len);
+    printf("  format:      %" PRIu32 "\n", in.format);
+    printf("  made by:     kiln %s, build ", in.kiln_version);
+    print_hex(in.build, 8);
+    printf("\n  CPU:         0x%016" PRIx64 "\n", in.cpu_features);
+    printf("  config:      0x%016" PRIx64 "\n", in.config_hash);
+    printf("  module:      sha256 ");
+    print_hex(in.module_sha256, 32);
+    printf("%s\n", in.module ? "" : " (does not match the embedded bytes)");
+    printf("  functions:   %" PRIu32 " native of %" PRIu32 "\n", in.native_funcs, in.funcs);
+    printf("  code:        %" PRIu64 " bytes, %" PRIu32 " relocations\n", in.code_size,
+           in.relocs);
+    printf("  status:      %s\n\n", in.problem ? in.problem : "this kiln runs its code");
+    free(bytes);
+    return true;
+}
+
+/* Which tier the module's functions would get with --tier native. */
+static void print_tier(const char *path)
+{
+    kiln_engine *engine;
+    kiln_module *m;
+    printf("\nTier:\n");
+    if (!new_engine_tier(KILN_TIER_NATIVE, &engine))
+        return;
+    if (load_module(engine, path, &m) == CLI_EXIT_OK) {
+        uint32_t defined = 0, native = kiln_module_native_funcs(m, &defined);
+        printf("  %s: %" PRIu32 " of %" PRIu32 " defined functions native with --tier native"
+               " (the default tier is interp)\n",
+               native == 0 ? "interp" : native == defined ? "native" : "mixed", native, defined);
+        kiln_module_free(m);
+    }
+    kiln_engine_free(engine);
+}
+
 static int inspect_main(int argc, char **argv)
 {
     inspect_opts o = {0};
@@ -536,6 +599,9 @@ static int inspect_main(int argc, char **argv)
                            argv[i + 1]);
     const char *path = argv[i];
 
+    bool artifact = file_is_artifact(path);
+    if (artifact && !o.disassemble && !o.section && !o.data && !print_artifact(path))
+        return CLI_EXIT_LOAD;
     kiln_engine *engine;
     if (!new_engine(&engine))
         return CLI_EXIT_LOAD;
@@ -551,6 +617,8 @@ static int inspect_main(int argc, char **argv)
         else
             print_report(m, path);
         kiln_module_free(m);
+        if (!o.disassemble && !o.section && !o.data && strcmp(path, "-") != 0)
+            print_tier(path);
     }
     kiln_engine_free(engine);
     return code;

@@ -3,7 +3,7 @@
  * handles the few things that belong to no subcommand (--version, help).
  *
  * Each subcommand lives in its own file (run.c, validate.c, inspect.c,
- * serve.c, call.c) and owns its options and its help text; this file only knows
+ * serve.c, call.c, compile.c) and owns its options and its help text; this file only knows
  * their names.
  * Usage errors anywhere exit with 2 after one line on stderr and a hint
  * pointing at the relevant help, so scripts can tell "you called me wrong"
@@ -26,7 +26,7 @@
 
 static const cli_command *const commands[] = {&cli_run,   &cli_validate, &cli_inspect,
                                               &cli_serve, &cli_call, &cli_print, &cli_parse,
-                                              &cli_wast};
+                                              &cli_wast, &cli_compile};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void print_main_usage(FILE *out)

@@ -10,8 +10,15 @@
  * stack that finds the table or the arena full is counted as dropped and
  * reported.  Naming the frames (kiln_func_label) and everything that
  * allocates happens after the sampler has stopped.
+ *
+ * --profile=perfmap is the other way round: the system's profiler (perf)
+ * samples, and kiln only says where each function's machine code is, in
+ * the map file perf reads for code it finds in no ELF object.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -293,4 +300,41 @@ bool cli_profile_finish(cli_profile *p, const char *module_file)
     p->out = NULL;
     cli_profile_free(p);
     return ok;
+}
+
+bool cli_perfmap_write(const kiln_module *m)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/perf-%ld.map", (long)getpid());
+    size_t n = kiln_module_code_ranges(m, NULL, 0);
+    kiln_code_range *r = calloc(n ? n : 1, sizeof *r);
+    if (!r) {
+        cli_error("out of memory");
+        return false;
+    }
+    kiln_module_code_ranges(m, r, n);
+    if (!n)
+        fprintf(stderr, "kiln: warning: --profile=perfmap: no function of the module runs as "
+                        "native code\n");
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        cli_error("%s: %s", path, strerror(errno));
+        free(r);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%" PRIxPTR " %zx ", (uintptr_t)r[i].start, r[i].size);
+        if (r[i].func == UINT32_MAX)
+            fputs("kiln:trampoline\n", f);
+        else if (r[i].name)
+            fprintf(f, "%s\n", r[i].name);
+        else
+            fprintf(f, "func[%" PRIu32 "]\n", r[i].func);
+    }
+    free(r);
+    if (fclose(f) != 0) {
+        cli_error("%s: %s", path, strerror(errno));
+        return false;
+    }
+    return true;
 }

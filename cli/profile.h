@@ -34,6 +34,14 @@ bool cli_profile_finish(cli_profile *p, const char *module_file);
 /* Free p without writing (an early error), removing the empty file. */
 void cli_profile_free(cli_profile *p);
 
+/* --profile=perfmap: /tmp/perf-PID.map (perf's jit interface: one line
+ * "START SIZE NAME" per code range, hex without 0x) for the module's
+ * native code, functions named as in backtraces (func[N] when unnamed),
+ * the trampoline as kiln:trampoline.  Prints an error and returns false
+ * if the file cannot be written; a module without native code gets a
+ * warning and an empty map. */
+bool cli_perfmap_write(const kiln_module *m);
+
 /* One folded stack: frames root first, separated by ';', and its count. */
 typedef struct folded_stack {
     char *stack;

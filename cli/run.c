@@ -20,6 +20,12 @@
  * signal while it runs, instantiation included, and writes folded stacks
  * or a flame graph afterwards, even after a trap (profile.c, flame.c);
  * --trace=wasi has the WASI layer describe each call and prints it.
+ * --profile=perfmap is for the system's profiler instead: it writes
+ * /tmp/perf-PID.map before the guest runs (profile.c), so perf names
+ * the native code.
+ *
+ * With the native tier the code cache is on unless --no-cache
+ * (util.c, new_engine_cached): a rejected entry is one warning line.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -73,6 +79,10 @@ static const char run_usage[] =
     "                       root first).  Frames are named from the name\n"
     "                       section, else the export, else func[N]; host and\n"
     "                       WASI functions by their import names\n"
+    "  --profile=perfmap    Instead: write /tmp/perf-PID.map naming the native\n"
+    "                       code of each compiled function (implies --tier\n"
+    "                       native), so that `perf top` and `perf record` /\n"
+    "                       `perf report` show Wasm function names\n"
     "  --profile-rate HZ    Samples per second of CPU time (default 997, most\n"
     "                       100000)\n"
     "  --trace=wasi         Print each WASI call, its arguments and its errno\n"
@@ -82,7 +92,12 @@ static const char run_usage[] =
     "                       compiles functions to x86-64 machine code when\n"
     "                       the module loads (every instruction; only a\n"
     "                       function too big for it stays interpreted), with\n"
-    "                       the same results, traps and limits either way\n"
+    "                       the same results, traps and limits either way.\n"
+    "                       The default is native for a .kcw file (kiln compile)\n"
+    "  --no-cache           With the native tier, neither use nor fill the\n"
+    "                       code cache ($XDG_CACHE_HOME/kiln, by default\n"
+    "                       ~/.cache/kiln), which otherwise saves compiling\n"
+    "                       a module again on its next run\n"
     "  -h, --help           Show this help\n"
     "\n"
     "Limits are used exactly as given: a value above the most kiln accepts is\n"
@@ -187,6 +202,8 @@ typedef struct run_options {
     uint64_t profile_hz;        /* --profile-rate, 0: the default */
     cli_profile *profile;       /* opened by run_main, finished by run_module */
     bool trace_wasi;            /* --trace=wasi */
+    bool perfmap;               /* --profile=perfmap */
+    bool no_cache;              /* --no-cache */
 } run_options;
 
 /* Backtraces of deep recursion can have thousands of frames; show the
@@ -465,7 +482,10 @@ static int observe_option(char **argv, int argc, int *i, run_options *o)
     if ((r = option_value("run", argv, argc, i, "--profile", &v)) != 0) {
         if (r > 0 && !*v)
             return usage_error("run", "--profile needs a file name (FILE.svg or FILE.folded)"), -1;
-        o->profile_path = v;
+        if (r > 0 && strcmp(v, "perfmap") == 0)
+            o->perfmap = true;
+        else
+            o->profile_path = v;
         return r;
     }
     if ((r = option_value("run", argv, argc, i, "--profile-rate", &v)) != 0) {
@@ -533,6 +553,9 @@ static int parse_run_options(int argc, char **argv, run_options *o)
                 o->tier = KILN_TIER_NATIVE;
             else
                 return usage_error("run", "--tier: '%s' is not interp or native", v);
+        } else if (strcmp(a, "--no-cache") == 0) {
+            o->no_cache = true;
+            i++;
         } else if ((r = limit_option(argv, argc, &i, o)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
@@ -550,6 +573,8 @@ static int parse_run_options(int argc, char **argv, run_options *o)
         return usage_error("run", "missing FILE");
     if (o->profile_hz && !o->profile_path)
         return usage_error("run", "--profile-rate needs --profile FILE");
+    if (o->perfmap && o->tier == KILN_TIER_INTERP)
+        return usage_error("run", "--profile=perfmap maps native code: not with --tier interp");
     o->file = argv[i];
     o->args = argv + i + 1;
     o->nargs = argc - i - 1;
@@ -764,13 +789,17 @@ static int run_main(int argc, char **argv)
      * natively with SIGPIPE ignored, instead of killing kiln. */
     signal(SIGPIPE, SIG_IGN);
     kiln_engine *engine;
-    if (!new_engine_tier(o.tier, &engine)) {
+    if (o.tier == KILN_TIER_DEFAULT && (o.perfmap || file_is_artifact(o.file)))
+        o.tier = KILN_TIER_NATIVE;
+    if (!new_engine_cached(o.tier, !o.no_cache, &engine)) {
         cli_profile_free(o.profile);
         kiln_wasi_free(wasi);
         return CLI_EXIT_LOAD;
     }
     kiln_module *module;
     code = load_module(engine, o.file, &module);
+    if (code == CLI_EXIT_OK && o.perfmap && !cli_perfmap_write(module))
+        code = CLI_EXIT_LOAD;
     if (code == CLI_EXIT_OK) {
         code = run_module(engine, module, wasi, &o);
         kiln_module_free(module);

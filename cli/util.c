@@ -112,7 +112,29 @@ bool new_engine(kiln_engine **out) { return new_engine_tier(KILN_TIER_DEFAULT, o
 
 bool new_engine_tier(kiln_tier tier, kiln_engine **out)
 {
+    return new_engine_cached(tier, false, out);
+}
+
+bool cli_cache_dir(char *buf, size_t cap)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    int n;
+    if (xdg && xdg[0] == '/')   /* the XDG spec: relative paths are ignored */
+        n = snprintf(buf, cap, "%s/kiln", xdg);
+    else if (home && home[0])
+        n = snprintf(buf, cap, "%s/.cache/kiln", home);
+    else
+        return false;
+    return n > 0 && (size_t)n < cap;
+}
+
+bool new_engine_cached(kiln_tier tier, bool cache, kiln_engine **out)
+{
+    char dir[4096];
     kiln_config config = {.tier = tier};
+    if (cache && tier == KILN_TIER_NATIVE && cli_cache_dir(dir, sizeof dir))
+        config.cache_dir = dir;
     kiln_error *err = kiln_engine_new(&config, out);
     if (!err)
         return true;
@@ -158,6 +180,56 @@ bool read_module_file(const char *path, bool names, uint8_t **data, size_t *len)
     return true;
 }
 
+/* What the cache did, when it matters to the user: a rejected entry is a
+ * warning (it was recompiled; the user may want to know why), the rest is
+ * said only with KILN_CACHE_DEBUG set in the environment. */
+static void report_cache(const kiln_module *m, const char *path)
+{
+    const char *detail = NULL;
+    kiln_cache_status st = kiln_module_cache_status(m, &detail);
+    if (st == KILN_CACHE_REJECTED)
+        fprintf(stderr, "kiln: warning: cached code for %s rejected: %s; recompiled\n", path,
+                detail ? detail : "?");
+    if (!getenv("KILN_CACHE_DEBUG"))
+        return;
+    static const char *const names[] = {"unused", "hit", "stored", "rejected", "unwritable"};
+    fprintf(stderr, "kiln: cache %s%s%s\n", (unsigned)st < 5 ? names[st] : "?",
+            detail ? ": " : "", detail ? detail : "");
+}
+
+/* An artifact (.kcw): its code if this kiln can use it, else a warning
+ * naming why and the module recompiled from the artifact's own copy (when
+ * that copy is whole and matches its digest). */
+static int load_artifact(kiln_engine *engine, const char *path, const uint8_t *bytes, size_t len,
+                         kiln_module **out)
+{
+    kiln_error *err = kiln_module_deserialize(engine, bytes, len, out);
+    if (!err)
+        return CLI_EXIT_OK;
+    if (kiln_error_kind_of(err) != KILN_ERR_ARTIFACT) {
+        print_module_error(path, err);
+        kiln_error_free(err);
+        return CLI_EXIT_LOAD;
+    }
+    kiln_artifact_info info;
+    kiln_error *ie = kiln_artifact_inspect(bytes, len, &info);
+    if (ie || !info.module) {
+        cli_error("%s: %s; the module cannot be recovered from it", path,
+                  kiln_error_message(err));
+        kiln_error_free(ie);
+        kiln_error_free(err);
+        return CLI_EXIT_LOAD;
+    }
+    fprintf(stderr, "kiln: warning: %s: %s; recompiling\n", path, kiln_error_message(err));
+    kiln_error_free(err);
+    err = kiln_module_new(engine, info.module, info.module_len, out);
+    if (!err)
+        return CLI_EXIT_OK;
+    print_module_error(path, err);
+    kiln_error_free(err);
+    return CLI_EXIT_LOAD;
+}
+
 int load_module(kiln_engine *engine, const char *path, kiln_module **out)
 {
     uint8_t *bytes;
@@ -165,6 +237,11 @@ int load_module(kiln_engine *engine, const char *path, kiln_module **out)
     /* names from the text: backtraces and `kiln inspect` show them */
     if (!read_module_file(path, true, &bytes, &len))
         return CLI_EXIT_LOAD;
+    if (kiln_is_artifact(bytes, len)) {
+        int code = load_artifact(engine, path, bytes, len, out);
+        free(bytes);
+        return code;
+    }
     kiln_error *err = kiln_module_new(engine, bytes, len, out);
     free(bytes); /* kiln_module_new copied what it needs */
     if (err) {
@@ -172,7 +249,21 @@ int load_module(kiln_engine *engine, const char *path, kiln_module **out)
         kiln_error_free(err);
         return CLI_EXIT_LOAD;
     }
+    report_cache(*out, path);
     return CLI_EXIT_OK;
+}
+
+bool file_is_artifact(const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return false;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    uint8_t head[8];
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    return kiln_is_artifact(head, n);
 }
 
 /* ---- option values ------------------------------------------------------- */

@@ -82,6 +82,14 @@ void print_module_error(const char *path, const kiln_error *err);
 bool new_engine(kiln_engine **out);
 /* The same with a tier (kiln run --tier). */
 bool new_engine_tier(kiln_tier tier, kiln_engine **out);
+/* The same with the code cache (cli_cache_dir) when cache is set and the
+ * tier is native. */
+bool new_engine_cached(kiln_tier tier, bool cache, kiln_engine **out);
+/* The CLI's code cache: $XDG_CACHE_HOME/kiln, else ~/.cache/kiln; false
+ * when neither can be formed. */
+bool cli_cache_dir(char *buf, size_t cap);
+/* Whether the file at path starts like a .kcw artifact ("-": false). */
+bool file_is_artifact(const char *path);
 
 /* A module file's binary (malloc'd, the caller frees): the file itself, or,
  * if its content is the text format (kiln_wat_is_text: not the "\0asm"
@@ -92,7 +100,10 @@ bool read_module_file(const char *path, bool names, uint8_t **data, size_t *len)
 
 /* Read (as read_module_file, with names), decode and validate PATH.  Prints the error and
  * returns CLI_EXIT_LOAD on failure, else CLI_EXIT_OK with *out owned by the
- * caller. */
+ * caller.  A .kcw artifact gives its module with its code; one this kiln
+ * rejects gives a one-line warning and its module recompiled.  A cache
+ * entry that was rejected is warned about too (KILN_CACHE_DEBUG in the
+ * environment: a line on every cache outcome). */
 int load_module(kiln_engine *engine, const char *path, kiln_module **out);
 
 /* --- option values ------------------------------------------------------ */

@@ -311,6 +311,7 @@ static const char *kind_name(kiln_error_kind k)
     case KILN_ERR_NOMEM: return "out-of-memory";
     case KILN_ERR_ARG: return "argument";
     case KILN_ERR_PLUGIN: return "plugin";
+    case KILN_ERR_ARTIFACT: return "artifact";
     }
     return "unknown";
 }

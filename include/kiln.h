@@ -89,6 +89,10 @@ typedef enum kiln_error_kind {
     KILN_ERR_NOMEM,       /* out of host memory */
     KILN_ERR_ARG,         /* the embedder passed a bad argument */
     KILN_ERR_PLUGIN,      /* a plugin reported an error (kiln_plugin.h) */
+    KILN_ERR_ARTIFACT,    /* compiled code (.kcw) this kiln will not run:
+                             damaged, or made by another kiln build, for
+                             another CPU or configuration; the message
+                             says which */
 } kiln_error_kind;
 
 typedef enum kiln_trap_code {
@@ -215,6 +219,22 @@ typedef struct kiln_config {
     kiln_alloc_fn alloc;  /* NULL: malloc, realloc and free */
     void *alloc_ud;       /* passed to alloc */
     kiln_tier tier;
+    /* A directory for compiled code (KILN_TIER_NATIVE only), or NULL for
+     * none.  Copied.  kiln_module_new looks there for code compiled
+     * before from the same module bytes by the same kiln build, on a CPU
+     * with no feature this one lacks, with the same configuration (the
+     * key: sha256 of the module, kiln's version and build id, the CPU
+     * features and the configuration); it loads that instead of compiling,
+     * or compiles and stores it.  An entry that does not match or is
+     * damaged is never run: it is recompiled and replaced.  The directory
+     * (and its parents) is created if missing; one that cannot be created
+     * or written is not an error, the cache is then just not used
+     * (kiln_module_cache_status says what happened).  Entries are files
+     * written atomically (a temporary file renamed into place), so
+     * processes may share a directory.  Cached code is machine code that
+     * kiln runs: the directory must be writable only by those trusted to
+     * run code as this process. */
+    const char *cache_dir;
 } kiln_config;
 
 /* config may be NULL for the defaults; it is copied. */
@@ -231,6 +251,91 @@ KILN_API void kiln_module_free(kiln_module *module);
 /* How many of the module's defined functions run as native code (see
  * kiln_tier); *defined (may be NULL) gets the number of defined functions. */
 KILN_API uint32_t kiln_module_native_funcs(const kiln_module *module, uint32_t *defined);
+
+/* ---- Compiled code: artifacts, the cache, code ranges ------------------ */
+
+/* A module with its native code as one byte string, a "kiln compiled
+ * wasm" artifact (.kcw): the module's bytes, its machine code and what is
+ * needed to check and relocate it (layout: src/jit/artifact.c).  The
+ * module must have been made by a KILN_TIER_NATIVE engine and have
+ * native code (else KILN_ERR_ARG).  *bytes is allocated with malloc (not
+ * the allocator hook, as for kiln_error): release it with free(). */
+KILN_API kiln_error *kiln_module_serialize(const kiln_module *module, uint8_t **bytes,
+                                           size_t *len);
+/* The module of an artifact, with its code taken from the artifact
+ * instead of compiled (the module itself is decoded, validated and
+ * lowered as by kiln_module_new).  On an interpreter engine the code is
+ * not used.  KILN_ERR_ARTIFACT when the artifact is truncated, damaged
+ * (checksum), its module bytes do not match their digest, or it was made
+ * by another kiln version or build, for a CPU with features this one
+ * lacks, or with another configuration: the message says which, and
+ * nothing of it ran.  The bytes are copied.  Loading an artifact runs its
+ * machine code: load only artifacts you trust as you would a shared
+ * library (the checksum detects damage, not forgery). */
+KILN_API kiln_error *kiln_module_deserialize(kiln_engine *engine, const uint8_t *bytes,
+                                             size_t len, kiln_module **out);
+/* Whether bytes start like an artifact (its magic), whatever else. */
+KILN_API bool kiln_is_artifact(const uint8_t *bytes, size_t len);
+
+/* An artifact's header, for tools.  Strings and pointers are borrowed
+ * from the bytes given to kiln_artifact_inspect (or are static). */
+typedef struct kiln_artifact_info {
+    uint32_t format;            /* the artifact format's version */
+    char kiln_version[17];      /* the kiln that made it */
+    uint8_t build[32];          /* its build (a digest of its build id) */
+    uint64_t cpu_features;      /* CPU features present when compiled */
+    uint64_t config_hash;
+    uint8_t module_sha256[32];
+    uint32_t funcs;             /* functions (imports included) */
+    uint32_t native_funcs;      /* of which compiled */
+    uint32_t relocs;
+    uint64_t code_size;
+    /* The module's bytes when they are whole and match module_sha256,
+     * else NULL: a rejected artifact can still be recompiled from them. */
+    const uint8_t *module;
+    size_t module_len;
+    /* NULL when this kiln would load the artifact's code, else why not
+     * (the message kiln_module_deserialize would give). */
+    const char *problem;
+} kiln_artifact_info;
+
+/* Read an artifact's header.  KILN_ERR_ARTIFACT only when there is no
+ * header to read (not an artifact, or cut short inside the header);
+ * every other problem is reported in out->problem. */
+KILN_API kiln_error *kiln_artifact_inspect(const uint8_t *bytes, size_t len,
+                                           kiln_artifact_info *out);
+
+/* What kiln_module_new did with the engine's code cache for this module. */
+typedef enum kiln_cache_status {
+    KILN_CACHE_UNUSED = 0,  /* no cache: none configured, the interpreter
+                               tier, or no function to compile */
+    KILN_CACHE_HIT,         /* the code was loaded from the cache */
+    KILN_CACHE_STORED,      /* compiled, and stored in the cache */
+    KILN_CACHE_REJECTED,    /* an entry was there but was rejected (detail
+                               says why); compiled, and the entry replaced */
+    KILN_CACHE_UNWRITABLE,  /* compiled; could not be stored (detail) */
+} kiln_cache_status;
+/* detail (may be NULL) gets a message borrowed from the module (or
+ * static), or NULL when there is nothing to say. */
+KILN_API kiln_cache_status kiln_module_cache_status(const kiln_module *module,
+                                                    const char **detail);
+
+/* A range of a module's machine code, for profilers (perf maps) and
+ * debuggers: func is the function index and name its name as in
+ * backtraces (name section, else export, else NULL); the trampoline (entry
+ * from C, exit path and trap stubs) has func UINT32_MAX and name NULL.
+ * Addresses stay valid while the module lives. */
+typedef struct kiln_code_range {
+    const void *start;
+    size_t size;
+    uint32_t func;
+    const char *name;
+} kiln_code_range;
+/* Fill out[0 .. cap) with the module's code ranges, in address order,
+ * and return how many there are (0 without native code); out may be NULL
+ * when cap is 0. */
+KILN_API size_t kiln_module_code_ranges(const kiln_module *module, kiln_code_range *out,
+                                        size_t cap);
 
 typedef enum kiln_externkind {
     KILN_EXTERN_FUNC = 0,

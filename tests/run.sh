@@ -34,6 +34,11 @@ SPEC_DIR=${KILN_SHARED:-../shared}/spec-testsuite
 RUN_ONLY=${ONLY:-}
 unset ONLY
 LOGS=$BUILD/test-logs
+# kiln run --tier native keeps compiled code in $XDG_CACHE_HOME/kiln: the
+# suites use one inside the build directory, not the user's ~/.cache
+# (the cache's own tests, tests/cli/cache.sh, use a fresh one of theirs).
+mkdir -p "$BUILD"
+export XDG_CACHE_HOME=$PWD/$BUILD/xdg-cache
 
 # ---- 1. tools ------------------------------------------------------------
 missing=()

@@ -41,11 +41,11 @@ static kiln_error *complete_types(kn_module *m)
     return NULL;
 }
 
-kiln_error *kiln_module_new(kiln_engine *engine, const uint8_t *bytes, size_t len,
-                            kiln_module **out)
+/* The pipeline, with the code from a parsed artifact (kn_artifact_parse)
+ * when `parsed` is not NULL, else from the engine's cache or compiled. */
+static kiln_error *make_module(kiln_engine *engine, const uint8_t *bytes, size_t len,
+                               const void *parsed, kiln_module **out)
 {
-    if (!engine || !out || (!bytes && len))
-        return kn_error_new(KILN_ERR_ARG, -1, "kiln_module_new: NULL argument");
     const kn_allocator *a = kn_engine_alloc(engine);
     kiln_module *mod = kn_calloc(a, 1, sizeof *mod);
     if (!mod)
@@ -60,16 +60,45 @@ kiln_error *kiln_module_new(kiln_engine *engine, const uint8_t *bytes, size_t le
         err = kn_validate_module(m);
     if (!err)
         err = kn_compile(m);
-    if (!err && kn_engine_tier(engine) == KILN_TIER_NATIVE)
-        err = kn_jit_compile(m);
+    if (!err && kn_engine_tier(engine) == KILN_TIER_NATIVE) {
+        if (parsed)
+            err = kn_artifact_load(m, parsed);
+        else if (kn_engine_cache_dir(engine))
+            err = kn_cache_compile(mod, kn_engine_cache_dir(engine));
+        else
+            err = kn_jit_compile(m);
+    }
     if (err) {
-        kn_jit_free(m);
-        kn_module_clear(m);
-        kn_free(a, mod);
+        kiln_module_free(mod);
         return err;
     }
     *out = mod;
     return NULL;
+}
+
+kiln_error *kiln_module_new(kiln_engine *engine, const uint8_t *bytes, size_t len,
+                            kiln_module **out)
+{
+    if (!engine || !out || (!bytes && len))
+        return kn_error_new(KILN_ERR_ARG, -1, "kiln_module_new: NULL argument");
+    return make_module(engine, bytes, len, NULL, out);
+}
+
+kiln_error *kiln_module_deserialize(kiln_engine *engine, const uint8_t *bytes, size_t len,
+                                    kiln_module **out)
+{
+    if (!engine || !out || (!bytes && len))
+        return kn_error_new(KILN_ERR_ARG, -1, "kiln_module_deserialize: NULL argument");
+    void *parsed = NULL;
+    kiln_error *err = kn_artifact_parse(bytes ? bytes : (const uint8_t *)"", len, &parsed,
+                                        kn_engine_alloc(engine));
+    if (err)
+        return err;
+    size_t mlen;
+    const uint8_t *mb = kn_artifact_module(parsed, &mlen);
+    err = make_module(engine, mb, mlen, parsed, out);
+    kn_free(kn_engine_alloc(engine), parsed);
+    return err;
 }
 
 void kiln_module_free(kiln_module *mod)
@@ -79,6 +108,7 @@ void kiln_module_free(kiln_module *mod)
     kn_allocator a = mod->m.alloc;
     kn_jit_free(&mod->m);
     kn_module_clear(&mod->m);
+    kn_free(&a, mod->cache_detail);
     kn_free(&a, mod);
 }
 

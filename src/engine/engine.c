@@ -31,6 +31,7 @@ typedef struct kn_typeentry {
 struct kiln_engine {
     kn_allocator alloc;          /* the embedder's hook; fixed for life */
     kiln_tier tier;              /* resolved: INTERP or NATIVE */
+    char *cache_dir;             /* owned copy, or NULL */
     mtx_t lock;
     kn_typeentry *entries;       /* indexed by canonical id */
     uint32_t nentries, cap_entries;
@@ -50,7 +51,13 @@ kiln_error *kiln_engine_new(const kiln_config *config, kiln_engine **out)
         return kn_error_nomem();
     e->alloc = a;
     e->tier = config && config->tier == KILN_TIER_NATIVE ? KILN_TIER_NATIVE : KILN_TIER_INTERP;
+    if (config && config->cache_dir &&
+        !(e->cache_dir = kn_strndup(&a, config->cache_dir, strlen(config->cache_dir)))) {
+        kn_free(&a, e);
+        return kn_error_nomem();
+    }
     if (mtx_init(&e->lock, mtx_plain) != thrd_success) {
+        kn_free(&a, e->cache_dir);
         kn_free(&a, e);
         return kn_error_nomem();
     }
@@ -67,6 +74,7 @@ void kiln_engine_free(kiln_engine *e)
         kn_free(&a, e->entries[i].types);
     kn_free(&a, e->entries);
     kn_free(&a, e->slots);
+    kn_free(&a, e->cache_dir);
     mtx_destroy(&e->lock);
     kn_free(&a, e);
 }
@@ -74,6 +82,8 @@ void kiln_engine_free(kiln_engine *e)
 const kn_allocator *kn_engine_alloc(const kiln_engine *e) { return &e->alloc; }
 
 kiln_tier kn_engine_tier(const kiln_engine *e) { return e->tier; }
+
+const char *kn_engine_cache_dir(const kiln_engine *e) { return e->cache_dir; }
 
 static uint32_t hash_type(const kn_valtype *types, uint32_t nparams, uint32_t nresults)
 {

@@ -237,9 +237,12 @@ typedef struct kn_module {
     struct kn_jit_module *jit;
 } kn_module;
 
-/* The public handle is the decoded module itself. */
+/* The public handle is the decoded module itself, and what the code
+ * cache did for it (src/jit/artifact.c). */
 struct kiln_module {
     kn_module m;
+    uint8_t cache;              /* kiln_cache_status */
+    char *cache_detail;         /* owned (m.alloc), or NULL */
 };
 
 /* decode.c: parse a binary into *m (zeroed by the caller; m->engine set).
@@ -263,6 +266,8 @@ uint32_t kn_engine_intern_type(kiln_engine *e, const kn_valtype *types, uint32_t
 /* engine.c: the tier the engine's modules get (KILN_TIER_INTERP or
  * KILN_TIER_NATIVE, the default resolved). */
 kiln_tier kn_engine_tier(const kiln_engine *e);
+/* The engine's code cache directory (kiln_config.cache_dir), or NULL. */
+const char *kn_engine_cache_dir(const kiln_engine *e);
 /* engine.c: the allocator every module, store and linker of the engine
  * uses (kn_alloc.h); the engine outlives them all. */
 const kn_allocator *kn_engine_alloc(const kiln_engine *e);

@@ -77,9 +77,14 @@
  * templates over xmm registers replace helper calls, behind CPU-feature
  * flags in kn_x64 (has_popcnt, has_sse41) beyond SSE2; guard pages
  * replace address()'s explicit check with a fault handler that maps a pc
- * in this buffer to its trap stub; and the .kcw cache stores the buffer,
- * which is position-independent but for the absolute addresses of the C
- * helpers (relocations to record).
+ * in this buffer to its trap stub.
+ *
+ * Code from an artifact (.kcw, the cache; artifact.c) takes the same
+ * install path as code compiled here: the buffer is position-independent
+ * but for the absolute addresses of C helpers, each recorded by call_c as
+ * a relocation (an index into reloc.c's table), patched into the fresh
+ * read-write mapping before it is sealed.  kn_jit_load first checks that
+ * the code fits this build (check_loaded).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +157,23 @@ void kn_x64_call_fixup(kn_x64 *x, size_t at, uint32_t func)
     x->calls[x->ncalls++].func = func;
 }
 
+void kn_x64_reloc(kn_x64 *x, size_t at, const void *helper)
+{
+    if (x->nrelocs == x->caprelocs) {
+        size_t nc = x->caprelocs ? x->caprelocs * 2 : 64;
+        void *p = kn_realloc_n(x->alloc, x->relocs, nc, sizeof *x->relocs);
+        if (!p) {
+            x->oom = true;
+            return;
+        }
+        x->relocs = p;
+        x->caprelocs = nc;
+    }
+    uint32_t sym = kn_jit_sym_of(helper);
+    x->relocs[x->nrelocs].at = at <= UINT32_MAX ? (uint32_t)at : UINT32_MAX;
+    x->relocs[x->nrelocs++].sym = at <= UINT32_MAX ? sym : KN_JIT_SYM_NONE;
+}
+
 static void *buf_grow(void *ud, void *ptr, size_t new_size)
 {
     return kn_realloc((const kn_allocator *)ud, ptr, new_size);
@@ -218,7 +240,40 @@ static bool compile_all(kn_x64 *x)
     return !x->oom && !x->b.oom;
 }
 
-/* Copy the code into executable memory (W^X) and publish it. */
+/* Write every helper address into the code, from the table (reloc.c):
+ * for freshly compiled code this rewrites the same values, for code from
+ * an artifact it fills the zeros the artifact holds there.  A helper the
+ * table lacks keeps the address call_c wrote (compiled code only: an
+ * artifact never names one). */
+static void relocate(uint8_t *mem, const kn_x64 *x)
+{
+    for (size_t i = 0; i < x->nrelocs; i++) {
+        const void *addr = kn_jit_sym_addr(x->relocs[i].sym);
+        if (!addr)
+            continue;
+        uint64_t a = (uint64_t)(uintptr_t)addr;
+        memcpy(mem + x->relocs[i].at, &a, sizeof a);  /* x86-64: little-endian */
+    }
+}
+
+/* Keep what an artifact needs to write this code again (artifact.c). */
+static bool keep_relocs(kn_module *m, kn_jit_module *jm, const kn_x64 *x)
+{
+    jm->relocs = kn_calloc(&m->alloc, x->nrelocs ? x->nrelocs : 1, sizeof *jm->relocs);
+    if (!jm->relocs)
+        return false;
+    for (size_t i = 0; i < x->nrelocs; i++) {
+        jm->relocs[i] = x->relocs[i];
+        if (x->relocs[i].sym == KN_JIT_SYM_NONE)
+            jm->unrelocatable = true;
+    }
+    jm->nrelocs = x->nrelocs;
+    jm->cpu = x->cpu;
+    return true;
+}
+
+/* Copy the code into executable memory (W^X), relocate it while it is
+ * still only writable, seal it, and publish it. */
 static kiln_error *install(kn_module *m, kn_x64 *x)
 {
     uint32_t n = 0;
@@ -227,25 +282,45 @@ static kiln_error *install(kn_module *m, kn_x64 *x)
     if (!n)
         return NULL;
     kn_jit_module *jm = kn_calloc(&m->alloc, 1, sizeof *jm);
-    void *mem = jm ? kn_os_exec_map(x->b.len) : NULL;
+    void *mem = jm && keep_relocs(m, jm, x) ? kn_os_exec_map(x->b.len) : NULL;
     if (!mem) {
+        if (jm)
+            kn_free(&m->alloc, jm->relocs);
         kn_free(&m->alloc, jm);
         return kn_error_nomem();
     }
     memcpy(mem, x->b.p, x->b.len);
+    relocate(mem, x);
     if (!kn_os_exec_seal(mem, x->b.len)) {
         kn_os_exec_unmap(mem, x->b.len);
+        kn_free(&m->alloc, jm->relocs);
         kn_free(&m->alloc, jm);
         return kn_error_new(KILN_ERR_NOMEM, -1, "cannot make compiled code executable");
     }
     jm->mem = mem;
     jm->size = x->b.len;
     jm->ncompiled = n;
+    jm->tramp_end = x->b.len;
     for (uint32_t i = 0; i < m->nfuncs; i++)
-        if (x->native[i])
+        if (x->native[i]) {
             m->funcs[i].code->native = (const uint8_t *)mem + x->entry[i];
+            if (x->entry[i] < jm->tramp_end)
+                jm->tramp_end = x->entry[i];
+        }
     m->jit = jm;
     return NULL;
+}
+
+/* The CPU features the templates may use, for compiling and for
+ * checking loaded code alike (check_loaded asks kn_x64_covers, whose
+ * answer may depend on them): one place to add a feature. */
+static void detect_cpu(kn_x64 *x)
+{
+#if KN_JIT_X64
+    x->has_popcnt = __builtin_cpu_supports("popcnt");
+    x->has_sse41 = __builtin_cpu_supports("sse4.1");
+#endif
+    x->cpu = kn_jit_cpu_features();
 }
 
 kiln_error *kn_jit_compile(kn_module *m)
@@ -255,10 +330,7 @@ kiln_error *kn_jit_compile(kn_module *m)
     kn_x64 x = {.m = m, .alloc = &m->alloc};
     x.b.grow = buf_grow;
     x.b.ud = (void *)&m->alloc;
-#if KN_JIT_X64
-    x.has_popcnt = __builtin_cpu_supports("popcnt");
-    x.has_sse41 = __builtin_cpu_supports("sse4.1");
-#endif
+    detect_cpu(&x);
     x.native = kn_calloc(&m->alloc, m->nfuncs + 1, 1);
     x.entry = kn_calloc(&m->alloc, m->nfuncs + 1, sizeof *x.entry);
     kiln_error *err = NULL;
@@ -266,6 +338,85 @@ kiln_error *kn_jit_compile(kn_module *m)
         err = kn_error_nomem();
     else
         err = install(m, &x);
+    kn_free(&m->alloc, x.native);
+    kn_free(&m->alloc, x.entry);
+    kn_free(&m->alloc, x.calls);
+    kn_free(&m->alloc, x.relocs);
+    kn_free(&m->alloc, x.b.p);
+    return err;
+}
+
+/* The checks that make code from an artifact safe to map, given that the
+ * artifact's checksum, build and CPU were verified (artifact.c): the
+ * trampoline is byte for byte the one this build makes (so its exit and
+ * trap stubs are where x says), each native function is one this build
+ * would compile, entries increase in function order after the trampoline
+ * (the order compile_all emits them, which perf maps rely on), and every
+ * relocation is a movabs rax immediate inside the code, in order, naming
+ * a helper of the table. */
+static const char *check_loaded(kn_x64 *x, const uint8_t *code, size_t len,
+                                const uint32_t *entry)
+{
+    const kn_module *m = x->m;
+    trampoline(x);
+    if (x->b.oom)
+        return "out of memory";
+    if (len < x->b.len || memcmp(code, x->b.p, x->b.len) != 0)
+        return "its entry trampoline differs from this build's";
+    size_t prev = x->b.len;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < m->nfuncs; i++) {
+        if (!entry[i])
+            continue;
+        if (i < m->num_func_imports || !m->funcs[i].code || !kn_x64_covers(x, m->funcs[i].code))
+            return "it has code for a function this build would not compile";
+        if (entry[i] < prev || (n && entry[i] == prev) || entry[i] >= len)
+            return "a function entry is out of order or outside the code";
+        prev = entry[i];
+        x->native[i] = 1;
+        x->entry[i] = entry[i];
+        n++;
+    }
+    if (!n)
+        return "it has no compiled function";
+    size_t end = 0;
+    for (size_t i = 0; i < x->nrelocs; i++) {
+        size_t at = x->relocs[i].at;
+        if (at < x->b.len || at < end + 2 || at > len - 10 || code[at - 2] != 0x48 ||
+            code[at - 1] != 0xb8 || !kn_jit_sym_addr(x->relocs[i].sym))
+            return "a relocation is out of place or names no helper";
+        end = at + 8;
+    }
+    return NULL;
+}
+
+kiln_error *kn_jit_load(kn_module *m, const uint8_t *code, size_t len, const uint32_t *entry,
+                        const kn_jit_reloc *relocs, size_t nrelocs, uint64_t cpu)
+{
+    if (!KN_JIT_X64)
+        return kn_error_new(KILN_ERR_ARTIFACT, -1, "compiled code rejected: no native tier here");
+    kn_x64 x = {.m = m, .alloc = &m->alloc};
+    x.b.grow = buf_grow;
+    x.b.ud = (void *)&m->alloc;
+    detect_cpu(&x);
+    x.cpu = cpu;
+    x.native = kn_calloc(&m->alloc, m->nfuncs + 1, 1);
+    x.entry = kn_calloc(&m->alloc, m->nfuncs + 1, sizeof *x.entry);
+    x.relocs = (kn_jit_reloc *)relocs;
+    x.nrelocs = nrelocs;
+    kiln_error *err = NULL;
+    const char *why = !x.native || !x.entry ? "out of memory" : check_loaded(&x, code, len, entry);
+    if (why && strcmp(why, "out of memory") == 0) {
+        err = kn_error_nomem();
+    } else if (why) {
+        err = kn_error_new(KILN_ERR_ARTIFACT, -1, "compiled code rejected: %s", why);
+    } else {
+        kn_free(&m->alloc, x.b.p);
+        x.b.p = (uint8_t *)code;  /* install only reads it */
+        x.b.len = len;
+        err = install(m, &x);
+        x.b.p = NULL;
+    }
     kn_free(&m->alloc, x.native);
     kn_free(&m->alloc, x.entry);
     kn_free(&m->alloc, x.calls);
@@ -278,6 +429,7 @@ void kn_jit_free(kn_module *m)
     if (!m->jit)
         return;
     kn_os_exec_unmap(m->jit->mem, m->jit->size);
+    kn_free(&m->alloc, m->jit->relocs);
     kn_free(&m->alloc, m->jit);
     m->jit = NULL;
 }

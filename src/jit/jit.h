@@ -29,12 +29,52 @@ void kn_jit_free(kn_module *m);
  * frame above it is recorded and they are popped (as kn_unwind). */
 kiln_error *kn_jit_run(kiln_store *s, kn_frame *entry, kn_slot *fp);
 
+/* An absolute address in the code: the 8 bytes at offset `at` hold the
+ * address of helper `sym` (reloc.c: KN_JIT_SYM_*, an index into a fixed
+ * table of C functions, the same in every build of one kiln). */
+typedef struct kn_jit_reloc {
+    uint32_t at, sym;
+} kn_jit_reloc;
+
 /* m->jit: a module's machine code, shared read-only by every instance
  * and thread; NULL when no function was compiled. */
 typedef struct kn_jit_module {
     void *mem;                  /* the sealed (read+execute) code */
     size_t size;
     uint32_t ncompiled;         /* defined functions with native code */
+    size_t tramp_end;           /* [0, tramp_end): trampoline, exit, trap stubs */
+    kn_jit_reloc *relocs;       /* every absolute address in the code */
+    size_t nrelocs;
+    bool unrelocatable;         /* a helper outside reloc.c's table: no .kcw */
+    uint64_t cpu;               /* CPU features present when compiled */
 } kn_jit_module;
+
+/* artifact.c: this module's code from a parsed artifact instead of
+ * compiling it (the module itself is decoded, validated and lowered as
+ * usual).  entry[i] is function i's offset (0: interpreted).  Every offset
+ * is checked before use; errors are KILN_ERR_ARTIFACT. */
+kiln_error *kn_jit_load(kn_module *m, const uint8_t *code, size_t len, const uint32_t *entry,
+                        const kn_jit_reloc *relocs, size_t nrelocs, uint64_t cpu);
+/* artifact.c, for kiln_module_new and kiln_module_deserialize: parse an
+ * artifact for loading (*parsed, freed with kn_free(a, ...)), or the
+ * KILN_ERR_ARTIFACT error naming the first problem; the module bytes it
+ * holds; loading its code into m, made from those bytes.  And the
+ * cache: load m's code from dir or compile it and store it there,
+ * recording what happened in mod (kiln_module_cache_status). */
+kiln_error *kn_artifact_parse(const uint8_t *bytes, size_t len, void **parsed,
+                              const kn_allocator *a);
+const uint8_t *kn_artifact_module(const void *parsed, size_t *len);
+kiln_error *kn_artifact_load(kn_module *m, const void *parsed);
+kiln_error *kn_cache_compile(kiln_module *mod, const char *dir);
+/* The CPU features this process has (KN_CPU_* bits, artifact.c). */
+uint64_t kn_jit_cpu_features(void);
+
+/* reloc.c: the helper table.  kn_jit_sym_of gives the index of a helper's
+ * address (KN_JIT_SYM_NONE if it is not in the table), kn_jit_sym_addr the
+ * address of an index (NULL past the end). */
+#define KN_JIT_SYM_NONE UINT32_MAX
+uint32_t kn_jit_sym_of(const void *helper);
+const void *kn_jit_sym_addr(uint32_t sym);
+uint32_t kn_jit_sym_count(void);
 
 #endif

@@ -22,8 +22,9 @@
  * its body, then its out-of-line paths (budget slow paths) and its jump
  * tables.  Everything inside the buffer is reached by rel32, so the code
  * is position-independent apart from the absolute addresses of the C
- * helpers it calls (kn_check_limits, kn_jit_call_slow, ...), which is
- * what a code cache will have to relocate.
+ * helpers it calls (kn_check_limits, kn_jit_call_slow, ...): call_c,
+ * the one place that emits them, records each as a relocation, which is
+ * what the code cache (artifact.c) patches on load.
  *
  * Semantics are the interpreter's, template by template (interp.c):
  * the budget is charged at calls, backward branches and jump tables;
@@ -162,9 +163,18 @@ static void reload_msize(fn *f)
     kn_x64_load(B, 1, X_R14, x64_m(X_RAX, OFF(kiln_memory, size)));
 }
 
+/* Always the 10-byte movabs (REX.W B8+rax imm64), never the shorter
+ * forms kn_x64_mov_imm picks for small addresses: every helper address
+ * is then an 8-byte field at a recorded offset, which is what lets
+ * cached code be relocated (jit.c, artifact.c). */
 static void call_c(fn *f, const void *helper)
 {
-    kn_x64_mov_imm(B, X_RAX, (uint64_t)(uintptr_t)helper);
+    kn_x64_byte(B, 0x48);
+    kn_x64_byte(B, 0xb8);
+    kn_x64_reloc(f->x, B->len, helper);
+    uint64_t a = (uint64_t)(uintptr_t)helper;
+    kn_x64_u32(B, (uint32_t)a);
+    kn_x64_u32(B, (uint32_t)(a >> 32));
     kn_x64_call_r(B, X_RAX);
 }
 
@@ -1119,7 +1129,7 @@ static void emit_wrapped(fn *f, uint32_t pc)
         return;
     }
     size_t len = B->len, calls = B->ncalls, nfix = f->nfix, nslow = f->nslow, njt = f->njt;
-    size_t ncalls = f->x->ncalls;
+    size_t ncalls = f->x->ncalls, nrelocs = f->x->nrelocs;
     x64_fwd fwd = B->fwd;
     emit_one(f, pc);
     if (B->ncalls == calls || B->oom || f->oom)
@@ -1131,6 +1141,7 @@ static void emit_wrapped(fn *f, uint32_t pc)
     f->nslow = nslow;
     f->njt = njt;
     f->x->ncalls = ncalls;
+    f->x->nrelocs = nrelocs;
     spill(f, false);
     f->spilled = true;
     emit_one(f, pc);
@@ -1180,7 +1191,8 @@ static void epilogue(fn *f)
  * only slots in memory (a slot they name, and the one after it, for the
  * second half of a v128, is never allocated); of those, the ones that turn
  * out to call anything (found by emitting them once and counting calls;
- * then the buffer is rewound) are emitted again wrapped: the registers are
+ * then the buffer, its fixups, call sites and relocations are rewound)
+ * are emitted again wrapped: the registers are
  * stored to their slots before (SLOT() gives memory while `spilled`) and
  * loaded back after, since the callee may read or write any slot (a
  * call's arguments and results) and clobbers the registers.  A wrapped

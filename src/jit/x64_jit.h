@@ -19,12 +19,15 @@ typedef struct kn_x64 {
     const kn_allocator *alloc;
     x64_buf b;
     bool has_popcnt, has_sse41; /* CPU features the code may use */
+    uint64_t cpu;               /* every feature present (KN_CPU_*) */
     uint8_t *native;            /* per function index: gets native code */
     size_t *entry;              /* per function index: offset of its code */
     size_t exit;                /* offset of the exit path (rax = result) */
     size_t trap_stub[KN_X64_NTRAPS];
     struct { size_t at; uint32_t func; } *calls;   /* rel32 → function */
     size_t ncalls, capcalls;
+    kn_jit_reloc *relocs;       /* absolute helper addresses (call_c) */
+    size_t nrelocs, caprelocs;
     bool oom;
 } kn_x64;
 
@@ -35,6 +38,10 @@ bool kn_x64_function(kn_x64 *x, const kn_code *cd, size_t *entry);
 /* jit.c: a direct call at rel32 offset `at` to function `func`, patched
  * once every function has its offset. */
 void kn_x64_call_fixup(kn_x64 *x, size_t at, uint32_t func);
+/* jit.c: the 8-byte absolute address of C function `helper` at offset
+ * `at` (a movabs immediate), recorded so that cached code can be patched
+ * with this process's address (reloc.c names the helpers). */
+void kn_x64_reloc(kn_x64 *x, size_t at, const void *helper);
 
 /* jit.c: the C helpers compiled code calls (System V ABI). */
 kiln_error *kn_jit_call_slow(kiln_store *s, kiln_instance *inst, uint32_t func, kn_slot *nfp);
@@ -68,6 +75,9 @@ typedef struct kn_jit_vhelper {
     void (*fn)(void);           /* cast to the kind's signature */
 } kn_jit_vhelper;
 extern const kn_jit_vhelper kn_jit_vhelpers[KN_OP_COUNT];
+/* x64_runtime.c: the C function the runtime instruction op calls (bulk
+ * memory, tables), or NULL (for reloc.c's table). */
+const void *kn_x64_runtime_helper(uint32_t op);
 /* i8x16.shuffle: the 16 lane indices as two little-endian words. */
 void kn_jit_v128_shuffle(kn_slot *d, const kn_slot *a, const kn_slot *b, uint64_t lo, uint64_t hi);
 

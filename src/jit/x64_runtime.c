@@ -132,6 +132,12 @@ static bool rtcall_of(kn_op op, rtcall *c)
     }
 }
 
+const void *kn_x64_runtime_helper(uint32_t op)
+{
+    rtcall c;
+    return op < KN_OP_COUNT && rtcall_of((kn_op)op, &c) ? c.fn : NULL;
+}
+
 uint32_t kn_x64_runtime_covered(const fn *f)
 {
     rtcall c;

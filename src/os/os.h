@@ -19,6 +19,7 @@
 #define KN_OS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Reserve `bytes` of address space, inaccessible.  NULL on failure. */
@@ -96,5 +97,20 @@ bool kn_os_ticker_start(kn_os_ticker *t, uint32_t hz, const char **why);
  * running and will not be called again; SIGPROF's previous action is
  * back. */
 void kn_os_ticker_stop(kn_os_ticker *t);
+
+/* Files, for the compiled-code cache.  Each returns 0 or an errno value.
+ * kn_os_read_file reads the whole regular file at path into a buffer it
+ * gets from alloc(ud, size) (at least 1 byte; the caller frees it);
+ * kn_os_write_file_atomic writes a temporary file beside path and renames
+ * it over path, so a reader sees the old file or the new one, whole;
+ * kn_os_mkdirs makes a directory and its missing parents (mode 0700). */
+int kn_os_read_file(const char *path, void *(*alloc)(void *ud, size_t n), void *ud,
+                    uint8_t **out, size_t *len);
+int kn_os_write_file_atomic(const char *path, const void *bytes, size_t len);
+int kn_os_mkdirs(const char *path);
+/* The build id of the executable or shared object holding kiln (Linux:
+ * its ELF NT_GNU_BUILD_ID note), copied to out[0 .. cap); returns its
+ * length, 0 when it has none. */
+size_t kn_os_build_id(uint8_t *out, size_t cap);
 
 #endif

@@ -24,9 +24,15 @@
  * SIGPROF is sent to that thread alone (SIGEV_THREAD_ID) and carries the
  * ticker's address, so the handler needs no global; deleting the timer
  * discards a signal of it still pending, so nothing arrives after stop.
+ *
+ * The build id is found with dl_iterate_phdr: the loaded object whose
+ * segments contain this file's code, then its PT_NOTE segments.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
@@ -373,4 +379,150 @@ void kn_os_exec_unmap(void *addr, uint64_t bytes)
 {
     if (addr)
         munmap(addr, (size_t)exec_round(bytes));
+}
+
+/* ---- Files -------------------------------------------------------------- */
+
+int kn_os_read_file(const char *path, void *(*alloc)(void *ud, size_t n), void *ud,
+                    uint8_t **out, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    struct stat st;
+    int e = fstat(fd, &st) != 0        ? errno
+            : !S_ISREG(st.st_mode)     ? EINVAL
+            : (uint64_t)st.st_size > SIZE_MAX - 1 ? EFBIG
+                                       : 0;
+    if (e) {
+        close(fd);
+        return e;
+    }
+    size_t n = (size_t)st.st_size;
+    uint8_t *p = alloc(ud, n ? n : 1);
+    if (!p) {
+        close(fd);
+        return ENOMEM;
+    }
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;   /* shrank meanwhile: what was read is what there is */
+        got += (size_t)r;
+    }
+    close(fd);
+    *out = p;
+    *len = got;
+    return 0;
+}
+
+int kn_os_write_file_atomic(const char *path, const void *bytes, size_t len)
+{
+    char tmp[4096];
+    /* pid and thread id: two writers of one entry never share a file */
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%ld", path, (long)getpid(),
+                     (long)syscall(SYS_gettid));
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return ENAMETOOLONG;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno;
+    const uint8_t *p = bytes;
+    size_t done = 0;
+    int e = 0;
+    while (done < len) {
+        ssize_t r = write(fd, p + done, len - done);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            e = r < 0 ? errno : EIO;
+            break;
+        }
+        done += (size_t)r;
+    }
+    if (close(fd) != 0 && !e)
+        e = errno;
+    if (!e && rename(tmp, path) != 0)
+        e = errno;
+    if (e)
+        unlink(tmp);
+    return e;
+}
+
+int kn_os_mkdirs(const char *path)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf)
+        return n ? ENAMETOOLONG : ENOENT;
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != 0)
+            continue;
+        char c = buf[i];
+        buf[i] = 0;
+        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+            return errno;
+        buf[i] = c;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return errno;
+    return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+}
+
+/* ---- Build id ------------------------------------------------------------ */
+
+typedef struct build_id_search {
+    uintptr_t addr;
+    uint8_t *out;
+    size_t cap, len;
+} build_id_search;
+
+static int build_id_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    build_id_search *s = data;
+    bool mine = false;
+    for (int i = 0; i < info->dlpi_phnum && !mine; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+        mine = ph->p_type == PT_LOAD && s->addr >= start && s->addr - start < ph->p_memsz;
+    }
+    if (!mine)
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE)
+            continue;
+        const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+        size_t off = 0;
+        while (off + sizeof(ElfW(Nhdr)) <= ph->p_memsz) {
+            ElfW(Nhdr) nh;
+            memcpy(&nh, p + off, sizeof nh);
+            size_t name_at = off + sizeof nh;
+            size_t desc_at = name_at + ((nh.n_namesz + 3) & ~(size_t)3);
+            size_t next = desc_at + ((nh.n_descsz + 3) & ~(size_t)3);
+            if (next > ph->p_memsz)
+                break;
+            if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+                memcmp(p + name_at, "GNU", 4) == 0) {
+                s->len = nh.n_descsz < s->cap ? nh.n_descsz : s->cap;
+                memcpy(s->out, p + desc_at, s->len);
+                return 1;
+            }
+            off = next;
+        }
+    }
+    return 1;
+}
+
+size_t kn_os_build_id(uint8_t *out, size_t cap)
+{
+    build_id_search s = {(uintptr_t)&build_id_object, out, cap, 0};
+    dl_iterate_phdr(build_id_object, &s);
+    return s.len;
 }

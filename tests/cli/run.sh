@@ -1408,6 +1408,10 @@ end
 # shellcheck source=tests/cli/call.sh
 . "$(dirname "$0")/call.sh"
 
+# kiln compile, .kcw artifacts, the code cache, --profile=perfmap
+# shellcheck source=tests/cli/cache.sh
+. "$(dirname "$0")/cache.sh"
+
 # kiln wast (spec scripts): its own file, same assertions
 # shellcheck source=tests/cli/wast.sh
 . "$(dirname "$0")/wast.sh"

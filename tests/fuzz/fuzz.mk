@@ -183,7 +183,7 @@ EMPTY_DIR  := $(FUZZ_DIR)/empty
 smoke-empty: $(FUZZ_BIN) $(GEN_BIN) $(WASI_BIN) $(CGI_BIN)
 	@mkdir -p $(FUZZ_DIR)/artifacts
 	@for t in $(FUZZ_BIN) $(GEN_BIN) $(WASI_BIN) $(TOML_BIN) $(CGI_BIN) $(KERNEL_BIN) $(PM_BIN) \
-	          $(WAT_BIN); do \
+	          $(WAT_BIN) $(KCW_BIN); do \
 	   d=$(EMPTY_DIR)/$$(basename $$t); rm -rf $$d && mkdir -p $$d || exit 1; \
 	   echo "smoke-empty: $$t $$d -max_total_time=$(EMPTY_SECS)"; \
 	   $$t $$d -max_total_time=$(EMPTY_SECS) -print_final_stats=1 \
@@ -316,3 +316,23 @@ smoke-wat: $(WAT_BIN)
 
 .PHONY: smoke-wat
 -include $(FUZZ_DIR)/obj/fuzz_wat.d
+
+# build/fuzz/kiln-fuzz-kcw (tests/fuzz/fuzz_kcw.c): the compiled-code
+# artifact reader (src/jit/artifact.c, kn_jit_load's checks): raw bytes,
+# and edits of a valid artifact with the checksum (and module digest)
+# re-sealed so they reach the structural checks.  No seed corpus: it
+# starts from nothing (smoke-empty runs it).
+#   mkdir -p build/fuzz/kcw-corpus
+#   build/fuzz/kiln-fuzz-kcw build/fuzz/kcw-corpus -max_total_time=300
+KCW_BIN := $(FUZZ_DIR)/kiln-fuzz-kcw
+all: $(KCW_BIN)
+smoke-empty: $(KCW_BIN)
+
+$(FUZZ_DIR)/obj/fuzz_kcw.o: tests/fuzz/fuzz_kcw.c include/kiln.h include/kiln_wat.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(KCW_BIN): $(FUZZ_DIR)/obj/fuzz_kcw.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm -lpthread
+
+-include $(FUZZ_DIR)/obj/fuzz_kcw.d
