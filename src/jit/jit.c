@@ -84,8 +84,28 @@
 #define KN_JIT_X64 0
 #endif
 
-/* Machine stack compiled code may use below the outermost entry. */
+/* Machine stack kept free at the low end of the thread's stack, below
+ * anything compiled code uses: for the C it calls between two prologue
+ * checks (helpers, interpreted code, host functions) and for a signal
+ * handler without an alternate stack. */
+#define KN_JIT_STACK_MARGIN ((uintptr_t)128 << 10)
+/* When the thread's stack bounds are unknown: how much compiled code may
+ * use below the outermost entry. */
 #define KN_JIT_STACK_BYTES ((uintptr_t)1 << 20)
+/* Guard pages cannot be trusted under AddressSanitizer (see the opening
+ * comment); KN_JIT_NO_GUARD forces explicit checks in any build. */
+#if defined(__SANITIZE_ADDRESS__)
+#define KN_JIT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KN_JIT_ASAN 1
+#endif
+#endif
+#if defined(KN_JIT_ASAN) || defined(KN_JIT_NO_GUARD)
+#define KN_JIT_GUARD 0
+#else
+#define KN_JIT_GUARD KN_JIT_X64
+#endif
 /* Results of the trampoline below this are trap codes, else errors. */
 #define KN_JIT_MAX_CODE 4096
 
@@ -93,6 +113,13 @@ typedef uintptr_t (*kn_enter_fn)(kiln_store *s, kn_slot *fp, const void *code, k
                                  uint8_t *mbase, uint64_t msize);
 
 bool kn_jit_available(void) { return KN_JIT_X64; }
+
+bool kn_jit_guard_pages(void) { return KN_JIT_GUARD && kn_os_fault_init(); }
+
+bool kn_jit_memory_ok(const kn_module *m, const kiln_memory *mem)
+{
+    return !m->jit || !m->jit->guarded || mem->guarded;
+}
 
 kiln_error *kn_jit_call_slow(kiln_store *s, kiln_instance *inst, uint32_t func, kn_slot *nfp)
 {
@@ -226,9 +253,19 @@ static kiln_error *install(kn_module *m, kn_x64 *x)
         kn_free(&m->alloc, jm);
         return kn_error_new(KILN_ERR_NOMEM, -1, "cannot make compiled code executable");
     }
+    /* A fault of this code inside memory 0's reservation (r13 is its
+     * base) is an access past the end: the out-of-bounds trap. */
+    if (x->guard && !kn_os_code_register(mem, x->b.len,
+                                         (const uint8_t *)mem + x->trap_stub[KILN_TRAP_MEMORY_OOB],
+                                         X_R13, KN_GUARDED_RESERVE)) {
+        kn_os_exec_unmap(mem, x->b.len);
+        kn_free(&m->alloc, jm);
+        return kn_error_nomem();
+    }
     jm->mem = mem;
     jm->size = x->b.len;
     jm->ncompiled = n;
+    jm->guarded = x->guard;
     for (uint32_t i = 0; i < m->nfuncs; i++)
         if (x->native[i])
             m->funcs[i].code->native = (const uint8_t *)mem + x->entry[i];
@@ -247,6 +284,7 @@ kiln_error *kn_jit_compile(kn_module *m)
     x.has_popcnt = __builtin_cpu_supports("popcnt");
     x.has_sse41 = __builtin_cpu_supports("sse4.1");
 #endif
+    x.guard = m->nmemories && kn_jit_guard_pages();
     x.native = kn_calloc(&m->alloc, m->nfuncs + 1, 1);
     x.entry = kn_calloc(&m->alloc, m->nfuncs + 1, sizeof *x.entry);
     kiln_error *err = NULL;
@@ -265,6 +303,8 @@ void kn_jit_free(kn_module *m)
 {
     if (!m->jit)
         return;
+    if (m->jit->guarded)
+        kn_os_code_unregister(m->jit->mem);
     kn_os_exec_unmap(m->jit->mem, m->jit->size);
     kn_free(&m->alloc, m->jit);
     m->jit = NULL;
@@ -279,8 +319,10 @@ kiln_error *kn_jit_run(kiln_store *s, kn_frame *entry, kn_slot *fp)
     void *tramp = m->jit->mem;
     memcpy(&enter, &tramp, sizeof enter);
     bool outer = s->jit_stack_limit == 0;
-    if (outer)
-        s->jit_stack_limit = (uintptr_t)__builtin_frame_address(0) - KN_JIT_STACK_BYTES;
+    if (outer) {
+        uintptr_t here = (uintptr_t)__builtin_frame_address(0), lo = kn_os_thread_prepare();
+        s->jit_stack_limit = lo ? lo + KN_JIT_STACK_MARGIN : here - KN_JIT_STACK_BYTES;
+    }
     uintptr_t r = enter(s, fp, entry->func->code->native, inst, mem ? mem->data : NULL,
                         mem ? mem->size : 0);
     if (outer)

@@ -29,12 +29,22 @@ void kn_jit_free(kn_module *m);
  * frame above it is recorded and they are popped (as kn_unwind). */
 kiln_error *kn_jit_run(kiln_store *s, kn_frame *entry, kn_slot *fp);
 
+/* Whether this process can use guard pages instead of explicit bounds
+ * checks (the fault handler is in place, kn_os_fault_init; false under
+ * ASan, see jit.c); memories of native-tier stores are then reserved
+ * guarded (memory.c). */
+bool kn_jit_guard_pages(void);
+/* Whether m's native code may run with mem as its memory 0: false only
+ * when the code left out bounds checks and mem has no guard region. */
+bool kn_jit_memory_ok(const kn_module *m, const kiln_memory *mem);
+
 /* m->jit: a module's machine code, shared read-only by every instance
  * and thread; NULL when no function was compiled. */
 typedef struct kn_jit_module {
     void *mem;                  /* the sealed (read+execute) code */
     size_t size;
     uint32_t ncompiled;         /* defined functions with native code */
+    bool guarded;               /* accesses rely on guard pages */
 } kn_jit_module;
 
 #endif

@@ -728,6 +728,14 @@ static void address(fn *f, uint8_t family, uint8_t size)
         break;
     }
     uint32_t off = W[offw];
+    /* rax is the u32 index (32-bit operations zero the upper half), so
+     * rax + off + size stays inside a guarded reservation when off + size
+     * fits the guard span: a fault there is the trap (jit.c). */
+    if (f->x->guard && (uint64_t)off + size <= KN_GUARD_SPAN) {
+        if (off)
+            kn_x64_lea(B, 1, X_RAX, x64_m(X_RAX, (int32_t)off));
+        return;
+    }
     if (off <= INT32_MAX) {
         if (off)
             kn_x64_alu_ri(B, 1, X_ADD, X_RAX, (int32_t)off);
