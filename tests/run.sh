@@ -293,6 +293,11 @@ invoke_native_run() {
         echo "invoke-native: 0 passed, 0 failed"
         return 0
     fi
+    # built here too: ONLY="invoke-native" runs without the invoke suite
+    make -s --no-print-directory "${MAKEARGS[@]}" "$BUILD/invoke-check" || {
+        echo "invoke-native: 0 passed, 1 failed (build failed)"
+        return 1
+    }
     for name in i32 i64 f32 f64 int_exprs conversions float_misc simd_lane; do
         every=1
         case $name in f32 | f64) every=4 ;; esac

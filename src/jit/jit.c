@@ -46,9 +46,33 @@
  * a trap code (< 4096) or a kiln_error * (from a helper: a host function
  * or interpreted code that failed, backtrace already recorded above).
  * Machine-stack depth is bounded by the frame limit and by a check in
- * every prologue against jit_stack_limit, KN_JIT_STACK_BYTES below the
- * outermost entry: the thread running compiled code needs that much
- * stack beyond its own use.
+ * every prologue against jit_stack_limit: the low end of the running
+ * thread's stack (kn_os_thread_prepare, pthread_getattr_np) plus
+ * KN_JIT_STACK_MARGIN for the C that runs between two prologues and for
+ * signal handling, so compiled code traps before it reaches the thread's
+ * guard page, whatever the thread's stack size (KN_JIT_STACK_BYTES below
+ * the outermost entry if the system cannot tell the bounds).
+ *
+ * Guard pages.  When the process-wide fault handler is in place
+ * (kn_os_fault_init, src/os/) and the module has a memory, every memory
+ * of a native-tier store reserves the 4 GiB index space plus a 2 GiB
+ * guard (KN_GUARDED_RESERVE, memory.c), and address() emits no bounds
+ * check for an access whose static offset + size fits the guard: the
+ * effective address u32 index + offset then always lands in the
+ * reservation, and past the memory's size it faults.  The module's code
+ * range is registered with the handler, which resumes a fault at a pc
+ * inside it and an address inside [r13, r13 + KN_GUARDED_RESERVE) at the
+ * module's out-of-bounds trap stub; the stub unwinds to jit_exit_sp like
+ * every trap, so the trap code and the backtrace (the kn_frame chain)
+ * are exactly those of the explicit check.  Larger offsets keep the
+ * explicit check.  Whether a module relies on guards is fixed at compile
+ * time (kn_jit_module.guarded), since its code is shared by all its
+ * instances; a memory that could not get the guarded reservation makes
+ * instantiating such a module fail (kn_jit_memory_ok), never run
+ * unchecked.  Under AddressSanitizer guard pages are off (explicit
+ * checks everywhere): ASan owns SIGSEGV reporting and its shadow memory
+ * makes 6 GiB reservations per store costly; KN_JIT_NO_GUARD turns them
+ * off in any build.
  *
  * Memory.  W^X through the OS seam: the code is written into a private
  * buffer, copied into a fresh read-write mapping, which is then sealed
@@ -63,9 +87,7 @@
  * registers replaces the SLOT() operands of the templates with a per-slot
  * location flushed at control-flow boundaries and calls (where lower.h
  * guarantees canonical slots); SIMD adds templates over xmm registers and
- * CPU-feature flags in kn_x64 (has_popcnt is the first); guard pages
- * replace address()'s explicit check with a fault handler that maps a pc
- * in this buffer to its trap stub; and the .kcw cache stores the buffer,
+ * CPU-feature flags in kn_x64 (has_popcnt is the first); and the .kcw cache stores the buffer,
  * which is position-independent but for the absolute addresses of the C
  * helpers (relocations to record).
  */

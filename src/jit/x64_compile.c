@@ -27,7 +27,9 @@
  * Semantics are the interpreter's, template by template (interp.c):
  * the budget is charged at calls, backward branches and jump tables;
  * loads and stores compute the same effective address and compare
- * ea + size with the memory's size; a trap jumps to the stub of its code.
+ * ea + size with the memory's size, or, with guard pages (jit.c), let the
+ * access fault into the out-of-bounds stub; a trap jumps to the stub of
+ * its code.
  *
  * Covered (`covered` is the one list): every i32/i64 and f32/f64 numeric
  * instruction (templates for the common ones, helpers.c for the rest),

@@ -8,8 +8,10 @@
  * for pooled instances (an in-memory file mapped copy-on-write, and
  * resetting committed pages to what they were mapped with), executable
  * memory for the native tier (W^X: written while read-write, then sealed
- * read+execute, never both writable and executable), a monotonic clock
- * for deadlines, and a CPU-time ticker for profilers.
+ * read+execute, never both writable and executable), the fault handler
+ * that makes guard pages traps and each thread's stack bounds (native
+ * tier), a monotonic clock for deadlines, and a CPU-time ticker for
+ * profilers.
  *
  * A reservation is inaccessible until committed; committing is done in
  * whole pages of the reservation, from its start upwards, and never moves

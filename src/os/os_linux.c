@@ -24,6 +24,10 @@
  * SIGPROF is sent to that thread alone (SIGEV_THREAD_ID) and carries the
  * ticker's address, so the handler needs no global; deleting the timer
  * discards a signal of it still pending, so nothing arrives after stop.
+ *
+ * The native tier's fault handler (at the end) is the library's one piece
+ * of process-wide mutable state; what it holds and why is described
+ * there.
  */
 #include <errno.h>
 #include <fcntl.h>
