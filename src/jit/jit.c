@@ -69,10 +69,9 @@
  * time (kn_jit_module.guarded), since its code is shared by all its
  * instances; a memory that could not get the guarded reservation makes
  * instantiating such a module fail (kn_jit_memory_ok), never run
- * unchecked.  Under AddressSanitizer guard pages are off (explicit
- * checks everywhere): ASan owns SIGSEGV reporting and its shadow memory
- * makes 6 GiB reservations per store costly; KN_JIT_NO_GUARD turns them
- * off in any build.
+ * unchecked.  This works under ASan+UBSan too (ASan lets a program
+ * install a SEGV handler by default, and ours passes ASan's reports on);
+ * KN_JIT_NO_GUARD turns guard pages off in any build.
  *
  * Memory.  W^X through the OS seam: the code is written into a private
  * buffer, copied into a fresh read-write mapping, which is then sealed
@@ -114,16 +113,8 @@
 /* When the thread's stack bounds are unknown: how much compiled code may
  * use below the outermost entry. */
 #define KN_JIT_STACK_BYTES ((uintptr_t)1 << 20)
-/* Guard pages cannot be trusted under AddressSanitizer (see the opening
- * comment); KN_JIT_NO_GUARD forces explicit checks in any build. */
-#if defined(__SANITIZE_ADDRESS__)
-#define KN_JIT_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define KN_JIT_ASAN 1
-#endif
-#endif
-#if defined(KN_JIT_ASAN) || defined(KN_JIT_NO_GUARD)
+/* KN_JIT_NO_GUARD (a -D flag) keeps the explicit checks in any build. */
+#if defined(KN_JIT_NO_GUARD)
 #define KN_JIT_GUARD 0
 #else
 #define KN_JIT_GUARD KN_JIT_X64

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -155,8 +156,15 @@ static bool all_native(const kiln_module *m)
     return n == defined && defined > 0;
 }
 
-/* Whether guard pages are in use in this build (not under ASan). */
-static bool guard_expected(void) { return kn_jit_guard_pages(); }
+/* Guard pages are in use unless the build turned them off. */
+static bool guard_expected(void)
+{
+#ifdef KN_JIT_NO_GUARD
+    return false;
+#else
+    return true;
+#endif
+}
 
 /* kind: 0 ok, else the trap code; *bits the result. */
 static int run1(inst *in, const char *name, uint32_t idx, int64_t *bits)
@@ -492,4 +500,61 @@ TEST(jit_guard_embedder_segv_handler_still_runs)
     CHECK(waitpid(pid, &st, 0) == pid);
     CHECK(WIFEXITED(st));
     CHECK_EQ(WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st), 0);
+}
+
+/* ---- no address space for the guard ------------------------------------ */
+
+/* In a child with too little address space left for a guarded
+ * reservation: the memory falls back to an unguarded one, and
+ * instantiating code that relies on guards fails with a clear error
+ * instead of running unchecked; the same module on the interpreter still
+ * runs. */
+static int no_guard_child(inst *native, inst *interp)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    if (!f || fscanf(f, "%lu", &pages) != 1)
+        return 20;
+    fclose(f);
+    struct rlimit rl = {.rlim_cur = pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)1 << 30)};
+    rl.rlim_max = rl.rlim_cur;
+    if (setrlimit(RLIMIT_AS, &rl) != 0)
+        return 21;
+    kiln_error *e = NULL;
+    if (kiln_store_new(native->engine, NULL, &native->store) ||
+        kiln_linker_new(native->store, &native->linker))
+        return 22;
+    e = kiln_linker_instantiate(native->linker, native->module, &native->inst);
+    if (!e || kiln_error_kind_of(e) != KILN_ERR_NOMEM ||
+        !strstr(kiln_error_message(e), "guard region"))
+        return 23;
+    kiln_error_free(e);
+    if (!instantiate(interp, NULL, NULL, NULL))
+        return 24;
+    int64_t bits;
+    if (run1(interp, "a0_1_0", 65533, &bits) != KILN_TRAP_MEMORY_OOB)
+        return 25;
+    return 0;
+}
+
+TEST(jit_guard_without_address_space_refuses_to_instantiate)
+{
+    char *wat = oob_wat();
+    inst t[2];
+    bool ok = wat && wat_module(KILN_TIER_NATIVE, wat, &t[0]) &&
+              wat_module(KILN_TIER_INTERP, wat, &t[1]);
+    free(wat);
+    CHECK(ok);
+    if (!ok)
+        return;
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0)
+        _exit(no_guard_child(&t[0], &t[1]));
+    int st = 0;
+    CHECK(waitpid(pid, &st, 0) == pid);
+    CHECK_EQ(WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st), 0);
+    done(&t[0], true);
+    done(&t[1], true);
 }
