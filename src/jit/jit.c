@@ -86,9 +86,11 @@
  * registers replaces the SLOT() operands of the templates with a per-slot
  * location flushed at control-flow boundaries and calls (where lower.h
  * guarantees canonical slots); SIMD adds templates over xmm registers and
- * CPU-feature flags in kn_x64 (has_popcnt is the first); and the .kcw cache stores the buffer,
- * which is position-independent but for the absolute addresses of the C
- * helpers (relocations to record).
+ * CPU-feature flags in kn_x64 (has_popcnt is the first); and the .kcw
+ * cache stores the buffer, which is position-independent but for the
+ * absolute addresses of the C helpers (relocations to record) and the
+ * guard-page choice (kn_jit_module.guarded, which a cached buffer must
+ * match).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -31,8 +31,8 @@ kiln_error *kn_jit_run(kiln_store *s, kn_frame *entry, kn_slot *fp);
 
 /* Whether this process can use guard pages instead of explicit bounds
  * checks (the fault handler is in place, kn_os_fault_init, and the build
- * did not turn them off, see jit.c); memories of native-tier stores are then reserved
- * guarded (memory.c). */
+ * did not turn them off, see jit.c); memories of native-tier stores are
+ * then reserved guarded (memory.c). */
 bool kn_jit_guard_pages(void);
 /* Whether m's native code may run with mem as its memory 0: false only
  * when the code left out bounds checks and mem has no guard region. */
