@@ -558,3 +558,47 @@ TEST(jit_guard_without_address_space_refuses_to_instantiate)
     done(&t[0], true);
     done(&t[1], true);
 }
+
+/* ---- pooled instances ---------------------------------------------------- */
+
+/* A template's slots on the native tier get guarded memories too: a use
+ * that writes past the end traps, and the slot reused after the reset
+ * starts from the initial memory, a trap again where it trapped. */
+TEST(jit_guard_pooled_slots)
+{
+    char *wat = oob_wat();
+    inst in;
+    bool ok = wat && wat_module(KILN_TIER_NATIVE, wat, &in);
+    free(wat);
+    CHECK(ok);
+    if (!ok)
+        return;
+    kiln_template *t = NULL;
+    kiln_template_config cfg = {.max_slots = 2};
+    CHECK(kiln_template_new(NULL, in.module, &cfg, &t) == NULL);
+    for (int use = 0; t && use < 3; use++) {
+        kiln_store *s = NULL;
+        kiln_instance *i = NULL;
+        CHECK(kiln_template_instantiate(t, NULL, NULL, &s, &i) == NULL);
+        if (!s)
+            break;
+        inst u = {.store = s, .inst = i};
+        kiln_memory *mem = kiln_instance_export_memory(i, "mem");
+        CHECK(mem && mem->guarded == guard_expected());
+        int64_t bits = -1;
+        CHECK_EQ(run1(&u, "a0_0_0", 65532, &bits), 0);        /* i32.load at the end */
+        CHECK_EQ(bits, 0);                                     /* reset since last use */
+        CHECK_EQ(run1(&u, "a14_0_0", 65532, &bits), 0);       /* i32.store there */
+        CHECK_EQ(run1(&u, "a14_0_0", 65533, &bits), KILN_TRAP_MEMORY_OOB);
+        CHECK_EQ(run1(&u, "a15_1_0", 65526, &bits), KILN_TRAP_MEMORY_OOB); /* i64 +3 */
+        kiln_store_free(s);
+    }
+    uint32_t slots = 0, used = 0;
+    if (t)
+        kiln_template_stats(t, &slots, &used);
+    CHECK_EQ(slots, 1);
+    CHECK_EQ(used, 0);
+    kiln_template_free(t);
+    kiln_module_free(in.module);
+    kiln_engine_free(in.engine);
+}
