@@ -599,7 +599,12 @@ uintptr_t kn_os_thread_prepare(void)
         size_t guard = 0;
         if (pthread_attr_getstack(&attr, &lo, &size) == 0) {
             pthread_attr_getguardsize(&attr, &guard);
-            /* glibc counts a thread's guard page in its stack: skip it. */
+            /* glibc counts a thread's guard page in its stack: skip it.
+             * The main thread's stack grows on demand, and the kernel
+             * stops it a gap (stack_guard_gap, 1 MiB by default) above
+             * the mapping below, which glibc's bound does not count. */
+            if ((pid_t)syscall(SYS_gettid) == getpid())
+                guard = (size_t)1 << 20;
             t->stack_lo = (uintptr_t)lo + guard;
         }
         pthread_attr_destroy(&attr);
