@@ -208,7 +208,18 @@ typedef void *(*kiln_alloc_fn)(void *ud, void *ptr, size_t old_size, size_t new_
  * displacements (a frame of 2^28 slots, a br_table of 2^24 targets) stays
  * interpreted; calls between the tiers work both ways with the same
  * results, traps and limits.  Elsewhere than x86-64 Linux it is the
- * interpreter.  The default is the interpreter. */
+ * interpreter.  The default is the interpreter.
+ *
+ * What the native tier asks of the process: compiled code leaves out most
+ * bounds checks, so each memory of a native-tier store reserves 6 GiB of
+ * address space (never committed beyond its size), and the first native
+ * module installs a SIGSEGV/SIGBUS handler that turns a fault of compiled
+ * code past a memory's end into the out-of-bounds trap and passes every
+ * other fault to the handler that was there before (install your own
+ * before, or chain to the previous one if you install it after).  Each
+ * thread that runs compiled code gets a 64 KiB alternate signal stack
+ * unless it has one, and compiled code uses that thread's stack down to
+ * 128 KiB above its end, then traps (stack exhausted). */
 typedef enum kiln_tier {
     KILN_TIER_DEFAULT = 0,  /* today: the interpreter */
     KILN_TIER_INTERP = 1,

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jit/jit.h"
 #include "runtime.h"
 
 static void *alloc_array(kiln_instance *inst, size_t n, size_t size)
@@ -326,6 +327,10 @@ kiln_error *kn_instantiate_flags(kiln_store *s, const kn_module *m, kn_object *c
         err = kn_table_create(s, &m->tables[i], &inst->tables[i]);
     for (uint32_t i = m->num_memory_imports; !err && i < m->nmemories; i++)
         err = kn_memory_create(s, m->memories[i], &inst->memories[i]);
+    if (!err && m->nmemories && !kn_jit_memory_ok(m, inst->memories[0]))
+        err = kn_error_new(KILN_ERR_NOMEM, -1,
+                           "no address space for the guard region of memory 0, which the "
+                           "module's native code relies on");
     if (!err)
         err = make_globals(inst);
     if (!err)

@@ -10,6 +10,13 @@
  * match; memory.grow is allowed to fail, so this only makes growth fail
  * earlier.
  *
+ * In a native-tier store, when guard pages work here (kn_jit_guard_pages),
+ * a memory instead reserves KN_GUARDED_RESERVE whatever its cap, so that
+ * compiled code can leave out bounds checks and let the fault handler
+ * turn an access past the end into a trap (jit.c).  If that much address
+ * space is not there, the memory is made as above, unguarded, and
+ * instantiating a module whose code relies on guards fails (instance.c).
+ *
  * Invariants: size is a multiple of KN_PAGE_SIZE, limits.max (pages) is the
  * effective cap, limits.max * KN_PAGE_SIZE + KN_GUARD_BYTES <= reserved, and
  * exactly [data, data+size) is accessible.
@@ -17,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jit/jit.h"
 #include "os/os.h"
 #include "runtime.h"
 
@@ -43,9 +51,14 @@ kiln_error *kn_memory_create(kiln_store *s, kn_limits pages, kiln_memory **out)
     kiln_memory *m = kn_calloc(kn_store_alloc(s), 1, sizeof *m);
     if (!m)
         return kn_error_nomem();
+    if (kn_engine_tier(s->engine) == KILN_TIER_NATIVE && kn_jit_guard_pages()) {
+        m->data = kn_os_reserve(KN_GUARDED_RESERVE);
+        m->reserved = KN_GUARDED_RESERVE;
+        m->guarded = m->data != NULL;
+    }
     /* Halve the reservation until the address space is there, but never
      * below the initial size. */
-    for (;;) {
+    while (!m->data) {
         m->reserved = cap * KN_PAGE_SIZE + KN_GUARD_BYTES;
         m->data = kn_os_reserve(m->reserved);
         if (m->data || cap == pages.min)

@@ -57,11 +57,20 @@ struct kiln_func {
     kn_functype *owned_type;     /* host functions own their type */
 };
 
+/* A guarded memory reserves the whole 32-bit index space plus this much
+ * more, inaccessible, whatever its size: compiled code then needs no
+ * bounds check for an access whose static offset + size fits the span. */
+#define KN_GUARD_SPAN ((uint64_t)2 << 30)
+#define KN_GUARDED_RESERVE (((uint64_t)4 << 30) + KN_GUARD_SPAN)
+
 struct kiln_memory {
     kn_object obj;
     uint8_t *data;               /* start of the reservation */
     uint64_t size;               /* current size in bytes */
     uint64_t reserved;           /* bytes reserved (>= max size) */
+    bool guarded;                /* reserved >= KN_GUARDED_RESERVE: any u32
+                                    index + offset <= KN_GUARD_SPAN faults
+                                    past the end (native tier, jit.c) */
     kn_limits limits;            /* in pages; max is the effective cap */
     kn_limits decl;              /* as declared; import matching uses this
                                     with the current size as min */

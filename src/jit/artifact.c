@@ -93,6 +93,8 @@ uint64_t kn_jit_cpu_features(void)
     KN_CPU_FEATURES(KN_X)
 #undef KN_X
 #endif
+    if (kn_jit_guard_pages())
+        m |= KN_CPU_GUARD;
     return m;
 }
 
@@ -108,6 +110,8 @@ static void cpu_names(uint64_t mask, char *buf, size_t cap)
 #define KN_X(b, nm) if (bit == b) name = nm;
         KN_CPU_FEATURES(KN_X)
 #undef KN_X
+        if ((uint64_t)1 << bit == KN_CPU_GUARD)
+            name = "guard pages";
         int w = name ? snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", name)
                      : snprintf(buf + n, cap - n, "%sbit %d", n ? ", " : "", bit);
         if (w < 0)

@@ -50,9 +50,32 @@
  * a trap code (< 4096) or a kiln_error * (from a helper: a host function
  * or interpreted code that failed, backtrace already recorded above).
  * Machine-stack depth is bounded by the frame limit and by a check in
- * every prologue against jit_stack_limit, KN_JIT_STACK_BYTES below the
- * outermost entry: the thread running compiled code needs that much
- * stack beyond its own use.
+ * every prologue against jit_stack_limit: the low end of the running
+ * thread's stack (kn_os_thread_prepare, pthread_getattr_np) plus
+ * KN_JIT_STACK_MARGIN for the C that runs between two prologues and for
+ * signal handling, so compiled code traps before it reaches the thread's
+ * guard page, whatever the thread's stack size (KN_JIT_STACK_BYTES below
+ * the outermost entry if the system cannot tell the bounds).
+ *
+ * Guard pages.  When the process-wide fault handler is in place
+ * (kn_os_fault_init, src/os/) and the module has a memory, every memory
+ * of a native-tier store reserves the 4 GiB index space plus a 2 GiB
+ * guard (KN_GUARDED_RESERVE, memory.c), and address() emits no bounds
+ * check for an access whose static offset + size fits the guard: the
+ * effective address u32 index + offset then always lands in the
+ * reservation, and past the memory's size it faults.  The module's code
+ * range is registered with the handler, which resumes a fault at a pc
+ * inside it and an address inside [r13, r13 + KN_GUARDED_RESERVE) at the
+ * module's out-of-bounds trap stub; the stub unwinds to jit_exit_sp like
+ * every trap, so the trap code and the backtrace (the kn_frame chain)
+ * are exactly those of the explicit check.  Larger offsets keep the
+ * explicit check.  Whether a module relies on guards is fixed at compile
+ * time (kn_jit_module.guarded), since its code is shared by all its
+ * instances; a memory that could not get the guarded reservation makes
+ * instantiating such a module fail (kn_jit_memory_ok), never run
+ * unchecked.  This works under ASan+UBSan too (ASan lets a program
+ * install a SEGV handler by default, and ours passes ASan's reports on);
+ * KN_JIT_NO_GUARD turns guard pages off in any build.
  *
  * Memory.  W^X through the OS seam: the code is written into a private
  * buffer, copied into a fresh read-write mapping, which is then sealed
@@ -72,19 +95,20 @@
  * every other slot, and of the allocated ones around calls and returns.
  *
  * What later increments change without rewriting this: more registers
- * (r14 once guard pages replace the bounds check, xmm registers for float
- * slots) and liveness, so that calls store only what is live; more SIMD
- * templates over xmm registers replace helper calls, behind CPU-feature
- * flags in kn_x64 (has_popcnt, has_sse41) beyond SSE2; guard pages
- * replace address()'s explicit check with a fault handler that maps a pc
- * in this buffer to its trap stub.
+ * (r14, which only the explicit bounds check still needs, xmm registers
+ * for float slots) and liveness, so that calls store only what is live;
+ * more SIMD templates over xmm registers replace helper calls, behind
+ * CPU-feature flags in kn_x64 (has_popcnt, has_sse41) beyond SSE2.
  *
  * Code from an artifact (.kcw, the cache; artifact.c) takes the same
  * install path as code compiled here: the buffer is position-independent
  * but for the absolute addresses of C helpers, each recorded by call_c as
  * a relocation (an index into reloc.c's table), patched into the fresh
  * read-write mapping before it is sealed.  kn_jit_load first checks that
- * the code fits this build (check_loaded).
+ * the code fits this build (check_loaded).  Whether the code relies on
+ * guard pages travels with it as a pseudo CPU feature (KN_CPU_GUARD,
+ * artifact.c): code without bounds checks is never loaded where guard
+ * pages are not available, and its module requires guarded memories.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -101,8 +125,20 @@
 #define KN_JIT_X64 0
 #endif
 
-/* Machine stack compiled code may use below the outermost entry. */
+/* Machine stack kept free at the low end of the thread's stack, below
+ * anything compiled code uses: for the C it calls between two prologue
+ * checks (helpers, interpreted code, host functions) and for a signal
+ * handler without an alternate stack. */
+#define KN_JIT_STACK_MARGIN ((uintptr_t)128 << 10)
+/* When the thread's stack bounds are unknown: how much compiled code may
+ * use below the outermost entry. */
 #define KN_JIT_STACK_BYTES ((uintptr_t)1 << 20)
+/* KN_JIT_NO_GUARD (a -D flag) keeps the explicit checks in any build. */
+#if defined(KN_JIT_NO_GUARD)
+#define KN_JIT_GUARD 0
+#else
+#define KN_JIT_GUARD KN_JIT_X64
+#endif
 /* Results of the trampoline below this are trap codes, else errors. */
 #define KN_JIT_MAX_CODE 4096
 
@@ -110,6 +146,13 @@ typedef uintptr_t (*kn_enter_fn)(kiln_store *s, kn_slot *fp, const void *code, k
                                  uint8_t *mbase, uint64_t msize);
 
 bool kn_jit_available(void) { return KN_JIT_X64; }
+
+bool kn_jit_guard_pages(void) { return KN_JIT_GUARD && kn_os_fault_init(); }
+
+bool kn_jit_memory_ok(const kn_module *m, const kiln_memory *mem)
+{
+    return !m->jit || !m->jit->guarded || mem->guarded;
+}
 
 kiln_error *kn_jit_call_slow(kiln_store *s, kiln_instance *inst, uint32_t func, kn_slot *nfp)
 {
@@ -297,10 +340,20 @@ static kiln_error *install(kn_module *m, kn_x64 *x)
         kn_free(&m->alloc, jm);
         return kn_error_new(KILN_ERR_NOMEM, -1, "cannot make compiled code executable");
     }
+    /* A fault of this code inside memory 0's reservation (r13 is its
+     * base) is an access past the end: the out-of-bounds trap. */
+    if (x->guard && !kn_os_code_register(mem, x->b.len,
+                                         (const uint8_t *)mem + x->trap_stub[KILN_TRAP_MEMORY_OOB],
+                                         X_R13, KN_GUARDED_RESERVE)) {
+        kn_os_exec_unmap(mem, x->b.len);
+        kn_free(&m->alloc, jm);
+        return kn_error_nomem();
+    }
     jm->mem = mem;
     jm->size = x->b.len;
     jm->ncompiled = n;
     jm->tramp_end = x->b.len;
+    jm->guarded = x->guard;
     for (uint32_t i = 0; i < m->nfuncs; i++)
         if (x->native[i]) {
             m->funcs[i].code->native = (const uint8_t *)mem + x->entry[i];
@@ -331,6 +384,7 @@ kiln_error *kn_jit_compile(kn_module *m)
     x.b.grow = buf_grow;
     x.b.ud = (void *)&m->alloc;
     detect_cpu(&x);
+    x.guard = m->nmemories && kn_jit_guard_pages();
     x.native = kn_calloc(&m->alloc, m->nfuncs + 1, 1);
     x.entry = kn_calloc(&m->alloc, m->nfuncs + 1, sizeof *x.entry);
     kiln_error *err = NULL;
@@ -400,6 +454,7 @@ kiln_error *kn_jit_load(kn_module *m, const uint8_t *code, size_t len, const uin
     x.b.ud = (void *)&m->alloc;
     detect_cpu(&x);
     x.cpu = cpu;
+    x.guard = m->nmemories && (cpu & KN_CPU_GUARD);   /* as it was compiled */
     x.native = kn_calloc(&m->alloc, m->nfuncs + 1, 1);
     x.entry = kn_calloc(&m->alloc, m->nfuncs + 1, sizeof *x.entry);
     x.relocs = (kn_jit_reloc *)relocs;
@@ -428,6 +483,8 @@ void kn_jit_free(kn_module *m)
 {
     if (!m->jit)
         return;
+    if (m->jit->guarded)
+        kn_os_code_unregister(m->jit->mem);
     kn_os_exec_unmap(m->jit->mem, m->jit->size);
     kn_free(&m->alloc, m->jit->relocs);
     kn_free(&m->alloc, m->jit);
@@ -443,8 +500,10 @@ kiln_error *kn_jit_run(kiln_store *s, kn_frame *entry, kn_slot *fp)
     void *tramp = m->jit->mem;
     memcpy(&enter, &tramp, sizeof enter);
     bool outer = s->jit_stack_limit == 0;
-    if (outer)
-        s->jit_stack_limit = (uintptr_t)__builtin_frame_address(0) - KN_JIT_STACK_BYTES;
+    if (outer) {
+        uintptr_t here = (uintptr_t)__builtin_frame_address(0), lo = kn_os_thread_prepare();
+        s->jit_stack_limit = lo ? lo + KN_JIT_STACK_MARGIN : here - KN_JIT_STACK_BYTES;
+    }
     uintptr_t r = enter(s, fp, entry->func->code->native, inst, mem ? mem->data : NULL,
                         mem ? mem->size : 0);
     if (outer)

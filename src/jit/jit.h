@@ -35,6 +35,14 @@ kiln_error *kn_jit_run(kiln_store *s, kn_frame *entry, kn_slot *fp);
 typedef struct kn_jit_reloc {
     uint32_t at, sym;
 } kn_jit_reloc;
+/* Whether this process can use guard pages instead of explicit bounds
+ * checks (the fault handler is in place, kn_os_fault_init, and the build
+ * did not turn them off, see jit.c); memories of native-tier stores are
+ * then reserved guarded (memory.c). */
+bool kn_jit_guard_pages(void);
+/* Whether m's native code may run with mem as its memory 0: false only
+ * when the code left out bounds checks and mem has no guard region. */
+bool kn_jit_memory_ok(const kn_module *m, const kiln_memory *mem);
 
 /* m->jit: a module's machine code, shared read-only by every instance
  * and thread; NULL when no function was compiled. */
@@ -47,6 +55,7 @@ typedef struct kn_jit_module {
     size_t nrelocs;
     bool unrelocatable;         /* a helper outside reloc.c's table: no .kcw */
     uint64_t cpu;               /* CPU features present when compiled */
+    bool guarded;               /* accesses rely on guard pages */
 } kn_jit_module;
 
 /* artifact.c: this module's code from a parsed artifact instead of
@@ -66,7 +75,10 @@ kiln_error *kn_artifact_parse(const uint8_t *bytes, size_t len, void **parsed,
 const uint8_t *kn_artifact_module(const void *parsed, size_t *len);
 kiln_error *kn_artifact_load(kn_module *m, const void *parsed);
 kiln_error *kn_cache_compile(kiln_module *mod, const char *dir);
-/* The CPU features this process has (KN_CPU_* bits, artifact.c). */
+/* The CPU features this process has (KN_CPU_* bits, artifact.c), and
+ * KN_CPU_GUARD when it can rely on guard pages (kn_jit_guard_pages): code
+ * compiled without bounds checks needs it where it is loaded. */
+#define KN_CPU_GUARD ((uint64_t)1 << 63)
 uint64_t kn_jit_cpu_features(void);
 
 /* reloc.c: the helper table.  kn_jit_sym_of gives the index of a helper's

@@ -29,7 +29,9 @@
  * Semantics are the interpreter's, template by template (interp.c):
  * the budget is charged at calls, backward branches and jump tables;
  * loads and stores compute the same effective address and compare
- * ea + size with the memory's size; a trap jumps to the stub of its code.
+ * ea + size with the memory's size, or, with guard pages (jit.c), let the
+ * access fault into the out-of-bounds stub; a trap jumps to the stub of
+ * its code.
  *
  * Covered: everything lowering emits.  `covered` is the one list; it
  * names this file's families (every i32/i64 and f32/f64 numeric
@@ -730,6 +732,14 @@ void kn_x64_address(fn *f, uint8_t family, uint8_t size)
         break;
     }
     uint32_t off = W[offw];
+    /* rax is the u32 index (32-bit operations zero the upper half), so
+     * rax + off + size stays inside a guarded reservation when off + size
+     * fits the guard span: a fault there is the trap (jit.c). */
+    if (f->x->guard && (uint64_t)off + size <= KN_GUARD_SPAN) {
+        if (off)
+            kn_x64_lea(B, 1, X_RAX, x64_m(X_RAX, (int32_t)off));
+        return;
+    }
     if (off <= INT32_MAX) {
         if (off)
             kn_x64_alu_ri(B, 1, X_ADD, X_RAX, (int32_t)off);

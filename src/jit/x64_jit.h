@@ -20,6 +20,8 @@ typedef struct kn_x64 {
     x64_buf b;
     bool has_popcnt, has_sse41; /* CPU features the code may use */
     uint64_t cpu;               /* every feature present (KN_CPU_*) */
+    bool guard;                 /* memory 0 is guarded: address() may leave
+                                   out the bounds check (jit.c) */
     uint8_t *native;            /* per function index: gets native code */
     size_t *entry;              /* per function index: offset of its code */
     size_t exit;                /* offset of the exit path (rax = result) */

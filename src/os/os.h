@@ -8,8 +8,10 @@
  * for pooled instances (an in-memory file mapped copy-on-write, and
  * resetting committed pages to what they were mapped with), executable
  * memory for the native tier (W^X: written while read-write, then sealed
- * read+execute, never both writable and executable), a monotonic clock
- * for deadlines, and a CPU-time ticker for profilers.
+ * read+execute, never both writable and executable), the fault handler
+ * that makes guard pages traps and each thread's stack bounds (native
+ * tier), a monotonic clock for deadlines, and a CPU-time ticker for
+ * profilers.
  *
  * A reservation is inaccessible until committed; committing is done in
  * whole pages of the reservation, from its start upwards, and never moves
@@ -72,6 +74,31 @@ uint64_t kn_os_page_size(void);
 void *kn_os_exec_map(uint64_t bytes);
 bool kn_os_exec_seal(void *addr, uint64_t bytes);
 void kn_os_exec_unmap(void *addr, uint64_t bytes);
+/* Guard-page faults of the native tier.  kn_os_fault_init installs, once
+ * per process, a SIGSEGV/SIGBUS handler (Linux) that turns a fault of
+ * registered machine code touching a linear memory's reservation into a
+ * jump to that code's trap exit, and passes every other fault on to the
+ * handler installed before it (or the default action).  True when that
+ * handler is in place; false when it cannot be (guard pages must then
+ * not be relied on: keep explicit bounds checks).  An embedder that
+ * installs its own SIGSEGV handler afterwards must chain to the previous
+ * one, as for any runtime with guard pages.
+ *
+ * A code range [start, start+len) is registered while its code can run:
+ * a fault at a pc inside it whose address lies in
+ * [base, base + span), base being the value of x86-64 register number
+ * base_reg (0 rax .. 15 r15) at the fault, resumes at `resume`.  False
+ * when out of memory. */
+bool kn_os_fault_init(void);
+bool kn_os_code_register(const void *start, uint64_t len, const void *resume, unsigned base_reg,
+                         uint64_t span);
+void kn_os_code_unregister(const void *start);
+/* Prepare the calling thread to run machine code: give it an alternate
+ * signal stack for the fault handler if it has none (an existing one is
+ * kept), and return the lowest address of its stack, or 0 when the
+ * system cannot tell.  Cached per thread: cheap after the first call. */
+uintptr_t kn_os_thread_prepare(void);
+
 /* Nanoseconds from an arbitrary fixed point; never goes backwards. */
 uint64_t kn_os_monotonic_ns(void);
 

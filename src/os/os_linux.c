@@ -27,19 +27,27 @@
  *
  * The build id is found with dl_iterate_phdr: the loaded object whose
  * segments contain this file's code, then its PT_NOTE segments.
+ *
+ * The native tier's fault handler (at the end) is the library's one piece
+ * of process-wide mutable state; what it holds and why is described
+ * there.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "os.h"
@@ -379,6 +387,249 @@ void kn_os_exec_unmap(void *addr, uint64_t bytes)
 {
     if (addr)
         munmap(addr, (size_t)exec_round(bytes));
+}
+
+/* ---- the native tier's fault handler --------------------------------------
+ *
+ * The one process-wide mutable state of the library (the accepted
+ * exception): a signal action can only be process-wide.  It is
+ *   - the SIGSEGV/SIGBUS actions found when the handler was installed
+ *     (pthread_once), which every fault not ours is passed on to;
+ *   - the registry of machine-code ranges: chunks of slots that are never
+ *     freed, each slot published by a release store of its start (0 =
+ *     free), so the handler reads it without a lock; writers take a mutex;
+ *   - a per-thread record (thread-local, freed by a key's destructor) of
+ *     the alternate signal stack this file gave the thread, if any, and
+ *     the thread's stack bounds.
+ * A slot may be reused while the handler scans it only if its code is
+ * being freed, and code is freed only when nothing runs it. */
+
+#define KN_CODE_CHUNK 128
+/* The alternate signal stack: the handler needs little, but a chained
+ * handler (an embedder's, a sanitizer's) may need more. */
+#define KN_ALT_STACK ((size_t)64 << 10)
+
+typedef struct code_slot {
+    _Atomic uintptr_t start;
+    uintptr_t end, resume, span;
+    unsigned base_greg;
+} code_slot;
+
+typedef struct code_chunk {
+    code_slot s[KN_CODE_CHUNK];
+    struct code_chunk *_Atomic next;
+} code_chunk;
+
+static pthread_once_t fault_once = PTHREAD_ONCE_INIT;
+static bool fault_ready;
+static struct sigaction fault_old_segv, fault_old_bus;
+static pthread_mutex_t code_lock = PTHREAD_MUTEX_INITIALIZER;
+static code_chunk code_first;
+static pthread_key_t thread_key;
+static bool thread_key_ok;
+
+typedef struct thread_rec {
+    bool ready;
+    uintptr_t stack_lo;
+    void *alt;                   /* the alternate stack this file mapped */
+} thread_rec;
+static _Thread_local thread_rec thread_state;
+
+/* x86-64 register numbers (encoding order) to ucontext gregs. */
+static const int greg_of[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
+                                REG_RSI, REG_RDI, REG_R8,  REG_R9,  REG_R10, REG_R11,
+                                REG_R12, REG_R13, REG_R14, REG_R15};
+
+static const code_slot *code_find(uintptr_t pc)
+{
+    for (const code_chunk *c = &code_first; c;
+         c = atomic_load_explicit(&((code_chunk *)c)->next, memory_order_acquire))
+        for (int i = 0; i < KN_CODE_CHUNK; i++) {
+            uintptr_t st = atomic_load_explicit(&((code_slot *)&c->s[i])->start,
+                                                memory_order_acquire);
+            if (st && pc >= st && pc < c->s[i].end)
+                return &c->s[i];
+        }
+    return NULL;
+}
+
+/* Hand a fault that is not ours to the action that was there before. */
+static void fault_chain(int sig, siginfo_t *si, void *ctx)
+{
+    struct sigaction *old = sig == SIGSEGV ? &fault_old_segv : &fault_old_bus;
+    if (old->sa_flags & SA_SIGINFO) {
+        void (*h)(int, siginfo_t *, void *) = old->sa_sigaction;
+        if (old->sa_flags & SA_RESETHAND) {
+            old->sa_flags &= ~(SA_SIGINFO | SA_RESETHAND);
+            old->sa_handler = SIG_DFL;
+        }
+        h(sig, si, ctx);
+        return;
+    }
+    if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+        void (*h)(int) = old->sa_handler;
+        if (old->sa_flags & SA_RESETHAND)
+            old->sa_handler = SIG_DFL;
+        h(sig);
+        return;
+    }
+    /* Default (an ignored fault is fatal too): take the default action
+     * back, then let the fault happen again, or re-send a signal that was
+     * sent rather than caused (it is delivered once this returns). */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(sig, &dfl, NULL);
+    if (si->si_code <= 0)
+        raise(sig);
+}
+
+static void on_fault(int sig, siginfo_t *si, void *ctx)
+{
+    ucontext_t *uc = ctx;
+    uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    const code_slot *c = code_find(pc);
+    if (c) {
+        uintptr_t base = (uintptr_t)uc->uc_mcontext.gregs[c->base_greg];
+        uintptr_t addr = (uintptr_t)si->si_addr;
+        if (addr >= base && addr - base < c->span) {
+            uc->uc_mcontext.gregs[REG_RIP] = (greg_t)c->resume;
+            return;
+        }
+    }
+    int saved = errno;
+    fault_chain(sig, si, ctx);
+    errno = saved;
+}
+
+static void thread_rec_free(void *p)
+{
+    (void)p;
+    thread_rec *t = &thread_state;
+    if (!t->alt)
+        return;
+    stack_t cur;
+    if (sigaltstack(NULL, &cur) == 0 && cur.ss_sp == t->alt) {
+        stack_t off = {.ss_flags = SS_DISABLE};
+        sigaltstack(&off, NULL);
+    }
+    munmap(t->alt, KN_ALT_STACK);
+    t->alt = NULL;
+}
+
+static void fault_install(void)
+{
+    thread_key_ok = pthread_key_create(&thread_key, thread_rec_free) == 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSEGV, &sa, &fault_old_segv) != 0)
+        return;
+    if (sigaction(SIGBUS, &sa, &fault_old_bus) != 0) {
+        sigaction(SIGSEGV, &fault_old_segv, NULL);
+        return;
+    }
+    /* A sanitizer may refuse a SEGV handler without saying so: believe
+     * only what is in place. */
+    struct sigaction now;
+    fault_ready = sigaction(SIGSEGV, NULL, &now) == 0 && (now.sa_flags & SA_SIGINFO) &&
+                  now.sa_sigaction == on_fault;
+}
+
+bool kn_os_fault_init(void)
+{
+    pthread_once(&fault_once, fault_install);
+    return fault_ready;
+}
+
+bool kn_os_code_register(const void *start, uint64_t len, const void *resume, unsigned base_reg,
+                         uint64_t span)
+{
+    if (base_reg > 15)
+        return false;
+    pthread_mutex_lock(&code_lock);
+    code_chunk *c = &code_first;
+    code_slot *free_slot = NULL;
+    for (;;) {
+        for (int i = 0; i < KN_CODE_CHUNK && !free_slot; i++)
+            if (!atomic_load_explicit(&c->s[i].start, memory_order_relaxed))
+                free_slot = &c->s[i];
+        if (free_slot)
+            break;
+        code_chunk *next = atomic_load_explicit(&c->next, memory_order_relaxed);
+        if (!next) {
+            next = calloc(1, sizeof *next);
+            if (!next)
+                break;
+            atomic_store_explicit(&c->next, next, memory_order_release);
+        }
+        c = next;
+    }
+    if (free_slot) {
+        free_slot->end = (uintptr_t)start + len;
+        free_slot->resume = (uintptr_t)resume;
+        free_slot->span = span;
+        free_slot->base_greg = (unsigned)greg_of[base_reg];
+        atomic_store_explicit(&free_slot->start, (uintptr_t)start, memory_order_release);
+    }
+    pthread_mutex_unlock(&code_lock);
+    return free_slot != NULL;
+}
+
+void kn_os_code_unregister(const void *start)
+{
+    if (!start)
+        return;
+    pthread_mutex_lock(&code_lock);
+    for (code_chunk *c = &code_first; c; c = atomic_load_explicit(&c->next, memory_order_relaxed))
+        for (int i = 0; i < KN_CODE_CHUNK; i++)
+            if (atomic_load_explicit(&c->s[i].start, memory_order_relaxed) == (uintptr_t)start)
+                atomic_store_explicit(&c->s[i].start, 0, memory_order_release);
+    pthread_mutex_unlock(&code_lock);
+}
+
+uintptr_t kn_os_thread_prepare(void)
+{
+    thread_rec *t = &thread_state;
+    if (t->ready)
+        return t->stack_lo;
+    t->ready = true;
+    pthread_once(&fault_once, fault_install);
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        void *lo;
+        size_t size;
+        size_t guard = 0;
+        if (pthread_attr_getstack(&attr, &lo, &size) == 0) {
+            pthread_attr_getguardsize(&attr, &guard);
+            /* glibc counts a thread's guard page in its stack: skip it.
+             * The main thread's stack grows on demand, and the kernel
+             * stops it a gap (stack_guard_gap, 1 MiB by default) above
+             * the mapping below, which glibc's bound does not count. */
+            if ((pid_t)syscall(SYS_gettid) == getpid())
+                guard = (size_t)1 << 20;
+            t->stack_lo = (uintptr_t)lo + guard;
+        }
+        pthread_attr_destroy(&attr);
+    }
+    stack_t cur;
+    if (thread_key_ok && sigaltstack(NULL, &cur) == 0 && (cur.ss_flags & SS_DISABLE)) {
+        void *p = mmap(NULL, KN_ALT_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+        if (p != MAP_FAILED) {
+            stack_t ss = {.ss_sp = p, .ss_size = KN_ALT_STACK};
+            /* The key first: its destructor takes the stack down at exit. */
+            t->alt = p;
+            if (pthread_setspecific(thread_key, t) != 0 || sigaltstack(&ss, NULL) != 0) {
+                t->alt = NULL;
+                munmap(p, KN_ALT_STACK);
+            }
+        }
+    }
+    return t->stack_lo;
 }
 
 /* ---- Files -------------------------------------------------------------- */

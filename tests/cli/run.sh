@@ -643,6 +643,30 @@ err_has "0: func[0] inner"
 err_has "1: func[1] middle"
 end
 
+wat guard_oob <<'EOF'
+(module
+  (memory 1)
+  (func $load (param i32) (result i64) (i64.load offset=4 (local.get 0)))
+  (func $store (param i32) (i32.store16 offset=2147483640 (local.get 0) (i32.const 7)))
+  (func $mid (export "mid") (param i32) (result i64) (call $load (local.get 0)))
+  (func (export "far") (param i32) (call $store (local.get 0))))
+EOF
+
+# The native tier's guard-page trap (and the explicit check it keeps for
+# large offsets) prints what the interpreter prints, backtrace included.
+begin "out-of-bounds trap: native tier as the interpreter"
+for args in "mid 65524" "mid 65525" "mid 4294967295" "far 0"; do
+    run "$KILN" run --invoke $args "$WORK/guard_oob.wasm"
+    want_code=$code want_out=$out want_err=$err
+    run "$KILN" run --tier native --invoke $args "$WORK/guard_oob.wasm"
+    [ "$code" = "$want_code" ] && [ "$out" = "$want_out" ] && [ "$err" = "$want_err" ] ||
+        fail "$args: native '$code' '$out' '$err', interpreter '$want_code' '$want_out' '$want_err'"
+done
+run "$KILN" run --tier native --invoke mid "$WORK/guard_oob.wasm" 65525
+code_is 134; err_has "kiln: trap: out of bounds memory access"; err_has "0: func[0] load"
+err_has "1: func[2] mid"
+end
+
 begin "trap: integer divide by zero"
 run "$KILN" run --invoke div "$WORK/traps.wasm" 0
 code_is 134; err_has "kiln: trap: integer divide by zero"; err_has "0: func[2] div"
