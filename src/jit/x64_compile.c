@@ -687,7 +687,7 @@ static void helper(fn *f, const opinfo *in, bool binary)
 
 /* rax = the effective address of a load/store form (lower.h), then the
  * bounds check: ea + size > msize traps. */
-void kn_x64_address(fn *f, uint8_t family, uint8_t size)
+void kn_x64_address(fn *f, uint8_t family, uint8_t size, bool by_c)
 {
     uint32_t offw;
     switch (family) {
@@ -735,7 +735,7 @@ void kn_x64_address(fn *f, uint8_t family, uint8_t size)
     /* rax is the u32 index (32-bit operations zero the upper half), so
      * rax + off + size stays inside a guarded reservation when off + size
      * fits the guard span: a fault there is the trap (jit.c). */
-    if (f->x->guard && (uint64_t)off + size <= KN_GUARD_SPAN) {
+    if (f->x->guard && !by_c && (uint64_t)off + size <= KN_GUARD_SPAN) {
         if (off)
             kn_x64_lea(B, 1, X_RAX, x64_m(X_RAX, (int32_t)off));
         return;
@@ -754,7 +754,7 @@ void kn_x64_address(fn *f, uint8_t family, uint8_t size)
 
 static void load(fn *f, const opinfo *in)
 {
-    kn_x64_address(f, in->fam, in->size);
+    kn_x64_address(f, in->fam, in->size, false);
     int w = width(in->type);
     x64_mem m = x64_mi(X_R13, X_RAX, 1, 0);
     if (in->size == 8)
@@ -768,7 +768,7 @@ static void load(fn *f, const opinfo *in)
 
 static void store(fn *f, const opinfo *in)
 {
-    kn_x64_address(f, in->fam, in->size);
+    kn_x64_address(f, in->fam, in->size, false);
     if (in->fam == F_STORE)
         kn_x64_load(B, 1, X_RCX, SLOT(2));
     else   /* a constant, sign-extended from 32 bits */

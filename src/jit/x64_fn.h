@@ -70,8 +70,11 @@ static inline x64_mem kn_x64_slot(const fn *f, uint32_t s)
 
 /* x64_compile.c: rax = the effective address of a load/store form (`family`
  * says which words hold the address operands and the offset), after the
- * bounds check (ea + size beyond the memory traps, as the interpreter). */
-void kn_x64_address(fn *f, uint8_t family, uint8_t size);
+ * bounds check (ea + size beyond the memory traps, as the interpreter).
+ * With guard pages the check is left to the fault handler, which knows
+ * only compiled code: by_c says a C helper will make the access, so the
+ * explicit check stays. */
+void kn_x64_address(fn *f, uint8_t family, uint8_t size, bool by_c);
 /* x64_compile.c: a call to C (System V; rsp is 16-aligned between
  * instructions).  Every call from compiled code to C goes through here. */
 void kn_x64_call_c(fn *f, const void *helper);

@@ -187,11 +187,11 @@ static void inline_simd(fn *f, kn_op op)
         break;
     case KN_OP_V128_LOAD:
     case KN_OP_V128_LOAD_A:
-        kn_x64_address(f, op == KN_OP_V128_LOAD ? F_LOAD : F_LOAD_A, 16);
+        kn_x64_address(f, op == KN_OP_V128_LOAD ? F_LOAD : F_LOAD_A, 16, false);
         vcopy(f, SLOT(1), mem);
         break;
     default:                           /* V128_STORE: addr val offset */
-        kn_x64_address(f, F_STORE, 16);
+        kn_x64_address(f, F_STORE, 16, false);
         vcopy(f, mem, SLOT(2));
         break;
     }
@@ -228,19 +228,19 @@ void kn_x64_simd(fn *f)
     x64_mem mem = x64_mi(X_R13, X_RAX, 1, 0);
     switch (h->kind) {
     case KN_VH_LOAD: case KN_VH_LOAD_A:               /* dst addr(..) offset */
-        kn_x64_address(f, h->kind == KN_VH_LOAD ? F_LOAD : F_LOAD_A, h->size);
+        kn_x64_address(f, h->kind == KN_VH_LOAD ? F_LOAD : F_LOAD_A, h->size, true);
         kn_x64_lea(B, 1, X_RSI, mem);
         kn_x64_lea(B, 1, X_RDI, SLOT(1));
         break;
     case KN_VH_LOAD_LANE:                             /* dst addr x offset lane */
-        kn_x64_address(f, F_VLOAD_LANE, h->size);
+        kn_x64_address(f, F_VLOAD_LANE, h->size, true);
         kn_x64_lea(B, 1, X_RSI, mem);
         kn_x64_lea(B, 1, X_RDI, SLOT(1));
         kn_x64_lea(B, 1, X_RDX, SLOT(3));
         kn_x64_mov_imm(B, X_RCX, W[5]);
         break;
     case KN_VH_STORE_LANE:                            /* addr x offset lane */
-        kn_x64_address(f, F_STORE, h->size);
+        kn_x64_address(f, F_STORE, h->size, true);
         kn_x64_lea(B, 1, X_RDI, mem);
         kn_x64_lea(B, 1, X_RSI, SLOT(2));
         kn_x64_mov_imm(B, X_RDX, W[4]);
