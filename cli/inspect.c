@@ -42,8 +42,8 @@ static const char inspect_usage[] =
     "reported like `kiln validate` does.\n"
     "\n"
     "The report ends with the tier the module would get: how many of its\n"
-    "defined functions the native tier compiles (kiln run --tier native;\n"
-    "the rest stay interpreted).  For a .kcw (kiln compile) it starts with\n"
+    "defined functions the native tier, the default where it exists,\n"
+    "compiles (the rest stay interpreted).  For a .kcw (kiln compile) it starts with\n"
     "the artifact's header: format, the kiln and build that made it, CPU\n"
     "features, sizes, and whether this kiln would run its code.\n"
     "\n"
@@ -568,18 +568,19 @@ static bool print_artifact(const char *path)
     return true;
 }
 
-/* Which tier the module's functions would get with --tier native. */
+/* Which tier the module's functions would get by default (the native
+ * tier where this build has one). */
 static void print_tier(const char *path)
 {
     kiln_engine *engine;
     kiln_module *m;
     printf("\nTier:\n");
-    if (!new_engine_tier(KILN_TIER_NATIVE, &engine))
+    if (!new_engine_tier(KILN_TIER_DEFAULT, &engine))
         return;
     if (load_module(engine, path, &m) == CLI_EXIT_OK) {
         uint32_t defined = 0, native = kiln_module_native_funcs(m, &defined);
-        printf("  %s: %" PRIu32 " of %" PRIu32 " defined functions native with --tier native"
-               " (the default tier is interp)\n",
+        printf("  %s: %" PRIu32 " of %" PRIu32 " defined functions native by default"
+               " (--tier interp: none)\n",
                native == 0 ? "interp" : native == defined ? "native" : "mixed", native, defined);
         kiln_module_free(m);
     }

@@ -207,8 +207,10 @@ typedef void *(*kiln_alloc_fn)(void *ud, void *ptr, size_t old_size, size_t new_
  * covers every instruction, so only a function too big for its 32-bit
  * displacements (a frame of 2^28 slots, a br_table of 2^24 targets) stays
  * interpreted; calls between the tiers work both ways with the same
- * results, traps and limits.  Elsewhere than x86-64 Linux it is the
- * interpreter.  The default is the interpreter.
+ * results, traps and limits.  The default (KILN_TIER_DEFAULT) is the
+ * native tier on x86-64 Linux and the interpreter elsewhere;
+ * KILN_TIER_INTERP asks for the interpreter, which is also the reference
+ * the native tier is tested against.
  *
  * What the native tier asks of the process: compiled code leaves out most
  * bounds checks, so each memory of a native-tier store reserves 6 GiB of
@@ -221,7 +223,7 @@ typedef void *(*kiln_alloc_fn)(void *ud, void *ptr, size_t old_size, size_t new_
  * unless it has one, and compiled code uses that thread's stack down to
  * 128 KiB above its end, then traps (stack exhausted). */
 typedef enum kiln_tier {
-    KILN_TIER_DEFAULT = 0,  /* today: the interpreter */
+    KILN_TIER_DEFAULT = 0,  /* native where supported, else the interpreter */
     KILN_TIER_INTERP = 1,
     KILN_TIER_NATIVE = 2,
 } kiln_tier;

@@ -170,7 +170,7 @@ suite symbols 120 bash tests/symbols.sh "$BUILD"
 suite unit 900 bash -c "make -s ${MAKEARGS[*]} $BUILD/unit-tests && $BUILD/unit-tests"
 
 # spec (tests/spec/run.sh prints "spec: N passed, N failed, N skipped")
-suite spec 2400 make -s --no-print-directory "${MAKEARGS[@]}" spec
+suite spec 2400 env SPEC_TIER=interp make -s --no-print-directory "${MAKEARGS[@]}" spec
 grep -q '^SKIP spec' "$LOGS/spec.log" && NOTES[${#NOTES[@]} - 1]="SKIPPED: no testsuite, see above"
 
 # wat: the text-format parser (src/wat/) against wast2json on every spec
@@ -278,7 +278,7 @@ invoke_run() {
         simd_f64x2) every=2 ;;
         esac
         json=$(invoke_json "$name")
-        line=$(timeout -k 10 300 "$BUILD/invoke-check" "$BUILD/kiln" \
+        line=$(KILN_INVOKE_TIER=interp timeout -k 10 300 "$BUILD/invoke-check" "$BUILD/kiln" \
             "$json" $every | tee /dev/stderr | tail -n 1)
         if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
             p=$((p + BASH_REMATCH[1])) f=$((f + BASH_REMATCH[2]))

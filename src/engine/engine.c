@@ -18,6 +18,7 @@
 #include <string.h>
 #include <threads.h>
 
+#include "jit/jit.h"
 #include "kn_alloc.h"
 #include "module.h"
 #include "runtime.h"
@@ -50,7 +51,9 @@ kiln_error *kiln_engine_new(const kiln_config *config, kiln_engine **out)
     if (!e)
         return kn_error_nomem();
     e->alloc = a;
-    e->tier = config && config->tier == KILN_TIER_NATIVE ? KILN_TIER_NATIVE : KILN_TIER_INTERP;
+    /* The native tier wherever it exists, unless asked for the interpreter. */
+    e->tier = (config && config->tier == KILN_TIER_INTERP) || !kn_jit_available()
+                  ? KILN_TIER_INTERP : KILN_TIER_NATIVE;
     if (config && config->cache_dir &&
         !(e->cache_dir = kn_strndup(&a, config->cache_dir, strlen(config->cache_dir)))) {
         kn_free(&a, e);

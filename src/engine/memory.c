@@ -52,7 +52,7 @@ kiln_error *kn_memory_create(kiln_store *s, kn_limits pages, kiln_memory **out)
     if (!m)
         return kn_error_nomem();
     if (kn_engine_tier(s->engine) == KILN_TIER_NATIVE && kn_jit_guard_pages()) {
-        m->data = kn_os_reserve(KN_GUARDED_RESERVE);
+        m->data = kn_os_reserve_guarded(KN_GUARDED_RESERVE);
         m->reserved = KN_GUARDED_RESERVE;
         m->guarded = m->data != NULL;
     }
@@ -71,7 +71,7 @@ kiln_error *kn_memory_create(kiln_store *s, kn_limits pages, kiln_memory **out)
     }
     m->size = pages.min * KN_PAGE_SIZE;
     if (!kn_os_commit(m->data, m->size)) {
-        kn_os_release(m->data, m->reserved);
+        kn_memory_release(m);
         kn_free(kn_store_alloc(s), m);
         return kn_error_nomem();
     }
@@ -83,6 +83,14 @@ kiln_error *kn_memory_create(kiln_store *s, kn_limits pages, kiln_memory **out)
     s->objects = &m->obj;
     *out = m;
     return NULL;
+}
+
+void kn_memory_release(kiln_memory *m)
+{
+    if (m->guarded)
+        kn_os_release_guarded(m->data, m->reserved);
+    else
+        kn_os_release(m->data, m->reserved);
 }
 
 int64_t kn_memory_grow(kiln_memory *m, uint64_t delta)

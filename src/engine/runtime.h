@@ -182,6 +182,8 @@ static inline const kn_allocator *kn_store_alloc(const kiln_store *s)
 kiln_error *kn_memory_create(kiln_store *s, kn_limits pages, kiln_memory **out);
 /* Grow by delta pages; returns the old size in pages or -1. */
 int64_t kn_memory_grow(kiln_memory *m, uint64_t delta_pages);
+/* Give back m's reservation (guarded or not; memory.c). */
+void kn_memory_release(kiln_memory *m);
 /* table.c */
 kiln_error *kn_table_create(kiln_store *s, const kn_tabletype *t, kiln_table **out);
 /* Grow by delta, filling with init; returns old size or -1. */

@@ -94,7 +94,7 @@ static void free_object(kn_object *o)
     }
     case KN_OBJ_MEMORY: {
         kiln_memory *m = (kiln_memory *)o;
-        kn_os_release(m->data, m->reserved);
+        kn_memory_release(m);
         kn_free(a, m);
         break;
     }

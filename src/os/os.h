@@ -31,6 +31,12 @@ void *kn_os_reserve(uint64_t bytes);
 bool kn_os_commit(void *addr, uint64_t bytes);
 /* Give back a whole reservation made by kn_os_reserve. */
 void kn_os_release(void *addr, uint64_t bytes);
+/* The same for a memory whose guard region compiled code faults into on
+ * purpose (the native tier's bounds checks): under valgrind, accesses to
+ * it are not reported as errors (memcheck's client requests, no-ops
+ * otherwise), since the fault handler turns them into traps. */
+void *kn_os_reserve_guarded(uint64_t bytes);
+void kn_os_release_guarded(void *addr, uint64_t bytes);
 /* Give committed pages [addr, addr+bytes) of a reservation back: they are
  * freed and become inaccessible again, as if never committed. */
 bool kn_os_decommit(void *addr, uint64_t bytes);

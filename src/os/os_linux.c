@@ -61,6 +61,32 @@ void *kn_os_reserve(uint64_t bytes)
     return p == MAP_FAILED ? NULL : p;
 }
 
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#endif
+#endif
+#ifndef VALGRIND_DISABLE_ADDR_ERROR_REPORTING_IN_RANGE
+#define VALGRIND_DISABLE_ADDR_ERROR_REPORTING_IN_RANGE(a, n) ((void)(a), (void)(n))
+#define VALGRIND_ENABLE_ADDR_ERROR_REPORTING_IN_RANGE(a, n) ((void)(a), (void)(n))
+#endif
+
+void *kn_os_reserve_guarded(uint64_t bytes)
+{
+    void *p = kn_os_reserve(bytes);
+    if (p)
+        VALGRIND_DISABLE_ADDR_ERROR_REPORTING_IN_RANGE(p, bytes);
+    return p;
+}
+
+void kn_os_release_guarded(void *addr, uint64_t bytes)
+{
+    if (!addr || !bytes)
+        return;
+    VALGRIND_ENABLE_ADDR_ERROR_REPORTING_IN_RANGE(addr, bytes);
+    kn_os_release(addr, bytes);
+}
+
 bool kn_os_commit(void *addr, uint64_t bytes)
 {
     if (bytes == 0)

@@ -142,7 +142,8 @@ TEST(artifact_roundtrip_and_damage)
 
     /* an interpreter module has no code to serialize */
     kiln_engine *ie;
-    CHECK(!kiln_engine_new(NULL, &ie));
+    kiln_config icfg = {.tier = KILN_TIER_INTERP};
+    CHECK(!kiln_engine_new(&icfg, &ie));
     kiln_module *im = fib_module(ie);
     kiln_error *err = kiln_module_serialize(im, &art, &len);
     CHECK(err && kiln_error_kind_of(err) == KILN_ERR_ARG);
