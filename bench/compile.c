@@ -119,7 +119,7 @@ int main(int argc, char **argv)
         name = name ? name + 1 : argv[i];
         char fns[32];
         snprintf(fns, sizeof fns, "%u/%u", nat, def);
-        printf("%-14.14s %9.1f %10.3f %10.3f %10.3f %9.1f %11s\n", name, (double)len / 1024, ti, tn,
+        printf("%-14s %9.1f %10.3f %10.3f %10.3f %9.1f %11s\n", name, (double)len / 1024, ti, tn,
                tn - ti, (double)len / 1e6 / (tn / 1e3), fns);
     }
     return rc;
