@@ -491,6 +491,12 @@ void kn_jit_free(kn_module *m)
     m->jit = NULL;
 }
 
+/* The call through `enter` goes to generated code, which has no type
+ * signature in front of it: clang's -fsanitize=function (part of UBSan)
+ * would read one from the bytes before the code mapping and fault. */
+#if defined(__clang__)
+__attribute__((no_sanitize("function")))
+#endif
 kiln_error *kn_jit_run(kiln_store *s, kn_frame *entry, kn_slot *fp)
 {
     kiln_instance *inst = entry->func->inst;

@@ -231,27 +231,32 @@ static void binop(fn *f, const opinfo *in, bool k)
     int w = width(in->type);
     x64_alu alu;
     x64_shift sh;
-    kn_x64_load(B, w, X_RAX, SLOT(2));
+    /* in the destination's register, unless it is the second operand's */
+    x64_mem d = SLOT(1), x = SLOT(2), y = k ? d : SLOT(3);
+    x64_reg r = d.direct && (k || !y.direct || y.base != d.base) ? d.base : X_RAX;
+    if (!x.direct || x.base != r)
+        kn_x64_load(B, w, r, x);
     int32_t imm = (int32_t)W[3];     /* i64: sign-extended, as lower.h says */
     if (alu_of(in->base, &alu)) {
         if (k)
-            kn_x64_alu_ri(B, w, alu, X_RAX, imm);
+            kn_x64_alu_ri(B, w, alu, r, imm);
         else
-            kn_x64_alu_rm(B, w, alu, X_RAX, SLOT(3));
+            kn_x64_alu_rm(B, w, alu, r, y);
     } else if (is_mul(in->base)) {
         if (k)
-            kn_x64_imul_rri(B, w, X_RAX, X_RAX, imm);
+            kn_x64_imul_rri(B, w, r, r, imm);
         else
-            kn_x64_imul_rm(B, w, X_RAX, SLOT(3));
+            kn_x64_imul_rm(B, w, r, y);
     } else if (shift_of(in->base, &sh)) {
         if (k) {
-            kn_x64_shift_i(B, w, sh, X_RAX, (uint8_t)(imm & (w ? 63 : 31)));
+            kn_x64_shift_i(B, w, sh, r, (uint8_t)(imm & (w ? 63 : 31)));
         } else {
-            kn_x64_load(B, 0, X_RCX, SLOT(3));
-            kn_x64_shift_cl(B, w, sh, X_RAX);
+            kn_x64_load(B, 0, X_RCX, y);
+            kn_x64_shift_cl(B, w, sh, r);
         }
     }
-    kn_x64_store(B, w, SLOT(1), X_RAX);
+    if (r == X_RAX)
+        kn_x64_store(B, w, d, X_RAX);
 }
 
 static bool binop_ok(const opinfo *in)
@@ -401,11 +406,14 @@ static bool cc_of(uint16_t op, x64_cc *cc)
  * the immediate at word y (k). */
 static void compare(fn *f, int w, uint32_t x, uint32_t y, bool k)
 {
-    kn_x64_load(B, w, X_RAX, SLOT(x));
+    x64_mem a = SLOT(x);
+    x64_reg r = a.direct ? a.base : X_RAX;
+    if (!a.direct)
+        kn_x64_load(B, w, X_RAX, a);
     if (k)
-        kn_x64_alu_ri(B, w, X_CMP, X_RAX, (int32_t)W[y]);
+        kn_x64_alu_ri(B, w, X_CMP, r, (int32_t)W[y]);
     else
-        kn_x64_alu_rm(B, w, X_CMP, X_RAX, SLOT(y));
+        kn_x64_alu_rm(B, w, X_CMP, r, SLOT(y));
 }
 
 static void set_bool(fn *f, x64_cc cc, uint32_t dst)
@@ -472,14 +480,18 @@ static void fbinop(fn *f, const opinfo *in, bool k)
     }
     uint8_t op = X_SSE_ADD;
     fbin_of(in->base, &op);
-    kn_x64_sse_rm(B, d, X_SSE_LOAD, 0, SLOT(2));
+    /* in the destination's xmm register, unless it is the second operand's */
+    int x = kn_x64_xmm_of(f, W[1]);
+    if (x < 0 || (!k && kn_x64_xmm_of(f, W[3]) == x))
+        x = 0;
+    kn_x64_sse_rm(B, d, X_SSE_LOAD, x, SLOT(2));
     if (k) {
         fimm(f, d, 1, 3);
-        kn_x64_sse_rr(B, d, op, 0, 1);
+        kn_x64_sse_rr(B, d, op, x, 1);
     } else {
-        kn_x64_sse_rm(B, d, op, 0, SLOT(3));
+        kn_x64_sse_rm(B, d, op, x, SLOT(3));
     }
-    kn_x64_sse_store(B, d, SLOT(1), 0);
+    kn_x64_sse_store(B, d, SLOT(1), x);
 }
 
 static bool fbinop_ok(const opinfo *in)
@@ -757,18 +769,28 @@ static void load(fn *f, const opinfo *in)
     kn_x64_address(f, in->fam, in->size, false);
     int w = width(in->type);
     x64_mem m = x64_mi(X_R13, X_RAX, 1, 0);
-    if (in->size == 8)
+    int x = in->type == T_F32 || in->type == T_F64 ? kn_x64_xmm_of(f, W[1]) : -1;
+    if (x >= 0)
+        kn_x64_sse_rm(B, in->size == 8, X_SSE_LOAD, x, m);
+    else if (in->size == 8)
         kn_x64_load(B, 1, X_RAX, m);
     else if (in->sx && in->size < 4 + 4 * w)
         kn_x64_load_sx(B, w, in->size * 8, X_RAX, m);
     else
         kn_x64_load_zx(B, 0, in->size * 8, X_RAX, m);
-    kn_x64_store(B, w, SLOT(1), X_RAX);
+    if (x < 0)
+        kn_x64_store(B, w, SLOT(1), X_RAX);
 }
 
 static void store(fn *f, const opinfo *in)
 {
     kn_x64_address(f, in->fam, in->size, false);
+    int x = in->fam == F_STORE && (in->type == T_F32 || in->type == T_F64)
+          ? kn_x64_xmm_of(f, W[2]) : -1;
+    if (x >= 0) {
+        kn_x64_sse_store(B, in->size == 8, x64_mi(X_R13, X_RAX, 1, 0), x);
+        return;
+    }
     if (in->fam == F_STORE)
         kn_x64_load(B, 1, X_RCX, SLOT(2));
     else   /* a constant, sign-extended from 32 bits */
@@ -963,25 +985,46 @@ static void shiftop(fn *f, const opinfo *in)
     kn_x64_store(B, w, SLOT(1), X_RAX);
 }
 
+/* Slot word d = slot word s, all 8 bytes, wherever each of them lives:
+ * memory, a general register or an xmm register. */
+static void move_slot(fn *f, uint32_t d, uint32_t s)
+{
+    int xd = kn_x64_xmm_of(f, W[d]), xs = kn_x64_xmm_of(f, W[s]);
+    x64_mem md = SLOT(d), ms = SLOT(s);
+    if (xd >= 0 && ms.direct && xs < 0)
+        kn_x64_movd(B, 1, xd, ms.base);
+    else if (xd >= 0)
+        kn_x64_sse_rm(B, 1, X_SSE_LOAD, xd, ms);
+    else if (xs >= 0 && md.direct)
+        kn_x64_movd_to(B, 1, md.base, xs);
+    else if (xs >= 0)
+        kn_x64_sse_store(B, 1, md, xs);
+    else {
+        kn_x64_load(B, 1, X_RAX, ms);
+        kn_x64_store(B, 1, md, X_RAX);
+    }
+}
+
 static void emit_other(fn *f, uint32_t pc)
 {
     switch ((kn_op)W[0]) {
-    case KN_OP_COPY:
-        kn_x64_load(B, 1, X_RAX, SLOT(2));
-        kn_x64_store(B, 1, SLOT(1), X_RAX);
-        break;
+    case KN_OP_COPY: move_slot(f, 1, 2); break;
     case KN_OP_COPY_PAIR:
-        kn_x64_load(B, 1, X_RAX, SLOT(2));
-        kn_x64_store(B, 1, SLOT(1), X_RAX);
-        kn_x64_load(B, 1, X_RAX, SLOT(4));
-        kn_x64_store(B, 1, SLOT(3), X_RAX);
+        move_slot(f, 1, 2);
+        move_slot(f, 3, 4);
         break;
     case KN_OP_CONST32:
     case KN_OP_CONST64: {
         uint64_t v = W[2];
+        int x = kn_x64_xmm_of(f, W[1]);
         if ((kn_op)W[0] == KN_OP_CONST64)
             v |= (uint64_t)W[3] << 32;
-        if ((int64_t)v >= INT32_MIN && (int64_t)v <= INT32_MAX) {
+        if (x >= 0 && !v) {
+            kn_x64_packed_rr(B, X_PXOR, x, x);
+        } else if (x >= 0) {
+            kn_x64_mov_imm(B, X_RAX, v);
+            kn_x64_movd(B, 1, x, X_RAX);
+        } else if ((int64_t)v >= INT32_MIN && (int64_t)v <= INT32_MAX) {
             kn_x64_store_imm(B, 1, SLOT(1), (int32_t)v);
         } else {
             kn_x64_mov_imm(B, X_RAX, v);
@@ -1241,17 +1284,82 @@ static bool is_inline(fn *f)
     }
 }
 
-/* Choose f->aslot: weight each slot by its uses, x8 per enclosing loop
- * (a backward branch spans one), and never a slot some wrapped
- * instruction names.  Returns false when out of memory. */
+/* The operand words of the instruction at W (bit k: W[k]) that its
+ * template reaches only through SSE forms or move_slot, so that they may
+ * be slots in xmm registers: the float operands of the float templates
+ * that call nothing, float loads' destinations and stores' values,
+ * copies and constants. */
+static uint32_t xmm_operands(fn *f)
+{
+    kn_op op = (kn_op)W[0];
+    const opinfo *in = &infos[op];
+    bool flt = in->type == T_F32 || in->type == T_F64;
+    uint8_t sse;
+    switch (in->fam) {
+    case F_LOAD: case F_LOAD_A: case F_LOAD_X: case F_LOAD_K: case F_LOAD_XS: case F_LOAD_AS:
+        return flt ? 1u << 1 : 0;
+    case F_STORE: return flt ? 1u << 2 : 0;
+    case F_BINOP: return flt && fbin_of(in->base, &sse) ? 7u << 1 : 0;
+    case F_BINOP_K: return flt && fbin_of(in->base, &sse) ? 3u << 1 : 0;
+    case F_CMP: return flt ? 3u << 2 : 0;
+    case F_CMP_K: return flt ? 1u << 2 : 0;
+    case F_CMP_JT: case F_CMP_JF: return flt ? 3u << 1 : 0;
+    case F_CMP_KJT: case F_CMP_KJF: return flt ? 1u << 1 : 0;
+    case F_UNOP:
+        if (!funop(f, in, false))
+            return 0;
+        switch (in->base) {
+        case KN_OP_F32_ABS: case KN_OP_F64_ABS: case KN_OP_F32_NEG: case KN_OP_F64_NEG:
+            return 0;                               /* bit operations on rax */
+        default:
+            return flt ? 3u << 1 : 1u << 1;         /* from an integer: the result */
+        }
+    default: break;
+    }
+    switch (op) {
+    case KN_OP_COPY: return 3u << 1;
+    case KN_OP_COPY_PAIR: return 15u << 1;
+    case KN_OP_CONST32: case KN_OP_CONST64: return 1u << 1;
+    case KN_OP_F32_MULADD: case KN_OP_F32_MULSUB: case KN_OP_F32_MULRSUB:
+    case KN_OP_F64_MULADD: case KN_OP_F64_MULSUB: case KN_OP_F64_MULRSUB:
+        return 15u << 1;
+    default: return 0;
+    }
+}
+
+/* The n slots of the highest weights above `best` into picks (taking them
+ * out of weight); how many there were. */
+static int pick_slots(uint64_t *weight, uint32_t ns, uint64_t best, uint32_t *picks, int n)
+{
+    int got = 0;
+    while (got < n) {
+        uint64_t top = best;
+        uint32_t pick = UINT32_MAX;
+        for (uint32_t s = 0; s < ns; s++)
+            if (weight[s] != UINT64_MAX && weight[s] > top)
+                top = weight[s], pick = s;
+        if (pick == UINT32_MAX)
+            break;
+        picks[got++] = pick;
+        weight[pick] = UINT64_MAX;
+    }
+    return got;
+}
+
+/* Choose f->aslot and f->xslot: weight each slot by its uses, x8 per
+ * enclosing loop (a backward branch spans one); never a general register
+ * for a slot some wrapped instruction names, nor an xmm register for a
+ * slot some instruction names outside xmm_operands.  Returns false when
+ * out of memory. */
 static bool allocate(fn *f)
 {
     const kn_code *cd = f->cd;
     uint32_t ns = cd->frame_slots;
-    f->nalloc = 0;
+    f->nalloc = f->nxalloc = 0;
     if (!ns)
         return true;
-    uint64_t *weight = kn_calloc(f->x->alloc, ns, sizeof *weight);
+    uint64_t *weight = kn_calloc(f->x->alloc, 3 * (size_t)ns, sizeof *weight);
+    uint64_t *xweight = weight ? weight + ns : NULL, *xlend = weight ? weight + 2 * ns : NULL;
     int32_t *depth = kn_calloc(f->x->alloc, cd->nwords + 1, sizeof *depth);
     if (!weight || !depth) {
         kn_free(f->x->alloc, weight);
@@ -1280,6 +1388,9 @@ static bool allocate(fn *f)
         for (uint32_t i = pc; i < pc + n; i++)
             d += depth[i];
         bool ok = is_inline(f);
+        uint32_t xm = xmm_operands(f);
+        bool scalar = infos[W[0]].type != T_V128 && !kn_x64_simd_covered(f) &&
+                      !kn_x64_runtime_covered(f);
         uint64_t wt = (uint64_t)1 << (3 * (d < 0 ? 0 : d > 6 ? 6 : d));
         kn_op op = (kn_op)W[0];
         if (op == KN_OP_CALL || op == KN_OP_CALL_INDIRECT || op == KN_OP_MEMORY_GROW)
@@ -1300,26 +1411,75 @@ static bool allocate(fn *f)
             }
             else if (weight[s] != UINT64_MAX)
                 weight[s] += wt;
+            if (lay[i] != 'b' && (xm >> (1 + i) & 1)) {
+                if (xweight[s] != UINT64_MAX)
+                    xweight[s] += wt;
+            } else if (lay[i] != 'b' && scalar) {  /* lent to memory: a store, maybe a load */
+                xlend[s] += 2 * wt;
+            } else {
+                xweight[s] = UINT64_MAX;
+                if (!ok && !xm && s + 1 < ns)  /* maybe a v128's second half */
+                    xweight[s + 1] = UINT64_MAX;
+            }
         }
         pc += n;
     }
     /* A slot is worth a register when its weighted uses (each a memory
      * access saved) outnumber the weighted stores and loads that calls,
      * returns and the prologue add for it. */
-    for (int r = 0; r < KN_X64_NREGS; r++) {
-        uint64_t best = cost + 1 > 2 ? cost + 1 : 2;
-        uint32_t pick = UINT32_MAX;
-        for (uint32_t s = 0; s < ns; s++)
-            if (weight[s] != UINT64_MAX && weight[s] > best)
-                best = weight[s], pick = s;
-        if (pick == UINT32_MAX)
-            break;
-        f->aslot[f->nalloc++] = pick;
-        weight[pick] = UINT64_MAX;
-    }
+    uint64_t best = cost + 1 > 2 ? cost + 1 : 2;
+    f->nalloc = pick_slots(weight, ns, best, f->aslot, KN_X64_NREGS);
+    for (int i = 0; i < f->nalloc; i++)
+        xweight[f->aslot[i]] = UINT64_MAX;
+    for (uint32_t s = 0; s < ns; s++)
+        if (xweight[s] != UINT64_MAX)
+            xweight[s] = xweight[s] > xlend[s] ? xweight[s] - xlend[s] : 0;
+    f->nxalloc = pick_slots(xweight, ns, best, f->xslot, KN_X64_NXREGS);
     kn_free(f->x->alloc, weight);
     kn_free(f->x->alloc, depth);
     return true;
+}
+
+/* The xmm register slot s has (whether or not lent), or -1. */
+static int xmm_index(const fn *f, uint32_t s)
+{
+    for (int i = 0; i < f->nxalloc; i++)
+        if (f->xslot[i] == s)
+            return i;
+    return -1;
+}
+
+/* Before the instruction at W: the xmm slots it names outside
+ * xmm_operands are lent to memory for it (stored, and f->xoff makes
+ * SLOT() give memory); returns those it writes, to load back after it
+ * (xmm_return).  No instruction that writes a slot branches, so the
+ * registers of the slots it only reads still hold their values on every
+ * path out of it. */
+static uint32_t xmm_lend(fn *f)
+{
+    const char *lay = kn_op_layout(W[0]);
+    uint32_t xm = xmm_operands(f), writes = 0;
+    for (uint32_t i = 0; f->nxalloc && lay && lay[i]; i++) {
+        int j = lay[i] == 'd' || lay[i] == 's' ? xmm_index(f, W[1 + i]) : -1;
+        if (j < 0 || (xm >> (1 + i) & 1) || (f->xoff >> j & 1))
+            continue;
+        kn_x64_sse_store(B, 1, x64_m(X_RBX, (int32_t)(8 * W[1 + i])), KN_X64_XMM0 + j);
+        f->xoff |= 1u << j;
+    }
+    for (uint32_t i = 0; f->xoff && lay[i]; i++) {
+        int j = lay[i] == 'd' ? xmm_index(f, W[1 + i]) : -1;
+        if (j >= 0 && (f->xoff >> j & 1))
+            writes |= 1u << j;
+    }
+    return writes;
+}
+
+static void xmm_return(fn *f, uint32_t writes)
+{
+    for (int j = 0; j < f->nxalloc; j++)
+        if (writes >> j & 1)
+            kn_x64_sse_rm(B, 1, X_SSE_LOAD, KN_X64_XMM0 + j, x64_m(X_RBX, (int32_t)(8 * f->xslot[j])));
+    f->xoff = 0;
 }
 
 /* Store the registers to their slots (load: the slots to the registers). */
@@ -1331,6 +1491,13 @@ static void spill(fn *f, bool load)
             kn_x64_load(B, 1, kn_x64_alloc_regs[i], m);
         else
             kn_x64_store(B, 1, m, kn_x64_alloc_regs[i]);
+    }
+    for (int i = 0; i < f->nxalloc; i++) {
+        x64_mem m = x64_m(X_RBX, (int32_t)(8 * f->xslot[i]));
+        if (load)
+            kn_x64_sse_rm(B, 1, X_SSE_LOAD, KN_X64_XMM0 + i, m);
+        else
+            kn_x64_sse_store(B, 1, m, KN_X64_XMM0 + i);
     }
 }
 
@@ -1386,11 +1553,13 @@ bool kn_x64_function(kn_x64 *x, const kn_code *cd, size_t *entry)
         if (target[pc])
             kn_x64_label(&x->b);
         uint32_t n = covered(&f, pc);
-        if (!f.nalloc || is_inline(&f)) {
+        uint32_t writes = xmm_lend(&f);
+        if ((!f.nalloc && !f.nxalloc) || is_inline(&f)) {
             emit_one(&f, pc);
         } else {
             emit_wrapped(&f, pc);
         }
+        xmm_return(&f, writes);
         pc += n;
     }
     kn_x64_label(&x->b);

@@ -391,9 +391,30 @@ size_t kn_x64_lea_rip32(x64_buf *b, x64_reg r)
 
 static opc sse(int dbl, uint8_t op) { return (opc){(uint8_t)(dbl ? 0xf2 : 0xf3), 2, {0x0f, op, 0}}; }
 
-void kn_x64_sse_rm(x64_buf *b, int dbl, uint8_t op, int x, x64_mem m) { enc_m(b, 0, sse(dbl, op), x, m, false); }
+/* movaps x, y: a whole-register copy.  movss/movsd between registers
+ * would merge into the destination's old value, a dependency the
+ * register slots (an xmm register as a direct operand) must not get. */
+static void movaps(x64_buf *b, int x, int y) { enc_r(b, 0, (opc){0, 2, {0x0f, 0x28, 0}}, x, y, false); }
+
+void kn_x64_sse_rm(x64_buf *b, int dbl, uint8_t op, int x, x64_mem m)
+{
+    if (op == X_SSE_LOAD && m.direct) {
+        if (x != (int)m.base)
+            movaps(b, x, m.base);
+        return;
+    }
+    enc_m(b, 0, sse(dbl, op), x, m, false);
+}
 void kn_x64_sse_rr(x64_buf *b, int dbl, uint8_t op, int x, int y) { enc_r(b, 0, sse(dbl, op), x, y, false); }
-void kn_x64_sse_store(x64_buf *b, int dbl, x64_mem m, int x) { enc_m(b, 0, sse(dbl, 0x11), x, m, false); }
+void kn_x64_sse_store(x64_buf *b, int dbl, x64_mem m, int x)
+{
+    if (m.direct) {
+        if (x != (int)m.base)
+            movaps(b, m.base, x);
+        return;
+    }
+    enc_m(b, 0, sse(dbl, 0x11), x, m, false);
+}
 
 void kn_x64_movdqu_load(x64_buf *b, int x, x64_mem m)
 {
@@ -421,6 +442,7 @@ void kn_x64_ucomis(x64_buf *b, int dbl, int x, int y)
 
 void kn_x64_cvtsi2s(x64_buf *b, int dbl, int w, int x, x64_reg r) { enc_r(b, w, sse(dbl, 0x2a), x, r, false); }
 void kn_x64_movd(x64_buf *b, int w, int x, x64_reg r) { enc_r(b, w, (opc){0x66, 2, {0x0f, 0x6e, 0}}, x, r, false); }
+void kn_x64_movd_to(x64_buf *b, int w, x64_reg r, int x) { enc_r(b, w, (opc){0x66, 2, {0x0f, 0x7e, 0}}, x, r, false); }
 
 void kn_x64_round(x64_buf *b, int dbl, int x, x64_mem m, uint8_t mode)
 {

@@ -45,8 +45,9 @@ typedef enum { X_ROL = 0, X_ROR = 1, X_SHL = 4, X_SHR = 5, X_SAR = 7 } x64_shift
 
 /* An r/m operand: memory [base + index*scale + disp], or, with `direct`,
  * the register `base` itself (ModRM mod = 3: what a frame slot kept in a
- * register is, x64_compile.c).  Forms that have no register variant (lea,
- * the SSE memory forms) must not be given a direct operand. */
+ * register is, x64_compile.c: a general register, or for the SSE forms an
+ * xmm one).  Forms that have no register variant (lea, movdqu) must not be
+ * given a direct operand. */
 typedef struct x64_mem {
     x64_reg base;
     x64_reg index;              /* X_NOREG: none */
@@ -135,12 +136,15 @@ void kn_x64_dec_m(x64_buf *b, int w, x64_mem m);                           /* de
  * dbl selects the double form (sd) over the single one (ss). */
 enum { X_SSE_LOAD = 0x10, X_SSE_SQRT = 0x51, X_SSE_ADD = 0x58, X_SSE_MUL = 0x59,
        X_SSE_CVT = 0x5a, X_SSE_SUB = 0x5c, X_SSE_DIV = 0x5e };
+/* m may be direct, an xmm register: then a load or a store (X_SSE_LOAD,
+ * sse_store) is movaps of the whole register, nothing if it is x. */
 void kn_x64_sse_rm(x64_buf *b, int dbl, uint8_t op, int x, x64_mem m);  /* op x, [m] */
 void kn_x64_sse_rr(x64_buf *b, int dbl, uint8_t op, int x, int y);      /* op x, y */
 void kn_x64_sse_store(x64_buf *b, int dbl, x64_mem m, int x);           /* movs [m], x */
 void kn_x64_ucomis(x64_buf *b, int dbl, int x, int y);                  /* ucomis x, y */
 void kn_x64_cvtsi2s(x64_buf *b, int dbl, int w, int x, x64_reg r);      /* cvtsi2s x, r */
 void kn_x64_movd(x64_buf *b, int w, int x, x64_reg r);                  /* movd/movq x, r */
+void kn_x64_movd_to(x64_buf *b, int w, x64_reg r, int x);               /* movd/movq r, x */
 /* roundss/roundsd x, [m], mode (SSE4.1): 0 nearest, 1 floor, 2 ceil, 3
  * trunc; precision exceptions are always suppressed. */
 void kn_x64_round(x64_buf *b, int dbl, int x, x64_mem m, uint8_t mode);

@@ -36,6 +36,10 @@ typedef struct jtable { size_t lea_at; uint32_t pc; } jtable;
  * which templates use only to pass arguments to calls (after the spill). */
 #define KN_X64_NREGS 6
 static const x64_reg kn_x64_alloc_regs[KN_X64_NREGS] = {X_R8, X_R9, X_R10, X_R11, X_RSI, X_RDI};
+/* Float slots in xmm8-xmm15 (templates use xmm0-xmm3 as scratch); slot
+ * xslot[i] is in xmm KN_X64_XMM0 + i. */
+#define KN_X64_NXREGS 8
+#define KN_X64_XMM0 8
 
 typedef struct fn {
     kn_x64 *x;
@@ -49,17 +53,35 @@ typedef struct fn {
     jtable *jt; size_t njt, capjt;
     uint32_t aslot[KN_X64_NREGS];   /* the slot each of kn_x64_alloc_regs holds */
     int nalloc;
+    uint32_t xslot[KN_X64_NXREGS];  /* the slot each of xmm8-xmm15 holds */
+    int nxalloc;
+    uint32_t xoff;              /* bit i: xslot[i] in memory for this instruction */
     bool spilled;               /* inside a wrapped instruction: slots in memory */
     bool oom;
 } fn;
 
-/* Slot s as an operand: its register while it has one, else [rbx + 8s]. */
-static inline x64_mem kn_x64_slot(const fn *f, uint32_t s)
+/* The xmm register slot s is in, or -1. */
+static inline int kn_x64_xmm_of(const fn *f, uint32_t s)
 {
     if (!f->spilled)
+        for (int i = 0; i < f->nxalloc; i++)
+            if (f->xslot[i] == s && !(f->xoff >> i & 1))
+                return KN_X64_XMM0 + i;
+    return -1;
+}
+
+/* Slot s as an operand: its register while it has one (a general one, or
+ * an xmm one, which only SSE forms are given), else [rbx + 8s]. */
+static inline x64_mem kn_x64_slot(const fn *f, uint32_t s)
+{
+    if (!f->spilled) {
         for (int i = 0; i < f->nalloc; i++)
             if (f->aslot[i] == s)
                 return x64_direct(kn_x64_alloc_regs[i]);
+        int x = kn_x64_xmm_of(f, s);
+        if (x >= 0)
+            return x64_direct((x64_reg)x);
+    }
     return x64_m(X_RBX, (int32_t)(8 * s));
 }
 

@@ -183,7 +183,7 @@ EMPTY_DIR  := $(FUZZ_DIR)/empty
 smoke-empty: $(FUZZ_BIN) $(GEN_BIN) $(WASI_BIN) $(CGI_BIN)
 	@mkdir -p $(FUZZ_DIR)/artifacts
 	@for t in $(FUZZ_BIN) $(GEN_BIN) $(WASI_BIN) $(TOML_BIN) $(CGI_BIN) $(KERNEL_BIN) $(PM_BIN) \
-	          $(WAT_BIN) $(KCW_BIN); do \
+	          $(WAT_BIN) $(KCW_BIN) $(DIFF_BIN); do \
 	   d=$(EMPTY_DIR)/$$(basename $$t); rm -rf $$d && mkdir -p $$d || exit 1; \
 	   echo "smoke-empty: $$t $$d -max_total_time=$(EMPTY_SECS)"; \
 	   $$t $$d -max_total_time=$(EMPTY_SECS) -print_final_stats=1 \
@@ -336,3 +336,35 @@ $(KCW_BIN): $(FUZZ_DIR)/obj/fuzz_kcw.o $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm -lpthread
 
 -include $(FUZZ_DIR)/obj/fuzz_kcw.d
+
+# build/fuzz/kiln-fuzz-diff (tests/fuzz/fuzz_gen.c with -DKILN_FUZZ_DIFF):
+# the differential target of the native tier.  Each input's generated module
+# (as kiln-fuzz-gen makes it) runs on the interpreter, then on the native
+# tier, each in a fresh engine; every call's results or trap, the hash of
+# each exported memory and each exported global's bits must be the same
+# (NaN payloads masked, as kiln-gen-diff does), or it aborts showing both.
+#   make -f tests/fuzz/fuzz.mk smoke-diff [GEN_SIMD=0|1] [DIFF_RUNS=N]
+#                                       its seeds (tests/fuzz/gen-corpus)
+#                                       once, then N (default 3000)
+#                                       deterministic mutations
+DIFF_BIN := $(FUZZ_DIR)/kiln-fuzz-diff
+all: $(DIFF_BIN)
+smoke-empty: $(DIFF_BIN)
+
+$(FUZZ_DIR)/obj/fuzz_diff.o: tests/fuzz/fuzz_gen.c tests/fuzz/fuzz_harness.h tests/fuzz/wasmgen.h include/kiln.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DKILN_FUZZ_DIFF -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(DIFF_BIN): $(FUZZ_DIR)/obj/fuzz_diff.o $(FUZZ_DIR)/obj/wasmgen.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lm -lpthread
+
+DIFF_RUNS ?= 3000
+DIFF_WORK := $(FUZZ_DIR)/diff-work
+smoke-diff: $(DIFF_BIN)
+	KILN_FUZZ_GEN_SIMD=$(GEN_SIMD) $(DIFF_BIN) -runs=1 tests/fuzz/gen-corpus/seed-*
+	rm -rf $(DIFF_WORK) && mkdir -p $(DIFF_WORK) && cp tests/fuzz/gen-corpus/seed-* $(DIFF_WORK)/
+	KILN_FUZZ_GEN_SIMD=$(GEN_SIMD) $(DIFF_BIN) -seed=1 -runs=$(DIFF_RUNS) -max_len=4096 \
+	    -len_control=0 -artifact_prefix=$(FUZZ_DIR)/ $(DIFF_WORK)
+
+.PHONY: smoke-diff
+-include $(FUZZ_DIR)/obj/fuzz_diff.d

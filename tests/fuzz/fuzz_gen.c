@@ -37,10 +37,17 @@
  * for NaN payloads, which the spec leaves open (see mask_nans).  With
  * KILN_GEN_TIER=native the same binary runs the native tier, whose output
  * must equal the interpreter's (tests/run.sh, suite native-diff).
+ *
+ * Built with -DKILN_FUZZ_DIFF (and libFuzzer) it is kiln-fuzz-diff, the
+ * same comparison as a fuzz target: each input's module runs on the
+ * interpreter and then on the native tier, the two printouts (as
+ * kiln-gen-diff prints them) are compared, and a difference aborts with
+ * both shown from the first line that differs.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_harness.h"
@@ -133,8 +140,9 @@ static bool run_input(const uint8_t *data, size_t size, fz_opts o)
     return true;
 }
 
-#ifdef KILN_GEN_DIFF
+#if defined(KILN_GEN_DIFF) || defined(KILN_FUZZ_DIFF)
 static unsigned long diff_module;
+static FILE *out; /* where print_result and print_state write */
 
 /* The spec leaves a NaN result's payload and sign open when an operand is
  * NaN (which operand's payload propagates depends on the order the C
@@ -161,9 +169,9 @@ static void print_result(void *ctx, const char *name, const kiln_error *e, const
                          uint32_t n)
 {
     (void)ctx;
-    printf("m%lu %s", diff_module, name);
+    fprintf(out, "m%lu %s", diff_module, name);
     if (e)
-        printf(" trap %d kind %d", (int)kiln_error_trap(e), (int)kiln_error_kind_of(e));
+        fprintf(out, " trap %d kind %d", (int)kiln_error_trap(e), (int)kiln_error_kind_of(e));
     for (uint32_t i = 0; !e && i < n; i++) {
         uint8_t b[16] = {0};
         size_t w = 0;
@@ -173,15 +181,15 @@ static void print_result(void *ctx, const char *name, const kiln_error *e, const
         case KILN_F32: memcpy(b, &res[i].of.f32, w = 4); break;
         case KILN_F64: memcpy(b, &res[i].of.f64, w = 8); break;
         case KILN_V128: memcpy(b, res[i].of.v128, w = 16); break;
-        default: printf(" ref"); break;
+        default: fprintf(out, " ref"); break;
         }
         mask_nans(b, w);
         if (w)
-            printf(" ");
+            fprintf(out, " ");
         for (size_t k = w; k-- > 0;)
-            printf("%02x", b[k]);
+            fprintf(out, "%02x", b[k]);
     }
-    printf("\n");
+    fprintf(out, "\n");
 }
 
 /* What the calls left behind: a hash of each exported memory (FNV-1a) and
@@ -205,7 +213,7 @@ static void print_state(void *ctx, kiln_instance *inst, const kiln_module *m)
             uint64_t h = 0xcbf29ce484222325ull, size = mem ? kiln_memory_size(mem) : 0;
             for (uint64_t k = 0; d && k < size; k++)
                 h = (h ^ d[k]) * 0x100000001b3ull;
-            printf("m%lu %s memory %llu %016llx\n", diff_module, ex.name, (unsigned long long)size,
+            fprintf(out, "m%lu %s memory %llu %016llx\n", diff_module, ex.name, (unsigned long long)size,
                    (unsigned long long)h);
         } else if (ex.type.kind == KILN_EXTERN_GLOBAL) {
             kiln_global *g = kiln_instance_export_global(inst, ex.name);
@@ -217,8 +225,12 @@ static void print_state(void *ctx, kiln_instance *inst, const kiln_module *m)
     }
 }
 
+#endif
+
+#if defined(KILN_GEN_DIFF)
 int main(int argc, char **argv)
 {
+    out = stdout;
     unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 10) : 100;
     uint64_t rng = argc > 2 ? strtoull(argv[2], NULL, 10) : 1;
     static uint8_t input[4096];
@@ -239,6 +251,56 @@ int main(int argc, char **argv)
     if (tier == KILN_TIER_NATIVE) /* on stderr: stdout must equal the interpreter's */
         fprintf(stderr, "kiln-gen-diff: native code for %lu of %lu functions\n", native_funcs,
                 defined_funcs);
+    return 0;
+}
+#elif defined(KILN_FUZZ_DIFF)
+/* One run of the input's module on one tier, its printout in *text. */
+static bool run_tier(const uint8_t *data, size_t size, kiln_tier t, char **text, size_t *len)
+{
+    out = open_memstream(text, len);
+    if (!out)
+        return false;
+    tier = t;
+    fz_opts o = {.tool = "kiln-fuzz-diff", .on_result = print_result, .on_done = print_state};
+    bool ok = run_input(data, size, o);
+    fclose(out);
+    out = NULL;
+    return ok;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    simd = wg_simd_default();
+    dump_path = getenv("KILN_FUZZ_DUMP");
+    fprintf(stderr, "kiln-fuzz-diff: %s modules on the interpreter and the native tier "
+                    "(KILN_FUZZ_GEN_SIMD=%d)\n",
+            simd ? "SIMD" : "scalar-only", simd);
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (simd < 0)
+        LLVMFuzzerInitialize(NULL, NULL);
+    char *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    if (run_tier(data, size, KILN_TIER_INTERP, &a, &na) &&
+        run_tier(data, size, KILN_TIER_NATIVE, &b, &nb) && (na != nb || memcmp(a, b, na) != 0)) {
+        size_t i = 0, line = 0;
+        while (i < na && i < nb && a[i] == b[i])
+            if (a[i++] == '\n')
+                line = i;
+        fprintf(stderr, "kiln-fuzz-diff: the tiers disagree from byte %zu of the printout\n"
+                        "--- interpreter (from that line):\n%.*s\n--- native:\n%.*s\n"
+                        "kiln-fuzz-diff: KILN_FUZZ_DUMP=m.wasm on this input writes the module\n",
+                i, (int)(na - line < 2000 ? na - line : 2000), a + line,
+                (int)(nb - line < 2000 ? nb - line : 2000), b + line);
+        abort();
+    }
+    free(a);
+    free(b);
     return 0;
 }
 #else

@@ -185,6 +185,19 @@ TEST(jit_x64_sse)
     ENC("cvtsi2sd xmm0, rax", kn_x64_cvtsi2s(&b, 1, 1, 0, X_RAX), 0xf2, 0x48, 0x0f, 0x2a, 0xc0);
     ENC("movd xmm1, eax", kn_x64_movd(&b, 0, 1, X_RAX), 0x66, 0x0f, 0x6e, 0xc8);
     ENC("movq xmm1, rax", kn_x64_movd(&b, 1, 1, X_RAX), 0x66, 0x48, 0x0f, 0x6e, 0xc8);
+    ENC("movq rax, xmm1", kn_x64_movd_to(&b, 1, X_RAX, 1), 0x66, 0x48, 0x0f, 0x7e, 0xc8);
+    ENC("movq r9, xmm10", kn_x64_movd_to(&b, 1, X_R9, 10), 0x66, 0x4d, 0x0f, 0x7e, 0xd1);
+    /* xmm register slots: loads and stores between registers copy the
+     * whole register (no merge into the destination's old value) */
+    ENC("movaps xmm0, xmm9", kn_x64_sse_rm(&b, 1, X_SSE_LOAD, 0, x64_direct((x64_reg)9)),
+        0x41, 0x0f, 0x28, 0xc1);
+    ENC("movaps xmm9, xmm0", kn_x64_sse_store(&b, 0, x64_direct((x64_reg)9), 0),
+        0x44, 0x0f, 0x28, 0xc8);
+    ENC("addsd xmm8, xmm10", kn_x64_sse_rm(&b, 1, X_SSE_ADD, 8, x64_direct((x64_reg)10)),
+        0xf2, 0x45, 0x0f, 0x58, 0xc2);
+    kn_x64_sse_rm(&b, 1, X_SSE_LOAD, 9, x64_direct((x64_reg)9));
+    kn_x64_sse_store(&b, 1, x64_direct((x64_reg)9), 9);
+    CHECK(b.len == 0);                        /* a register onto itself: nothing */
     ENC("roundss xmm0, [rbx+8], 10", kn_x64_round(&b, 0, 0, x64_m(X_RBX, 8), 2),
         0x66, 0x0f, 0x3a, 0x0a, 0x43, 0x08, 0x0a);
     ENC("roundsd xmm0, [rbx+8], 9", kn_x64_round(&b, 1, 0, x64_m(X_RBX, 8), 1),
