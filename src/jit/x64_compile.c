@@ -770,16 +770,18 @@ static void load(fn *f, const opinfo *in)
     int w = width(in->type);
     x64_mem m = x64_mi(X_R13, X_RAX, 1, 0);
     int x = in->type == T_F32 || in->type == T_F64 ? kn_x64_xmm_of(f, W[1]) : -1;
+    x64_mem d = SLOT(1);
+    x64_reg r = d.direct && x < 0 ? d.base : X_RAX;   /* straight into its register */
     if (x >= 0)
         kn_x64_sse_rm(B, in->size == 8, X_SSE_LOAD, x, m);
     else if (in->size == 8)
-        kn_x64_load(B, 1, X_RAX, m);
+        kn_x64_load(B, 1, r, m);
     else if (in->sx && in->size < 4 + 4 * w)
-        kn_x64_load_sx(B, w, in->size * 8, X_RAX, m);
+        kn_x64_load_sx(B, w, in->size * 8, r, m);
     else
-        kn_x64_load_zx(B, 0, in->size * 8, X_RAX, m);
-    if (x < 0)
-        kn_x64_store(B, w, SLOT(1), X_RAX);
+        kn_x64_load_zx(B, 0, in->size * 8, r, m);
+    if (r == X_RAX && x < 0)
+        kn_x64_store(B, w, d, X_RAX);
 }
 
 static void store(fn *f, const opinfo *in)
@@ -979,10 +981,15 @@ static void shiftop(fn *f, const opinfo *in)
     x64_shift sh = X_SHL;
     alu_of(in->base, &alu);
     shift_of(in->inner, &sh);
-    kn_x64_load(B, w, X_RAX, SLOT(3));
-    kn_x64_shift_i(B, w, sh, X_RAX, (uint8_t)(W[4] & (w ? 63 : 31)));
-    kn_x64_alu_rm(B, w, alu, X_RAX, SLOT(2));
-    kn_x64_store(B, w, SLOT(1), X_RAX);
+    /* in the destination's register, unless it is the other operand's */
+    x64_mem d = SLOT(1), a = SLOT(2), x = SLOT(3);
+    x64_reg r = d.direct && !(a.direct && a.base == d.base) ? d.base : X_RAX;
+    if (!x.direct || x.base != r)
+        kn_x64_load(B, w, r, x);
+    kn_x64_shift_i(B, w, sh, r, (uint8_t)(W[4] & (w ? 63 : 31)));
+    kn_x64_alu_rm(B, w, alu, r, a);
+    if (r == X_RAX)
+        kn_x64_store(B, w, d, X_RAX);
 }
 
 /* Slot word d = slot word s, all 8 bytes, wherever each of them lives:

@@ -428,6 +428,10 @@ void kn_x64_packed_rr(x64_buf *b, uint8_t op, int x, int y)
 {
     enc_r(b, 0, (opc){0x66, 2, {0x0f, op, 0}}, x, y, false);
 }
+void kn_x64_fpacked_rr(x64_buf *b, int dbl, uint8_t op, int x, int y)
+{
+    enc_r(b, 0, (opc){(uint8_t)(dbl ? 0x66 : 0), 2, {0x0f, op, 0}}, x, y, false);
+}
 
 void kn_x64_packed_shift_i(x64_buf *b, uint8_t grp, int digit, int x, uint8_t imm)
 {

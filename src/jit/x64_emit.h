@@ -158,6 +158,9 @@ enum { X_PAND = 0xdb, X_PANDN = 0xdf, X_POR = 0xeb, X_PXOR = 0xef,
 void kn_x64_movdqu_load(x64_buf *b, int x, x64_mem m);                  /* movdqu x, [m] */
 void kn_x64_movdqu_store(x64_buf *b, x64_mem m, int x);                 /* movdqu [m], x */
 void kn_x64_packed_rr(x64_buf *b, uint8_t op, int x, int y);            /* op x, y (66 0f op) */
+/* Packed float: op x, y as ps (0f op) or, dbl, pd (66 0f op); op is an
+ * X_SSE_* arithmetic one, 0x5d (min) or 0x5f (max). */
+void kn_x64_fpacked_rr(x64_buf *b, int dbl, uint8_t op, int x, int y);
 /* Packed shift by an immediate: grp 0x71 (words), 0x72 (dwords), 0x73
  * (qwords); digit 6 = shl, 2 = logical shr, 4 = arithmetic shr. */
 void kn_x64_packed_shift_i(x64_buf *b, uint8_t grp, int digit, int x, uint8_t imm);

@@ -3,7 +3,8 @@
  * globals, v128.load/store and the integer lane operations SSE2 has an
  * exact equivalent of inline (SSE2 is in every x86-64), everything else a
  * call to its helper generated from opcodes.def (simd_helpers.c).  Float
- * lane arithmetic is left to the helpers for now.
+ * lane add, sub, mul, div, sqrt, pmin and pmax are inline too; the rest
+ * of the float lanes (min/max, rounding, conversions) are helpers.
  *
  * A v128 is two consecutive slots (lower.h) with no alignment promise, so
  * values move through xmm registers with movdqu only and packed
@@ -33,8 +34,13 @@ static void vcopy(fn *f, x64_mem dst, x64_mem src)
  *                                             swapped, andnot is pandn)
  *   EXT_U    interleave with zero   EXT_S     interleave with itself, then
  *                                             an arithmetic shift right
- *   SHIFT    by a slot (op: the xmm-count form) or a constant (grp/digit) */
-enum { VT_NONE, VT_BIN, VT_BIN_SWAP, VT_EXT_U, VT_EXT_S, VT_SHIFT };
+ *   SHIFT    by a slot (op: the xmm-count form) or a constant (grp/digit)
+ *   FBIN     float lanes (bits: 32 ps, 64 pd): add, sub, mul, div round
+ *            each lane once as the C does; FBIN_SWAP: pmin and pmax are
+ *            minps/maxps with the operands swapped (b < a ? b : a: the
+ *            second operand when unordered or both zero, as x86 does)
+ *   FUN      float lanes, unary (sqrt) */
+enum { VT_NONE, VT_BIN, VT_BIN_SWAP, VT_EXT_U, VT_EXT_S, VT_SHIFT, VT_FBIN, VT_FBIN_SWAP, VT_FUN };
 typedef struct vtpl { uint8_t kind, op, grp, digit, bits; } vtpl;
 
 static vtpl tpl_of(kn_op op)
@@ -98,6 +104,20 @@ static vtpl tpl_of(kn_op op)
     case KN_OP_I32X4_SHR_S: case KN_OP_I32X4_SHR_S_K: return (vtpl){VT_SHIFT, 0xe2, 0x72, 4, 32};
     case KN_OP_I64X2_SHL: case KN_OP_I64X2_SHL_K: return (vtpl){VT_SHIFT, 0xf3, 0x73, 6, 64};
     case KN_OP_I64X2_SHR_U: case KN_OP_I64X2_SHR_U_K: return (vtpl){VT_SHIFT, 0xd3, 0x73, 2, 64};
+    case KN_OP_F32X4_ADD: return (vtpl){VT_FBIN, X_SSE_ADD, 0, 0, 32};
+    case KN_OP_F32X4_SUB: return (vtpl){VT_FBIN, X_SSE_SUB, 0, 0, 32};
+    case KN_OP_F32X4_MUL: return (vtpl){VT_FBIN, X_SSE_MUL, 0, 0, 32};
+    case KN_OP_F32X4_DIV: return (vtpl){VT_FBIN, X_SSE_DIV, 0, 0, 32};
+    case KN_OP_F32X4_PMIN: return (vtpl){VT_FBIN_SWAP, 0x5d, 0, 0, 32};    /* minps */
+    case KN_OP_F32X4_PMAX: return (vtpl){VT_FBIN_SWAP, 0x5f, 0, 0, 32};    /* maxps */
+    case KN_OP_F32X4_SQRT: return (vtpl){VT_FUN, X_SSE_SQRT, 0, 0, 32};
+    case KN_OP_F64X2_ADD: return (vtpl){VT_FBIN, X_SSE_ADD, 0, 0, 64};
+    case KN_OP_F64X2_SUB: return (vtpl){VT_FBIN, X_SSE_SUB, 0, 0, 64};
+    case KN_OP_F64X2_MUL: return (vtpl){VT_FBIN, X_SSE_MUL, 0, 0, 64};
+    case KN_OP_F64X2_DIV: return (vtpl){VT_FBIN, X_SSE_DIV, 0, 0, 64};
+    case KN_OP_F64X2_PMIN: return (vtpl){VT_FBIN_SWAP, 0x5d, 0, 0, 64};
+    case KN_OP_F64X2_PMAX: return (vtpl){VT_FBIN_SWAP, 0x5f, 0, 0, 64};
+    case KN_OP_F64X2_SQRT: return (vtpl){VT_FUN, X_SSE_SQRT, 0, 0, 64};
     default: return (vtpl){VT_NONE, 0, 0, 0, 0};
     }
 }
@@ -113,6 +133,17 @@ static void lanes(fn *f, kn_op op, vtpl t)
         kn_x64_packed_rr(B, t.op, XMM0, XMM1);
         break;
     }
+    case VT_FBIN: case VT_FBIN_SWAP: {
+        bool swap = t.kind == VT_FBIN_SWAP;
+        kn_x64_movdqu_load(B, XMM0, SLOT(swap ? 3 : 2));
+        kn_x64_movdqu_load(B, XMM1, SLOT(swap ? 2 : 3));
+        kn_x64_fpacked_rr(B, t.bits == 64, t.op, XMM0, XMM1);
+        break;
+    }
+    case VT_FUN:
+        kn_x64_movdqu_load(B, XMM0, SLOT(2));
+        kn_x64_fpacked_rr(B, t.bits == 64, t.op, XMM0, XMM0);
+        break;
     case VT_EXT_U:
         kn_x64_movdqu_load(B, XMM0, SLOT(2));
         kn_x64_packed_rr(B, X_PXOR, XMM1, XMM1);
