@@ -428,6 +428,22 @@ void kn_x64_packed_rr(x64_buf *b, uint8_t op, int x, int y)
 {
     enc_r(b, 0, (opc){0x66, 2, {0x0f, op, 0}}, x, y, false);
 }
+void kn_x64_packed38_rr(x64_buf *b, uint8_t op, int x, int y)
+{
+    enc_r(b, 0, (opc){0x66, 3, {0x0f, 0x38, op}}, x, y, false);
+}
+void kn_x64_movmsk(x64_buf *b, uint8_t pre, uint8_t op, x64_reg r, int x)
+{
+    enc_r(b, 0, (opc){pre, 2, {0x0f, op, 0}}, r, x, false);
+}
+void kn_x64_movd_load(x64_buf *b, int x, x64_mem m)
+{
+    enc_m(b, 0, (opc){0x66, 2, {0x0f, 0x6e, 0}}, x, m, false);
+}
+void kn_x64_movq_load(x64_buf *b, int x, x64_mem m)
+{
+    enc_m(b, 0, (opc){0xf3, 2, {0x0f, 0x7e, 0}}, x, m, false);
+}
 void kn_x64_fpacked_rr(x64_buf *b, int dbl, uint8_t op, int x, int y)
 {
     enc_r(b, 0, (opc){(uint8_t)(dbl ? 0x66 : 0), 2, {0x0f, op, 0}}, x, y, false);

@@ -161,6 +161,14 @@ void kn_x64_packed_rr(x64_buf *b, uint8_t op, int x, int y);            /* op x,
 /* Packed float: op x, y as ps (0f op) or, dbl, pd (66 0f op); op is an
  * X_SSE_* arithmetic one, 0x5d (min) or 0x5f (max). */
 void kn_x64_fpacked_rr(x64_buf *b, int dbl, uint8_t op, int x, int y);
+/* SSSE3/SSE4.1 packed op x, y (66 0f 38 op): pshufb 0x00, pmulld 0x40,
+ * the pmin/pmax family 0x38-0x3f, pcmpeqq 0x29, pmovsx/zx 0x20-0x35. */
+void kn_x64_packed38_rr(x64_buf *b, uint8_t op, int x, int y);
+/* r = the sign bits of x's lanes: pmovmskb (66 0f d7), movmskps (0 0f 50),
+ * movmskpd (66 0f 50). */
+void kn_x64_movmsk(x64_buf *b, uint8_t pre, uint8_t op, x64_reg r, int x);
+void kn_x64_movd_load(x64_buf *b, int x, x64_mem m);                    /* movd x, [m] */
+void kn_x64_movq_load(x64_buf *b, int x, x64_mem m);                    /* movq x, [m] */
 /* Packed shift by an immediate: grp 0x71 (words), 0x72 (dwords), 0x73
  * (qwords); digit 6 = shl, 2 = logical shr, 4 = arithmetic shr. */
 void kn_x64_packed_shift_i(x64_buf *b, uint8_t grp, int digit, int x, uint8_t imm);

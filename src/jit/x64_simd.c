@@ -39,8 +39,11 @@ static void vcopy(fn *f, x64_mem dst, x64_mem src)
  *            each lane once as the C does; FBIN_SWAP: pmin and pmax are
  *            minps/maxps with the operands swapped (b < a ? b : a: the
  *            second operand when unordered or both zero, as x86 does)
- *   FUN      float lanes, unary (sqrt) */
-enum { VT_NONE, VT_BIN, VT_BIN_SWAP, VT_EXT_U, VT_EXT_S, VT_SHIFT, VT_FBIN, VT_FBIN_SWAP, VT_FUN };
+ *   FUN      float lanes, unary (sqrt)
+ *   BIN38    dst = op(a, b) in the 0f 38 map (SSE4.1: pmulld, pmin/pmax
+ *            of the widths SSE2 lacks, pcmpeqq) */
+enum { VT_NONE, VT_BIN, VT_BIN_SWAP, VT_EXT_U, VT_EXT_S, VT_SHIFT, VT_FBIN, VT_FBIN_SWAP, VT_FUN,
+       VT_BIN38 };
 typedef struct vtpl { uint8_t kind, op, grp, digit, bits; } vtpl;
 
 static vtpl tpl_of(kn_op op)
@@ -104,6 +107,16 @@ static vtpl tpl_of(kn_op op)
     case KN_OP_I32X4_SHR_S: case KN_OP_I32X4_SHR_S_K: return (vtpl){VT_SHIFT, 0xe2, 0x72, 4, 32};
     case KN_OP_I64X2_SHL: case KN_OP_I64X2_SHL_K: return (vtpl){VT_SHIFT, 0xf3, 0x73, 6, 64};
     case KN_OP_I64X2_SHR_U: case KN_OP_I64X2_SHR_U_K: return (vtpl){VT_SHIFT, 0xd3, 0x73, 2, 64};
+    case KN_OP_I32X4_MUL: return (vtpl){VT_BIN38, 0x40, 0, 0, 0};     /* pmulld */
+    case KN_OP_I8X16_MIN_S: return (vtpl){VT_BIN38, 0x38, 0, 0, 0};   /* pminsb */
+    case KN_OP_I32X4_MIN_S: return (vtpl){VT_BIN38, 0x39, 0, 0, 0};   /* pminsd */
+    case KN_OP_I16X8_MIN_U: return (vtpl){VT_BIN38, 0x3a, 0, 0, 0};   /* pminuw */
+    case KN_OP_I32X4_MIN_U: return (vtpl){VT_BIN38, 0x3b, 0, 0, 0};   /* pminud */
+    case KN_OP_I8X16_MAX_S: return (vtpl){VT_BIN38, 0x3c, 0, 0, 0};   /* pmaxsb */
+    case KN_OP_I32X4_MAX_S: return (vtpl){VT_BIN38, 0x3d, 0, 0, 0};   /* pmaxsd */
+    case KN_OP_I16X8_MAX_U: return (vtpl){VT_BIN38, 0x3e, 0, 0, 0};   /* pmaxuw */
+    case KN_OP_I32X4_MAX_U: return (vtpl){VT_BIN38, 0x3f, 0, 0, 0};   /* pmaxud */
+    case KN_OP_I64X2_EQ: return (vtpl){VT_BIN38, 0x29, 0, 0, 0};      /* pcmpeqq */
     case KN_OP_F32X4_ADD: return (vtpl){VT_FBIN, X_SSE_ADD, 0, 0, 32};
     case KN_OP_F32X4_SUB: return (vtpl){VT_FBIN, X_SSE_SUB, 0, 0, 32};
     case KN_OP_F32X4_MUL: return (vtpl){VT_FBIN, X_SSE_MUL, 0, 0, 32};
@@ -140,6 +153,11 @@ static void lanes(fn *f, kn_op op, vtpl t)
         kn_x64_fpacked_rr(B, t.bits == 64, t.op, XMM0, XMM1);
         break;
     }
+    case VT_BIN38:
+        kn_x64_movdqu_load(B, XMM0, SLOT(2));
+        kn_x64_movdqu_load(B, XMM1, SLOT(3));
+        kn_x64_packed38_rr(B, t.op, XMM0, XMM1);
+        break;
     case VT_FUN:
         kn_x64_movdqu_load(B, XMM0, SLOT(2));
         kn_x64_fpacked_rr(B, t.bits == 64, t.op, XMM0, XMM0);
@@ -177,27 +195,180 @@ static void global_addr(fn *f)
     kn_x64_lea(B, 1, X_RAX, x64_m(X_RAX, OFF(kiln_global, value)));
 }
 
-/* Whether op has a template here (else it calls its helper). */
-static bool inlined(kn_op op)
+/* tpl_of, without what this CPU lacks. */
+static vtpl tpl(const fn *f, kn_op op)
 {
+    vtpl t = tpl_of(op);
+    if (t.kind == VT_BIN38 && !f->x->has_sse41)
+        t.kind = VT_NONE;
+    return t;
+}
+
+/* The loads that fill a v128 from fewer bytes: the 0f 38 op that widens
+ * the lanes (pmovsx/zx, SSE4.1), or 0 for the zero-extending ones (movd,
+ * movq: SSE2); -1 for any other op.  *a: the base+immediate form. */
+static int vload_of(kn_op op, bool *a)
+{
+    *a = true;
+    switch (op) {
+    case KN_OP_V128_LOAD8X8_S_A: return 0x20;
+    case KN_OP_V128_LOAD8X8_U_A: return 0x30;
+    case KN_OP_V128_LOAD16X4_S_A: return 0x23;
+    case KN_OP_V128_LOAD16X4_U_A: return 0x33;
+    case KN_OP_V128_LOAD32X2_S_A: return 0x25;
+    case KN_OP_V128_LOAD32X2_U_A: return 0x35;
+    case KN_OP_V128_LOAD32_ZERO_A: case KN_OP_V128_LOAD64_ZERO_A: return 0;
+    default: break;
+    }
+    *a = false;
+    switch (op) {
+    case KN_OP_V128_LOAD8X8_S: return 0x20;
+    case KN_OP_V128_LOAD8X8_U: return 0x30;
+    case KN_OP_V128_LOAD16X4_S: return 0x23;
+    case KN_OP_V128_LOAD16X4_U: return 0x33;
+    case KN_OP_V128_LOAD32X2_S: return 0x25;
+    case KN_OP_V128_LOAD32X2_U: return 0x35;
+    case KN_OP_V128_LOAD32_ZERO: case KN_OP_V128_LOAD64_ZERO: return 0;
+    default: return -1;
+    }
+}
+
+/* Bytes of one lane of an extract_lane op, or 0; *sx: sign-extending. */
+static int extract_of(kn_op op, bool *sx)
+{
+    *sx = op == KN_OP_I8X16_EXTRACT_LANE_S || op == KN_OP_I16X8_EXTRACT_LANE_S;
+    switch (op) {
+    case KN_OP_I8X16_EXTRACT_LANE_S: case KN_OP_I8X16_EXTRACT_LANE_U: return 1;
+    case KN_OP_I16X8_EXTRACT_LANE_S: case KN_OP_I16X8_EXTRACT_LANE_U: return 2;
+    case KN_OP_I32X4_EXTRACT_LANE: case KN_OP_F32X4_EXTRACT_LANE: return 4;
+    case KN_OP_I64X2_EXTRACT_LANE: case KN_OP_F64X2_EXTRACT_LANE: return 8;
+    default: return 0;
+    }
+}
+
+/* Whether op has a template here (else it calls its helper). */
+static bool inlined(const fn *f, kn_op op)
+{
+    bool a, sx;
+    int v = vload_of(op, &a);
     switch (op) {
     case KN_OP_COPY2: case KN_OP_SELECT2: case KN_OP_GLOBAL_GET2: case KN_OP_GLOBAL_SET2:
     case KN_OP_V128_CONST: case KN_OP_V128_LOAD: case KN_OP_V128_LOAD_A: case KN_OP_V128_STORE:
+    case KN_OP_I8X16_BITMASK: case KN_OP_I16X8_BITMASK: case KN_OP_I32X4_BITMASK:
+    case KN_OP_I64X2_BITMASK:
         return true;
+    case KN_OP_I8X16_SHUFFLE: return f->x->has_sse41;     /* pshufb: SSSE3 */
     default:
-        return tpl_of(op).kind != VT_NONE;
+        return v == 0 || (v > 0 && f->x->has_sse41) || extract_of(op, &sx) ||
+               tpl(f, op).kind != VT_NONE;
     }
+}
+
+/* xmm x = the v128 whose bytes are lo, hi (tmp: another scratch xmm). */
+static void vconst(fn *f, int x, int tmp, uint64_t lo, uint64_t hi)
+{
+    kn_x64_mov_imm(B, X_RAX, lo);
+    kn_x64_movd(B, 1, x, X_RAX);
+    kn_x64_mov_imm(B, X_RAX, hi);
+    kn_x64_movd(B, 1, tmp, X_RAX);
+    kn_x64_packed_rr(B, X_PUNPCKLQDQ, x, tmp);
+}
+
+/* i8x16.shuffle a b (lanes in W[4..7]) as two pshufb: one picks the lanes
+ * from a (indices 16-31 masked to zero with 0x80), one those from b. */
+static void shuffle(fn *f)
+{
+    uint64_t m[2][2] = {{0, 0}, {0, 0}};
+    bool from[2] = {false, false};
+    for (int i = 0; i < 16; i++) {
+        uint8_t idx = (uint8_t)(W[4 + i / 4] >> (8 * (i % 4))) & 31;
+        int src = idx >= 16;
+        from[src] = true;
+        m[src][i / 8] |= (uint64_t)(idx & 15) << (8 * (i % 8));
+        m[!src][i / 8] |= (uint64_t)0x80 << (8 * (i % 8));
+    }
+    if (from[0]) {
+        vconst(f, 2, 3, m[0][0], m[0][1]);
+        kn_x64_movdqu_load(B, XMM0, SLOT(2));
+        kn_x64_packed38_rr(B, 0x00, XMM0, 2);
+    } else {
+        kn_x64_packed_rr(B, X_PXOR, XMM0, XMM0);
+    }
+    if (from[1]) {
+        vconst(f, 2, 3, m[1][0], m[1][1]);
+        kn_x64_movdqu_load(B, XMM1, SLOT(3));
+        kn_x64_packed38_rr(B, 0x00, XMM1, 2);
+        kn_x64_packed_rr(B, X_POR, XMM0, XMM1);
+    }
+    kn_x64_movdqu_store(B, SLOT(1), XMM0);
+}
+
+/* bitmask: the lanes' sign bits (i16x8: packed to bytes first). */
+static void bitmask(fn *f, kn_op op)
+{
+    kn_x64_movdqu_load(B, XMM0, SLOT(2));
+    switch (op) {
+    case KN_OP_I8X16_BITMASK: kn_x64_movmsk(B, 0x66, 0xd7, X_RAX, XMM0); break;
+    case KN_OP_I16X8_BITMASK:
+        kn_x64_packed_rr(B, 0x63, XMM0, XMM0);                 /* packsswb */
+        kn_x64_movmsk(B, 0x66, 0xd7, X_RAX, XMM0);
+        kn_x64_movzx8_rr(B, X_RAX, X_RAX);
+        break;
+    case KN_OP_I32X4_BITMASK: kn_x64_movmsk(B, 0, 0x50, X_RAX, XMM0); break;
+    default: kn_x64_movmsk(B, 0x66, 0x50, X_RAX, XMM0); break;   /* I64X2 */
+    }
+    kn_x64_store(B, 0, SLOT(1), X_RAX);
+}
+
+/* extract_lane: straight from the v128's slots (a v128 is never in a
+ * register between instructions). */
+static void extract(fn *f, int size, bool sx)
+{
+    x64_mem m = SLOT(2);
+    m.disp += (int32_t)(W[3] * (uint32_t)size);
+    if (size == 8)
+        kn_x64_load(B, 1, X_RAX, m);
+    else if (size == 4)
+        kn_x64_load(B, 0, X_RAX, m);
+    else if (sx)
+        kn_x64_load_sx(B, 0, size * 8, X_RAX, m);
+    else
+        kn_x64_load_zx(B, 0, size * 8, X_RAX, m);
+    kn_x64_store(B, size == 8, SLOT(1), X_RAX);
 }
 
 static void inline_simd(fn *f, kn_op op)
 {
     x64_mem mem = x64_mi(X_R13, X_RAX, 1, 0);
-    vtpl t = tpl_of(op);
+    vtpl t = tpl(f, op);
     if (t.kind != VT_NONE) {
         lanes(f, op, t);
         return;
     }
+    bool a, sx;
+    int v = vload_of(op, &a), size = extract_of(op, &sx);
+    if (size) {
+        extract(f, size, sx);
+        return;
+    }
+    if (v >= 0) {                      /* dst addr(..) offset */
+        uint8_t bytes = kn_jit_vhelpers[op].size;
+        kn_x64_address(f, a ? F_LOAD_A : F_LOAD, bytes, false);
+        if (bytes == 4)
+            kn_x64_movd_load(B, XMM0, mem);
+        else
+            kn_x64_movq_load(B, XMM0, mem);
+        if (v)
+            kn_x64_packed38_rr(B, (uint8_t)v, XMM0, XMM0);
+        kn_x64_movdqu_store(B, SLOT(1), XMM0);
+        return;
+    }
     switch (op) {
+    case KN_OP_I8X16_SHUFFLE: shuffle(f); break;
+    case KN_OP_I8X16_BITMASK: case KN_OP_I16X8_BITMASK: case KN_OP_I32X4_BITMASK:
+    case KN_OP_I64X2_BITMASK:
+        bitmask(f, op);
+        break;
     case KN_OP_COPY2: vcopy(f, SLOT(1), SLOT(2)); break;
     case KN_OP_SELECT2:                /* dst a b cond: the chosen source, whole */
         kn_x64_lea(B, 1, X_RAX, SLOT(2));
@@ -233,7 +404,7 @@ uint32_t kn_x64_simd_covered(const fn *f)
     kn_op op = (kn_op)W[0];
     if (op >= KN_OP_COUNT)
         return 0;
-    if (op != KN_OP_I8X16_SHUFFLE && !inlined(op) && kn_jit_vhelpers[op].kind == KN_VH_NONE)
+    if (op != KN_OP_I8X16_SHUFFLE && !inlined(f, op) && kn_jit_vhelpers[op].kind == KN_VH_NONE)
         return 0;
     return kn_x64_len(op);
 }
@@ -242,7 +413,7 @@ uint32_t kn_x64_simd_covered(const fn *f)
 void kn_x64_simd(fn *f)
 {
     kn_op op = (kn_op)W[0];
-    if (inlined(op)) {
+    if (inlined(f, op)) {
         inline_simd(f, op);
         return;
     }
