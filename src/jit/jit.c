@@ -42,6 +42,10 @@
  * decremented at the same places (calls, backward branches, jump tables)
  * with the same slow path (kn_check_limits).
  *
+ * The budget counter is kept in r11 while compiled code runs and stored
+ * back whenever anything else may look at it (x64_compile.c, "Slots in
+ * registers"); a trap stub stores it too, before it unwinds.
+ *
  * Traps.  Each module's code starts with an entry trampoline that saves
  * the callee-saved registers and the previous exit point, stores its
  * stack pointer in the store (jit_exit_sp) and calls the function; a trap
@@ -235,7 +239,7 @@ static void trampoline(kn_x64 *x)
     kn_x64_push(b, X_R13);
     kn_x64_push(b, X_R14);
     kn_x64_push(b, X_R15);
-    kn_x64_mov(b, 1, X_R12, X_RDI);
+    kn_x64_mov(b, 1, X_R12, X_RDI);    /* (r11, the budget: each prologue loads it) */
     kn_x64_load(b, 1, X_RAX, exit_sp);
     kn_x64_push(b, X_RAX);                 /* 7 pushes: rsp is 16-aligned */
     kn_x64_store(b, 1, exit_sp, X_RSP);
@@ -258,6 +262,8 @@ static void trampoline(kn_x64 *x)
     kn_x64_ret(b);
     for (uint32_t code = 0; code < KN_X64_NTRAPS; code++) {
         x->trap_stub[code] = b->len;
+        kn_x64_store(b, 1, x64_m(X_R12, (int32_t)offsetof(kiln_store, budget)), KN_X64_BUDGET);
+        x->trap_stub_nf[code] = b->len;
         kn_x64_mov_imm(b, X_RAX, code);
         kn_x64_patch_rel32(b, kn_x64_jmp32(b), x->exit);
     }

@@ -126,14 +126,17 @@ static void jump_to(fn *f, size_t at, uint32_t target)
 /* A conditional trap: jcc to the module's stub of `code`. */
 static void trap_if(fn *f, x64_cc cc, kiln_trap_code code)
 {
-    kn_x64_patch_rel32(B, kn_x64_jcc32(B, cc), f->x->trap_stub[code]);
+    kn_x64_patch_rel32(B, kn_x64_jcc32(B, cc),
+                       f->spilled ? f->x->trap_stub_nf[code] : f->x->trap_stub[code]);
 }
 
 /* Charge one unit of budget; the slow path (kn_check_limits) is out of
  * line, at the end of the function. */
 static void budget(fn *f)
 {
-    kn_x64_dec_m(B, 1, x64_m(X_R12, OFF(kiln_store, budget)));
+    kn_x64_alu_ri(B, 1, X_SUB, KN_X64_BUDGET, 1);
+    if (f->spilled)            /* past the spill the store's copy is the live one */
+        kn_x64_store(B, 1, x64_m(X_R12, OFF(kiln_store, budget)), KN_X64_BUDGET);
     size_t at = kn_x64_jcc32(B, X_CC_LE);
     if (push_item(f, (void **)&f->slow, &f->nslow, &f->capslow, sizeof *f->slow))
         f->slow[f->nslow - 1] = (slowpath){at, B->len};
@@ -1259,7 +1262,19 @@ static void epilogue(fn *f)
  * instruction must not branch to a label after a call (none does: calls
  * leave only through the trap exit).  `ret` stores them (the results), the
  * budget's out-of-line path stores and reloads around kn_check_limits, and
- * the prologue loads them once the locals are zeroed. */
+ * the prologue loads them once the locals are zeroed.
+ *
+ * The store's budget counter lives in r11 (KN_X64_BUDGET) the same way in
+ * every function: loaded by the prologue, stored and reloaded with the
+ * slots, so kn_check_limits, C and the callee see the store's copy, and
+ * stored by the trap stubs (trap_stub; past a spill, where the store's
+ * copy is the live one and r11 may be a C call's leftover, trap_stub_nf).
+ * A back-edge then costs a register decrement instead of a
+ * read-modify-write of memory that the next iteration's would wait on.
+ * Fuel stays exact: the same units are charged at the same places.
+ * Floats: xmm8-xmm15 hold the KN_X64_NXREGS best float slots (xmm_operands
+ * says which operands may be one; an instruction that names such a slot
+ * elsewhere gets it lent to memory around it, xmm_lend). */
 
 /* Whether the instruction at W is an inline integer template whose slot
  * operands are all reached through SLOT() (see above). */
@@ -1499,6 +1514,11 @@ static void spill(fn *f, bool load)
         else
             kn_x64_store(B, 1, m, kn_x64_alloc_regs[i]);
     }
+    x64_mem bud = x64_m(X_R12, OFF(kiln_store, budget));
+    if (load)
+        kn_x64_load(B, 1, KN_X64_BUDGET, bud);
+    else
+        kn_x64_store(B, 1, bud, KN_X64_BUDGET);
     for (int i = 0; i < f->nxalloc; i++) {
         x64_mem m = x64_m(X_RBX, (int32_t)(8 * f->xslot[i]));
         if (load)
@@ -1551,7 +1571,9 @@ bool kn_x64_function(kn_x64 *x, const kn_code *cd, size_t *entry)
     }
     x->b.forward = true;
     *entry = x->b.len;
+    f.spilled = true;          /* its stack check traps with r11 not loaded yet */
     prologue(&f);
+    f.spilled = false;
     spill(&f, true);
     for (uint32_t pc = 0; pc < cd->nwords;) {
         f.w = cd->words + pc;
@@ -1561,7 +1583,7 @@ bool kn_x64_function(kn_x64 *x, const kn_code *cd, size_t *entry)
             kn_x64_label(&x->b);
         uint32_t n = covered(&f, pc);
         uint32_t writes = xmm_lend(&f);
-        if ((!f.nalloc && !f.nxalloc) || is_inline(&f)) {
+        if (is_inline(&f)) {   /* else wrapped: r11 always holds the budget */
             emit_one(&f, pc);
         } else {
             emit_wrapped(&f, pc);

@@ -25,7 +25,11 @@ typedef struct kn_x64 {
     uint8_t *native;            /* per function index: gets native code */
     size_t *entry;              /* per function index: offset of its code */
     size_t exit;                /* offset of the exit path (rax = result) */
-    size_t trap_stub[KN_X64_NTRAPS];
+    /* Per trap code: trap_stub stores the budget register (r11) to the
+     * store first, for code that holds it there; trap_stub_nf does not,
+     * for code past a spill (the store's copy is the live one). */
+    size_t trap_stub[KN_X64_NTRAPS], trap_stub_nf[KN_X64_NTRAPS];
+#define KN_X64_BUDGET X_R11     /* kiln_store.budget while compiled code runs */
     struct { size_t at; uint32_t func; } *calls;   /* rel32 → function */
     size_t ncalls, capcalls;
     kn_jit_reloc *relocs;       /* absolute helper addresses (call_c) */
