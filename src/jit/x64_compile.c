@@ -1191,20 +1191,23 @@ static void emit_wrapped(fn *f, uint32_t pc)
         emit_one(f, pc);
         return;
     }
-    size_t len = B->len, calls = B->ncalls, nfix = f->nfix, nslow = f->nslow, njt = f->njt;
-    size_t ncalls = f->x->ncalls, nrelocs = f->x->nrelocs;
-    x64_fwd fwd = B->fwd;
-    emit_one(f, pc);
-    if (B->ncalls == calls || B->oom || f->oom)
-        return;
-    B->len = len;
-    B->ncalls = calls;
-    B->fwd = fwd;
-    f->nfix = nfix;
-    f->nslow = nslow;
-    f->njt = njt;
-    f->x->ncalls = ncalls;
-    f->x->nrelocs = nrelocs;
+    kn_op op = (kn_op)W[0];
+    if (op != KN_OP_CALL && op != KN_OP_CALL_INDIRECT && op != KN_OP_MEMORY_GROW) {
+        size_t len = B->len, calls = B->ncalls, nfix = f->nfix, nslow = f->nslow, njt = f->njt;
+        size_t ncalls = f->x->ncalls, nrelocs = f->x->nrelocs;
+        x64_fwd fwd = B->fwd;
+        emit_one(f, pc);
+        if (B->ncalls == calls || B->oom || f->oom)
+            return;
+        B->len = len;
+        B->ncalls = calls;
+        B->fwd = fwd;
+        f->nfix = nfix;
+        f->nslow = nslow;
+        f->njt = njt;
+        f->x->ncalls = ncalls;
+        f->x->nrelocs = nrelocs;
+    }                          /* (those three always call: no trial) */
     spill(f, false);
     f->spilled = true;
     emit_one(f, pc);
@@ -1349,6 +1352,16 @@ static uint32_t xmm_operands(fn *f)
     }
 }
 
+/* Whether the instruction at W may have an xmm slot lent to memory around
+ * it (xmm_lend): any but the v128 and runtime ones, which name slot
+ * ranges.  *known caches the answer for one instruction (-1: not yet). */
+static bool lendable(fn *f, int *known)
+{
+    if (*known < 0)
+        *known = infos[W[0]].type != T_V128 && !kn_x64_simd_covered(f) && !kn_x64_runtime_covered(f);
+    return *known;
+}
+
 /* The n slots of the highest weights above `best` into picks (taking them
  * out of weight); how many there were. */
 static int pick_slots(uint64_t *weight, uint32_t ns, uint64_t best, uint32_t *picks, int n)
@@ -1390,7 +1403,7 @@ static bool allocate(fn *f)
     }
     for (uint32_t pc = 0; pc < cd->nwords;) {     /* loops: backward branches */
         f->w = cd->words + pc;
-        uint32_t n = covered(f, pc);
+        uint32_t n = f->ilen[pc];
         const char *lay = kn_op_layout(W[0]);
         for (uint32_t i = 0; lay && lay[i]; i++) {
             int32_t off = (int32_t)W[1 + i];
@@ -1406,13 +1419,12 @@ static bool allocate(fn *f)
     uint64_t cost = 4;          /* the prologue's load, once per call */
     for (uint32_t pc = 0; pc < cd->nwords;) {
         f->w = cd->words + pc;
-        uint32_t n = covered(f, pc);
+        uint32_t n = f->ilen[pc];
         for (uint32_t i = pc; i < pc + n; i++)
             d += depth[i];
         bool ok = is_inline(f);
         uint32_t xm = xmm_operands(f);
-        bool scalar = infos[W[0]].type != T_V128 && !kn_x64_simd_covered(f) &&
-                      !kn_x64_runtime_covered(f);
+        int scalar = -1;        /* lendable(), asked when needed */
         uint64_t wt = (uint64_t)1 << (3 * (d < 0 ? 0 : d > 6 ? 6 : d));
         kn_op op = (kn_op)W[0];
         if (op == KN_OP_CALL || op == KN_OP_CALL_INDIRECT || op == KN_OP_MEMORY_GROW)
@@ -1433,11 +1445,13 @@ static bool allocate(fn *f)
             }
             else if (weight[s] != UINT64_MAX)
                 weight[s] += wt;
-            if (lay[i] != 'b' && (xm >> (1 + i) & 1)) {
+            if (lay[i] == 'b') {
+                xweight[s] = UINT64_MAX;
+            } else if (xm >> (1 + i) & 1) {
                 if (xweight[s] != UINT64_MAX)
                     xweight[s] += wt;
-            } else if (lay[i] != 'b' && scalar) {  /* lent to memory: a store, maybe a load */
-                xlend[s] += 2 * wt;
+            } else if (lendable(f, &scalar)) {
+                xlend[s] += 2 * wt;             /* lent to memory: a store, maybe a load */
             } else {
                 xweight[s] = UINT64_MAX;
                 if (!ok && !xm && s + 1 < ns)  /* maybe a v128's second half */
@@ -1479,9 +1493,11 @@ static int xmm_index(const fn *f, uint32_t s)
  * path out of it. */
 static uint32_t xmm_lend(fn *f)
 {
+    if (!f->nxalloc)
+        return 0;
     const char *lay = kn_op_layout(W[0]);
     uint32_t xm = xmm_operands(f), writes = 0;
-    for (uint32_t i = 0; f->nxalloc && lay && lay[i]; i++) {
+    for (uint32_t i = 0; lay && lay[i]; i++) {
         int j = lay[i] == 'd' || lay[i] == 's' ? xmm_index(f, W[1 + i]) : -1;
         if (j < 0 || (xm >> (1 + i) & 1) || (f->xoff >> j & 1))
             continue;
@@ -1530,13 +1546,14 @@ static void spill(fn *f, bool load)
 
 /* Mark every word a branch may reach (the 'j' operands of opcodes.def's
  * layouts, and jump tables' entries), so that forwarding (x64_emit.c)
- * stops there: another path arrives with other registers. */
+ * stops there: another path arrives with other registers.  Also each
+ * instruction's length, in f->ilen. */
 static void mark_targets(fn *f, uint8_t *target)
 {
     const kn_code *cd = f->cd;
     for (uint32_t pc = 0; pc < cd->nwords;) {
         f->w = cd->words + pc;
-        uint32_t n = covered(f, pc);
+        uint32_t n = f->ilen[pc] = covered(f, pc);
         const char *lay = kn_op_layout(cd->words[pc]);
         for (uint32_t i = 0; lay && lay[i]; i++) {
             uint32_t at = pc + 1 + i;
@@ -1557,15 +1574,14 @@ bool kn_x64_function(kn_x64 *x, const kn_code *cd, size_t *entry)
 {
     fn f = {.x = x, .b = &x->b, .cd = cd};
     f.pos = kn_calloc(x->alloc, cd->nwords + 1, sizeof *f.pos);
+    f.ilen = kn_calloc(x->alloc, cd->nwords + 1, sizeof *f.ilen);
     uint8_t *target = kn_calloc(x->alloc, cd->nwords + 1, 1);
-    if (!f.pos || !target) {
+    bool ok = f.pos && f.ilen && target;
+    if (ok)
+        mark_targets(&f, target);       /* and f.ilen */
+    if (!ok || !allocate(&f)) {
         kn_free(x->alloc, f.pos);
-        kn_free(x->alloc, target);
-        return false;
-    }
-    mark_targets(&f, target);
-    if (!allocate(&f)) {
-        kn_free(x->alloc, f.pos);
+        kn_free(x->alloc, f.ilen);
         kn_free(x->alloc, target);
         return false;
     }
@@ -1581,7 +1597,7 @@ bool kn_x64_function(kn_x64 *x, const kn_code *cd, size_t *entry)
         f.pos[pc] = x->b.len;
         if (target[pc])
             kn_x64_label(&x->b);
-        uint32_t n = covered(&f, pc);
+        uint32_t n = f.ilen[pc];
         uint32_t writes = xmm_lend(&f);
         if (is_inline(&f)) {   /* else wrapped: r11 always holds the budget */
             emit_one(&f, pc);
@@ -1594,8 +1610,9 @@ bool kn_x64_function(kn_x64 *x, const kn_code *cd, size_t *entry)
     kn_x64_label(&x->b);
     epilogue(&f);
     x->b.forward = false;
-    bool ok = !f.oom && !x->b.oom;
+    ok = !f.oom && !x->b.oom;
     kn_free(x->alloc, target);
+    kn_free(x->alloc, f.ilen);
     kn_free(x->alloc, f.pos);
     kn_free(x->alloc, f.fix);
     kn_free(x->alloc, f.slow);

@@ -51,6 +51,7 @@ typedef struct fn {
     const uint32_t *w;          /* the current instruction, at word pc */
     uint32_t pc;
     size_t *pos;                /* machine offset of each word (instruction starts) */
+    uint32_t *ilen;             /* length in words of the instruction at each start */
     fixup *fix; size_t nfix, capfix;
     slowpath *slow; size_t nslow, capslow;
     jtable *jt; size_t njt, capjt;
