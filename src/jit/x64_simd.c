@@ -41,9 +41,12 @@ static void vcopy(fn *f, x64_mem dst, x64_mem src)
  *            second operand when unordered or both zero, as x86 does)
  *   FUN      float lanes, unary (sqrt)
  *   BIN38    dst = op(a, b) in the 0f 38 map (SSE4.1: pmulld, pmin/pmax
- *            of the widths SSE2 lacks, pcmpeqq) */
+ *            of the widths SSE2 lacks, pcmpeqq)
+ *   EXTMUL   i32x4 = i16x8 a * b, widened: the low halves (pmullw) and the
+ *            high halves (op: pmulhw, pmulhuw) of the products,
+ *            interleaved (grp: punpcklwd for the low lanes, punpckhwd) */
 enum { VT_NONE, VT_BIN, VT_BIN_SWAP, VT_EXT_U, VT_EXT_S, VT_SHIFT, VT_FBIN, VT_FBIN_SWAP, VT_FUN,
-       VT_BIN38 };
+       VT_BIN38, VT_EXTMUL };
 typedef struct vtpl { uint8_t kind, op, grp, digit, bits; } vtpl;
 
 static vtpl tpl_of(kn_op op)
@@ -117,6 +120,10 @@ static vtpl tpl_of(kn_op op)
     case KN_OP_I16X8_MAX_U: return (vtpl){VT_BIN38, 0x3e, 0, 0, 0};   /* pmaxuw */
     case KN_OP_I32X4_MAX_U: return (vtpl){VT_BIN38, 0x3f, 0, 0, 0};   /* pmaxud */
     case KN_OP_I64X2_EQ: return (vtpl){VT_BIN38, 0x29, 0, 0, 0};      /* pcmpeqq */
+    case KN_OP_I32X4_EXTMUL_LOW_I16X8_S: return (vtpl){VT_EXTMUL, 0xe5, 0x61, 0, 0};
+    case KN_OP_I32X4_EXTMUL_HIGH_I16X8_S: return (vtpl){VT_EXTMUL, 0xe5, 0x69, 0, 0};
+    case KN_OP_I32X4_EXTMUL_LOW_I16X8_U: return (vtpl){VT_EXTMUL, 0xe4, 0x61, 0, 0};
+    case KN_OP_I32X4_EXTMUL_HIGH_I16X8_U: return (vtpl){VT_EXTMUL, 0xe4, 0x69, 0, 0};
     case KN_OP_F32X4_ADD: return (vtpl){VT_FBIN, X_SSE_ADD, 0, 0, 32};
     case KN_OP_F32X4_SUB: return (vtpl){VT_FBIN, X_SSE_SUB, 0, 0, 32};
     case KN_OP_F32X4_MUL: return (vtpl){VT_FBIN, X_SSE_MUL, 0, 0, 32};
@@ -157,6 +164,14 @@ static void lanes(fn *f, kn_op op, vtpl t)
         kn_x64_movdqu_load(B, XMM0, SLOT(2));
         kn_x64_movdqu_load(B, XMM1, SLOT(3));
         kn_x64_packed38_rr(B, t.op, XMM0, XMM1);
+        break;
+    case VT_EXTMUL:
+        kn_x64_movdqu_load(B, XMM0, SLOT(2));
+        kn_x64_movdqu_load(B, XMM1, SLOT(3));
+        kn_x64_packed_rr(B, 0x6f, 2, XMM0);               /* movdqa xmm2, xmm0 */
+        kn_x64_packed_rr(B, 0xd5, XMM0, XMM1);            /* pmullw: low halves */
+        kn_x64_packed_rr(B, t.op, 2, XMM1);               /* high halves */
+        kn_x64_packed_rr(B, t.grp, XMM0, 2);
         break;
     case VT_FUN:
         kn_x64_movdqu_load(B, XMM0, SLOT(2));
