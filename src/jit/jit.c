@@ -372,10 +372,13 @@ static kiln_error *install(kn_module *m, kn_x64 *x)
 
 /* The CPU features the templates may use, for compiling and for
  * checking loaded code alike (check_loaded asks kn_x64_covers, whose
- * answer may depend on them): one place to add a feature. */
+ * answer may depend on them): one place to add a feature.  With
+ * -DKN_JIT_SSE2_ONLY the templates use none (the x86-64 baseline), as on
+ * an old CPU: the portable test build does, so that their fallbacks (the C
+ * helpers) are tested too. */
 static void detect_cpu(kn_x64 *x)
 {
-#if KN_JIT_X64
+#if KN_JIT_X64 && !defined(KN_JIT_SSE2_ONLY)
     x->has_popcnt = __builtin_cpu_supports("popcnt");
     x->has_sse41 = __builtin_cpu_supports("sse4.1");
 #endif
