@@ -11,8 +11,10 @@
  * operations take register operands.  Loads and stores compute their
  * address and bounds check with kn_x64_address, exactly as the scalar
  * ones (ea + size beyond the memory traps before any byte moves); a
- * helper that touches memory receives the checked pointer.  An SSE4.1
- * template would have to sit behind kn_x64.has_sse41; none is needed yet.
+ * helper that touches memory receives the checked pointer.  The SSE4.1
+ * (and SSSE3) templates sit behind kn_x64.has_sse41 (tpl, inlined): without
+ * it those instructions call their helpers, as the portable test build's
+ * native tier does (-DKN_JIT_SSE2_ONLY, jit.c).
  */
 #include <string.h>
 
