@@ -1182,6 +1182,13 @@ static void prologue(fn *f)
 
 static void spill(fn *f, bool load);
 
+/* Whether op always calls (C or compiled code): no need to find out by
+ * emitting it. */
+static bool always_calls(kn_op op)
+{
+    return op == KN_OP_CALL || op == KN_OP_CALL_INDIRECT || op == KN_OP_MEMORY_GROW;
+}
+
 /* An instruction that is not inline (see "Slots in registers"): as it
  * is if it calls nothing, else again between a spill and a reload. */
 static void emit_wrapped(fn *f, uint32_t pc)
@@ -1191,8 +1198,7 @@ static void emit_wrapped(fn *f, uint32_t pc)
         emit_one(f, pc);
         return;
     }
-    kn_op op = (kn_op)W[0];
-    if (op != KN_OP_CALL && op != KN_OP_CALL_INDIRECT && op != KN_OP_MEMORY_GROW) {
+    if (!always_calls((kn_op)W[0])) {
         size_t len = B->len, calls = B->ncalls, nfix = f->nfix, nslow = f->nslow, njt = f->njt;
         size_t ncalls = f->x->ncalls, nrelocs = f->x->nrelocs;
         x64_fwd fwd = B->fwd;
@@ -1207,7 +1213,7 @@ static void emit_wrapped(fn *f, uint32_t pc)
         f->njt = njt;
         f->x->ncalls = ncalls;
         f->x->nrelocs = nrelocs;
-    }                          /* (those three always call: no trial) */
+    }
     spill(f, false);
     f->spilled = true;
     emit_one(f, pc);
@@ -1427,7 +1433,7 @@ static bool allocate(fn *f)
         int scalar = -1;        /* lendable(), asked when needed */
         uint64_t wt = (uint64_t)1 << (3 * (d < 0 ? 0 : d > 6 ? 6 : d));
         kn_op op = (kn_op)W[0];
-        if (op == KN_OP_CALL || op == KN_OP_CALL_INDIRECT || op == KN_OP_MEMORY_GROW)
+        if (always_calls(op))
             cost += 4 * wt;     /* stored before, loaded after: on the critical path */
         else if (op == KN_OP_RET)
             cost += wt;

@@ -147,50 +147,33 @@ static vtpl tpl_of(kn_op op)
 /* The template of a lane operation (tpl_of). */
 static void lanes(fn *f, kn_op op, vtpl t)
 {
+    /* xmm0 = the first operand, xmm1 = the second of a binary kind */
+    bool swap = t.kind == VT_BIN_SWAP || t.kind == VT_FBIN_SWAP;
+    bool binary = swap || t.kind == VT_BIN || t.kind == VT_FBIN || t.kind == VT_BIN38 ||
+                  t.kind == VT_EXTMUL;
+    kn_x64_movdqu_load(B, XMM0, SLOT(swap ? 3 : 2));
+    if (binary)
+        kn_x64_movdqu_load(B, XMM1, SLOT(swap ? 2 : 3));
     switch (t.kind) {
-    case VT_BIN: case VT_BIN_SWAP: {
-        bool swap = t.kind == VT_BIN_SWAP;
-        kn_x64_movdqu_load(B, XMM0, SLOT(swap ? 3 : 2));
-        kn_x64_movdqu_load(B, XMM1, SLOT(swap ? 2 : 3));
-        kn_x64_packed_rr(B, t.op, XMM0, XMM1);
-        break;
-    }
-    case VT_FBIN: case VT_FBIN_SWAP: {
-        bool swap = t.kind == VT_FBIN_SWAP;
-        kn_x64_movdqu_load(B, XMM0, SLOT(swap ? 3 : 2));
-        kn_x64_movdqu_load(B, XMM1, SLOT(swap ? 2 : 3));
-        kn_x64_fpacked_rr(B, t.bits == 64, t.op, XMM0, XMM1);
-        break;
-    }
-    case VT_BIN38:
-        kn_x64_movdqu_load(B, XMM0, SLOT(2));
-        kn_x64_movdqu_load(B, XMM1, SLOT(3));
-        kn_x64_packed38_rr(B, t.op, XMM0, XMM1);
-        break;
+    case VT_BIN: case VT_BIN_SWAP: kn_x64_packed_rr(B, t.op, XMM0, XMM1); break;
+    case VT_FBIN: case VT_FBIN_SWAP: kn_x64_fpacked_rr(B, t.bits == 64, t.op, XMM0, XMM1); break;
+    case VT_BIN38: kn_x64_packed38_rr(B, t.op, XMM0, XMM1); break;
     case VT_EXTMUL:
-        kn_x64_movdqu_load(B, XMM0, SLOT(2));
-        kn_x64_movdqu_load(B, XMM1, SLOT(3));
         kn_x64_packed_rr(B, 0x6f, 2, XMM0);               /* movdqa xmm2, xmm0 */
         kn_x64_packed_rr(B, 0xd5, XMM0, XMM1);            /* pmullw: low halves */
         kn_x64_packed_rr(B, t.op, 2, XMM1);               /* high halves */
         kn_x64_packed_rr(B, t.grp, XMM0, 2);
         break;
-    case VT_FUN:
-        kn_x64_movdqu_load(B, XMM0, SLOT(2));
-        kn_x64_fpacked_rr(B, t.bits == 64, t.op, XMM0, XMM0);
-        break;
+    case VT_FUN: kn_x64_fpacked_rr(B, t.bits == 64, t.op, XMM0, XMM0); break;
     case VT_EXT_U:
-        kn_x64_movdqu_load(B, XMM0, SLOT(2));
         kn_x64_packed_rr(B, X_PXOR, XMM1, XMM1);
         kn_x64_packed_rr(B, t.op, XMM0, XMM1);
         break;
     case VT_EXT_S:
-        kn_x64_movdqu_load(B, XMM0, SLOT(2));
         kn_x64_packed_rr(B, t.op, XMM0, XMM0);
         kn_x64_packed_shift_i(B, t.grp, t.digit, XMM0, t.bits);
         break;
     default:                                          /* VT_SHIFT */
-        kn_x64_movdqu_load(B, XMM0, SLOT(2));
         if (kn_jit_vhelpers[op].kind == KN_VH_SHIFT_K) {
             kn_x64_packed_shift_i(B, t.grp, t.digit, XMM0, (uint8_t)(W[3] & (t.bits - 1u)));
         } else {
