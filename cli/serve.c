@@ -31,7 +31,7 @@ static const char serve_usage[] =
     "                       \"kiln serve: listening on http://ADDR:PORT (N workers)\"\n"
     "  --admin ADDR:PORT    Also serve /health, /ready and /metrics\n"
     "                       (Prometheus) there; default: no admin listener\n"
-    "  --workers N          Event loops (default: one per core)\n"
+    "  --workers N          Event loops (default: one per usable CPU)\n"
     "  --tls-cert FILE      Serve HTTPS with this PEM certificate chain...\n"
     "  --tls-key FILE       ...and this PEM private key (both or neither)\n"
     "  --watch              Reload when the manifest or a module changes\n"

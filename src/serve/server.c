@@ -24,7 +24,9 @@
  * as lost.  A start that fails frees everything it made.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -337,8 +339,9 @@ static int open_listeners(kn_srv *s)
     }
     free(fds);
     int bracket = strchr(s->listen_host, ':') != NULL;
-    kn_srv_log("listening on %s://%s%s%s:%u (%u workers)", s->ssl ? "https" : "http",
-               bracket ? "[" : "", s->listen_host, bracket ? "]" : "", s->listen_port, s->nworkers);
+    kn_srv_log("listening on %s://%s%s%s:%u (%u worker%s)", s->ssl ? "https" : "http",
+               bracket ? "[" : "", s->listen_host, bracket ? "]" : "", s->listen_port, s->nworkers,
+               s->nworkers == 1 ? "" : "s");
     if (s->cfg.admin) {
         unsigned port;
         char host[64];
@@ -399,6 +402,65 @@ int kn_server_check_addr(const char *spec, char *host, size_t hostlen, unsigned 
     return kn_net_parse(spec, host, hostlen, port);
 }
 
+/* The cgroup v2 CPU limit of this process, in whole CPUs rounded up (0:
+ * none): the tightest "QUOTA PERIOD" in cpu.max from our cgroup up to the
+ * root, as a container runtime sets it for a Kubernetes CPU limit. */
+static unsigned cgroup_cpus(void)
+{
+    char line[PATH_MAX], dir[PATH_MAX + 32];
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    if (!f)
+        return 0;
+    bool found = false;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "0::", 3)) { /* the unified hierarchy's entry */
+            found = true;
+            break;
+        }
+    fclose(f);
+    if (!found)
+        return 0;
+    line[strcspn(line, "\n")] = 0;
+    unsigned best = 0;
+    for (char *end = line + strlen(line);;) {
+        *end = 0;
+        snprintf(dir, sizeof dir, "/sys/fs/cgroup%s/cpu.max", line + 3);
+        FILE *m = fopen(dir, "r");
+        unsigned long long quota, period;
+        if (m) {
+            if (fscanf(m, "%llu %llu", &quota, &period) == 2 && period > 0) {
+                unsigned long long n = (quota + period - 1) / period;
+                unsigned cpus = n == 0 ? 1 : n > UINT_MAX ? UINT_MAX : (unsigned)n;
+                if (best == 0 || cpus < best)
+                    best = cpus;
+            }
+            fclose(m);
+        }
+        end = strrchr(line + 3, '/');
+        if (!end || end == line + 3)
+            break;
+    }
+    return best;
+}
+
+/* What --workers defaults to: the CPUs this process may run on (its
+ * affinity mask, as nproc counts them: taskset, cpusets), lowered to the
+ * cgroup's CPU quota when there is one, so a container limited to two
+ * CPUs on a 64-core node does not run 64 event loops that are throttled. */
+static unsigned default_workers(void)
+{
+    cpu_set_t set;
+    long n = 0;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        n = CPU_COUNT(&set);
+    if (n <= 0)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n <= 0)
+        n = 1;
+    unsigned quota = cgroup_cpus();
+    return quota && quota < (unsigned long)n ? quota : (unsigned)n;
+}
+
 int kn_server_run(const kn_server_config *cfg)
 {
     kn_srv *s = calloc(1, sizeof *s);
@@ -411,10 +473,8 @@ int kn_server_run(const kn_server_config *cfg)
     if (!s->cfg.listen)
         s->cfg.listen = "127.0.0.1:3000";
     s->nworkers = cfg->workers;
-    if (s->nworkers == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        s->nworkers = n > 0 ? (unsigned)n : 1;
-    }
+    if (s->nworkers == 0)
+        s->nworkers = default_workers();
     if (s->nworkers > 64)
         s->nworkers = 64;
     sigset_t set;

@@ -75,8 +75,8 @@ for i in "${!cmds[@]}"; do
         args=${args% &}
         # shellcheck disable=SC2086
         if start "$BUILD/kiln" serve --listen 127.0.0.1:0 $args; then
-            got=$(sed -e "s/:$PORT /:3000 /" -e 's/([0-9]* workers)/(N workers)/' "$OUT/server.err")
-            want=$(sed 's/([0-9]* workers)/(N workers)/' <<<"$want")
+            got=$(sed -e "s/:$PORT /:3000 /" -e 's/([0-9]* workers*)/(N workers)/' "$OUT/server.err")
+            want=$(sed 's/([0-9]* workers*)/(N workers)/' <<<"$want")
             if [ "$got" = "$want" ]; then pass "README: $cmd"
             else fail "README: $cmd" "printed '$got', README says '$want'"; fi
         else

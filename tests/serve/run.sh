@@ -599,6 +599,19 @@ if start_server bare --workers 1 "$OUT/app/env.wasm"; then
 else
     fail "bare module server starts" "$(cat "$OUT/logs/bare.err")"
 fi
+# --workers defaults to the CPUs the process may run on, not the machine's
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc --all)" -gt 1 ]; then
+    KILN_REAL=$KILN KILN="$OUT/kiln-cpu0"
+    printf '#!/bin/sh\nexec taskset -c 0 "%s" "$@"\n' "$KILN_REAL" >"$KILN" && chmod +x "$KILN"
+    if start_server onecpu "$OUT/app/env.wasm"; then
+        check "--workers defaults to the affinity mask's CPUs (taskset -c 0: one)" \
+            grep -q '(1 worker)$' "$OUT/logs/onecpu.err"
+        stop_server "$PID"
+    else
+        fail "a server under taskset -c 0 starts" "$(cat "$OUT/logs/onecpu.err")"
+    fi
+    KILN=$KILN_REAL
+fi
 # exit2 NAME MESSAGE ARGS...: kiln serve ARGS exits 2 and says MESSAGE
 exit2() {
     local name=$1 msg=$2 rc
