@@ -87,8 +87,10 @@
  * code is shared read-only by every instance and thread (all mutable
  * state is reached through rbx/r12/r15).
  *
- * call_indirect goes through C too (kn_jit_call_indirect: the checks,
- * the budget and the call in the interpreter's order).
+ * call_indirect makes the interpreter's checks inline, in its order
+ * (index, null, signature, then the budget), and calls a compiled
+ * function of the same instance directly; any other callee (a host
+ * function, another instance's) goes through C (kn_jit_call_ref).
  *
  * Registers.  The templates address slots through SLOT(), which gives a
  * register for the few slots a function keeps in r8-r11, rsi and rdi for
@@ -163,23 +165,8 @@ kiln_error *kn_jit_call_slow(kiln_store *s, kiln_instance *inst, uint32_t func, 
     return kn_call_from_native(s, inst, inst->funcs[func], nfp);
 }
 
-kiln_error *kn_jit_call_indirect(kiln_store *s, kiln_instance *inst, uint32_t type, uint32_t table,
-                                 uint32_t i, kn_slot *nfp)
+kiln_error *kn_jit_call_ref(kiln_store *s, kiln_instance *inst, kiln_func *callee, kn_slot *nfp)
 {
-    const kn_functype *ty = &inst->module->types[type];
-    kiln_table *t = inst->tables[table];
-    if (i >= t->size)
-        return kn_trap_new(KILN_TRAP_UNDEFINED_ELEMENT);
-    kiln_func *callee = t->elems[i];
-    if (!callee)
-        return kn_trap_new(KILN_TRAP_UNINIT_ELEMENT);
-    if (callee->canon != ty->canon)
-        return kn_trap_new(KILN_TRAP_INDIRECT_MISMATCH);
-    if (--s->budget <= 0) {
-        kiln_trap_code tc = kn_check_limits(s);
-        if (tc)
-            return kn_trap_new(tc);
-    }
     return kn_call_from_native(s, inst, callee, nfp);
 }
 

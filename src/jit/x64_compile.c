@@ -849,19 +849,65 @@ static void call_slow(fn *f, uint32_t func, uint32_t base)
     kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_NE), f->x->exit);
 }
 
-/* call_indirect: the checks, the budget and the call, in the
- * interpreter's order, through C. */
+/* call_indirect: the interpreter's checks in its order (index, null,
+ * signature, then the budget), inline.  A compiled function of this
+ * instance is called as call_native calls, with its frame size read
+ * from its kn_code; any other callee goes through C. */
 static void call_indirect(fn *f)
 {
+    uint32_t canon = f->x->m->types[W[1]].canon, base = W[4];
+    kn_x64_load(B, 0, X_RAX, SLOT(3));                    /* the index, zero-extended */
+    kn_x64_load(B, 1, X_RCX, x64_m(X_R15, OFF(kiln_instance, tables)));
+    kn_x64_load(B, 1, X_RCX, x64_m(X_RCX, (int32_t)(8 * W[2])));
+    kn_x64_alu_rm(B, 1, X_CMP, X_RAX, x64_m(X_RCX, OFF(kiln_table, size)));
+    trap_if(f, X_CC_AE, KILN_TRAP_UNDEFINED_ELEMENT);
+    kn_x64_load(B, 1, X_RCX, x64_m(X_RCX, OFF(kiln_table, elems)));
+    kn_x64_load(B, 1, X_RCX, x64_mi(X_RCX, X_RAX, 8, 0));
+    kn_x64_test_rr(B, 1, X_RCX, X_RCX);
+    trap_if(f, X_CC_E, KILN_TRAP_UNINIT_ELEMENT);
+    kn_x64_alu_mi(B, 0, X_CMP, x64_m(X_RCX, OFF(kiln_func, canon)), (int32_t)canon);
+    trap_if(f, X_CC_NE, KILN_TRAP_INDIRECT_MISMATCH);
+    /* budget's slow path calls C, which may clobber rcx: kept on the
+     * machine stack, pushed twice so that the call stays 16-aligned */
+    kn_x64_push(B, X_RCX);
+    kn_x64_push(B, X_RCX);
+    budget(f);
+    kn_x64_pop(B, X_RCX);
+    kn_x64_pop(B, X_RCX);
+    kn_x64_alu_rm(B, 1, X_CMP, X_R15, x64_m(X_RCX, OFF(kiln_func, inst)));
+    size_t other = kn_x64_jcc32(B, X_CC_NE);
+    kn_x64_load(B, 1, X_RDX, x64_m(X_RCX, OFF(kiln_func, code)));
+    kn_x64_load(B, 1, X_RSI, x64_m(X_RDX, OFF(kn_code, native)));
+    kn_x64_test_rr(B, 1, X_RSI, X_RSI);
+    size_t interp = kn_x64_jcc32(B, X_CC_E);
+    x64_mem top = x64_m(X_R12, OFF(kiln_store, frame_top));
+    kn_x64_load(B, 1, X_RAX, top);
+    kn_x64_alu_rm(B, 1, X_CMP, X_RAX, x64_m(X_R12, OFF(kiln_store, frames_end)));
+    trap_if(f, X_CC_E, KILN_TRAP_STACK_EXHAUSTED);
+    kn_x64_load(B, 0, X_RDI, x64_m(X_RDX, OFF(kn_code, frame_slots)));
+    kn_x64_lea(B, 1, X_RDI, x64_mi(X_RBX, X_RDI, 8, (int32_t)(8 * base)));
+    kn_x64_alu_rm(B, 1, X_CMP, X_RDI, x64_m(X_R12, OFF(kiln_store, stack_end)));
+    trap_if(f, X_CC_A, KILN_TRAP_STACK_EXHAUSTED);
+    kn_x64_store(B, 1, x64_m(X_RAX, OFF(kn_frame, func)), X_RCX);
+    kn_x64_alu_ri(B, 1, X_ADD, X_RAX, (int32_t)sizeof(kn_frame));
+    kn_x64_store(B, 1, top, X_RAX);
+    if (base)
+        kn_x64_alu_ri(B, 1, X_ADD, X_RBX, (int32_t)(8 * base));
+    kn_x64_call_r(B, X_RSI);
+    if (base)
+        kn_x64_alu_ri(B, 1, X_SUB, X_RBX, (int32_t)(8 * base));
+    kn_x64_alu_mi(B, 1, X_SUB, top, (int32_t)sizeof(kn_frame));
+    size_t done = kn_x64_jmp32(B);
+    kn_x64_patch_rel32(B, other, B->len);
+    kn_x64_patch_rel32(B, interp, B->len);
+    kn_x64_mov(B, 1, X_RDX, X_RCX);
     kn_x64_mov(B, 1, X_RDI, X_R12);
     kn_x64_mov(B, 1, X_RSI, X_R15);
-    kn_x64_mov_imm(B, X_RDX, W[1]);
-    kn_x64_mov_imm(B, X_RCX, W[2]);
-    kn_x64_load(B, 0, X_R8, SLOT(3));
-    kn_x64_lea(B, 1, X_R9, x64_m(X_RBX, (int32_t)(8 * W[4])));
-    call_c(f, (const void *)kn_jit_call_indirect);
+    kn_x64_lea(B, 1, X_RCX, x64_m(X_RBX, (int32_t)(8 * base)));
+    call_c(f, (const void *)kn_jit_call_ref);
     kn_x64_test_rr(B, 1, X_RAX, X_RAX);
     kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_NE), f->x->exit);
+    kn_x64_patch_rel32(B, done, B->len);
     reload_msize(f);
 }
 

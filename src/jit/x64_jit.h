@@ -52,8 +52,7 @@ void kn_x64_reloc(kn_x64 *x, size_t at, const void *helper);
 /* jit.c: the C helpers compiled code calls (System V ABI). */
 kiln_error *kn_jit_call_slow(kiln_store *s, kiln_instance *inst, uint32_t func, kn_slot *nfp);
 uint32_t kn_jit_memory_grow(kiln_instance *inst, uint32_t delta);
-kiln_error *kn_jit_call_indirect(kiln_store *s, kiln_instance *inst, uint32_t type, uint32_t table,
-                                 uint32_t i, kn_slot *nfp);
+kiln_error *kn_jit_call_ref(kiln_store *s, kiln_instance *inst, kiln_func *callee, kn_slot *nfp);
 
 /* helpers.c: the numeric instructions as C (unary, binary, trapping),
  * indexed by opcode; NULL for every other opcode. */

@@ -39,6 +39,7 @@
 #include <time.h>
 
 #include "kiln.h"
+#include "kiln_wat.h"
 #include "unit.h"
 
 static const unsigned char m_wasm[] = {
@@ -379,6 +380,105 @@ TEST(native_fuel_same_as_interp)
     CHECK_EQ(left[0], left[1]);
     CHECK_EQ(traps[0], KILN_TRAP_OUT_OF_FUEL);
     CHECK_EQ(traps[1], KILN_TRAP_OUT_OF_FUEL);
+}
+
+/* call_indirect in a loop, under fuel and a deadline: the deadline makes
+ * the budget's slow path run (and return) every 10,000 units, in the
+ * middle of compiled call_indirect sequences, and the same fuel is left
+ * on both tiers; a small fuel then runs out at the same unit.  The table
+ * holds a function of the module, a host function and a null. */
+static const char indirect_wat[] =
+    "(module (type $t (func (param i32) (result i32)))\n"
+    "  (import \"host\" \"id\" (func $id (type $t)))\n"
+    "  (table 4 funcref) (elem (i32.const 0) $inc $id $inc)\n"
+    "  (func $inc (type $t) (i32.add (local.get 0) (i32.const 1)))\n"
+    "  (func (export \"loop\") (param $n i32) (result i32) (local $acc i32)\n"
+    "    (loop $l\n"
+    "      (local.set $acc (call_indirect (type $t) (local.get $acc)\n"
+    "        (i32.and (local.get $n) (i32.const 1))))\n"
+    "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))\n"
+    "    (local.get $acc))\n"
+    "  (func (export \"at\") (param i32) (result i32)\n"
+    "    (call_indirect (type $t) (i32.const 5) (local.get 0))))\n";
+
+static kiln_error *host_id(kiln_caller *caller, void *env, const kiln_val *args, kiln_val *results)
+{
+    (void)caller, (void)env;
+    results[0] = args[0];
+    return NULL;
+}
+
+static kiln_error *indirect_run(kiln_tier t, uint64_t fuel, const char *name, int32_t arg,
+                                int32_t *result, uint64_t *left)
+{
+    uint8_t *wasm = NULL;
+    size_t len = 0;
+    kiln_wat_error werr;
+    kiln_engine *engine = NULL;
+    kiln_module *module = NULL;
+    kiln_store *store = NULL;
+    kiln_linker *linker = NULL;
+    kiln_instance *inst = NULL;
+    kiln_func *id = NULL;
+    kiln_error *e = NULL;
+    kiln_config config = {.tier = t};
+    kiln_store_limits lim = {.fuel = fuel, .timeout_ns = 60000000000ull};
+    static const kiln_valkind i32[] = {KILN_I32};
+    kiln_functype id_t = {1, 1, i32, i32};
+    if (!kiln_wat_to_wasm(indirect_wat, sizeof indirect_wat - 1, &wasm, &len, &werr))
+        return kiln_trap_new("indirect_wat does not assemble");
+    if ((e = kiln_engine_new(&config, &engine)) || (e = kiln_module_new(engine, wasm, len, &module)) ||
+        (e = kiln_store_new(engine, &lim, &store)) ||
+        (e = kiln_func_new(store, &id_t, host_id, NULL, NULL, &id)) ||
+        (e = kiln_linker_new(store, &linker)) ||
+        (e = kiln_linker_define_func(linker, "host", "id", id)) ||
+        (e = kiln_linker_instantiate(linker, module, &inst)))
+        goto out;
+    kiln_func *f = kiln_instance_export_func(inst, name);
+    kiln_val a = {.kind = KILN_I32, .of.i32 = arg}, r = {0};
+    e = f ? kiln_call(store, f, &a, 1, &r, 1) : kiln_trap_new("no such export");
+    *result = r.of.i32;
+    *left = kiln_store_fuel_remaining(store);
+out:
+    kiln_linker_free(linker);
+    kiln_store_free(store);
+    kiln_module_free(module);
+    kiln_engine_free(engine);
+    kiln_wat_free(wasm);
+    return e;
+}
+
+TEST(native_call_indirect_under_fuel_and_deadline)
+{
+    int32_t result[2] = {0, 0};
+    uint64_t left[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        kiln_error *e = indirect_run(k ? KILN_TIER_NATIVE : KILN_TIER_INTERP, 1000000, "loop",
+                                     50001, &result[k], &left[k]);
+        CHECK(e == NULL);
+        kiln_error_free(e);
+    }
+    CHECK_EQ(result[0], 25000); /* $inc on even n, the host's id on odd */
+    CHECK_EQ(result[1], 25000);
+    CHECK(left[0] > 0 && left[0] < 1000000);
+    CHECK_EQ(left[0], left[1]);
+    for (int k = 0; k < 2; k++) {
+        kiln_error *e = indirect_run(k ? KILN_TIER_NATIVE : KILN_TIER_INTERP, 777, "loop", 50001,
+                                     &result[k], &left[k]);
+        CHECK(e && kiln_error_trap(e) == KILN_TRAP_OUT_OF_FUEL);
+        CHECK_EQ(left[k], 0);
+        kiln_error_free(e);
+    }
+    /* the traps of the checks: past the end, a null, on both tiers */
+    static const struct { int32_t i; kiln_trap_code want; } bad[] = {
+        {4, KILN_TRAP_UNDEFINED_ELEMENT}, {3, KILN_TRAP_UNINIT_ELEMENT}};
+    for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++)
+        for (int k = 0; k < 2; k++) {
+            kiln_error *e = indirect_run(k ? KILN_TIER_NATIVE : KILN_TIER_INTERP, 0, "at", bad[b].i,
+                                         &result[k], &left[k]);
+            CHECK(e && kiln_error_trap(e) == bad[b].want);
+            kiln_error_free(e);
+        }
 }
 
 /* Recursion allowed a million frames: compiled code runs out of its
