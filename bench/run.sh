@@ -88,7 +88,7 @@
 #   BENCH_SERVE_WARMUP    seconds of the untimed wrk run before it [2]
 #   BENCH_SERVE_CONNS     wrk connections, the same for every server [64]
 #   BENCH_SERVE_THREADS   wrk threads [2]
-#   BENCH_SERVE_ROUNDS    serve rounds, servers in turn; each row its best [1]
+#   BENCH_SERVE_ROUNDS    serve rounds, servers in turn; each row its best [3]
 #   BENCH_SERVE_CORES     kiln workers, node cluster processes, h2o threads
 #                         [the core count]
 #   BENCH_SERVE_SERVERS   the serve rows to run

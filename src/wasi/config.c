@@ -123,8 +123,10 @@ kiln_error *kiln_wasi_config_env(kiln_wasi_config *c, const char *name, const ch
     memcpy(s, name, nl);
     s[nl] = '=';
     memcpy(s + nl + 1, value, vl + 1);
+    /* (the last byte first: names often share a prefix, like HTTP_) */
     for (size_t i = 0; i < c->env.n; i++)
-        if (c->env.keylen[i] == nl && memcmp(c->env.items[i], s, nl) == 0) {
+        if (c->env.keylen[i] == nl && c->env.items[i][nl - 1] == s[nl - 1] &&
+            memcmp(c->env.items[i], s, nl) == 0) {
             kn_free(&c->alloc, c->env.items[i]);
             c->env.items[i] = s;
             return NULL;
