@@ -177,6 +177,7 @@ static kiln_wasi_config *wasi_config(void)
 typedef struct bench_case {
     kiln_engine *e;
     kiln_module *m;
+    kiln_template_builder *b;    /* outlives t (kiln.h) */
     kiln_template *t;
     kiln_wasi_config *wcfg;      /* WASI rows: a kiln_wasi per request */
 } bench_case;
@@ -235,21 +236,18 @@ static void setup(bench_case *bc, kiln_engine *e, uint32_t pages, size_t data, i
     buf mod = make_module(pages, data, wasi);
     check(kiln_module_new(e, mod.p, mod.n, &bc->m), "kiln_module_new");
     free(mod.p);
-    kiln_template_builder *b;
-    check(kiln_template_builder_new(e, &b), "builder");
+    check(kiln_template_builder_new(e, &bc->b), "builder");
     if (wasi) {
-        check(kiln_wasi_define_template(b), "kiln_wasi_define_template");
+        check(kiln_wasi_define_template(bc->b), "kiln_wasi_define_template");
         bc->wcfg = wasi_config();
     }
-    check(kiln_template_new(b, bc->m, NULL, &bc->t), "kiln_template_new");
-    /* The template keeps what it resolved; WASI's definitions have no env,
-     * so the builder can go now. */
-    kiln_template_builder_free(b);
+    check(kiln_template_new(bc->b, bc->m, NULL, &bc->t), "kiln_template_new");
 }
 
 static void teardown(bench_case *bc)
 {
     kiln_template_free(bc->t);
+    kiln_template_builder_free(bc->b);   /* the template calls its functions */
     kiln_module_free(bc->m);
     kiln_wasi_config_free(bc->wcfg);
 }
