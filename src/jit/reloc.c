@@ -21,7 +21,7 @@
 #include "x64_jit.h"
 
 #define KN_JIT_NAMED_HELPERS(X)                                                 \
-    X(kn_jit_call_slow) X(kn_jit_call_ref) X(kn_jit_memory_grow)           \
+    X(kn_jit_call_slow) X(kn_jit_call_ref) X(kn_jit_memory_grow)                \
     X(kn_check_limits) X(kn_jit_v128_shuffle)
 
 static const void *named_addr(uint32_t i)

@@ -116,7 +116,8 @@ typedef struct kn_arena {
 
 static bool in_arena(const kn_arena *a, const void *p)
 {
-    return p && (const unsigned char *)p >= a->buf && (const unsigned char *)p < a->buf + sizeof a->buf;
+    const unsigned char *q = p;
+    return q && q >= a->buf && q < a->buf + sizeof a->buf;
 }
 
 /* kiln_alloc_fn: realloc (and malloc and free) within the arena */
