@@ -813,28 +813,52 @@ static void store(fn *f, const opinfo *in)
 
 /* A direct call to a compiled function of this module: push its kn_frame
  * (depth limit, backtrace), check the value stack, move fp and call. */
+#define FRAME_TOP x64_m(X_R12, OFF(kiln_store, frame_top))
+
+/* A call's two depth checks: frame_room loads rax = the store's
+ * frame_top and traps when the frame stack is full; stack_room traps when
+ * the callee's frame, ending at frame_end (computed into a register by
+ * the caller), passes the value stack's end. */
+static void frame_room(fn *f)
+{
+    kn_x64_load(B, 1, X_RAX, FRAME_TOP);
+    kn_x64_alu_rm(B, 1, X_CMP, X_RAX, x64_m(X_R12, OFF(kiln_store, frames_end)));
+    trap_if(f, X_CC_E, KILN_TRAP_STACK_EXHAUSTED);
+}
+static void stack_room(fn *f, x64_reg frame_end)
+{
+    kn_x64_alu_rm(B, 1, X_CMP, frame_end, x64_m(X_R12, OFF(kiln_store, stack_end)));
+    trap_if(f, X_CC_A, KILN_TRAP_STACK_EXHAUSTED);
+}
+
+/* With rax = frame_top: push the kn_frame of callee (a kiln_func * in a
+ * register), move fp to the arguments at slot base, call (target, or
+ * function func of this module when target is X_NOREG), and undo both. */
+static void frame_call(fn *f, x64_reg callee, uint32_t base, x64_reg target, uint32_t func)
+{
+    kn_x64_store(B, 1, x64_m(X_RAX, OFF(kn_frame, func)), callee);
+    kn_x64_alu_ri(B, 1, X_ADD, X_RAX, (int32_t)sizeof(kn_frame));
+    kn_x64_store(B, 1, FRAME_TOP, X_RAX);
+    if (base)
+        kn_x64_alu_ri(B, 1, X_ADD, X_RBX, (int32_t)(8 * base));
+    if (target != X_NOREG)
+        kn_x64_call_r(B, target);
+    else
+        kn_x64_call_fixup(f->x, kn_x64_call32(B), func);
+    if (base)
+        kn_x64_alu_ri(B, 1, X_SUB, X_RBX, (int32_t)(8 * base));
+    kn_x64_alu_mi(B, 1, X_SUB, FRAME_TOP, (int32_t)sizeof(kn_frame));
+}
+
 static void call_native(fn *f, uint32_t func, uint32_t base)
 {
     const kn_code *callee = f->x->m->funcs[func].code;
-    x64_mem top = x64_m(X_R12, OFF(kiln_store, frame_top));
-    kn_x64_load(B, 1, X_RAX, top);
-    kn_x64_alu_rm(B, 1, X_CMP, X_RAX, x64_m(X_R12, OFF(kiln_store, frames_end)));
-    trap_if(f, X_CC_E, KILN_TRAP_STACK_EXHAUSTED);
+    frame_room(f);
     kn_x64_lea(B, 1, X_RCX, x64_m(X_RBX, (int32_t)(8 * ((int64_t)base + callee->frame_slots))));
-    kn_x64_alu_rm(B, 1, X_CMP, X_RCX, x64_m(X_R12, OFF(kiln_store, stack_end)));
-    trap_if(f, X_CC_A, KILN_TRAP_STACK_EXHAUSTED);
+    stack_room(f, X_RCX);
     kn_x64_load(B, 1, X_RCX, x64_m(X_R15, OFF(kiln_instance, funcs)));
     kn_x64_load(B, 1, X_RCX, x64_m(X_RCX, (int32_t)(8 * func)));
-    kn_x64_store(B, 1, x64_m(X_RAX, OFF(kn_frame, func)), X_RCX);
-    kn_x64_alu_ri(B, 1, X_ADD, X_RAX, (int32_t)sizeof(kn_frame));
-    kn_x64_store(B, 1, top, X_RAX);
-    if (base)
-        kn_x64_alu_ri(B, 1, X_ADD, X_RBX, (int32_t)(8 * base));
-    size_t at = kn_x64_call32(B);
-    kn_x64_call_fixup(f->x, at, func);
-    if (base)
-        kn_x64_alu_ri(B, 1, X_SUB, X_RBX, (int32_t)(8 * base));
-    kn_x64_alu_mi(B, 1, X_SUB, top, (int32_t)sizeof(kn_frame));
+    frame_call(f, X_RCX, base, X_NOREG, func);
 }
 
 /* Anything else (an import, an interpreted function): through C. */
@@ -880,23 +904,11 @@ static void call_indirect(fn *f)
     kn_x64_load(B, 1, X_RSI, x64_m(X_RDX, OFF(kn_code, native)));
     kn_x64_test_rr(B, 1, X_RSI, X_RSI);
     size_t interp = kn_x64_jcc32(B, X_CC_E);
-    x64_mem top = x64_m(X_R12, OFF(kiln_store, frame_top));
-    kn_x64_load(B, 1, X_RAX, top);
-    kn_x64_alu_rm(B, 1, X_CMP, X_RAX, x64_m(X_R12, OFF(kiln_store, frames_end)));
-    trap_if(f, X_CC_E, KILN_TRAP_STACK_EXHAUSTED);
+    frame_room(f);
     kn_x64_load(B, 0, X_RDI, x64_m(X_RDX, OFF(kn_code, frame_slots)));
     kn_x64_lea(B, 1, X_RDI, x64_mi(X_RBX, X_RDI, 8, (int32_t)(8 * base)));
-    kn_x64_alu_rm(B, 1, X_CMP, X_RDI, x64_m(X_R12, OFF(kiln_store, stack_end)));
-    trap_if(f, X_CC_A, KILN_TRAP_STACK_EXHAUSTED);
-    kn_x64_store(B, 1, x64_m(X_RAX, OFF(kn_frame, func)), X_RCX);
-    kn_x64_alu_ri(B, 1, X_ADD, X_RAX, (int32_t)sizeof(kn_frame));
-    kn_x64_store(B, 1, top, X_RAX);
-    if (base)
-        kn_x64_alu_ri(B, 1, X_ADD, X_RBX, (int32_t)(8 * base));
-    kn_x64_call_r(B, X_RSI);
-    if (base)
-        kn_x64_alu_ri(B, 1, X_SUB, X_RBX, (int32_t)(8 * base));
-    kn_x64_alu_mi(B, 1, X_SUB, top, (int32_t)sizeof(kn_frame));
+    stack_room(f, X_RDI);
+    frame_call(f, X_RCX, base, X_RSI, 0);
     size_t done = kn_x64_jmp32(B);
     kn_x64_patch_rel32(B, other, B->len);
     kn_x64_patch_rel32(B, interp, B->len);
