@@ -23,7 +23,8 @@ SAN     ?= 0
 OPT     ?= -O2
 ifeq ($(SAN),1)
 BUILD   ?= build-san
-SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+           -DKN_CHECK_RESET
 else
 BUILD   ?= build
 SANFLAGS =

@@ -584,6 +584,11 @@ KILN_API kiln_error *kiln_template_instantiate(kiln_template *t, const kiln_stor
                                                kiln_instance **instance);
 /* Slots made so far, and how many of them are in use. */
 KILN_API void kiln_template_stats(const kiln_template *t, uint32_t *slots, uint32_t *in_use);
+/* How the memories of slots given back so far were reset: from the map of
+ * pages written (no system call), or by asking the OS which pages changed
+ * (after kiln_memory_data was called in that use, or when many pages were
+ * written). */
+KILN_API void kiln_template_resets(const kiln_template *t, uint64_t *by_map, uint64_t *by_scan);
 
 /* The user_data of the use a store is in (NULL for stores from
  * kiln_store_new), and that of a host function's caller. */
@@ -604,6 +609,16 @@ KILN_API kiln_error *kiln_call(kiln_store *store, kiln_func *f, const kiln_val *
  * kiln_memory_grow (only the accessible size changes) until the store is
  * freed.  Bytes past kiln_memory_size must not be touched. */
 KILN_API uint8_t *kiln_memory_data(kiln_memory *m);
+/* The same pointer, for a host that reports what it writes.  kiln keeps a
+ * map of the pages written, which lets a template's slot (below) be reset
+ * without asking the OS which pages changed.  kiln_memory_data gives that
+ * up for the rest of the slot's use: kiln cannot see writes through the
+ * pointer, so the reset costs a system call.  Through this pointer, call
+ * kiln_memory_wrote for every range written before the host function
+ * returns or the store is freed; a range not inside the memory gives the
+ * map up as kiln_memory_data does.  kiln_memory_write reports itself. */
+KILN_API uint8_t *kiln_memory_data_reported(kiln_memory *m);
+KILN_API void kiln_memory_wrote(kiln_memory *m, uint64_t addr, uint64_t len);
 KILN_API uint64_t kiln_memory_size(const kiln_memory *m); /* in bytes */
 /* Bounds-checked copies between host buffers and linear memory: return
  * false (and copy nothing) if [addr, addr+len) is not inside the memory. */

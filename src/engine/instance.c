@@ -164,6 +164,7 @@ kiln_trap_code kn_memory_init(kiln_instance *inst, uint32_t mem, uint32_t data, 
         return KILN_TRAP_MEMORY_OOB;
     if (n)
         memcpy(mm->data + dst, inst->module->bytes + d->bytes.start + src, (size_t)n);
+    kn_dirty_range(mm->data, dst, n);
     return KILN_TRAP_NONE;
 }
 

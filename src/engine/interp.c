@@ -279,6 +279,9 @@ dispatch:
     CASE(ID##_AS)                                                           \
     LOAD_AT(T, MEMT, (uint64_t)(uint32_t)((SLOT(2).i32 << ip[3]) + ip[4]) + ip[5], \
             KN_LEN_##ID##_AS)
+/* The written-page map (runtime.h): after the access, which traps first
+ * when out of bounds. */
+#define WROTE(EA) (kn_dirty_map(mbase)[(EA) >> KN_DIRTY_SHIFT] = 1)
 /* Constant values are stored from a sign-extended 32-bit immediate, of
  * which the store writes its width (little-endian host). */
 #define STORE_AT(MEMT, EA, VALUE, LEN)                                      \
@@ -288,6 +291,7 @@ dispatch:
             TRAP(KILN_TRAP_MEMORY_OOB);                                     \
         VALUE;                                                              \
         memcpy(mbase + ea, &v, sizeof(MEMT));                               \
+        WROTE(ea);                                                          \
         ip += (LEN);                                                        \
         NEXT();                                                             \
     }
@@ -510,6 +514,7 @@ dispatch:
     {                                                                       \
         VMEM((uint64_t)SLOT(1).i32 + ip[3], SIZE)                           \
         memcpy(mbase + ea, (const uint8_t *)&fp[ip[2]] + ip[4] * (SIZE), SIZE); \
+        WROTE(ea);                                                          \
         ip += KN_LEN_##ID;                                                  \
         NEXT();                                                             \
     }
@@ -526,6 +531,7 @@ dispatch:
     {
         VMEM((uint64_t)SLOT(1).i32 + ip[3], 16)
         memcpy(mbase + ea, &fp[ip[2]], 16);
+        WROTE(ea);
         ip += KN_LEN_V128_STORE;
         NEXT();
     }
@@ -735,6 +741,7 @@ do_call:
         if (UNLIKELY(d + n > msize))
             TRAP(KILN_TRAP_MEMORY_OOB);
         memset(mbase + d, (int)(uint8_t)SLOT(2).i32, n);
+        kn_dirty_range(mbase, d, n);
         ip += KN_LEN_MEMORY_FILL;
         NEXT();
     }
@@ -744,6 +751,7 @@ do_call:
         if (UNLIKELY(d + n > msize || src + n > msize))
             TRAP(KILN_TRAP_MEMORY_OOB);
         memmove(mbase + d, mbase + src, n);
+        kn_dirty_range(mbase, d, n);
         ip += KN_LEN_MEMORY_COPY;
         NEXT();
     }
@@ -845,6 +853,7 @@ fail:
 #undef TAKE
 #undef LOAD_AT
 #undef STORE_AT
+#undef WROTE
 }
 
 kiln_error *kn_invoke(kiln_store *s, kiln_func *f, kn_slot *args)

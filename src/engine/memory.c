@@ -17,9 +17,12 @@
  * space is not there, the memory is made as above, unguarded, and
  * instantiating a module whose code relies on guards fails (instance.c).
  *
+ * The reservation starts with the written-page map (KN_DIRTY_MAP bytes,
+ * runtime.h), read-write from the start, and `data` follows it.
+ *
  * Invariants: size is a multiple of KN_PAGE_SIZE, limits.max (pages) is the
  * effective cap, limits.max * KN_PAGE_SIZE + KN_GUARD_BYTES <= reserved, and
- * exactly [data, data+size) is accessible.
+ * of [data, data+reserved) exactly [data, data+size) is accessible.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -51,26 +54,28 @@ kiln_error *kn_memory_create(kiln_store *s, kn_limits pages, kiln_memory **out)
     kiln_memory *m = kn_calloc(kn_store_alloc(s), 1, sizeof *m);
     if (!m)
         return kn_error_nomem();
+    uint8_t *base = NULL;        /* the map, then data */
     if (kn_engine_tier(s->engine) == KILN_TIER_NATIVE && kn_jit_guard_pages()) {
-        m->data = kn_os_reserve_guarded(KN_GUARDED_RESERVE);
+        base = kn_os_reserve_guarded(KN_DIRTY_MAP + KN_GUARDED_RESERVE);
         m->reserved = KN_GUARDED_RESERVE;
-        m->guarded = m->data != NULL;
+        m->guarded = base != NULL;
     }
     /* Halve the reservation until the address space is there, but never
      * below the initial size. */
-    while (!m->data) {
+    while (!base) {
         m->reserved = cap * KN_PAGE_SIZE + KN_GUARD_BYTES;
-        m->data = kn_os_reserve(m->reserved);
-        if (m->data || cap == pages.min)
+        base = kn_os_reserve(KN_DIRTY_MAP + m->reserved);
+        if (base || cap == pages.min)
             break;
         cap = cap / 2 > pages.min ? cap / 2 : pages.min;
     }
-    if (!m->data) {
+    if (!base) {
         kn_free(kn_store_alloc(s), m);
         return kn_error_nomem();
     }
+    m->data = base + KN_DIRTY_MAP;
     m->size = pages.min * KN_PAGE_SIZE;
-    if (!kn_os_commit(m->data, m->size)) {
+    if (!kn_os_commit(base, KN_DIRTY_MAP + m->size)) {   /* the map, then the pages */
         kn_memory_release(m);
         kn_free(kn_store_alloc(s), m);
         return kn_error_nomem();
@@ -88,9 +93,9 @@ kiln_error *kn_memory_create(kiln_store *s, kn_limits pages, kiln_memory **out)
 void kn_memory_release(kiln_memory *m)
 {
     if (m->guarded)
-        kn_os_release_guarded(m->data, m->reserved);
+        kn_os_release_guarded(kn_dirty_map(m->data), KN_DIRTY_MAP + m->reserved);
     else
-        kn_os_release(m->data, m->reserved);
+        kn_os_release(kn_dirty_map(m->data), KN_DIRTY_MAP + m->reserved);
 }
 
 int64_t kn_memory_grow(kiln_memory *m, uint64_t delta)
@@ -123,14 +128,30 @@ kiln_error *kiln_memory_new(kiln_store *store, kiln_limits pages, kiln_memory **
     return kn_memory_create(store, l, out);
 }
 
-uint8_t *kiln_memory_data(kiln_memory *m) { return m ? m->data : NULL; }
-
 uint64_t kiln_memory_size(const kiln_memory *m) { return m ? m->size : 0; }
 
 /* Phrased as subtraction so addr + len cannot wrap around. */
-static bool in_bounds(const kiln_memory *m, uint64_t addr, size_t len)
+static bool in_bounds(const kiln_memory *m, uint64_t addr, uint64_t len)
 {
     return addr <= m->size && (uint64_t)len <= m->size - addr;
+}
+
+uint8_t *kiln_memory_data(kiln_memory *m)
+{
+    if (!m)
+        return NULL;
+    m->untracked = true;
+    return m->data;
+}
+
+uint8_t *kiln_memory_data_reported(kiln_memory *m) { return m ? m->data : NULL; }
+
+void kiln_memory_wrote(kiln_memory *m, uint64_t addr, uint64_t len)
+{
+    if (m && in_bounds(m, addr, len))
+        kn_dirty_range(m->data, addr, len);
+    else if (m)
+        m->untracked = true;
 }
 
 bool kiln_memory_read(const kiln_memory *m, uint64_t addr, void *dst, size_t len)
@@ -148,6 +169,7 @@ bool kiln_memory_write(kiln_memory *m, uint64_t addr, const void *src, size_t le
         return false;
     if (len)
         memmove(m->data + addr, src, len);
+    kn_dirty_range(m->data, addr, len);
     return true;
 }
 

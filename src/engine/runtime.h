@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kiln.h"
 #include "module.h"
@@ -63,9 +64,32 @@ struct kiln_func {
 #define KN_GUARD_SPAN ((uint64_t)2 << 30)
 #define KN_GUARDED_RESERVE (((uint64_t)4 << 30) + KN_GUARD_SPAN)
 
+/* Written-page tracking (template.c's reset): each memory has, just below
+ * data, one byte per 4 KiB of its 4 GiB index space, set when Wasm code
+ * (both tiers), the bulk instructions or a reporting host write there.
+ * Stores mark the page of their first byte only, after the access (an
+ * access out of bounds traps first, so every mark is below 2^20); an
+ * access crossing into the next page touches at most its first 15 bytes,
+ * which the reset compares and rewrites.  The map is committed read-write
+ * from the start and costs resident memory only where it is written.
+ * KN_DIRTY_MAP is also the displacement compiled code uses. */
+#define KN_DIRTY_SHIFT 12
+#define KN_DIRTY_MAP ((uint64_t)1 << (32 - KN_DIRTY_SHIFT))
+#define KN_DIRTY_SPILL 15        /* bytes past its page an access may reach */
+
+static inline uint8_t *kn_dirty_map(uint8_t *data) { return data - KN_DIRTY_MAP; }
+/* Mark [addr, addr+len), in bounds, as written; len may be 0. */
+static inline void kn_dirty_range(uint8_t *data, uint64_t addr, uint64_t len)
+{
+    if (len)
+        memset(kn_dirty_map(data) + (addr >> KN_DIRTY_SHIFT), 1,
+               (size_t)(((addr + len - 1) >> KN_DIRTY_SHIFT) - (addr >> KN_DIRTY_SHIFT) + 1));
+}
+
 struct kiln_memory {
     kn_object obj;
-    uint8_t *data;               /* start of the reservation */
+    uint8_t *data;               /* start of the accessible reservation;
+                                    the written-page map is below it */
     uint64_t size;               /* current size in bytes */
     uint64_t reserved;           /* bytes reserved (>= max size) */
     bool guarded;                /* reserved >= KN_GUARDED_RESERVE: any u32
@@ -74,6 +98,8 @@ struct kiln_memory {
     kn_limits limits;            /* in pages; max is the effective cap */
     kn_limits decl;              /* as declared; import matching uses this
                                     with the current size as min */
+    bool untracked;              /* kiln_memory_data handed out a pointer
+                                    whose writes the map does not see */
 };
 
 struct kiln_table {

@@ -15,9 +15,14 @@
  *
  * Reset (kiln_store_free on a slot's store, kn_pool_release) happens when
  * a slot is given back, so taking one is only limits and a start function.
- * Memory is reset through os.h: grown pages are decommitted and the pages
- * written among the initial ones rewritten from the image (or zeroed), at
- * a cost that follows the pages written, not the memory's size.  The value stack is not cleared: validation guarantees that
+ * Memory: grown pages are decommitted and the pages written among the
+ * initial ones rewritten from the image (or zeroed), at a cost that
+ * follows the pages written, not the memory's size.  Which pages were
+ * written comes from the memory's written-page map (runtime.h), with no
+ * system call; when the map cannot be trusted (kiln_memory_data handed
+ * out a pointer in this use) or many pages were written, os.h's
+ * kn_os_reset asks the OS instead.  The value stack is not cleared:
+ * validation guarantees that
  * Wasm never reads a slot it did not write (locals are zeroed on entry),
  * so resetting the stack pointers is enough.  A slot that cannot be reset
  * (the OS refused) is destroyed instead of being reused.
@@ -75,6 +80,7 @@ struct kiln_template {
     mtx_t lock;
     kn_pool_slot *free;
     uint32_t max_slots, nslots, in_use;
+    uint64_t resets_by_map, resets_by_scan;   /* of memory 0 */
 };
 
 static const kn_allocator *talloc(const kiln_template *t) { return kn_engine_alloc(t->engine); }
@@ -304,8 +310,80 @@ static kiln_error *slot_new(kiln_template *t, kn_pool_slot **out)
     return NULL;
 }
 
-/* Back to the state slot_snapshot recorded.  False if the OS refused. */
-static bool slot_reset(kn_pool_slot *sl)
+/* Past this many marked pages, kn_os_reset's way (which drops pages when
+ * many were written, so a slot does not keep a large use's memory
+ * resident) is taken instead. */
+#define KN_RESET_MARKED_MAX 64
+
+/* Whether [off, off+n) holds what the memory started with. */
+static bool as_initial(const uint8_t *data, uint64_t off, uint64_t n, const kn_os_image *img)
+{
+    uint64_t end = off + n;
+    if (off < img->len) {
+        uint64_t k = (end < img->len ? end : img->len) - off;
+        if (memcmp(data + off, img->view + off, (size_t)k) != 0)
+            return false;
+        off += k;
+    }
+    for (uint64_t w; off + 8 <= end; off += 8) {
+        memcpy(&w, data + off, 8);
+        if (w)
+            return false;
+    }
+    for (; off < end; off++)
+        if (data[off])
+            return false;
+    return true;
+}
+
+/* Memory 0 back to its initial `init` bytes from `used` (its size in this
+ * use), with the written-page map (runtime.h) when every write went
+ * through it: no system call unless the memory grew.  The map is left
+ * clear for the next use. */
+static bool memory_reset(kn_pool_slot *sl, kiln_memory *mem, uint64_t init, uint64_t used,
+                         bool *scanned)
+{
+    const kn_os_image *img = &sl->tmpl->image;
+    const uint64_t page = (uint64_t)1 << KN_DIRTY_SHIFT;
+    uint8_t *map = kn_dirty_map(mem->data);
+    uint64_t npages = (used + page - 1) >> KN_DIRTY_SHIFT, ninit = init >> KN_DIRTY_SHIFT;
+    uint64_t marked[KN_RESET_MARKED_MAX], nmarked = 0;
+    bool many = mem->untracked;
+    /* The marked pages, eight map bytes at a time (most are zero). */
+    for (uint64_t i = 0; i < ninit && !many; i += 8) {
+        uint64_t w = 0;
+        memcpy(&w, map + i, ninit - i < 8 ? (size_t)(ninit - i) : 8);
+        for (uint64_t j = i; w; j++, w >>= 8) {
+            if (!(w & 0xff))
+                continue;
+            if (nmarked == KN_RESET_MARKED_MAX) {
+                many = true;
+                break;
+            }
+            marked[nmarked++] = j;
+        }
+    }
+    memset(map, 0, (size_t)npages);
+    *scanned = many;
+    if (many) {
+        mem->untracked = false;
+        return kn_os_reset(mem->data, init, img, sl->tmpl->dirty);
+    }
+    for (uint64_t k = 0; k < nmarked; k++) {
+        uint64_t i = marked[k];
+        kn_os_image_restore(mem->data, i * page, page, img);
+        /* An access at the end of page i may have reached into i + 1. */
+        bool next_marked = k + 1 < nmarked && marked[k + 1] == i + 1;
+        if (i + 1 < ninit && !next_marked &&
+            !as_initial(mem->data, (i + 1) * page, KN_DIRTY_SPILL, img))
+            kn_os_image_restore(mem->data, (i + 1) * page, KN_DIRTY_SPILL, img);
+    }
+    return true;
+}
+
+/* Back to the state slot_snapshot recorded.  False if the OS refused.
+ * *scanned: memory 0 was reset by asking the OS what was written. */
+static bool slot_reset(kn_pool_slot *sl, bool *scanned)
 {
     kiln_store *s = sl->store;
     kiln_instance *inst = sl->inst;
@@ -314,11 +392,17 @@ static bool slot_reset(kn_pool_slot *sl)
     bool ok = true;
     if (m->nmemories) {
         kiln_memory *mem = inst->memories[0];
-        uint64_t init = m->memories[0].min * KN_PAGE_SIZE;
+        uint64_t init = m->memories[0].min * KN_PAGE_SIZE, used = mem->size;
         if (mem->size > init)
             ok = kn_os_decommit(mem->data + init, mem->size - init);
         mem->size = init;
-        ok = ok && kn_os_reset(mem->data, init, &sl->tmpl->image, sl->tmpl->dirty);
+        ok = memory_reset(sl, mem, init, used, scanned) && ok;
+#ifdef KN_CHECK_RESET
+        /* The sanitizer build (make SAN=1) checks every reset whole: a
+         * write the map missed would otherwise leak into the next use. */
+        if (ok && !as_initial(mem->data, 0, init, &sl->tmpl->image))
+            abort();
+#endif
     }
     for (uint32_t i = 0; i < m->ntables; i++) {
         kiln_table *tb = inst->tables[i];
@@ -393,9 +477,12 @@ void kn_pool_release(kiln_store *s)
 {
     kn_pool_slot *sl = s->slot;
     kiln_template *t = sl->tmpl;
-    bool ok = slot_reset(sl);
+    bool scanned = false;
+    bool ok = slot_reset(sl, &scanned);
     mtx_lock(&t->lock);
     t->in_use--;
+    if (t->m->nmemories)
+        *(scanned ? &t->resets_by_scan : &t->resets_by_map) += 1;
     if (ok) {
         sl->next_free = t->free;
         t->free = sl;
@@ -526,6 +613,17 @@ void kiln_template_stats(const kiln_template *t, uint32_t *slots, uint32_t *in_u
         *slots = t->nslots;
     if (in_use)
         *in_use = t->in_use;
+    mtx_unlock(&mt->lock);
+}
+
+void kiln_template_resets(const kiln_template *t, uint64_t *by_map, uint64_t *by_scan)
+{
+    kiln_template *mt = (kiln_template *)t;   /* the lock only */
+    mtx_lock(&mt->lock);
+    if (by_map)
+        *by_map = t->resets_by_map;
+    if (by_scan)
+        *by_scan = t->resets_by_scan;
     mtx_unlock(&mt->lock);
 }
 

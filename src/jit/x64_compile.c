@@ -30,8 +30,9 @@
  * the budget is charged at calls, backward branches and jump tables;
  * loads and stores compute the same effective address and compare
  * ea + size with the memory's size, or, with guard pages (jit.c), let the
- * access fault into the out-of-bounds stub; a trap jumps to the stub of
- * its code.
+ * access fault into the out-of-bounds stub; a store then marks its page
+ * in the written-page map below r13, as the interpreter does (runtime.h);
+ * a trap jumps to the stub of its code.
  *
  * Covered: everything lowering emits.  `covered` is the one list; it
  * names this file's families (every i32/i64 and f32/f64 numeric
@@ -767,6 +768,15 @@ void kn_x64_address(fn *f, uint8_t family, uint8_t size, bool by_c)
     trap_if(f, X_CC_A, KILN_TRAP_MEMORY_OOB);
 }
 
+/* After a store at rax (kn_x64_address's): mark its page in the memory's
+ * written-page map, which sits KN_DIRTY_MAP bytes below r13 (runtime.h).
+ * After, so that an access that faults out of bounds marks nothing. */
+void kn_x64_wrote(fn *f)
+{
+    kn_x64_shift_i(B, 1, X_SHR, X_RAX, KN_DIRTY_SHIFT);
+    kn_x64_store8_imm(B, x64_mi(X_R13, X_RAX, 1, -(int32_t)KN_DIRTY_MAP), 1);
+}
+
 static void load(fn *f, const opinfo *in)
 {
     kn_x64_address(f, in->fam, in->size, false);
@@ -794,6 +804,7 @@ static void store(fn *f, const opinfo *in)
           ? kn_x64_xmm_of(f, W[2]) : -1;
     if (x >= 0) {
         kn_x64_sse_store(B, in->size == 8, x64_mi(X_R13, X_RAX, 1, 0), x);
+        kn_x64_wrote(f);
         return;
     }
     if (in->fam == F_STORE)
@@ -807,6 +818,7 @@ static void store(fn *f, const opinfo *in)
     case 4: kn_x64_store(B, 0, m, X_RCX); break;
     default: kn_x64_store(B, 1, m, X_RCX); break;
     }
+    kn_x64_wrote(f);
 }
 
 /* ---- Calls, returns, tables ------------------------------------------ */

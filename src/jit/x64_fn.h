@@ -101,6 +101,7 @@ static inline x64_mem kn_x64_slot(const fn *f, uint32_t s)
  * only compiled code: by_c says a C helper will make the access, so the
  * explicit check stays. */
 void kn_x64_address(fn *f, uint8_t family, uint8_t size, bool by_c);
+void kn_x64_wrote(fn *f);
 /* x64_compile.c: a call to C (System V; rsp is 16-aligned between
  * instructions).  Every call from compiled code to C goes through here. */
 void kn_x64_call_c(fn *f, const void *helper);

@@ -23,6 +23,7 @@ static uint32_t rt_memory_fill(kiln_instance *inst, uint32_t d, uint32_t val, ui
     if ((uint64_t)d + n > m->size)
         return KILN_TRAP_MEMORY_OOB;
     memset(m->data + d, (int)(uint8_t)val, n);
+    kn_dirty_range(m->data, d, n);
     return KILN_TRAP_NONE;
 }
 
@@ -32,6 +33,7 @@ static uint32_t rt_memory_copy(kiln_instance *inst, uint32_t d, uint32_t s, uint
     if ((uint64_t)d + n > m->size || (uint64_t)s + n > m->size)
         return KILN_TRAP_MEMORY_OOB;
     memmove(m->data + d, m->data + s, n);
+    kn_dirty_range(m->data, d, n);
     return KILN_TRAP_NONE;
 }
 

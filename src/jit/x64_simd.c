@@ -395,6 +395,7 @@ static void inline_simd(fn *f, kn_op op)
     default:                           /* V128_STORE: addr val offset */
         kn_x64_address(f, F_STORE, 16, false);
         vcopy(f, mem, SLOT(2));
+        kn_x64_wrote(f);
         break;
     }
 }
@@ -444,6 +445,7 @@ void kn_x64_simd(fn *f)
     case KN_VH_STORE_LANE:                            /* addr x offset lane */
         kn_x64_address(f, F_STORE, h->size, true);
         kn_x64_lea(B, 1, X_RDI, mem);
+        kn_x64_wrote(f);               /* checked in bounds: before is safe */
         kn_x64_lea(B, 1, X_RSI, SLOT(2));
         kn_x64_mov_imm(B, X_RDX, W[4]);
         break;

@@ -70,6 +70,9 @@ void kn_os_dirty_close(int dirty);
  * or TLB flushes on the next use); without one, or when too many were
  * written, every private page is dropped. */
 bool kn_os_reset(void *addr, uint64_t bytes, const kn_os_image *img, int dirty);
+/* Rewrite [addr+off, addr+off+len) of such a memory with what it started
+ * as: img's bytes, zeros after. */
+void kn_os_image_restore(void *addr, uint64_t off, uint64_t len, const kn_os_image *img);
 /* The granularity of commits; a power of two dividing 64 KiB on every
  * system kiln supports. */
 uint64_t kn_os_page_size(void);

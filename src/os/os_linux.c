@@ -206,8 +206,9 @@ void kn_os_dirty_close(int dirty)
  * pages then all stay resident, which is what a pooled slot wants. */
 #define KN_RESET_REWRITE_ALL (128u << 10)
 
-static void rewrite(uint8_t *base, uint64_t off, uint64_t len, const kn_os_image *img)
+void kn_os_image_restore(void *addr, uint64_t off, uint64_t len, const kn_os_image *img)
 {
+    uint8_t *base = addr;
     uint64_t from_image = off < img->len ? img->len - off : 0;
     if (from_image > len)
         from_image = len;
@@ -256,7 +257,7 @@ static int reset_scanned(uint8_t *base, uint64_t bytes, const kn_os_image *img, 
     if (pages > KN_RESET_COPY_MAX || (a.walk_end < a.end && n == KN_RESET_COPY_MAX))
         return 0;
     for (int i = 0; i < n; i++)
-        rewrite(base, r[i].start - (uintptr_t)base, r[i].end - r[i].start, img);
+        kn_os_image_restore(base, r[i].start - (uintptr_t)base, r[i].end - r[i].start, img);
     return 1;
 }
 
@@ -282,7 +283,7 @@ static bool reset_written(uint8_t *base, uint64_t npages, const kn_os_image *img
         }
     }
     for (uint64_t k = 0; k < nd; k++)
-        rewrite(base, idx[k] * page, page, img);
+        kn_os_image_restore(base, idx[k] * page, page, img);
     return true;
 }
 
@@ -293,7 +294,7 @@ bool kn_os_reset(void *addr, uint64_t bytes, const kn_os_image *img, int dirty)
     if (bytes > SIZE_MAX)
         return false;
     if (bytes <= KN_RESET_REWRITE_ALL) {
-        rewrite(addr, 0, bytes, img);
+        kn_os_image_restore(addr, 0, bytes, img);
         return true;
     }
     if (dirty >= 0) {

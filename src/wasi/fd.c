@@ -21,16 +21,18 @@
 
 #include "wasi_impl.h"
 
-uint32_t kn_wasi_iovecs(const wasi_call *c, uint32_t iovs, uint32_t n, struct iovec *out)
+/* into: the buffers will be written (a read's), else only read. */
+uint32_t kn_wasi_iovecs(const wasi_call *c, uint32_t iovs, uint32_t n, bool into,
+                        struct iovec *out)
 {
     if (n > WASI_IOV_MAX)
         return WASI_EINVAL;
-    const uint8_t *p = wasi_mem(c, iovs, (uint64_t)n * 8);
+    const uint8_t *p = wasi_mem_in(c, iovs, (uint64_t)n * 8);
     if (!p)
         return WASI_EFAULT;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t buf = get32(p + 8 * i), len = get32(p + 8 * i + 4);
-        uint8_t *b = wasi_mem(c, buf, len);
+        uint8_t *b = into ? wasi_mem(c, buf, len) : (uint8_t *)wasi_mem_in(c, buf, len);
         if (!b)
             return WASI_EFAULT;
         out[i] = (struct iovec){.iov_base = b, .iov_len = len};
@@ -261,13 +263,13 @@ static uint32_t xfer(wasi_call *c, const kiln_val *a, xfer_kind k)
     if (!out)
         return WASI_EFAULT;
     struct iovec iov[WASI_IOV_MAX];
-    uint32_t n = A32(2), err = kn_wasi_iovecs(c, A32(1), n, iov);
+    bool reading = k == XFER_READ || k == XFER_PREAD;
+    uint32_t n = A32(2), err = kn_wasi_iovecs(c, A32(1), n, reading, iov);
     if (err)
         return err;
     if (positioned && A64(3) > INT64_MAX)
         return WASI_EINVAL;
     off_t off = positioned ? (off_t)A64(3) : 0;
-    bool reading = k == XFER_READ || k == XFER_PREAD;
     if (f->mem)  /* only fd_read or fd_write: its rights have no seek */
         return kn_wasi_mem_xfer(c, f, A32(1), n, reading, out);
     if ((err = kn_wasi_wait_ready(c, f, reading ? POLLIN : POLLOUT)))

@@ -31,7 +31,7 @@ static uint32_t path_begin(wasi_call *c, uint32_t fd, uint64_t need, uint32_t pt
     wasi_fd *f = kn_wasi_fd_get(c->w, fd, need, &err);
     if (!f)
         return err;
-    const uint8_t *path = wasi_mem(c, ptr, len);
+    const uint8_t *path = wasi_mem_in(c, ptr, len);
     if (!path)
         return WASI_EFAULT;
     if (f->type != WASI_FILETYPE_DIRECTORY)
@@ -52,7 +52,7 @@ static uint32_t path_done(resolved *r, int rc)
  * is left for path_begin to report. */
 static bool cut_trailing_slashes(const wasi_call *c, uint32_t ptr, uint32_t *len)
 {
-    const uint8_t *p = wasi_mem(c, ptr, *len);
+    const uint8_t *p = wasi_mem_in(c, ptr, *len);
     uint32_t n = *len;
     while (p && n > 1 && p[n - 1] == '/')
         n--;
@@ -285,7 +285,7 @@ static uint32_t wasi_path_rename(wasi_call *c, const kiln_val *a)
 static uint32_t wasi_path_symlink(wasi_call *c, const kiln_val *a)
 {
     uint32_t tlen = A32(1);
-    const uint8_t *t = wasi_mem(c, A32(0), tlen);
+    const uint8_t *t = wasi_mem_in(c, A32(0), tlen);
     if (!t)
         return WASI_EFAULT;
     if (tlen >= WASI_PATH_MAX)

@@ -58,7 +58,7 @@ typedef struct sub_state {
 static uint32_t wasi_poll_oneoff(wasi_call *c, const kiln_val *a)
 {
     uint32_t n = A32(2);
-    const uint8_t *in = wasi_mem(c, A32(0), (uint64_t)n * SUB_SIZE);
+    const uint8_t *in = wasi_mem_in(c, A32(0), (uint64_t)n * SUB_SIZE);
     uint8_t *out = wasi_mem(c, A32(1), (uint64_t)n * EVENT_SIZE);
     uint8_t *nevents = wasi_mem(c, A32(3), 4);
     if (!in || !out || !nevents)

@@ -52,7 +52,7 @@ static uint32_t wasi_sock_recv(wasi_call *c, const kiln_val *a)
     if (ri & ~(uint32_t)(WASI_RECV_PEEK | WASI_RECV_WAITALL))
         return WASI_EINVAL;
     struct iovec iov[WASI_IOV_MAX];
-    if ((err = kn_wasi_iovecs(c, A32(1), A32(2), iov)))
+    if ((err = kn_wasi_iovecs(c, A32(1), A32(2), true, iov)))
         return err;
     struct msghdr msg = {.msg_iov = iov, .msg_iovlen = A32(2)};
     int fl = ((ri & WASI_RECV_PEEK) ? MSG_PEEK : 0) | ((ri & WASI_RECV_WAITALL) ? MSG_WAITALL : 0);
@@ -78,7 +78,7 @@ static uint32_t wasi_sock_send(wasi_call *c, const kiln_val *a)
     if (A32(3) != 0)
         return WASI_EINVAL; /* preview1 defines no send flags */
     struct iovec iov[WASI_IOV_MAX];
-    if ((err = kn_wasi_iovecs(c, A32(1), A32(2), iov)))
+    if ((err = kn_wasi_iovecs(c, A32(1), A32(2), false, iov)))
         return err;
     struct msghdr msg = {.msg_iov = iov, .msg_iovlen = A32(2)};
     if ((err = kn_wasi_wait_ready(c, f, POLLOUT)))

@@ -108,7 +108,7 @@ static void put_bytes(line *l, const uint8_t *p, size_t n, size_t max)
 
 static void put_string(line *l, const wasi_call *c, uint32_t ptr, uint32_t len)
 {
-    const uint8_t *p = wasi_mem(c, ptr, len);
+    const uint8_t *p = wasi_mem_in(c, ptr, len);
     if (!p) {
         put(l, "0x%" PRIx32 " (bad pointer, %" PRIu32 " bytes)", ptr, len);
         return;
@@ -122,7 +122,7 @@ static void put_string(line *l, const wasi_call *c, uint32_t ptr, uint32_t len)
 static void put_iovs(line *l, const wasi_call *c, uint32_t iovs, uint32_t n, bool writing)
 {
     put(l, "[%" PRIu32 " iov%s", n, n == 1 ? "" : "s");
-    const uint8_t *v = wasi_mem(c, iovs, (uint64_t)n * 8);
+    const uint8_t *v = wasi_mem_in(c, iovs, (uint64_t)n * 8);
     if (!v) {
         put(l, " at bad pointer 0x%" PRIx32 "]", iovs);
         return;
@@ -138,7 +138,7 @@ static void put_iovs(line *l, const wasi_call *c, uint32_t iovs, uint32_t n, boo
     size_t shown = 0, max = 64;
     for (uint32_t i = 0; i < n && shown < max; i++) {
         uint32_t len = get32(v + 8 * i + 4);
-        const uint8_t *p = wasi_mem(c, get32(v + 8 * i), len);
+        const uint8_t *p = wasi_mem_in(c, get32(v + 8 * i), len);
         if (!p)
             break;
         put_bytes(l, p, len, max - shown);
@@ -214,7 +214,7 @@ static size_t put_arg(line *l, const wasi_call *c, char k, const kiln_val *a, bo
 /* name=value of an out-pointer, when the call succeeded. */
 static void put_out(line *l, const wasi_call *c, const char *tok, size_t toklen, uint32_t ptr)
 {
-    const uint8_t *p = wasi_mem(c, ptr, tok[0] == '8' ? 8 : 4);
+    const uint8_t *p = wasi_mem_in(c, ptr, tok[0] == '8' ? 8 : 4);
     if (!p)
         return;
     put(l, " %.*s=", (int)(toklen - 1), tok + 1);

@@ -533,7 +533,7 @@ uint32_t kn_wasi_mem_xfer(wasi_call *c, wasi_fd *f, uint32_t iovs, uint32_t n, b
                           uint8_t *out)
 {
     struct iovec iov[WASI_IOV_MAX];
-    uint32_t err = kn_wasi_iovecs(c, iovs, n, iov);
+    uint32_t err = kn_wasi_iovecs(c, iovs, n, reading, iov);
     if (err)
         return err;
     wasi_memstream *m = f->mem;
@@ -587,7 +587,8 @@ static kiln_error *trampoline(kiln_caller *caller, void *env, const kiln_val *ar
     }
     if (!b->mem)
         return kiln_trap_new("WASI: the module does not export its memory as \"memory\"");
-    wasi_call c = {.w = b->w, .store = kiln_caller_store(caller), .mem = kiln_memory_data(b->mem),
+    wasi_call c = {.w = b->w, .store = kiln_caller_store(caller), .memory = b->mem,
+                   .mem = kiln_memory_data_reported(b->mem),
                    .memsize = kiln_memory_size(b->mem)};
     uint32_t err = kn_wasi_dispatch(&c, b->imp, args);
     if (c.trap)
@@ -668,7 +669,8 @@ static kiln_error *template_trampoline(kiln_caller *caller, void *env, const kil
     kiln_memory *mem = inst ? kiln_instance_export_memory(inst, "memory") : NULL;
     if (!mem)
         return kiln_trap_new("WASI: the module does not export its memory as \"memory\"");
-    wasi_call c = {.w = w, .store = kiln_caller_store(caller), .mem = kiln_memory_data(mem),
+    wasi_call c = {.w = w, .store = kiln_caller_store(caller), .memory = mem,
+                   .mem = kiln_memory_data_reported(mem),
                    .memsize = kiln_memory_size(mem)};
     uint32_t err = kn_wasi_dispatch(&c, imp, args);
     if (c.trap)

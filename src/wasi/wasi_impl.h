@@ -173,17 +173,31 @@ struct kiln_wasi {
 typedef struct wasi_call {
     kiln_wasi *w;
     kiln_store *store;    /* the caller's, for its deadline and interrupt */
+    kiln_memory *memory;  /* whose bytes mem is: writes are reported to it */
     uint8_t *mem;
     uint64_t memsize;
     kiln_error *trap;     /* set to end the guest (proc_exit, proc_raise) */
 } wasi_call;
 
-/* [ptr, ptr+len) of guest memory, or NULL if any of it is outside. */
-static inline uint8_t *wasi_mem(const wasi_call *c, uint32_t ptr, uint64_t len)
+/* [ptr, ptr+len) of guest memory to read, or NULL if any of it is
+ * outside. */
+static inline const uint8_t *wasi_mem_in(const wasi_call *c, uint32_t ptr, uint64_t len)
 {
     if (!c->mem || (uint64_t)ptr > c->memsize || len > c->memsize - ptr)
         return NULL;
     return c->mem + ptr;
+}
+
+/* The same, to write (or read and write): the range is reported to kiln
+ * as written (kiln_memory_wrote), so that a pooled instance's reset
+ * rewrites it.  Every write to guest memory goes through a pointer from
+ * here; the const one above cannot be written through. */
+static inline uint8_t *wasi_mem(const wasi_call *c, uint32_t ptr, uint64_t len)
+{
+    const uint8_t *p = wasi_mem_in(c, ptr, len);
+    if (p)
+        kiln_memory_wrote(c->memory, ptr, len);
+    return (uint8_t *)p;
 }
 
 static inline void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
@@ -300,7 +314,8 @@ uint32_t kn_wasi_dispatch(wasi_call *c, const wasi_import *imp, const kiln_val *
  * sock_recv/sock_send. */
 #define WASI_IOV_MAX 1024
 struct iovec;
-uint32_t kn_wasi_iovecs(const wasi_call *c, uint32_t iovs, uint32_t n, struct iovec *out);
+uint32_t kn_wasi_iovecs(const wasi_call *c, uint32_t iovs, uint32_t n, bool into,
+                        struct iovec *out);
 
 /* The two timespecs of futimens/utimensat for WASI's (atim, mtim, flags);
  * an errno for contradictory flags. */
