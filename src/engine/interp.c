@@ -281,7 +281,12 @@ dispatch:
             KN_LEN_##ID##_AS)
 /* The written-page map (runtime.h): after the access, which traps first
  * when out of bounds. */
-#define WROTE(EA) (kn_dirty_map(mbase)[(EA) >> KN_DIRTY_SHIFT] = 1)
+#define WROTE(EA)                                                           \
+    do {                                                                    \
+        uint8_t *mark_ = kn_dirty_map(mbase) + ((EA) >> KN_DIRTY_SHIFT);    \
+        if (!*mark_) /* a loop over one page would store it every time */   \
+            *mark_ = 1;                                                     \
+    } while (0)
 /* Constant values are stored from a sign-extended 32-bit immediate, of
  * which the store writes its width (little-endian host). */
 #define STORE_AT(MEMT, EA, VALUE, LEN)                                      \

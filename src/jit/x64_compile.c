@@ -773,8 +773,15 @@ void kn_x64_address(fn *f, uint8_t family, uint8_t size, bool by_c)
  * After, so that an access that faults out of bounds marks nothing. */
 void kn_x64_wrote(fn *f)
 {
+    x64_mem mark = x64_mi(X_R13, X_RAX, 1, -(int32_t)KN_DIRTY_MAP);
     kn_x64_shift_i(B, 1, X_SHR, X_RAX, KN_DIRTY_SHIFT);
-    kn_x64_store8_imm(B, x64_mi(X_R13, X_RAX, 1, -(int32_t)KN_DIRTY_MAP), 1);
+    /* Test before setting: in a loop over one page the store would be
+     * repeated at every iteration, and stores are the scarcer port. */
+    kn_x64_cmp8_mi(B, mark, 0);
+    size_t skip = kn_x64_jcc32(B, X_CC_NE);
+    kn_x64_store8_imm(B, mark, 1);
+    kn_x64_patch_rel32(B, skip, B->len);
+    kn_x64_label(B);
 }
 
 static void load(fn *f, const opinfo *in)

@@ -182,6 +182,12 @@ void kn_x64_store8_imm(x64_buf *b, x64_mem m, uint8_t imm)
     kn_x64_byte(b, imm);
 }
 
+void kn_x64_cmp8_mi(x64_buf *b, x64_mem m, uint8_t imm)
+{
+    enc_m(b, 0, OP1(0x80), X_CMP, m, false);
+    kn_x64_byte(b, imm);
+}
+
 void kn_x64_mov(x64_buf *b, int w, x64_reg d, x64_reg s) { enc_r(b, w, OP1(0x89), s, d, false); }
 
 void kn_x64_mov_imm(x64_buf *b, x64_reg r, uint64_t imm)

@@ -103,6 +103,7 @@ void kn_x64_store8(x64_buf *b, x64_mem m, x64_reg r);               /* mov byte 
 void kn_x64_store16(x64_buf *b, x64_mem m, x64_reg r);              /* mov word [m], r16 */
 void kn_x64_store_imm(x64_buf *b, int w, x64_mem m, int32_t imm);   /* mov [m], imm32 (sx) */
 void kn_x64_store8_imm(x64_buf *b, x64_mem m, uint8_t imm);       /* mov byte [m], imm8 */
+void kn_x64_cmp8_mi(x64_buf *b, x64_mem m, uint8_t imm);         /* cmp byte [m], imm8 */
 void kn_x64_mov(x64_buf *b, int w, x64_reg d, x64_reg s);           /* mov d, s */
 void kn_x64_mov_imm(x64_buf *b, x64_reg r, uint64_t imm);           /* shortest mov r, imm */
 /* movzx/movsx from 8/16 bits, movsxd from 32: bits = 8, 16 or 32. */
