@@ -117,7 +117,7 @@ static int compile_main(int argc, char **argv)
         return CLI_EXIT_LOAD;
     }
     kiln_engine *engine;
-    if (!new_engine_tier(KILN_TIER_NATIVE, &engine)) {
+    if (!new_engine_cached(KILN_TIER_NATIVE, false, false, &engine)) {
         free(def);
         return CLI_EXIT_LOAD;
     }

@@ -791,7 +791,7 @@ static int run_main(int argc, char **argv)
     kiln_engine *engine;
     if (o.tier == KILN_TIER_DEFAULT && (o.perfmap || file_is_artifact(o.file)))
         o.tier = KILN_TIER_NATIVE;
-    if (!new_engine_cached(o.tier, !o.no_cache, &engine)) {
+    if (!new_engine_cached(o.tier, !o.no_cache, false, &engine)) {
         cli_profile_free(o.profile);
         kiln_wasi_free(wasi);
         return CLI_EXIT_LOAD;

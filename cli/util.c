@@ -112,7 +112,7 @@ bool new_engine(kiln_engine **out) { return new_engine_tier(KILN_TIER_DEFAULT, o
 
 bool new_engine_tier(kiln_tier tier, kiln_engine **out)
 {
-    return new_engine_cached(tier, false, out);
+    return new_engine_cached(tier, false, true, out);
 }
 
 bool cli_cache_dir(char *buf, size_t cap)
@@ -129,10 +129,10 @@ bool cli_cache_dir(char *buf, size_t cap)
     return n > 0 && (size_t)n < cap;
 }
 
-bool new_engine_cached(kiln_tier tier, bool cache, kiln_engine **out)
+bool new_engine_cached(kiln_tier tier, bool cache, bool pooled, kiln_engine **out)
 {
     char dir[4096];
-    kiln_config config = {.tier = tier};
+    kiln_config config = {.tier = tier, .no_write_map = !pooled};
     if (cache && tier == KILN_TIER_NATIVE && cli_cache_dir(dir, sizeof dir))
         config.cache_dir = dir;
     kiln_error *err = kiln_engine_new(&config, out);

@@ -83,8 +83,10 @@ bool new_engine(kiln_engine **out);
 /* The same with a tier (kiln run --tier). */
 bool new_engine_tier(kiln_tier tier, kiln_engine **out);
 /* The same with the code cache (cli_cache_dir) when cache is set and the
- * tier is native. */
-bool new_engine_cached(kiln_tier tier, bool cache, kiln_engine **out);
+ * tier is native; pooled false leaves the written-page map out of compiled
+ * code (kiln_config.no_write_map), for commands that never make a
+ * kiln_template (kiln run, kiln compile). */
+bool new_engine_cached(kiln_tier tier, bool cache, bool pooled, kiln_engine **out);
 /* The CLI's code cache: $XDG_CACHE_HOME/kiln, else ~/.cache/kiln; false
  * when neither can be formed. */
 bool cli_cache_dir(char *buf, size_t cap);

@@ -248,6 +248,14 @@ typedef struct kiln_config {
      * kiln runs: the directory must be writable only by those trusted to
      * run code as this process. */
     const char *cache_dir;
+    /* Modules of this engine keep each memory's written-page map (see
+     * kiln_memory_data_reported and Templates): what lets a template's
+     * slot be reset without a system call.  On the native tier it costs a
+     * compare and a branch per store (matmul, a store in its inner loop:
+     * about 13%).  true leaves the map out, for an engine whose modules
+     * are not pooled (kiln run does this); a template's resets then ask
+     * the OS which pages were written.  Part of the code cache's key. */
+    bool no_write_map;
 } kiln_config;
 
 /* config may be NULL for the defaults; it is copied. */
@@ -521,10 +529,14 @@ KILN_API kiln_func *kiln_instance_export_func_n(kiln_instance *inst, const char 
  * functions, tables, globals and a memory reservation -- is made the first
  * time it is needed and then kept.  kiln_template_instantiate takes a free
  * slot; kiln_store_free on that store gives it back after resetting it:
- * memory back to the image (written pages dropped, grown pages given back
- * to the OS), tables, globals, dropped segments, the stacks and the limits
+ * memory back to the image (the pages written rewritten, grown pages given
+ * back to the OS), tables, globals, dropped segments, the stacks and the limits
  * back to their initial state, and every object the embedder made in the
  * store meanwhile freed.  Nothing one use wrote is visible to the next.
+ * The pages written are known from the memory's written-page map, which
+ * Wasm code, the bulk instructions, WASI and kiln_memory_write keep; a use
+ * that took kiln_memory_data, or an engine with kiln_config.no_write_map,
+ * makes its reset ask the OS instead (kiln_template_resets).
  *
  * Host functions serve every slot, so the per-use context they need (a
  * request, a kiln_wasi) travels as the user_data given to

@@ -53,6 +53,7 @@ static kiln_error *make_module(kiln_engine *engine, const uint8_t *bytes, size_t
     kn_module *m = &mod->m;
     m->engine = engine;
     m->alloc = *a;
+    m->no_write_map = kn_engine_no_write_map(engine);
     kiln_error *err = kn_decode(m, bytes, len);
     if (!err)
         err = complete_types(m);

@@ -32,6 +32,7 @@ typedef struct kn_typeentry {
 struct kiln_engine {
     kn_allocator alloc;          /* the embedder's hook; fixed for life */
     kiln_tier tier;              /* resolved: INTERP or NATIVE */
+    bool no_write_map;           /* kiln_config.no_write_map */
     char *cache_dir;             /* owned copy, or NULL */
     mtx_t lock;
     kn_typeentry *entries;       /* indexed by canonical id */
@@ -54,6 +55,7 @@ kiln_error *kiln_engine_new(const kiln_config *config, kiln_engine **out)
     /* The native tier wherever it exists, unless asked for the interpreter. */
     e->tier = (config && config->tier == KILN_TIER_INTERP) || !kn_jit_available()
                   ? KILN_TIER_INTERP : KILN_TIER_NATIVE;
+    e->no_write_map = config && config->no_write_map;
     if (config && config->cache_dir &&
         !(e->cache_dir = kn_strndup(&a, config->cache_dir, strlen(config->cache_dir)))) {
         kn_free(&a, e);
@@ -85,6 +87,8 @@ void kiln_engine_free(kiln_engine *e)
 const kn_allocator *kn_engine_alloc(const kiln_engine *e) { return &e->alloc; }
 
 kiln_tier kn_engine_tier(const kiln_engine *e) { return e->tier; }
+
+bool kn_engine_no_write_map(const kiln_engine *e) { return e->no_write_map; }
 
 const char *kn_engine_cache_dir(const kiln_engine *e) { return e->cache_dir; }
 

@@ -182,6 +182,7 @@ typedef struct kn_section {
 typedef struct kn_module {
     kiln_engine *engine;
     kn_allocator alloc;         /* the engine's; zeroed: malloc (unit tests) */
+    bool no_write_map;          /* the engine's: code leaves the map out */
     uint8_t *bytes;
     size_t len;
 
@@ -268,6 +269,8 @@ uint32_t kn_engine_intern_type(kiln_engine *e, const kn_valtype *types, uint32_t
 kiln_tier kn_engine_tier(const kiln_engine *e);
 /* The engine's code cache directory (kiln_config.cache_dir), or NULL. */
 const char *kn_engine_cache_dir(const kiln_engine *e);
+/* kiln_config.no_write_map. */
+bool kn_engine_no_write_map(const kiln_engine *e);
 /* engine.c: the allocator every module, store and linker of the engine
  * uses (kn_alloc.h); the engine outlives them all. */
 const kn_allocator *kn_engine_alloc(const kiln_engine *e);

@@ -348,7 +348,7 @@ static bool memory_reset(kn_pool_slot *sl, kiln_memory *mem, uint64_t init, uint
     uint8_t *map = kn_dirty_map(mem->data);
     uint64_t npages = (used + page - 1) >> KN_DIRTY_SHIFT, ninit = init >> KN_DIRTY_SHIFT;
     uint64_t marked[KN_RESET_MARKED_MAX], nmarked = 0;
-    bool many = mem->untracked;
+    bool many = mem->untracked || sl->tmpl->m->no_write_map;
     /* The marked pages, eight map bytes at a time (most are zero). */
     for (uint64_t i = 0; i < ninit && !many; i += 8) {
         uint64_t w = 0;

@@ -136,13 +136,14 @@ static void this_build(uint8_t out[32])
     kn_sha2_final(&c, out);
 }
 
-/* The configuration code depends on: today only that it is the native
- * tier's.  FNV-1a, so the value is the same in every build. */
-static uint64_t config_hash(void)
+/* The configuration code depends on: that it is the native tier's, and
+ * whether its stores keep the written-page map (kiln_config.no_write_map).
+ * FNV-1a, so the value is the same in every build. */
+static uint64_t config_hash(bool no_write_map)
 {
-    static const char cfg[] = "tier=native";
+    const char *cfg = no_write_map ? "tier=native no_write_map" : "tier=native";
     uint64_t h = 14695981039346656037u;
-    for (size_t i = 0; i < sizeof cfg - 1; i++)
+    for (size_t i = 0; cfg[i]; i++)
         h = (h ^ (uint8_t)cfg[i]) * 1099511628211u;
     return h;
 }
@@ -283,7 +284,7 @@ static bool kcw_parse(const uint8_t *b, size_t len, kn_kcw *k)
                  names);
         return true;
     }
-    if (in->config_hash != config_hash()) {
+    if (in->config_hash != config_hash(false) && in->config_hash != config_hash(true)) {
         snprintf(k->problem, sizeof k->problem,
                  "compiled with another configuration (config hash %016llx)",
                  (unsigned long long)in->config_hash);
@@ -335,6 +336,10 @@ kiln_error *kiln_artifact_inspect(const uint8_t *bytes, size_t len, kiln_artifac
 kiln_error *kn_artifact_load(kn_module *m, const void *parsed)
 {
     const kn_kcw *k = parsed;
+    if (k->info.config_hash != config_hash(m->no_write_map))
+        return kn_error_new(KILN_ERR_ARTIFACT, -1,
+                            "compiled code rejected: compiled with another configuration "
+                            "(kiln_config.no_write_map %s)", m->no_write_map ? "off" : "on");
     if (k->info.funcs != m->nfuncs)
         return kn_error_new(KILN_ERR_ARTIFACT, -1,
                             "compiled code rejected: it has %u functions, the module %u",
@@ -411,7 +416,7 @@ static kiln_error *kcw_write(const kn_module *m, uint8_t **out, size_t *outlen)
                                             ? strlen(KILN_VERSION_STRING) : 16);
     this_build(b + 32);
     wr64(b + 64, jm->cpu);
-    wr64(b + 72, config_hash());
+    wr64(b + 72, config_hash(m->no_write_map));
     kn_sha2_sum(m->bytes, m->len, b + 80);
     wr32(b + 112, m->nfuncs);
     wr32(b + 116, (uint32_t)jm->nrelocs);
@@ -528,7 +533,7 @@ kiln_error *kn_cache_compile(kiln_module *mod, const char *dir)
     uint8_t msha[32], cpu[8], cfg[8];
     kn_sha2_sum(m->bytes, m->len, msha);
     wr64(cpu, kn_jit_cpu_features());
-    wr64(cfg, config_hash());
+    wr64(cfg, config_hash(m->no_write_map));
     kn_sha2_update(&c, msha, sizeof msha);
     kn_sha2_update(&c, KILN_VERSION_STRING, sizeof KILN_VERSION_STRING);
     kn_sha2_update(&c, build, sizeof build);

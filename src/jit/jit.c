@@ -381,6 +381,7 @@ kiln_error *kn_jit_compile(kn_module *m)
     x.b.ud = (void *)&m->alloc;
     detect_cpu(&x);
     x.guard = m->nmemories && kn_jit_guard_pages();
+    x.no_marks = m->no_write_map;
     x.native = kn_calloc(&m->alloc, m->nfuncs + 1, 1);
     x.entry = kn_calloc(&m->alloc, m->nfuncs + 1, sizeof *x.entry);
     kiln_error *err = NULL;
@@ -451,6 +452,7 @@ kiln_error *kn_jit_load(kn_module *m, const uint8_t *code, size_t len, const uin
     detect_cpu(&x);
     x.cpu = cpu;
     x.guard = m->nmemories && (cpu & KN_CPU_GUARD);   /* as it was compiled */
+    x.no_marks = m->no_write_map;                     /* checked: config hash */
     x.native = kn_calloc(&m->alloc, m->nfuncs + 1, 1);
     x.entry = kn_calloc(&m->alloc, m->nfuncs + 1, sizeof *x.entry);
     x.relocs = (kn_jit_reloc *)relocs;

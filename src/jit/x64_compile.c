@@ -773,6 +773,8 @@ void kn_x64_address(fn *f, uint8_t family, uint8_t size, bool by_c)
  * After, so that an access that faults out of bounds marks nothing. */
 void kn_x64_wrote(fn *f)
 {
+    if (f->x->no_marks)
+        return;
     x64_mem mark = x64_mi(X_R13, X_RAX, 1, -(int32_t)KN_DIRTY_MAP);
     kn_x64_shift_i(B, 1, X_SHR, X_RAX, KN_DIRTY_SHIFT);
     /* Test before setting: in a loop over one page the store would be

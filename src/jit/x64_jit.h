@@ -20,6 +20,8 @@ typedef struct kn_x64 {
     x64_buf b;
     bool has_popcnt, has_sse41; /* CPU features the code may use */
     uint64_t cpu;               /* every feature present (KN_CPU_*) */
+    bool no_marks;              /* stores leave the written-page map out
+                                   (kiln_config.no_write_map) */
     bool guard;                 /* memory 0 is guarded: address() may leave
                                    out the bounds check (jit.c) */
     uint8_t *native;            /* per function index: gets native code */
