@@ -154,6 +154,38 @@ TEST(artifact_roundtrip_and_damage)
     kiln_engine_free(e);
 }
 
+/* Code compiled without the written-page map (kiln_config.no_write_map)
+ * is not loaded by an engine that keeps it, nor the other way round: its
+ * stores would leave pages out of a template's reset. */
+TEST(artifact_write_map_is_part_of_the_configuration)
+{
+    if (!kn_jit_available())
+        return;
+    kiln_engine *with = NULL, *without = NULL;
+    CHECK(!kiln_engine_new(&(kiln_config){.tier = KILN_TIER_NATIVE}, &with));
+    CHECK(!kiln_engine_new(&(kiln_config){.tier = KILN_TIER_NATIVE, .no_write_map = true},
+                           &without));
+    kiln_engine *engines[2] = {with, without};
+    for (int i = 0; i < 2 && with && without; i++) {
+        kiln_module *m = fib_module(engines[i]);
+        uint8_t *art = NULL;
+        size_t len = 0;
+        CHECK(m && !kiln_module_serialize(m, &art, &len));
+        kiln_module *same = NULL, *other = NULL;
+        CHECK(!kiln_module_deserialize(engines[i], art, len, &same));
+        CHECK_EQ(call_fib(engines[i], same, 10), 55);
+        kiln_error *err = kiln_module_deserialize(engines[1 - i], art, len, &other);
+        CHECK(err && kiln_error_kind_of(err) == KILN_ERR_ARTIFACT && !other);
+        CHECK(err && strstr(kiln_error_message(err), "another configuration") != NULL);
+        kiln_error_free(err);
+        kiln_module_free(same);
+        kiln_module_free(m);
+        free(art);
+    }
+    kiln_engine_free(with);
+    kiln_engine_free(without);
+}
+
 TEST(artifact_cache_dir)
 {
     if (!kn_jit_available())
