@@ -530,8 +530,8 @@ KILN_API kiln_func *kiln_instance_export_func_n(kiln_instance *inst, const char 
  * time it is needed and then kept.  kiln_template_instantiate takes a free
  * slot; kiln_store_free on that store gives it back after resetting it:
  * memory back to the image (the pages written rewritten, grown pages given
- * back to the OS), tables, globals, dropped segments, the stacks and the limits
- * back to their initial state, and every object the embedder made in the
+ * back to the OS), tables, globals, dropped segments, the stacks and the
+ * limits back to their initial state, and every object the embedder made in the
  * store meanwhile freed.  Nothing one use wrote is visible to the next.
  * The pages written are known from the memory's written-page map, which
  * Wasm code, the bulk instructions, WASI and kiln_memory_write keep; a use

@@ -22,10 +22,10 @@
  * system call; when the map cannot be trusted (kiln_memory_data handed
  * out a pointer in this use) or many pages were written, os.h's
  * kn_os_reset asks the OS instead.  The value stack is not cleared:
- * validation guarantees that
- * Wasm never reads a slot it did not write (locals are zeroed on entry),
- * so resetting the stack pointers is enough.  A slot that cannot be reset
- * (the OS refused) is destroyed instead of being reused.
+ * validation guarantees that Wasm never reads a slot it did not write
+ * (locals are zeroed on entry), so resetting the stack pointers is
+ * enough.  A slot that cannot be reset (the OS refused) is destroyed
+ * instead of being reused.
  *
  * Invariants: a slot is either on the free list (reset, not in use) or
  * owned by exactly one caller; nslots counts both and never exceeds

@@ -339,7 +339,10 @@ kiln_error *kn_artifact_load(kn_module *m, const void *parsed)
     if (k->info.config_hash != config_hash(m->no_write_map))
         return kn_error_new(KILN_ERR_ARTIFACT, -1,
                             "compiled code rejected: compiled with another configuration "
-                            "(kiln_config.no_write_map %s)", m->no_write_map ? "off" : "on");
+                            "(its stores %s the written-page map, this engine's %s: "
+                            "kiln_config.no_write_map)",
+                            m->no_write_map ? "keep" : "leave out",
+                            m->no_write_map ? "leave it out" : "keep it");
     if (k->info.funcs != m->nfuncs)
         return kn_error_new(KILN_ERR_ARTIFACT, -1,
                             "compiled code rejected: it has %u functions, the module %u",
