@@ -219,6 +219,7 @@ static void trampoline(kn_x64 *x)
 {
     x64_buf *b = &x->b;
     x64_mem exit_sp = x64_m(X_R12, (int32_t)offsetof(kiln_store, jit_exit_sp));
+    x64_mem budget = x64_m(X_R12, (int32_t)offsetof(kiln_store, budget));
     kn_x64_push(b, X_RBP);
     kn_x64_mov(b, 1, X_RBP, X_RSP);
     kn_x64_push(b, X_RBX);
@@ -226,7 +227,7 @@ static void trampoline(kn_x64 *x)
     kn_x64_push(b, X_R13);
     kn_x64_push(b, X_R14);
     kn_x64_push(b, X_R15);
-    kn_x64_mov(b, 1, X_R12, X_RDI);    /* (r11, the budget: each prologue loads it) */
+    kn_x64_mov(b, 1, X_R12, X_RDI);
     kn_x64_load(b, 1, X_RAX, exit_sp);
     kn_x64_push(b, X_RAX);                 /* 7 pushes: rsp is 16-aligned */
     kn_x64_store(b, 1, exit_sp, X_RSP);
@@ -234,7 +235,9 @@ static void trampoline(kn_x64 *x)
     kn_x64_mov(b, 1, X_R15, X_RCX);
     kn_x64_mov(b, 1, X_R13, X_R8);
     kn_x64_mov(b, 1, X_R14, X_R9);
+    kn_x64_load(b, 1, KN_X64_BUDGET, budget);
     kn_x64_call_r(b, X_RDX);
+    kn_x64_store(b, 1, budget, KN_X64_BUDGET);
     kn_x64_alu_rr(b, 0, X_XOR, X_RAX, X_RAX);
     x->exit = b->len;
     kn_x64_load(b, 1, X_RSP, exit_sp);
@@ -249,7 +252,7 @@ static void trampoline(kn_x64 *x)
     kn_x64_ret(b);
     for (uint32_t code = 0; code < KN_X64_NTRAPS; code++) {
         x->trap_stub[code] = b->len;
-        kn_x64_store(b, 1, x64_m(X_R12, (int32_t)offsetof(kiln_store, budget)), KN_X64_BUDGET);
+        kn_x64_store(b, 1, budget, KN_X64_BUDGET);
         x->trap_stub_nf[code] = b->len;
         kn_x64_mov_imm(b, X_RAX, code);
         kn_x64_patch_rel32(b, kn_x64_jmp32(b), x->exit);

@@ -128,7 +128,7 @@ static void jump_to(fn *f, size_t at, uint32_t target)
 static void trap_if(fn *f, x64_cc cc, kiln_trap_code code)
 {
     kn_x64_patch_rel32(B, kn_x64_jcc32(B, cc),
-                       f->spilled ? f->x->trap_stub_nf[code] : f->x->trap_stub[code]);
+                       f->budget_stored ? f->x->trap_stub_nf[code] : f->x->trap_stub[code]);
 }
 
 /* Charge one unit of budget; the slow path (kn_check_limits) is out of
@@ -136,7 +136,7 @@ static void trap_if(fn *f, x64_cc cc, kiln_trap_code code)
 static void budget(fn *f)
 {
     kn_x64_alu_ri(B, 1, X_SUB, KN_X64_BUDGET, 1);
-    if (f->spilled)            /* past the spill the store's copy is the live one */
+    if (f->budget_stored)      /* past the spill the store's copy is the live one */
         kn_x64_store(B, 1, x64_m(X_R12, OFF(kiln_store, budget)), KN_X64_BUDGET);
     size_t at = kn_x64_jcc32(B, X_CC_LE);
     if (push_item(f, (void **)&f->slow, &f->nslow, &f->capslow, sizeof *f->slow))
@@ -158,6 +158,16 @@ static void branch_if(fn *f, x64_cc cc, uint32_t k)
     budget(f);
     jump_to(f, kn_x64_jmp32(B), target);
     kn_x64_patch_rel32(B, skip, B->len);
+}
+
+/* The budget register to the store's copy (load: back), around C. */
+static void sync_budget(fn *f, bool load)
+{
+    x64_mem bud = x64_m(X_R12, OFF(kiln_store, budget));
+    if (load)
+        kn_x64_load(B, 1, KN_X64_BUDGET, bud);
+    else
+        kn_x64_store(B, 1, bud, KN_X64_BUDGET);
 }
 
 static void reload_msize(fn *f)
@@ -701,60 +711,85 @@ static void helper(fn *f, const opinfo *in, bool binary)
 
 /* ---- Memory ----------------------------------------------------------- */
 
-/* rax = the effective address of a load/store form (lower.h), then the
- * bounds check: ea + size > msize traps. */
-void kn_x64_address(fn *f, uint8_t family, uint8_t size, bool by_c)
+/* Slot word k as a 32-bit value in a general register: its own register
+ * when it has one (the caller must use only the low half), else scratch,
+ * loaded (and zero-extended). */
+static x64_reg reg32(fn *f, uint32_t k, x64_reg scratch)
 {
-    uint32_t offw;
+    x64_mem m = SLOT(k);
+    if (m.direct)
+        return m.base;
+    kn_x64_load(B, 0, scratch, m);
+    return scratch;
+}
+
+/* rax = the u32 index of a load/store form (lower.h): everything but
+ * the static offset.  32-bit operations wrap it as Wasm's i32
+ * arithmetic does and clear rax's upper half.  Returns the word that
+ * holds the static offset. */
+static uint32_t index_of(fn *f, uint8_t family)
+{
     switch (family) {
     case F_VLOAD_LANE:                           /* dst addr x offset lane */
         kn_x64_load(B, 0, X_RAX, SLOT(2));
-        offw = 4;
-        break;
+        return 4;
     case F_LOAD: case F_STORE: case F_STORE_K:   /* dst/addr, addr, offset */
         kn_x64_load(B, 0, X_RAX, SLOT(family == F_LOAD ? 2 : 1));
-        offw = 3;
-        break;
-    case F_LOAD_A:                               /* dst base imm offset */
-        kn_x64_load(B, 0, X_RAX, SLOT(2));
-        kn_x64_alu_ri(B, 0, X_ADD, X_RAX, (int32_t)W[3]);
-        offw = 4;
-        break;
-    case F_STORE_AK:                             /* base add imm offset */
-        kn_x64_load(B, 0, X_RAX, SLOT(1));
-        kn_x64_alu_ri(B, 0, X_ADD, X_RAX, (int32_t)W[2]);
-        offw = 4;
-        break;
-    case F_LOAD_X:                               /* dst base idx offset */
-        kn_x64_load(B, 0, X_RAX, SLOT(2));
-        kn_x64_alu_rm(B, 0, X_ADD, X_RAX, SLOT(3));
-        offw = 4;
-        break;
+        return 3;
+    case F_LOAD_A: case F_STORE_AK: {            /* dst base imm offset; base add imm offset */
+        uint32_t k = family == F_LOAD_A ? 2 : 1;
+        x64_mem base = SLOT(k);
+        if (base.direct) {
+            kn_x64_lea(B, 0, X_RAX, x64_m(base.base, (int32_t)W[k + 1]));
+        } else {
+            kn_x64_load(B, 0, X_RAX, base);
+            kn_x64_alu_ri(B, 0, X_ADD, X_RAX, (int32_t)W[k + 1]);
+        }
+        return 4;
+    }
+    case F_LOAD_X: {                             /* dst base idx offset */
+        x64_mem base = SLOT(2), idx = SLOT(3);
+        if (base.direct && idx.direct) {
+            kn_x64_lea(B, 0, X_RAX, x64_mi(base.base, idx.base, 1, 0));
+        } else {
+            kn_x64_load(B, 0, X_RAX, base);
+            kn_x64_alu_rm(B, 0, X_ADD, X_RAX, idx);
+        }
+        return 4;
+    }
     case F_LOAD_K:                               /* dst k offset */
         kn_x64_mov_imm(B, X_RAX, W[2]);
-        offw = 3;
-        break;
+        return 3;
     case F_LOAD_XS:                              /* dst base idx s offset */
-        kn_x64_load(B, 0, X_RAX, SLOT(3));
-        kn_x64_shift_i(B, 0, X_SHL, X_RAX, (uint8_t)(W[4] & 31));
-        kn_x64_alu_rm(B, 0, X_ADD, X_RAX, SLOT(2));
-        offw = 5;
-        break;
+        if ((W[4] & 31) <= 3) {
+            x64_reg base = reg32(f, 2, X_RCX), idx = reg32(f, 3, X_RAX);
+            kn_x64_lea(B, 0, X_RAX, x64_mi(base, idx, (uint8_t)(1u << (W[4] & 31)), 0));
+        } else {
+            kn_x64_load(B, 0, X_RAX, SLOT(3));
+            kn_x64_shift_i(B, 0, X_SHL, X_RAX, (uint8_t)(W[4] & 31));
+            kn_x64_alu_rm(B, 0, X_ADD, X_RAX, SLOT(2));
+        }
+        return 5;
     default:                                     /* F_LOAD_AS: dst x s imm offset */
         kn_x64_load(B, 0, X_RAX, SLOT(2));
         kn_x64_shift_i(B, 0, X_SHL, X_RAX, (uint8_t)(W[3] & 31));
         kn_x64_alu_ri(B, 0, X_ADD, X_RAX, (int32_t)W[4]);
-        offw = 5;
-        break;
+        return 5;
     }
-    uint32_t off = W[offw];
-    /* rax is the u32 index (32-bit operations zero the upper half), so
-     * rax + off + size stays inside a guarded reservation when off + size
-     * fits the guard span: a fault there is the trap (jit.c). */
+}
+
+/* The memory operand of a load/store form: [r13 + rax + offset], after
+ * the bounds check (ea + size beyond the memory traps, as the
+ * interpreter), and the offset left out of rax in f->ea_off. */
+static x64_mem access(fn *f, uint8_t family, uint8_t size, bool by_c)
+{
+    uint32_t off = W[index_of(f, family)];
+    /* rax is the u32 index, so rax + off + size stays inside a guarded
+     * reservation when off + size fits the guard span (2 GiB, so off
+     * fits a disp32): a fault there is the trap (jit.c). */
     if (f->x->guard && !by_c && (uint64_t)off + size <= KN_GUARD_SPAN) {
-        if (off)
-            kn_x64_lea(B, 1, X_RAX, x64_m(X_RAX, (int32_t)off));
-        return;
+        f->ea_off = off;
+        return x64_mi(X_R13, X_RAX, 1, (int32_t)off);
     }
     if (off <= INT32_MAX) {
         if (off)
@@ -766,15 +801,30 @@ void kn_x64_address(fn *f, uint8_t family, uint8_t size, bool by_c)
     kn_x64_lea(B, 1, X_RCX, x64_m(X_RAX, size));
     kn_x64_alu_rr(B, 1, X_CMP, X_RCX, X_R14);
     trap_if(f, X_CC_A, KILN_TRAP_MEMORY_OOB);
+    f->ea_off = 0;
+    return x64_mi(X_R13, X_RAX, 1, 0);
 }
 
-/* After a store at rax (kn_x64_address's): mark its page in the memory's
- * written-page map, which sits KN_DIRTY_MAP bytes below r13 (runtime.h).
- * After, so that an access that faults out of bounds marks nothing. */
+/* rax = the whole effective address of a load/store form, checked. */
+void kn_x64_address(fn *f, uint8_t family, uint8_t size, bool by_c)
+{
+    x64_mem m = access(f, family, size, by_c);
+    if (m.disp)
+        kn_x64_lea(B, 1, X_RAX, x64_m(X_RAX, m.disp));
+    f->ea_off = 0;
+}
+
+/* After a store at rax + f->ea_off (access's): mark its page in the
+ * memory's written-page map, which sits KN_DIRTY_MAP bytes below r13
+ * (runtime.h).  After, so that an access that faults out of bounds marks
+ * nothing; and a store that did not fault is below the memory's size, so
+ * its page is in the map. */
 void kn_x64_wrote(fn *f)
 {
     if (f->x->no_marks)
         return;
+    if (f->ea_off)
+        kn_x64_lea(B, 1, X_RAX, x64_m(X_RAX, (int32_t)f->ea_off));
     x64_mem mark = x64_mi(X_R13, X_RAX, 1, -(int32_t)KN_DIRTY_MAP);
     kn_x64_shift_i(B, 1, X_SHR, X_RAX, KN_DIRTY_SHIFT);
     /* Test before setting: in a loop over one page the store would be
@@ -788,9 +838,8 @@ void kn_x64_wrote(fn *f)
 
 static void load(fn *f, const opinfo *in)
 {
-    kn_x64_address(f, in->fam, in->size, false);
+    x64_mem m = access(f, in->fam, in->size, false);
     int w = width(in->type);
-    x64_mem m = x64_mi(X_R13, X_RAX, 1, 0);
     int x = in->type == T_F32 || in->type == T_F64 ? kn_x64_xmm_of(f, W[1]) : -1;
     x64_mem d = SLOT(1);
     x64_reg r = d.direct && x < 0 ? d.base : X_RAX;   /* straight into its register */
@@ -808,11 +857,11 @@ static void load(fn *f, const opinfo *in)
 
 static void store(fn *f, const opinfo *in)
 {
-    kn_x64_address(f, in->fam, in->size, false);
+    x64_mem m = access(f, in->fam, in->size, false);
     int x = in->fam == F_STORE && (in->type == T_F32 || in->type == T_F64)
           ? kn_x64_xmm_of(f, W[2]) : -1;
     if (x >= 0) {
-        kn_x64_sse_store(B, in->size == 8, x64_mi(X_R13, X_RAX, 1, 0), x);
+        kn_x64_sse_store(B, in->size == 8, m, x);
         kn_x64_wrote(f);
         return;
     }
@@ -820,7 +869,6 @@ static void store(fn *f, const opinfo *in)
         kn_x64_load(B, 1, X_RCX, SLOT(2));
     else   /* a constant, sign-extended from 32 bits */
         kn_x64_mov_imm(B, X_RCX, (uint64_t)(int64_t)(int32_t)W[in->fam == F_STORE_K ? 2 : 3]);
-    x64_mem m = x64_mi(X_R13, X_RAX, 1, 0);
     switch (in->size) {
     case 1: kn_x64_store8(B, m, X_RCX); break;
     case 2: kn_x64_store16(B, m, X_RCX); break;
@@ -889,7 +937,9 @@ static void call_slow(fn *f, uint32_t func, uint32_t base)
     kn_x64_mov(B, 1, X_RSI, X_R15);
     kn_x64_mov_imm(B, X_RDX, func);
     kn_x64_lea(B, 1, X_RCX, x64_m(X_RBX, (int32_t)(8 * base)));
+    sync_budget(f, false);
     call_c(f, (const void *)kn_jit_call_slow);
+    sync_budget(f, true);
     kn_x64_test_rr(B, 1, X_RAX, X_RAX);
     kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_NE), f->x->exit);
 }
@@ -937,7 +987,9 @@ static void call_indirect(fn *f)
     kn_x64_mov(B, 1, X_RDI, X_R12);
     kn_x64_mov(B, 1, X_RSI, X_R15);
     kn_x64_lea(B, 1, X_RCX, x64_m(X_RBX, (int32_t)(8 * base)));
+    sync_budget(f, false);
     call_c(f, (const void *)kn_jit_call_ref);
+    sync_budget(f, true);
     kn_x64_test_rr(B, 1, X_RAX, X_RAX);
     kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_NE), f->x->exit);
     kn_x64_patch_rel32(B, done, B->len);
@@ -1269,15 +1321,19 @@ static bool always_calls(kn_op op)
 }
 
 /* An instruction that is not inline (see "Slots in registers"): as it
- * is if it calls nothing, else again between a spill and a reload. */
+ * is if it calls nothing, else again between a spill and a reload.  A
+ * call keeps the budget in r11 (compiled callees take it there, and its
+ * paths into C store and reload it themselves); anything else that calls
+ * gives it to the store's copy for its duration. */
 static void emit_wrapped(fn *f, uint32_t pc)
 {
-    if ((kn_op)W[0] == KN_OP_RET) {
+    kn_op op = (kn_op)W[0];
+    if (op == KN_OP_RET) {
         spill(f, false);
         emit_one(f, pc);
         return;
     }
-    if (!always_calls((kn_op)W[0])) {
+    if (!always_calls(op)) {
         size_t len = B->len, calls = B->ncalls, nfix = f->nfix, nslow = f->nslow, njt = f->njt;
         size_t ncalls = f->x->ncalls, nrelocs = f->x->nrelocs;
         x64_fwd fwd = B->fwd;
@@ -1293,11 +1349,17 @@ static void emit_wrapped(fn *f, uint32_t pc)
         f->x->ncalls = ncalls;
         f->x->nrelocs = nrelocs;
     }
+    bool in_c = op != KN_OP_CALL && op != KN_OP_CALL_INDIRECT;
     spill(f, false);
+    if (in_c)
+        sync_budget(f, false);
     f->spilled = true;
+    f->budget_stored = in_c;
     emit_one(f, pc);
-    f->spilled = false;
+    f->spilled = f->budget_stored = false;
     spill(f, true);
+    if (in_c)
+        sync_budget(f, true);
 }
 
 /* Out-of-line paths and jump tables, then every branch patched. */
@@ -1306,9 +1368,11 @@ static void epilogue(fn *f)
     for (size_t i = 0; i < f->nslow; i++) {
         kn_x64_patch_rel32(B, f->slow[i].at, B->len);
         spill(f, false);
+        sync_budget(f, false);
         kn_x64_mov(B, 1, X_RDI, X_R12);
         call_c(f, (const void *)kn_check_limits);
         spill(f, true);
+        sync_budget(f, true);
         kn_x64_mov(B, 0, X_RAX, X_RAX);          /* a trap code: zero-extend */
         kn_x64_test_rr(B, 0, X_RAX, X_RAX);
         kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_NE), f->x->exit);
@@ -1352,14 +1416,17 @@ static void epilogue(fn *f)
  * budget's out-of-line path stores and reloads around kn_check_limits, and
  * the prologue loads them once the locals are zeroed.
  *
- * The store's budget counter lives in r11 (KN_X64_BUDGET) the same way in
- * every function: loaded by the prologue, stored and reloaded with the
- * slots, so kn_check_limits, C and the callee see the store's copy, and
- * stored by the trap stubs (trap_stub; past a spill, where the store's
- * copy is the live one and r11 may be a C call's leftover, trap_stub_nf).
- * A back-edge then costs a register decrement instead of a
- * read-modify-write of memory that the next iteration's would wait on.
- * Fuel stays exact: the same units are charged at the same places.
+ * The store's budget counter lives in r11 (KN_X64_BUDGET) for all of
+ * compiled code: the entry trampoline loads it and stores it back on
+ * return, and a direct call between compiled functions passes it along in
+ * r11, so calls and returns touch no memory for it.  Whatever else calls
+ * C stores it first and reloads it after (sync_budget: kn_check_limits
+ * and C see the store's copy), and the trap stubs store it (trap_stub;
+ * past such a store, where the store's copy is the live one and r11 may
+ * be a C call's leftover, trap_stub_nf: f->budget_stored).  A back-edge
+ * then costs a register decrement instead of a read-modify-write of
+ * memory that the next iteration's would wait on.  Fuel stays exact: the
+ * same units are charged at the same places.
  * Floats: xmm8-xmm15 hold the KN_X64_NXREGS best float slots (xmm_operands
  * says which operands may be one; an instruction that names such a slot
  * elsewhere gets it lent to memory around it, xmm_lend). */
@@ -1615,11 +1682,6 @@ static void spill(fn *f, bool load)
         else
             kn_x64_store(B, 1, m, kn_x64_alloc_regs[i]);
     }
-    x64_mem bud = x64_m(X_R12, OFF(kiln_store, budget));
-    if (load)
-        kn_x64_load(B, 1, KN_X64_BUDGET, bud);
-    else
-        kn_x64_store(B, 1, bud, KN_X64_BUDGET);
     for (int i = 0; i < f->nxalloc; i++) {
         x64_mem m = x64_m(X_RBX, (int32_t)(8 * f->xslot[i]));
         if (load)
@@ -1672,9 +1734,7 @@ bool kn_x64_function(kn_x64 *x, const kn_code *cd, size_t *entry)
     }
     x->b.forward = true;
     *entry = x->b.len;
-    f.spilled = true;          /* its stack check traps with r11 not loaded yet */
     prologue(&f);
-    f.spilled = false;
     spill(&f, true);
     for (uint32_t pc = 0; pc < cd->nwords;) {
         f.w = cd->words + pc;

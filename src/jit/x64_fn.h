@@ -60,7 +60,9 @@ typedef struct fn {
     uint32_t xslot[KN_X64_NXREGS];  /* the slot each of xmm8-xmm15 holds */
     int nxalloc;
     uint32_t xoff;              /* bit i: xslot[i] in memory for this instruction */
+    uint32_t ea_off;            /* the static offset a store's rax lacks (kn_x64_wrote) */
     bool spilled;               /* inside a wrapped instruction: slots in memory */
+    bool budget_stored;         /* ... and the store's copy of the budget is the live one */
     bool oom;
 } fn;
 
