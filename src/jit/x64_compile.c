@@ -1427,7 +1427,7 @@ static void epilogue(fn *f)
  * then costs a register decrement instead of a read-modify-write of
  * memory that the next iteration's would wait on.  Fuel stays exact: the
  * same units are charged at the same places.
- * Floats: xmm8-xmm15 hold the KN_X64_NXREGS best float slots (xmm_operands
+ * Floats: xmm4-xmm15 hold the KN_X64_NXREGS best float slots (xmm_operands
  * says which operands may be one; an instruction that names such a slot
  * elsewhere gets it lent to memory around it, xmm_lend). */
 

@@ -39,10 +39,10 @@ typedef struct jtable { size_t lea_at; uint32_t pc; } jtable;
  * not wait on its own store each iteration. */
 #define KN_X64_NREGS 5
 static const x64_reg kn_x64_alloc_regs[KN_X64_NREGS] = {X_R8, X_R9, X_R10, X_RSI, X_RDI};
-/* Float slots in xmm8-xmm15 (templates use xmm0-xmm3 as scratch); slot
+/* Float slots in xmm4-xmm15 (templates use xmm0-xmm3 as scratch); slot
  * xslot[i] is in xmm KN_X64_XMM0 + i. */
-#define KN_X64_NXREGS 8
-#define KN_X64_XMM0 8
+#define KN_X64_NXREGS 12
+#define KN_X64_XMM0 4
 
 typedef struct fn {
     kn_x64 *x;
@@ -57,7 +57,7 @@ typedef struct fn {
     jtable *jt; size_t njt, capjt;
     uint32_t aslot[KN_X64_NREGS];   /* the slot each of kn_x64_alloc_regs holds */
     int nalloc;
-    uint32_t xslot[KN_X64_NXREGS];  /* the slot each of xmm8-xmm15 holds */
+    uint32_t xslot[KN_X64_NXREGS];  /* the slot each of xmm4-xmm15 holds */
     int nxalloc;
     uint32_t xoff;              /* bit i: xslot[i] in memory for this instruction */
     uint32_t ea_off;            /* the static offset a store's rax lacks (kn_x64_wrote) */
