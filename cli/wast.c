@@ -674,7 +674,7 @@ static void run_file(kiln_engine *engine, const char *path, bool verbose, bool n
 static int wast_main(int argc, char **argv)
 {
     bool verbose = false;
-    kiln_tier tier = KILN_TIER_INTERP;
+    kiln_tier tier = KILN_TIER_DEFAULT;
     int i = 1;
     while (i < argc && argv[i][0] == '-' && argv[i][1]) {
         const char *a = argv[i];
@@ -715,7 +715,7 @@ static int wast_main(int argc, char **argv)
     unsigned long passed = 0, failed = 0;
     int files = argc - i;
     for (; i < argc; i++)
-        run_file(engine, argv[i], verbose, tier == KILN_TIER_NATIVE, &passed, &failed);
+        run_file(engine, argv[i], verbose, tier != KILN_TIER_INTERP, &passed, &failed);
     if (files > 1)
         printf("total: %lu passed, %lu failed\n", passed, failed);
     kiln_engine_free(engine);

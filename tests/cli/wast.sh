@@ -13,12 +13,23 @@ WAST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/wast" && pwd)
 WAST_KILN=$(cd "$(dirname "$KILN")" && pwd)/$(basename "$KILN")
 
 begin "wast: a passing command of every kind"
-run env -C "$WAST_DIR" "$WAST_KILN" wast pass.wast
+run env -C "$WAST_DIR" "$WAST_KILN" wast --tier interp pass.wast
 code_is 0; out_is "pass.wast: 29 passed, 0 failed"; err_lines 0
 end
 
+# The default tier is native on x86-64 Linux, which reports its coverage
+begin "wast: the default tier is the native one, and says how much it compiled"
+run env -C "$WAST_DIR" "$WAST_KILN" wast pass.wast
+code_is 0; err_lines 0
+if [ "$(uname -m)" = x86_64 ] && [ "$(uname -s)" = Linux ]; then
+    out_has "pass.wast: native code for"
+    grep -q "native code for 0 of" "$WORK/out" && fail "no function compiled: $(cat "$WORK/out")"
+fi
+out_has "pass.wast: 29 passed, 0 failed"
+end
+
 begin "wast: a failing command of every kind, each reported with its line"
-run env -C "$WAST_DIR" "$WAST_KILN" wast fail.wast
+run env -C "$WAST_DIR" "$WAST_KILN" wast --tier interp fail.wast
 code_is 1; err_lines 0
 diff -u "$WAST_DIR/fail.expected" "$WORK/out" >"$WORK/diff" || fail "report differs: $(head -c 1500 "$WORK/diff")"
 end
