@@ -185,17 +185,21 @@ grep -q '^SKIP spec' "$LOGS/spec.log" && NOTES[${#NOTES[@]} - 1]="SKIPPED: no te
 # unit tests (tests/wat/)
 suite wat 900 bash -c "make -s ${MAKEARGS[*]} $BUILD/wat-spec-check $BUILD/wat-unit && bash tests/wat/run.sh $BUILD"
 
-# lowering: kiln's own .wast scripts for the lowering rewrites, through
-# `kiln wast` (whose last line is the total, "...: N passed, N failed")
+# lowering: kiln's own .wast scripts for the lowering rewrites and the
+# native tier's register slots, through `kiln wast` on each tier (whose
+# last line is the total, "total: N passed, N failed")
 lowering_run() {
-    local p=0 f=0 line
-    line=$(timeout -k 10 300 "$BUILD/kiln" wast tests/lowering/*.wast | tee /dev/stderr | tail -n 1)
-    if [[ $line =~ :\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-        p=$((p + BASH_REMATCH[1])) f=$((f + BASH_REMATCH[2]))
-    else
-        echo "FAIL kiln wast tests/lowering/*.wast: no summary"
-        f=$((f + 1))
-    fi
+    local p=0 f=0 line tier
+    for tier in native interp; do
+        line=$(timeout -k 10 300 "$BUILD/kiln" wast --tier "$tier" tests/lowering/*.wast |
+            tee /dev/stderr | tail -n 1)
+        if [[ $line =~ :\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+            p=$((p + BASH_REMATCH[1])) f=$((f + BASH_REMATCH[2]))
+        else
+            echo "FAIL kiln wast --tier $tier tests/lowering/*.wast: no summary"
+            f=$((f + 1))
+        fi
+    done
     # and that each rewrite happened: the lowered code itself
     line=$(timeout -k 10 300 bash tests/lowering/check.sh "$BUILD" | tee /dev/stderr | tail -n 1)
     if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then

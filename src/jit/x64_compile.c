@@ -10,10 +10,11 @@
  *          that may grow it: calls, memory.grow)
  *     r15  the instance (kiln_instance *)
  *     rbp  the machine frame chain (push rbp; mov rbp, rsp), for profilers
- * rax, rcx and rdx are scratch within one template; rsi, rdi and r8-r11
- * hold the function's register slots ("Slots in registers" below) and are
- * scratch only in an instruction that calls (stored before, reloaded
- * after).  Every other value lives in its slot between instructions, and
+ * rax and rcx are scratch within one template; rsi, rdi, rdx and r8-r10
+ * hold the function's register slots, r11 the budget ("Slots in
+ * registers" below), and are scratch only in an instruction that calls
+ * (stored before, reloaded after; div and rem push rdx).  Float slots
+ * are in xmm4-xmm15, and xmm0-xmm3 are scratch.  Every other value lives in its slot between instructions, and
  * every value is in its slot at every call and return: that is what makes
  * a function's machine code and its interpreted code interchangeable.
  *
@@ -281,6 +282,15 @@ static bool binop_ok(const opinfo *in)
            (alu_of(in->base, &alu) || is_mul(in->base) || shift_of(in->base, &sh));
 }
 
+/* Whether general register r holds a slot in this function. */
+static bool holds_slot(const fn *f, x64_reg r)
+{
+    for (int i = 0; i < f->nalloc; i++)
+        if (kn_x64_alloc_regs[i] == r)
+            return !f->spilled;
+    return false;
+}
+
 /* i32/i64 div and rem: the interpreter's traps, in its order (divide by
  * zero first, then overflow of div_s; rem_s of INT_MIN by -1 is 0). */
 static void divrem(fn *f, const opinfo *in)
@@ -293,6 +303,11 @@ static void divrem(fn *f, const opinfo *in)
                op == KN_OP_I64_REM_U;
     kn_x64_load(B, w, X_RAX, SLOT(2));
     kn_x64_load(B, w, X_RCX, SLOT(3));
+    /* div takes rdx: kept on the machine stack while it holds a slot (a
+     * trap resets rsp, so the traps below need no pop) */
+    bool keep_rdx = holds_slot(f, X_RDX);
+    if (keep_rdx)
+        kn_x64_push(B, X_RDX);
     kn_x64_test_rr(B, w, X_RCX, X_RCX);
     trap_if(f, X_CC_E, KILN_TRAP_INT_DIV_ZERO);
     size_t done = 0;
@@ -316,7 +331,14 @@ static void divrem(fn *f, const opinfo *in)
     kn_x64_div(B, w, sgn, X_RCX);
     if (done)
         kn_x64_patch_rel32(B, done, B->len);
-    kn_x64_store(B, w, SLOT(1), rem ? X_RDX : X_RAX);
+    x64_reg r = rem ? X_RDX : X_RAX;
+    if (keep_rdx) {
+        if (rem)
+            kn_x64_mov(B, 1, X_RAX, X_RDX);
+        kn_x64_pop(B, X_RDX);
+        r = X_RAX;
+    }
+    kn_x64_store(B, w, SLOT(1), r);
 }
 
 static bool divrem_ok(const opinfo *in)
