@@ -236,6 +236,8 @@ static void trampoline(kn_x64 *x)
     kn_x64_mov(b, 1, X_R13, X_R8);
     kn_x64_mov(b, 1, X_R14, X_R9);
     kn_x64_load(b, 1, KN_X64_BUDGET, budget);
+    if (x->has_avx)
+        kn_x64_vzeroupper(b);
     kn_x64_call_r(b, X_RDX);
     kn_x64_store(b, 1, budget, KN_X64_BUDGET);
     kn_x64_alu_rr(b, 0, X_XOR, X_RAX, X_RAX);
@@ -371,6 +373,7 @@ static void detect_cpu(kn_x64 *x)
 #if KN_JIT_X64 && !defined(KN_JIT_SSE2_ONLY)
     x->has_popcnt = __builtin_cpu_supports("popcnt");
     x->has_sse41 = __builtin_cpu_supports("sse4.1");
+    x->has_avx = __builtin_cpu_supports("avx");
 #endif
     x->cpu = kn_jit_cpu_features();
 }

@@ -144,6 +144,25 @@ static void budget(fn *f)
         f->slow[f->nslow - 1] = (slowpath){at, B->len};
 }
 
+/* A loop's back-edge to the word `target`, already emitted: one unit of
+ * budget, and on to the target while some is left, else to the slow
+ * path (kn_check_limits), which goes on at the target. */
+static void back_edge(fn *f, uint32_t target)
+{
+    if (target > f->pc) {      /* not a backward one after all */
+        budget(f);
+        jump_to(f, kn_x64_jmp32(B), target);
+        return;
+    }
+    kn_x64_alu_ri(B, 1, X_SUB, KN_X64_BUDGET, 1);
+    if (f->budget_stored)
+        kn_x64_store(B, 1, x64_m(X_R12, OFF(kiln_store, budget)), KN_X64_BUDGET);
+    kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_G), f->pos[target]);
+    size_t at = kn_x64_jmp32(B);
+    if (push_item(f, (void **)&f->slow, &f->nslow, &f->capslow, sizeof *f->slow))
+        f->slow[f->nslow - 1] = (slowpath){at, f->pos[target]};
+}
+
 /* The branch of the offset word k of the current instruction (relative
  * to that word, lower.h): a backward target is a loop back-edge and
  * charges the budget first. */
@@ -156,8 +175,7 @@ static void branch_if(fn *f, x64_cc cc, uint32_t k)
         return;
     }
     size_t skip = kn_x64_jcc32(B, (x64_cc)(cc ^ 1));
-    budget(f);
-    jump_to(f, kn_x64_jmp32(B), target);
+    back_edge(f, target);
     kn_x64_patch_rel32(B, skip, B->len);
 }
 
@@ -193,6 +211,8 @@ static void call_c(fn *f, const void *helper)
     kn_x64_u32(B, (uint32_t)a);
     kn_x64_u32(B, (uint32_t)(a >> 32));
     kn_x64_call_r(B, X_RAX);
+    if (f->x->has_avx)
+        kn_x64_vzeroupper(B);
 }
 
 void kn_x64_call_c(fn *f, const void *helper) { call_c(f, helper); }
@@ -1211,8 +1231,7 @@ static void emit_other(fn *f, uint32_t pc)
         jump_to(f, kn_x64_jmp32(B), (uint32_t)((int64_t)pc + 1 + (int32_t)W[1]));
         break;
     case KN_OP_JMP_BACK:
-        budget(f);
-        jump_to(f, kn_x64_jmp32(B), (uint32_t)((int64_t)pc + 1 + (int32_t)W[1]));
+        back_edge(f, (uint32_t)((int64_t)pc + 1 + (int32_t)W[1]));
         break;
     case KN_OP_JMP_IF:
     case KN_OP_JMP_UNLESS:
@@ -1715,8 +1734,12 @@ static void spill(fn *f, bool load)
 
 /* Mark every word a branch may reach (the 'j' operands of opcodes.def's
  * layouts, and jump tables' entries), so that forwarding (x64_emit.c)
- * stops there: another path arrives with other registers.  Also each
- * instruction's length, in f->ilen. */
+ * stops there: another path arrives with other registers; and the
+ * targets of backward branches, loop heads, which are aligned to 16
+ * bytes (where a loop's code starts decides how the front end fetches
+ * it: matmul's inner loop ran 14% apart between two placements).  Also
+ * each instruction's length, in f->ilen. */
+enum { BRANCH_TARGET = 1, LOOP_HEAD = 2 };
 static void mark_targets(fn *f, uint8_t *target)
 {
     const kn_code *cd = f->cd;
@@ -1727,12 +1750,13 @@ static void mark_targets(fn *f, uint8_t *target)
         for (uint32_t i = 0; lay && lay[i]; i++) {
             uint32_t at = pc + 1 + i;
             if (lay[i] == 'j' && at < cd->nwords)
-                target[(uint32_t)((int64_t)at + (int32_t)cd->words[at])] = 1;
+                target[(uint32_t)((int64_t)at + (int32_t)cd->words[at])] |=
+                    (int32_t)cd->words[at] < 0 ? BRANCH_TARGET | LOOP_HEAD : BRANCH_TARGET;
         }
         if ((kn_op)cd->words[pc] == KN_OP_JMP_TABLE) {
             for (uint32_t k = 0; k <= cd->words[pc + 2]; k++) {
                 uint32_t at = pc + 3 + k;
-                target[(uint32_t)((int64_t)at + (int32_t)cd->words[at])] = 1;
+                target[(uint32_t)((int64_t)at + (int32_t)cd->words[at])] |= BRANCH_TARGET;
             }
         }
         pc += n;
@@ -1761,6 +1785,8 @@ bool kn_x64_function(kn_x64 *x, const kn_code *cd, size_t *entry)
     for (uint32_t pc = 0; pc < cd->nwords;) {
         f.w = cd->words + pc;
         f.pc = pc;
+        if (target[pc] & LOOP_HEAD)
+            kn_x64_nops(&x->b, (16 - x->b.len % 16) % 16);
         f.pos[pc] = x->b.len;
         if (target[pc])
             kn_x64_label(&x->b);

@@ -372,6 +372,29 @@ void kn_x64_call_r(x64_buf *b, x64_reg r)
 }
 void kn_x64_jmp_r(x64_buf *b, x64_reg r) { enc_r(b, 0, OP1(0xff), 4, r, false); }
 void kn_x64_ret(x64_buf *b) { kn_x64_byte(b, 0xc3); }
+void kn_x64_vzeroupper(x64_buf *b) { kn_x64_bytes(b, (const uint8_t[]){0xc5, 0xf8, 0x77}, 3); }
+
+/* The recommended multi-byte NOPs (nopw/nopl with a memory operand), so
+ * that padding decodes as few instructions. */
+void kn_x64_nops(x64_buf *b, size_t n)
+{
+    static const uint8_t nop[9][9] = {
+        {0x90},
+        {0x66, 0x90},
+        {0x0f, 0x1f, 0x00},
+        {0x0f, 0x1f, 0x40, 0x00},
+        {0x0f, 0x1f, 0x44, 0x00, 0x00},
+        {0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00},
+        {0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00},
+        {0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+        {0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+    };
+    while (n) {
+        size_t k = n < 9 ? n : 9;
+        kn_x64_bytes(b, nop[k - 1], k);
+        n -= k;
+    }
+}
 
 void kn_x64_push(x64_buf *b, x64_reg r)
 {

@@ -182,6 +182,8 @@ size_t kn_x64_call32(x64_buf *b);
 void kn_x64_call_r(x64_buf *b, x64_reg r);
 void kn_x64_jmp_r(x64_buf *b, x64_reg r);
 void kn_x64_ret(x64_buf *b);
+void kn_x64_vzeroupper(x64_buf *b);                 /* AVX only */
+void kn_x64_nops(x64_buf *b, size_t n);     /* n bytes of padding */
 void kn_x64_push(x64_buf *b, x64_reg r);
 void kn_x64_pop(x64_buf *b, x64_reg r);
 void kn_x64_rep_stosq(x64_buf *b);

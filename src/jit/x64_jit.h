@@ -19,6 +19,11 @@ typedef struct kn_x64 {
     const kn_allocator *alloc;
     x64_buf b;
     bool has_popcnt, has_sse41; /* CPU features the code may use */
+    /* AVX: compiled code is entered, and goes on after C, with vzeroupper,
+     * since an SSE instruction that writes an xmm register while the
+     * upper halves of the ymm registers are dirty (left so by code
+     * outside kiln) may wait on them: matmul ran 14% slower for it. */
+    bool has_avx;
     uint64_t cpu;               /* every feature present (KN_CPU_*) */
     bool no_marks;              /* stores leave the written-page map out
                                    (kiln_config.no_write_map) */
