@@ -65,13 +65,17 @@ INCDIR  ?= $(PREFIX)/include
 PCDIR   ?= $(LIBDIR)/pkgconfig
 
 LIB_SRC := $(filter-out src/serve/% src/plugin/%,$(wildcard src/*/*.c))
-CLI_SRC := $(wildcard cli/*.c)
+CLI_SRC := $(filter-out cli/serve.c,$(wildcard cli/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 
 # The server layer (src/serve/, `kiln serve`) is not part of libkiln: it is
 # an embedder like cli/, sees include/ and its own directory only, and is
-# linked into build/kiln with h2o (its own event loop), OpenSSL and cJSON.
+# linked with h2o (its own event loop), OpenSSL and cJSON into a program of
+# its own, build/kiln-serve (cli/serve.c), which `kiln serve` runs in its
+# place (cli/serve_exec.c): loading those libraries would cost every other
+# start of kiln ~3.5 ms.  kiln-serve takes the CLI's helpers from
+# $(BUILD)/kiln-cli.a, the CLI's objects but main.o.
 SERVE_SRC  := $(wildcard src/serve/*.c)
 SERVE_OBJ  := $(SERVE_SRC:%.c=$(BUILD)/%.o)
 SERVE_LIBS := $(shell pkg-config --libs libh2o-evloop 2>/dev/null || echo -lh2o-evloop) \
@@ -83,13 +87,14 @@ $(SERVE_OBJ) $(BUILD)/cli/serve.o: DIR_INC = -Isrc/serve
 # its own directory only, and brings libcurl (http_request), cJSON (the
 # manifest) and OpenSSL's libcrypto (sha256), which libkiln does not need.
 # libcurl is dlopen'd by the first http_request (src/plugin/curl_dl.c), so
-# nothing links it: its ~25 shared objects would cost every start-up ~12 ms.
+# nothing links it: its ~25 shared objects would cost every start-up ~12 ms;
+# libcrypto likewise by the first digest (src/plugin/sha256.c), ~2 ms.
 PLUGIN_SRC  := $(wildcard src/plugin/*.c)
 PLUGIN_OBJ  := $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
-PLUGIN_LIBS := -lcjson -lcrypto -ldl
+PLUGIN_LIBS := -lcjson -ldl -lpthread
 $(PLUGIN_OBJ): DIR_INC = -Isrc/plugin
 
-all: $(BUILD)/kiln $(BUILD)/libkiln.a $(BUILD)/libkiln.so \
+all: $(BUILD)/kiln $(BUILD)/kiln-serve $(BUILD)/libkiln.a $(BUILD)/libkiln.so \
      $(BUILD)/libkiln-plugin.a $(BUILD)/libkiln-plugin.so
 
 $(BUILD)/libkiln.a: $(LIB_OBJ)
@@ -108,12 +113,21 @@ $(BUILD)/libkiln-plugin.so: $(PLUGIN_OBJ) $(BUILD)/libkiln.so
 	$(CC) -shared -Wl,-soname,libkiln-plugin.so.$(MAJOR) $(LDFLAGS) -o $@ $(PLUGIN_OBJ) \
 	    -L$(BUILD) -lkiln $(PLUGIN_LIBS) $(LDLIBS)
 
-$(BUILD)/kiln: $(CLI_OBJ) $(SERVE_OBJ) $(BUILD)/libkiln-plugin.a $(BUILD)/libkiln.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(SERVE_OBJ) $(BUILD)/libkiln-plugin.a $(BUILD)/libkiln.a \
-	    $(SERVE_LIBS) $(PLUGIN_LIBS) $(LDLIBS)
+$(BUILD)/kiln: $(CLI_OBJ) $(BUILD)/libkiln-plugin.a $(BUILD)/libkiln.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libkiln-plugin.a $(BUILD)/libkiln.a \
+	    $(PLUGIN_LIBS) $(LDLIBS)
+
+$(BUILD)/kiln-cli.a: $(filter-out $(BUILD)/cli/main.o,$(CLI_OBJ))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/kiln-serve: $(BUILD)/cli/serve.o $(SERVE_OBJ) $(BUILD)/kiln-cli.a \
+                     $(BUILD)/libkiln-plugin.a $(BUILD)/libkiln.a
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/cli/serve.o $(SERVE_OBJ) $(BUILD)/kiln-cli.a \
+	    $(BUILD)/libkiln-plugin.a $(BUILD)/libkiln.a $(SERVE_LIBS) $(PLUGIN_LIBS) $(LDLIBS)
 
 # Flags live here, so objects are rebuilt when this file changes.
-$(LIB_OBJ) $(CLI_OBJ) $(SERVE_OBJ) $(PLUGIN_OBJ): Makefile
+$(LIB_OBJ) $(CLI_OBJ) $(BUILD)/cli/serve.o $(SERVE_OBJ) $(PLUGIN_OBJ): Makefile
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -138,6 +152,7 @@ $(BUILD)/kiln-plugin.pc: FORCE
 install: all $(BUILD)/kiln.pc $(BUILD)/kiln-plugin.pc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR)
 	install -m 755 $(BUILD)/kiln $(DESTDIR)$(BINDIR)/kiln
+	install -m 755 $(BUILD)/kiln-serve $(DESTDIR)$(BINDIR)/kiln-serve
 	install -m 644 $(wildcard include/*.h) $(DESTDIR)$(INCDIR)/
 	install -m 644 $(BUILD)/libkiln.a $(DESTDIR)$(LIBDIR)/libkiln.a
 	install -m 755 $(BUILD)/libkiln.so $(DESTDIR)$(LIBDIR)/libkiln.so.$(VERSION)
@@ -198,4 +213,4 @@ clean:
 	rm -rf build build-san
 
 .PHONY: all install test spec bench fuzz clean FORCE
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(SERVE_OBJ:.o=.d) $(PLUGIN_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(BUILD)/cli/serve.d $(SERVE_OBJ:.o=.d) $(PLUGIN_OBJ:.o=.d)

@@ -24,4 +24,7 @@ extern const cli_command cli_parse;
 extern const cli_command cli_wast;
 extern const cli_command cli_compile;
 
+/* `kiln serve`'s help, shared with kiln-serve (serve_usage.c). */
+extern const char cli_serve_usage[];
+
 #endif

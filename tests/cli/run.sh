@@ -314,6 +314,24 @@ code_is 0; out_has "libc.so"
 grep -q "libcurl" "$WORK/out" && fail "build/kiln links libcurl: every start-up pays for it"
 end
 
+# ... nor OpenSSL and h2o: the server is kiln-serve, which `kiln serve` runs
+# in kiln's place, and the plugin host loads libcrypto for its first digest.
+begin "start-up: kiln does not link h2o or OpenSSL; kiln-serve does"
+run ldd "$KILN"
+code_is 0
+grep -qE "libh2o|libssl|libcrypto" "$WORK/out" && fail "kiln links $(grep -oE "libh2o[^ ]*|libssl[^ ]*|libcrypto[^ ]*" "$WORK/out" | tr '\n' ' ')"
+run ldd "$(dirname "$KILN")/kiln-serve"
+code_is 0; out_has "libh2o"; out_has "libssl"
+end
+
+begin "kiln serve without kiln-serve beside it says where it looked"
+mkdir -p "$WORK/alone" && cp "$KILN" "$WORK/alone/kiln"
+run "$WORK/alone/kiln" serve --listen 127.0.0.1:0 app.wasm
+code_is 1; err_has "kiln serve: cannot run $(cd "$WORK/alone" && pwd)/kiln-serve"; err_has "beside kiln"
+run "$WORK/alone/kiln" help serve
+code_is 0; out_has "Usage: kiln serve"
+end
+
 begin "help"
 run "$KILN" help
 code_is 0; out_has "Usage: kiln"; out_has "run"; out_has "validate"; out_has "inspect"
