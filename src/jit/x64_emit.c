@@ -14,7 +14,8 @@
  * critical path).  When the buffer's `forward` flag is set, a store of a
  * register to a slot ([rbx + disp]) is remembered, and an instruction
  * emitted immediately after it (nothing in between, b->len unchanged)
- * that reads the same slot at the same width reads the register instead:
+ * that reads the same slot at the same width (or loads the whole slot
+ * after a 32-bit store) reads the register instead:
  * a load becomes a register move (or nothing, for the same 64-bit
  * register), a compare with zero a test, an ALU operand a register.  The
  * store itself stays, so memory is always current and nothing needs
@@ -149,6 +150,11 @@ static void still_forwarded(x64_buf *b) { b->fwd.end = b->len; }
 void kn_x64_load(x64_buf *b, int w, x64_reg r, x64_mem m)
 {
     x64_reg s = forwarded(b, w, m);
+    /* A whole slot read just after a 32-bit store to it (a copy of an i32
+     * or f32): only its low half means anything, which no instruction
+     * reads at 64 bits, so the register stands in for it, zero-extended. */
+    if (s == X_NOREG && w && (s = forwarded(b, 0, m)) != X_NOREG)
+        w = 0;
     if (s == X_NOREG) {
         enc_m(b, w, OP1(0x8b), r, m, false);
         return;
