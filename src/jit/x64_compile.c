@@ -6,16 +6,18 @@
  * System V ABI, so calls into C keep them):
  *     rbx  fp, the frame (kn_slot *): slot k is [rbx + 8k]
  *     r12  the store (kiln_store *): budget, frame stack, exit point
- *     r13  memory 0's base, r14 its current size (reloaded after anything
- *          that may grow it: calls, memory.grow)
+ *     r13  memory 0's base, r14 its current size where the code checks
+ *          bounds itself (reloaded after anything that may grow it:
+ *          calls, memory.grow); with guard pages r14 holds a slot
  *     r15  the instance (kiln_instance *)
  *     rbp  the machine frame chain (push rbp; mov rbp, rsp), for profilers
- * rax and rcx are scratch within one template; rsi, rdi, rdx and r8-r10
- * hold the function's register slots, r11 the budget ("Slots in
- * registers" below), and are scratch only in an instruction that calls
- * (stored before, reloaded after; div and rem push rdx).  Float slots
- * are in xmm4-xmm15, and xmm0-xmm3 are scratch.  Every other value lives in its slot between instructions, and
- * every value is in its slot at every call and return: that is what makes
+ * rax and rcx are scratch within one template; rsi, rdi, rdx, r8-r10
+ * (and r14 with guard pages) hold the function's register slots, r11 the
+ * budget ("Slots in registers" below), and are scratch only in an
+ * instruction that calls (stored before, reloaded after; div and rem push
+ * rdx).  Float slots are in xmm4-xmm15, and xmm0-xmm3 are scratch.  Every
+ * other value lives in its slot between instructions, and every value is
+ * in its slot at every call and return: that is what makes
  * a function's machine code and its interpreted code interchangeable.
  *
  * Layout of a module's code buffer: the entry trampoline (C → native),
@@ -189,12 +191,22 @@ static void sync_budget(fn *f, bool load)
         kn_x64_store(B, 1, bud, KN_X64_BUDGET);
 }
 
-static void reload_msize(fn *f)
+/* Whether r14 holds memory 0's size: only where the code checks bounds
+ * itself; with guard pages (or no memory) r14 holds a slot instead. */
+static bool msize_in_r14(const fn *f) { return f->x->m->nmemories && !f->x->guard; }
+
+/* rax = memory 0's kiln_memory. */
+static void memory0(fn *f)
 {
-    if (!f->x->m->nmemories)
-        return;
     kn_x64_load(B, 1, X_RAX, x64_m(X_R15, OFF(kiln_instance, memories)));
     kn_x64_load(B, 1, X_RAX, x64_m(X_RAX, 0));
+}
+
+static void reload_msize(fn *f)
+{
+    if (!msize_in_r14(f))
+        return;
+    memory0(f);
     kn_x64_load(B, 1, X_R14, x64_m(X_RAX, OFF(kiln_memory, size)));
 }
 
@@ -720,10 +732,17 @@ static void fmuladd(fn *f, kn_op op)
         kn_x64_sse_store(B, d, SLOT(1), 0);
         return;
     }
-    kn_x64_sse_rm(B, d, X_SSE_LOAD, 1, SLOT(2));
     bool add = op == KN_OP_F32_MULADD || op == KN_OP_F64_MULADD;
-    kn_x64_sse_rr(B, d, add ? X_SSE_ADD : X_SSE_SUB, 1, 0);
-    kn_x64_sse_store(B, d, SLOT(1), 1);
+    /* x*y is in xmm0, so a destination in a register may take a first
+     * (a += x*y, the common case, is then one instruction) */
+    int x = kn_x64_xmm_of(f, W[1]);
+    if (x < 0)
+        x = 1;
+    if (x == 1 || kn_x64_xmm_of(f, W[2]) != x)
+        kn_x64_sse_rm(B, d, X_SSE_LOAD, x, SLOT(2));
+    kn_x64_sse_rr(B, d, add ? X_SSE_ADD : X_SSE_SUB, x, 0);
+    if (x == 1)
+        kn_x64_sse_store(B, d, SLOT(1), 1);
 }
 
 /* An instruction without a template: its helper (helpers.c) on pointers
@@ -841,7 +860,14 @@ static x64_mem access(fn *f, uint8_t family, uint8_t size, bool by_c)
         kn_x64_alu_rr(B, 1, X_ADD, X_RAX, X_RCX);
     }
     kn_x64_lea(B, 1, X_RCX, x64_m(X_RAX, size));
-    kn_x64_alu_rr(B, 1, X_CMP, X_RCX, X_R14);
+    if (msize_in_r14(f)) {
+        kn_x64_alu_rr(B, 1, X_CMP, X_RCX, X_R14);
+    } else {   /* the few explicit checks of guarded code: the size from memory */
+        kn_x64_push(B, X_RAX);
+        memory0(f);
+        kn_x64_alu_rm(B, 1, X_CMP, X_RCX, x64_m(X_RAX, OFF(kiln_memory, size)));
+        kn_x64_pop(B, X_RAX);  /* (keeps the flags; a trap resets rsp) */
+    }
     trap_if(f, X_CC_A, KILN_TRAP_MEMORY_OOB);
     f->ea_off = 0;
     return x64_mi(X_R13, X_RAX, 1, 0);
@@ -1250,7 +1276,12 @@ static void emit_other(fn *f, uint32_t pc)
     case KN_OP_GLOBAL_GET1: globals(f, false); break;
     case KN_OP_GLOBAL_SET1: globals(f, true); break;
     case KN_OP_MEMORY_SIZE:
-        kn_x64_mov(B, 1, X_RAX, X_R14);
+        if (msize_in_r14(f)) {
+            kn_x64_mov(B, 1, X_RAX, X_R14);
+        } else {
+            memory0(f);
+            kn_x64_load(B, 1, X_RAX, x64_m(X_RAX, OFF(kiln_memory, size)));
+        }
         kn_x64_shift_i(B, 1, X_SHR, X_RAX, 16);
         kn_x64_store(B, 0, SLOT(1), X_RAX);
         break;
@@ -1657,7 +1688,8 @@ static bool allocate(fn *f)
      * access saved) outnumber the weighted stores and loads that calls,
      * returns and the prologue add for it. */
     uint64_t best = cost + 1 > 2 ? cost + 1 : 2;
-    f->nalloc = pick_slots(weight, ns, best, f->aslot, KN_X64_NREGS);
+    f->nalloc = pick_slots(weight, ns, best, f->aslot,
+                           msize_in_r14(f) ? KN_X64_NREGS - 1 : KN_X64_NREGS);
     for (int i = 0; i < f->nalloc; i++)
         xweight[f->aslot[i]] = UINT64_MAX;
     for (uint32_t s = 0; s < ns; s++)

@@ -34,12 +34,15 @@ typedef struct jtable { size_t lea_at; uint32_t pc; } jtable;
 /* Frame slots kept in registers for a whole function (x64_compile.c,
  * "Slots in registers"): at most KN_X64_NREGS, in r8-r10, rsi, rdi and
  * rdx, which templates use only to pass arguments to calls (after the
- * spill), but for div and rem, which keep rdx on the machine stack.
+ * spill), but for div and rem, which keep rdx on the machine stack; and
+ * r14 where it does not hold the memory's size (x64_compile.c,
+ * msize_in_r14: with guard pages).
  * r11 holds the store's budget counter the same way (KN_X64_BUDGET): a
  * back-edge decrements a register, not memory, so that a tight loop does
  * not wait on its own store each iteration. */
-#define KN_X64_NREGS 6
-static const x64_reg kn_x64_alloc_regs[KN_X64_NREGS] = {X_R8, X_R9, X_R10, X_RSI, X_RDI, X_RDX};
+#define KN_X64_NREGS 7
+static const x64_reg kn_x64_alloc_regs[KN_X64_NREGS] = {X_R8, X_R9, X_R10, X_RSI, X_RDI, X_RDX,
+                                                        X_R14};
 /* Float slots in xmm4-xmm15 (templates use xmm0-xmm3 as scratch); slot
  * xslot[i] is in xmm KN_X64_XMM0 + i. */
 #define KN_X64_NXREGS 12

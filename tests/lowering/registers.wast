@@ -87,3 +87,63 @@
 (assert_return (invoke "div64" (i32.const 1000)) (i64.const -5198613500299150146))
 (assert_return (invoke "floats" (i32.const 10)) (f64.const 257.60450689970025))
 (assert_return (invoke "floats" (i32.const 1000)) (f64.const 183505.7040973767))
+
+;; r14 holds a slot with guard pages, so memory.size and memory.grow may
+;; not read it as the memory's size (seven hot i32 locals and the i64)
+(module
+  (memory 1 4)
+  (func (export "grow") (param $n i32) (result i64)
+    (local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $e i32) (local $g i32)
+    (local $h i64)
+    (local.set $a (i32.const 3)) (local.set $b (i32.const 5)) (local.set $c (i32.const 7))
+    (local.set $d (i32.const 11)) (local.set $e (i32.const 13)) (local.set $g (i32.const 17))
+    (loop $l
+      (local.set $a (i32.add (local.get $a) (i32.mul (local.get $b) (local.get $c))))
+      (local.set $b (i32.xor (local.get $b) (i32.shl (local.get $d) (i32.const 3))))
+      (local.set $c (i32.add (local.get $c) (memory.size)))
+      (local.set $d (i32.sub (local.get $d) (i32.rotl (local.get $e) (local.get $a))))
+      (local.set $e (i32.add (local.get $e) (local.get $g)))
+      (if (i32.eqz (i32.and (local.get $n) (i32.const 63)))
+        (then (local.set $g (i32.add (local.get $g) (memory.grow (i32.const 1))))))
+      (i32.store offset=100 (i32.and (local.get $a) (i32.const 0xfffc)) (local.get $b))
+      (local.set $g (i32.add (local.get $g) (i32.load offset=100 (i32.and (local.get $e) (i32.const 0xfffc)))))
+      (local.set $h (i64.add (i64.mul (local.get $h) (i64.const 31))
+        (i64.extend_i32_u (i32.add (i32.add (i32.add (local.get $a) (local.get $b))
+          (i32.add (local.get $c) (local.get $d))) (i32.add (local.get $e) (local.get $g))))))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (i64.add (local.get $h) (i64.extend_i32_u (memory.size))))
+  (func (export "far-trap") (param $x i32) (result i32)
+    (i32.load offset=0x80000000 (local.get $x)))
+)
+
+(assert_return (invoke "grow" (i32.const 200)) (i64.const 6535430861556251495))
+(assert_trap (invoke "far-trap" (i32.const 0)) "out of bounds memory access")
+
+(module
+  (memory 1)
+  ;; an offset past the guard span: the bounds are checked explicitly,
+  ;; with a slot in r14; the memory grows past 2 GiB first (untouched, so
+  ;; it costs address space, not memory)
+  (func (export "far") (param $x i32) (result i32)
+    (local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $e i32) (local $g i32)
+    (local $n i32)
+    (local.set $n (i32.const 50))
+    (if (i32.lt_u (memory.size) (i32.const 32769))
+      (then (drop (memory.grow (i32.sub (i32.const 32769) (memory.size))))))
+    (i32.store offset=0x80000000 (i32.const 0x8000) (i32.const 7))
+    (loop $l
+      (local.set $a (i32.add (local.get $a) (local.get $n)))
+      (local.set $b (i32.add (local.get $b) (local.get $a)))
+      (local.set $c (i32.add (local.get $c) (local.get $b)))
+      (local.set $d (i32.add (local.get $d) (local.get $c)))
+      (local.set $e (i32.add (local.get $e) (local.get $d)))
+      (local.set $g (i32.add (local.get $g) (local.get $e)))
+      (local.set $g (i32.add (local.get $g) (i32.load offset=0x80000000 (local.get $x))))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (i32.add (local.get $g) (local.get $a)))
+)
+
+(assert_return (invoke "far" (i32.const 0x8000)) (i32.const 1246557650))
+;; the last four bytes of the memory, and one past them
+(assert_return (invoke "far" (i32.const 0xfffc)) (i32.const 1246557300))
+(assert_trap (invoke "far" (i32.const 0x10000)) "out of bounds memory access")
