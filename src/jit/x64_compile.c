@@ -22,8 +22,9 @@
  *
  * Layout of a module's code buffer: the entry trampoline (C → native),
  * the exit path, one stub per trap code, then each compiled function:
- * its body, then its out-of-line paths (budget slow paths) and its jump
- * tables.  Everything inside the buffer is reached by rel32, so the code
+ * its body, then its out-of-line paths (budget slow paths), its jump
+ * tables and its float constants (read rip-relative by the SSE forms that
+ * take one).  Everything inside the buffer is reached by rel32, so the code
  * is position-independent apart from the absolute addresses of the C
  * helpers it calls (kn_check_limits, kn_jit_call_slow, ...): call_c,
  * the one place that emits them, records each as a relocation, which is
@@ -509,14 +510,25 @@ static bool fbin_of(uint16_t op, uint8_t *sse)
 
 static bool is_copysign(uint16_t op) { return op == KN_OP_F32_COPYSIGN || op == KN_OP_F64_COPYSIGN; }
 
-/* xmm x = the constant at word k (f32: its bits; f64: low, high). */
+/* SSE op (X_SSE_LOAD: a load) of xmm x with the constant v, read from
+ * the function's constant pool (epilogue) through rip. */
+static void sse_const(fn *f, int dbl, uint8_t op, int x, uint64_t v)
+{
+    kn_x64_sse_rm(B, dbl, op, x, x64_rip(0));
+    if (push_item(f, (void **)&f->pool, &f->npool, &f->cappool, sizeof *f->pool))
+        f->pool[f->npool - 1] = (fconst){B->len - 4, v};
+}
+
+/* The constant at word k (f32: its bits; f64: low, high). */
+static uint64_t fimm_bits(fn *f, int dbl, uint32_t k)
+{
+    return dbl ? W[k] | (uint64_t)W[k + 1] << 32 : W[k];
+}
+
+/* xmm x = the constant at word k. */
 static void fimm(fn *f, int dbl, int x, uint32_t k)
 {
-    uint64_t v = W[k];
-    if (dbl)
-        v |= (uint64_t)W[k + 1] << 32;
-    kn_x64_mov_imm(B, X_RAX, v);
-    kn_x64_movd(B, dbl, x, X_RAX);
+    sse_const(f, dbl, X_SSE_LOAD, x, fimm_bits(f, dbl, k));
 }
 
 /* The sign bit of rcx onto the magnitude of rax (copysign, abs), as bit
@@ -554,8 +566,7 @@ static void fbinop(fn *f, const opinfo *in, bool k)
         x = 0;
     kn_x64_sse_rm(B, d, X_SSE_LOAD, x, SLOT(2));
     if (k) {
-        fimm(f, d, 1, 3);
-        kn_x64_sse_rr(B, d, op, x, 1);
+        sse_const(f, d, op, x, fimm_bits(f, d, 3));
     } else {
         kn_x64_sse_rm(B, d, op, x, SLOT(3));
     }
@@ -844,6 +855,11 @@ static uint32_t index_of(fn *f, uint8_t family)
  * interpreter), and the offset left out of rax in f->ea_off. */
 static x64_mem access(fn *f, uint8_t family, uint8_t size, bool by_c)
 {
+    /* a constant address that fits a disp32 with its offset: [r13 + k + off]
+     * (f->ea_off is only for stores, which have no such form) */
+    if (family == F_LOAD_K && f->x->guard && !by_c &&
+        (uint64_t)W[2] + W[3] + size <= KN_GUARD_SPAN)
+        return x64_m(X_R13, (int32_t)(W[2] + W[3]));
     uint32_t off = W[index_of(f, family)];
     /* rax is the u32 index, so rax + off + size stays inside a guarded
      * reservation when off + size fits the guard span (2 GiB, so off
@@ -877,7 +893,9 @@ static x64_mem access(fn *f, uint8_t family, uint8_t size, bool by_c)
 void kn_x64_address(fn *f, uint8_t family, uint8_t size, bool by_c)
 {
     x64_mem m = access(f, family, size, by_c);
-    if (m.disp)
+    if (m.index == X_NOREG)
+        kn_x64_mov_imm(B, X_RAX, (uint32_t)m.disp);
+    else if (m.disp)
         kn_x64_lea(B, 1, X_RAX, x64_m(X_RAX, m.disp));
     f->ea_off = 0;
 }
@@ -1231,8 +1249,7 @@ static void emit_other(fn *f, uint32_t pc)
         if (x >= 0 && !v) {
             kn_x64_packed_rr(B, X_PXOR, x, x);
         } else if (x >= 0) {
-            kn_x64_mov_imm(B, X_RAX, v);
-            kn_x64_movd(B, 1, x, X_RAX);
+            sse_const(f, 1, X_SSE_LOAD, x, v);
         } else if ((int64_t)v >= INT32_MIN && (int64_t)v <= INT32_MAX) {
             kn_x64_store_imm(B, 1, SLOT(1), (int32_t)v);
         } else {
@@ -1407,6 +1424,7 @@ static void emit_wrapped(fn *f, uint32_t pc)
     }
     if (!always_calls(op)) {
         size_t len = B->len, calls = B->ncalls, nfix = f->nfix, nslow = f->nslow, njt = f->njt;
+        size_t npool = f->npool;
         size_t ncalls = f->x->ncalls, nrelocs = f->x->nrelocs;
         x64_fwd fwd = B->fwd;
         emit_one(f, pc);
@@ -1418,6 +1436,7 @@ static void emit_wrapped(fn *f, uint32_t pc)
         f->nfix = nfix;
         f->nslow = nslow;
         f->njt = njt;
+        f->npool = npool;
         f->x->ncalls = ncalls;
         f->x->nrelocs = nrelocs;
     }
@@ -1461,6 +1480,21 @@ static void epilogue(fn *f)
             uint32_t target = (uint32_t)((int64_t)at + (int32_t)f->cd->words[at]);
             kn_x64_u32(B, (uint32_t)(f->pos[target] - table));
         }
+    }
+    while (f->npool && B->len % 8)
+        kn_x64_byte(B, 0xcc);
+    for (size_t i = 0; i < f->npool; i++) {
+        size_t at = B->len;
+        for (size_t j = 0; j < i; j++)          /* the same constant once */
+            if (f->pool[j].v == f->pool[i].v) {
+                at = f->pool[j].at;             /* (patched: its constant's offset) */
+                break;
+            }
+        if (at == B->len)
+            for (int k = 0; k < 8; k++)
+                kn_x64_byte(B, (uint8_t)(f->pool[i].v >> (8 * k)));
+        kn_x64_patch_rel32(B, f->pool[i].at, at);
+        f->pool[i].at = at;
     }
     for (size_t i = 0; i < f->nfix; i++)
         kn_x64_patch_rel32(B, f->fix[i].at, f->pos[f->fix[i].target]);
@@ -1842,5 +1876,6 @@ bool kn_x64_function(kn_x64 *x, const kn_code *cd, size_t *entry)
     kn_free(x->alloc, f.fix);
     kn_free(x->alloc, f.slow);
     kn_free(x->alloc, f.jt);
+    kn_free(x->alloc, f.pool);
     return ok;
 }

@@ -104,6 +104,13 @@ static void enc_m(x64_buf *b, int w, opc o, int reg, x64_mem m, bool byte_reg)
     }
     if (o.pre)
         kn_x64_byte(b, o.pre);
+    if (m.rip) {                        /* mod 00, r/m 101: [rip + disp32] */
+        emit_rex(b, w, reg, 0, 0, byte_reg && reg >= 4 && reg < 8);
+        kn_x64_bytes(b, o.op, o.n);
+        kn_x64_byte(b, (uint8_t)((reg & 7) << 3 | 5));
+        kn_x64_u32(b, (uint32_t)m.disp);
+        return;
+    }
     int index = m.index == X_NOREG ? 0 : m.index;
     emit_rex(b, w, reg, index, m.base, byte_reg && reg >= 4 && reg < 8);
     kn_x64_bytes(b, o.op, o.n);

@@ -54,17 +54,24 @@ typedef struct x64_mem {
     uint8_t scale;              /* 1, 2, 4 or 8 */
     int32_t disp;
     bool direct;
+    bool rip;                   /* [rip + disp] (base and index unused) */
 } x64_mem;
 
 static inline x64_mem x64_m(x64_reg base, int32_t disp)
 {
-    return (x64_mem){base, X_NOREG, 1, disp, false};
+    return (x64_mem){base, X_NOREG, 1, disp, false, false};
 }
 static inline x64_mem x64_mi(x64_reg base, x64_reg index, uint8_t scale, int32_t disp)
 {
-    return (x64_mem){base, index, scale, disp, false};
+    return (x64_mem){base, index, scale, disp, false, false};
 }
-static inline x64_mem x64_direct(x64_reg r) { return (x64_mem){r, X_NOREG, 1, 0, true}; }
+static inline x64_mem x64_direct(x64_reg r) { return (x64_mem){r, X_NOREG, 1, 0, true, false}; }
+/* [rip + disp]: disp is relative to the end of the instruction, which for
+ * the forms given one (no immediate after it) is where disp ends. */
+static inline x64_mem x64_rip(int32_t disp)
+{
+    return (x64_mem){X_NOREG, X_NOREG, 1, disp, false, true};
+}
 
 /* Store-to-load forwarding (x64_emit.c): with `forward` set, a slot load
  * right after a store of a register to the same slot (nothing emitted in

@@ -30,6 +30,7 @@ enum { T_I32 = 1, T_I64, T_F32, T_F64, T_V128 };
 typedef struct fixup { size_t at; uint32_t target; } fixup;  /* rel32 → word index */
 typedef struct slowpath { size_t at, back; } slowpath;       /* budget */
 typedef struct jtable { size_t lea_at; uint32_t pc; } jtable;
+typedef struct fconst { size_t at; uint64_t v; } fconst;     /* rel32 → a pooled constant */
 
 /* Frame slots kept in registers for a whole function (x64_compile.c,
  * "Slots in registers"): at most KN_X64_NREGS, in r8-r10, rsi, rdi and
@@ -59,6 +60,7 @@ typedef struct fn {
     fixup *fix; size_t nfix, capfix;
     slowpath *slow; size_t nslow, capslow;
     jtable *jt; size_t njt, capjt;
+    fconst *pool; size_t npool, cappool;   /* float constants, after the code */
     uint32_t aslot[KN_X64_NREGS];   /* the slot each of kn_x64_alloc_regs holds */
     int nalloc;
     uint32_t xslot[KN_X64_NXREGS];  /* the slot each of xmm4-xmm15 holds */
