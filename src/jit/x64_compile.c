@@ -1189,8 +1189,8 @@ static void emit_fused(fn *f, const opinfo *in)
         kn_x64_alu_mi(B, w, X_CMP, SLOT(2), 0);
         set_bool(f, cc, 1);
         break;
-    case F_TEST_JT: kn_x64_alu_mi(B, w, X_CMP, SLOT(1), 0); branch_if(f, cc, 2); break;
-    default: kn_x64_alu_mi(B, w, X_CMP, SLOT(1), 0); branch_if(f, (x64_cc)(cc ^ 1), 2); break;
+    case F_TEST_JT: kn_x64_cmp0_eq(B, w, SLOT(1)); branch_if(f, cc, 2); break;
+    default: kn_x64_cmp0_eq(B, w, SLOT(1)); branch_if(f, (x64_cc)(cc ^ 1), 2); break;
     }
 }
 
@@ -1278,7 +1278,7 @@ static void emit_other(fn *f, uint32_t pc)
         break;
     case KN_OP_JMP_IF:
     case KN_OP_JMP_UNLESS:
-        kn_x64_alu_mi(B, 0, X_CMP, SLOT(1), 0);
+        kn_x64_cmp0_eq(B, 0, SLOT(1));
         branch_if(f, (kn_op)W[0] == KN_OP_JMP_IF ? X_CC_NE : X_CC_E, 2);
         break;
     case KN_OP_JMP_TABLE: jump_table(f, pc); break;
@@ -1427,12 +1427,17 @@ static void emit_wrapped(fn *f, uint32_t pc)
         size_t npool = f->npool;
         size_t ncalls = f->x->ncalls, nrelocs = f->x->nrelocs;
         x64_fwd fwd = B->fwd;
+        size_t zf_end = B->zf_end;
+        int8_t zf_reg = B->zf_reg, zf_w = B->zf_w;
         emit_one(f, pc);
         if (B->ncalls == calls || B->oom || f->oom)
             return;
         B->len = len;
         B->ncalls = calls;
         B->fwd = fwd;
+        B->zf_end = zf_end;
+        B->zf_reg = zf_reg;
+        B->zf_w = zf_w;
         f->nfix = nfix;
         f->nslow = nslow;
         f->njt = njt;

@@ -67,12 +67,16 @@ void kn_x64_u32(x64_buf *b, uint32_t v)
     kn_x64_bytes(b, le, 4);
 }
 
-void kn_x64_label(x64_buf *b) { b->fwd.valid = false; }
+void kn_x64_label(x64_buf *b)
+{
+    b->fwd.valid = false;
+    b->zf_end = 0;
+}
 
 void kn_x64_patch_rel32(x64_buf *b, size_t at, size_t target)
 {
     if (target == b->len)
-        b->fwd.valid = false;
+        kn_x64_label(b);
     if (b->oom)
         return;
     uint32_t rel = (uint32_t)((int64_t)target - (int64_t)(at + 4));
@@ -246,6 +250,14 @@ void kn_x64_sx_rr(x64_buf *b, int w, int bits, x64_reg d, x64_reg s)
 
 void kn_x64_lea(x64_buf *b, int w, x64_reg r, x64_mem m) { enc_m(b, w, OP1(0x8d), r, m, false); }
 
+/* After an ALU operation on register r: ZF is now r's (not for cmp). */
+static void set_zf(x64_buf *b, int w, x64_alu op, x64_reg r)
+{
+    b->zf_end = op == X_CMP ? 0 : b->len;
+    b->zf_reg = (int8_t)r;
+    b->zf_w = (int8_t)w;
+}
+
 void kn_x64_alu_rm(x64_buf *b, int w, x64_alu op, x64_reg r, x64_mem m)
 {
     x64_reg s = forwarded(b, w, m);
@@ -253,11 +265,13 @@ void kn_x64_alu_rm(x64_buf *b, int w, x64_alu op, x64_reg r, x64_mem m)
         enc_r(b, w, OP1((uint8_t)(op * 8 + 3)), r, s, false);
     else
         enc_m(b, w, OP1((uint8_t)(op * 8 + 3)), r, m, false);
+    set_zf(b, w, op, r);
 }
 
 void kn_x64_alu_rr(x64_buf *b, int w, x64_alu op, x64_reg d, x64_reg s)
 {
     enc_r(b, w, OP1((uint8_t)(op * 8 + 1)), s, d, false);
+    set_zf(b, w, op, d);
 }
 
 void kn_x64_alu_ri(x64_buf *b, int w, x64_alu op, x64_reg r, int32_t imm)
@@ -269,6 +283,14 @@ void kn_x64_alu_ri(x64_buf *b, int w, x64_alu op, x64_reg r, int32_t imm)
         enc_r(b, w, OP1(0x81), op, r, false);
         kn_x64_u32(b, (uint32_t)imm);
     }
+    set_zf(b, w, op, r);
+}
+
+void kn_x64_cmp0_eq(x64_buf *b, int w, x64_mem m)
+{
+    if (m.direct && b->zf_end && b->zf_end == b->len && b->zf_reg == m.base && b->zf_w == w)
+        return;
+    kn_x64_alu_mi(b, w, X_CMP, m, 0);
 }
 
 void kn_x64_alu_mi(x64_buf *b, int w, x64_alu op, x64_mem m, int32_t imm)

@@ -90,6 +90,11 @@ typedef struct x64_buf {
     bool forward;               /* forwarding on (the compiler's buffers) */
     size_t ncalls;              /* call instructions emitted so far */
     x64_fwd fwd;
+    /* The register whose value the flags' ZF was last set from by an ALU
+     * operation (add, sub, and, or, xor) ending at zf_end, at width zf_w
+     * (kn_x64_cmp0_eq); zf_end 0: none. */
+    size_t zf_end;
+    int8_t zf_reg, zf_w;
     void *(*grow)(void *ud, void *ptr, size_t new_size);
     void *ud;                   /* the allocator hook and its state */
 } x64_buf;
@@ -123,7 +128,11 @@ void kn_x64_lea(x64_buf *b, int w, x64_reg r, x64_mem m);
 void kn_x64_alu_rm(x64_buf *b, int w, x64_alu op, x64_reg r, x64_mem m);   /* op r, [m] */
 void kn_x64_alu_rr(x64_buf *b, int w, x64_alu op, x64_reg d, x64_reg s);   /* op d, s */
 void kn_x64_alu_ri(x64_buf *b, int w, x64_alu op, x64_reg r, int32_t imm); /* op r, imm */
-void kn_x64_alu_mi(x64_buf *b, int w, x64_alu op, x64_mem m, int32_t imm); /* op [m], imm */
+void kn_x64_alu_mi(x64_buf *b, int w, x64_alu op, x64_mem m, int32_t imm);
+/* ZF for m == 0, for a consumer of ZF alone (je/jne, sete/setne): nothing
+ * when the ALU operation just emitted (no label since) set it from the
+ * register m is; else cmp m, 0. */
+void kn_x64_cmp0_eq(x64_buf *b, int w, x64_mem m); /* op [m], imm */
 void kn_x64_alu_mr(x64_buf *b, int w, x64_alu op, x64_mem m, x64_reg r);   /* op [m], r */
 void kn_x64_imul_rm(x64_buf *b, int w, x64_reg r, x64_mem m);              /* imul r, [m] */
 void kn_x64_imul_rri(x64_buf *b, int w, x64_reg d, x64_reg s, int32_t imm);

@@ -110,6 +110,31 @@ TEST(jit_x64_forwarding)
         (kn_x64_store(&b, 1, s1, X_RAX), kn_x64_patch_rel32(&b, 0, b.len), b.p[0] = 0x48,
          b.p[1] = 0x89, b.p[2] = 0x43, b.p[3] = 0x08, kn_x64_load(&b, 1, X_RAX, s1)),
         0x48, 0x89, 0x43, 0x08, 0x48, 0x8b, 0x43, 0x08);
+    ENC("mov [rbx+8], eax; the whole slot's load: mov ecx, eax",
+        (kn_x64_store(&b, 0, s1, X_RAX), kn_x64_load(&b, 1, X_RCX, s1)), 0x89, 0x43, 0x08, 0x89, 0xc1);
+    /* ZF from the ALU operation just emitted on the same register */
+    b.zf_end = 0;
+    ENC("add r10d, -1; (cmp r10d, 0 elided)",
+        (kn_x64_alu_ri(&b, 0, X_ADD, X_R10, -1), kn_x64_cmp0_eq(&b, 0, x64_direct(X_R10))),
+        0x41, 0x83, 0xc2, 0xff);
+    b.zf_end = 0;
+    ENC("add r10d, -1; label; cmp r10d, 0",
+        (kn_x64_alu_ri(&b, 0, X_ADD, X_R10, -1), kn_x64_label(&b),
+         kn_x64_cmp0_eq(&b, 0, x64_direct(X_R10))),
+        0x41, 0x83, 0xc2, 0xff, 0x41, 0x83, 0xfa, 0x00);
+    b.zf_end = 0;
+    ENC("add r10d, -1; cmp r9d, 0 (another register)",
+        (kn_x64_alu_ri(&b, 0, X_ADD, X_R10, -1), kn_x64_cmp0_eq(&b, 0, x64_direct(X_R9))),
+        0x41, 0x83, 0xc2, 0xff, 0x41, 0x83, 0xf9, 0x00);
+    b.zf_end = 0;
+    ENC("add r10, -1; cmp r10d, 0 (another width)",
+        (kn_x64_alu_ri(&b, 1, X_ADD, X_R10, -1), kn_x64_cmp0_eq(&b, 0, x64_direct(X_R10))),
+        0x49, 0x83, 0xc2, 0xff, 0x41, 0x83, 0xfa, 0x00);
+    b.zf_end = 0;
+    ENC("cmp r10d, 1; cmp r10d, 0 (a cmp sets no register's ZF)",
+        (kn_x64_alu_ri(&b, 0, X_CMP, X_R10, 1), kn_x64_cmp0_eq(&b, 0, x64_direct(X_R10))),
+        0x41, 0x83, 0xfa, 0x01, 0x41, 0x83, 0xfa, 0x00);
+    b.zf_end = 0;
     ENC("linear memory is not forwarded",
         (kn_x64_store(&b, 1, x64_m(X_R13, 8), X_RAX), kn_x64_load(&b, 1, X_RAX, x64_m(X_R13, 8))),
         0x49, 0x89, 0x45, 0x08, 0x49, 0x8b, 0x45, 0x08);
