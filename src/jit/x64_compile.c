@@ -137,15 +137,17 @@ static void trap_if(fn *f, x64_cc cc, kiln_trap_code code)
 
 /* Charge one unit of budget; the slow path (kn_check_limits) is out of
  * line, at the end of the function. */
-static void budget(fn *f)
+static void budget_keeping(fn *f, bool keep_rcx)
 {
     kn_x64_alu_ri(B, 1, X_SUB, KN_X64_BUDGET, 1);
     if (f->budget_stored)      /* past the spill the store's copy is the live one */
         kn_x64_store(B, 1, x64_m(X_R12, OFF(kiln_store, budget)), KN_X64_BUDGET);
     size_t at = kn_x64_jcc32(B, X_CC_LE);
     if (push_item(f, (void **)&f->slow, &f->nslow, &f->capslow, sizeof *f->slow))
-        f->slow[f->nslow - 1] = (slowpath){at, B->len};
+        f->slow[f->nslow - 1] = (slowpath){at, B->len, keep_rcx};
 }
+
+static void budget(fn *f) { budget_keeping(f, false); }
 
 /* A loop's back-edge to the word `target`, already emitted: one unit of
  * budget, and on to the target while some is left, else to the slow
@@ -163,7 +165,7 @@ static void back_edge(fn *f, uint32_t target)
     kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_G), f->pos[target]);
     size_t at = kn_x64_jmp32(B);
     if (push_item(f, (void **)&f->slow, &f->nslow, &f->capslow, sizeof *f->slow))
-        f->slow[f->nslow - 1] = (slowpath){at, f->pos[target]};
+        f->slow[f->nslow - 1] = (slowpath){at, f->pos[target], false};
 }
 
 /* The branch of the offset word k of the current instruction (relative
@@ -1048,13 +1050,7 @@ static void call_indirect(fn *f)
     trap_if(f, X_CC_E, KILN_TRAP_UNINIT_ELEMENT);
     kn_x64_alu_mi(B, 0, X_CMP, x64_m(X_RCX, OFF(kiln_func, canon)), (int32_t)canon);
     trap_if(f, X_CC_NE, KILN_TRAP_INDIRECT_MISMATCH);
-    /* budget's slow path calls C, which may clobber rcx: kept on the
-     * machine stack, pushed twice so that the call stays 16-aligned */
-    kn_x64_push(B, X_RCX);
-    kn_x64_push(B, X_RCX);
-    budget(f);
-    kn_x64_pop(B, X_RCX);
-    kn_x64_pop(B, X_RCX);
+    budget_keeping(f, true);   /* its slow path keeps rcx, the callee */
     kn_x64_alu_rm(B, 1, X_CMP, X_R15, x64_m(X_RCX, OFF(kiln_func, inst)));
     size_t other = kn_x64_jcc32(B, X_CC_NE);
     kn_x64_load(B, 1, X_RDX, x64_m(X_RCX, OFF(kiln_func, code)));
@@ -1465,8 +1461,16 @@ static void epilogue(fn *f)
         kn_x64_patch_rel32(B, f->slow[i].at, B->len);
         spill(f, false);
         sync_budget(f, false);
+        if (f->slow[i].keep_rcx) {     /* twice: the call stays 16-aligned */
+            kn_x64_push(B, X_RCX);
+            kn_x64_push(B, X_RCX);
+        }
         kn_x64_mov(B, 1, X_RDI, X_R12);
         call_c(f, (const void *)kn_check_limits);
+        if (f->slow[i].keep_rcx) {
+            kn_x64_pop(B, X_RCX);
+            kn_x64_pop(B, X_RCX);
+        }
         spill(f, true);
         sync_budget(f, true);
         kn_x64_mov(B, 0, X_RAX, X_RAX);          /* a trap code: zero-extend */

@@ -28,7 +28,7 @@ enum fam {
 enum { T_I32 = 1, T_I64, T_F32, T_F64, T_V128 };
 
 typedef struct fixup { size_t at; uint32_t target; } fixup;  /* rel32 → word index */
-typedef struct slowpath { size_t at, back; } slowpath;       /* budget */
+typedef struct slowpath { size_t at, back; bool keep_rcx; } slowpath;   /* budget */
 typedef struct jtable { size_t lea_at; uint32_t pc; } jtable;
 typedef struct fconst { size_t at; uint64_t v; } fconst;     /* rel32 → a pooled constant */
 
