@@ -93,18 +93,22 @@
  * function, another instance's) goes through C (kn_jit_call_ref).
  *
  * Registers.  The templates address slots through SLOT(), which gives a
- * register for the few slots a function keeps in r8-r11, rsi and rdi for
- * its whole body (the most used ones in loops, among those only inline
- * integer templates touch; x64_compile.c, "Slots in registers"), and the
- * encoder forwards a slot just stored to the instruction that reads it
- * next (x64_emit.c, "Forwarding").  Memory stays the canonical home of
- * every other slot, and of the allocated ones around calls and returns.
+ * register for the slots a function keeps in registers for its whole
+ * body: up to seven general ones (r8-r10, rsi, rdi, rdx, and r14 where
+ * guard pages free it from holding the memory's size) for the slots only
+ * inline integer templates touch, and twelve xmm registers (xmm4-xmm15)
+ * for float slots, the most used ones in loops (x64_compile.c, "Slots in
+ * registers"); and the encoder forwards a slot just stored to the
+ * instruction that reads it next (x64_emit.c, "Forwarding").  Memory
+ * stays the canonical home of every other slot, and of the allocated ones
+ * around calls and returns.
  *
- * What later increments change without rewriting this: more registers
- * (r14, which only the explicit bounds check still needs, xmm registers
- * for float slots) and liveness, so that calls store only what is live;
- * more SIMD templates over xmm registers replace helper calls, behind
- * CPU-feature flags in kn_x64 (has_popcnt, has_sse41) beyond SSE2.
+ * What later increments change without rewriting this: liveness, so that
+ * calls store only what is live and a slot's separate lives (lowering
+ * reuses a slot for many temporaries) get registers of their own; more
+ * SIMD templates over xmm registers replace helper calls, behind
+ * CPU-feature flags in kn_x64 (has_popcnt, has_sse41, has_avx) beyond
+ * SSE2.
  *
  * Code from an artifact (.kcw, the cache; artifact.c) takes the same
  * install path as code compiled here: the buffer is position-independent
