@@ -135,13 +135,18 @@ static void trap_if(fn *f, x64_cc cc, kiln_trap_code code)
                        f->budget_stored ? f->x->trap_stub_nf[code] : f->x->trap_stub[code]);
 }
 
-/* Charge one unit of budget; the slow path (kn_check_limits) is out of
- * line, at the end of the function. */
-static void budget_keeping(fn *f, bool keep_rcx)
+/* Charge one unit of budget (a back-edge or budget_keeping then branches
+ * to the out-of-line slow path, kn_check_limits, when none is left). */
+static void charge(fn *f)
 {
     kn_x64_alu_ri(B, 1, X_SUB, KN_X64_BUDGET, 1);
     if (f->budget_stored)      /* past the spill the store's copy is the live one */
         kn_x64_store(B, 1, x64_m(X_R12, OFF(kiln_store, budget)), KN_X64_BUDGET);
+}
+
+static void budget_keeping(fn *f, bool keep_rcx)
+{
+    charge(f);
     size_t at = kn_x64_jcc32(B, X_CC_LE);
     if (push_item(f, (void **)&f->slow, &f->nslow, &f->capslow, sizeof *f->slow))
         f->slow[f->nslow - 1] = (slowpath){at, B->len, keep_rcx};
@@ -159,9 +164,7 @@ static void back_edge(fn *f, uint32_t target)
         jump_to(f, kn_x64_jmp32(B), target);
         return;
     }
-    kn_x64_alu_ri(B, 1, X_SUB, KN_X64_BUDGET, 1);
-    if (f->budget_stored)
-        kn_x64_store(B, 1, x64_m(X_R12, OFF(kiln_store, budget)), KN_X64_BUDGET);
+    charge(f);
     kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_G), f->pos[target]);
     size_t at = kn_x64_jmp32(B);
     if (push_item(f, (void **)&f->slow, &f->nslow, &f->capslow, sizeof *f->slow))
