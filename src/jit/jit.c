@@ -278,7 +278,7 @@ static bool compile_all(kn_x64 *x)
         return true;
     trampoline(x);
     for (uint32_t i = m->num_func_imports; i < m->nfuncs; i++)
-        if (x->native[i] && !kn_x64_function(x, m->funcs[i].code, &x->entry[i]))
+        if (x->native[i] && !kn_x64_function(x, i, &x->entry[i]))
             return false;
     for (size_t i = 0; i < x->ncalls; i++)
         kn_x64_patch_rel32(&x->b, x->calls[i].at, x->entry[x->calls[i].func]);

@@ -286,10 +286,16 @@ static void binop(fn *f, const opinfo *in, bool k)
     x64_shift sh;
     /* in the destination's register, unless it is the second operand's */
     x64_mem d = SLOT(1), x = SLOT(2), y = k ? d : SLOT(3);
+    int32_t imm = (int32_t)W[3];     /* i64: sign-extended, as lower.h says */
+    /* an add of registers into a third: one lea (32-bit: it wraps too) */
+    if (in->base == (w ? KN_OP_I64_ADD : KN_OP_I32_ADD) && d.direct && x.direct &&
+        x.base != d.base && (k || y.direct)) {
+        kn_x64_lea(B, w, d.base, k ? x64_m(x.base, imm) : x64_mi(x.base, y.base, 1, 0));
+        return;
+    }
     x64_reg r = d.direct && (k || !y.direct || y.base != d.base) ? d.base : X_RAX;
     if (!x.direct || x.base != r)
         kn_x64_load(B, w, r, x);
-    int32_t imm = (int32_t)W[3];     /* i64: sign-extended, as lower.h says */
     if (alu_of(in->base, &alu)) {
         if (k)
             kn_x64_alu_ri(B, w, alu, r, imm);
@@ -800,19 +806,27 @@ static x64_reg reg32(fn *f, uint32_t k, x64_reg scratch)
     return scratch;
 }
 
-/* rax = the u32 index of a load/store form (lower.h): everything but
- * the static offset.  32-bit operations wrap it as Wasm's i32
- * arithmetic does and clear rax's upper half.  Returns the word that
- * holds the static offset. */
-static uint32_t index_of(fn *f, uint8_t family)
+/* The u32 index of a load/store form (lower.h): everything but the static
+ * offset, in rax (32-bit operations wrap it as Wasm's i32 arithmetic does
+ * and clear rax's upper half), or, for a single address slot, in that
+ * slot's own register when it is a clean one (find_clean).  Returns the
+ * word that holds the static offset. */
+static uint32_t index_of(fn *f, uint8_t family, x64_reg *idx)
 {
+    *idx = X_RAX;
     switch (family) {
     case F_VLOAD_LANE:                           /* dst addr x offset lane */
         kn_x64_load(B, 0, X_RAX, SLOT(2));
         return 4;
-    case F_LOAD: case F_STORE: case F_STORE_K:   /* dst/addr, addr, offset */
-        kn_x64_load(B, 0, X_RAX, SLOT(family == F_LOAD ? 2 : 1));
+    case F_LOAD: case F_STORE: case F_STORE_K: { /* dst/addr, addr, offset */
+        uint32_t k = family == F_LOAD ? 2 : 1;
+        x64_reg r = kn_x64_clean_reg(f, W[k]);
+        if (r != X_NOREG)
+            *idx = r;
+        else
+            kn_x64_load(B, 0, X_RAX, SLOT(k));
         return 3;
+    }
     case F_LOAD_A: case F_STORE_AK: {            /* dst base imm offset; base add imm offset */
         uint32_t k = family == F_LOAD_A ? 2 : 1;
         x64_mem base = SLOT(k);
@@ -855,9 +869,10 @@ static uint32_t index_of(fn *f, uint8_t family)
     }
 }
 
-/* The memory operand of a load/store form: [r13 + rax + offset], after
+/* The memory operand of a load/store form: [r13 + index + offset], after
  * the bounds check (ea + size beyond the memory traps, as the
- * interpreter), and the offset left out of rax in f->ea_off. */
+ * interpreter), and the index and the offset it lacks in f->ea_idx and
+ * f->ea_off.  The index is rax unless guard pages make the check. */
 static x64_mem access(fn *f, uint8_t family, uint8_t size, bool by_c)
 {
     /* a constant address that fits a disp32 with its offset: [r13 + k + off]
@@ -865,14 +880,19 @@ static x64_mem access(fn *f, uint8_t family, uint8_t size, bool by_c)
     if (family == F_LOAD_K && f->x->guard && !by_c &&
         (uint64_t)W[2] + W[3] + size <= KN_GUARD_SPAN)
         return x64_m(X_R13, (int32_t)(W[2] + W[3]));
-    uint32_t off = W[index_of(f, family)];
-    /* rax is the u32 index, so rax + off + size stays inside a guarded
+    x64_reg idx = X_RAX;
+    uint32_t off = W[index_of(f, family, &idx)];
+    /* idx is the u32 index, so idx + off + size stays inside a guarded
      * reservation when off + size fits the guard span (2 GiB, so off
      * fits a disp32): a fault there is the trap (jit.c). */
+    f->ea_idx = X_RAX;
     if (f->x->guard && !by_c && (uint64_t)off + size <= KN_GUARD_SPAN) {
         f->ea_off = off;
-        return x64_mi(X_R13, X_RAX, 1, (int32_t)off);
+        f->ea_idx = idx;
+        return x64_mi(X_R13, idx, 1, (int32_t)off);
     }
+    if (idx != X_RAX)
+        kn_x64_mov(B, 0, X_RAX, idx);
     if (off <= INT32_MAX) {
         if (off)
             kn_x64_alu_ri(B, 1, X_ADD, X_RAX, (int32_t)off);
@@ -900,12 +920,13 @@ void kn_x64_address(fn *f, uint8_t family, uint8_t size, bool by_c)
     x64_mem m = access(f, family, size, by_c);
     if (m.index == X_NOREG)
         kn_x64_mov_imm(B, X_RAX, (uint32_t)m.disp);
-    else if (m.disp)
-        kn_x64_lea(B, 1, X_RAX, x64_m(X_RAX, m.disp));
+    else if (m.disp || m.index != X_RAX)
+        kn_x64_lea(B, 1, X_RAX, x64_m(m.index, m.disp));
     f->ea_off = 0;
+    f->ea_idx = X_RAX;
 }
 
-/* After a store at rax + f->ea_off (access's): mark its page in the
+/* After a store at f->ea_idx + f->ea_off (access's): mark its page in the
  * memory's written-page map, which sits KN_DIRTY_MAP bytes below r13
  * (runtime.h).  After, so that an access that faults out of bounds marks
  * nothing; and a store that did not fault is below the memory's size, so
@@ -914,8 +935,8 @@ void kn_x64_wrote(fn *f)
 {
     if (f->x->no_marks)
         return;
-    if (f->ea_off)
-        kn_x64_lea(B, 1, X_RAX, x64_m(X_RAX, (int32_t)f->ea_off));
+    if (f->ea_off || f->ea_idx != X_RAX)
+        kn_x64_lea(B, 1, X_RAX, x64_m(f->ea_idx, (int32_t)f->ea_off));
     x64_mem mark = x64_mi(X_R13, X_RAX, 1, -(int32_t)KN_DIRTY_MAP);
     kn_x64_shift_i(B, 1, X_SHR, X_RAX, KN_DIRTY_SHIFT);
     /* Test before setting: in a loop over one page the store would be
@@ -1400,6 +1421,7 @@ static void prologue(fn *f)
 }
 
 static void spill(fn *f, bool load);
+static uint32_t dirty_after(fn *f, uint32_t dirty, uint32_t *reload32);
 
 /* Whether op always calls (C or compiled code): no need to find out by
  * emitting it. */
@@ -1452,7 +1474,9 @@ static void emit_wrapped(fn *f, uint32_t pc)
     f->budget_stored = in_c;
     emit_one(f, pc);
     f->spilled = f->budget_stored = false;
+    dirty_after(f, f->dirty, &f->reload32);     /* a call's i32 results */
     spill(f, true);
+    f->reload32 = 0;
     if (in_c)
         sync_budget(f, true);
 }
@@ -1747,6 +1771,155 @@ static bool allocate(fn *f)
     return true;
 }
 
+/* ---- Zero-extended registers -------------------------------------------
+ *
+ * An i32 address in a register indexes memory as it is, [r13 + r + off],
+ * only when the register's upper half is zero ("clean"); otherwise it
+ * costs a `mov eax, r32` first.  The 32-bit templates write their
+ * register with 32-bit operations, which clear the upper half, but a slot
+ * may also be written by a 64-bit template (lowering reuses a slot for
+ * values of several types), by a copy or a select (64 bits: clean when
+ * their sources are), by a caller (a parameter) and by a callee (a
+ * result).  find_clean follows the registers through the code, forward
+ * to a fixpoint, and records at each instruction which of them may be
+ * dirty (f->dirty while that instruction is emitted).  Spilling and
+ * reloading a register is a 64-bit round trip that keeps it as it was;
+ * the two loads of values written elsewhere are 32-bit for i32 values,
+ * which makes them clean whatever the slot's upper half in memory holds
+ * (a 32-bit store leaves it, and the interpreter's slots too): i32
+ * parameters in the prologue and i32 results after a call (f->reload32).
+ * Past a call every other register of a slot from its base on is dirty:
+ * the callee's frame, which it may have written. */
+
+static uint32_t alloc_bit(const fn *f, uint32_t s)
+{
+    for (int i = 0; i < f->nalloc; i++)
+        if (f->aslot[i] == s)
+            return 1u << i;
+    return 0;
+}
+
+/* Whether the instruction at W leaves its destination, word k, clean when
+ * the registers of `dirty` may not be. */
+static bool writes_clean(fn *f, uint32_t k, uint32_t dirty)
+{
+    const opinfo *in = &infos[W[0]];
+    switch (in->fam) {
+    case F_LOAD: case F_LOAD_A: case F_LOAD_X: case F_LOAD_K: case F_LOAD_XS: case F_LOAD_AS:
+    case F_BINOP: case F_BINOP_K: case F_BINOP_T: case F_SHIFTOP:
+        return in->type == T_I32;
+    case F_CMP: case F_CMP_K: case F_TEST:
+        return true;                        /* set_bool: a 32-bit write */
+    case F_UNOP:
+        return in->inner == T_I32 || in->base == KN_OP_I64_EXTEND_I32_U;
+    default: break;
+    }
+    uint32_t a, b;
+    switch ((kn_op)W[0]) {
+    case KN_OP_CONST32: case KN_OP_MEMORY_SIZE: case KN_OP_I32_SHL_ADD_K:
+        return true;
+    case KN_OP_CONST64:
+        return W[3] == 0;
+    case KN_OP_COPY: case KN_OP_COPY_PAIR:
+        a = alloc_bit(f, W[k + 1]);
+        return a && !(dirty & a);
+    case KN_OP_SELECT1:
+        a = alloc_bit(f, W[2]), b = alloc_bit(f, W[3]);
+        return a && b && !(dirty & (a | b));
+    default:
+        return false;
+    }
+}
+
+/* The registers of the i32 results of a call of type ty at slot base. */
+static uint32_t i32_results(const fn *f, const kn_functype *ty, uint32_t base)
+{
+    uint32_t bits = 0;
+    for (uint32_t i = 0, s = base; i < ty->nresults; s += kn_slots_of(ty->types[ty->nparams + i]), i++)
+        if (ty->types[ty->nparams + i] == KN_I32)
+            bits |= alloc_bit(f, s);
+    return bits;
+}
+
+/* The registers at or above slot base. */
+static uint32_t regs_from(const fn *f, uint32_t base)
+{
+    uint32_t bits = 0;
+    for (int i = 0; i < f->nalloc; i++)
+        if (f->aslot[i] >= base)
+            bits |= 1u << i;
+    return bits;
+}
+
+/* The dirty registers after the instruction at W, from those before;
+ * *reload32: the registers its reload after a call loads at 32 bits. */
+static uint32_t dirty_after(fn *f, uint32_t dirty, uint32_t *reload32)
+{
+    const kn_module *m = f->x->m;
+    const char *lay = kn_op_layout(W[0]);
+    *reload32 = 0;
+    for (uint32_t i = 0; lay && lay[i]; i++) {
+        uint32_t bit = lay[i] == 'd' ? alloc_bit(f, W[1 + i]) : 0;
+        if (bit && writes_clean(f, 1 + i, dirty))
+            dirty &= ~bit;
+        else
+            dirty |= bit;
+    }
+    kn_op op = (kn_op)W[0];
+    if (op == KN_OP_CALL || op == KN_OP_CALL_INDIRECT) {
+        uint32_t base = op == KN_OP_CALL ? W[2] : W[4];
+        const kn_functype *ty = op == KN_OP_CALL ? &m->types[m->funcs[W[1]].type] : &m->types[W[1]];
+        *reload32 = i32_results(f, ty, base);
+        dirty = (dirty | regs_from(f, base)) & ~*reload32;
+    }
+    return dirty;
+}
+
+enum { REACHED = 0x100 };
+
+static void flow_to(uint16_t *state, uint32_t t, uint32_t dirty, bool *changed)
+{
+    uint16_t v = (uint16_t)(state[t] | dirty | REACHED);
+    if (v != state[t])
+        state[t] = v, *changed = true;
+}
+
+/* state[pc]: REACHED and the registers that may be dirty before the
+ * instruction at pc; the prologue's entry state in *entry_reload32 (the
+ * i32 parameters, loaded at 32 bits). */
+static void find_clean(fn *f, const kn_functype *ty, uint16_t *state, uint32_t *entry_reload32)
+{
+    const kn_code *cd = f->cd;
+    uint32_t dirty = 0, i32 = 0;
+    for (uint32_t i = 0, s = 0; i < ty->nparams; s += kn_slots_of(ty->types[i]), i++)
+        if (ty->types[i] == KN_I32)
+            i32 |= alloc_bit(f, s);
+        else
+            dirty |= alloc_bit(f, s);
+    *entry_reload32 = i32;
+    state[0] = (uint16_t)(dirty | REACHED);
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (uint32_t pc = 0; pc < cd->nwords; pc += f->ilen[pc]) {
+            if (!(state[pc] & REACHED))
+                continue;
+            f->w = cd->words + pc;
+            uint32_t r32, out = dirty_after(f, state[pc] & 0xff, &r32);
+            kn_op op = (kn_op)W[0];
+            const char *lay = kn_op_layout(W[0]);
+            for (uint32_t i = 0; lay && lay[i]; i++)
+                if (lay[i] == 'j')
+                    flow_to(state, (uint32_t)((int64_t)pc + 1 + i + (int32_t)W[1 + i]), out, &changed);
+            if (op == KN_OP_JMP_TABLE)
+                for (uint32_t k = 0; k <= W[2]; k++)
+                    flow_to(state, (uint32_t)((int64_t)pc + 3 + k + (int32_t)W[3 + k]), out, &changed);
+            if (op != KN_OP_JMP && op != KN_OP_JMP_BACK && op != KN_OP_JMP_TABLE &&
+                op != KN_OP_RET && op != KN_OP_TRAP && pc + f->ilen[pc] < cd->nwords)
+                flow_to(state, pc + f->ilen[pc], out, &changed);
+        }
+    }
+}
+
 /* The xmm register slot s has (whether or not lent), or -1. */
 static int xmm_index(const fn *f, uint32_t s)
 {
@@ -1797,7 +1970,7 @@ static void spill(fn *f, bool load)
     for (int i = 0; i < f->nalloc; i++) {
         x64_mem m = x64_m(X_RBX, (int32_t)(8 * f->aslot[i]));
         if (load)
-            kn_x64_load(B, 1, kn_x64_alloc_regs[i], m);
+            kn_x64_load(B, !(f->reload32 >> i & 1), kn_x64_alloc_regs[i], m);
         else
             kn_x64_store(B, 1, m, kn_x64_alloc_regs[i]);
     }
@@ -1841,25 +2014,30 @@ static void mark_targets(fn *f, uint8_t *target)
     }
 }
 
-bool kn_x64_function(kn_x64 *x, const kn_code *cd, size_t *entry)
+bool kn_x64_function(kn_x64 *x, uint32_t func, size_t *entry)
 {
+    const kn_code *cd = x->m->funcs[func].code;
     fn f = {.x = x, .b = &x->b, .cd = cd};
     f.pos = kn_calloc(x->alloc, cd->nwords + 1, sizeof *f.pos);
     f.ilen = kn_calloc(x->alloc, cd->nwords + 1, sizeof *f.ilen);
     uint8_t *target = kn_calloc(x->alloc, cd->nwords + 1, 1);
-    bool ok = f.pos && f.ilen && target;
+    uint16_t *state = kn_calloc(x->alloc, cd->nwords + 1, sizeof *state);
+    bool ok = f.pos && f.ilen && target && state;
     if (ok)
         mark_targets(&f, target);       /* and f.ilen */
     if (!ok || !allocate(&f)) {
         kn_free(x->alloc, f.pos);
         kn_free(x->alloc, f.ilen);
         kn_free(x->alloc, target);
+        kn_free(x->alloc, state);
         return false;
     }
+    find_clean(&f, &x->m->types[x->m->funcs[func].type], state, &f.reload32);
     x->b.forward = true;
     *entry = x->b.len;
     prologue(&f);
     spill(&f, true);
+    f.reload32 = 0;
     for (uint32_t pc = 0; pc < cd->nwords;) {
         f.w = cd->words + pc;
         f.pc = pc;
@@ -1869,6 +2047,8 @@ bool kn_x64_function(kn_x64 *x, const kn_code *cd, size_t *entry)
         if (target[pc])
             kn_x64_label(&x->b);
         uint32_t n = f.ilen[pc];
+        /* unreached code (none, but for dead code) assumes the worst */
+        f.dirty = state[pc] & REACHED ? state[pc] & 0xffu : 0xffu;
         uint32_t writes = xmm_lend(&f);
         if (is_inline(&f)) {   /* else wrapped: r11 always holds the budget */
             emit_one(&f, pc);
@@ -1883,6 +2063,7 @@ bool kn_x64_function(kn_x64 *x, const kn_code *cd, size_t *entry)
     x->b.forward = false;
     ok = !f.oom && !x->b.oom;
     kn_free(x->alloc, target);
+    kn_free(x->alloc, state);
     kn_free(x->alloc, f.ilen);
     kn_free(x->alloc, f.pos);
     kn_free(x->alloc, f.fix);

@@ -63,10 +63,13 @@ typedef struct fn {
     fconst *pool; size_t npool, cappool;   /* float constants, after the code */
     uint32_t aslot[KN_X64_NREGS];   /* the slot each of kn_x64_alloc_regs holds */
     int nalloc;
+    uint32_t dirty;             /* bit i: aslot[i]'s register may have upper bits set here */
+    uint32_t reload32;          /* bit i: the next reload loads aslot[i] at 32 bits */
     uint32_t xslot[KN_X64_NXREGS];  /* the slot each of xmm4-xmm15 holds */
     int nxalloc;
     uint32_t xoff;              /* bit i: xslot[i] in memory for this instruction */
-    uint32_t ea_off;            /* the static offset a store's rax lacks (kn_x64_wrote) */
+    uint32_t ea_off;            /* the static offset a store's index lacks (kn_x64_wrote) */
+    x64_reg ea_idx;             /* ... and that index: rax, or a clean slot's register */
     bool spilled;               /* inside a wrapped instruction: slots in memory */
     bool budget_stored;         /* ... and the store's copy of the budget is the live one */
     bool oom;
@@ -95,6 +98,18 @@ static inline x64_mem kn_x64_slot(const fn *f, uint32_t s)
             return x64_direct((x64_reg)x);
     }
     return x64_m(X_RBX, (int32_t)(8 * s));
+}
+
+/* Slot s's general register when it holds a zero-extended 32-bit value
+ * here (x64_compile.c, find_clean), so that it can index memory as it
+ * is; else X_NOREG. */
+static inline x64_reg kn_x64_clean_reg(const fn *f, uint32_t s)
+{
+    if (!f->spilled)
+        for (int i = 0; i < f->nalloc; i++)
+            if (f->aslot[i] == s)
+                return f->dirty >> i & 1 ? X_NOREG : kn_x64_alloc_regs[i];
+    return X_NOREG;
 }
 
 #define B (f->b)

@@ -47,7 +47,7 @@ typedef struct kn_x64 {
 /* x64_compile.c: whether every instruction of cd is covered, and the code
  * of one function appended to x->b (its offset in *entry). */
 bool kn_x64_covers(kn_x64 *x, const kn_code *cd);
-bool kn_x64_function(kn_x64 *x, const kn_code *cd, size_t *entry);
+bool kn_x64_function(kn_x64 *x, uint32_t func, size_t *entry);
 /* jit.c: a direct call at rel32 offset `at` to function `func`, patched
  * once every function has its offset. */
 void kn_x64_call_fixup(kn_x64 *x, size_t at, uint32_t func);

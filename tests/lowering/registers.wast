@@ -147,3 +147,51 @@
 ;; the last four bytes of the memory, and one past them
 (assert_return (invoke "far" (i32.const 0xfffc)) (i32.const 1246557300))
 (assert_trap (invoke "far" (i32.const 0x10000)) "out of bounds memory access")
+
+(module
+  (memory 1)
+  (data (i32.const 16) "\2a\00\00\00\05\00\00\00")
+  ;; An i32 in a register indexes memory as it is when its upper half is
+  ;; known to be zero (x64_compile.c, "Zero-extended registers").  $sum's
+  ;; $addr is such a register; its slot in memory is the caller's argument
+  ;; slot, written with a 32-bit store over an i64 whose upper half is set
+  ;; (left there by $fill's arguments), so only a 32-bit load of the
+  ;; parameter gives the address.
+  (func $fill (param i64 i64 i64 i64) (result i64) (local.get 0))
+  (func $sum (param $addr i32) (param $n i32) (result i32)
+    (local $s i32)
+    (loop $l
+      (local.set $s (i32.add (local.get $s) (i32.load (local.get $addr))))
+      (local.set $s (i32.add (local.get $s) (i32.load offset=4 (local.get $addr))))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (local.get $s))
+  (func (export "param") (param $big i64) (result i32)
+    (drop (call $fill (i64.const -1) (i64.const -1) (i64.const -1) (i64.const -1)))
+    (call $sum (i32.wrap_i64 (local.get $big)) (i32.const 3)))
+  ;; $p, an address in a register, is a copy of $q on one path: $q is a
+  ;; parameter that stays in memory (the hot locals take the registers),
+  ;; so the copy brings its slot's upper half along.  On the other path
+  ;; $p is an i32 sum; where the paths meet, $p is not known clean.
+  (func $merge (param $q i32) (param $which i32) (param $n i32) (result i32)
+    (local $p i32) (local $s i32) (local $a i32) (local $b i32) (local $c i32) (local $d i32)
+    (loop $l
+      (if (local.get $which)
+        (then (local.set $p (local.get $q)))
+        (else (local.set $p (i32.add (local.get $a) (i32.const 16)))))
+      (local.set $s (i32.add (local.get $s) (i32.load (local.get $p))))
+      (local.set $s (i32.add (local.get $s) (i32.load offset=4 (local.get $p))))
+      (local.set $a (i32.and (i32.add (local.get $a) (local.get $s)) (i32.const 0)))
+      (local.set $b (i32.add (local.get $b) (local.get $a)))
+      (local.set $c (i32.add (local.get $c) (local.get $b)))
+      (local.set $d (i32.add (local.get $d) (local.get $c)))
+      (local.set $s (i32.add (local.get $s) (i32.add (local.get $d) (local.get $b))))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (local.get $s))
+  (func (export "merge") (param $big i64) (param $which i32) (result i32)
+    (drop (call $fill (i64.const -1) (i64.const -1) (i64.const -1) (i64.const -1)))
+    (call $merge (i32.wrap_i64 (local.get $big)) (local.get $which) (i32.const 3)))
+)
+
+(assert_return (invoke "param" (i64.const 0xffffffff00000010)) (i32.const 141))
+(assert_return (invoke "merge" (i64.const 0xffffffff00000010) (i32.const 1)) (i32.const 141))
+(assert_return (invoke "merge" (i64.const 0xffffffff00000010) (i32.const 0)) (i32.const 141))
