@@ -523,11 +523,21 @@ static bool is_copysign(uint16_t op) { return op == KN_OP_F32_COPYSIGN || op == 
 
 /* SSE op (X_SSE_LOAD: a load) of xmm x with the constant v, read from
  * the function's constant pool (epilogue) through rip. */
+static void pool_const(fn *f, uint64_t v)
+{
+    if (push_item(f, (void **)&f->pool, &f->npool, &f->cappool, sizeof *f->pool))
+        f->pool[f->npool - 1] = (fconst){B->len - 4, v};
+}
 static void sse_const(fn *f, int dbl, uint8_t op, int x, uint64_t v)
 {
     kn_x64_sse_rm(B, dbl, op, x, x64_rip(0));
-    if (push_item(f, (void **)&f->pool, &f->npool, &f->cappool, sizeof *f->pool))
-        f->pool[f->npool - 1] = (fconst){B->len - 4, v};
+    pool_const(f, v);
+}
+/* The same in the AVX form: x = xmm a op the constant. */
+static void vsse_const(fn *f, int dbl, uint8_t op, int x, int a, uint64_t v)
+{
+    kn_x64_vsse(B, dbl, op, x, a, x64_rip(0));
+    pool_const(f, v);
 }
 
 /* The constant at word k (f32: its bits; f64: low, high). */
@@ -571,8 +581,22 @@ static void fbinop(fn *f, const opinfo *in, bool k)
     }
     uint8_t op = X_SSE_ADD;
     fbin_of(in->base, &op);
+    int x = kn_x64_xmm_of(f, W[1]), a = kn_x64_xmm_of(f, W[2]);
+    if (f->x->has_avx) {    /* x = a op y: no copy of a first */
+        if (x < 0 || (a < 0 && !k && kn_x64_xmm_of(f, W[3]) == x))
+            x = 0;
+        if (a < 0) {
+            kn_x64_sse_rm(B, d, X_SSE_LOAD, x, SLOT(2));
+            a = x;
+        }
+        if (k)
+            vsse_const(f, d, op, x, a, fimm_bits(f, d, 3));
+        else
+            kn_x64_vsse(B, d, op, x, a, SLOT(3));
+        kn_x64_sse_store(B, d, SLOT(1), x);
+        return;
+    }
     /* in the destination's xmm register, unless it is the second operand's */
-    int x = kn_x64_xmm_of(f, W[1]);
     if (x < 0 || (!k && kn_x64_xmm_of(f, W[3]) == x))
         x = 0;
     kn_x64_sse_rm(B, d, X_SSE_LOAD, x, SLOT(2));
@@ -654,9 +678,16 @@ static bool funop(fn *f, const opinfo *in, bool emit)
     case KN_OP_F32_SQRT: case KN_OP_F64_SQRT:
     case KN_OP_F64_PROMOTE_F32: case KN_OP_F32_DEMOTE_F64:
         if (emit) {
-            kn_x64_sse_rm(B, di, op == KN_OP_F32_SQRT || op == KN_OP_F64_SQRT ? X_SSE_SQRT : X_SSE_CVT,
-                          0, SLOT(2));
-            kn_x64_sse_store(B, dout, SLOT(1), 0);
+            uint8_t sop = op == KN_OP_F32_SQRT || op == KN_OP_F64_SQRT ? X_SSE_SQRT : X_SSE_CVT;
+            int a = kn_x64_xmm_of(f, W[2]), x = kn_x64_xmm_of(f, W[1]);
+            if (f->x->has_avx && a >= 0) {      /* the rest of x from a: no false dependency */
+                x = x < 0 ? 0 : x;
+                kn_x64_vsse(B, di, sop, x, a, x64_direct((x64_reg)a));
+            } else {
+                x = 0;
+                kn_x64_sse_rm(B, di, sop, 0, SLOT(2));
+            }
+            kn_x64_sse_store(B, dout, SLOT(1), x);
         }
         return true;
     case KN_OP_F32_CONVERT_I64_U: case KN_OP_F64_CONVERT_I64_U:
@@ -747,8 +778,13 @@ static void fcmp(fn *f, const opinfo *in)
 static void fmuladd(fn *f, kn_op op)
 {
     int d = op == KN_OP_F64_MULADD || op == KN_OP_F64_MULSUB || op == KN_OP_F64_MULRSUB;
-    kn_x64_sse_rm(B, d, X_SSE_LOAD, 0, SLOT(3));
-    kn_x64_sse_rm(B, d, X_SSE_MUL, 0, SLOT(4));
+    int p = kn_x64_xmm_of(f, W[3]);
+    if (f->x->has_avx && p >= 0) {
+        kn_x64_vsse(B, d, X_SSE_MUL, 0, p, SLOT(4));
+    } else {
+        kn_x64_sse_rm(B, d, X_SSE_LOAD, 0, SLOT(3));
+        kn_x64_sse_rm(B, d, X_SSE_MUL, 0, SLOT(4));
+    }
     if (op == KN_OP_F32_MULRSUB || op == KN_OP_F64_MULRSUB) {
         kn_x64_sse_rm(B, d, X_SSE_SUB, 0, SLOT(2));
         kn_x64_sse_store(B, d, SLOT(1), 0);
@@ -757,12 +793,16 @@ static void fmuladd(fn *f, kn_op op)
     bool add = op == KN_OP_F32_MULADD || op == KN_OP_F64_MULADD;
     /* x*y is in xmm0, so a destination in a register may take a first
      * (a += x*y, the common case, is then one instruction) */
-    int x = kn_x64_xmm_of(f, W[1]);
+    int x = kn_x64_xmm_of(f, W[1]), a = kn_x64_xmm_of(f, W[2]);
     if (x < 0)
         x = 1;
-    if (x == 1 || kn_x64_xmm_of(f, W[2]) != x)
-        kn_x64_sse_rm(B, d, X_SSE_LOAD, x, SLOT(2));
-    kn_x64_sse_rr(B, d, add ? X_SSE_ADD : X_SSE_SUB, x, 0);
+    if (f->x->has_avx && a >= 0) {
+        kn_x64_vsse(B, d, add ? X_SSE_ADD : X_SSE_SUB, x, a, x64_direct(X_RAX));   /* xmm0 */
+    } else {
+        if (x == 1 || a != x)
+            kn_x64_sse_rm(B, d, X_SSE_LOAD, x, SLOT(2));
+        kn_x64_sse_rr(B, d, add ? X_SSE_ADD : X_SSE_SUB, x, 0);
+    }
     if (x == 1)
         kn_x64_sse_store(B, d, SLOT(1), 1);
 }
@@ -1246,6 +1286,10 @@ static void move_slot(fn *f, uint32_t d, uint32_t s)
         kn_x64_movd_to(B, 1, md.base, xs);
     else if (xs >= 0)
         kn_x64_sse_store(B, 1, md, xs);
+    else if (md.direct)
+        kn_x64_load(B, 1, md.base, ms);
+    else if (ms.direct)
+        kn_x64_store(B, 1, md, ms.base);
     else {
         kn_x64_load(B, 1, X_RAX, ms);
         kn_x64_store(B, 1, md, X_RAX);

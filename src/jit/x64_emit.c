@@ -100,24 +100,14 @@ static void emit_rex(x64_buf *b, int w, int reg, int index, int base, bool force
 
 static void enc_r(x64_buf *b, int w, opc o, int reg, int rm, bool byte_reg);
 
-static void enc_m(x64_buf *b, int w, opc o, int reg, x64_mem m, bool byte_reg)
+/* ModRM, SIB and displacement for reg and the memory operand m. */
+static void modrm_m(x64_buf *b, int reg, x64_mem m)
 {
-    if (m.direct) {
-        enc_r(b, w, o, reg, m.base, byte_reg);
-        return;
-    }
-    if (o.pre)
-        kn_x64_byte(b, o.pre);
     if (m.rip) {                        /* mod 00, r/m 101: [rip + disp32] */
-        emit_rex(b, w, reg, 0, 0, byte_reg && reg >= 4 && reg < 8);
-        kn_x64_bytes(b, o.op, o.n);
         kn_x64_byte(b, (uint8_t)((reg & 7) << 3 | 5));
         kn_x64_u32(b, (uint32_t)m.disp);
         return;
     }
-    int index = m.index == X_NOREG ? 0 : m.index;
-    emit_rex(b, w, reg, index, m.base, byte_reg && reg >= 4 && reg < 8);
-    kn_x64_bytes(b, o.op, o.n);
     int mod = m.disp == 0 && (m.base & 7) != 5 ? 0 : fits8(m.disp) ? 1 : 2;
     bool sib = m.index != X_NOREG || (m.base & 7) == 4;
     kn_x64_byte(b, (uint8_t)(mod << 6 | (reg & 7) << 3 | (sib ? 4 : (m.base & 7))));
@@ -130,6 +120,23 @@ static void enc_m(x64_buf *b, int w, opc o, int reg, x64_mem m, bool byte_reg)
         kn_x64_byte(b, (uint8_t)m.disp);
     else if (mod == 2)
         kn_x64_u32(b, (uint32_t)m.disp);
+}
+
+static void enc_m(x64_buf *b, int w, opc o, int reg, x64_mem m, bool byte_reg)
+{
+    if (m.direct) {
+        enc_r(b, w, o, reg, m.base, byte_reg);
+        return;
+    }
+    if (o.pre)
+        kn_x64_byte(b, o.pre);
+    bool force = byte_reg && reg >= 4 && reg < 8;
+    if (m.rip)
+        emit_rex(b, w, reg, 0, 0, force);
+    else
+        emit_rex(b, w, reg, m.index == X_NOREG ? 0 : m.index, m.base, force);
+    kn_x64_bytes(b, o.op, o.n);
+    modrm_m(b, reg, m);
 }
 
 static void enc_r(x64_buf *b, int w, opc o, int reg, int rm, bool byte_reg)
@@ -476,6 +483,28 @@ void kn_x64_sse_rm(x64_buf *b, int dbl, uint8_t op, int x, x64_mem m)
     enc_m(b, 0, sse(dbl, op), x, m, false);
 }
 void kn_x64_sse_rr(x64_buf *b, int dbl, uint8_t op, int x, int y) { enc_r(b, 0, sse(dbl, op), x, y, false); }
+
+/* VEX: map 0F, L = 0, W = 0; pp 3 is the F2 prefix (double), 2 F3. */
+void kn_x64_vsse(x64_buf *b, int dbl, uint8_t op, int x, int v, x64_mem m)
+{
+    int base = m.direct ? m.base : m.rip ? 0 : m.base;
+    int index = !m.direct && !m.rip && m.index != X_NOREG ? m.index : 0;
+    int nr = ~x >> 3 & 1, nx = ~index >> 3 & 1, nb = ~base >> 3 & 1;
+    uint8_t tail = (uint8_t)((~v & 15) << 3 | (dbl ? 3 : 2));
+    if (nx && nb) {                     /* the two-byte form */
+        kn_x64_byte(b, 0xc5);
+        kn_x64_byte(b, (uint8_t)(nr << 7 | tail));
+    } else {
+        kn_x64_byte(b, 0xc4);
+        kn_x64_byte(b, (uint8_t)(nr << 7 | nx << 6 | nb << 5 | 1));
+        kn_x64_byte(b, tail);
+    }
+    kn_x64_byte(b, op);
+    if (m.direct)
+        kn_x64_byte(b, (uint8_t)(0xc0 | (x & 7) << 3 | (m.base & 7)));
+    else
+        modrm_m(b, x, m);
+}
 void kn_x64_sse_store(x64_buf *b, int dbl, x64_mem m, int x)
 {
     if (m.direct) {

@@ -159,6 +159,10 @@ enum { X_SSE_LOAD = 0x10, X_SSE_SQRT = 0x51, X_SSE_ADD = 0x58, X_SSE_MUL = 0x59,
 void kn_x64_sse_rm(x64_buf *b, int dbl, uint8_t op, int x, x64_mem m);  /* op x, [m] */
 void kn_x64_sse_rr(x64_buf *b, int dbl, uint8_t op, int x, int y);      /* op x, y */
 void kn_x64_sse_store(x64_buf *b, int dbl, x64_mem m, int x);           /* movs [m], x */
+/* The AVX form of a scalar X_SSE_* arithmetic op (not X_SSE_LOAD):
+ * x = v op [m] (m may be direct), three operands, so neither is
+ * overwritten; the upper half of x comes from v. */
+void kn_x64_vsse(x64_buf *b, int dbl, uint8_t op, int x, int v, x64_mem m);
 void kn_x64_ucomis(x64_buf *b, int dbl, int x, int y);                  /* ucomis x, y */
 void kn_x64_cvtsi2s(x64_buf *b, int dbl, int w, int x, x64_reg r);      /* cvtsi2s x, r */
 void kn_x64_movd(x64_buf *b, int w, int x, x64_reg r);                  /* movd/movq x, r */

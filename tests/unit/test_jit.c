@@ -244,6 +244,23 @@ TEST(jit_x64_sse)
         0xf2, 0x0f, 0x58, 0x25, 0x10, 0x00, 0x00, 0x00);
     ENC("movss xmm12, [rip-8]", kn_x64_sse_rm(&b, 0, X_SSE_LOAD, 12, x64_rip(-8)),
         0xf3, 0x44, 0x0f, 0x10, 0x25, 0xf8, 0xff, 0xff, 0xff);
+    /* AVX three-operand scalar forms (VEX: two bytes, or three when the
+     * r/m operand's base or index needs an extension bit) */
+    ENC("vaddsd xmm4, xmm5, xmm6", kn_x64_vsse(&b, 1, X_SSE_ADD, 4, 5, x64_direct((x64_reg)6)),
+        0xc5, 0xd3, 0x58, 0xe6);
+    ENC("vmulsd xmm0, xmm8, xmm5", kn_x64_vsse(&b, 1, X_SSE_MUL, 0, 8, x64_direct((x64_reg)5)),
+        0xc5, 0xbb, 0x59, 0xc5);
+    ENC("vsubss xmm12, xmm1, xmm13", kn_x64_vsse(&b, 0, X_SSE_SUB, 12, 1, x64_direct((x64_reg)13)),
+        0xc4, 0x41, 0x72, 0x5c, 0xe5);
+    ENC("vdivsd xmm1, xmm2, [rbx+24]", kn_x64_vsse(&b, 1, X_SSE_DIV, 1, 2, x64_m(X_RBX, 24)),
+        0xc5, 0xeb, 0x5e, 0x4b, 0x18);
+    ENC("vaddsd xmm9, xmm10, [r13+r8+8]",
+        kn_x64_vsse(&b, 1, X_SSE_ADD, 9, 10, x64_mi(X_R13, X_R8, 1, 8)),
+        0xc4, 0x01, 0x2b, 0x58, 0x4c, 0x05, 0x08);
+    ENC("vmulsd xmm0, xmm4, [rip+16]", kn_x64_vsse(&b, 1, X_SSE_MUL, 0, 4, x64_rip(16)),
+        0xc5, 0xdb, 0x59, 0x05, 0x10, 0x00, 0x00, 0x00);
+    ENC("vsqrtsd xmm15, xmm5, xmm5", kn_x64_vsse(&b, 1, X_SSE_SQRT, 15, 5, x64_direct((x64_reg)5)),
+        0xc5, 0x53, 0x51, 0xfd);
     ENC("paddd xmm0, xmm1", kn_x64_packed_rr(&b, X_PADDD, 0, 1), 0x66, 0x0f, 0xfe, 0xc1);
     ENC("punpcklqdq xmm0, xmm1", kn_x64_packed_rr(&b, X_PUNPCKLQDQ, 0, 1), 0x66, 0x0f, 0x6c, 0xc1);
     ENC("psraw xmm0, 8", kn_x64_packed_shift_i(&b, 0x71, 4, 0, 8), 0x66, 0x0f, 0x71, 0xe0, 0x08);
