@@ -99,7 +99,11 @@
  * inline integer templates touch, and twelve xmm registers (xmm4-xmm15)
  * for float slots, the most used ones in loops (x64_compile.c, "Slots in
  * registers"); and the encoder forwards a slot just stored to the
- * instruction that reads it next (x64_emit.c, "Forwarding").  Memory
+ * instruction that reads it next (x64_emit.c, "Forwarding").  An i32
+ * address in a register indexes memory as it is where a forward pass
+ * shows the register zero-extended (x64_compile.c, "Zero-extended
+ * registers"), and on CPUs with AVX the float templates use the
+ * three-operand VEX forms, which need no copy of their first operand.  Memory
  * stays the canonical home of every other slot, and of the allocated ones
  * around calls and returns.
  *
