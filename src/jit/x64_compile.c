@@ -1734,9 +1734,11 @@ static bool allocate(fn *f)
     uint64_t *weight = kn_calloc(f->x->alloc, 3 * (size_t)ns, sizeof *weight);
     uint64_t *xweight = weight ? weight + ns : NULL, *xlend = weight ? weight + 2 * ns : NULL;
     int32_t *depth = kn_calloc(f->x->alloc, cd->nwords + 1, sizeof *depth);
-    if (!weight || !depth) {
+    uint8_t *fuse = kn_calloc(f->x->alloc, ns, 1);    /* some float template names it */
+    if (!weight || !depth || !fuse) {
         kn_free(f->x->alloc, weight);
         kn_free(f->x->alloc, depth);
+        kn_free(f->x->alloc, fuse);
         return false;
     }
     for (uint32_t pc = 0; pc < cd->nwords;) {     /* loops: backward branches */
@@ -1788,6 +1790,9 @@ static bool allocate(fn *f)
             } else if (xm >> (1 + i) & 1) {
                 if (xweight[s] != UINT64_MAX)
                     xweight[s] += wt;
+                if (op != KN_OP_COPY && op != KN_OP_COPY_PAIR && op != KN_OP_CONST32 &&
+                    op != KN_OP_CONST64)
+                    fuse[s] = 1;
             } else if (lendable(f, &scalar)) {
                 xlend[s] += 2 * wt;             /* lent to memory: a store, maybe a load */
             } else {
@@ -1806,12 +1811,16 @@ static bool allocate(fn *f)
                            msize_in_r14(f) ? KN_X64_NREGS - 1 : KN_X64_NREGS);
     for (int i = 0; i < f->nalloc; i++)
         xweight[f->aslot[i]] = UINT64_MAX;
+    /* an xmm register only for a float value: a slot only copied and set
+     * to constants there, but read by integer templates, would be lent to
+     * memory at each of those reads */
     for (uint32_t s = 0; s < ns; s++)
         if (xweight[s] != UINT64_MAX)
-            xweight[s] = xweight[s] > xlend[s] ? xweight[s] - xlend[s] : 0;
+            xweight[s] = !fuse[s] ? 0 : xweight[s] > xlend[s] ? xweight[s] - xlend[s] : 0;
     f->nxalloc = pick_slots(xweight, ns, best, f->xslot, KN_X64_NXREGS);
     kn_free(f->x->alloc, weight);
     kn_free(f->x->alloc, depth);
+    kn_free(f->x->alloc, fuse);
     return true;
 }
 
