@@ -1700,6 +1700,14 @@ static bool lendable(fn *f, int *known)
     return *known;
 }
 
+/* Whether the instruction at W may name v128 operands, two slots each. */
+static bool names_v128(fn *f)
+{
+    kn_op op = (kn_op)W[0];
+    return op == KN_OP_COPY2 || op == KN_OP_SELECT2 || op == KN_OP_GLOBAL_GET2 ||
+           op == KN_OP_GLOBAL_SET2 || infos[op].type == T_V128 || kn_x64_simd_covered(f);
+}
+
 /* The n slots of the highest weights above `best` into picks (taking them
  * out of weight); how many there were. */
 static int pick_slots(uint64_t *weight, uint32_t ns, uint64_t best, uint32_t *picks, int n)
@@ -1780,8 +1788,8 @@ static bool allocate(fn *f)
                 continue;
             if (!ok || lay[i] == 'b') {                /* never: not inline */
                 weight[s] = UINT64_MAX;
-                if (s + 1 < ns)
-                    weight[s + 1] = UINT64_MAX;
+                if (s + 1 < ns && (lay[i] == 'b' || names_v128(f)))
+                    weight[s + 1] = UINT64_MAX;      /* the second half */
             }
             else if (weight[s] != UINT64_MAX)
                 weight[s] += wt;
@@ -1797,7 +1805,7 @@ static bool allocate(fn *f)
                 xlend[s] += 2 * wt;             /* lent to memory: a store, maybe a load */
             } else {
                 xweight[s] = UINT64_MAX;
-                if (!ok && !xm && s + 1 < ns)  /* maybe a v128's second half */
+                if (!ok && !xm && s + 1 < ns && names_v128(f))  /* the second half */
                     xweight[s + 1] = UINT64_MAX;
             }
         }

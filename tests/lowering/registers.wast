@@ -195,3 +195,22 @@
 (assert_return (invoke "param" (i64.const 0xffffffff00000010)) (i32.const 141))
 (assert_return (invoke "merge" (i64.const 0xffffffff00000010) (i32.const 1)) (i32.const 141))
 (assert_return (invoke "merge" (i64.const 0xffffffff00000010) (i32.const 0)) (i32.const 141))
+
+(module
+  ;; A v128 value takes two slots; the second may also hold scalars
+  ;; elsewhere in the function (the stack slot one above).  Here it does,
+  ;; in a hot loop, and the v128 is live across a call: the second slot
+  ;; must never be given a register, or the call's spill would overwrite
+  ;; the v128's upper half.
+  (func $id (param i32) (result i32) (local.get 0))
+  (func (export "v128-half") (param $n i32) (result i32)
+    (local $s i32) (local $t i32)
+    (loop $l
+      (local.set $s (i32.add (local.get $s) (i32.mul (local.get $n) (i32.add (local.get $s) (i32.const 3)))))
+      (local.set $t (i32.xor (local.get $t) (i32.add (local.get $s) (i32.mul (local.get $t) (i32.const 5)))))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (i32x4.extract_lane 3
+      (v128.or (v128.const i32x4 1 2 3 4) (i32x4.splat (call $id (i32.and (local.get $t) (i32.const 0)))))))
+)
+
+(assert_return (invoke "v128-half" (i32.const 20)) (i32.const 4))
