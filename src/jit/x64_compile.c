@@ -1786,12 +1786,15 @@ static bool allocate(fn *f)
             uint32_t s = W[1 + i];
             if (s >= ns)
                 continue;
-            if (!ok || lay[i] == 'b') {                /* never: not inline */
+            if (lay[i] == 'b') {
+                /* a call's frame (arguments, then results): no template
+                 * reads it, the registers go to their slots before the call
+                 * and come back after it (emit_wrapped) */
+            } else if (!ok) {                          /* never: not inline */
                 weight[s] = UINT64_MAX;
-                if (s + 1 < ns && (lay[i] == 'b' || names_v128(f)))
+                if (s + 1 < ns && names_v128(f))
                     weight[s + 1] = UINT64_MAX;      /* the second half */
-            }
-            else if (weight[s] != UINT64_MAX)
+            } else if (weight[s] != UINT64_MAX)
                 weight[s] += wt;
             if (lay[i] == 'b') {
                 xweight[s] = UINT64_MAX;

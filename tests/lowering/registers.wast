@@ -214,3 +214,23 @@
 )
 
 (assert_return (invoke "v128-half" (i32.const 20)) (i32.const 4))
+
+(module
+  ;; The slot a call's arguments and results start at (its base) is a hot
+  ;; scalar in the same loop, so it has a register: the argument goes to
+  ;; memory before the call and the result comes back into the register.
+  (func $mix (param i32 i32) (result i32)
+    (i32.add (i32.mul (local.get 0) (i32.const 31)) (local.get 1)))
+  (func (export "call-base") (param $n i32) (result i32)
+    (local $s i32)
+    (loop $l
+      (local.set $s (i32.xor (i32.add (local.get $s) (local.get $n)) (i32.shl (local.get $s) (i32.const 3))))
+      (local.set $s (i32.xor (i32.add (local.get $s) (local.get $n)) (i32.shl (local.get $s) (i32.const 5))))
+      (local.set $s (i32.xor (i32.add (local.get $s) (local.get $n)) (i32.shr_u (local.get $s) (i32.const 7))))
+      (local.set $s (i32.xor (i32.add (local.get $s) (local.get $n)) (i32.shl (local.get $s) (i32.const 11))))
+      (local.set $s (call $mix (i32.add (local.get $s) (i32.const 7)) (local.get $n)))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (local.get $s))
+)
+
+(assert_return (invoke "call-base" (i32.const 1000)) (i32.const 2123778945))
