@@ -1647,6 +1647,36 @@ static bool is_inline(fn *f)
     }
 }
 
+/* Whether the instruction at W is a numeric one without a template: its
+ * helper (helpers.c) reads and writes its slots in memory, between a
+ * spill and a reload (emit_wrapped). */
+static bool by_helper(fn *f)
+{
+    const opinfo *in = &infos[W[0]];
+    switch (in->fam) {
+    case F_UNOP_T: return true;
+    case F_BINOP_T: return !divrem_ok(in);
+    case F_UNOP: return !unop(f, in, false) && !funop(f, in, false);
+    case F_BINOP: case F_BINOP_K: return !binop_ok(in) && !fbinop_ok(in);
+    default: return false;
+    }
+}
+
+/* The operand words of the instruction at W (bit k: W[k]) that may be
+ * slots in general registers: every one of an inline template (is_inline)
+ * and of a helper's (by_helper), and the integer source of a conversion
+ * to float, which its template loads through SLOT(). */
+static uint32_t gpr_operands(fn *f)
+{
+    if (is_inline(f) || by_helper(f))
+        return ~1u;
+    const opinfo *in = &infos[W[0]];
+    if (in->fam == F_UNOP && (in->type == T_I32 || in->type == T_I64) &&
+        (in->inner == T_F32 || in->inner == T_F64) && funop(f, in, false))
+        return 1u << 2;
+    return 0;
+}
+
 /* The operand words of the instruction at W (bit k: W[k]) that its
  * template reaches only through SSE forms or move_slot, so that they may
  * be slots in xmm registers: the float operands of the float templates
@@ -1771,6 +1801,7 @@ static bool allocate(fn *f)
         for (uint32_t i = pc; i < pc + n; i++)
             d += depth[i];
         bool ok = is_inline(f);
+        uint32_t gm = gpr_operands(f);
         uint32_t xm = xmm_operands(f);
         int scalar = -1;        /* lendable(), asked when needed */
         uint64_t wt = (uint64_t)1 << (3 * (d < 0 ? 0 : d > 6 ? 6 : d));
@@ -1790,7 +1821,7 @@ static bool allocate(fn *f)
                 /* a call's frame (arguments, then results): no template
                  * reads it, the registers go to their slots before the call
                  * and come back after it (emit_wrapped) */
-            } else if (!ok) {                          /* never: not inline */
+            } else if (!(gm >> (1 + i) & 1)) {         /* never: see gpr_operands */
                 weight[s] = UINT64_MAX;
                 if (s + 1 < ns && names_v128(f))
                     weight[s + 1] = UINT64_MAX;      /* the second half */
@@ -1868,6 +1899,8 @@ static uint32_t alloc_bit(const fn *f, uint32_t s)
 static bool writes_clean(fn *f, uint32_t k, uint32_t dirty)
 {
     const opinfo *in = &infos[W[0]];
+    if (by_helper(f))           /* written in memory, reloaded at 64 bits */
+        return false;
     switch (in->fam) {
     case F_LOAD: case F_LOAD_A: case F_LOAD_X: case F_LOAD_K: case F_LOAD_XS: case F_LOAD_AS:
     case F_BINOP: case F_BINOP_K: case F_BINOP_T: case F_SHIFTOP:

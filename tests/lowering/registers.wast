@@ -234,3 +234,28 @@
 )
 
 (assert_return (invoke "call-base" (i32.const 1000)) (i32.const 2123778945))
+
+(module
+  (memory 1)
+  (data (i32.const 16) "\2a\00\00\00")
+  (global $g (mut i64) (i64.const 0))
+  ;; A conversion reads an integer in a register (f64.convert_i32_s), and
+  ;; a helper's result (i32.trunc_f64_u, computed in C) lands in a register
+  ;; that held an i64 with its upper half set just before: the helper
+  ;; writes the low half of the slot in memory, so the register it is
+  ;; reloaded into is not known zero-extended, and indexing memory with
+  ;; it takes a 32-bit copy first.
+  (func (export "helper-dst") (param $big i64) (param $n i32) (result i32)
+    (local $i i32) (local $f f64) (local $acc i32) (local $x i32) (local $facc f64)
+    (local.set $f (f64.const 16))
+    (loop $l
+      (global.set $g (i64.add (local.get $big) (i64.extend_i32_u (local.get $i))))
+      (local.set $x (i32.load (i32.trunc_f64_u (local.get $f))))
+      (local.set $acc (i32.add (local.get $acc) (local.get $x)))
+      (local.set $facc (f64.add (local.get $facc) (f64.convert_i32_s (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (i32.add (local.get $acc) (i32.trunc_f64_s (local.get $facc))))
+)
+
+(assert_return (invoke "helper-dst" (i64.const 0xffffffff00000000) (i32.const 10)) (i32.const 465))
