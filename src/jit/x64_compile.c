@@ -1158,9 +1158,11 @@ static void jump_table(fn *f, uint32_t pc)
     uint32_t n = W[2];
     budget(f);
     kn_x64_load(B, 0, X_RAX, SLOT(1));
-    kn_x64_mov_imm(B, X_RCX, n);
-    kn_x64_alu_rr(B, 0, X_CMP, X_RAX, X_RCX);
-    kn_x64_cmov(B, 0, X_CC_A, X_RAX, X_RCX);
+    /* an index past the table goes to its default by a branch: predicted,
+     * and off the path from the index to the entry (a cmov was on it) */
+    uint32_t at = pc + 3 + n;
+    kn_x64_alu_ri(B, 0, X_CMP, X_RAX, (int32_t)n);
+    jump_to(f, kn_x64_jcc32(B, X_CC_AE), (uint32_t)((int64_t)at + (int32_t)W[3 + n]));
     size_t lea = kn_x64_lea_rip32(B, X_RCX);
     kn_x64_load_sx(B, 1, 32, X_RAX, x64_mi(X_RCX, X_RAX, 4, 0));
     kn_x64_alu_rr(B, 1, X_ADD, X_RAX, X_RCX);
