@@ -901,11 +901,20 @@ static uint32_t index_of(fn *f, uint8_t family, x64_reg *idx)
             kn_x64_alu_rm(B, 0, X_ADD, X_RAX, SLOT(2));
         }
         return 5;
-    default:                                     /* F_LOAD_AS: dst x s imm offset */
-        kn_x64_load(B, 0, X_RAX, SLOT(2));
+    default: {                                   /* F_LOAD_AS: dst x s imm offset */
+        x64_mem x = SLOT(2);
+        if ((W[3] & 31) <= 3) {                 /* lea, which wraps at 32 bits too */
+            x64_reg r = x.direct ? x.base : X_RAX;
+            if (!x.direct)
+                kn_x64_load(B, 0, X_RAX, x);
+            kn_x64_lea(B, 0, X_RAX, x64_scaled(r, (uint8_t)(1u << (W[3] & 31)), (int32_t)W[4]));
+            return 5;
+        }
+        kn_x64_load(B, 0, X_RAX, x);
         kn_x64_shift_i(B, 0, X_SHL, X_RAX, (uint8_t)(W[3] & 31));
         kn_x64_alu_ri(B, 0, X_ADD, X_RAX, (int32_t)W[4]);
         return 5;
+    }
     }
 }
 

@@ -108,6 +108,13 @@ static void modrm_m(x64_buf *b, int reg, x64_mem m)
         kn_x64_u32(b, (uint32_t)m.disp);
         return;
     }
+    if (m.base == X_NOREG) {            /* [index*scale + disp32]: SIB base 101, mod 00 */
+        int ss = m.scale == 8 ? 3 : m.scale == 4 ? 2 : m.scale == 2 ? 1 : 0;
+        kn_x64_byte(b, (uint8_t)((reg & 7) << 3 | 4));
+        kn_x64_byte(b, (uint8_t)(ss << 6 | (m.index & 7) << 3 | 5));
+        kn_x64_u32(b, (uint32_t)m.disp);
+        return;
+    }
     int mod = m.disp == 0 && (m.base & 7) != 5 ? 0 : fits8(m.disp) ? 1 : 2;
     bool sib = m.index != X_NOREG || (m.base & 7) == 4;
     kn_x64_byte(b, (uint8_t)(mod << 6 | (reg & 7) << 3 | (sib ? 4 : (m.base & 7))));
@@ -134,7 +141,7 @@ static void enc_m(x64_buf *b, int w, opc o, int reg, x64_mem m, bool byte_reg)
     if (m.rip)
         emit_rex(b, w, reg, 0, 0, force);
     else
-        emit_rex(b, w, reg, m.index == X_NOREG ? 0 : m.index, m.base, force);
+        emit_rex(b, w, reg, m.index == X_NOREG ? 0 : m.index, m.base == X_NOREG ? 0 : m.base, force);
     kn_x64_bytes(b, o.op, o.n);
     modrm_m(b, reg, m);
 }
@@ -487,7 +494,7 @@ void kn_x64_sse_rr(x64_buf *b, int dbl, uint8_t op, int x, int y) { enc_r(b, 0, 
 /* VEX: map 0F, L = 0, W = 0; pp 3 is the F2 prefix (double), 2 F3. */
 void kn_x64_vsse(x64_buf *b, int dbl, uint8_t op, int x, int v, x64_mem m)
 {
-    int base = m.direct ? m.base : m.rip ? 0 : m.base;
+    int base = m.direct ? m.base : m.rip || m.base == X_NOREG ? 0 : m.base;
     int index = !m.direct && !m.rip && m.index != X_NOREG ? m.index : 0;
     int nr = ~x >> 3 & 1, nx = ~index >> 3 & 1, nb = ~base >> 3 & 1;
     uint8_t tail = (uint8_t)((~v & 15) << 3 | (dbl ? 3 : 2));

@@ -65,6 +65,11 @@ static inline x64_mem x64_mi(x64_reg base, x64_reg index, uint8_t scale, int32_t
 {
     return (x64_mem){base, index, scale, disp, false, false};
 }
+/* [index*scale + disp] without a base (lea's address arithmetic) */
+static inline x64_mem x64_scaled(x64_reg index, uint8_t scale, int32_t disp)
+{
+    return (x64_mem){X_NOREG, index, scale, disp, false, false};
+}
 static inline x64_mem x64_direct(x64_reg r) { return (x64_mem){r, X_NOREG, 1, 0, true, false}; }
 /* [rip + disp]: disp is relative to the end of the instruction, which for
  * the forms given one (no immediate after it) is where disp ends. */

@@ -244,6 +244,13 @@ TEST(jit_x64_sse)
         0xf2, 0x0f, 0x58, 0x25, 0x10, 0x00, 0x00, 0x00);
     ENC("movss xmm12, [rip-8]", kn_x64_sse_rm(&b, 0, X_SSE_LOAD, 12, x64_rip(-8)),
         0xf3, 0x44, 0x0f, 0x10, 0x25, 0xf8, 0xff, 0xff, 0xff);
+    /* lea without a base: SIB base 101 with mod 00 takes a disp32 */
+    ENC("lea eax, [4*r9+0x410]", kn_x64_lea(&b, 0, X_RAX, x64_scaled(X_R9, 4, 0x410)),
+        0x42, 0x8d, 0x04, 0x8d, 0x10, 0x04, 0x00, 0x00);
+    ENC("lea eax, [8*rdx+16]", kn_x64_lea(&b, 0, X_RAX, x64_scaled(X_RDX, 8, 16)),
+        0x8d, 0x04, 0xd5, 0x10, 0x00, 0x00, 0x00);
+    ENC("lea r8d, [2*rsi-4]", kn_x64_lea(&b, 0, X_R8, x64_scaled(X_RSI, 2, -4)),
+        0x44, 0x8d, 0x04, 0x75, 0xfc, 0xff, 0xff, 0xff);
     /* AVX three-operand scalar forms (VEX: two bytes, or three when the
      * r/m operand's base or index needs an extension bit) */
     ENC("vaddsd xmm4, xmm5, xmm6", kn_x64_vsse(&b, 1, X_SSE_ADD, 4, 5, x64_direct((x64_reg)6)),
