@@ -1274,6 +1274,14 @@ static void shiftop(fn *f, const opinfo *in)
     shift_of(in->inner, &sh);
     /* in the destination's register, unless it is the other operand's */
     x64_mem d = SLOT(1), a = SLOT(2), x = SLOT(3);
+    if (alu == X_ADD && sh == X_SHL && (W[4] & (w ? 63 : 31)) <= 3 && a.direct && x.direct) {
+        /* a + (x << s): one lea, with either width's wrap */
+        x64_reg r = d.direct ? d.base : X_RAX;
+        kn_x64_lea(B, w, r, x64_mi(a.base, x.base, (uint8_t)(1u << (W[4] & 3)), 0));
+        if (!d.direct)
+            kn_x64_store(B, w, d, X_RAX);
+        return;
+    }
     x64_reg r = d.direct && !(a.direct && a.base == d.base) ? d.base : X_RAX;
     if (!x.direct || x.base != r)
         kn_x64_load(B, w, r, x);
@@ -1340,6 +1348,17 @@ static void emit_other(fn *f, uint32_t pc)
         kn_x64_store(B, 1, SLOT(1), X_RAX);
         break;
     case KN_OP_I32_SHL_ADD_K:
+        if ((W[3] & 31) <= 3) {      /* one lea: [x*2^s + imm], which wraps at 32 bits too */
+            x64_mem x = SLOT(2), d = SLOT(1);
+            if (!x.direct)
+                kn_x64_load(B, 0, X_RAX, x);
+            x64_reg r = d.direct ? d.base : X_RAX;
+            kn_x64_lea(B, 0, r, x64_scaled(x.direct ? x.base : X_RAX, (uint8_t)(1u << (W[3] & 31)),
+                                           (int32_t)W[4]));
+            if (!d.direct)
+                kn_x64_store(B, 0, d, X_RAX);
+            break;
+        }
         kn_x64_load(B, 0, X_RAX, SLOT(2));
         kn_x64_shift_i(B, 0, X_SHL, X_RAX, (uint8_t)(W[3] & 31));
         kn_x64_alu_ri(B, 0, X_ADD, X_RAX, (int32_t)W[4]);
