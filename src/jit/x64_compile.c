@@ -718,18 +718,33 @@ static bool funop(fn *f, const opinfo *in, bool emit)
 static int fcompare(fn *f, const opinfo *in, uint32_t x, uint32_t y, bool k, x64_cc *cc)
 {
     int d = is_dbl(in->type);
-    kn_x64_sse_rm(B, d, X_SSE_LOAD, 0, SLOT(x));
-    if (k)
-        fimm(f, d, 1, y);
-    else
-        kn_x64_sse_rm(B, d, X_SSE_LOAD, 1, SLOT(y));
+    bool swap = in->base == KN_OP_F32_LT || in->base == KN_OP_F64_LT ||
+                in->base == KN_OP_F32_LE || in->base == KN_OP_F64_LE;
+    /* the first operand in an xmm register (its own, or xmm0/xmm1), the
+     * second wherever it is: a register, its slot, or the constant pool */
+    if (!swap) {
+        int a = kn_x64_xmm_of(f, W[x]);
+        if (a < 0)
+            kn_x64_sse_rm(B, d, X_SSE_LOAD, a = 0, SLOT(x));
+        if (k) {
+            kn_x64_ucomis_rm(B, d, a, x64_rip(0));
+            pool_const(f, fimm_bits(f, d, y));
+        } else {
+            kn_x64_ucomis_rm(B, d, a, SLOT(y));
+        }
+    } else {
+        int a = k ? -1 : kn_x64_xmm_of(f, W[y]);
+        if (k)
+            fimm(f, d, a = 1, y);
+        else if (a < 0)
+            kn_x64_sse_rm(B, d, X_SSE_LOAD, a = 1, SLOT(y));
+        kn_x64_ucomis_rm(B, d, a, SLOT(x));
+    }
     switch (in->base) {
-    case KN_OP_F32_EQ: case KN_OP_F64_EQ: kn_x64_ucomis(B, d, 0, 1); *cc = X_CC_E; return 1;
-    case KN_OP_F32_NE: case KN_OP_F64_NE: kn_x64_ucomis(B, d, 0, 1); *cc = X_CC_NE; return 2;
-    case KN_OP_F32_GT: case KN_OP_F64_GT: kn_x64_ucomis(B, d, 0, 1); *cc = X_CC_A; return 0;
-    case KN_OP_F32_GE: case KN_OP_F64_GE: kn_x64_ucomis(B, d, 0, 1); *cc = X_CC_AE; return 0;
-    case KN_OP_F32_LT: case KN_OP_F64_LT: kn_x64_ucomis(B, d, 1, 0); *cc = X_CC_A; return 0;
-    default: kn_x64_ucomis(B, d, 1, 0); *cc = X_CC_AE; return 0;   /* LE */
+    case KN_OP_F32_EQ: case KN_OP_F64_EQ: *cc = X_CC_E; return 1;
+    case KN_OP_F32_NE: case KN_OP_F64_NE: *cc = X_CC_NE; return 2;
+    case KN_OP_F32_GT: case KN_OP_F64_GT: case KN_OP_F32_LT: case KN_OP_F64_LT: *cc = X_CC_A; return 0;
+    default: *cc = X_CC_AE; return 0;                                   /* GE, LE */
     }
 }
 

@@ -565,6 +565,10 @@ void kn_x64_ucomis(x64_buf *b, int dbl, int x, int y)
 {
     enc_r(b, 0, (opc){(uint8_t)(dbl ? 0x66 : 0), 2, {0x0f, 0x2e, 0}}, x, y, false);
 }
+void kn_x64_ucomis_rm(x64_buf *b, int dbl, int x, x64_mem m)
+{
+    enc_m(b, 0, (opc){(uint8_t)(dbl ? 0x66 : 0), 2, {0x0f, 0x2e, 0}}, x, m, false);
+}
 
 void kn_x64_cvtsi2s(x64_buf *b, int dbl, int w, int x, x64_reg r) { enc_r(b, w, sse(dbl, 0x2a), x, r, false); }
 void kn_x64_movd(x64_buf *b, int w, int x, x64_reg r) { enc_r(b, w, (opc){0x66, 2, {0x0f, 0x6e, 0}}, x, r, false); }

@@ -169,6 +169,7 @@ void kn_x64_sse_store(x64_buf *b, int dbl, x64_mem m, int x);           /* movs 
  * overwritten; the upper half of x comes from v. */
 void kn_x64_vsse(x64_buf *b, int dbl, uint8_t op, int x, int v, x64_mem m);
 void kn_x64_ucomis(x64_buf *b, int dbl, int x, int y);                  /* ucomis x, y */
+void kn_x64_ucomis_rm(x64_buf *b, int dbl, int x, x64_mem m);  /* m direct: an xmm register */
 void kn_x64_cvtsi2s(x64_buf *b, int dbl, int w, int x, x64_reg r);      /* cvtsi2s x, r */
 void kn_x64_movd(x64_buf *b, int w, int x, x64_reg r);                  /* movd/movq x, r */
 void kn_x64_movd_to(x64_buf *b, int w, x64_reg r, int x);               /* movd/movq r, x */
