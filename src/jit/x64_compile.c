@@ -1632,11 +1632,13 @@ static void epilogue(fn *f)
  * that register as a direct r/m operand: every integer form the inline
  * templates use has a register variant.  The allocation is per function and
  * fixed (no state to reconcile at labels): the KN_X64_NREGS slots with the
- * most uses, weighted by loop nesting, among those that only inline
- * integer templates touch (`is_inline`).  The other instructions name
- * only slots in memory (a slot they name, and the one after it, for the
- * second half of a v128, is never allocated); of those, the ones that turn
- * out to call anything (found by emitting them once and counting calls;
+ * most uses, weighted by loop nesting, among those whose every use can
+ * take a register (`gpr_operands`: the inline integer templates, the
+ * numeric helpers, which run spilled, a call's frame, and the integer
+ * source of a conversion to float).  Any other operand is a slot in
+ * memory (never allocated, nor the slot after it when the instruction
+ * names v128 values, for their second halves); the instructions that are
+ * not inline and turn out to call anything (found by emitting them once and counting calls;
  * then the buffer, its fixups, call sites and relocations are rewound)
  * are emitted again wrapped: the registers are
  * stored to their slots before (SLOT() gives memory while `spilled`) and
@@ -1804,9 +1806,9 @@ static int pick_slots(uint64_t *weight, uint32_t ns, uint64_t best, uint32_t *pi
 
 /* Choose f->aslot and f->xslot: weight each slot by its uses, x8 per
  * enclosing loop (a backward branch spans one); never a general register
- * for a slot some wrapped instruction names, nor an xmm register for a
- * slot some instruction names outside xmm_operands.  Returns false when
- * out of memory. */
+ * for a slot some instruction names outside gpr_operands, nor an xmm
+ * register for a slot some instruction names outside xmm_operands or no
+ * float template names.  Returns false when out of memory. */
 static bool allocate(fn *f)
 {
     const kn_code *cd = f->cd;
