@@ -1935,10 +1935,8 @@ static bool allocate(fn *f)
 
 static uint32_t alloc_bit(const fn *f, uint32_t s)
 {
-    for (int i = 0; i < f->nalloc; i++)
-        if (f->aslot[i] == s)
-            return 1u << i;
-    return 0;
+    int i = kn_x64_gpr_index(f, s);
+    return i < 0 ? 0 : 1u << i;
 }
 
 /* Whether the instruction at W leaves its destination, word k, clean when

@@ -100,6 +100,9 @@ static void emit_rex(x64_buf *b, int w, int reg, int index, int base, bool force
 
 static void enc_r(x64_buf *b, int w, opc o, int reg, int rm, bool byte_reg);
 
+/* SIB's scale field. */
+static int scale_bits(uint8_t scale) { return scale == 8 ? 3 : scale == 4 ? 2 : scale == 2 ? 1 : 0; }
+
 /* ModRM, SIB and displacement for reg and the memory operand m. */
 static void modrm_m(x64_buf *b, int reg, x64_mem m)
 {
@@ -109,9 +112,8 @@ static void modrm_m(x64_buf *b, int reg, x64_mem m)
         return;
     }
     if (m.base == X_NOREG) {            /* [index*scale + disp32]: SIB base 101, mod 00 */
-        int ss = m.scale == 8 ? 3 : m.scale == 4 ? 2 : m.scale == 2 ? 1 : 0;
         kn_x64_byte(b, (uint8_t)((reg & 7) << 3 | 4));
-        kn_x64_byte(b, (uint8_t)(ss << 6 | (m.index & 7) << 3 | 5));
+        kn_x64_byte(b, (uint8_t)(scale_bits(m.scale) << 6 | (m.index & 7) << 3 | 5));
         kn_x64_u32(b, (uint32_t)m.disp);
         return;
     }
@@ -119,9 +121,8 @@ static void modrm_m(x64_buf *b, int reg, x64_mem m)
     bool sib = m.index != X_NOREG || (m.base & 7) == 4;
     kn_x64_byte(b, (uint8_t)(mod << 6 | (reg & 7) << 3 | (sib ? 4 : (m.base & 7))));
     if (sib) {
-        int ss = m.scale == 8 ? 3 : m.scale == 4 ? 2 : m.scale == 2 ? 1 : 0;
         int idx = m.index == X_NOREG ? 4 : (m.index & 7);
-        kn_x64_byte(b, (uint8_t)(ss << 6 | idx << 3 | (m.base & 7)));
+        kn_x64_byte(b, (uint8_t)(scale_bits(m.scale) << 6 | idx << 3 | (m.base & 7)));
     }
     if (mod == 1)
         kn_x64_byte(b, (uint8_t)m.disp);

@@ -85,14 +85,24 @@ static inline int kn_x64_xmm_of(const fn *f, uint32_t s)
     return -1;
 }
 
+/* The index in kn_x64_alloc_regs of the general register slot s has
+ * (whether or not spilled), or -1. */
+static inline int kn_x64_gpr_index(const fn *f, uint32_t s)
+{
+    for (int i = 0; i < f->nalloc; i++)
+        if (f->aslot[i] == s)
+            return i;
+    return -1;
+}
+
 /* Slot s as an operand: its register while it has one (a general one, or
  * an xmm one, which only SSE forms are given), else [rbx + 8s]. */
 static inline x64_mem kn_x64_slot(const fn *f, uint32_t s)
 {
     if (!f->spilled) {
-        for (int i = 0; i < f->nalloc; i++)
-            if (f->aslot[i] == s)
-                return x64_direct(kn_x64_alloc_regs[i]);
+        int i = kn_x64_gpr_index(f, s);
+        if (i >= 0)
+            return x64_direct(kn_x64_alloc_regs[i]);
         int x = kn_x64_xmm_of(f, s);
         if (x >= 0)
             return x64_direct((x64_reg)x);
@@ -105,11 +115,8 @@ static inline x64_mem kn_x64_slot(const fn *f, uint32_t s)
  * is; else X_NOREG. */
 static inline x64_reg kn_x64_clean_reg(const fn *f, uint32_t s)
 {
-    if (!f->spilled)
-        for (int i = 0; i < f->nalloc; i++)
-            if (f->aslot[i] == s)
-                return f->dirty >> i & 1 ? X_NOREG : kn_x64_alloc_regs[i];
-    return X_NOREG;
+    int i = f->spilled ? -1 : kn_x64_gpr_index(f, s);
+    return i < 0 || f->dirty >> i & 1 ? X_NOREG : kn_x64_alloc_regs[i];
 }
 
 #define B (f->b)
