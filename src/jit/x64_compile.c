@@ -1211,9 +1211,11 @@ static void globals(fn *f, bool set)
 
 /* ---- One instruction ---------------------------------------------------- */
 
-/* The length in words of the instruction at W[pc] if the native tier
- * covers it, else 0.  Also the one place that says what is covered. */
-static uint32_t covered(fn *f, uint32_t pc)
+/* The length in words of the instruction at W if the native tier covers
+ * it, else 0.  Also the one place that says what is covered.  Through
+ * covered(), which caches it for all but TRAP and JMP_TABLE (op_class). */
+static uint32_t covered(fn *f);
+static uint32_t covered_op(fn *f)
 {
     const uint32_t *ip = W;
     kn_op op = (kn_op)ip[0];
@@ -1480,7 +1482,7 @@ bool kn_x64_covers(kn_x64 *x, const kn_code *cd)
         return false;
     for (uint32_t pc = 0; pc < cd->nwords;) {
         f.w = cd->words + pc;
-        uint32_t n = covered(&f, pc);
+        uint32_t n = covered(&f);
         if (!n || n > cd->nwords - pc)
             return false;
         if ((kn_op)f.w[0] == KN_OP_CALL && f.w[1] >= x->m->nfuncs)
@@ -1666,7 +1668,7 @@ static void epilogue(fn *f)
 
 /* Whether the instruction at W is an inline integer template whose slot
  * operands are all reached through SLOT() (see above). */
-static bool is_inline(fn *f)
+static bool is_inline_op(fn *f)
 {
     kn_op op = (kn_op)W[0];
     const opinfo *in = &infos[op];
@@ -1697,7 +1699,7 @@ static bool is_inline(fn *f)
 /* Whether the instruction at W is a numeric one without a template: its
  * helper (helpers.c) reads and writes its slots in memory, between a
  * spill and a reload (emit_wrapped). */
-static bool by_helper(fn *f)
+static bool by_helper_op(fn *f)
 {
     const opinfo *in = &infos[W[0]];
     switch (in->fam) {
@@ -1709,27 +1711,12 @@ static bool by_helper(fn *f)
     }
 }
 
-/* The operand words of the instruction at W (bit k: W[k]) that may be
- * slots in general registers: every one of an inline template (is_inline)
- * and of a helper's (by_helper), and the integer source of a conversion
- * to float, which its template loads through SLOT(). */
-static uint32_t gpr_operands(fn *f)
-{
-    if (is_inline(f) || by_helper(f))
-        return ~1u;
-    const opinfo *in = &infos[W[0]];
-    if (in->fam == F_UNOP && (in->type == T_I32 || in->type == T_I64) &&
-        (in->inner == T_F32 || in->inner == T_F64) && funop(f, in, false))
-        return 1u << 2;
-    return 0;
-}
-
 /* The operand words of the instruction at W (bit k: W[k]) that its
  * template reaches only through SSE forms or move_slot, so that they may
  * be slots in xmm registers: the float operands of the float templates
  * that call nothing, float loads' destinations and stores' values,
  * copies and constants. */
-static uint32_t xmm_operands(fn *f)
+static uint32_t xmm_operands_op(fn *f)
 {
     kn_op op = (kn_op)W[0];
     const opinfo *in = &infos[op];
@@ -1769,20 +1756,69 @@ static uint32_t xmm_operands(fn *f)
 
 /* Whether the instruction at W may have an xmm slot lent to memory around
  * it (xmm_lend): any but the v128 and runtime ones, which name slot
- * ranges.  *known caches the answer for one instruction (-1: not yet). */
-static bool lendable(fn *f, int *known)
+ * ranges. */
+static bool lendable_op(fn *f)
 {
-    if (*known < 0)
-        *known = infos[W[0]].type != T_V128 && !kn_x64_simd_covered(f) && !kn_x64_runtime_covered(f);
-    return *known;
+    return infos[W[0]].type != T_V128 && !kn_x64_simd_covered(f) && !kn_x64_runtime_covered(f);
 }
 
 /* Whether the instruction at W may name v128 operands, two slots each. */
-static bool names_v128(fn *f)
+static bool names_v128_op(fn *f)
 {
     kn_op op = (kn_op)W[0];
     return op == KN_OP_COPY2 || op == KN_OP_SELECT2 || op == KN_OP_GLOBAL_GET2 ||
            op == KN_OP_GLOBAL_SET2 || infos[op].type == T_V128 || kn_x64_simd_covered(f);
+}
+
+/* The answers of the classifiers above for the instruction at W, an
+ * opcode below KN_OP_COUNT, cached per opcode in f->x (they depend on the
+ * opcode and the CPU features alone; covered_op's on operands too for
+ * TRAP and JMP_TABLE, which covered() asks afresh). */
+enum { OC_KNOWN = 1, OC_INLINE = 2, OC_HELPER = 4, OC_V128 = 8, OC_LENDABLE = 16 };
+static unsigned op_class(fn *f)
+{
+    kn_x64 *x = f->x;
+    kn_op op = (kn_op)W[0];
+    if (!x->opclass[op]) {
+        x->oplen[op] = (uint8_t)covered_op(f);
+        x->opxmm[op] = (uint8_t)xmm_operands_op(f);
+        x->opclass[op] = (uint8_t)(OC_KNOWN | (is_inline_op(f) ? OC_INLINE : 0) |
+                                   (by_helper_op(f) ? OC_HELPER : 0) |
+                                   (names_v128_op(f) ? OC_V128 : 0) |
+                                   (lendable_op(f) ? OC_LENDABLE : 0));
+    }
+    return x->opclass[op];
+}
+
+static bool is_inline(fn *f) { return op_class(f) & OC_INLINE; }
+static bool by_helper(fn *f) { return op_class(f) & OC_HELPER; }
+static bool names_v128(fn *f) { return op_class(f) & OC_V128; }
+static bool lendable(fn *f) { return op_class(f) & OC_LENDABLE; }
+static uint32_t xmm_operands(fn *f) { return op_class(f), f->x->opxmm[W[0]]; }
+
+/* The operand words of the instruction at W (bit k: W[k]) that may be
+ * slots in general registers: every one of an inline template (is_inline)
+ * and of a helper's (by_helper), and the integer source of a conversion
+ * to float, which its template loads through SLOT(). */
+static uint32_t gpr_operands(fn *f)
+{
+    if (is_inline(f) || by_helper(f))
+        return ~1u;
+    const opinfo *in = &infos[W[0]];
+    if (in->fam == F_UNOP && (in->type == T_I32 || in->type == T_I64) &&
+        (in->inner == T_F32 || in->inner == T_F64) && funop(f, in, false))
+        return 1u << 2;
+    return 0;
+}
+
+static uint32_t covered(fn *f)
+{
+    kn_op op = (kn_op)W[0];
+    if (op >= KN_OP_COUNT)
+        return 0;
+    if (op == KN_OP_TRAP || op == KN_OP_JMP_TABLE)
+        return covered_op(f);
+    return op_class(f), f->x->oplen[op];
 }
 
 /* The n slots of the highest weights above `best` into picks (taking them
@@ -1850,7 +1886,6 @@ static bool allocate(fn *f)
         bool ok = is_inline(f);
         uint32_t gm = gpr_operands(f);
         uint32_t xm = xmm_operands(f);
-        int scalar = -1;        /* lendable(), asked when needed */
         uint64_t wt = (uint64_t)1 << (3 * (d < 0 ? 0 : d > 6 ? 6 : d));
         kn_op op = (kn_op)W[0];
         if (always_calls(op))
@@ -1882,7 +1917,7 @@ static bool allocate(fn *f)
                 if (op != KN_OP_COPY && op != KN_OP_COPY_PAIR && op != KN_OP_CONST32 &&
                     op != KN_OP_CONST64)
                     fuse[s] = 1;
-            } else if (lendable(f, &scalar)) {
+            } else if (lendable(f)) {
                 xlend[s] += 2 * wt;             /* lent to memory: a store, maybe a load */
             } else {
                 xweight[s] = UINT64_MAX;
@@ -2019,11 +2054,17 @@ static uint32_t dirty_after(fn *f, uint32_t dirty, uint32_t *reload32)
 
 enum { REACHED = 0x100 };
 
-static void flow_to(uint16_t *state, uint32_t t, uint32_t dirty, bool *changed)
+/* Join dirty into the state at t, a successor of pc.  The pass visits pcs
+ * in order, so only a change behind it (a loop's back-edge) needs another
+ * pass: a loop-free function takes one. */
+static void flow_to(uint16_t *state, uint32_t t, uint32_t pc, uint32_t dirty, bool *again)
 {
     uint16_t v = (uint16_t)(state[t] | dirty | REACHED);
-    if (v != state[t])
-        state[t] = v, *changed = true;
+    if (v != state[t]) {
+        state[t] = v;
+        if (t <= pc)
+            *again = true;
+    }
 }
 
 /* state[pc]: REACHED and the registers that may be dirty before the
@@ -2033,6 +2074,8 @@ static void find_clean(fn *f, const kn_functype *ty, uint16_t *state, uint32_t *
 {
     const kn_code *cd = f->cd;
     uint32_t dirty = 0, i32 = 0;
+    if (!f->nalloc)
+        return;                 /* no register to be dirty */
     for (uint32_t i = 0, s = 0; i < ty->nparams; s += kn_slots_of(ty->types[i]), i++)
         if (ty->types[i] == KN_I32)
             i32 |= alloc_bit(f, s);
@@ -2040,8 +2083,8 @@ static void find_clean(fn *f, const kn_functype *ty, uint16_t *state, uint32_t *
             dirty |= alloc_bit(f, s);
     *entry_reload32 = i32;
     state[0] = (uint16_t)(dirty | REACHED);
-    for (bool changed = true; changed;) {
-        changed = false;
+    for (bool again = true; again;) {
+        again = false;
         for (uint32_t pc = 0; pc < cd->nwords; pc += f->ilen[pc]) {
             if (!(state[pc] & REACHED))
                 continue;
@@ -2051,13 +2094,13 @@ static void find_clean(fn *f, const kn_functype *ty, uint16_t *state, uint32_t *
             const char *lay = kn_op_layout(W[0]);
             for (uint32_t i = 0; lay && lay[i]; i++)
                 if (lay[i] == 'j')
-                    flow_to(state, (uint32_t)((int64_t)pc + 1 + i + (int32_t)W[1 + i]), out, &changed);
+                    flow_to(state, (uint32_t)((int64_t)pc + 1 + i + (int32_t)W[1 + i]), pc, out, &again);
             if (op == KN_OP_JMP_TABLE)
                 for (uint32_t k = 0; k <= W[2]; k++)
-                    flow_to(state, (uint32_t)((int64_t)pc + 3 + k + (int32_t)W[3 + k]), out, &changed);
+                    flow_to(state, (uint32_t)((int64_t)pc + 3 + k + (int32_t)W[3 + k]), pc, out, &again);
             if (op != KN_OP_JMP && op != KN_OP_JMP_BACK && op != KN_OP_JMP_TABLE &&
                 op != KN_OP_RET && op != KN_OP_TRAP && pc + f->ilen[pc] < cd->nwords)
-                flow_to(state, pc + f->ilen[pc], out, &changed);
+                flow_to(state, pc + f->ilen[pc], pc, out, &again);
         }
     }
 }
@@ -2138,7 +2181,7 @@ static void mark_targets(fn *f, uint8_t *target)
     const kn_code *cd = f->cd;
     for (uint32_t pc = 0; pc < cd->nwords;) {
         f->w = cd->words + pc;
-        uint32_t n = f->ilen[pc] = covered(f, pc);
+        uint32_t n = f->ilen[pc] = covered(f);
         const char *lay = kn_op_layout(cd->words[pc]);
         for (uint32_t i = 0; lay && lay[i]; i++) {
             uint32_t at = pc + 1 + i;

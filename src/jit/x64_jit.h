@@ -42,6 +42,10 @@ typedef struct kn_x64 {
     kn_jit_reloc *relocs;       /* absolute helper addresses (call_c) */
     size_t nrelocs, caprelocs;
     bool oom;
+    /* Per opcode, what x64_compile.c's classifiers answer (op_class):
+     * they depend on the opcode and the CPU alone, and the passes over a
+     * function ask them of every instruction several times.  0: not yet. */
+    uint8_t opclass[KN_OP_COUNT], oplen[KN_OP_COUNT], opxmm[KN_OP_COUNT];
 } kn_x64;
 
 /* x64_compile.c: whether every instruction of cd is covered, and the code
