@@ -280,6 +280,13 @@ static bool compile_all(kn_x64 *x)
             x->native[i] = 1, n++;
     if (!n)
         return true;
+    /* Room for the whole code at once (it takes about 6 bytes per word of
+     * lowered code), so that it is not copied as the buffer grows. */
+    size_t words = 0;
+    for (uint32_t i = m->num_func_imports; i < m->nfuncs; i++)
+        if (x->native[i])
+            words += m->funcs[i].code->nwords;
+    kn_x64_reserve(&x->b, 4096 + 8 * words);
     trampoline(x);
     for (uint32_t i = m->num_func_imports; i < m->nfuncs; i++)
         if (x->native[i] && !kn_x64_function(x, i, &x->entry[i]))

@@ -1775,19 +1775,23 @@ static bool names_v128_op(fn *f)
  * opcode and the CPU features alone; covered_op's on operands too for
  * TRAP and JMP_TABLE, which covered() asks afresh). */
 enum { OC_KNOWN = 1, OC_INLINE = 2, OC_HELPER = 4, OC_V128 = 8, OC_LENDABLE = 16 };
-static unsigned op_class(fn *f)
+static unsigned op_class_fill(fn *f)
 {
     kn_x64 *x = f->x;
     kn_op op = (kn_op)W[0];
-    if (!x->opclass[op]) {
-        x->oplen[op] = (uint8_t)covered_op(f);
-        x->opxmm[op] = (uint8_t)xmm_operands_op(f);
-        x->opclass[op] = (uint8_t)(OC_KNOWN | (is_inline_op(f) ? OC_INLINE : 0) |
-                                   (by_helper_op(f) ? OC_HELPER : 0) |
-                                   (names_v128_op(f) ? OC_V128 : 0) |
-                                   (lendable_op(f) ? OC_LENDABLE : 0));
-    }
+    x->oplen[op] = (uint8_t)covered_op(f);
+    x->opxmm[op] = (uint8_t)xmm_operands_op(f);
+    x->opclass[op] = (uint8_t)(OC_KNOWN | (is_inline_op(f) ? OC_INLINE : 0) |
+                               (by_helper_op(f) ? OC_HELPER : 0) |
+                               (names_v128_op(f) ? OC_V128 : 0) |
+                               (lendable_op(f) ? OC_LENDABLE : 0));
     return x->opclass[op];
+}
+
+static inline unsigned op_class(fn *f)
+{
+    unsigned c = f->x->opclass[W[0]];
+    return c ? c : op_class_fill(f);
 }
 
 static bool is_inline(fn *f) { return op_class(f) & OC_INLINE; }

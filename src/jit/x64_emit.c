@@ -26,7 +26,7 @@
 
 #include "x64_emit.h"
 
-static void reserve(x64_buf *b, size_t n)
+void kn_x64_reserve(x64_buf *b, size_t n)
 {
     if (b->oom || b->len + n <= b->cap)
         return;
@@ -44,7 +44,7 @@ static void reserve(x64_buf *b, size_t n)
 
 void kn_x64_bytes(x64_buf *b, const void *bytes, size_t n)
 {
-    reserve(b, n);
+    kn_x64_reserve(b, n);
     if (b->oom)
         return;
     const uint8_t *s = bytes;
@@ -90,12 +90,38 @@ static bool fits8(int32_t v) { return v >= -128 && v <= 127; }
  * 0xf3) or 0; `byte_reg` says reg (and rm for enc_r) are 8-bit registers. */
 typedef struct { uint8_t pre, n, op[3]; } opc;
 
-static void emit_rex(x64_buf *b, int w, int reg, int index, int base, bool force)
+/* Room for one instruction (at most 15 bytes): where to write it, then
+ * put_end(b, p) with p past its last byte.  NULL when out of memory.  The
+ * encoder's hot path: one capacity check per instruction, not per byte. */
+static uint8_t *put(x64_buf *b)
+{
+    if (b->len + 16 > b->cap)
+        kn_x64_reserve(b, 16);
+    return b->oom ? NULL : b->p + b->len;
+}
+
+static void put_end(x64_buf *b, const uint8_t *p) { b->len = (size_t)(p - b->p); }
+
+static uint8_t *put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
+    return p + 4;
+}
+
+static uint8_t *put_rex(uint8_t *p, int w, int reg, int index, int base, bool force)
 {
     uint8_t rex = (uint8_t)(0x40 | (w ? 8 : 0) | ((reg >> 3) & 1) << 2 | ((index >> 3) & 1) << 1 |
                             ((base >> 3) & 1));
     if (rex != 0x40 || force)
-        kn_x64_byte(b, rex);
+        *p++ = rex;
+    return p;
+}
+
+static void emit_rex(x64_buf *b, int w, int reg, int index, int base, bool force)
+{
+    uint8_t *p = put(b);
+    if (p)
+        put_end(b, put_rex(p, w, reg, index, base, force));
 }
 
 static void enc_r(x64_buf *b, int w, opc o, int reg, int rm, bool byte_reg);
@@ -104,30 +130,36 @@ static void enc_r(x64_buf *b, int w, opc o, int reg, int rm, bool byte_reg);
 static int scale_bits(uint8_t scale) { return scale == 8 ? 3 : scale == 4 ? 2 : scale == 2 ? 1 : 0; }
 
 /* ModRM, SIB and displacement for reg and the memory operand m. */
-static void modrm_m(x64_buf *b, int reg, x64_mem m)
+static uint8_t *put_modrm_m(uint8_t *p, int reg, x64_mem m)
 {
     if (m.rip) {                        /* mod 00, r/m 101: [rip + disp32] */
-        kn_x64_byte(b, (uint8_t)((reg & 7) << 3 | 5));
-        kn_x64_u32(b, (uint32_t)m.disp);
-        return;
+        *p++ = (uint8_t)((reg & 7) << 3 | 5);
+        return put_u32(p, (uint32_t)m.disp);
     }
     if (m.base == X_NOREG) {            /* [index*scale + disp32]: SIB base 101, mod 00 */
-        kn_x64_byte(b, (uint8_t)((reg & 7) << 3 | 4));
-        kn_x64_byte(b, (uint8_t)(scale_bits(m.scale) << 6 | (m.index & 7) << 3 | 5));
-        kn_x64_u32(b, (uint32_t)m.disp);
-        return;
+        *p++ = (uint8_t)((reg & 7) << 3 | 4);
+        *p++ = (uint8_t)(scale_bits(m.scale) << 6 | (m.index & 7) << 3 | 5);
+        return put_u32(p, (uint32_t)m.disp);
     }
     int mod = m.disp == 0 && (m.base & 7) != 5 ? 0 : fits8(m.disp) ? 1 : 2;
     bool sib = m.index != X_NOREG || (m.base & 7) == 4;
-    kn_x64_byte(b, (uint8_t)(mod << 6 | (reg & 7) << 3 | (sib ? 4 : (m.base & 7))));
+    *p++ = (uint8_t)(mod << 6 | (reg & 7) << 3 | (sib ? 4 : (m.base & 7)));
     if (sib) {
         int idx = m.index == X_NOREG ? 4 : (m.index & 7);
-        kn_x64_byte(b, (uint8_t)(scale_bits(m.scale) << 6 | idx << 3 | (m.base & 7)));
+        *p++ = (uint8_t)(scale_bits(m.scale) << 6 | idx << 3 | (m.base & 7));
     }
     if (mod == 1)
-        kn_x64_byte(b, (uint8_t)m.disp);
+        *p++ = (uint8_t)m.disp;
     else if (mod == 2)
-        kn_x64_u32(b, (uint32_t)m.disp);
+        p = put_u32(p, (uint32_t)m.disp);
+    return p;
+}
+
+static void modrm_m(x64_buf *b, int reg, x64_mem m)
+{
+    uint8_t *p = put(b);
+    if (p)
+        put_end(b, put_modrm_m(p, reg, m));
 }
 
 static void enc_m(x64_buf *b, int w, opc o, int reg, x64_mem m, bool byte_reg)
@@ -136,24 +168,33 @@ static void enc_m(x64_buf *b, int w, opc o, int reg, x64_mem m, bool byte_reg)
         enc_r(b, w, o, reg, m.base, byte_reg);
         return;
     }
+    uint8_t *p = put(b);
+    if (!p)
+        return;
     if (o.pre)
-        kn_x64_byte(b, o.pre);
+        *p++ = o.pre;
     bool force = byte_reg && reg >= 4 && reg < 8;
     if (m.rip)
-        emit_rex(b, w, reg, 0, 0, force);
+        p = put_rex(p, w, reg, 0, 0, force);
     else
-        emit_rex(b, w, reg, m.index == X_NOREG ? 0 : m.index, m.base == X_NOREG ? 0 : m.base, force);
-    kn_x64_bytes(b, o.op, o.n);
-    modrm_m(b, reg, m);
+        p = put_rex(p, w, reg, m.index == X_NOREG ? 0 : m.index, m.base == X_NOREG ? 0 : m.base, force);
+    for (int i = 0; i < o.n; i++)
+        *p++ = o.op[i];
+    put_end(b, put_modrm_m(p, reg, m));
 }
 
 static void enc_r(x64_buf *b, int w, opc o, int reg, int rm, bool byte_reg)
 {
+    uint8_t *p = put(b);
+    if (!p)
+        return;
     if (o.pre)
-        kn_x64_byte(b, o.pre);
-    emit_rex(b, w, reg, 0, rm, byte_reg && ((reg >= 4 && reg < 8) || (rm >= 4 && rm < 8)));
-    kn_x64_bytes(b, o.op, o.n);
-    kn_x64_byte(b, (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7)));
+        *p++ = o.pre;
+    p = put_rex(p, w, reg, 0, rm, byte_reg && ((reg >= 4 && reg < 8) || (rm >= 4 && rm < 8)));
+    for (int i = 0; i < o.n; i++)
+        *p++ = o.op[i];
+    *p++ = (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7));
+    put_end(b, p);
 }
 
 #define OP1(a) ((opc){0, 1, {a, 0, 0}})

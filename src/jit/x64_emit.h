@@ -104,6 +104,8 @@ typedef struct x64_buf {
     void *ud;                   /* the allocator hook and its state */
 } x64_buf;
 
+/* Room for n more bytes (b->oom if there is none). */
+void kn_x64_reserve(x64_buf *b, size_t n);
 void kn_x64_bytes(x64_buf *b, const void *bytes, size_t n);
 void kn_x64_byte(x64_buf *b, uint8_t v);
 void kn_x64_u32(x64_buf *b, uint32_t v);
