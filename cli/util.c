@@ -133,7 +133,9 @@ bool new_engine_cached(kiln_tier tier, bool cache, bool pooled, kiln_engine **ou
 {
     char dir[4096];
     kiln_config config = {.tier = tier, .no_write_map = !pooled};
-    if (cache && tier == KILN_TIER_NATIVE && cli_cache_dir(dir, sizeof dir))
+    /* the default is native where there is a native tier (the engine
+     * leaves the cache alone where there is none) */
+    if (cache && tier != KILN_TIER_INTERP && cli_cache_dir(dir, sizeof dir))
         config.cache_dir = dir;
     kiln_error *err = kiln_engine_new(&config, out);
     if (!err)

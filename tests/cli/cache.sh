@@ -74,6 +74,8 @@ code_is 0; out_is "6765"; err_has "kiln: cache hit: $CACHE_XDG/kiln/"
 run kc run --tier native --no-cache --invoke fib "$WORK/cachefib.wasm" 20
 code_is 0; out_is "6765"; err_has "kiln: cache unused"
 run kc run --invoke fib "$WORK/cachefib.wasm" 20
+code_is 0; out_is "6765"; err_has "kiln: cache hit: $CACHE_XDG/kiln/"   # the default tier: native
+run kc run --tier interp --invoke fib "$WORK/cachefib.wasm" 20
 code_is 0; out_is "6765"; err_has "kiln: cache unused"
 end
 
