@@ -1358,12 +1358,24 @@ static void emit_other(fn *f, uint32_t pc)
         }
         break;
     }
-    case KN_OP_SELECT1:
-        kn_x64_load(B, 1, X_RAX, SLOT(2));
+    case KN_OP_SELECT1: {                   /* dst a b cond: dst = cond ? a : b */
+        x64_mem d = SLOT(1);
+        if (d.direct && (W[1] == W[2] || W[1] == W[3])) {   /* a cmov into dst itself */
+            kn_x64_alu_mi(B, 0, X_CMP, SLOT(4), 0);
+            if (W[1] == W[2])
+                kn_x64_cmov_rm(B, 1, X_CC_E, d.base, SLOT(3));
+            else
+                kn_x64_cmov_rm(B, 1, X_CC_NE, d.base, SLOT(2));
+            break;
+        }
+        x64_reg r = d.direct && W[1] != W[4] ? d.base : X_RAX;   /* cond read after */
+        kn_x64_load(B, 1, r, SLOT(2));
         kn_x64_alu_mi(B, 0, X_CMP, SLOT(4), 0);
-        kn_x64_cmov_rm(B, 1, X_CC_E, X_RAX, SLOT(3));
-        kn_x64_store(B, 1, SLOT(1), X_RAX);
+        kn_x64_cmov_rm(B, 1, X_CC_E, r, SLOT(3));
+        if (r == X_RAX)
+            kn_x64_store(B, 1, d, X_RAX);
         break;
+    }
     case KN_OP_I32_SHL_ADD_K:
         if ((W[3] & 31) <= 3) {      /* one lea: [x*2^s + imm], which wraps at 32 bits too */
             x64_mem x = SLOT(2), d = SLOT(1);

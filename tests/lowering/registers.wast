@@ -259,3 +259,43 @@
 )
 
 (assert_return (invoke "helper-dst" (i64.const 0xffffffff00000000) (i32.const 10)) (i32.const 465))
+
+(module
+  ;; select into a register: the destination is the first value, the
+  ;; second, the condition, or none of them (each a cmov of its own form),
+  ;; with i64 values whose upper halves matter.
+  (func (export "select") (param $n i32) (result i64)
+    (local $a i64) (local $b i64) (local $c i32) (local $d i64) (local $i i32) (local $h i64)
+    (local.set $a (i64.const 0x1234567800000001))
+    (local.set $b (i64.const -3))
+    (loop $l
+      (local.set $c (i32.and (local.get $i) (i32.const 3)))
+      (local.set $a (select (local.get $a) (i64.add (local.get $b) (i64.const 5)) (local.get $c)))
+      (local.set $b (select (i64.mul (local.get $a) (i64.const 3)) (local.get $b)
+                            (i32.and (local.get $i) (i32.const 1))))
+      (local.set $d (select (local.get $a) (local.get $b) (i32.and (local.get $i) (i32.const 2))))
+      (local.set $c (select (local.get $c) (i32.const 7) (i32.and (local.get $c) (i32.const 1))))
+      (local.set $c (i32.and (local.get $c) (i32.const 2)))
+      (local.set $c (select (i32.add (local.get $c) (i32.const 2)) (i32.const 1) (local.get $c)))
+      (local.set $d (i64.rotl (local.get $d) (i64.extend_i32_u (local.get $c))))
+      (local.set $d (i64.xor (local.get $d) (i64.shr_u (local.get $d) (i64.const 7))))
+      (local.set $d (i64.add (local.get $d) (i64.shl (local.get $d) (i64.const 3))))
+      (local.set $h (i64.add (i64.mul (local.get $h) (i64.const 31))
+                    (i64.add (i64.xor (local.get $a) (local.get $b))
+                             (i64.add (local.get $d) (i64.extend_i32_u (local.get $c))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $h))
+  (func (export "select-b") (param $n i32) (result i64)
+    (local $b i64) (local $i i32)
+    (local.set $b (i64.const -3))
+    (loop $l
+      (local.set $b (select (i64.add (i64.mul (local.get $b) (i64.const 3)) (i64.extend_i32_u (local.get $i))) (local.get $b)
+                            (i32.and (local.get $i) (i32.const 1))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $b))
+)
+
+(assert_return (invoke "select" (i32.const 1000)) (i64.const -2189647705951167990))
+(assert_return (invoke "select-b" (i32.const 1000)) (i64.const 7052949593718014953))
