@@ -1551,8 +1551,8 @@ static void emit_wrapped(fn *f, uint32_t pc)
         size_t npool = f->npool;
         size_t ncalls = f->x->ncalls, nrelocs = f->x->nrelocs;
         x64_fwd fwd = B->fwd;
-        size_t zf_end = B->zf_end;
-        int8_t zf_reg = B->zf_reg, zf_w = B->zf_w;
+        size_t zf_end = B->zf_end, zx_end = B->zx_end;
+        int8_t zf_reg = B->zf_reg, zf_w = B->zf_w, zx_reg = B->zx_reg;
         emit_one(f, pc);
         if (B->ncalls == calls || B->oom || f->oom)
             return;
@@ -1562,6 +1562,8 @@ static void emit_wrapped(fn *f, uint32_t pc)
         B->zf_end = zf_end;
         B->zf_reg = zf_reg;
         B->zf_w = zf_w;
+        B->zx_end = zx_end;
+        B->zx_reg = zx_reg;
         f->nfix = nfix;
         f->nslow = nslow;
         f->njt = njt;

@@ -71,6 +71,14 @@ void kn_x64_label(x64_buf *b)
 {
     b->fwd.valid = false;
     b->zf_end = 0;
+    b->zx_end = 0;
+}
+
+/* The instruction just emitted wrote r at 32 bits. */
+static void wrote32(x64_buf *b, x64_reg r)
+{
+    b->zx_end = b->len;
+    b->zx_reg = (int8_t)r;
 }
 
 void kn_x64_patch_rel32(x64_buf *b, size_t at, size_t target)
@@ -224,18 +232,24 @@ void kn_x64_load(x64_buf *b, int w, x64_reg r, x64_mem m)
         w = 0;
     if (s == X_NOREG) {
         enc_m(b, w, OP1(0x8b), r, m, false);
+        if (!w)
+            wrote32(b, r);
         return;
     }
-    if (r != s || !w)           /* a 32-bit move also clears the top half */
+    /* a 32-bit move also clears the top half: not needed when it is clear */
+    if (r != s || (!w && !b->fwd.zx))
         kn_x64_mov(b, w, r, s);
+    if (!w)
+        wrote32(b, r);
     still_forwarded(b);
 }
 
 void kn_x64_store(x64_buf *b, int w, x64_mem m, x64_reg r)
 {
+    bool zx = !w && b->zx_end && b->zx_end == b->len && b->zx_reg == r;
     enc_m(b, w, OP1(0x89), r, m, false);
     if (b->forward && m.base == X_RBX && m.index == X_NOREG && !m.direct)
-        b->fwd = (x64_fwd){b->len, m, (int8_t)w, (int8_t)r, true};
+        b->fwd = (x64_fwd){b->len, m, (int8_t)w, (int8_t)r, true, zx};
 }
 void kn_x64_store8(x64_buf *b, x64_mem m, x64_reg r) { enc_m(b, 0, OP1(0x88), r, m, true); }
 void kn_x64_store16(x64_buf *b, x64_mem m, x64_reg r)
@@ -304,7 +318,12 @@ void kn_x64_sx_rr(x64_buf *b, int w, int bits, x64_reg d, x64_reg s)
         enc_r(b, w, OP2(0x0f, bits == 8 ? 0xbe : 0xbf), d, s, bits == 8);
 }
 
-void kn_x64_lea(x64_buf *b, int w, x64_reg r, x64_mem m) { enc_m(b, w, OP1(0x8d), r, m, false); }
+void kn_x64_lea(x64_buf *b, int w, x64_reg r, x64_mem m)
+{
+    enc_m(b, w, OP1(0x8d), r, m, false);
+    if (!w)
+        wrote32(b, r);
+}
 
 /* After an ALU operation on register r: ZF is now r's (not for cmp). */
 static void set_zf(x64_buf *b, int w, x64_alu op, x64_reg r)
@@ -312,6 +331,8 @@ static void set_zf(x64_buf *b, int w, x64_alu op, x64_reg r)
     b->zf_end = op == X_CMP ? 0 : b->len;
     b->zf_reg = (int8_t)r;
     b->zf_w = (int8_t)w;
+    if (!w && op != X_CMP)
+        wrote32(b, r);
 }
 
 void kn_x64_alu_rm(x64_buf *b, int w, x64_alu op, x64_reg r, x64_mem m)

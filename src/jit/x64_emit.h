@@ -86,6 +86,7 @@ typedef struct x64_fwd {
     x64_mem m;
     int8_t w, reg;
     bool valid;
+    bool zx;                    /* reg's upper half was zero at a 32-bit store */
 } x64_fwd;
 
 typedef struct x64_buf {
@@ -100,6 +101,11 @@ typedef struct x64_buf {
      * (kn_x64_cmp0_eq); zf_end 0: none. */
     size_t zf_end;
     int8_t zf_reg, zf_w;
+    /* The register the instruction ending at zx_end wrote at 32 bits
+     * (which clears the upper half); zx_end 0: none.  So that a 32-bit
+     * store of it can tell forwarding the register is zero-extended. */
+    size_t zx_end;
+    int8_t zx_reg;
     void *(*grow)(void *ud, void *ptr, size_t new_size);
     void *ud;                   /* the allocator hook and its state */
 } x64_buf;

@@ -134,7 +134,43 @@ TEST(jit_x64_forwarding)
     ENC("cmp r10d, 1; cmp r10d, 0 (a cmp sets no register's ZF)",
         (kn_x64_alu_ri(&b, 0, X_CMP, X_R10, 1), kn_x64_cmp0_eq(&b, 0, x64_direct(X_R10))),
         0x41, 0x83, 0xfa, 0x01, 0x41, 0x83, 0xfa, 0x00);
-    b.zf_end = 0;
+    /* A 32-bit store of a register the instruction just before wrote at
+     * 32 bits: its upper half is known clear, so no zero-extending move */
+    b.zf_end = b.zx_end = 0;
+    ENC("add eax, 5; mov [rbx+8], eax; (mov eax, [rbx+8] elided: zero-extended)",
+        (kn_x64_alu_ri(&b, 0, X_ADD, X_RAX, 5), kn_x64_store(&b, 0, s1, X_RAX),
+         kn_x64_load(&b, 0, X_RAX, s1)),
+        0x83, 0xc0, 0x05, 0x89, 0x43, 0x08);
+    b.zf_end = b.zx_end = 0;
+    ENC("lea eax, [rcx+1]; mov [rbx+8], eax; (the whole slot's load elided too)",
+        (kn_x64_lea(&b, 0, X_RAX, x64_m(X_RCX, 1)), kn_x64_store(&b, 0, s1, X_RAX),
+         kn_x64_load(&b, 1, X_RAX, s1)),
+        0x8d, 0x41, 0x01, 0x89, 0x43, 0x08);
+    b.zf_end = b.zx_end = 0;
+    ENC("mov eax, [rbx+16]; mov [rbx+8], eax; (mov eax, [rbx+8] elided)",
+        (kn_x64_load(&b, 0, X_RAX, s2), kn_x64_store(&b, 0, s1, X_RAX), kn_x64_load(&b, 0, X_RAX, s1)),
+        0x8b, 0x43, 0x10, 0x89, 0x43, 0x08);
+    b.zf_end = b.zx_end = 0;
+    ENC("add rax, 5; mov [rbx+8], eax; mov eax, eax (a 64-bit write)",
+        (kn_x64_alu_ri(&b, 1, X_ADD, X_RAX, 5), kn_x64_store(&b, 0, s1, X_RAX),
+         kn_x64_load(&b, 0, X_RAX, s1)),
+        0x48, 0x83, 0xc0, 0x05, 0x89, 0x43, 0x08, 0x89, 0xc0);
+    b.zf_end = b.zx_end = 0;
+    ENC("add ecx, 5; mov [rbx+8], eax; mov eax, eax (another register)",
+        (kn_x64_alu_ri(&b, 0, X_ADD, X_RCX, 5), kn_x64_store(&b, 0, s1, X_RAX),
+         kn_x64_load(&b, 0, X_RAX, s1)),
+        0x83, 0xc1, 0x05, 0x89, 0x43, 0x08, 0x89, 0xc0);
+    b.zf_end = b.zx_end = 0;
+    ENC("cmp eax, 5; mov [rbx+8], eax; mov eax, eax (a cmp writes nothing)",
+        (kn_x64_alu_ri(&b, 0, X_CMP, X_RAX, 5), kn_x64_store(&b, 0, s1, X_RAX),
+         kn_x64_load(&b, 0, X_RAX, s1)),
+        0x83, 0xf8, 0x05, 0x89, 0x43, 0x08, 0x89, 0xc0);
+    b.zf_end = b.zx_end = 0;
+    ENC("add eax, 5; label; mov [rbx+8], eax; mov eax, eax (another path arrives)",
+        (kn_x64_alu_ri(&b, 0, X_ADD, X_RAX, 5), kn_x64_label(&b), kn_x64_store(&b, 0, s1, X_RAX),
+         kn_x64_load(&b, 0, X_RAX, s1)),
+        0x83, 0xc0, 0x05, 0x89, 0x43, 0x08, 0x89, 0xc0);
+    b.zf_end = b.zx_end = 0;
     ENC("linear memory is not forwarded",
         (kn_x64_store(&b, 1, x64_m(X_R13, 8), X_RAX), kn_x64_load(&b, 1, X_RAX, x64_m(X_R13, 8))),
         0x49, 0x89, 0x45, 0x08, 0x49, 0x8b, 0x45, 0x08);
