@@ -1211,10 +1211,11 @@ static void globals(fn *f, bool set)
 
 /* ---- One instruction ---------------------------------------------------- */
 
+static uint32_t covered(fn *f);
+
 /* The length in words of the instruction at W if the native tier covers
  * it, else 0.  Also the one place that says what is covered.  Through
  * covered(), which caches it for all but TRAP and JMP_TABLE (op_class). */
-static uint32_t covered(fn *f);
 static uint32_t covered_op(fn *f)
 {
     const uint32_t *ip = W;
