@@ -267,9 +267,15 @@ KILN_API void kiln_inspect_data(const kiln_module *m, size_t i, kiln_data_info *
  *
  * Async-signal-safe: it takes no lock, allocates nothing and writes only
  * to out, so a signal handler that interrupted the thread running the
- * store may call it (kiln_sampler does); at every instruction the stack
- * it sees is a consistent one.  Not for other threads.  The pointers stay
- * valid as long as the store.  Any execution tier gives the same frames. */
+ * store may call it; at every instruction the stack it sees is a
+ * consistent one.  Not for other threads.  The pointers stay valid as
+ * long as the store.  Any execution tier gives the same frames, with one
+ * limit: compiled code (the native tier) keeps the frames of its own
+ * calls on the machine stack and says where they are only when it calls
+ * out (host functions, helpers), so a signal handler that interrupts
+ * compiled code itself sees its frames as of its last such call.
+ * kiln_sampler reads the interrupted registers instead and sees every
+ * frame at every instruction. */
 KILN_API size_t kiln_store_stack(const kiln_store *store, const kiln_func **out, size_t cap);
 
 /* The name a profile shows for f, written like snprintf (at most cap bytes

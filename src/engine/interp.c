@@ -23,6 +23,9 @@
  *   - the frame stack (and the host marks of call_host) can be read at any
  *     instruction by a signal handler on this thread (kiln_store_stack,
  *     for profilers): frames are filled before frame_top covers them.
+ *     Compiled code pushes a frame only for the first function of each
+ *     run (kn_jit_run); the rest of a run is on the machine stack (jit.c,
+ *     "Frames").
  */
 #include <stdlib.h>
 #include <string.h>

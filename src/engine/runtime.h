@@ -138,9 +138,10 @@ struct kiln_caller {
     kiln_instance *inst;         /* NULL when called directly by kiln_call */
 };
 
-/* One activation record of the interpreter's frame stack.  Frames pushed
- * by native code (src/jit/) fill in `func` only: they exist for the
- * depth limit and backtraces, and native code pops them itself. */
+/* One activation record of the interpreter's frame stack.  Compiled code
+ * (src/jit/) pushes none for its own calls: each run of it has the
+ * kn_frame of its outermost function only, and its other frames are on
+ * the machine stack (kn_jit_seg below). */
 typedef struct kn_frame {
     const uint32_t *ret_ip;      /* where the caller resumes */
     kn_slot *fp;                 /* the caller's frame pointer, restored on return */
@@ -158,6 +159,20 @@ typedef struct kn_host_mark {
     kn_frame *at;
     struct kn_host_mark *prev;
 } kn_host_mark;
+
+/* A run of compiled code (kn_jit_run, src/jit/): its outermost function
+ * has the kn_frame `at`, and the functions it calls directly have only
+ * machine frames (jit.c, "Frames").  While the run is the innermost, the
+ * store's jit_exit_sp, jit_rbp and jit_pc say where they are; when it
+ * calls out to C that enters compiled code again, the inner run keeps
+ * the outer one's in outer_sp, outer_rbp and outer_pc.  Runs are listed
+ * innermost first, like host marks, and read the same way from a signal
+ * handler (kn_jit_frames). */
+typedef struct kn_jit_seg {
+    kn_frame *at;
+    uintptr_t outer_sp, outer_rbp, outer_pc;
+    struct kn_jit_seg *prev;
+} kn_jit_seg;
 
 struct kiln_store {
     kiln_engine *engine;
@@ -185,11 +200,23 @@ struct kiln_store {
     uint64_t deadline_ns;        /* CLOCK_MONOTONIC; 0 = none */
     atomic_int interrupt;
 
-    /* Native tier (src/jit/): the machine stack pointer a trap in compiled
-     * code unwinds to (the innermost kn_jit_enter's), and the lowest stack
-     * address compiled code may use on this thread (0 outside native code). */
+    /* Native tier (src/jit/, "Frames"): the machine stack pointer a trap
+     * in compiled code unwinds to (the innermost trampoline's); the
+     * innermost compiled frame's rbp and a pc in its function, as of the
+     * last exit to C; the lowest stack address a prologue lets by (the
+     * higher of the thread's floor and the call-depth limit's); the
+     * thread's floor (0 outside native code); the depth the next run may
+     * add, as bytes of machine stack (kn_jit_run, for its trampoline);
+     * what the exit path calls on a trap (kn_jit_unwound, reached through
+     * here so that compiled code holds no address of it); and the runs,
+     * innermost first. */
     void *jit_exit_sp;
+    uintptr_t jit_rbp, jit_pc;
     uintptr_t jit_stack_limit;
+    uintptr_t jit_stack_floor;
+    uintptr_t jit_depth_bytes;
+    uintptr_t (*jit_unwound)(kiln_store *s, uintptr_t r, uintptr_t rbp);
+    kn_jit_seg *jit_segs;
 
     void *user_data;             /* kiln_store_data; set per use of a slot */
     struct kn_pool_slot *slot;   /* a template's pooled store, else NULL:

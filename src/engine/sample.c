@@ -4,29 +4,37 @@
  * that reads the stack from a CPU-time signal (os.h's ticker).
  *
  * The stack is the interpreter's frame stack (runtime.h's kn_frame, one
- * per Wasm activation, holding the callee) interleaved with the host marks
- * call_host pushes while a host function runs.  Both are published after
- * they are filled, past a signal fence (interp.c), and everything below
- * frame_top names a function the store owns, so a signal handler on the
- * running thread reads a consistent stack at any instruction; reading is
- * all it does.  Names are looked up afterwards, outside the handler.
+ * per interpreted activation and one per run of compiled code, holding the
+ * callee) interleaved with the host marks call_host pushes while a host
+ * function runs and with the machine frames of each run of compiled code
+ * (runtime.h's kn_jit_seg).  All are published after they are filled,
+ * past a signal fence (interp.c, jit.c, the compiled prologue), and
+ * everything below frame_top names a function the store owns, so a
+ * signal handler on the running thread reads a consistent stack at any
+ * instruction; reading is all it does.  Names are looked up afterwards,
+ * outside the handler.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "diag.h"
 #include "errors.h"
+#include "jit/jit.h"
 #include "kiln_inspect.h"
 #include "os/os.h"
 #include "runtime.h"
 
-size_t kiln_store_stack(const kiln_store *s, const kiln_func **out, size_t cap)
+/* The stack, with ctx the interrupted context when a signal handler asks
+ * (sample.c's tick), else NULL. */
+static size_t store_stack(const kiln_store *s, const kn_jit_ctx *ctx, const kiln_func **out,
+                          size_t cap)
 {
     if (!s)
         return 0;
     kn_frame *base = __atomic_load_n(&s->frames, __ATOMIC_RELAXED);
     kn_frame *fr = __atomic_load_n(&s->frame_top, __ATOMIC_RELAXED);
     const kn_host_mark *m = __atomic_load_n(&s->host_marks, __ATOMIC_RELAXED);
+    const kn_jit_seg *g = __atomic_load_n(&s->jit_segs, __ATOMIC_RELAXED), *inner = NULL;
     __atomic_signal_fence(__ATOMIC_ACQUIRE);
     size_t n = 0;
     if (!base)
@@ -42,11 +50,20 @@ size_t kiln_store_stack(const kiln_store *s, const kiln_func **out, size_t cap)
         if (!fr || fr == base)
             break;
         fr--;
+        /* then the compiled frames of a run fr is the outermost of */
+        for (; g && g->at >= fr; inner = g, g = g->prev)
+            if (g->at == fr)
+                n = kn_jit_frames(s, g, inner, ctx, out, n, cap);
         if (n < cap)
             out[n] = fr->func;
         n++;
     }
     return n;
+}
+
+size_t kiln_store_stack(const kiln_store *s, const kiln_func **out, size_t cap)
+{
+    return store_stack(s, NULL, out, cap);
 }
 
 /* The import of caller's module that f was bound to, or NULL. */
@@ -91,10 +108,11 @@ struct kiln_sampler {
 };
 
 /* In the signal handler. */
-static void tick(void *arg, uint32_t periods)
+static void tick(void *arg, uint32_t periods, const kn_os_regs *regs)
 {
     kiln_sampler *sp = arg;
-    size_t depth = kiln_store_stack(sp->store, sp->frames, KILN_SAMPLER_FRAMES);
+    kn_jit_ctx ctx = {regs->pc, regs->sp, regs->fp};
+    size_t depth = store_stack(sp->store, &ctx, sp->frames, KILN_SAMPLER_FRAMES);
     size_t n = depth < KILN_SAMPLER_FRAMES ? depth : KILN_SAMPLER_FRAMES;
     sp->fn(sp->ud, sp->frames, n, depth, periods);
 }

@@ -23,10 +23,9 @@
  * stencil and patching its holes.  The bar the paper sets stays the bar.
  *
  * How it fits the interpreter.  Compiled code runs on the same value
- * stack and frames as interpreted code: the callee's frame starts at the
- * caller's argument slots, results are left at fp[0..), and every call
- * pushes a kn_frame (so the call-depth limit and the named backtraces are
- * the interpreter's own, kn_unwind).  Every instruction is covered
+ * stack as interpreted code: the callee's frame starts at the caller's
+ * argument slots and results are left at fp[0..).  Its own calls push no
+ * kn_frame, though ("Frames" below).  Every instruction is covered
  * (x64_compile.c's `covered` is the list, by family: x64_compile.c,
  * x64_simd.c, x64_runtime.c).  Templates inline the common ones; the
  * rest call C: numeric and SIMD helpers generated from opcodes.def's
@@ -53,9 +52,43 @@
  * resets the stack pointer to that exit point.  The trampoline returns 0,
  * a trap code (< 4096) or a kiln_error * (from a helper: a host function
  * or interpreted code that failed, backtrace already recorded above).
- * Machine-stack depth is bounded by the frame limit and by a check in
- * every prologue against jit_stack_limit: the low end of the running
- * thread's stack (kn_os_thread_prepare, pthread_getattr_np) plus
+ *
+ * Frames.  A run of compiled code (kn_jit_run) has one kn_frame, its
+ * outermost function's, pushed by the interpreter; the functions that
+ * function calls directly (call, call_indirect of this instance) have
+ * only a machine frame: the return address and the saved rbp, 16 bytes
+ * (KN_JIT_FRAME), which is all a call costs beyond the jump itself.  Maintaining a
+ * kn_frame per call, a read-modify-write of the store's frame_top that
+ * chains from call to call through memory, cost call-heavy code 10-15%.
+ * Everything the kn_frames gave is found on the machine stack instead:
+ *   - which function a frame runs: the function whose code holds a pc in
+ *     it (kn_jit_module.fstarts); for each frame but the innermost that is
+ *     the return address the frame below it saved; for the innermost, a pc
+ *     the code leaves where C can find it: call_c stores rbp and a pc in
+ *     the store (jit_rbp, jit_pc) before every call into C; a trap pad
+ *     calls its stub, which pops the pc into jit_pc; the fault handler
+ *     pushes the faulting pc as if the instruction had called the stub;
+ *   - how many frames there are: every frame is 16 bytes, the outermost's
+ *     rbp is 16 below the trampoline's stack pointer (jit_exit_sp), so a
+ *     frame pointer tells the count (frames_above, which also checks the
+ *     saved rbp chain);
+ *   - the call-depth limit: a prologue compares rsp with jit_stack_limit,
+ *     which the trampoline sets to the higher of the thread's floor and
+ *     16 bytes per frame the frame stack still has room for
+ *     (jit_depth_bytes, from kn_jit_run), before it makes its frame, so a
+ *     stack-exhausted trap's backtrace ends at the caller as the
+ *     interpreter's does.  While compiled code calls into C that may run
+ *     Wasm (kn_jit_call_ref), the frame stack ends that many frames
+ *     earlier, so depth counts exactly across nested runs;
+ *   - backtraces: the exit path calls kn_jit_unwound on a trap or error,
+ *     while the frames are intact (C running after the trampoline returned
+ *     would overwrite them), and kn_unwind adds the kn_frames;
+ *   - profiles: kn_jit_seg lists the runs, innermost first, for
+ *     kiln_store_stack; the sampler passes the interrupted registers, so a
+ *     sample in compiled code reads rbp and pc from them (kn_jit_frames).
+ * Machine-stack depth is bounded by the frame limit and by that check in
+ * every prologue: jit_stack_limit is never below the low end of the
+ * running thread's stack (kn_os_thread_prepare, pthread_getattr_np) plus
  * KN_JIT_STACK_MARGIN for the C that runs between two prologues and for
  * signal handling, so compiled code traps before it reaches the thread's
  * guard page, whatever the thread's stack size (KN_JIT_STACK_BYTES below
@@ -71,8 +104,8 @@
  * range is registered with the handler, which resumes a fault at a pc
  * inside it and an address inside [r13, r13 + KN_GUARDED_RESERVE) at the
  * module's out-of-bounds trap stub; the stub unwinds to jit_exit_sp like
- * every trap, so the trap code and the backtrace (the kn_frame chain)
- * are exactly those of the explicit check.  Larger offsets keep the
+ * every trap, so the trap code and the backtrace are exactly those of
+ * the explicit check.  Larger offsets keep the
  * explicit check.  Whether a module relies on guards is fixed at compile
  * time (kn_jit_module.guarded), since its code is shared by all its
  * instances; a memory that could not get the guarded reservation makes
@@ -127,6 +160,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "errors.h"
 #include "jit.h"
 #include "lower.h"
@@ -153,6 +187,8 @@
 #else
 #define KN_JIT_GUARD KN_JIT_X64
 #endif
+/* Machine stack per compiled frame: the return address and rbp. */
+#define KN_JIT_FRAME 16
 /* Results of the trampoline below this are trap codes, else errors. */
 #define KN_JIT_MAX_CODE 4096
 
@@ -168,14 +204,167 @@ bool kn_jit_memory_ok(const kn_module *m, const kiln_memory *mem)
     return !m->jit || !m->jit->guarded || mem->guarded;
 }
 
-kiln_error *kn_jit_call_slow(kiln_store *s, kiln_instance *inst, uint32_t func, kn_slot *nfp)
+/* ---- Frames ------------------------------------------------------------ */
+
+/* The function of m whose compiled code holds pc, or UINT32_MAX. */
+static uint32_t func_at(const kn_jit_module *jm, uintptr_t pc)
 {
-    return kn_call_from_native(s, inst, inst->funcs[func], nfp);
+    uintptr_t base = (uintptr_t)jm->mem;
+    if (pc < base + jm->tramp_end || pc >= base + jm->size || !jm->nfstarts)
+        return UINT32_MAX;
+    uint32_t off = (uint32_t)(pc - base), lo = 0, hi = jm->nfstarts;
+    while (hi - lo > 1) {       /* the last start <= off */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (jm->fstarts[mid].start <= off)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return jm->fstarts[lo].func;
 }
 
+/* How many compiled frames a run whose trampoline stack pointer is sp has
+ * above its outermost function's, rbp being the innermost's: -1 when rbp
+ * is not a frame of that run (it has not called its function yet, or has
+ * returned, or the pair is stale), or when there would be more than max.
+ * The outermost frame's rbp is sp - 16, each callee's KN_JIT_FRAME below
+ * its caller's, and each saved rbp points at the next one out. */
+static ptrdiff_t frames_above(uintptr_t sp, uintptr_t rbp, size_t max)
+{
+    uintptr_t top = sp - 16;
+    if (!sp || !rbp || rbp > top || (top - rbp) % KN_JIT_FRAME)
+        return -1;
+    size_t k = (top - rbp) / KN_JIT_FRAME;
+    if (k > max)
+        return -1;
+    for (size_t i = 0; i < k; i++) {
+        uintptr_t saved;
+        memcpy(&saved, (const void *)(rbp + KN_JIT_FRAME * i), sizeof saved);
+        if (saved != rbp + KN_JIT_FRAME * (i + 1))
+            return -1;
+    }
+    return (ptrdiff_t)k;
+}
+
+/* Visit the k frames above a run's outermost, innermost first: the frame
+ * at rbp runs function func; each frame's return address (at rbp + 8)
+ * is in the function of the frame above it (the byte before it is: a
+ * call may end its function). */
+static void walk(const kn_jit_module *jm, uintptr_t rbp, uint32_t func, size_t k,
+                 void (*visit)(void *ud, uint32_t func), void *ud)
+{
+    for (size_t i = 0; i < k; i++) {
+        visit(ud, func);
+        uintptr_t ret;
+        memcpy(&ret, (const void *)(rbp + KN_JIT_FRAME * i + 8), sizeof ret);
+        func = func_at(jm, ret - 1);
+    }
+}
+
+static void add_frame(void *ud, uint32_t func)
+{
+    struct { kiln_error *e; const kn_module *m; } *u = ud;
+    kn_error_add_frame(u->e, func, func == UINT32_MAX ? NULL : kn_func_name(u->m, func));
+}
+
+/* The exit path's call on a trap or error (r: a trap code or a
+ * kiln_error *), on the machine stack below the innermost compiled frame,
+ * rbp: the error, with the compiled frames of the innermost run above its
+ * kn_frame in its backtrace, innermost first (jit_pc is in the function of
+ * the frame at rbp). */
+uintptr_t kn_jit_unwound(kiln_store *s, uintptr_t r, uintptr_t rbp)
+{
+    kiln_error *e = r < KN_JIT_MAX_CODE ? kn_trap_new((kiln_trap_code)r) : (kiln_error *)r;
+    const kn_module *m = s->jit_segs->at->func->inst->module;
+    ptrdiff_t k = frames_above((uintptr_t)s->jit_exit_sp, rbp, s->limits.max_call_depth);
+    struct { kiln_error *e; const kn_module *m; } u = {e, m};
+    if (k > 0)      /* jit_pc follows an instruction of the function: - 1 */
+        walk(m->jit, rbp, func_at(m->jit, s->jit_pc - 1), (size_t)k, add_frame, &u);
+    return (uintptr_t)e;
+}
+
+typedef struct sample_out {
+    const kiln_instance *inst;
+    const kiln_func **out;
+    size_t n, cap;
+} sample_out;
+
+static void add_sample(void *ud, uint32_t func)
+{
+    sample_out *o = ud;
+    if (o->n < o->cap)
+        o->out[o->n] = func < o->inst->module->nfuncs ? o->inst->funcs[func] : NULL;
+    o->n++;
+}
+
+size_t kn_jit_frames(const kiln_store *s, const kn_jit_seg *g, const kn_jit_seg *inner,
+                     const kn_jit_ctx *ctx, const kiln_func **out, size_t n, size_t cap)
+{
+    uintptr_t sp, rbp, pc;
+    uint32_t lead = UINT32_MAX, func;
+    if (inner) {
+        sp = inner->outer_sp, rbp = inner->outer_rbp, pc = inner->outer_pc;
+    } else {
+        sp = (uintptr_t)__atomic_load_n(&s->jit_exit_sp, __ATOMIC_RELAXED);
+        rbp = __atomic_load_n(&s->jit_rbp, __ATOMIC_RELAXED);
+        pc = __atomic_load_n(&s->jit_pc, __ATOMIC_RELAXED);
+    }
+    if (sp == g->outer_sp)      /* its trampoline has not started, or is done */
+        return n;
+    const kiln_instance *inst = g->at->func->inst;
+    const kn_jit_module *jm = inst->module->jit;
+    uintptr_t base = (uintptr_t)jm->mem;
+    if (!inner && ctx && ctx->pc >= base && ctx->pc < base + jm->size) {
+        /* interrupted in this run's code: in its trampoline, exit path or
+         * stubs it shows no compiled frames; in a prologue before the
+         * frame is made, or at a ret after it is gone, the function is
+         * listed first and its caller's frame is rbp */
+        func = func_at(jm, ctx->pc);
+        if (func == UINT32_MAX)
+            return n;
+        uintptr_t off = ctx->pc - (uintptr_t)inst->module->funcs[func].code->native;
+        const void *ret = NULL;
+        if (off < KN_X64_PROLOGUE_PUSH || *(const uint8_t *)ctx->pc == 0xc3)
+            ret = (const void *)ctx->sp;
+        else if (off < KN_X64_PROLOGUE_FRAME)
+            ret = (const void *)(ctx->sp + 8);
+        rbp = ctx->fp;
+        if (ret) {
+            lead = func;
+            memcpy(&pc, ret, sizeof pc);
+            func = func_at(jm, pc - 1);
+        }
+    } else {
+        func = func_at(jm, pc - 1);     /* pc follows an instruction of it */
+    }
+    ptrdiff_t k = frames_above(sp, rbp, s->limits.max_call_depth);
+    sample_out o = {inst, out, n, cap};
+    if (k < 0)
+        return n;
+    if (lead != UINT32_MAX)
+        add_sample(&o, lead);
+    walk(jm, rbp, func, (size_t)k, add_sample, &o);
+    return o.n;
+}
+
+/* A call out of compiled code into C that may run Wasm: the innermost
+ * run's compiled frames above its kn_frame count against the call depth
+ * while it lasts, so the frame stack ends that much earlier. */
 kiln_error *kn_jit_call_ref(kiln_store *s, kiln_instance *inst, kiln_func *callee, kn_slot *nfp)
 {
-    return kn_call_from_native(s, inst, callee, nfp);
+    ptrdiff_t d = frames_above((uintptr_t)s->jit_exit_sp, s->jit_rbp, s->limits.max_call_depth);
+    size_t k = d > 0 ? (size_t)d : 0;
+    if (k > (size_t)(s->frames_end - s->frame_top))   /* the prologues' check prevents it */
+        return kn_trap_new(KILN_TRAP_STACK_EXHAUSTED);
+    s->frames_end -= k;
+    kiln_error *e = kn_call_from_native(s, inst, callee, nfp);
+    s->frames_end += k;
+    return e;
+}
+
+kiln_error *kn_jit_call_slow(kiln_store *s, kiln_instance *inst, uint32_t func, kn_slot *nfp)
+{
+    return kn_jit_call_ref(s, inst, inst->funcs[func], nfp);
 }
 
 uint32_t kn_jit_memory_grow(kiln_instance *inst, uint32_t delta)
@@ -222,12 +411,26 @@ static void *buf_grow(void *ud, void *ptr, size_t new_size)
 }
 
 /* The entry trampoline (offset 0): kn_enter_fn, System V.  Then the exit
- * path, entered with the result in rax from any depth of compiled code. */
+ * path, entered with the result in rax from any depth of compiled code,
+ * and the trap stubs.  The trampoline saves the store's exit point and
+ * stack limit (an outer run's, when this one is nested in it) and puts
+ * them back on the way out.  Its stack limit is the higher of the
+ * thread's floor and the depth limit, jit_depth_bytes below its stack
+ * pointer (kn_jit_run).  A trap stub is called from a function's trap
+ * pad (or entered with a pc pushed by the fault handler, or jumped to
+ * from a prologue with the caller's return address on top): it pops that
+ * pc into jit_pc.  On a trap or error the exit path calls jit_unwound
+ * (kn_jit_unwound) while the compiled frames are still intact: below
+ * them, on the stack they were using, since any C that ran after the
+ * trampoline returned would overwrite them.  It is called through the
+ * store so that the trampoline holds no absolute address (artifacts
+ * compare it byte for byte). */
 static void trampoline(kn_x64 *x)
 {
     x64_buf *b = &x->b;
-    x64_mem exit_sp = x64_m(X_R12, (int32_t)offsetof(kiln_store, jit_exit_sp));
-    x64_mem budget = x64_m(X_R12, (int32_t)offsetof(kiln_store, budget));
+#define STORE_FIELD(name) x64_m(X_R12, (int32_t)offsetof(kiln_store, name))
+    x64_mem exit_sp = STORE_FIELD(jit_exit_sp), limit = STORE_FIELD(jit_stack_limit);
+    x64_mem budget = STORE_FIELD(budget);
     kn_x64_push(b, X_RBP);
     kn_x64_mov(b, 1, X_RBP, X_RSP);
     kn_x64_push(b, X_RBX);
@@ -237,8 +440,18 @@ static void trampoline(kn_x64 *x)
     kn_x64_push(b, X_R15);
     kn_x64_mov(b, 1, X_R12, X_RDI);
     kn_x64_load(b, 1, X_RAX, exit_sp);
-    kn_x64_push(b, X_RAX);                 /* 7 pushes: rsp is 16-aligned */
+    kn_x64_push(b, X_RAX);
+    kn_x64_load(b, 1, X_RAX, limit);
+    kn_x64_push(b, X_RAX);
+    kn_x64_push(b, X_RAX);                 /* 9 pushes: rsp is 16-aligned */
     kn_x64_store(b, 1, exit_sp, X_RSP);
+    kn_x64_load(b, 1, X_R10, STORE_FIELD(jit_stack_floor));
+    kn_x64_mov(b, 1, X_RAX, X_RSP);
+    kn_x64_alu_rm(b, 1, X_SUB, X_RAX, STORE_FIELD(jit_depth_bytes));
+    kn_x64_cmov(b, 1, X_CC_B, X_RAX, X_R10);  /* below address 0: the floor */
+    kn_x64_alu_rr(b, 1, X_CMP, X_RAX, X_R10);
+    kn_x64_cmov(b, 1, X_CC_B, X_RAX, X_R10);
+    kn_x64_store(b, 1, limit, X_RAX);
     kn_x64_mov(b, 1, X_RBX, X_RSI);
     kn_x64_mov(b, 1, X_R15, X_RCX);
     kn_x64_mov(b, 1, X_R13, X_R8);
@@ -250,7 +463,18 @@ static void trampoline(kn_x64 *x)
     kn_x64_store(b, 1, budget, KN_X64_BUDGET);
     kn_x64_alu_rr(b, 0, X_XOR, X_RAX, X_RAX);
     x->exit = b->len;
+    kn_x64_test_rr(b, 1, X_RAX, X_RAX);
+    size_t done = kn_x64_jcc32(b, X_CC_E);
+    kn_x64_mov(b, 1, X_RDI, X_R12);
+    kn_x64_mov(b, 1, X_RSI, X_RAX);
+    kn_x64_mov(b, 1, X_RDX, X_RBP);
+    kn_x64_alu_ri(b, 1, X_AND, X_RSP, -16);
+    kn_x64_call_m(b, STORE_FIELD(jit_unwound));
+    kn_x64_patch_rel32(b, done, b->len);
     kn_x64_load(b, 1, X_RSP, exit_sp);
+    kn_x64_pop(b, X_RCX);
+    kn_x64_pop(b, X_RCX);
+    kn_x64_store(b, 1, limit, X_RCX);
     kn_x64_pop(b, X_RCX);
     kn_x64_store(b, 1, exit_sp, X_RCX);
     kn_x64_pop(b, X_R15);
@@ -264,9 +488,12 @@ static void trampoline(kn_x64 *x)
         x->trap_stub[code] = b->len;
         kn_x64_store(b, 1, budget, KN_X64_BUDGET);
         x->trap_stub_nf[code] = b->len;
+        kn_x64_pop(b, X_RCX);
+        kn_x64_store(b, 1, STORE_FIELD(jit_pc), X_RCX);
         kn_x64_mov_imm(b, X_RAX, code);
         kn_x64_patch_rel32(b, kn_x64_jmp32(b), x->exit);
     }
+#undef STORE_FIELD
 }
 
 /* Which functions get native code, then their code, then the calls
@@ -338,11 +565,13 @@ static kiln_error *install(kn_module *m, kn_x64 *x)
     if (!n)
         return NULL;
     kn_jit_module *jm = kn_calloc(&m->alloc, 1, sizeof *jm);
-    void *mem = jm && keep_relocs(m, jm, x) ? kn_os_exec_map(x->b.len) : NULL;
+    struct kn_jit_fstart *fstarts = kn_calloc(&m->alloc, n, sizeof *fstarts);
+    void *mem = jm && fstarts && keep_relocs(m, jm, x) ? kn_os_exec_map(x->b.len) : NULL;
     if (!mem) {
         if (jm)
             kn_free(&m->alloc, jm->relocs);
         kn_free(&m->alloc, jm);
+        kn_free(&m->alloc, fstarts);
         return kn_error_nomem();
     }
     memcpy(mem, x->b.p, x->b.len);
@@ -351,6 +580,7 @@ static kiln_error *install(kn_module *m, kn_x64 *x)
         kn_os_exec_unmap(mem, x->b.len);
         kn_free(&m->alloc, jm->relocs);
         kn_free(&m->alloc, jm);
+        kn_free(&m->alloc, fstarts);
         return kn_error_new(KILN_ERR_NOMEM, -1, "cannot make compiled code executable");
     }
     /* A fault of this code inside memory 0's reservation (r13 is its
@@ -359,7 +589,9 @@ static kiln_error *install(kn_module *m, kn_x64 *x)
                                          (const uint8_t *)mem + x->trap_stub[KILN_TRAP_MEMORY_OOB],
                                          X_R13, KN_GUARDED_RESERVE)) {
         kn_os_exec_unmap(mem, x->b.len);
+        kn_free(&m->alloc, jm->relocs);
         kn_free(&m->alloc, jm);
+        kn_free(&m->alloc, fstarts);
         return kn_error_nomem();
     }
     jm->mem = mem;
@@ -367,11 +599,14 @@ static kiln_error *install(kn_module *m, kn_x64 *x)
     jm->ncompiled = n;
     jm->tramp_end = x->b.len;
     jm->guarded = x->guard;
+    jm->fstarts = fstarts;
     for (uint32_t i = 0; i < m->nfuncs; i++)
         if (x->native[i]) {
             m->funcs[i].code->native = (const uint8_t *)mem + x->entry[i];
             if (x->entry[i] < jm->tramp_end)
                 jm->tramp_end = x->entry[i];
+            /* entries increase in function order (check_loaded) */
+            fstarts[jm->nfstarts++] = (struct kn_jit_fstart){(uint32_t)x->entry[i], i};
         }
     m->jit = jm;
     return NULL;
@@ -506,6 +741,7 @@ void kn_jit_free(kn_module *m)
         kn_os_code_unregister(m->jit->mem);
     kn_os_exec_unmap(m->jit->mem, m->jit->size);
     kn_free(&m->alloc, m->jit->relocs);
+    kn_free(&m->alloc, m->jit->fstarts);
     kn_free(&m->alloc, m->jit);
     m->jit = NULL;
 }
@@ -524,17 +760,26 @@ kiln_error *kn_jit_run(kiln_store *s, kn_frame *entry, kn_slot *fp)
     kn_enter_fn enter;
     void *tramp = m->jit->mem;
     memcpy(&enter, &tramp, sizeof enter);
-    bool outer = s->jit_stack_limit == 0;
+    bool outer = s->jit_stack_floor == 0;
     if (outer) {
         uintptr_t here = (uintptr_t)__builtin_frame_address(0), lo = kn_os_thread_prepare();
-        s->jit_stack_limit = lo ? lo + KN_JIT_STACK_MARGIN : here - KN_JIT_STACK_BYTES;
+        s->jit_stack_floor = lo ? lo + KN_JIT_STACK_MARGIN : here - KN_JIT_STACK_BYTES;
+        s->jit_unwound = kn_jit_unwound;
     }
+    /* entry is pushed: the frames the frame stack still has room for are
+     * what this run's compiled calls may add (see "Frames") */
+    s->jit_depth_bytes = KN_JIT_FRAME * (uintptr_t)(s->frames_end - s->frame_top) + 8;
+    kn_jit_seg seg = {entry, (uintptr_t)s->jit_exit_sp, s->jit_rbp, s->jit_pc, s->jit_segs};
+    __atomic_signal_fence(__ATOMIC_RELEASE);
+    __atomic_store_n(&s->jit_segs, &seg, __ATOMIC_RELAXED);
     uintptr_t r = enter(s, fp, entry->func->code->native, inst, mem ? mem->data : NULL,
                         mem ? mem->size : 0);
+    kiln_error *e = (kiln_error *)r;   /* its compiled frames recorded (kn_jit_unwound) */
+    s->jit_rbp = seg.outer_rbp;
+    s->jit_pc = seg.outer_pc;
+    __atomic_signal_fence(__ATOMIC_RELEASE);
+    __atomic_store_n(&s->jit_segs, seg.prev, __ATOMIC_RELAXED);
     if (outer)
-        s->jit_stack_limit = 0;
-    if (!r)
-        return NULL;
-    kiln_error *e = r < KN_JIT_MAX_CODE ? kn_trap_new((kiln_trap_code)r) : (kiln_error *)r;
-    return kn_unwind(s, entry, e);
+        s->jit_stack_floor = 0;
+    return e ? kn_unwind(s, entry, e) : NULL;
 }

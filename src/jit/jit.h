@@ -56,7 +56,26 @@ typedef struct kn_jit_module {
     bool unrelocatable;         /* a helper outside reloc.c's table: no .kcw */
     uint64_t cpu;               /* CPU features present when compiled */
     bool guarded;               /* accesses rely on guard pages */
+    struct kn_jit_fstart { uint32_t start, func; } *fstarts;   /* by start: */
+    uint32_t nfstarts;          /* which function a pc is in (kn_jit_frames) */
 } kn_jit_module;
+
+/* A pc, stack pointer and frame pointer of the thread a signal
+ * interrupted (all 0 when unknown). */
+typedef struct kn_jit_ctx {
+    uintptr_t pc, sp, fp;
+} kn_jit_ctx;
+
+/* The compiled frames of run g above g->at (runtime.h's kn_jit_seg),
+ * innermost first, as functions of g->at->func's instance: written to
+ * out[n..cap), returning n plus their number (whether written or not).
+ * inner is the run nested in g (NULL when g is the innermost), whose
+ * outer_* fields say where g is; else the store's state does, or, when
+ * ctx->pc is in g's compiled code, the interrupted context.  Reads only
+ * memory the runs own, and validates what it reads, so a signal handler
+ * on the running thread may call it (sample.c). */
+size_t kn_jit_frames(const kiln_store *s, const kn_jit_seg *g, const kn_jit_seg *inner,
+                     const kn_jit_ctx *ctx, const kiln_func **out, size_t n, size_t cap);
 
 /* artifact.c: this module's code from a parsed artifact instead of
  * compiling it (the module itself is decoded, validated and lowered as

@@ -10,7 +10,8 @@
  *          bounds itself (reloaded after anything that may grow it:
  *          calls, memory.grow); with guard pages r14 holds a slot
  *     r15  the instance (kiln_instance *)
- *     rbp  the machine frame chain (push rbp; mov rbp, rsp), for profilers
+ *     rbp  the machine frame chain (push rbp; mov rbp, rsp): backtraces,
+ *          the depth limit and profilers read it (jit.c, "Frames")
  * rax and rcx are scratch within one template; rsi, rdi, rdx, r8-r10
  * (and r14 with guard pages) hold the function's register slots, r11 the
  * budget ("Slots in registers" below), and are scratch only in an
@@ -129,10 +130,19 @@ static void jump_to(fn *f, size_t at, uint32_t target)
 }
 
 /* A conditional trap: jcc to the module's stub of `code`. */
+/* A trap goes through a pad of its function (epilogue: `call` the
+ * module's stub for its code), so that the stub finds a pc of the
+ * trapping function on the stack: the backtrace's innermost frame (jit.c,
+ * "Frames"). */
+static void trap_at(fn *f, size_t at, kiln_trap_code code)
+{
+    if (push_item(f, (void **)&f->tfix, &f->ntfix, &f->captfix, sizeof *f->tfix))
+        f->tfix[f->ntfix - 1] = (trapfix){at, (uint16_t)code, f->budget_stored};
+}
+
 static void trap_if(fn *f, x64_cc cc, kiln_trap_code code)
 {
-    kn_x64_patch_rel32(B, kn_x64_jcc32(B, cc),
-                       f->budget_stored ? f->x->trap_stub_nf[code] : f->x->trap_stub[code]);
+    trap_at(f, kn_x64_jcc32(B, cc), code);
 }
 
 /* Charge one unit of budget (a back-edge or budget_keeping then branches
@@ -222,6 +232,10 @@ static void reload_msize(fn *f)
  * cached code be relocated (jit.c, artifact.c). */
 static void call_c(fn *f, const void *helper)
 {
+    /* where C finds the innermost compiled frame (jit.c, "Frames") */
+    kn_x64_store(B, 1, x64_m(X_R12, OFF(kiln_store, jit_rbp)), X_RBP);
+    kn_x64_lea_rip(B, X_RAX, 0);
+    kn_x64_store(B, 1, x64_m(X_R12, OFF(kiln_store, jit_pc)), X_RAX);
     kn_x64_byte(B, 0x48);
     kn_x64_byte(B, 0xb8);
     kn_x64_reloc(f->x, B->len, helper);
@@ -1056,34 +1070,22 @@ static void store(fn *f, const opinfo *in)
 
 /* ---- Calls, returns, tables ------------------------------------------ */
 
-/* A direct call to a compiled function of this module: push its kn_frame
- * (depth limit, backtrace), check the value stack, move fp and call. */
-#define FRAME_TOP x64_m(X_R12, OFF(kiln_store, frame_top))
+/* A direct call to a compiled function of this module: check the value
+ * stack, move fp and call.  The callee's prologue checks the call depth
+ * and makes its machine frame; there is no kn_frame (jit.c, "Frames"). */
 
-/* A call's two depth checks: frame_room loads rax = the store's
- * frame_top and traps when the frame stack is full; stack_room traps when
- * the callee's frame, ending at frame_end (computed into a register by
- * the caller), passes the value stack's end. */
-static void frame_room(fn *f)
-{
-    kn_x64_load(B, 1, X_RAX, FRAME_TOP);
-    kn_x64_alu_rm(B, 1, X_CMP, X_RAX, x64_m(X_R12, OFF(kiln_store, frames_end)));
-    trap_if(f, X_CC_E, KILN_TRAP_STACK_EXHAUSTED);
-}
+/* Trap when the callee's frame, ending at frame_end (computed into a
+ * register by the caller), passes the value stack's end. */
 static void stack_room(fn *f, x64_reg frame_end)
 {
     kn_x64_alu_rm(B, 1, X_CMP, frame_end, x64_m(X_R12, OFF(kiln_store, stack_end)));
     trap_if(f, X_CC_A, KILN_TRAP_STACK_EXHAUSTED);
 }
 
-/* With rax = frame_top: push the kn_frame of callee (a kiln_func * in a
- * register), move fp to the arguments at slot base, call (target, or
- * function func of this module when target is X_NOREG), and undo both. */
-static void frame_call(fn *f, x64_reg callee, uint32_t base, x64_reg target, uint32_t func)
+/* Move fp to the arguments at slot base, call (target, or function func
+ * of this module when target is X_NOREG), and move it back. */
+static void frame_call(fn *f, uint32_t base, x64_reg target, uint32_t func)
 {
-    kn_x64_store(B, 1, x64_m(X_RAX, OFF(kn_frame, func)), callee);
-    kn_x64_alu_ri(B, 1, X_ADD, X_RAX, (int32_t)sizeof(kn_frame));
-    kn_x64_store(B, 1, FRAME_TOP, X_RAX);
     if (base)
         kn_x64_alu_ri(B, 1, X_ADD, X_RBX, (int32_t)(8 * base));
     if (target != X_NOREG)
@@ -1092,18 +1094,14 @@ static void frame_call(fn *f, x64_reg callee, uint32_t base, x64_reg target, uin
         kn_x64_call_fixup(f->x, kn_x64_call32(B), func);
     if (base)
         kn_x64_alu_ri(B, 1, X_SUB, X_RBX, (int32_t)(8 * base));
-    kn_x64_alu_mi(B, 1, X_SUB, FRAME_TOP, (int32_t)sizeof(kn_frame));
 }
 
 static void call_native(fn *f, uint32_t func, uint32_t base)
 {
     const kn_code *callee = f->x->m->funcs[func].code;
-    frame_room(f);
     kn_x64_lea(B, 1, X_RCX, x64_m(X_RBX, (int32_t)(8 * ((int64_t)base + callee->frame_slots))));
     stack_room(f, X_RCX);
-    kn_x64_load(B, 1, X_RCX, x64_m(X_R15, OFF(kiln_instance, funcs)));
-    kn_x64_load(B, 1, X_RCX, x64_m(X_RCX, (int32_t)(8 * func)));
-    frame_call(f, X_RCX, base, X_NOREG, func);
+    frame_call(f, base, X_NOREG, func);
 }
 
 /* Anything else (an import, an interpreted function): through C. */
@@ -1145,11 +1143,10 @@ static void call_indirect(fn *f)
     kn_x64_load(B, 1, X_RSI, x64_m(X_RDX, OFF(kn_code, native)));
     kn_x64_test_rr(B, 1, X_RSI, X_RSI);
     size_t interp = kn_x64_jcc32(B, X_CC_E);
-    frame_room(f);
     kn_x64_load(B, 0, X_RDI, x64_m(X_RDX, OFF(kn_code, frame_slots)));
     kn_x64_lea(B, 1, X_RDI, x64_mi(X_RBX, X_RDI, 8, (int32_t)(8 * base)));
     stack_room(f, X_RDI);
-    frame_call(f, X_RCX, base, X_RSI, 0);
+    frame_call(f, base, X_RSI, 0);
     size_t done = kn_x64_jmp32(B);
     kn_x64_patch_rel32(B, other, B->len);
     kn_x64_patch_rel32(B, interp, B->len);
@@ -1407,7 +1404,7 @@ static void emit_other(fn *f, uint32_t pc)
         break;
     case KN_OP_JMP_TABLE: jump_table(f, pc); break;
     case KN_OP_RET: kn_x64_pop(B, X_RBP); kn_x64_ret(B); break;
-    case KN_OP_TRAP: kn_x64_patch_rel32(B, kn_x64_jmp32(B), f->x->trap_stub[W[1]]); break;
+    case KN_OP_TRAP: trap_at(f, kn_x64_jmp32(B), (kiln_trap_code)W[1]); break;
     case KN_OP_CALL: call(f); break;
     case KN_OP_CALL_INDIRECT: call_indirect(f); break;
     case KN_OP_F32_MULADD: case KN_OP_F32_MULSUB: case KN_OP_F32_MULRSUB:
@@ -1505,13 +1502,24 @@ bool kn_x64_covers(kn_x64 *x, const kn_code *cd)
     return true;
 }
 
+/* The depth check, then the frame (jit.c, "Frames"): the check comes
+ * first, so that a stack-exhausted trap's pc (the return address, on top
+ * of the stack) and rbp are the caller's and its backtrace ends there, as
+ * the interpreter's does.  jit_stack_limit holds both the thread's floor
+ * and the call-depth limit (every compiled frame takes 16 bytes of
+ * machine stack, so depth is distance).  KN_X64_PROLOGUE_PUSH and _FRAME
+ * are where push rbp and the first instruction with the frame made are
+ * (a profiler's sample of a pc before the latter sees no frame yet). */
 static void prologue(fn *f)
 {
     const kn_code *cd = f->cd;
+    size_t start = B->len;
+    kn_x64_alu_rm(B, 1, X_CMP, X_RSP, x64_m(X_R12, OFF(kiln_store, jit_stack_limit)));
+    kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_B), f->x->trap_stub[KILN_TRAP_STACK_EXHAUSTED]);
     kn_x64_push(B, X_RBP);
     kn_x64_mov(B, 1, X_RBP, X_RSP);
-    kn_x64_alu_rm(B, 1, X_CMP, X_RSP, x64_m(X_R12, OFF(kiln_store, jit_stack_limit)));
-    trap_if(f, X_CC_B, KILN_TRAP_STACK_EXHAUSTED);
+    if (B->len - start != KN_X64_PROLOGUE_FRAME)
+        f->oom = true;          /* cannot happen: the layout is fixed */
     uint32_t p = cd->param_slots, n = cd->local_slots;
     if (n <= 8) {
         for (uint32_t i = 0; i < n; i++)
@@ -1549,6 +1557,7 @@ static void emit_wrapped(fn *f, uint32_t pc)
     }
     if (!always_calls(op)) {
         size_t len = B->len, calls = B->ncalls, nfix = f->nfix, nslow = f->nslow, njt = f->njt;
+        size_t ntfix = f->ntfix;
         size_t npool = f->npool;
         size_t ncalls = f->x->ncalls, nrelocs = f->x->nrelocs;
         x64_fwd fwd = B->fwd;
@@ -1566,6 +1575,7 @@ static void emit_wrapped(fn *f, uint32_t pc)
         B->zx_end = zx_end;
         B->zx_reg = zx_reg;
         f->nfix = nfix;
+        f->ntfix = ntfix;
         f->nslow = nslow;
         f->njt = njt;
         f->npool = npool;
@@ -1610,6 +1620,17 @@ static void epilogue(fn *f)
         kn_x64_test_rr(B, 0, X_RAX, X_RAX);
         kn_x64_patch_rel32(B, kn_x64_jcc32(B, X_CC_NE), f->x->exit);
         kn_x64_patch_rel32(B, kn_x64_jmp32(B), f->slow[i].back);
+    }
+    /* one trap pad per code (and budget state) the function uses */
+    size_t pad[2][KN_X64_NTRAPS] = {{0}};
+    for (size_t i = 0; i < f->ntfix; i++) {
+        const trapfix *t = &f->tfix[i];
+        if (!pad[t->nf][t->code]) {
+            pad[t->nf][t->code] = B->len;
+            kn_x64_patch_rel32(B, kn_x64_call32(B),
+                               t->nf ? f->x->trap_stub_nf[t->code] : f->x->trap_stub[t->code]);
+        }
+        kn_x64_patch_rel32(B, t->at, pad[t->nf][t->code]);
     }
     for (size_t i = 0; i < f->njt; i++) {
         while (B->len % 4)
@@ -2274,5 +2295,6 @@ bool kn_x64_function(kn_x64 *x, uint32_t func, size_t *entry)
     kn_free(x->alloc, f.slow);
     kn_free(x->alloc, f.jt);
     kn_free(x->alloc, f.pool);
+    kn_free(x->alloc, f.tfix);
     return ok;
 }

@@ -477,6 +477,12 @@ size_t kn_x64_call32(x64_buf *b)
     return at;
 }
 
+void kn_x64_call_m(x64_buf *b, x64_mem m)
+{
+    b->ncalls++;
+    enc_m(b, 0, OP1(0xff), 2, m, false);
+}
+
 void kn_x64_call_r(x64_buf *b, x64_reg r)
 {
     b->ncalls++;

@@ -214,6 +214,7 @@ size_t kn_x64_jmp32(x64_buf *b);
 size_t kn_x64_jcc32(x64_buf *b, x64_cc cc);
 size_t kn_x64_call32(x64_buf *b);
 void kn_x64_call_r(x64_buf *b, x64_reg r);
+void kn_x64_call_m(x64_buf *b, x64_mem m);                 /* call [m] */
 void kn_x64_jmp_r(x64_buf *b, x64_reg r);
 void kn_x64_ret(x64_buf *b);
 void kn_x64_vzeroupper(x64_buf *b);                 /* AVX only */

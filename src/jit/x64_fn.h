@@ -31,6 +31,7 @@ typedef struct fixup { size_t at; uint32_t target; } fixup;  /* rel32 → word i
 typedef struct slowpath { size_t at, back; bool keep_rcx; } slowpath;   /* budget */
 typedef struct jtable { size_t lea_at; uint32_t pc; } jtable;
 typedef struct fconst { size_t at; uint64_t v; } fconst;     /* rel32 → a pooled constant */
+typedef struct trapfix { size_t at; uint16_t code; bool nf; } trapfix;  /* rel32 → a trap pad */
 
 /* Frame slots kept in registers for a whole function (x64_compile.c,
  * "Slots in registers"): at most KN_X64_NREGS, in r8-r10, rsi, rdi and
@@ -61,6 +62,7 @@ typedef struct fn {
     slowpath *slow; size_t nslow, capslow;
     jtable *jt; size_t njt, capjt;
     fconst *pool; size_t npool, cappool;   /* float constants, after the code */
+    trapfix *tfix; size_t ntfix, captfix;  /* branches to its trap pads */
     uint32_t aslot[KN_X64_NREGS];   /* the slot each of kn_x64_alloc_regs holds */
     int nalloc;
     uint32_t dirty;             /* bit i: aslot[i]'s register may have upper bits set here */

@@ -36,6 +36,10 @@ typedef struct kn_x64 {
      * store first, for code that holds it there; trap_stub_nf does not,
      * for code past a spill (the store's copy is the live one). */
     size_t trap_stub[KN_X64_NTRAPS], trap_stub_nf[KN_X64_NTRAPS];
+/* Where a compiled function's prologue (x64_compile.c) has its push rbp
+ * and where its frame is made (the first instruction after mov rbp, rsp). */
+#define KN_X64_PROLOGUE_PUSH 14
+#define KN_X64_PROLOGUE_FRAME 18
 #define KN_X64_BUDGET X_R11     /* kiln_store.budget while compiled code runs */
     struct { size_t at; uint32_t func; } *calls;   /* rel32 → function */
     size_t ncalls, capcalls;
@@ -64,6 +68,7 @@ void kn_x64_reloc(kn_x64 *x, size_t at, const void *helper);
 kiln_error *kn_jit_call_slow(kiln_store *s, kiln_instance *inst, uint32_t func, kn_slot *nfp);
 uint32_t kn_jit_memory_grow(kiln_instance *inst, uint32_t delta);
 kiln_error *kn_jit_call_ref(kiln_store *s, kiln_instance *inst, kiln_func *callee, kn_slot *nfp);
+uintptr_t kn_jit_unwound(kiln_store *s, uintptr_t r, uintptr_t rbp);
 
 /* helpers.c: the numeric instructions as C (unary, binary, trapping),
  * indexed by opcode; NULL for every other opcode. */

@@ -111,7 +111,7 @@ uintptr_t kn_os_thread_prepare(void);
 /* Nanoseconds from an arbitrary fixed point; never goes backwards. */
 uint64_t kn_os_monotonic_ns(void);
 
-/* A ticker calls fn(arg, periods) from a signal handler on the thread that
+/* A ticker calls fn(arg, periods, regs) from a signal handler on the thread that
  * started it, every 1/hz second of that thread's CPU time (Linux: a
  * CLOCK_THREAD_CPUTIME_ID timer delivering SIGPROF to the thread, with
  * SA_RESTART).  periods is how many periods of 1/hz passed since the last
@@ -120,8 +120,11 @@ uint64_t kn_os_monotonic_ns(void);
  * fn must be async-signal-safe.  The caller owns the storage and must not
  * move it while the ticker runs; `os` is the system's state (the timer
  * and the signal action it replaced). */
+typedef struct kn_os_regs {
+    uintptr_t pc, sp, fp;        /* 0 where the system cannot tell */
+} kn_os_regs;
 typedef struct kn_os_ticker {
-    void (*fn)(void *arg, uint32_t periods);
+    void (*fn)(void *arg, uint32_t periods, const kn_os_regs *regs);
     void *arg;
     _Alignas(16) unsigned char os[256];
 } kn_os_ticker;

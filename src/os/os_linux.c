@@ -326,17 +326,25 @@ typedef struct linux_ticker {
 } linux_ticker;
 _Static_assert(sizeof(linux_ticker) <= sizeof(((kn_os_ticker *)0)->os), "kn_os_ticker.os");
 
-static void on_tick(int sig, siginfo_t *si, void *uc)
+static void on_tick(int sig, siginfo_t *si, void *ctx)
 {
     (void)sig;
-    (void)uc;
     if (si->si_code != SI_TIMER || !si->si_value.sival_ptr)
         return;
     int saved = errno;
     kn_os_ticker *t = si->si_value.sival_ptr;
+    kn_os_regs regs = {0, 0, 0};
+#if defined(__x86_64__)
+    const ucontext_t *uc = ctx;
+    regs.pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    regs.sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+    regs.fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+#else
+    (void)ctx;
+#endif
     /* timer_getoverrun is async-signal-safe (POSIX lists it). */
     int over = timer_getoverrun(((linux_ticker *)t->os)->timer);
-    t->fn(t->arg, 1 + (uint32_t)(over > 0 ? over : 0));
+    t->fn(t->arg, 1 + (uint32_t)(over > 0 ? over : 0), &regs);
     errno = saved;
 }
 
@@ -548,6 +556,11 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
         uintptr_t base = (uintptr_t)uc->uc_mcontext.gregs[c->base_greg];
         uintptr_t addr = (uintptr_t)si->si_addr;
         if (addr >= base && addr - base < c->span) {
+            /* resume as if the faulting instruction called `resume`: it
+             * finds the pc on the stack (jit.c's trap stubs) */
+            uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP] - 8;
+            memcpy((void *)sp, &pc, sizeof pc);
+            uc->uc_mcontext.gregs[REG_RSP] = (greg_t)sp;
             uc->uc_mcontext.gregs[REG_RIP] = (greg_t)c->resume;
             return;
         }
