@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "jit/jit.h"
+#include "lower.h"
 #include "runtime.h"
 
 static void *alloc_array(kiln_instance *inst, size_t n, size_t size)
@@ -197,6 +198,8 @@ static kiln_error *make_funcs(kiln_instance *inst)
         f->inst = inst;
         f->index = i;
         f->code = m->funcs[i].code;
+        f->native = f->code->native;
+        f->frame_slots = f->code->frame_slots;
         own(inst->store, &f->obj, KN_OBJ_FUNC);
         inst->funcs[i] = f;
     }

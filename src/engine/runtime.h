@@ -51,6 +51,10 @@ struct kiln_func {
     kiln_instance *inst;         /* wasm functions: the defining instance */
     uint32_t index;              /* wasm functions: index in that module */
     const struct kn_code *code;  /* wasm functions: lowered code, else NULL */
+    /* code->native and code->frame_slots, for compiled call_indirect: one
+     * load fewer on the way from the table to the callee */
+    const uint8_t *native;
+    uint32_t frame_slots;
     /* host functions */
     kiln_host_fn host;
     void *env;

@@ -1139,11 +1139,10 @@ static void call_indirect(fn *f)
     budget_keeping(f, true);   /* its slow path keeps rcx, the callee */
     kn_x64_alu_rm(B, 1, X_CMP, X_R15, x64_m(X_RCX, OFF(kiln_func, inst)));
     size_t other = kn_x64_jcc32(B, X_CC_NE);
-    kn_x64_load(B, 1, X_RDX, x64_m(X_RCX, OFF(kiln_func, code)));
-    kn_x64_load(B, 1, X_RSI, x64_m(X_RDX, OFF(kn_code, native)));
+    kn_x64_load(B, 1, X_RSI, x64_m(X_RCX, OFF(kiln_func, native)));
     kn_x64_test_rr(B, 1, X_RSI, X_RSI);
     size_t interp = kn_x64_jcc32(B, X_CC_E);
-    kn_x64_load(B, 0, X_RDI, x64_m(X_RDX, OFF(kn_code, frame_slots)));
+    kn_x64_load(B, 0, X_RDI, x64_m(X_RCX, OFF(kiln_func, frame_slots)));
     kn_x64_lea(B, 1, X_RDI, x64_mi(X_RBX, X_RDI, 8, (int32_t)(8 * base)));
     stack_room(f, X_RDI);
     frame_call(f, base, X_RSI, 0);
