@@ -1296,6 +1296,13 @@ static void shiftop(fn *f, const opinfo *in)
             kn_x64_store(B, w, d, X_RAX);
         return;
     }
+    if (d.direct && a.direct && a.base == d.base && !(x.direct && x.base == d.base)) {
+        /* d = d OP shift(x): op d, rax, with no copy back from rax */
+        kn_x64_load(B, w, X_RAX, x);
+        kn_x64_shift_i(B, w, sh, X_RAX, (uint8_t)(W[4] & (w ? 63 : 31)));
+        kn_x64_alu_rr(B, w, alu, d.base, X_RAX);
+        return;
+    }
     x64_reg r = d.direct && !(a.direct && a.base == d.base) ? d.base : X_RAX;
     if (!x.direct || x.base != r)
         kn_x64_load(B, w, r, x);
