@@ -213,7 +213,8 @@ static void enc_r(x64_buf *b, int w, opc o, int reg, int rm, bool byte_reg)
 static x64_reg forwarded(const x64_buf *b, int w, x64_mem m)
 {
     const x64_fwd *f = &b->fwd;
-    if (!b->forward || !f->valid || f->end != b->len || f->w != w || f->m.base != m.base ||
+    if (!b->forward || !f->valid || f->imm || f->end != b->len || f->w != w ||
+        f->m.base != m.base ||
         f->m.index != m.index || f->m.disp != m.disp || m.index != X_NOREG || m.direct)
         return X_NOREG;
     return (x64_reg)f->reg;
@@ -224,6 +225,17 @@ static void still_forwarded(x64_buf *b) { b->fwd.end = b->len; }
 
 void kn_x64_load(x64_buf *b, int w, x64_reg r, x64_mem m)
 {
+    const x64_fwd *f = &b->fwd;
+    if (b->forward && f->valid && f->imm && f->end == b->len && (f->w || !w) &&
+        f->m.base == m.base && f->m.index == m.index && f->m.disp == m.disp &&
+        m.index == X_NOREG && !m.direct) {
+        /* a constant just stored to the slot (sign-extended from 32 bits
+         * to the whole slot), read at 32 bits or whole */
+        int32_t k = f->k;
+        kn_x64_mov_imm(b, r, w ? (uint64_t)(int64_t)k : (uint64_t)(uint32_t)k);
+        b->fwd.end = b->len;
+        return;
+    }
     x64_reg s = forwarded(b, w, m);
     /* A whole slot read just after a 32-bit store to it (a copy of an i32
      * or f32): only its low half means anything, which no instruction
@@ -249,7 +261,7 @@ void kn_x64_store(x64_buf *b, int w, x64_mem m, x64_reg r)
     bool zx = !w && b->zx_end && b->zx_end == b->len && b->zx_reg == r;
     enc_m(b, w, OP1(0x89), r, m, false);
     if (b->forward && m.base == X_RBX && m.index == X_NOREG && !m.direct)
-        b->fwd = (x64_fwd){b->len, m, (int8_t)w, (int8_t)r, true, zx};
+        b->fwd = (x64_fwd){b->len, m, (int8_t)w, (int8_t)r, true, zx, false, 0};
 }
 void kn_x64_store8(x64_buf *b, x64_mem m, x64_reg r) { enc_m(b, 0, OP1(0x88), r, m, true); }
 void kn_x64_store16(x64_buf *b, x64_mem m, x64_reg r)
@@ -261,6 +273,8 @@ void kn_x64_store_imm(x64_buf *b, int w, x64_mem m, int32_t imm)
 {
     enc_m(b, w, OP1(0xc7), 0, m, false);
     kn_x64_u32(b, (uint32_t)imm);
+    if (b->forward && m.base == X_RBX && m.index == X_NOREG && !m.direct)
+        b->fwd = (x64_fwd){b->len, m, (int8_t)w, X_NOREG, true, false, true, imm};
 }
 
 void kn_x64_store8_imm(x64_buf *b, x64_mem m, uint8_t imm)

@@ -87,6 +87,8 @@ typedef struct x64_fwd {
     int8_t w, reg;
     bool valid;
     bool zx;                    /* reg's upper half was zero at a 32-bit store */
+    bool imm;                   /* an immediate was stored, not reg: k */
+    int32_t k;
 } x64_fwd;
 
 typedef struct x64_buf {

@@ -170,6 +170,25 @@ TEST(jit_x64_forwarding)
         (kn_x64_alu_ri(&b, 0, X_ADD, X_RAX, 5), kn_x64_label(&b), kn_x64_store(&b, 0, s1, X_RAX),
          kn_x64_load(&b, 0, X_RAX, s1)),
         0x83, 0xc0, 0x05, 0x89, 0x43, 0x08, 0x89, 0xc0);
+    /* A constant just stored to a slot: a load of it becomes the constant */
+    ENC("mov qword [rbx+8], -2; mov eax, 0xfffffffe (its low half)",
+        (kn_x64_store_imm(&b, 1, s1, -2), kn_x64_load(&b, 0, X_RAX, s1)),
+        0x48, 0xc7, 0x43, 0x08, 0xfe, 0xff, 0xff, 0xff, 0xb8, 0xfe, 0xff, 0xff, 0xff);
+    ENC("mov qword [rbx+8], -2; mov rcx, -2 (the whole slot, sign-extended)",
+        (kn_x64_store_imm(&b, 1, s1, -2), kn_x64_load(&b, 1, X_RCX, s1)),
+        0x48, 0xc7, 0x43, 0x08, 0xfe, 0xff, 0xff, 0xff, 0x48, 0xc7, 0xc1, 0xfe, 0xff, 0xff, 0xff);
+    ENC("mov dword [rbx+8], 7; mov rax, [rbx+8] (its upper half is not known)",
+        (kn_x64_store_imm(&b, 0, s1, 7), kn_x64_load(&b, 1, X_RAX, s1)),
+        0xc7, 0x43, 0x08, 0x07, 0x00, 0x00, 0x00, 0x48, 0x8b, 0x43, 0x08);
+    ENC("mov qword [rbx+8], 7; mov eax, [rbx+16] (another slot)",
+        (kn_x64_store_imm(&b, 1, s1, 7), kn_x64_load(&b, 0, X_RAX, s2)),
+        0x48, 0xc7, 0x43, 0x08, 0x07, 0x00, 0x00, 0x00, 0x8b, 0x43, 0x10);
+    ENC("mov qword [rbx+8], 7; label; mov eax, [rbx+8]",
+        (kn_x64_store_imm(&b, 1, s1, 7), kn_x64_label(&b), kn_x64_load(&b, 0, X_RAX, s1)),
+        0x48, 0xc7, 0x43, 0x08, 0x07, 0x00, 0x00, 0x00, 0x8b, 0x43, 0x08);
+    ENC("mov qword [rbx+8], 7; cmp dword [rbx+8], 0 (only loads take the constant)",
+        (kn_x64_store_imm(&b, 1, s1, 7), kn_x64_cmp0_eq(&b, 0, s1)),
+        0x48, 0xc7, 0x43, 0x08, 0x07, 0x00, 0x00, 0x00, 0x83, 0x7b, 0x08, 0x00);
     b.zf_end = b.zx_end = 0;
     ENC("linear memory is not forwarded",
         (kn_x64_store(&b, 1, x64_m(X_R13, 8), X_RAX), kn_x64_load(&b, 1, X_RAX, x64_m(X_R13, 8))),
