@@ -48,18 +48,22 @@
  * Traps.  Each module's code starts with an entry trampoline that saves
  * the callee-saved registers and the previous exit point, stores its
  * stack pointer in the store (jit_exit_sp) and calls the function; a trap
- * jumps to the module's stub for its code, which loads the code and
- * resets the stack pointer to that exit point.  The trampoline returns 0,
- * a trap code (< 4096) or a kiln_error * (from a helper: a host function
- * or interpreted code that failed, backtrace already recorded above).
+ * goes (through a pad of its function, "Frames") to the module's stub for
+ * its code, which loads the code into rax and takes the exit path: that
+ * records the backtrace (kn_jit_unwound) and resets the stack pointer to
+ * the exit point.  Results in rax below 4096 are trap codes, others a
+ * kiln_error * (from a helper: a host function or interpreted code that
+ * failed, its own frames already recorded); the trampoline returns 0 or
+ * the kiln_error *.
  *
  * Frames.  A run of compiled code (kn_jit_run) has one kn_frame, its
  * outermost function's, pushed by the interpreter; the functions that
  * function calls directly (call, call_indirect of this instance) have
  * only a machine frame: the return address and the saved rbp, 16 bytes
- * (KN_JIT_FRAME), which is all a call costs beyond the jump itself.  Maintaining a
- * kn_frame per call, a read-modify-write of the store's frame_top that
- * chains from call to call through memory, cost call-heavy code 10-15%.
+ * (KN_JIT_FRAME), which is all a call costs beyond the jump itself.
+ * Maintaining a kn_frame per call, a read-modify-write of the store's
+ * frame_top that chains from call to call through memory, cost
+ * call-heavy code 10-15%.
  * Everything the kn_frames gave is found on the machine stack instead:
  *   - which function a frame runs: the function whose code holds a pc in
  *     it (kn_jit_module.fstarts); for each frame but the innermost that is
@@ -189,7 +193,7 @@
 #endif
 /* Machine stack per compiled frame: the return address and rbp. */
 #define KN_JIT_FRAME 16
-/* Results of the trampoline below this are trap codes, else errors. */
+/* Results in rax at the exit path below this are trap codes, else errors. */
 #define KN_JIT_MAX_CODE 4096
 
 typedef uintptr_t (*kn_enter_fn)(kiln_store *s, kn_slot *fp, const void *code, kiln_instance *inst,
