@@ -15,6 +15,7 @@
 #include "kiln_inspect.h"
 #include "kiln_wat.h"
 #include "unit.h"
+#include "unit_wat.h"
 
 typedef struct world {
     kiln_engine *engine;
@@ -56,12 +57,8 @@ static bool open_world(kiln_tier tier, const char *text, uint32_t depth, world *
     memset(w, 0, sizeof *w);
     uint8_t *wasm = NULL;
     size_t len = 0;
-    kiln_wat_error we;
-    kiln_wat_options o = {.debug_names = true};
-    if (!kiln_wat_to_wasm_opts(text, strlen(text), &o, &wasm, &len, &we)) {
-        printf("  wat: %u:%u: %s\n", we.line, we.column, we.message);
+    if (!unit_wat(text, &wasm, &len))
         return false;
-    }
     static const kiln_valkind i32[] = {KILN_I32};
     static const kiln_functype ft = {1, 1, i32, i32};
     kiln_config c = {.tier = tier};

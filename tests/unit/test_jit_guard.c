@@ -36,6 +36,7 @@
 #include "kiln_wat.h"
 #include "runtime.h"
 #include "unit.h"
+#include "unit_wat.h"
 
 typedef struct access {
     const char *op;
@@ -124,12 +125,8 @@ static bool wat_module(kiln_tier t, const char *text, inst *in)
     memset(in, 0, sizeof *in);
     uint8_t *wasm = NULL;
     size_t len = 0;
-    kiln_wat_error we;
-    kiln_wat_options o = {.debug_names = true};
-    if (!kiln_wat_to_wasm_opts(text, strlen(text), &o, &wasm, &len, &we)) {
-        printf("  wat: %u:%u: %s\n", we.line, we.column, we.message);
+    if (!unit_wat(text, &wasm, &len))
         return false;
-    }
     kiln_config c = {.tier = t};
     bool ok = !kiln_engine_new(&c, &in->engine) &&
               !kiln_module_new(in->engine, wasm, len, &in->module);
