@@ -96,8 +96,9 @@ void kn_os_exec_unmap(void *addr, uint64_t bytes);
  * A code range [start, start+len) is registered while its code can run:
  * a fault at a pc inside it whose address lies in
  * [base, base + span), base being the value of x86-64 register number
- * base_reg (0 rax .. 15 r15) at the fault, resumes at `resume`.  False
- * when out of memory. */
+ * base_reg (0 rax .. 15 r15) at the fault, resumes at `resume` as if the
+ * faulting instruction had called it (its pc pushed on the stack, for the
+ * trap's backtrace).  False when out of memory. */
 bool kn_os_fault_init(void);
 bool kn_os_code_register(const void *start, uint64_t len, const void *resume, unsigned base_reg,
                          uint64_t span);
