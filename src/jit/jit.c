@@ -74,8 +74,8 @@
  *     pushes the faulting pc as if the instruction had called the stub;
  *   - how many frames there are: every frame is 16 bytes, the outermost's
  *     rbp is 16 below the trampoline's stack pointer (jit_exit_sp), so a
- *     frame pointer tells the count (frames_above, which also checks the
- *     saved rbp chain);
+ *     frame pointer tells the count (frames_above; a signal handler's
+ *     reading, which may be stale, also checks the saved rbp chain);
  *   - the call-depth limit: a prologue compares rsp with jit_stack_limit,
  *     which the trampoline sets to the higher of the thread's floor and
  *     16 bytes per frame the frame stack still has room for
@@ -230,24 +230,28 @@ static uint32_t func_at(const kn_jit_module *jm, uintptr_t pc)
 /* How many compiled frames a run whose trampoline stack pointer is sp has
  * above its outermost function's, rbp being the innermost's: -1 when rbp
  * is not a frame of that run (it has not called its function yet, or has
- * returned, or the pair is stale), or when there would be more than max.
- * The outermost frame's rbp is sp - 16, each callee's KN_JIT_FRAME below
- * its caller's, and each saved rbp points at the next one out. */
+ * returned), or when there would be more than max.  The outermost frame's
+ * rbp is sp - 16 and each callee's KN_JIT_FRAME below its caller's. */
 static ptrdiff_t frames_above(uintptr_t sp, uintptr_t rbp, size_t max)
 {
     uintptr_t top = sp - 16;
     if (!sp || !rbp || rbp > top || (top - rbp) % KN_JIT_FRAME)
         return -1;
     size_t k = (top - rbp) / KN_JIT_FRAME;
-    if (k > max)
-        return -1;
+    return k <= max ? (ptrdiff_t)k : -1;
+}
+
+/* For a pair that may be stale (a signal handler's reading): whether the
+ * k frames above rbp still chain, each saved rbp pointing at the next. */
+static bool frames_chain(uintptr_t rbp, size_t k)
+{
     for (size_t i = 0; i < k; i++) {
         uintptr_t saved;
         memcpy(&saved, (const void *)(rbp + KN_JIT_FRAME * i), sizeof saved);
         if (saved != rbp + KN_JIT_FRAME * (i + 1))
-            return -1;
+            return false;
     }
-    return (ptrdiff_t)k;
+    return true;
 }
 
 /* Visit the k frames above a run's outermost, innermost first: the frame
@@ -265,9 +269,14 @@ static void walk(const kn_jit_module *jm, uintptr_t rbp, uint32_t func, size_t k
     }
 }
 
+typedef struct unwind_out {
+    kiln_error *e;
+    const kn_module *m;
+} unwind_out;
+
 static void add_frame(void *ud, uint32_t func)
 {
-    struct { kiln_error *e; const kn_module *m; } *u = ud;
+    unwind_out *u = ud;
     kn_error_add_frame(u->e, func, func == UINT32_MAX ? NULL : kn_func_name(u->m, func));
 }
 
@@ -281,7 +290,7 @@ uintptr_t kn_jit_unwound(kiln_store *s, uintptr_t r, uintptr_t rbp)
     kiln_error *e = r < KN_JIT_MAX_CODE ? kn_trap_new((kiln_trap_code)r) : (kiln_error *)r;
     const kn_module *m = s->jit_segs->at->func->inst->module;
     ptrdiff_t k = frames_above((uintptr_t)s->jit_exit_sp, rbp, s->limits.max_call_depth);
-    struct { kiln_error *e; const kn_module *m; } u = {e, m};
+    unwind_out u = {e, m};
     if (k > 0)      /* jit_pc follows an instruction of the function: - 1 */
         walk(m->jit, rbp, func_at(m->jit, s->jit_pc - 1), (size_t)k, add_frame, &u);
     return (uintptr_t)e;
@@ -343,7 +352,7 @@ size_t kn_jit_frames(const kiln_store *s, const kn_jit_seg *g, const kn_jit_seg 
     }
     ptrdiff_t k = frames_above(sp, rbp, s->limits.max_call_depth);
     sample_out o = {inst, out, n, cap};
-    if (k < 0)
+    if (k < 0 || !frames_chain(rbp, (size_t)k))
         return n;
     if (lead != UINT32_MAX)
         add_sample(&o, lead);

@@ -208,16 +208,19 @@ static void enc_r(x64_buf *b, int w, opc o, int reg, int rm, bool byte_reg)
 #define OP1(a) ((opc){0, 1, {a, 0, 0}})
 #define OP2(a, c) ((opc){0, 2, {a, c, 0}})
 
+/* Whether the store just emitted (nothing since) wrote the frame slot m. */
+static bool fwd_slot(const x64_buf *b, x64_mem m)
+{
+    const x64_fwd *f = &b->fwd;
+    return b->forward && f->valid && f->end == b->len && f->m.base == m.base &&
+           f->m.index == m.index && f->m.disp == m.disp && m.index == X_NOREG && !m.direct;
+}
+
 /* The register holding slot m at width w, if the store just emitted put
  * it there (see Forwarding above), else X_NOREG. */
 static x64_reg forwarded(const x64_buf *b, int w, x64_mem m)
 {
-    const x64_fwd *f = &b->fwd;
-    if (!b->forward || !f->valid || f->imm || f->end != b->len || f->w != w ||
-        f->m.base != m.base ||
-        f->m.index != m.index || f->m.disp != m.disp || m.index != X_NOREG || m.direct)
-        return X_NOREG;
-    return (x64_reg)f->reg;
+    return fwd_slot(b, m) && !b->fwd.imm && b->fwd.w == w ? (x64_reg)b->fwd.reg : X_NOREG;
 }
 
 /* After an instruction that left the forwarded register as it was. */
@@ -225,13 +228,10 @@ static void still_forwarded(x64_buf *b) { b->fwd.end = b->len; }
 
 void kn_x64_load(x64_buf *b, int w, x64_reg r, x64_mem m)
 {
-    const x64_fwd *f = &b->fwd;
-    if (b->forward && f->valid && f->imm && f->end == b->len && (f->w || !w) &&
-        f->m.base == m.base && f->m.index == m.index && f->m.disp == m.disp &&
-        m.index == X_NOREG && !m.direct) {
+    if (fwd_slot(b, m) && b->fwd.imm && (b->fwd.w || !w)) {
         /* a constant just stored to the slot (sign-extended from 32 bits
          * to the whole slot), read at 32 bits or whole */
-        int32_t k = f->k;
+        int32_t k = b->fwd.k;
         kn_x64_mov_imm(b, r, w ? (uint64_t)(int64_t)k : (uint64_t)(uint32_t)k);
         b->fwd.end = b->len;
         return;
